@@ -1,0 +1,292 @@
+"""``doithoai``: run the bot, and the administrators' commands (calendar, org units, database).
+
+Errors a person can fix get one Vietnamese line and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import NoReturn
+
+from sqlalchemy import Engine
+
+from bot.config import Settings
+from bot.database import open_database
+from nlp.dates import parse_date
+from procedure.errors import Refusal
+from procedure.explain import describe_day, explain_deadline, explain_notice_window
+from procedure.permissions import Actor
+from procedure.use_cases import administration
+from procedure.use_cases.context import ProcedureContext, load_calendar
+from procedure.working_days import MAX_WORKING_DAYS, OverrideKind
+from storage.unit_of_work import UnitOfWork
+from texts import format_date, t
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """Input a person can fix: printed as one line, exit code 2."""
+
+
+class VietnameseArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # argparse words its complaints in English; name only the arguments, in our words.
+        names = message.partition(":")[2].strip() or message
+        print(t("cli.error", message=t("cli.usage", detail=names)), file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def _date(value: str) -> date:
+    parsed = parse_date(value)
+    if parsed is None:
+        raise UsageError(t("cli.bad_date", value=value))
+    return parsed
+
+
+def _working_days(value: str) -> int:
+    try:
+        number = int(value.strip())
+    except ValueError:
+        number = -1
+    if not 0 <= number <= MAX_WORKING_DAYS:
+        raise UsageError(t("cli.bad_number", value=value, limit=MAX_WORKING_DAYS))
+    return number
+
+
+def _kind(value: str) -> OverrideKind:
+    try:
+        return OverrideKind(value.strip().lower())
+    except ValueError as bad:
+        raise UsageError(t("cli.bad_kind", value=value)) from bad
+
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = VietnameseArgumentParser(prog="doithoai", description=t("cli.help.program"))
+    commands = parser.add_subparsers(
+        dest="command", required=True, parser_class=VietnameseArgumentParser
+    )
+
+    run = commands.add_parser("run", help=t("cli.help.run"))
+    run.set_defaults(handler=_run)
+
+    db = commands.add_parser("db", help=t("cli.help.db"))
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help=t("cli.help.db_upgrade")).set_defaults(
+        handler=_db_upgrade
+    )
+
+    workdays = commands.add_parser("workdays", help=t("cli.help.workdays"))
+    wd = workdays.add_subparsers(dest="workdays_command", required=True)
+    add = wd.add_parser("add", help=t("cli.help.workdays_add"))
+    add.add_argument("start")
+    add.add_argument("working_days")
+    add.set_defaults(handler=_workdays_add)
+    latest = wd.add_parser("latest-notice", help=t("cli.help.workdays_latest_notice"))
+    latest.add_argument("session_date")
+    latest.add_argument("--days", default=None)
+    latest.set_defaults(handler=_workdays_latest_notice)
+    between = wd.add_parser("between", help=t("cli.help.workdays_between"))
+    between.add_argument("start")
+    between.add_argument("end")
+    between.set_defaults(handler=_workdays_between)
+    check = wd.add_parser("check", help=t("cli.help.workdays_check"))
+    check.add_argument("day")
+    check.set_defaults(handler=_workdays_check)
+    override = wd.add_parser("override", help=t("cli.help.workdays_override"))
+    ov = override.add_subparsers(dest="override_command", required=True)
+    ov_add = ov.add_parser("add", help=t("cli.help.override_add"))
+    ov_add.add_argument("day")
+    ov_add.add_argument("kind")
+    ov_add.add_argument("--name", required=True)
+    ov_add.add_argument("--source", required=True)
+    ov_add.add_argument("--by", default="cli")
+    ov_add.set_defaults(handler=_override_add)
+    ov_remove = ov.add_parser("remove", help=t("cli.help.override_remove"))
+    ov_remove.add_argument("day")
+    ov_remove.set_defaults(handler=_override_remove)
+    ov.add_parser("list", help=t("cli.help.override_list")).set_defaults(handler=_override_list)
+
+    org = commands.add_parser("org", help=t("cli.help.org"))
+    org_commands = org.add_subparsers(dest="org_command", required=True)
+    imp = org_commands.add_parser("import-province", help=t("cli.help.org_import"))
+    imp.add_argument("province_code")
+    imp.set_defaults(handler=_org_import)
+    org_add = org_commands.add_parser("add", help=t("cli.help.org_add"))
+    org_add.add_argument("code")
+    org_add.add_argument("name")
+    org_add.add_argument("--level", required=True)
+    org_add.add_argument("--parent", default=None)
+    org_add.set_defaults(handler=_org_add)
+    org_list = org_commands.add_parser("list", help=t("cli.help.org_list"))
+    org_list.add_argument("--parent", default=None)
+    org_list.set_defaults(handler=_org_list)
+    return parser
+
+
+def _open(settings: Settings) -> Engine:
+    return open_database(settings)
+
+
+def _context(settings: Settings) -> ProcedureContext:
+    return ProcedureContext(periods=settings.periods)
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.runner import run_bot
+
+    return run_bot(settings)
+
+
+def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    _open(settings)
+    print(t("cli.db_ready", where=_describe_database(settings.database_url)))
+    return 0
+
+
+def _describe_database(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return parsed.render_as_string(hide_password=True)
+
+
+def _workdays_add(args: argparse.Namespace, settings: Settings) -> int:
+    start, count = _date(args.start), _working_days(args.working_days)
+    with UnitOfWork(_open(settings)) as uow:
+        deadline = load_calendar(uow).add_working_days(start, count)
+    print(f"{deadline.due.isoformat()} {format_date(deadline.due)}")
+    print("\n".join(explain_deadline(deadline)))
+    return 0
+
+
+def _workdays_latest_notice(args: argparse.Namespace, settings: Settings) -> int:
+    session_day = _date(args.session_date)
+    days = settings.periods.notice_working_days if args.days is None else _working_days(args.days)
+    with UnitOfWork(_open(settings)) as uow:
+        window = load_calendar(uow).notice_window(session_day, days)
+    print(f"{window.latest_day.isoformat()} {format_date(window.latest_day)}")
+    print("\n".join(explain_notice_window(window)))
+    return 0
+
+
+def _workdays_between(args: argparse.Namespace, settings: Settings) -> int:
+    start, end = _date(args.start), _date(args.end)
+    with UnitOfWork(_open(settings)) as uow:
+        count = load_calendar(uow).working_days_between(start, end)
+    print(count)
+    print(t("calendar.between", start=format_date(start), end=format_date(end), count=count))
+    return 0
+
+
+def _workdays_check(args: argparse.Namespace, settings: Settings) -> int:
+    day = _date(args.day)
+    with UnitOfWork(_open(settings)) as uow:
+        status = load_calendar(uow).status(day)
+    key = "calendar.working_answer" if status.working else "calendar.not_working_answer"
+    print("yes" if status.working else "no", t(key, day=format_date(day)))
+    print(describe_day(status))
+    return 0
+
+
+def _override_add(args: argparse.Namespace, settings: Settings) -> int:
+    day, kind = _date(args.day), _kind(args.kind)
+    with UnitOfWork(_open(settings)) as uow:
+        row = administration.set_calendar_day(
+            uow,
+            Actor.system(),
+            day,
+            kind,
+            args.name,
+            args.source,
+            _context(settings),
+            added_by=args.by,
+        )
+        print(t("calendar.override_saved", line=_override_line(row)))
+        print(describe_day(load_calendar(uow).status(day)))
+    return 0
+
+
+def _override_remove(args: argparse.Namespace, settings: Settings) -> int:
+    day = _date(args.day)
+    with UnitOfWork(_open(settings)) as uow:
+        administration.remove_calendar_day(uow, Actor.system(), day)
+        print(t("calendar.override_removed", date=format_date(day)))
+        print(describe_day(load_calendar(uow).status(day)))
+    return 0
+
+
+def _override_list(args: argparse.Namespace, settings: Settings) -> int:
+    with UnitOfWork(_open(settings)) as uow:
+        rows = administration.calendar_days(uow)
+    if not rows:
+        print(t("calendar.override_none"))
+        return 0
+    print(t("calendar.override_heading"))
+    for row in rows:
+        print(_override_line(row))
+    return 0
+
+
+def _override_line(row: object) -> str:
+    return t(
+        "calendar.override_line",
+        date=format_date(row.day),  # type: ignore[attr-defined]
+        kind=t(f"calendar.kind.{row.kind}"),  # type: ignore[attr-defined]
+        name=row.name,  # type: ignore[attr-defined]
+        source=row.source,  # type: ignore[attr-defined]
+        added_by=row.added_by,  # type: ignore[attr-defined]
+    )
+
+
+def _org_import(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        code = int(args.province_code)
+    except ValueError as bad:
+        raise UsageError(t("refusal.province_unknown", code=args.province_code)) from bad
+    with UnitOfWork(_open(settings)) as uow:
+        unit, added = administration.import_province(uow, Actor.system(), code)
+    print(t("cli.province_imported", name=unit.name, added=added))
+    return 0
+
+
+def _org_add(args: argparse.Namespace, settings: Settings) -> int:
+    with UnitOfWork(_open(settings)) as uow:
+        unit = administration.add_org_unit(
+            uow,
+            Actor.system(),
+            code=args.code,
+            name=args.name,
+            level_code=args.level,
+            parent_code=args.parent,
+        )
+    print(t("cli.org_added", name=unit.name, code=unit.code))
+    return 0
+
+
+def _org_list(args: argparse.Namespace, settings: Settings) -> int:
+    with UnitOfWork(_open(settings)) as uow:
+        for unit in administration.children_of(uow, args.parent):
+            print(t("cli.org_line", code=unit.code, name=unit.name, level=unit.level_code))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    settings = Settings.from_environ()
+    try:
+        return int(args.handler(args, settings))
+    except (UsageError, Refusal) as problem:
+        print(t("cli.error", message=str(problem)), file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

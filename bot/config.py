@@ -1,0 +1,45 @@
+"""Configuration from the environment: one place, read once, with defaults that just work."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from procedure.periods import Periods
+from storage.engine import sqlite_url
+
+DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
+
+
+def default_data_dir(environ: Mapping[str, str]) -> Path:
+    base = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "doithoai"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    telegram_bot_token: str | None = None
+    telegram_api_url: str = DEFAULT_TELEGRAM_API_URL
+    telegram_framework: str = "aiogram"
+    periods: Periods = field(default_factory=Periods)
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        data_dir = Path(env.get("DOITHOAI_DATA_DIR") or default_data_dir(env))
+        return cls(
+            data_dir=data_dir,
+            database_url=env.get("DATABASE_URL") or sqlite_url(data_dir),
+            telegram_bot_token=env.get("TELEGRAM_BOT_TOKEN") or None,
+            telegram_api_url=env.get("TELEGRAM_API_URL") or DEFAULT_TELEGRAM_API_URL,
+            telegram_framework=(env.get("TELEGRAM_FRAMEWORK") or "aiogram").lower(),
+            periods=Periods(
+                notice_working_days=int(env.get("NOTICE_WORKING_DAYS") or 5),
+                conclusion_working_days=int(env.get("CONCLUSION_WORKING_DAYS") or 10),
+                result_working_days=int(env.get("RESULT_WORKING_DAYS") or 20),
+            ),
+        )

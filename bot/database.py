@@ -1,0 +1,20 @@
+"""Opening the database the settings name, brought up to date before use."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from bot.config import Settings
+from procedure.use_cases.administration import ensure_reference_data
+from storage.engine import make_engine
+from storage.migrate import upgrade_to_head
+from storage.unit_of_work import UnitOfWork
+
+
+def open_database(settings: Settings) -> Engine:
+    """The engine, with every migration applied and the reference data in place."""
+    engine = make_engine(settings.database_url)
+    upgrade_to_head(engine)
+    with UnitOfWork(engine) as uow:
+        ensure_reference_data(uow)
+    return engine

@@ -1,0 +1,41 @@
+"""The deadlines of Article 13 §3 and how late an action was (P7, P8, P9)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from procedure.periods import Periods
+from procedure.working_days import Deadline, WorkingCalendar
+
+
+@dataclass(frozen=True)
+class Timeliness:
+    """Whether an action on ``done_on`` met ``due``; a late action is allowed but recorded."""
+
+    due: date
+    done_on: date
+    late: bool
+    late_working_days: int
+
+
+def conclusion_deadline(calendar: WorkingCalendar, session_end: date, periods: Periods) -> Deadline:
+    """P7: the head's conclusions reach the agencies within 10 working days after the session."""
+    return calendar.add_working_days(session_end, periods.conclusion_working_days)
+
+
+def result_deadline(calendar: WorkingCalendar, notice_date: date, periods: Periods) -> Deadline:
+    """P8: the written result is due 20 working days after the notice of the conclusions."""
+    return calendar.add_working_days(notice_date, periods.result_working_days)
+
+
+def timeliness(calendar: WorkingCalendar, due: date, done_on: date) -> Timeliness:
+    """On time when done by the end of the due day; otherwise late by the working days after it
+    (an action on a day off right after the due day is late by zero working days, but late)."""
+    late = done_on > due
+    return Timeliness(
+        due=due,
+        done_on=done_on,
+        late=late,
+        late_working_days=calendar.working_days_between(due, done_on) if late else 0,
+    )

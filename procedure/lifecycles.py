@@ -1,0 +1,108 @@
+"""Which state may follow which: sessions, petitions and registrations.
+
+Plain tables a reader who knows the regulation can check line by line.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TypeVar
+
+from procedure.errors import InvalidTransition
+from texts import t
+
+
+class SessionState(StrEnum):
+    DRAFT = "draft"  # planned by the office (P1)
+    ANNOUNCED = "announced"  # invitation sent at least 5 working days ahead (P4)
+    HELD = "held"  # the session took place (P6)
+    CONCLUDED = "concluded"  # the head's conclusions notified to the agencies (P7)
+    CLOSED = "closed"  # every follow-up done; archived
+    CANCELLED = "cancelled"
+
+
+class PetitionState(StrEnum):
+    RECEIVED = "received"
+    FORWARDED = "forwarded"  # assigned to an agency with the head's conclusion (P7)
+    EXTENDED = "extended"  # the agency gave written notice of a new deadline (P9)
+    ANSWERED = "answered"  # the written result was sent (P8)
+    ANSWERED_DIRECTLY = "answered_directly"  # staff replied directly, for questions (Q6)
+    MERGED = "merged"  # a duplicate of another petition; follows the original's answer
+
+
+class RegistrationState(StrEnum):
+    REGISTERED = "registered"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+
+SESSION_TRANSITIONS: dict[SessionState, frozenset[SessionState]] = {
+    SessionState.DRAFT: frozenset({SessionState.ANNOUNCED, SessionState.CANCELLED}),
+    SessionState.ANNOUNCED: frozenset({SessionState.HELD, SessionState.CANCELLED}),
+    SessionState.HELD: frozenset({SessionState.CONCLUDED}),
+    SessionState.CONCLUDED: frozenset({SessionState.CLOSED}),
+    SessionState.CLOSED: frozenset(),
+    SessionState.CANCELLED: frozenset(),
+}
+
+PETITION_TRANSITIONS: dict[PetitionState, frozenset[PetitionState]] = {
+    PetitionState.RECEIVED: frozenset(
+        {PetitionState.FORWARDED, PetitionState.ANSWERED_DIRECTLY, PetitionState.MERGED}
+    ),
+    PetitionState.FORWARDED: frozenset(
+        {PetitionState.EXTENDED, PetitionState.ANSWERED, PetitionState.MERGED}
+    ),
+    # P9: a complex case may be extended again, each time in writing.
+    PetitionState.EXTENDED: frozenset(
+        {PetitionState.EXTENDED, PetitionState.ANSWERED, PetitionState.MERGED}
+    ),
+    PetitionState.ANSWERED: frozenset(),
+    PetitionState.ANSWERED_DIRECTLY: frozenset(),
+    PetitionState.MERGED: frozenset(),
+}
+
+REGISTRATION_TRANSITIONS: dict[RegistrationState, frozenset[RegistrationState]] = {
+    RegistrationState.REGISTERED: frozenset({RegistrationState.CANCELLED}),
+    RegistrationState.WAITLISTED: frozenset(
+        {RegistrationState.REGISTERED, RegistrationState.CANCELLED}
+    ),
+    RegistrationState.CANCELLED: frozenset(
+        {RegistrationState.REGISTERED, RegistrationState.WAITLISTED}
+    ),
+}
+
+OPEN_PETITION_STATES = frozenset(
+    {PetitionState.RECEIVED, PetitionState.FORWARDED, PetitionState.EXTENDED}
+)
+
+
+State = TypeVar("State", SessionState, PetitionState, RegistrationState)
+
+
+def _check(
+    kind: str, transitions: dict[State, frozenset[State]], current: State, target: State
+) -> State:
+    if target not in transitions[current]:
+        raise InvalidTransition(
+            f"refusal.{kind}_transition",
+            current=state_label(kind, current),
+            target=state_label(kind, target),
+        )
+    return current
+
+
+def check_session_transition(current: str, target: SessionState) -> SessionState:
+    return _check("session", SESSION_TRANSITIONS, SessionState(current), target)
+
+
+def check_petition_transition(current: str, target: PetitionState) -> PetitionState:
+    return _check("petition", PETITION_TRANSITIONS, PetitionState(current), target)
+
+
+def check_registration_transition(current: str, target: RegistrationState) -> RegistrationState:
+    return _check("registration", REGISTRATION_TRANSITIONS, RegistrationState(current), target)
+
+
+def state_label(kind: str, state: StrEnum) -> str:
+    """The Vietnamese name of a state, as residents and officials read it."""
+    return t(f"state.{kind}.{state.value}")

@@ -1,0 +1,22 @@
+"""The periods of Article 13, in working days. Configuration, with the regulation's defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Periods:
+    # P4 (§1.2): the invitation goes out at least this many working days before the session.
+    notice_working_days: int = 5
+    # P7 (§3): the head's conclusions are notified within this many working days after the session.
+    conclusion_working_days: int = 10
+    # P8 (§3): the written result is due this many working days after that notice. The seed text
+    # writes "20 (mười)"; the digits say 20 and we use 20.
+    result_working_days: int = 20
+
+    def __post_init__(self) -> None:
+        for name in ("notice_working_days", "conclusion_working_days", "result_working_days"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive whole number of working days")

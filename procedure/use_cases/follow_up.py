@@ -1,0 +1,310 @@
+"""After the session (Article 13 §3): the head's conclusions to the agencies (P7), written results
+(P8), extensions in writing (P9), and direct replies to questions (Q6)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import select
+
+from procedure.deadlines import conclusion_deadline, result_deadline, timeliness
+from procedure.errors import NotFound, Refusal
+from procedure.lifecycles import (
+    PetitionState,
+    SessionState,
+    check_petition_transition,
+    check_session_transition,
+)
+from procedure.permissions import Action, Actor
+from procedure.use_cases.context import ProcedureContext, load_calendar, record_event, require
+from procedure.use_cases.petitions import PetitionKind, petition_by_code
+from procedure.use_cases.sessions import get_session
+from storage.tables import (
+    Assignment,
+    Conclusion,
+    Extension,
+    OrgUnit,
+    Petition,
+    WrittenResult,
+)
+from storage.unit_of_work import UnitOfWork
+from texts import format_date, t, to_local
+
+
+@dataclass(frozen=True)
+class AssignmentRequest:
+    """P7: this petition goes to this agency."""
+
+    petition_id: int
+    agency_org_id: int
+
+
+def notify_conclusion(
+    uow: UnitOfWork,
+    actor: Actor,
+    session_id: int,
+    text: str,
+    assignments: Sequence[AssignmentRequest],
+    context: ProcedureContext,
+) -> Conclusion:
+    """P7: the office notifies the head's conclusions to the agencies, each petition assigned to
+    the agency responsible for it. Due within 10 working days after the session ended; a later
+    notice is accepted and recorded as late. Each assignment is due 20 working days after the
+    notice (P8).
+    """
+    session = get_session(uow, session_id)
+    require(uow, actor, Action.NOTIFY_CONCLUSION, session.org_unit_id)
+    current = check_session_transition(session.state, SessionState.CONCLUDED)
+    if not text.strip():
+        raise Refusal("refusal.conclusion_text_missing")
+    calendar = load_calendar(uow)
+    notice_day = context.today()
+    due = conclusion_deadline(calendar, to_local(session.ends_at).date(), context.periods)
+    on_time = timeliness(calendar, due.due, notice_day)
+    result_due = result_deadline(calendar, notice_day, context.periods).due
+    petitions = _petitions_to_assign(uow, session_id, assignments)
+    now = context.now()
+    conclusion = Conclusion(
+        session_id=session_id,
+        text=text.strip(),
+        notice_date=notice_day,
+        due_date=due.due,
+        late_working_days=on_time.late_working_days if on_time.late else 0,
+        notified_by_person_id=actor.person_id,
+        created_at=now,
+    )
+    uow.session.add(conclusion)
+    session.state = SessionState.CONCLUDED
+    uow.session.add(session)
+    uow.flush()
+    record_event(
+        uow,
+        kind="session.concluded",
+        actor=actor,
+        action=Action.NOTIFY_CONCLUSION,
+        at=now,
+        session_id=session_id,
+        from_state=current,
+        to_state=SessionState.CONCLUDED,
+        details={
+            "due": due.due.isoformat(),
+            "notice_date": notice_day.isoformat(),
+            "late": on_time.late,
+            "late_working_days": on_time.late_working_days,
+        },
+    )
+    for request, petition in zip(assignments, petitions, strict=True):
+        previous = check_petition_transition(petition.state, PetitionState.FORWARDED)
+        assignment = Assignment(
+            petition_id=request.petition_id,
+            agency_org_id=request.agency_org_id,
+            conclusion_id=conclusion.id,
+            notice_date=notice_day,
+            original_due_date=result_due,
+            due_date=result_due,
+            created_at=now,
+        )
+        uow.session.add(assignment)
+        petition.state = PetitionState.FORWARDED
+        uow.session.add(petition)
+        agency = uow.session.get(OrgUnit, request.agency_org_id)
+        assert agency is not None
+        record_event(
+            uow,
+            kind="petition.forwarded",
+            actor=actor,
+            action=Action.NOTIFY_CONCLUSION,
+            at=now,
+            session_id=session_id,
+            petition_id=petition.id,
+            from_state=previous,
+            to_state=PetitionState.FORWARDED,
+            details={"agency": agency.name, "due": result_due.isoformat()},
+        )
+    uow.commit()
+    return conclusion
+
+
+def _petitions_to_assign(
+    uow: UnitOfWork, session_id: int, assignments: Sequence[AssignmentRequest]
+) -> list[Petition]:
+    seen: set[int] = set()
+    petitions = []
+    for request in assignments:
+        petition = uow.session.get(Petition, request.petition_id)
+        if petition is None or petition.session_id != session_id:
+            raise NotFound("refusal.petition_not_in_session")
+        if request.petition_id in seen:
+            raise Refusal("refusal.petition_assigned_twice", code=petition.tracking_code)
+        seen.add(request.petition_id)
+        if uow.session.get(OrgUnit, request.agency_org_id) is None:
+            raise NotFound("refusal.org_unit_not_found", code=request.agency_org_id)
+        petitions.append(petition)
+    return petitions
+
+
+def assignment_of(uow: UnitOfWork, petition: Petition) -> Assignment:
+    assignment = uow.session.exec(
+        select(Assignment).where(Assignment.petition_id == petition.id)
+    ).first()
+    if assignment is None:
+        raise Refusal("refusal.petition_not_assigned", code=petition.tracking_code)
+    return assignment
+
+
+def post_result(
+    uow: UnitOfWork,
+    actor: Actor,
+    tracking_code: str,
+    text: str,
+    context: ProcedureContext,
+    *,
+    document_ref: str | None = None,
+) -> WrittenResult:
+    """P8: the agency's written result to the petitioner; late results are allowed and recorded."""
+    petition = petition_by_code(uow, tracking_code)
+    assignment = assignment_of(uow, petition)
+    require(uow, actor, Action.POST_RESULT, assignment.agency_org_id)
+    previous = check_petition_transition(petition.state, PetitionState.ANSWERED)
+    if not text.strip():
+        raise Refusal("refusal.result_text_missing")
+    calendar = load_calendar(uow)
+    today = context.today()
+    on_time = timeliness(calendar, assignment.due_date, today)
+    now = context.now()
+    result = WrittenResult(
+        petition_id=petition.id,  # type: ignore[arg-type]
+        assignment_id=assignment.id,
+        text=text.strip(),
+        document_ref=document_ref,
+        answered_on=today,
+        late_working_days=on_time.late_working_days if on_time.late else 0,
+        created_by_person_id=actor.person_id,
+        created_at=now,
+    )
+    uow.session.add(result)
+    petition.state = PetitionState.ANSWERED
+    uow.session.add(petition)
+    record_event(
+        uow,
+        kind="petition.answered",
+        actor=actor,
+        action=Action.POST_RESULT,
+        at=now,
+        petition_id=petition.id,
+        session_id=petition.session_id,
+        from_state=previous,
+        to_state=PetitionState.ANSWERED,
+        details={
+            "due": assignment.due_date.isoformat(),
+            "late": on_time.late,
+            "late_working_days": on_time.late_working_days,
+            "has_document": document_ref is not None,
+        },
+    )
+    uow.commit()
+    return result
+
+
+def extend_deadline(
+    uow: UnitOfWork,
+    actor: Actor,
+    tracking_code: str,
+    new_due: date,
+    reason: str,
+    context: ProcedureContext,
+) -> Extension:
+    """P9: a complex case; the agency gives written notice of the new deadline. The deadline
+    moves, the history stays (every extension is a row and an event)."""
+    petition = petition_by_code(uow, tracking_code)
+    assignment = assignment_of(uow, petition)
+    require(uow, actor, Action.EXTEND_DEADLINE, assignment.agency_org_id)
+    previous = check_petition_transition(petition.state, PetitionState.EXTENDED)
+    if not reason.strip():
+        raise Refusal("refusal.reason_missing")
+    calendar = load_calendar(uow)
+    if new_due <= assignment.due_date:
+        raise Refusal("refusal.extension_not_later", current=format_date(assignment.due_date))
+    if not calendar.is_working_day(new_due):
+        raise Refusal(
+            "refusal.extension_not_working_day",
+            date=format_date(new_due),
+            next=format_date(calendar.next_working_day(new_due)),
+        )
+    now = context.now()
+    extension = Extension(
+        assignment_id=assignment.id,  # type: ignore[arg-type]
+        previous_due_date=assignment.due_date,
+        new_due_date=new_due,
+        reason=reason.strip(),
+        notice_text=t(
+            "notice.extension",
+            code=petition.tracking_code,
+            previous=format_date(assignment.due_date),
+            due=format_date(new_due),
+            reason=reason.strip(),
+        ),
+        created_by_person_id=actor.person_id,
+        created_at=now,
+    )
+    uow.session.add(extension)
+    assignment.due_date = new_due
+    uow.session.add(assignment)
+    petition.state = PetitionState.EXTENDED
+    uow.session.add(petition)
+    record_event(
+        uow,
+        kind="petition.extended",
+        actor=actor,
+        action=Action.EXTEND_DEADLINE,
+        at=now,
+        petition_id=petition.id,
+        session_id=petition.session_id,
+        from_state=previous,
+        to_state=PetitionState.EXTENDED,
+        reason=reason.strip(),
+        details={
+            "previous_due": extension.previous_due_date.isoformat(),
+            "due": new_due.isoformat(),
+        },
+    )
+    uow.commit()
+    return extension
+
+
+def answer_question(
+    uow: UnitOfWork, actor: Actor, tracking_code: str, text: str, context: ProcedureContext
+) -> WrittenResult:
+    """Q6: staff reply (phúc đáp) to a question; the asker is notified."""
+    petition = petition_by_code(uow, tracking_code)
+    require(uow, actor, Action.ANSWER_QUESTION, petition.area_org_id)
+    if petition.kind != PetitionKind.QUESTION:
+        raise Refusal("refusal.not_a_question", code=petition.tracking_code)
+    previous = check_petition_transition(petition.state, PetitionState.ANSWERED_DIRECTLY)
+    if not text.strip():
+        raise Refusal("refusal.result_text_missing")
+    now = context.now()
+    result = WrittenResult(
+        petition_id=petition.id,  # type: ignore[arg-type]
+        text=text.strip(),
+        answered_on=context.today(),
+        created_by_person_id=actor.person_id,
+        created_at=now,
+    )
+    uow.session.add(result)
+    petition.state = PetitionState.ANSWERED_DIRECTLY
+    uow.session.add(petition)
+    record_event(
+        uow,
+        kind="petition.answered_directly",
+        actor=actor,
+        action=Action.ANSWER_QUESTION,
+        at=now,
+        petition_id=petition.id,
+        from_state=previous,
+        to_state=PetitionState.ANSWERED_DIRECTLY,
+    )
+    uow.commit()
+    return result

@@ -1,0 +1,254 @@
+"""Dialogue sessions: plan (P1), announce (P4), hold (P6), cancel, close."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import func, select
+
+from procedure.errors import NotFound, Refusal
+from procedure.lifecycles import (
+    OPEN_PETITION_STATES,
+    SessionState,
+    check_session_transition,
+)
+from procedure.permissions import Action, Actor
+from procedure.use_cases.context import (
+    ProcedureContext,
+    load_calendar,
+    record_event,
+    require,
+)
+from procedure.working_days import NoticeWindow
+from storage.tables import AgendaItem, DialogueSession, OrgUnit, Petition, SessionAgency
+from storage.unit_of_work import UnitOfWork
+from texts import format_date, t, to_local
+
+# Article 13 §2: the order of a session. Topics from residents' opinions come in step 3.
+PROCEDURE_STEPS = (
+    "opening",  # the office states the purpose and introduces the delegates
+    "head_report",  # the head reports on the government's work
+    "residents_speak",  # residents speak, comment, propose
+    "agencies_answer",  # heads of related agencies report on the petitions
+    "head_concludes",  # the head explains, takes in the opinions and concludes
+)
+
+
+@dataclass(frozen=True)
+class SessionPlan:
+    org_unit_id: int
+    chair_name: str
+    venue: str
+    starts_at: datetime
+    ends_at: datetime
+    content: str
+    topics: Sequence[str] = field(default=())
+    agency_org_ids: Sequence[int] = field(default=())
+    capacity: int | None = None
+    chair_person_id: int | None = None
+
+
+def get_session(uow: UnitOfWork, session_id: int) -> DialogueSession:
+    session = uow.session.get(DialogueSession, session_id)
+    if session is None:
+        raise NotFound("refusal.session_not_found", session_id=session_id)
+    return session
+
+
+def plan_session(
+    uow: UnitOfWork, actor: Actor, plan: SessionPlan, context: ProcedureContext
+) -> DialogueSession:
+    """P1: the office's plan — unit, chair, venue, time, content and agenda, agencies."""
+    require(uow, actor, Action.PLAN_SESSION, plan.org_unit_id)
+    if uow.session.get(OrgUnit, plan.org_unit_id) is None:
+        raise NotFound("refusal.org_unit_not_found", code=plan.org_unit_id)
+    for text_field, value in (
+        ("chair", plan.chair_name),
+        ("venue", plan.venue),
+        ("content", plan.content),
+    ):
+        if not value.strip():
+            raise Refusal("refusal.session_field_missing", field=t(f"field.{text_field}"))
+    if plan.ends_at <= plan.starts_at:
+        raise Refusal("refusal.session_end_before_start")
+    if to_local(plan.starts_at).date() < context.today():
+        raise Refusal("refusal.session_in_past", date=format_date(to_local(plan.starts_at).date()))
+    if plan.capacity is not None and plan.capacity < 1:
+        raise Refusal("refusal.capacity_not_positive")
+    for agency_id in plan.agency_org_ids:
+        if uow.session.get(OrgUnit, agency_id) is None:
+            raise NotFound("refusal.org_unit_not_found", code=agency_id)
+    now = context.now()
+    session = DialogueSession(
+        org_unit_id=plan.org_unit_id,
+        chair_name=plan.chair_name.strip(),
+        chair_person_id=plan.chair_person_id,
+        venue=plan.venue.strip(),
+        starts_at=plan.starts_at,
+        ends_at=plan.ends_at,
+        content=plan.content.strip(),
+        capacity=plan.capacity,
+        state=SessionState.DRAFT,
+        created_by_person_id=actor.person_id,
+        created_at=now,
+    )
+    uow.session.add(session)
+    uow.flush()
+    assert session.id is not None
+    items = [*PROCEDURE_STEPS[:3], *(["topic"] * len(plan.topics)), *PROCEDURE_STEPS[3:]]
+    titles = [
+        *(t(f"agenda.{step}") for step in PROCEDURE_STEPS[:3]),
+        *(topic.strip() for topic in plan.topics),
+        *(t(f"agenda.{step}") for step in PROCEDURE_STEPS[3:]),
+    ]
+    for position, (step, title) in enumerate(zip(items, titles, strict=True), start=1):
+        uow.session.add(
+            AgendaItem(session_id=session.id, position=position, step=step, title=title)
+        )
+    for agency_id in dict.fromkeys(plan.agency_org_ids):
+        uow.session.add(SessionAgency(session_id=session.id, org_unit_id=agency_id))
+    record_event(
+        uow,
+        kind="session.planned",
+        actor=actor,
+        action=Action.PLAN_SESSION,
+        at=now,
+        session_id=session.id,
+        to_state=SessionState.DRAFT,
+    )
+    uow.commit()
+    return session
+
+
+def notice_window_for(
+    uow: UnitOfWork, session: DialogueSession, context: ProcedureContext
+) -> NoticeWindow:
+    """P4: when the invitation for ``session`` must go out at the latest."""
+    calendar = load_calendar(uow)
+    return calendar.notice_window(
+        to_local(session.starts_at).date(), context.periods.notice_working_days
+    )
+
+
+def announce_session(
+    uow: UnitOfWork, actor: Actor, session_id: int, context: ProcedureContext
+) -> DialogueSession:
+    """P4: announce, only while at least 5 working days remain before the session.
+
+    Refused later with the latest lawful sending day and the earliest lawful session date.
+    """
+    session = get_session(uow, session_id)
+    require(uow, actor, Action.ANNOUNCE_SESSION, session.org_unit_id)
+    current = check_session_transition(session.state, SessionState.ANNOUNCED)
+    today = context.today()
+    window = notice_window_for(uow, session, context)
+    if today > window.latest_day:
+        calendar = load_calendar(uow)
+        earliest = calendar.earliest_session_day(today, context.periods.notice_working_days)
+        raise Refusal(
+            "refusal.invitation_too_late",
+            days=context.periods.notice_working_days,
+            session_date=format_date(window.session_day),
+            latest=format_date(window.latest_day),
+            earliest=format_date(earliest),
+        )
+    now = context.now()
+    session.state = SessionState.ANNOUNCED
+    session.announced_at = now
+    uow.session.add(session)
+    record_event(
+        uow,
+        kind="session.announced",
+        actor=actor,
+        action=Action.ANNOUNCE_SESSION,
+        at=now,
+        session_id=session.id,
+        from_state=current,
+        to_state=SessionState.ANNOUNCED,
+        details={"latest_notice_day": window.latest_day.isoformat()},
+    )
+    uow.commit()
+    return session
+
+
+def hold_session(
+    uow: UnitOfWork, actor: Actor, session_id: int, context: ProcedureContext
+) -> DialogueSession:
+    """P6: the session took place. Not before its day."""
+    session = get_session(uow, session_id)
+    require(uow, actor, Action.CONDUCT_SESSION, session.org_unit_id)
+    current = check_session_transition(session.state, SessionState.HELD)
+    if context.today() < to_local(session.starts_at).date():
+        raise Refusal(
+            "refusal.session_not_yet", date=format_date(to_local(session.starts_at).date())
+        )
+    return _move(uow, actor, session, current, SessionState.HELD, Action.CONDUCT_SESSION, context)
+
+
+def cancel_session(
+    uow: UnitOfWork, actor: Actor, session_id: int, reason: str, context: ProcedureContext
+) -> DialogueSession:
+    session = get_session(uow, session_id)
+    require(uow, actor, Action.CANCEL_SESSION, session.org_unit_id)
+    current = check_session_transition(session.state, SessionState.CANCELLED)
+    if not reason.strip():
+        raise Refusal("refusal.reason_missing")
+    return _move(
+        uow,
+        actor,
+        session,
+        current,
+        SessionState.CANCELLED,
+        Action.CANCEL_SESSION,
+        context,
+        reason=reason.strip(),
+    )
+
+
+def close_session(
+    uow: UnitOfWork, actor: Actor, session_id: int, context: ProcedureContext
+) -> DialogueSession:
+    """Archive a concluded session once every petition of it has its answer."""
+    session = get_session(uow, session_id)
+    require(uow, actor, Action.CLOSE_SESSION, session.org_unit_id)
+    current = check_session_transition(session.state, SessionState.CLOSED)
+    still_open = uow.session.exec(
+        select(func.count())
+        .select_from(Petition)
+        .where(Petition.session_id == session.id)
+        .where(Petition.state.in_([state.value for state in OPEN_PETITION_STATES]))  # type: ignore[attr-defined]
+    ).one()
+    if still_open:
+        raise Refusal("refusal.session_has_open_petitions", count=still_open)
+    return _move(uow, actor, session, current, SessionState.CLOSED, Action.CLOSE_SESSION, context)
+
+
+def _move(
+    uow: UnitOfWork,
+    actor: Actor,
+    session: DialogueSession,
+    current: SessionState,
+    target: SessionState,
+    action: Action,
+    context: ProcedureContext,
+    *,
+    reason: str | None = None,
+) -> DialogueSession:
+    now = context.now()
+    session.state = target
+    uow.session.add(session)
+    record_event(
+        uow,
+        kind=f"session.{target.value}",
+        actor=actor,
+        action=action,
+        at=now,
+        session_id=session.id,
+        from_state=current,
+        to_state=target,
+        reason=reason,
+    )
+    uow.commit()
+    return session

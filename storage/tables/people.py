@@ -1,0 +1,49 @@
+"""People, the channel accounts they reach us through, their consents and staff roles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime, utc_now
+
+
+class Person(SQLModel, table=True):
+    __tablename__ = "person"
+
+    id: int | None = Field(default=None, primary_key=True)
+    full_name: str | None = Field(default=None, max_length=200)
+    phone_e164: str | None = Field(default=None, max_length=20, index=True)
+    phone_verified: bool = False
+    area_org_id: int | None = Field(default=None, foreign_key="org_unit.id")
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class ChannelAccount(SQLModel, table=True):
+    """One way a person reaches us. Ids are text: Telegram's are 64-bit, Zalo's are strings."""
+
+    __tablename__ = "channel_account"
+    __table_args__ = (UniqueConstraint("channel", "external_user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    channel: str = Field(max_length=20)
+    external_user_id: str = Field(max_length=64)
+    chat_id: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class StaffRole(SQLModel, table=True):
+    """A role a person holds in an org unit: office, head, agency, monitor or admin."""
+
+    __tablename__ = "staff_role"
+    __table_args__ = (UniqueConstraint("person_id", "org_unit_id", "role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    org_unit_id: int = Field(foreign_key="org_unit.id", index=True)
+    role: str = Field(max_length=20)
+    active: bool = True
+    granted_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)

@@ -1,0 +1,104 @@
+"""Petitions (opinions, kiến nghị, questions) and what follows them: conclusions, assignments,
+extensions and written results (P7–P9, Q6)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Text
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime, utc_now
+
+
+class Topic(SQLModel, table=True):
+    """A civic topic (đất đai, môi trường, …) or a question category (Q5). Configurable."""
+
+    __tablename__ = "topic"
+
+    code: str = Field(primary_key=True, max_length=40)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=20, description="'civic' or 'question'")
+    active: bool = True
+    position: int = 0
+
+
+class Petition(SQLModel, table=True):
+    __tablename__ = "petition"
+
+    id: int | None = Field(default=None, primary_key=True)
+    tracking_code: str = Field(unique=True, max_length=16)
+    kind: str = Field(max_length=20, description="opinion, petition or question")
+    topic_code: str = Field(foreign_key="topic.code", max_length=40)
+    text: str = Field(sa_type=Text)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    petitioner_name: str = Field(max_length=200)
+    petitioner_phone_e164: str = Field(max_length=20)
+    area_org_id: int = Field(foreign_key="org_unit.id", index=True)
+    street: str | None = Field(default=None, max_length=200)
+    session_id: int | None = Field(default=None, foreign_key="dialogue_session.id", index=True)
+    channel: str = Field(default="console", max_length=20)
+    state: str = Field(default="received", max_length=20, index=True)
+    duplicate_of_id: int | None = Field(default=None, foreign_key="petition.id")
+    received_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class Conclusion(SQLModel, table=True):
+    """The head's conclusion of a session and the day the office notified it (P7)."""
+
+    __tablename__ = "conclusion"
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="dialogue_session.id", unique=True)
+    text: str = Field(sa_type=Text)
+    notice_date: date
+    due_date: date
+    late_working_days: int = 0
+    notified_by_person_id: int | None = Field(default=None, foreign_key="person.id")
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class Assignment(SQLModel, table=True):
+    """A petition given to the agency responsible for it, with its due date (P7, P8)."""
+
+    __tablename__ = "assignment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    petition_id: int = Field(foreign_key="petition.id", unique=True)
+    agency_org_id: int = Field(foreign_key="org_unit.id", index=True)
+    conclusion_id: int | None = Field(default=None, foreign_key="conclusion.id")
+    notice_date: date
+    original_due_date: date
+    due_date: date
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class Extension(SQLModel, table=True):
+    """A written notice of a new deadline for a complex case (P9). The history stays."""
+
+    __tablename__ = "extension"
+
+    id: int | None = Field(default=None, primary_key=True)
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    previous_due_date: date
+    new_due_date: date
+    reason: str = Field(sa_type=Text)
+    notice_text: str = Field(sa_type=Text)
+    created_by_person_id: int | None = Field(default=None, foreign_key="person.id")
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class WrittenResult(SQLModel, table=True):
+    """The written result sent to the petitioner (P8), or a direct reply to a question (Q6)."""
+
+    __tablename__ = "written_result"
+
+    id: int | None = Field(default=None, primary_key=True)
+    petition_id: int = Field(foreign_key="petition.id", index=True)
+    assignment_id: int | None = Field(default=None, foreign_key="assignment.id")
+    text: str = Field(sa_type=Text)
+    document_ref: str | None = Field(default=None, max_length=400)
+    answered_on: date
+    late_working_days: int | None = None
+    created_by_person_id: int | None = Field(default=None, foreign_key="person.id")
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)

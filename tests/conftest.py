@@ -1,0 +1,70 @@
+"""Shared fixtures: a real database on SQLite and, where configured, on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from procedure.use_cases.administration import ensure_reference_data
+from storage.engine import make_engine, sqlite_url
+from storage.migrate import upgrade_to_head
+from storage.unit_of_work import UnitOfWork
+
+POSTGRES_URL_VARIABLE = "DOITHOAI_TEST_POSTGRES_URL"
+
+
+def postgres_url() -> str | None:
+    url = os.environ.get(POSTGRES_URL_VARIABLE)
+    if not url and os.environ.get("CI"):
+        # In CI PostgreSQL is required: .ci/run starts it. Never let CI skip it quietly.
+        raise RuntimeError(f"CI must set {POSTGRES_URL_VARIABLE} (see .ci/start-postgres)")
+    return url or None
+
+
+def reset_postgres(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty database of each kind, with no table yet."""
+    if request.param == "sqlite":
+        engine = make_engine(sqlite_url(tmp_path))
+    else:
+        url = postgres_url()
+        if url is None:
+            pytest.skip(f"no PostgreSQL: set {POSTGRES_URL_VARIABLE} (CI does)")
+        engine = make_engine(url)
+        reset_postgres(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(empty_engine: Engine) -> Engine:
+    """A database at the head migration with its reference data."""
+    upgrade_to_head(empty_engine)
+    with UnitOfWork(empty_engine) as uow:
+        ensure_reference_data(uow)
+    return empty_engine
+
+
+@pytest.fixture
+def uow(engine: Engine) -> Iterator[UnitOfWork]:
+    with UnitOfWork(engine) as unit:
+        yield unit
+
+
+def at(day: str, clock: str = "09:00") -> datetime:
+    """A moment given in Ho Chi Minh City time, as an aware UTC datetime."""
+    from texts import LOCAL_TIMEZONE
+
+    local = datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=LOCAL_TIMEZONE)
+    return local.astimezone(UTC)

@@ -1,0 +1,150 @@
+"""The ``doithoai`` command as an administrator uses it (X1, C8): real process, real database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def run(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DOITHOAI_DATA_DIR": str(tmp_path), "PYTHONIOENCODING": "utf-8"}
+    env.pop("DATABASE_URL", None)
+    env.pop("TELEGRAM_BOT_TOKEN", None)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        input=stdin,
+        timeout=120,
+    )
+
+
+def first_token(result: subprocess.CompletedProcess[str]) -> str:
+    return result.stdout.splitlines()[0].split()[0]
+
+
+def test_x1_cli_add_working_days_done_means(tmp_path: Path) -> None:
+    five = run(tmp_path, "workdays", "add", "2025-12-31", "5")
+    assert five.returncode == 0, five.stderr
+    assert first_token(five) == "2026-01-09"
+    ten = run(tmp_path, "workdays", "add", "2025-12-31", "10")
+    assert first_token(ten) == "2026-01-15"
+    # The explanation, in Vietnamese, names the swap and its source.
+    assert "Thứ Sáu, 02/01/2026: ngày nghỉ theo thông báo chính thức" in ten.stdout
+    assert "12729/VPCP-KGVX" in ten.stdout
+
+
+def test_x1_cli_add_across_tet(tmp_path: Path) -> None:
+    result = run(tmp_path, "workdays", "add", "2026-02-10", "10")
+    assert first_token(result) == "2026-03-03"
+    assert "Tết Nguyên Đán" in result.stdout
+
+
+def test_p4_cli_latest_notice(tmp_path: Path) -> None:
+    result = run(tmp_path, "workdays", "latest-notice", "2026-03-16")
+    assert result.returncode == 0
+    assert first_token(result) == "2026-03-08"
+    assert "Thứ Sáu, 06/03/2026" in result.stdout  # the last working day before it
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("workdays", "add", "2026-02-30", "5"), "không phải một ngày hợp lệ"),
+        (("workdays", "add", "hôm nay", "5"), "không phải một ngày hợp lệ"),
+        (("workdays", "add", "2026-02-10", "mười"), "không phải số ngày làm việc hợp lệ"),
+        (("workdays", "add", "2026-02-10", "-3"), "không phải số ngày làm việc hợp lệ"),
+        (("workdays", "latest-notice", "16/13/2026"), "không phải một ngày hợp lệ"),
+        (("workdays", "add"), "Lệnh chưa đúng cú pháp"),
+    ],
+)
+def test_x1_cli_bad_input_gets_one_vietnamese_line_and_exit_2(tmp_path: Path, args, expected):
+    result = run(tmp_path, *args)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Lỗi: ") and expected in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_x1_cli_dd_mm_yyyy_is_accepted(tmp_path: Path) -> None:
+    assert first_token(run(tmp_path, "workdays", "add", "31/12/2025", "5")) == "2026-01-09"
+
+
+def test_x1_administrators_add_and_remove_days_without_a_release(tmp_path: Path) -> None:
+    before = run(tmp_path, "workdays", "add", "2026-12-23", "1")
+    assert first_token(before) == "2026-12-24"
+    added = run(
+        tmp_path,
+        "workdays",
+        "override",
+        "add",
+        "2026-12-24",
+        "off",
+        "--name",
+        "Nghỉ bù theo quyết định của UBND",
+        "--source",
+        "Quyết định 12/QĐ-UBND",
+    )
+    assert added.returncode == 0, added.stderr
+    after = run(tmp_path, "workdays", "add", "2026-12-23", "1")
+    assert first_token(after) == "2026-12-25"
+    assert "Quyết định 12/QĐ-UBND" in after.stdout
+    listed = run(tmp_path, "workdays", "override", "list")
+    assert "Thứ Năm, 24/12/2026" in listed.stdout
+    removed = run(tmp_path, "workdays", "override", "remove", "2026-12-24")
+    assert removed.returncode == 0
+    assert first_token(run(tmp_path, "workdays", "add", "2026-12-23", "1")) == "2026-12-24"
+    missing = run(tmp_path, "workdays", "override", "remove", "2026-12-24")
+    assert missing.returncode == 2 and "không có trong danh sách" in missing.stderr
+    bad_kind = run(
+        tmp_path,
+        "workdays",
+        "override",
+        "add",
+        "2026-12-24",
+        "holiday",
+        "--name",
+        "x",
+        "--source",
+        "y",
+    )
+    assert bad_kind.returncode == 2
+
+
+def test_x1_cli_check_and_between(tmp_path: Path) -> None:
+    saturday = run(tmp_path, "workdays", "check", "2026-01-10")
+    assert first_token(saturday) == "yes" and "ngày làm việc bù" in saturday.stdout
+    assert first_token(run(tmp_path, "workdays", "check", "2026-11-24")) == "no"
+    assert first_token(run(tmp_path, "workdays", "between", "2026-02-13", "2026-02-24")) == "2"
+
+
+def test_c8_cli_imports_the_wards_of_a_province(tmp_path: Path) -> None:
+    imported = run(tmp_path, "org", "import-province", "79")
+    assert imported.returncode == 0, imported.stderr
+    assert "168" in imported.stdout  # Ho Chi Minh City has 168 wards, communes, special zone
+    again = run(tmp_path, "org", "import-province", "79")
+    assert "thêm 0" in again.stdout
+    listed = run(tmp_path, "org", "list", "--parent", "vn-79")
+    assert len(listed.stdout.splitlines()) == 168
+    assert "Phường Bến Thành" in listed.stdout
+    unknown = run(tmp_path, "org", "import-province", "99")
+    assert unknown.returncode == 2
+
+
+def test_cli_run_without_a_token_starts_a_chat_in_the_terminal(tmp_path: Path) -> None:
+    chat = run(tmp_path, "run", stdin="/trogiup\n10/02/2026 10\nxin chào\n/thoat\n")
+    assert chat.returncode == 0, chat.stderr
+    assert "Chưa đặt TELEGRAM_BOT_TOKEN" in chat.stdout
+    assert "Thứ Ba, 03/03/2026" in chat.stdout
+    assert "chưa hiểu" in chat.stdout
+
+
+def test_c8_cli_db_upgrade_hides_passwords(tmp_path: Path) -> None:
+    result = run(tmp_path, "db", "upgrade")
+    assert result.returncode == 0
+    assert "doithoai.sqlite3" in result.stdout

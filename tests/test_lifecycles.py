@@ -1,0 +1,82 @@
+"""Every lifecycle transition, allowed and refused (P1, P4, P7–P9, Q6, C1)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from procedure.errors import InvalidTransition
+from procedure.lifecycles import (
+    PetitionState,
+    RegistrationState,
+    SessionState,
+    check_petition_transition,
+    check_registration_transition,
+    check_session_transition,
+)
+
+S, P, R = SessionState, PetitionState, RegistrationState
+
+ALLOWED_SESSION = {
+    (S.DRAFT, S.ANNOUNCED),
+    (S.DRAFT, S.CANCELLED),
+    (S.ANNOUNCED, S.HELD),
+    (S.ANNOUNCED, S.CANCELLED),
+    (S.HELD, S.CONCLUDED),
+    (S.CONCLUDED, S.CLOSED),
+}
+ALLOWED_PETITION = {
+    (P.RECEIVED, P.FORWARDED),
+    (P.RECEIVED, P.ANSWERED_DIRECTLY),
+    (P.RECEIVED, P.MERGED),
+    (P.FORWARDED, P.EXTENDED),
+    (P.FORWARDED, P.ANSWERED),
+    (P.FORWARDED, P.MERGED),
+    (P.EXTENDED, P.EXTENDED),
+    (P.EXTENDED, P.ANSWERED),
+    (P.EXTENDED, P.MERGED),
+}
+ALLOWED_REGISTRATION = {
+    (R.REGISTERED, R.CANCELLED),
+    (R.WAITLISTED, R.REGISTERED),
+    (R.WAITLISTED, R.CANCELLED),
+    (R.CANCELLED, R.REGISTERED),
+    (R.CANCELLED, R.WAITLISTED),
+}
+
+
+@pytest.mark.parametrize(("current", "target"), list(itertools.product(S, S)))
+def test_p1_session_transition(current: SessionState, target: SessionState) -> None:
+    if (current, target) in ALLOWED_SESSION:
+        assert check_session_transition(current.value, target) is current
+    else:
+        with pytest.raises(InvalidTransition) as refused:
+            check_session_transition(current.value, target)
+        assert "không thể chuyển sang" in refused.value.message
+
+
+@pytest.mark.parametrize(("current", "target"), list(itertools.product(P, P)))
+def test_p7_p9_petition_transition(current: PetitionState, target: PetitionState) -> None:
+    if (current, target) in ALLOWED_PETITION:
+        assert check_petition_transition(current.value, target) is current
+    else:
+        with pytest.raises(InvalidTransition):
+            check_petition_transition(current.value, target)
+
+
+@pytest.mark.parametrize(("current", "target"), list(itertools.product(R, R)))
+def test_c1_registration_transition(current: RegistrationState, target: RegistrationState) -> None:
+    if (current, target) in ALLOWED_REGISTRATION:
+        assert check_registration_transition(current.value, target) is current
+    else:
+        with pytest.raises(InvalidTransition):
+            check_registration_transition(current.value, target)
+
+
+def test_p9_extension_may_repeat_and_answered_is_final() -> None:
+    assert check_petition_transition("extended", P.EXTENDED) is P.EXTENDED
+    for final in (P.ANSWERED, P.ANSWERED_DIRECTLY, P.MERGED):
+        for target in P:
+            with pytest.raises(InvalidTransition):
+                check_petition_transition(final.value, target)
