@@ -26,6 +26,12 @@ class Settings:
     telegram_api_url: str = DEFAULT_TELEGRAM_API_URL
     telegram_framework: str = "aiogram"
     periods: Periods = field(default_factory=Periods)
+    verify_code_as: str | None = (
+        None  # "image" or "text"; unset: image on Telegram, text in a console
+    )
+    webhook_url: str | None = None  # set: Telegram pushes updates to it instead of long polling
+    webhook_secret: str | None = None
+    webhook_listen: str = "127.0.0.1:8080"
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -37,6 +43,10 @@ class Settings:
             telegram_bot_token=env.get("TELEGRAM_BOT_TOKEN") or None,
             telegram_api_url=env.get("TELEGRAM_API_URL") or DEFAULT_TELEGRAM_API_URL,
             telegram_framework=(env.get("TELEGRAM_FRAMEWORK") or "aiogram").lower(),
+            verify_code_as=(env.get("VERIFY_CODE_AS") or "").lower() or None,
+            webhook_url=env.get("WEBHOOK_URL") or None,
+            webhook_secret=env.get("WEBHOOK_SECRET") or None,
+            webhook_listen=env.get("WEBHOOK_LISTEN") or "127.0.0.1:8080",
             periods=Periods(
                 notice_working_days=int(env.get("NOTICE_WORKING_DAYS") or 5),
                 conclusion_working_days=int(env.get("CONCLUSION_WORKING_DAYS") or 10),

@@ -1,67 +1,182 @@
-"""The terminal chat a newcomer gets with no token: ask about working days and deadlines.
+"""The console chat: the same conversations as Telegram, in a terminal (C7).
 
-Each line is a question: a date (``16/03/2026``) says whether it is a working day; a date and a
-number (``10/02/2026 10``) gives the deadline N working days later; ``thu moi 16/03/2026`` gives
-the latest day to send invitations for a session that day. ``/trogiup`` explains, ``/thoat`` ends.
+A newcomer gets it from ``doithoai run`` with no token; scripts and tests drive it through
+:class:`ConsoleChat`. Several people can take turns: ``/nguoi Lan`` switches to (or creates) the
+persona "Lan", each with their own account, so a resident and a staff member can be tried side by
+side. Buttons become numbered lines: type the number to press one.
 """
 
 from __future__ import annotations
 
+import html
+import itertools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TextIO
 
-from sqlalchemy import Engine
-
-from bot.config import Settings
-from nlp.dates import parse_date
-from procedure.explain import describe_day, explain_deadline, explain_notice_window
-from procedure.use_cases.context import load_calendar
-from procedure.working_days import MAX_WORKING_DAYS
-from storage.unit_of_work import UnitOfWork
+from handlers.channel import (
+    Attachment,
+    Button,
+    Contact,
+    Incoming,
+    Outgoing,
+    all_buttons,
+    button_for_number,
+    numbered_text,
+)
+from handlers.conversations import Conversations
 from texts import t
 
+CHANNEL = "console"
+_TAG = re.compile(r"</?(b|i|code|u|s|pre)>")
+_COMMAND = re.compile(r"^/([A-Za-z_]+)(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
 
-def _words(key: str) -> tuple[str, ...]:
-    """Words a person may type for one intent, listed in the catalogue separated by ``|``."""
-    return tuple(word.strip().lower() for word in t(key).split("|"))
+
+def plain(text: str) -> str:
+    """HTML of a reply as terminal text."""
+    return html.unescape(_TAG.sub("", text))
 
 
-class ConsoleSession:
-    def __init__(self, engine: Engine, settings: Settings) -> None:
-        self._engine = engine
-        self._settings = settings
+@dataclass
+class Persona:
+    name: str
+    user_id: str
+    buttons: list[Button] = field(default_factory=list)
 
-    def run(self, source: TextIO, sink: TextIO) -> int:
-        print(t("console.greeting"), file=sink)
-        for raw in source:
-            line = raw.strip()
-            if not line:
-                continue
-            if line.lower() in _words("console.words.exit"):
-                break
-            print(self.answer(line), file=sink)
-            sink.flush()
-        print(t("console.goodbye"), file=sink)
-        return 0
 
-    def answer(self, line: str) -> str:
-        lowered = line.lower()
-        if lowered in _words("console.words.help"):
-            return t("console.help")
-        with UnitOfWork(self._engine) as uow:
-            calendar = load_calendar(uow)
-        for word in _words("console.words.notice"):
-            if lowered.startswith(word):
-                day = parse_date(line[len(word) :])
-                if day is None:
-                    return t("console.not_understood")
-                window = calendar.notice_window(day, self._settings.periods.notice_working_days)
-                return "\n".join(explain_notice_window(window))
-        parts = line.split()
-        day = parse_date(parts[0]) if parts else None
-        if day is None:
-            return t("console.not_understood")
-        if len(parts) == 1:
-            return describe_day(calendar.status(day))
-        if len(parts) == 2 and parts[1].isdigit() and int(parts[1]) <= MAX_WORKING_DAYS:
-            return "\n".join(explain_deadline(calendar.add_working_days(day, int(parts[1]))))
-        return t("console.not_understood")
+@dataclass
+class ConsoleChat:
+    """An in-process console channel: ``say()`` a line as the current persona, get text back."""
+
+    conversations: Conversations
+    image_dir: Path | None = None
+    personas: dict[str, Persona] = field(default_factory=dict)
+    current: str = ""
+    _updates: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def __post_init__(self) -> None:
+        if not self.current:
+            self.switch(t("console.default_persona"))
+
+    def switch(self, name: str) -> Persona:
+        persona = self.personas.get(name)
+        if persona is None:
+            persona = Persona(name=name, user_id=f"{name.lower()}-{len(self.personas) + 1}")
+            self.personas[name] = persona
+        self.current = name
+        return persona
+
+    @property
+    def persona(self) -> Persona:
+        return self.personas[self.current]
+
+    def incoming_for(self, line: str) -> Incoming:
+        persona = self.persona
+        base = {
+            "channel": CHANNEL,
+            "user_id": persona.user_id,
+            "chat_id": persona.user_id,
+            "update_id": f"{persona.user_id}:{next(self._updates)}",
+        }
+        pressed = button_for_number(persona.buttons, line)
+        if pressed is not None:
+            return Incoming(**base, button=pressed.data)
+        command = _COMMAND.match(line.strip())
+        if command:
+            return Incoming(
+                **base,
+                text=line,
+                command=command.group(1),
+                payload=(command.group(2) or "").strip(),
+            )
+        return Incoming(**base, text=line)
+
+    def send(self, incoming: Incoming) -> list[Outgoing]:
+        replies = self.conversations.handle(incoming)
+        # Like inline buttons on Telegram, earlier buttons stay valid until new ones are shown.
+        if all_buttons(replies):
+            self.persona.buttons = all_buttons(replies)
+        return replies
+
+    def say(self, line: str) -> str:
+        """One line typed by the current persona; the replies as terminal text."""
+        return self.render_all(self.send(self.incoming_for(line)))
+
+    def render_all(self, replies: list[Outgoing]) -> str:
+        texts, first = [], 1
+        for reply in replies:
+            texts.append(self.render(reply, first))
+            first += len(all_buttons([reply]))
+        return "\n\n".join(texts)
+
+    def share_contact(self, phone: str, *, own: bool = True) -> str:
+        persona = self.persona
+        incoming = self.incoming_for("")
+        contact = Contact(phone_number=phone, user_id=persona.user_id if own else "someone-else")
+        replies = self.send(
+            Incoming(
+                channel=CHANNEL,
+                user_id=persona.user_id,
+                chat_id=persona.user_id,
+                update_id=incoming.update_id,
+                contact=contact,
+            )
+        )
+        return self.render_all(replies)
+
+    def attach(self, path: str) -> str:
+        persona = self.persona
+        kind = "photo" if path.lower().endswith((".png", ".jpg", ".jpeg")) else "document"
+        incoming = self.incoming_for("")
+        replies = self.send(
+            Incoming(
+                channel=CHANNEL,
+                user_id=persona.user_id,
+                chat_id=persona.user_id,
+                update_id=incoming.update_id,
+                attachment=Attachment(
+                    kind=kind, file_ref=f"file:{path}", file_name=Path(path).name
+                ),
+            )
+        )
+        return self.render_all(replies)
+
+    def render(self, reply: Outgoing, first: int = 1) -> str:
+        text = plain(numbered_text(reply, first))
+        if reply.image is not None and self.image_dir is not None:
+            self.image_dir.mkdir(parents=True, exist_ok=True)
+            path = self.image_dir / f"anh-{next(self._updates)}.png"
+            path.write_bytes(reply.image)
+            text += "\n" + t("console.image_saved", path=str(path))
+        if reply.ask_contact:
+            text += "\n" + t("console.contact_hint")
+        return text
+
+
+def run_console(chat: ConsoleChat, source: TextIO, sink: TextIO) -> int:
+    """The interactive loop of ``doithoai run`` without a token."""
+    print(t("console.greeting"), file=sink)
+    print(chat.say("/start"), file=sink)
+    for raw in source:
+        line = raw.rstrip("\n")
+        if not line.strip():
+            continue
+        word, _, rest = line.strip().partition(" ")
+        if word.lower() in {w.strip() for w in t("console.words.exit").split("|")}:
+            break
+        if word.lower() == "/nguoi" and rest.strip():
+            chat.switch(rest.strip())
+            print(t("console.switched", name=rest.strip()), file=sink)
+            continue
+        if word.lower() == "/lienhe" and rest.strip():
+            print(chat.share_contact(rest.strip()), file=sink)
+            continue
+        if word.lower() == "/tep" and rest.strip():
+            print(chat.attach(rest.strip()), file=sink)
+            continue
+        print(f"[{chat.current}] > {line}", file=sink) if not source.isatty() else None
+        print(chat.say(line), file=sink)
+        sink.flush()
+    print(t("console.goodbye"), file=sink)
+    return 0

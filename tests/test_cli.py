@@ -136,12 +136,15 @@ def test_c8_cli_imports_the_wards_of_a_province(tmp_path: Path) -> None:
     assert unknown.returncode == 2
 
 
-def test_cli_run_without_a_token_starts_a_chat_in_the_terminal(tmp_path: Path) -> None:
-    chat = run(tmp_path, "run", stdin="/trogiup\n10/02/2026 10\nxin chào\n/thoat\n")
+def test_c7_run_without_a_token_starts_the_console_chat(tmp_path: Path) -> None:
+    run(tmp_path, "org", "import-province", "79")
+    chat = run(tmp_path, "run", stdin="/trogiup\n/phien\nBến Thành\n1\nxin chào\n/thoat\n")
     assert chat.returncode == 0, chat.stderr
     assert "Chưa đặt TELEGRAM_BOT_TOKEN" in chat.stdout
-    assert "Thứ Ba, 03/03/2026" in chat.stdout
-    assert "chưa hiểu" in chat.stdout
+    assert "/tracuu" in chat.stdout  # the help
+    assert "Đã ghi nơi cư trú: Phường Bến Thành" in chat.stdout
+    assert "chưa có buổi đối thoại sắp tới" in chat.stdout
+    assert "Tạm biệt" in chat.stdout
 
 
 def test_c8_cli_db_upgrade_hides_passwords(tmp_path: Path) -> None:

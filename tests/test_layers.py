@@ -10,7 +10,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 FRAMEWORKS = {"aiogram", "telegram", "aiohttp", "httpx", "fastapi", "starlette"}
 MAY_IMPORT = {
-    "handlers": {"handlers", "procedure", "nlp", "texts"},
+    # handlers/ keeps its conversation state through storage/ (DESIGN.md), nothing else of it.
+    "handlers": {"handlers", "procedure", "nlp", "texts", "storage"},
     "procedure": {"procedure", "storage", "nlp", "texts"},
     "storage": {"storage"},
     "nlp": {"nlp"},
@@ -27,6 +28,22 @@ def imported_packages(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module.split(".")[0])
     return names
+
+
+HANDLERS_MAY_USE_OF_STORAGE = {"storage.unit_of_work", "storage.conversation_store"}
+
+
+def test_handlers_never_reach_into_tables() -> None:
+    for path in (ROOT / "handlers").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            modules = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                modules = [node.module]
+            elif isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            for module in modules:
+                if module.split(".")[0] == "storage":
+                    assert module in HANDLERS_MAY_USE_OF_STORAGE, (path, module)
 
 
 @pytest.mark.parametrize("layer", sorted(MAY_IMPORT))

@@ -51,7 +51,8 @@ def test_x5_no_vietnamese_sentences_are_buried_in_logic() -> None:
         "[ăâđêôơưàáạảãằắặẳẵầấậẩẫèéẹẻẽềếệểễìíịỉĩòóọỏõồốộổỗờớợởỡùúụủũừứựửữỳýỵỷỹ]", re.IGNORECASE
     )
     offenders = []
-    for path in code_files():
+    # nlp/ holds the letters and syllables of Vietnamese as data: that is its job.
+    for path in (p for p in code_files() if p.parts[-2:][0] != "nlp" and "nlp" not in p.parts):
         tree = ast.parse(path.read_text("utf-8"))
         docstrings = {
             id(node.body[0].value)

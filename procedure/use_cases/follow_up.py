@@ -17,6 +17,7 @@ from procedure.lifecycles import (
     check_petition_transition,
     check_session_transition,
 )
+from procedure.notifications import enqueue
 from procedure.permissions import Action, Actor
 from procedure.use_cases.context import ProcedureContext, load_calendar, record_event, require
 from procedure.use_cases.petitions import PetitionKind, petition_by_code
@@ -123,6 +124,17 @@ def notify_conclusion(
             to_state=PetitionState.FORWARDED,
             details={"agency": agency.name, "due": result_due.isoformat()},
         )
+        enqueue(
+            uow,
+            person_id=petition.person_id,
+            kind="petition.forwarded",
+            data={
+                "tracking_code": petition.tracking_code,
+                "agency": agency.name,
+                "due": result_due.isoformat(),
+            },
+            key=f"petition:{petition.id}:forwarded",
+        )
     uow.commit()
     return conclusion
 
@@ -185,6 +197,7 @@ def post_result(
         created_at=now,
     )
     uow.session.add(result)
+    uow.flush()
     petition.state = PetitionState.ANSWERED
     uow.session.add(petition)
     record_event(
@@ -202,8 +215,10 @@ def post_result(
             "late": on_time.late,
             "late_working_days": on_time.late_working_days,
             "has_document": document_ref is not None,
+            "result_id": result.id,
         },
     )
+    _notify_answer(uow, petition, "petition.answered", result, assignment_agency(uow, assignment))
     uow.commit()
     return result
 
@@ -270,6 +285,20 @@ def extend_deadline(
             "due": new_due.isoformat(),
         },
     )
+    uow.flush()
+    enqueue(
+        uow,
+        person_id=petition.person_id,
+        kind="petition.extended",
+        data={
+            "tracking_code": petition.tracking_code,
+            "agency": assignment_agency(uow, assignment),
+            "previous_due": extension.previous_due_date.isoformat(),
+            "due": new_due.isoformat(),
+            "reason": extension.reason,
+        },
+        key=f"petition:{petition.id}:extended:{extension.id}",
+    )
     uow.commit()
     return extension
 
@@ -294,6 +323,7 @@ def answer_question(
         created_at=now,
     )
     uow.session.add(result)
+    uow.flush()
     petition.state = PetitionState.ANSWERED_DIRECTLY
     uow.session.add(petition)
     record_event(
@@ -305,6 +335,38 @@ def answer_question(
         petition_id=petition.id,
         from_state=previous,
         to_state=PetitionState.ANSWERED_DIRECTLY,
+        details={"result_id": result.id},
     )
+    _notify_answer(uow, petition, "petition.answered_directly", result, None)
     uow.commit()
     return result
+
+
+def assignment_agency(uow: UnitOfWork, assignment: Assignment) -> str:
+    agency = uow.session.get(OrgUnit, assignment.agency_org_id)
+    assert agency is not None
+    return agency.name
+
+
+def _notify_answer(
+    uow: UnitOfWork, petition: Petition, kind: str, result: WrittenResult, agency: str | None
+) -> None:
+    """The answer goes to the petitioner and to every petition merged into this one."""
+    followers = uow.session.exec(
+        select(Petition).where(Petition.duplicate_of_id == petition.id)
+    ).all()
+    for recipient in (petition, *followers):
+        enqueue(
+            uow,
+            person_id=recipient.person_id,
+            kind=kind,
+            data={
+                "tracking_code": recipient.tracking_code,
+                "original_tracking_code": petition.tracking_code,
+                "agency": agency,
+                "text": result.text,
+                "document_ref": result.document_ref,
+                "answered_on": result.answered_on.isoformat(),
+            },
+            key=f"petition:{recipient.id}:{kind}",
+        )

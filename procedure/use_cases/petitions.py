@@ -11,9 +11,11 @@ from sqlmodel import col, select
 from procedure.codes import new_tracking_code, normalise_code
 from procedure.errors import NotFound, Refusal
 from procedure.lifecycles import PetitionState, SessionState, check_petition_transition
+from procedure.notifications import enqueue
 from procedure.permissions import Action, Actor
 from procedure.use_cases.context import ProcedureContext, record_event, require
 from storage.tables import (
+    Attachment,
     ChannelAccount,
     DialogueSession,
     Event,
@@ -41,6 +43,16 @@ class TopicKind(StrEnum):
 
 
 @dataclass(frozen=True)
+class AttachmentRef:
+    """A photo or document sent with a petition: the channel's reference to the file."""
+
+    kind: str
+    file_ref: str
+    file_name: str | None = None
+    mime_type: str | None = None
+
+
+@dataclass(frozen=True)
 class PetitionSubmission:
     """What a resident (or staff on their behalf, P6) submits. Q1: the starred fields."""
 
@@ -54,6 +66,7 @@ class PetitionSubmission:
     session_id: int | None = None
     street: str | None = None
     channel: str = "console"
+    attachments: Sequence[AttachmentRef] = ()
 
 
 def missing_required_fields(submission: PetitionSubmission) -> list[str]:
@@ -130,6 +143,17 @@ def submit_petition(
     )
     uow.session.add(petition)
     uow.flush()
+    for attachment in submission.attachments:
+        uow.session.add(
+            Attachment(
+                petition_id=petition.id,
+                channel=submission.channel,
+                kind=attachment.kind,
+                file_ref=attachment.file_ref,
+                file_name=attachment.file_name,
+                mime_type=attachment.mime_type,
+            )
+        )
     record_event(
         uow,
         kind="petition.received",
@@ -218,6 +242,16 @@ def mark_duplicate(
         from_state=current,
         to_state=PetitionState.MERGED,
         details={"original_tracking_code": original.tracking_code},
+    )
+    enqueue(
+        uow,
+        person_id=petition.person_id,
+        kind="petition.merged",
+        data={
+            "tracking_code": petition.tracking_code,
+            "original_tracking_code": original.tracking_code,
+        },
+        key=f"petition:{petition.id}:merged",
     )
     uow.commit()
     return petition

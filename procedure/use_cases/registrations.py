@@ -10,6 +10,7 @@ from sqlmodel import func, select
 from procedure.codes import new_registration_code, normalise_code
 from procedure.errors import NotFound, Refusal
 from procedure.lifecycles import RegistrationState, SessionState, check_registration_transition
+from procedure.notifications import enqueue
 from procedure.permissions import Action, Actor
 from procedure.use_cases.context import ProcedureContext, record_event, require
 from procedure.use_cases.sessions import get_session
@@ -161,6 +162,13 @@ def _promote_from_waitlist(uow: UnitOfWork, session_id: int, context: ProcedureC
         registration_id=first.id,
         from_state=RegistrationState.WAITLISTED,
         to_state=RegistrationState.REGISTERED,
+    )
+    enqueue(
+        uow,
+        person_id=first.person_id,
+        kind="registration.promoted",
+        data={"session_id": session_id, "code": first.code},
+        key=f"registration:{first.id}:promoted:{context.now().isoformat()}",
     )
 
 

@@ -1,34 +1,45 @@
 """All tables. Importing this module registers them on ``SQLModel.metadata``."""
 
 from storage.tables.calendar import CalendarOverride
+from storage.tables.consent import Consent
+from storage.tables.conversations import Conversation, ProcessedUpdate
 from storage.tables.dialogue import AgendaItem, DialogueSession, Registration, SessionAgency
 from storage.tables.events import Event
 from storage.tables.org import OrgLevel, OrgUnit
+from storage.tables.outbox import OutboxMessage
 from storage.tables.people import ChannelAccount, Person, StaffRole
 from storage.tables.petitions import (
     Assignment,
+    Attachment,
     Conclusion,
     Extension,
     Petition,
     Topic,
     WrittenResult,
 )
+from storage.tables.staff import StaffInvite
 
 __all__ = [
     "AgendaItem",
     "Assignment",
+    "Attachment",
     "CalendarOverride",
     "ChannelAccount",
     "Conclusion",
+    "Consent",
+    "Conversation",
     "DialogueSession",
     "Event",
     "Extension",
     "OrgLevel",
     "OrgUnit",
+    "OutboxMessage",
     "Person",
     "Petition",
+    "ProcessedUpdate",
     "Registration",
     "SessionAgency",
+    "StaffInvite",
     "StaffRole",
     "Topic",
     "WrittenResult",

@@ -102,3 +102,18 @@ class WrittenResult(SQLModel, table=True):
     late_working_days: int | None = None
     created_by_person_id: int | None = Field(default=None, foreign_key="person.id")
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class Attachment(SQLModel, table=True):
+    """A photo or document a resident sent with a petition: the channel's file reference."""
+
+    __tablename__ = "attachment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    petition_id: int = Field(foreign_key="petition.id", index=True)
+    channel: str = Field(max_length=20)
+    kind: str = Field(max_length=20, description="photo or document")
+    file_ref: str = Field(max_length=400)
+    file_name: str | None = Field(default=None, max_length=255)
+    mime_type: str | None = Field(default=None, max_length=100)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)

@@ -1,0 +1,67 @@
+"""Q4 timings: inventory build, and judge()/suggest() latency per sentence.
+
+Run by hand: ``.venv/bin/python benchmarks/nlp_diacritics.py``. Prints; asserts nothing.
+Sentences: 1,000 of the shipped VLSP 2013 tagged sentences of six words or more (at most
+their first 40 words), as written, stripped, and typed in Telex.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+from collections.abc import Callable
+
+from nlp.diacritics import judge, suggest
+from nlp.keystrokes import to_telex
+from nlp.syllables import build_inventory, inventory, tagged_sentences
+from nlp.text import strip_diacritics
+
+SENTENCES = 1000
+
+
+def sentences() -> list[str]:
+    texts = [" ".join(tokens).replace("_", " ") for tokens in tagged_sentences()]
+    texts = [t for t in texts if len(t.split()) >= 6]
+    random.Random(1).shuffle(texts)
+    return [" ".join(t.split()[:40]) for t in texts[:SENTENCES]]
+
+
+def latency(label: str, function: Callable[[str], object], texts: list[str]) -> None:
+    timings = []
+    for text in texts:
+        start = time.perf_counter()
+        function(text)
+        timings.append((time.perf_counter() - start) * 1000)
+    timings.sort()
+    p95 = timings[int(len(timings) * 0.95)]
+    print(
+        f"{label:<28} mean {statistics.fmean(timings):6.2f} ms   p95 {p95:6.2f} ms   "
+        f"max {timings[-1]:6.2f} ms   (n={len(timings)})"
+    )
+
+
+def main() -> None:
+    start = time.perf_counter()
+    tagged_sentences()
+    read = time.perf_counter() - start
+    start = time.perf_counter()
+    build_inventory()
+    built = time.perf_counter() - start
+    print(f"read tagged text             {read * 1000:6.0f} ms")
+    print(f"build inventory              {built * 1000:6.0f} ms")
+    inventory()  # the cached one, so the timings below exclude the build
+    texts = sentences()
+    words = statistics.fmean(len(t.split()) for t in texts)
+    print(f"sentences                    {len(texts)} (mean {words:.1f} words)")
+    stripped = [strip_diacritics(t) for t in texts]
+    telex = [to_telex(t) for t in texts]
+    latency("judge(accented)", judge, texts)
+    latency("judge(stripped)", judge, stripped)
+    latency("judge(telex)", judge, telex)
+    latency("suggest(stripped)", suggest, stripped)
+    latency("suggest(telex)", suggest, telex)
+
+
+if __name__ == "__main__":
+    main()

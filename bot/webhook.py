@@ -1,0 +1,32 @@
+"""The webhook server: Telegram POSTs updates here; the secret token header must match."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+log = logging.getLogger(__name__)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+WEBHOOK_PATH = "/telegram/webhook"
+Feed = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def webhook_app(feed: Feed, secret: str) -> web.Application:
+    async def receive(request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given, secret):
+            return web.Response(status=401)
+        update = await request.json()
+        try:
+            await feed(update)
+        except Exception:  # answer 200 anyway: Telegram would redeliver forever otherwise
+            log.exception("update %s failed", update.get("update_id"))
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post(WEBHOOK_PATH, receive)
+    return app

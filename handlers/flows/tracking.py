@@ -1,0 +1,112 @@
+"""/tracuu — the resident's own petitions and the timeline of one (C3, X2). A code that is not
+theirs gets the same answer as a code that does not exist, and repeated misses are slowed down."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from handlers.channel import Outgoing
+from handlers.replies import Html, button, one_per_row, reply, say
+from handlers.turn import Turn
+from procedure.errors import NotFound
+from procedure.use_cases import lookups
+from procedure.use_cases.petitions import own_petition_by_code, petitions_of_person, timeline
+from texts import format_date, format_datetime, t
+
+MISSES = "tracking_misses"
+
+
+def start(turn: Turn, code: str = "") -> None:
+    if code.strip():
+        show_by_code(turn, code)
+        return
+    mine = petitions_of_person(turn.uow, turn.person_id)
+    if not mine:
+        turn.send(reply("chat.tracking.none"))
+        return
+    turn.send(
+        Outgoing(
+            text=say("chat.tracking.list", count=len(mine)),
+            buttons=one_per_row(
+                button(
+                    "chat.tracking.option",
+                    f"track:{p.tracking_code}",
+                    code=p.tracking_code,
+                    state=t(f"state.petition.{p.state}"),
+                    date=format_date(_local_day(p.received_at)),
+                )
+                for p in mine[:10]
+            ),
+        )
+    )
+
+
+def _local_day(moment: datetime) -> object:
+    from texts import to_local
+
+    return to_local(moment).date()
+
+
+def show_by_code(turn: Turn, code: str) -> None:
+    now = turn.context.now()
+    window = timedelta(seconds=turn.settings.tracking_miss_window_seconds)
+    misses = [m for m in _misses(turn) if now - datetime.fromisoformat(m) < window]
+    if len(misses) >= turn.settings.tracking_misses_allowed:
+        turn.send(reply("chat.tracking.slow_down"))
+        return
+    try:
+        petition = own_petition_by_code(turn.uow, turn.person_id, code)
+    except NotFound:
+        misses.append(now.isoformat())
+        turn.data[MISSES] = misses
+        turn.send(reply("chat.tracking.not_found", code=code.strip()))
+        return
+    turn.data[MISSES] = misses
+    turn.send(Outgoing(text=render_timeline(turn, petition)))
+
+
+def _misses(turn: Turn) -> list[str]:
+    value = turn.data.get(MISSES)
+    return [str(item) for item in value] if isinstance(value, list) else []
+
+
+def render_timeline(turn: Turn, petition: Any) -> str:
+    lines = [
+        say(
+            "chat.tracking.heading",
+            code=petition.tracking_code,
+            state=t(f"state.petition.{petition.state}"),
+            text=_excerpt(petition.text),
+        )
+    ]
+    results = lookups.written_results(turn.uow, petition.id)  # type: ignore[arg-type]
+    for event in timeline(turn.uow, petition.id):  # type: ignore[arg-type]
+        lines.append(_event_line(event, results))
+    return "\n".join(lines)
+
+
+def _event_line(event: Any, results: dict[int | None, Any]) -> str:
+    when = format_datetime(event.at)
+    details = event.details or {}
+    due = details.get("due")
+    values: dict[str, object] = {
+        "when": when,
+        "agency": details.get("agency", ""),
+        "due": format_date(datetime.fromisoformat(str(due)).date()) if due else "",
+        "reason": event.reason or "",
+        "original": details.get("original_tracking_code", ""),
+    }
+    if event.kind in {"petition.answered", "petition.answered_directly"}:
+        result = results.get(details.get("result_id"))  # type: ignore[arg-type]
+        values["text"] = result.text if result else ""
+    key = f"chat.tracking.event.{event.kind.removeprefix('petition.')}"
+    return say(key, **values)
+
+
+def _excerpt(text: str, limit: int = 120) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+__all__ = ["Html", "render_timeline", "show_by_code", "start"]

@@ -1,0 +1,106 @@
+"""One turn of a conversation: the incoming update, the resident, the state, and the replies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from handlers.channel import Incoming, Outgoing
+from handlers.state import ConversationState, claim_update
+from procedure.errors import Refusal
+from procedure.use_cases.context import ProcedureContext
+from storage.unit_of_work import UnitOfWork
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ChatSettings:
+    verify_code_as: str = "image"  # or "text" (VERIFY_CODE_AS)
+    tracking_misses_allowed: int = 5  # wrong tracking codes per window before a pause
+    tracking_miss_window_seconds: int = 600
+
+
+@dataclass
+class Turn:
+    uow: UnitOfWork
+    incoming: Incoming
+    person_id: int
+    conversation: ConversationState
+    context: ProcedureContext
+    settings: ChatSettings
+    replies: list[Outgoing] = field(default_factory=list)
+
+    @property
+    def data(self) -> dict[str, object]:
+        return self.conversation.data
+
+    @property
+    def state(self) -> str:
+        return self.conversation.state
+
+    def send(self, message: Outgoing) -> None:
+        self.replies.append(message)
+
+    def attempt(self, action: Callable[[], T]) -> T | None:
+        """Run a use case; a refusal becomes a reply and nothing it half did is kept."""
+        try:
+            return action()
+        except Refusal as refusal:
+            self.uow.session.rollback()
+            if self.incoming.update_id is not None:
+                claim_update(self.uow, self.incoming.channel, self.incoming.update_id)
+            self.send(Outgoing(text=_escape(refusal.message)))
+            return None
+
+
+def _escape(text: str) -> str:
+    import html
+
+    return html.escape(text, quote=False)
+
+
+Handler = Callable[[Turn], None]
+
+
+@dataclass(frozen=True)
+class Step:
+    """A state of a conversation: what to say on entering it, and what to do with an answer."""
+
+    enter: Handler
+    answer: Handler
+    flow: str  # the command that started it, for "you are in the middle of …" messages
+
+
+STEPS: dict[str, Step] = {}
+
+
+def step(name: str, flow: str) -> Callable[[Handler], Handler]:
+    """Register the answer handler of a state; its ``enter`` is registered with :func:`entry`."""
+
+    def register(answer: Handler) -> Handler:
+        existing = STEPS.get(name)
+        STEPS[name] = Step(enter=existing.enter if existing else _nothing, answer=answer, flow=flow)
+        return answer
+
+    return register
+
+
+def entry(name: str, flow: str) -> Callable[[Handler], Handler]:
+    def register(enter: Handler) -> Handler:
+        existing = STEPS.get(name)
+        STEPS[name] = Step(enter=enter, answer=existing.answer if existing else _nothing, flow=flow)
+        return enter
+
+    return register
+
+
+def _nothing(turn: Turn) -> None:
+    return None
+
+
+def go(turn: Turn, state: str) -> None:
+    """Move to ``state`` and say what it asks."""
+    turn.conversation.go(state)
+    STEPS[state].enter(turn)

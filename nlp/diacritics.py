@@ -1,0 +1,494 @@
+"""Q4: is a text Vietnamese written with its diacritics? And if not, what was meant?
+
+``judge`` reads every word of a text against the syllable inventory (``nlp.syllables``):
+accented syllables, plain words that are syllables as typed (``ban``, ``con``), stripped words
+that only an accented syllable explains (``nguoi``), raw Telex (``ddwowngf``), raw VNI
+(``d9u7o7ng2``), and the rest (foreign words, names, codes). Plain words are weighed in
+context: a syllable-bigram Viterbi pass decides whether ``ban`` is meant as ``bạn``. The
+verdict comes from those counts. ``suggest`` returns the restored text (Telex/VNI read back,
+stripped syllables restored by the same Viterbi pass) for the resident to accept or not: it is
+never applied silently.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum, StrEnum, auto
+from functools import lru_cache
+
+from nlp import syllables
+from nlp.keystrokes import from_telex, from_vni
+from nlp.orthography import (
+    VOWELS,
+    canonical_syllable,
+    has_vietnamese_marks,
+    split_letter,
+    strip_vietnamese,
+)
+from nlp.syllables import END, START, Inventory
+from nlp.text import normalise
+
+
+class Verdict(StrEnum):
+    """What a text looks like, as far as diacritics go (Q4)."""
+
+    OK = "ok"
+    NO_DIACRITICS = "no_diacritics"
+    PARTLY_WITHOUT = "partly_without"
+    TELEX = "telex"
+    VNI = "vni"
+    NOT_VIETNAMESE = "not_vietnamese"
+    TOO_SHORT = "too_short"
+
+
+#: Verdicts on which the text is refused (with an explanation and, where possible, a suggestion).
+REFUSALS = frozenset(
+    {
+        Verdict.NO_DIACRITICS,
+        Verdict.PARTLY_WITHOUT,
+        Verdict.TELEX,
+        Verdict.VNI,
+        Verdict.NOT_VIETNAMESE,
+    }
+)
+
+#: Fewer words than this (numbers, punctuation, emoji not counted) is too short to judge.
+MIN_WORDS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class DiacriticsReport:
+    """The verdict on a text and the counts it rests on."""
+
+    verdict: Verdict
+    #: Words counted: syllables in any form, foreign words and names (not numbers or codes).
+    words: int
+    #: Vietnamese syllables in any form (accented, plain, stripped, Telex, VNI).
+    syllables: int
+    #: Syllables written with diacritics.
+    marked: int
+    #: Syllables that lack diacritics they need (stripped ones, and plain ones read in context).
+    lacking: int
+    #: Words typed as raw Telex / raw VNI keystrokes.
+    telex: int
+    vni: int
+    #: Words that are no Vietnamese syllable in any form (English, other languages).
+    foreign: int
+    #: Capitalised words inside a sentence and acronyms, left out of the verdict.
+    names: int
+    #: Mean log ratio of P(syllable | previous) to P(syllable) along the reading of the plain
+    #: words (None with no pair): high for Vietnamese, low for plain foreign words.
+    fit: float | None = None
+
+    @property
+    def refused(self) -> bool:
+        """True when the text must be refused (Q4); TOO_SHORT asks instead."""
+        return self.verdict in REFUSALS
+
+
+class _Kind(Enum):
+    MARKED = auto()  # an accented syllable
+    PLAIN = auto()  # a syllable as typed, no marks (ban, con): may or may not lack them
+    STRIPPED = auto()  # no syllable as typed, but accented syllables strip to it (nguoi)
+    PARTIAL = auto()  # some marks, not all (đuong)
+    TELEX = auto()
+    VNI = auto()
+    FOREIGN = auto()
+    SKIP = auto()  # numbers, codes, acronyms
+
+
+_TOKENS = re.compile(
+    r"(?P<skip>(?:https?://|www\.)\S+"
+    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+    r"|[\w-]+(?:\.[\w-]+)*\.(?:vn|com|net|org|gov|edu|info|io|me)\b(?:/\S*)?)"
+    r"|(?P<word>[^\W_]+(?:['’][^\W_]+)*)"
+)
+_SENTENCE_END = frozenset(".!?…:\n")
+_OPENERS = frozenset("\"'“”‘’«»([{-–—•*>")
+_NO_SPACE_SCRIPTS = (
+    (0x0E00, 0x0EFF),  # Thai, Lao
+    (0x1780, 0x17FF),  # Khmer
+    (0x2E80, 0x9FFF),  # CJK, kana
+    (0xF900, 0xFAFF),
+)
+#: Weight of a Telex word too short to tell from English (``is``, ``as``, ``of``).
+_WEAK_TELEX = 0.25
+
+
+@dataclass(slots=True)
+class _Token:
+    start: int
+    end: int
+    text: str
+    kind: _Kind
+    #: Lower-case canonical reading for MARKED/TELEX/VNI; candidates for PLAIN/STRIPPED/PARTIAL.
+    readings: tuple[str, ...]
+    weight: float = 1.0
+    name: bool = False
+    acronym: bool = False
+    #: Inside a sentence: True when capitalised, False when lower case; None when it tells
+    #: nothing (first word of a sentence, ALL CAPS, Title Case text).
+    capital: bool | None = None
+    #: True when something other than spaces separates this token from the previous one.
+    breaks: bool = True
+
+
+def _no_space_script(char: str) -> bool:
+    code = ord(char)
+    return any(low <= code <= high for low, high in _NO_SPACE_SCRIPTS)
+
+
+@lru_cache(maxsize=4096)
+def _latin(char: str) -> bool:
+    return not char.isalpha() or unicodedata.name(char, "").startswith("LATIN")
+
+
+def _consistent(typed: str, candidate: str) -> bool:
+    """Whether an accented candidate keeps every mark that was typed (``đuong`` ~ ``đường``)."""
+    if len(typed) != len(candidate):
+        return False
+    for mine, theirs in zip(typed, candidate, strict=True):
+        base, tone = split_letter(mine)
+        their_base, their_tone = split_letter(theirs)
+        if tone and tone != their_tone:
+            return False
+        if base != strip_vietnamese(base) and base != their_base:
+            return False
+    return True
+
+
+def _classify(word: str, inv: Inventory) -> tuple[_Kind, tuple[str, ...], float]:
+    """The kind of one word, its readings, and its weight as evidence.
+
+    A plain word reads as Telex only when the Telex reading is likelier than any stripped
+    reading (``khoong`` is ``không``; ``boong`` would be ``bông``).
+    """
+    lower = word.lower()
+    if any(char.isdigit() for char in lower):
+        reading = from_vni(lower) if any(char.isalpha() for char in lower) else None
+        if reading and reading in inv:
+            return _Kind.VNI, (reading,), 1.0
+        return _Kind.SKIP, (), 0.0
+    if lower.isascii():
+        options = inv.candidates(lower)
+        reading = from_telex(lower)
+        if (
+            reading
+            and reading in inv
+            and inv.count(reading) > max(map(inv.count, options[:1]), default=0)
+        ):
+            return _Kind.TELEX, (reading,), 1.0 if len(lower) > 2 else _WEAK_TELEX
+        if lower in inv:
+            return _Kind.PLAIN, options, 1.0
+        if options:
+            return _Kind.STRIPPED, options, 1.0
+        return _Kind.FOREIGN, (), 1.0
+    if any(_no_space_script(char) for char in lower):
+        return _Kind.FOREIGN, (), float(len(lower))
+    if not all(_latin(char) for char in lower):
+        return _Kind.FOREIGN, (), 1.0
+    reading = canonical_syllable(lower)
+    if reading is not None and has_vietnamese_marks(lower):
+        return _Kind.MARKED, (reading,), 1.0
+    options = tuple(c for c in inv.candidates(strip_vietnamese(lower)) if _consistent(lower, c))
+    if options:
+        return _Kind.PARTIAL, options, 1.0
+    if not any(split_letter(char)[0] in VOWELS for char in lower):
+        return _Kind.SKIP, (), 0.0
+    return _Kind.FOREIGN, (), 1.0
+
+
+def _sentence_initial(text: str, start: int) -> bool:
+    index = start - 1
+    while index >= 0 and (text[index] == " " or text[index] in _OPENERS):
+        index -= 1
+    return index < 0 or text[index] in _SENTENCE_END
+
+
+def _tokenise(text: str, inv: Inventory) -> list[_Token]:
+    tokens: list[_Token] = []
+    last_end = 0
+    for match in _TOKENS.finditer(text):
+        gap = text[last_end : match.start()]
+        breaks = not tokens or bool(gap.strip(" "))
+        last_end = match.end()
+        if match.group("skip"):
+            tokens.append(_Token(match.start(), match.end(), match.group(), _Kind.SKIP, (), 0.0))
+            continue
+        word = match.group()
+        kind, readings, weight = _classify(word, inv)
+        tokens.append(
+            _Token(match.start(), match.end(), word, kind, readings, weight, breaks=breaks)
+        )
+    _mark_names(text, tokens)
+    return tokens
+
+
+def _mark_names(text: str, tokens: list[_Token]) -> None:
+    """Capitalised words inside a sentence, and acronyms, are names: left out of the verdict.
+
+    Unless most words are capitalised (Title Case or ALL CAPS text): then none is, and case
+    tells nothing about any word.
+    """
+    words = [t for t in tokens if t.kind is not _Kind.SKIP]
+    capitalised = [t for t in words if t.text[:1].isupper()]
+    if len(capitalised) * 5 >= len(words) * 4:
+        return
+    for token in words:
+        if token.kind is _Kind.MARKED:
+            continue
+        token.acronym = len(token.text) > 1 and token.text.isupper()
+        if token.acronym:
+            token.name = True
+        elif not _sentence_initial(text, token.start):
+            token.capital = token.text[:1].isupper()
+            token.name = token.capital
+
+
+def _chains(tokens: Sequence[_Token], kinds: frozenset[_Kind]) -> list[list[_Token]]:
+    chains: list[list[_Token]] = []
+    chain: list[_Token] = []
+    for token in tokens:
+        if token.kind in kinds and not token.name and token.readings:
+            if token.breaks and chain:
+                chains.append(chain)
+                chain = []
+            chain.append(token)
+        elif chain:
+            chains.append(chain)
+            chain = []
+    if chain:
+        chains.append(chain)
+    return chains
+
+
+#: Candidates kept per position in the Viterbi pass (the most frequent ones).
+_BEAM = 12
+
+
+def _viterbi(
+    positions: Sequence[tuple[tuple[str, ...], dict[str, float]]], inv: Inventory
+) -> list[str]:
+    """The most likely syllable sequence: bigram LM plus a per-candidate bonus (log)."""
+    scores: dict[str, float] = {START: 0.0}
+    back: list[dict[str, str]] = []
+    for options, bonus in positions:
+        step_scores: dict[str, float] = {}
+        step_back: dict[str, str] = {}
+        for option in options:
+            left, score = max(
+                ((left, score + inv.log_bigram(left, option)) for left, score in scores.items()),
+                key=lambda item: item[1],
+            )
+            step_scores[option] = score + bonus.get(option, 0.0)
+            step_back[option] = left
+        scores = step_scores
+        back.append(step_back)
+    last = max(scores, key=lambda option: scores[option] + inv.log_bigram(option, END))
+    path = [last]
+    for step in reversed(back[1:]):
+        path.append(step[path[-1]])
+    return path[::-1]
+
+
+#: Log-bonus for keeping a plain word as typed when judging (writers who use marks mean it).
+KEEP_BONUS = 1.0
+
+
+def _restore(chain: Sequence[_Token], inv: Inventory, keep_bonus: float) -> list[str]:
+    positions: list[tuple[tuple[str, ...], dict[str, float]]] = []
+    for token in chain:
+        options = token.readings[:_BEAM]
+        lower = token.text.lower()
+        if token.kind is _Kind.PLAIN and lower not in options:
+            options = (lower, *options)
+        bonus = {
+            option: (keep_bonus if option == lower else 0.0)
+            + (0.0 if token.capital is None else inv.log_case(option, token.capital))
+            for option in options
+        }
+        positions.append((options, bonus))
+    return _viterbi(positions, inv)
+
+
+_JUDGED = frozenset({_Kind.MARKED, _Kind.PLAIN, _Kind.STRIPPED, _Kind.PARTIAL})
+
+
+def _pair_fit(path: Sequence[str], inv: Inventory) -> list[float]:
+    """How much more likely each syllable is after its left neighbour than on its own (log)."""
+    return [inv.log_bigram(a, b) - inv.log_unigram(b) for a, b in itertools.pairwise(path)]
+
+
+def _report(tokens: Sequence[_Token], inv: Inventory) -> DiacriticsReport:
+    counted = [t for t in tokens if t.kind is not _Kind.SKIP]
+    marked = sum(1 for t in counted if t.kind is _Kind.MARKED)
+    if not marked:
+        # Names are spared for the sake of accented text; with no mark anywhere they are
+        # words like the others (Toi la Nguyen Van Binh).
+        for token in counted:
+            token.name = token.acronym
+    # Keystrokes give themselves away even in a capitalised word (Vieetj Nam).
+    keyed = [t for t in counted if t.kind in {_Kind.TELEX, _Kind.VNI}]
+    judged = [t for t in counted if not t.name and t.kind not in {_Kind.TELEX, _Kind.VNI}]
+    kinds = Counter(t.kind for t in judged)
+    lacking = kinds[_Kind.STRIPPED] + kinds[_Kind.PARTIAL]
+    fits: list[float] = []
+    for chain in _chains(tokens, _JUDGED):
+        if marked and not any(t.kind is _Kind.PLAIN for t in chain):
+            continue
+        restored = _restore(chain, inv, KEEP_BONUS if marked else 0.0)
+        fits += _pair_fit(restored, inv)
+        lacking += sum(
+            1
+            for token, choice in zip(chain, restored, strict=True)
+            if token.kind is _Kind.PLAIN and choice != token.text.lower()
+        )
+    facts = _Facts(
+        words=round(sum(t.weight if t.kind is _Kind.FOREIGN else 1 for t in counted)),
+        syllables=sum(kinds[k] for k in _JUDGED) + len(keyed),
+        marked=marked,
+        lacking=lacking,
+        telex=sum(1 for t in keyed if t.kind is _Kind.TELEX),
+        telex_weight=sum(t.weight for t in keyed if t.kind is _Kind.TELEX),
+        vni=sum(1 for t in keyed if t.kind is _Kind.VNI),
+        foreign=sum(t.weight for t in judged if t.kind is _Kind.FOREIGN),
+        fit=sum(fits) / len(fits) if fits else None,
+    )
+    return DiacriticsReport(
+        verdict=_decide(facts),
+        words=facts.words,
+        syllables=facts.syllables,
+        marked=marked,
+        lacking=lacking,
+        telex=facts.telex,
+        vni=facts.vni,
+        foreign=round(facts.foreign),
+        names=sum(1 for t in counted if t.name),
+        fit=facts.fit,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    words: int
+    syllables: int
+    marked: int
+    lacking: int
+    telex: int
+    telex_weight: float
+    vni: int
+    foreign: float
+    fit: float | None
+
+
+#: Raw keystrokes: at least this many words, and this share of the evidence.
+KEYED_MIN = 2
+KEYED_SHARE = 0.2
+#: Not Vietnamese when foreign words make this share of the evidence (and few are marked).
+FOREIGN_SHARE = 0.4
+MARKED_SHARE_OF_VIETNAMESE = 0.3
+#: Without any mark: refused as stripped when this share of the syllables lacks marks.
+STRIPPED_SHARE = 0.3
+#: With some marks: refused as partly stripped when this share of the words that need marks
+#: lacks them (and at least two do).
+PARTLY_SHARE = 0.2
+#: Mean bigram fit (log ratio) under which plain words among foreign ones (at least this
+#: share of the evidence) are no Vietnamese.
+FIT_MIN = 0.25
+FEW_FOREIGN_SHARE = 0.25
+
+
+def _decide(facts: _Facts) -> Verdict:
+    if facts.words < MIN_WORDS:
+        return Verdict.TOO_SHORT
+    evidence = facts.syllables + facts.foreign
+    if evidence == 0:
+        return Verdict.OK
+    keyed_floor = max(KEYED_MIN, KEYED_SHARE * evidence)
+    if facts.vni >= keyed_floor and facts.vni > facts.marked:
+        return Verdict.VNI
+    if facts.telex_weight >= keyed_floor and facts.telex_weight > facts.marked + facts.foreign:
+        return Verdict.TELEX
+    # Not typed with keystrokes: words that only read as keystrokes (is, as, has) are foreign.
+    foreign = facts.foreign + facts.telex + facts.vni
+    if foreign >= FOREIGN_SHARE * evidence and facts.marked < MARKED_SHARE_OF_VIETNAMESE * evidence:
+        return Verdict.NOT_VIETNAMESE
+    if facts.marked:
+        needing = facts.lacking + facts.marked
+        if facts.lacking >= 2 and facts.lacking >= PARTLY_SHARE * needing:
+            return Verdict.PARTLY_WITHOUT
+        return Verdict.OK
+    if foreign >= FEW_FOREIGN_SHARE * evidence and (facts.fit is None or facts.fit < FIT_MIN):
+        return Verdict.NOT_VIETNAMESE  # a few plain words among foreign ones: "on the road"
+    if facts.lacking >= 2 and facts.lacking >= STRIPPED_SHARE * facts.syllables:
+        return Verdict.NO_DIACRITICS
+    if foreign > facts.syllables:
+        return Verdict.NOT_VIETNAMESE
+    return Verdict.OK
+
+
+def judge(text: str, *, inventory: Inventory | None = None) -> DiacriticsReport:
+    """Judge whether a text is Vietnamese written with diacritics (Q4).
+
+    ``inventory`` replaces the shipped one (tests hold sentences out of it).
+    """
+    inv = inventory or syllables.inventory()
+    return _report(_tokenise(normalise(text), inv), inv)
+
+
+def _recase(typed: str, reading: str) -> str:
+    if len(typed) > 1 and typed.isupper():
+        return reading.upper()
+    if typed[:1].isupper():
+        return reading[:1].upper() + reading[1:]
+    return reading
+
+
+_KEYED = {
+    Verdict.TELEX: frozenset({_Kind.TELEX}),
+    Verdict.VNI: frozenset({_Kind.VNI}),
+    Verdict.TOO_SHORT: frozenset({_Kind.TELEX, _Kind.VNI}),
+}
+
+
+def suggest(text: str, *, inventory: Inventory | None = None) -> str | None:
+    """The text with its diacritics restored, or None when there is nothing to offer.
+
+    For Telex or VNI text the raw words are read back and the other words stay as typed;
+    otherwise stripped and plain syllables, names included, are restored by the bigram
+    Viterbi pass. Case, punctuation, numbers, acronyms and words that are no Vietnamese
+    syllable stay as typed; the text is normalised (``normalise``) first. Only ever offered
+    to the resident, never applied.
+    """
+    inv = inventory or syllables.inventory()
+    clean = normalise(text)
+    tokens = _tokenise(clean, inv)
+    verdict = _report(tokens, inv).verdict
+    if verdict in {Verdict.OK, Verdict.NOT_VIETNAMESE}:
+        return None
+    keyed = _KEYED.get(verdict)
+    replacements: dict[int, str] = {}
+    for token in tokens:
+        if keyed and token.kind in keyed:
+            replacements[token.start] = token.readings[0]
+        token.name = token.acronym  # names are restored too: Nguyen Van Binh
+    if verdict is not Verdict.TELEX and verdict is not Verdict.VNI:
+        for chain in _chains(tokens, _JUDGED):
+            for token, choice in zip(chain, _restore(chain, inv, 0.0), strict=True):
+                if token.kind is not _Kind.MARKED:
+                    replacements[token.start] = choice
+    pieces: list[str] = []
+    last = 0
+    for token in tokens:
+        reading = replacements.get(token.start)
+        if reading is not None:
+            pieces += [clean[last : token.start], _recase(token.text, reading)]
+            last = token.end
+    pieces.append(clean[last:])
+    restored = "".join(pieces)
+    return None if restored == clean else restored

@@ -1,0 +1,166 @@
+"""Residents: who is writing (accounts), consent (X3), their profile, and what they may see."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import col, select
+
+from procedure.lifecycles import SessionState
+from procedure.permissions import Actor, Grant, Role
+from procedure.use_cases.context import ProcedureContext, org_parent_map, record_event
+from storage.tables import ChannelAccount, Consent, DialogueSession, Person, StaffRole
+from storage.unit_of_work import UnitOfWork
+
+# The version of the privacy notice a consent refers to (texts: consent.notice). Raise it when the
+# notice changes: residents are then asked again.
+CONSENT_NOTICE_VERSION = "2026-01"
+
+
+def person_for_account(uow: UnitOfWork, channel: str, user_id: str, chat_id: str) -> int:
+    """The person behind a channel account, created on first contact. Flushed, not committed:
+    the caller commits it with the rest of the turn."""
+    account = uow.session.exec(
+        select(ChannelAccount)
+        .where(ChannelAccount.channel == channel)
+        .where(ChannelAccount.external_user_id == user_id)
+    ).first()
+    if account is not None:
+        if account.chat_id != chat_id:
+            account.chat_id = chat_id
+            uow.session.add(account)
+        return account.person_id
+    person = Person()
+    uow.session.add(person)
+    uow.flush()
+    assert person.id is not None
+    uow.session.add(
+        ChannelAccount(
+            person_id=person.id, channel=channel, external_user_id=user_id, chat_id=chat_id
+        )
+    )
+    uow.flush()
+    return person.id
+
+
+def actor_for(uow: UnitOfWork, person_id: int) -> Actor:
+    grants = uow.session.exec(
+        select(StaffRole).where(StaffRole.person_id == person_id).where(col(StaffRole.active))
+    ).all()
+    return Actor(
+        person_id=person_id,
+        grants=tuple(Grant(Role(g.role), g.org_unit_id) for g in grants),
+    )
+
+
+def has_consent(uow: UnitOfWork, person_id: int) -> bool:
+    return (
+        uow.session.exec(
+            select(Consent.id)
+            .where(Consent.person_id == person_id)
+            .where(Consent.notice_version == CONSENT_NOTICE_VERSION)
+            .where(col(Consent.withdrawn_at).is_(None))
+        ).first()
+        is not None
+    )
+
+
+def give_consent(uow: UnitOfWork, person_id: int, channel: str, context: ProcedureContext) -> None:
+    """X3: the explicit consent, with its time and the version of the notice shown."""
+    if has_consent(uow, person_id):
+        return
+    now = context.now()
+    uow.session.add(
+        Consent(
+            person_id=person_id,
+            notice_version=CONSENT_NOTICE_VERSION,
+            channel=channel,
+            given_at=now,
+        )
+    )
+    record_event(
+        uow,
+        kind="person.consented",
+        actor=Actor.resident(person_id),
+        action=None,
+        at=now,
+        details={"notice_version": CONSENT_NOTICE_VERSION},
+    )
+    uow.commit()
+
+
+@dataclass(frozen=True)
+class ProfileChange:
+    full_name: str | None = None
+    phone_e164: str | None = None
+    phone_verified: bool | None = None
+    area_org_id: int | None = None
+
+
+def update_profile(uow: UnitOfWork, person_id: int, change: ProfileChange) -> Person:
+    person = uow.session.get(Person, person_id)
+    assert person is not None
+    if change.full_name is not None:
+        person.full_name = change.full_name.strip() or None
+    if change.phone_e164 is not None:
+        person.phone_e164 = change.phone_e164 or None
+        person.phone_verified = bool(change.phone_verified) and bool(change.phone_e164)
+    if change.area_org_id is not None:
+        person.area_org_id = change.area_org_id
+    uow.session.add(person)
+    uow.commit()
+    return person
+
+
+def get_person(uow: UnitOfWork, person_id: int) -> Person:
+    person = uow.session.get(Person, person_id)
+    assert person is not None
+    return person
+
+
+def erase_personal_data(uow: UnitOfWork, person_id: int, context: ProcedureContext) -> None:
+    """X3: delete the profile (name, phone, area) and withdraw consent. Petitions already sent
+    are official records and keep the details given with them for their retention period."""
+    person = get_person(uow, person_id)
+    person.full_name = None
+    person.phone_e164 = None
+    person.phone_verified = False
+    person.area_org_id = None
+    uow.session.add(person)
+    now = context.now()
+    for consent in uow.session.exec(
+        select(Consent)
+        .where(Consent.person_id == person_id)
+        .where(col(Consent.withdrawn_at).is_(None))
+    ).all():
+        consent.withdrawn_at = now
+        uow.session.add(consent)
+    record_event(uow, kind="person.erased", actor=Actor.resident(person_id), action=None, at=now)
+    uow.commit()
+
+
+def upcoming_sessions(
+    uow: UnitOfWork, area_org_id: int | None, now: datetime
+) -> Sequence[DialogueSession]:
+    """Announced sessions not yet begun, for the resident's ward and the levels above it."""
+    query = (
+        select(DialogueSession)
+        .where(DialogueSession.state == SessionState.ANNOUNCED)
+        .where(DialogueSession.starts_at > now)
+        .order_by(col(DialogueSession.starts_at))
+    )
+    if area_org_id is not None:
+        parents = org_parent_map(uow)
+        chain, current = [], area_org_id
+        while current is not None and current not in chain:
+            chain.append(current)
+            current = parents.get(current)
+        query = query.where(col(DialogueSession.org_unit_id).in_(chain))
+    return uow.session.exec(query).all()
+
+
+def followers_of(uow: UnitOfWork, org_unit_id: int) -> Sequence[int]:
+    """People who follow an area (their ward), for invitations (P4)."""
+    return uow.session.exec(select(Person.id).where(Person.area_org_id == org_unit_id)).all()  # type: ignore[return-value]

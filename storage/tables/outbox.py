@@ -1,0 +1,28 @@
+"""The outbox: every message to someone other than the current sender, written in the same
+transaction as the change that causes it, delivered at least once by a sender (X4)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Text
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime, utc_now
+
+
+class OutboxMessage(SQLModel, table=True):
+    __tablename__ = "outbox_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(unique=True, max_length=200)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    kind: str = Field(max_length=60)
+    data: dict[str, object] = Field(default_factory=dict, sa_type=JSON)
+    transactional: bool = Field(default=True, description="codes, results: ignore preferences")
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    available_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime, index=True)
+    attempts: int = 0
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    failed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    failure: str | None = Field(default=None, sa_type=Text)
