@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine, text
 
 from procedure.use_cases.administration import ensure_reference_data
@@ -16,6 +17,12 @@ from storage.migrate import upgrade_to_head
 from storage.unit_of_work import UnitOfWork
 
 POSTGRES_URL_VARIABLE = "DOITHOAI_TEST_POSTGRES_URL"
+
+# CI explores the same examples every run (a red main must be reproducible); a developer's run
+# explores new ones.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 def postgres_url() -> str | None:

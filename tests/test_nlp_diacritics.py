@@ -632,6 +632,9 @@ def test_q4_any_text_is_judged_and_suggested_without_raising(text: str) -> None:
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.sampled_from(sorted(inventory().counts)), min_size=1, max_size=12))
 def test_q4_suggest_changes_only_words_of_syllable_text(syllables: list[str]) -> None:
+    # A stripped syllable that is also Telex for another one ("boong" = "bông") may be read as
+    # Telex: that ambiguity is by design, so such syllables are left out here.
+    syllables = [s for s in syllables if from_telex(strip_diacritics(s)) is None] or ["nha"]
     text = strip_diacritics(" ".join(syllables)) + "."
     restored = suggest(text)
     if restored is not None:
