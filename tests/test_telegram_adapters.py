@@ -1,0 +1,167 @@
+"""C7: what only the Telegram adapters do, through both frameworks against the fake Bot API
+server: the command menu in Vietnamese, the verification code as a picture (Q3), a webhook with
+its secret token, and Telegram's errors (400 "can't parse entities", 429 with retry_after)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from pathlib import Path
+
+import aiohttp
+import pytest
+from sqlalchemy import Engine
+
+from bot.config import Settings
+from bot.runner import run_telegram
+from bot.webhook import SECRET_HEADER, WEBHOOK_PATH
+from handlers.conversations import MENU_COMMANDS, Conversations
+from handlers.turn import ChatSettings
+from procedure.use_cases.context import ProcedureContext
+from storage.conversation_store import load_conversation
+from storage.unit_of_work import UnitOfWork
+from tests.chat_world import seed_chat_world
+from tests.fake_telegram import FakeTelegram
+from tests.procedure_world import Clock
+from tests.telegram_driver import TelegramDriver
+from tests.test_chat_contract import ACCENTED, ALICE, give_details, texts
+
+FRAMEWORKS = ["aiogram", "ptb"]
+
+
+@pytest.fixture
+def engine_and_clock(chat_engine: Engine) -> tuple[Engine, Clock]:
+    clock = Clock()
+    clock.set("2026-03-02")
+    seed_chat_world(chat_engine, clock)
+    return chat_engine, clock
+
+
+@pytest.fixture
+def chat_engine(tmp_path: Path) -> Engine:
+    from procedure.use_cases.administration import ensure_reference_data
+    from storage.engine import make_engine, sqlite_url
+    from storage.migrate import upgrade_to_head
+
+    engine = make_engine(sqlite_url(tmp_path))
+    upgrade_to_head(engine)
+    with UnitOfWork(engine) as uow:
+        ensure_reference_data(uow)
+    return engine
+
+
+async def start_driver(framework: str, engine: Engine, clock: Clock,
+                       verify: str = "text") -> TelegramDriver:
+    return await TelegramDriver.start(
+        framework,
+        lambda: Conversations(engine, ProcedureContext(clock=clock),
+                              ChatSettings(verify_code_as=verify)),
+    )
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_c7_commands_are_registered_in_vietnamese(framework, engine_and_clock):
+    driver = await start_driver(framework, *engine_and_clock)
+    try:
+        await driver.fake.wait_for_calls("setMyCommands")
+        commands = driver.fake.commands()
+        assert [c["command"] for c in commands] == list(MENU_COMMANDS)
+        described = {c["command"]: c["description"] for c in commands}
+        assert described["gopy"] == "Gửi ý kiến, kiến nghị, câu hỏi"
+    finally:
+        await driver.close()
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_q3_the_verification_code_is_sent_as_a_picture(framework, engine_and_clock):
+    engine, clock = engine_and_clock
+    driver = await start_driver(framework, engine, clock, verify="image")
+    try:
+        await driver.command(ALICE, "gopy")
+        await driver.press(ALICE, "Không gắn với buổi đối thoại")
+        await driver.press(ALICE, "Góp ý")
+        await driver.press(ALICE, "Môi trường")
+        replies = await give_details(driver, ALICE, await driver.text(ALICE, ACCENTED))
+        assert replies[-1].image and "mã kiểm tra" in replies[-1].text
+        photo = driver.fake.sent_messages(ALICE)[-1]
+        assert photo.method.lower() == "sendphoto" and photo.file is not None
+        assert driver.fake.file_bytes(photo.file.file_id)[:8] == b"\x89PNG\r\n\x1a\n"
+        with UnitOfWork(engine) as uow:
+            stored = load_conversation(uow, "telegram", str(ALICE))
+        assert stored is not None
+        code = stored[1]["opinion"]["verify_code"]  # type: ignore[index]
+        summary = await driver.text(ALICE, str(code))
+        assert "Xin kiểm tra lại trước khi gửi" in texts(summary)
+    finally:
+        await driver.close()
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_c7_cant_parse_entities_is_resent_without_markup(framework, engine_and_clock):
+    driver = await start_driver(framework, *engine_and_clock)
+    try:
+        driver.fake.fail_next("sendMessage", 400, "Bad Request: can't parse entities: "
+                              "Can't find end of the entity starting at byte offset 5")
+        replies = await driver.command(ALICE, "trogiup")
+        assert "/tracuu" in texts(replies)
+        resent = driver.fake.calls("sendMessage")[-1]
+        assert resent.ok and not resent.params.get("parse_mode")
+        assert "<b>" not in resent.params["text"]
+    finally:
+        await driver.close()
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_c7_a_429_waits_retry_after_then_sends_once(framework, engine_and_clock):
+    driver = await start_driver(framework, *engine_and_clock)
+    try:
+        driver.fake.fail_next("sendMessage", 429, "Too Many Requests: retry after 1",
+                              retry_after=1)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        replies = await driver.command(ALICE, "trogiup")
+        assert loop.time() - started >= 0.9
+        assert len(replies) == 1 and "/tracuu" in texts(replies)
+        assert [c.status for c in driver.fake.calls("sendMessage")] == [429, 200]
+    finally:
+        await driver.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_c7_webhook_with_secret_token(framework, engine_and_clock, tmp_path):
+    engine, clock = engine_and_clock
+    port = free_port()
+    async with FakeTelegram() as fake:
+        settings = Settings(
+            data_dir=tmp_path, database_url=str(engine.url), telegram_bot_token=fake.token,
+            telegram_api_url=fake.base_url, telegram_framework=framework,
+            webhook_url=f"http://127.0.0.1:{port}", webhook_secret="s3cr3t-token",
+            webhook_listen=f"127.0.0.1:{port}",
+        )
+        conversations = Conversations(engine, ProcedureContext(clock=clock),
+                                      ChatSettings(verify_code_as="text"))
+        task = asyncio.create_task(run_telegram(settings, conversations))
+        try:
+            await fake.wait_for_calls("setWebhook", timeout=15)
+            webhook = fake.calls("setWebhook")[-1].params
+            assert webhook["url"] == f"http://127.0.0.1:{port}{WEBHOOK_PATH}"
+            assert webhook["secret_token"] == "s3cr3t-token"
+            lan = fake.user(ALICE, "Lan")
+            fake.send_command(lan, "trogiup")
+            (reply,) = await fake.wait_for_messages(ALICE, 1, timeout=15)
+            assert "/tracuu" in (reply.text or "")
+            async with aiohttp.ClientSession() as http:
+                forged = await http.post(f"http://127.0.0.1:{port}{WEBHOOK_PATH}",
+                                         json={"update_id": 99}, headers={SECRET_HEADER: "x"})
+                assert forged.status == 401
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
