@@ -341,3 +341,59 @@ async def test_c2_photos_are_kept_with_the_opinion(
     with UnitOfWork(chat_engine) as uow:
         (attachment,) = uow.session.exec(select(Attachment)).all()
         assert attachment.kind == "photo" and attachment.file_ref
+
+
+async def test_c2_a_long_petition_in_several_messages_is_joined(
+    driver: Driver, world: ChatWorld, chat_engine: Engine
+) -> None:
+    await driver.command(ALICE, "gopy")
+    await driver.press(ALICE, "Không gắn với buổi đối thoại")
+    await driver.press(ALICE, "Kiến nghị")
+    await driver.press(ALICE, "Giao thông")
+    # Telegram splits a long message at 4,096 characters: the bot waits for the next part.
+    first = (ACCENTED + " ") * 40
+    first = first[: 4000 - 1] + "."
+    replies = await driver.text(ALICE, first)
+    assert "Đã nhận phần 1" in texts(replies)
+    replies = await driver.text(ALICE, "Phần cuối: xin cảm ơn phường đã lắng nghe ý kiến.")
+    replies = await give_details(driver, ALICE, replies)
+    replies = await driver.text(ALICE, verify_code(replies))
+    assert "Phần cuối" in texts(replies)
+    await driver.press(ALICE, "Gửi")
+    (petition,) = petitions(chat_engine)
+    assert petition.text.startswith(first[:50]) and petition.text.endswith("ý kiến.")
+    assert len(petition.text) > 4000
+
+
+async def test_c2_too_long_says_the_limit_and_keeps_what_was_sent(
+    driver: Driver, world: ChatWorld
+) -> None:
+    await driver.command(ALICE, "gopy")
+    await driver.press(ALICE, "Không gắn với buổi đối thoại")
+    await driver.press(ALICE, "Góp ý")
+    await driver.press(ALICE, "Môi trường")
+    part = ((ACCENTED + " ") * 40)[:3990]
+    for _ in range(6):  # the sixth part would pass 20,000 characters
+        replies = await driver.text(ALICE, part)
+    assert "20.000 ký tự" in texts(replies) and "phần trước vẫn được giữ" in texts(replies)
+    replies = await driver.press(ALICE, "Xong")
+    assert "Thông báo về dữ liệu cá nhân" in texts(replies)
+
+
+async def test_q4_nfd_and_zero_width_text_is_accepted_and_stored_in_nfc(
+    driver: Driver, world: ChatWorld, chat_engine: Engine
+) -> None:
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFD", ACCENTED).replace(" ", " \u200b", 3)
+    await driver.command(ALICE, "gopy")
+    await driver.press(ALICE, "Không gắn với buổi đối thoại")
+    await driver.press(ALICE, "Góp ý")
+    await driver.press(ALICE, "Môi trường")
+    replies = await driver.text(ALICE, decomposed)
+    assert "Thông báo về dữ liệu cá nhân" in texts(replies)  # accepted (NFD)
+    replies = await give_details(driver, ALICE, replies)
+    await driver.text(ALICE, verify_code(replies))
+    await driver.press(ALICE, "Gửi")
+    (petition,) = petitions(chat_engine)
+    assert petition.text == ACCENTED

@@ -51,12 +51,14 @@ def chat_engine(tmp_path: Path) -> Engine:
     return engine
 
 
-async def start_driver(framework: str, engine: Engine, clock: Clock,
-                       verify: str = "text") -> TelegramDriver:
+async def start_driver(
+    framework: str, engine: Engine, clock: Clock, verify: str = "text"
+) -> TelegramDriver:
     return await TelegramDriver.start(
         framework,
-        lambda: Conversations(engine, ProcedureContext(clock=clock),
-                              ChatSettings(verify_code_as=verify)),
+        lambda: Conversations(
+            engine, ProcedureContext(clock=clock), ChatSettings(verify_code_as=verify)
+        ),
     )
 
 
@@ -101,8 +103,12 @@ async def test_q3_the_verification_code_is_sent_as_a_picture(framework, engine_a
 async def test_c7_cant_parse_entities_is_resent_without_markup(framework, engine_and_clock):
     driver = await start_driver(framework, *engine_and_clock)
     try:
-        driver.fake.fail_next("sendMessage", 400, "Bad Request: can't parse entities: "
-                              "Can't find end of the entity starting at byte offset 5")
+        driver.fake.fail_next(
+            "sendMessage",
+            400,
+            "Bad Request: can't parse entities: "
+            "Can't find end of the entity starting at byte offset 5",
+        )
         replies = await driver.command(ALICE, "trogiup")
         assert "/tracuu" in texts(replies)
         resent = driver.fake.calls("sendMessage")[-1]
@@ -116,8 +122,7 @@ async def test_c7_cant_parse_entities_is_resent_without_markup(framework, engine
 async def test_c7_a_429_waits_retry_after_then_sends_once(framework, engine_and_clock):
     driver = await start_driver(framework, *engine_and_clock)
     try:
-        driver.fake.fail_next("sendMessage", 429, "Too Many Requests: retry after 1",
-                              retry_after=1)
+        driver.fake.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
         loop = asyncio.get_running_loop()
         started = loop.time()
         replies = await driver.command(ALICE, "trogiup")
@@ -140,13 +145,18 @@ async def test_c7_webhook_with_secret_token(framework, engine_and_clock, tmp_pat
     port = free_port()
     async with FakeTelegram() as fake:
         settings = Settings(
-            data_dir=tmp_path, database_url=str(engine.url), telegram_bot_token=fake.token,
-            telegram_api_url=fake.base_url, telegram_framework=framework,
-            webhook_url=f"http://127.0.0.1:{port}", webhook_secret="s3cr3t-token",
+            data_dir=tmp_path,
+            database_url=str(engine.url),
+            telegram_bot_token=fake.token,
+            telegram_api_url=fake.base_url,
+            telegram_framework=framework,
+            webhook_url=f"http://127.0.0.1:{port}",
+            webhook_secret="s3cr3t-token",
             webhook_listen=f"127.0.0.1:{port}",
         )
-        conversations = Conversations(engine, ProcedureContext(clock=clock),
-                                      ChatSettings(verify_code_as="text"))
+        conversations = Conversations(
+            engine, ProcedureContext(clock=clock), ChatSettings(verify_code_as="text")
+        )
         task = asyncio.create_task(run_telegram(settings, conversations))
         try:
             await fake.wait_for_calls("setWebhook", timeout=15)
@@ -158,8 +168,11 @@ async def test_c7_webhook_with_secret_token(framework, engine_and_clock, tmp_pat
             (reply,) = await fake.wait_for_messages(ALICE, 1, timeout=15)
             assert "/tracuu" in (reply.text or "")
             async with aiohttp.ClientSession() as http:
-                forged = await http.post(f"http://127.0.0.1:{port}{WEBHOOK_PATH}",
-                                         json={"update_id": 99}, headers={SECRET_HEADER: "x"})
+                forged = await http.post(
+                    f"http://127.0.0.1:{port}{WEBHOOK_PATH}",
+                    json={"update_id": 99},
+                    headers={SECRET_HEADER: "x"},
+                )
                 assert forged.status == 401
         finally:
             task.cancel()

@@ -178,8 +178,9 @@ def answer_text(turn: Turn) -> None:
     if turn.incoming.button == "text:done" and draft(turn).get("parts"):
         _check_text(turn)
         return
-    text = turn.incoming.text or ""
-    if not normalise(text).strip():
+    # Stored as the resident wrote it, in NFC and without invisible characters (DESIGN.md).
+    text = normalise(turn.incoming.text or "")
+    if not text.strip():
         turn.send(reply("chat.opinion.text_empty"))
         return
     current = draft(turn)
