@@ -1,39 +1,47 @@
-"""The words of a queued message (procedure/notifications.py), rendered for a chat (C3 pushes).
+"""The words of a queued message (procedure/notifications.py), rendered for a chat.
 
-The outbox keeps what happened; the sender (bot/) asks this module for the text when it delivers.
+The outbox keeps what happened; the sender (bot/) asks :func:`render` for the message when it
+delivers. Simple kinds are a catalogue entry ``chat.push.<kind>`` filled with the row's data;
+kinds with lists (digests, notices with opinions) register a renderer of their own with
+:func:`renderer`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from handlers.channel import Outgoing
 from handlers.replies import button, reply
 from texts import format_date
 
+Renderer = Callable[[dict[str, object]], Outgoing]
+RENDERERS: dict[str, Renderer] = {}
+DATE_FIELDS = ("due", "previous_due", "answered_on", "day", "latest")
 
-def _day(value: object) -> str:
+
+def renderer(kind: str) -> Callable[[Renderer], Renderer]:
+    def register(function: Renderer) -> Renderer:
+        RENDERERS[kind] = function
+        return function
+
+    return register
+
+
+def day(value: object) -> str:
+    """An ISO date from an outbox row as ``Thứ Hai, 16/03/2026``."""
     return format_date(date.fromisoformat(str(value))) if value else ""
 
 
 def render(kind: str, data: dict[str, object]) -> Outgoing:
-    """The message for one outbox row. Unknown kinds are a programming error (KeyError)."""
-    values = {key: value for key, value in data.items() if value is not None}
-    for key in ("due", "previous_due", "answered_on"):
+    """The message for one outbox row. An unknown kind is a programming error (KeyError)."""
+    special = RENDERERS.get(kind)
+    if special is not None:
+        return special(data)
+    values = {key: ("" if value is None else value) for key, value in data.items()}
+    for key in DATE_FIELDS:
         if key in values:
-            values[key] = _day(values[key])
-    code = str(data.get("tracking_code", ""))
+            values[key] = day(values[key])
+    code = str(data.get("tracking_code", "") or "")
     buttons = [[button("chat.push.track", f"track:{code}")]] if code else []
-    return reply(f"chat.push.{kind}", buttons=buttons, **_defaults(kind, values))
-
-
-def _defaults(kind: str, values: dict[str, object]) -> dict[str, object]:
-    needed = {
-        "petition.forwarded": ("tracking_code", "agency", "due"),
-        "petition.extended": ("tracking_code", "agency", "previous_due", "due", "reason"),
-        "petition.answered": ("tracking_code", "agency", "text", "answered_on"),
-        "petition.answered_directly": ("tracking_code", "text", "answered_on"),
-        "petition.merged": ("tracking_code", "original_tracking_code"),
-        "registration.promoted": ("code",),
-    }[kind]
-    return {name: values.get(name, "") for name in needed}
+    return reply(f"chat.push.{kind}", buttons=buttons, **values)

@@ -38,9 +38,24 @@ def _flatten(table: Mapping[str, object], prefix: str = "") -> dict[str, str]:
 
 @cache
 def catalogue() -> dict[str, str]:
-    """All entries of the catalogue, keyed by dotted name."""
-    raw = resources.files(__name__).joinpath("vi.toml").read_text(encoding="utf-8")
-    return _flatten(tomllib.loads(raw))
+    """All entries of the catalogue, keyed by dotted name: ``vi.toml`` and the ``vi_*.toml``
+    files beside it (one namespace; a key defined twice is an error)."""
+    merged: dict[str, str] = {}
+    files = sorted(
+        (item for item in resources.files(__name__).iterdir() if _is_part(item.name)),
+        key=lambda item: (item.name != "vi.toml", item.name),
+    )
+    for item in files:
+        part = _flatten(tomllib.loads(item.read_text(encoding="utf-8")))
+        clash = merged.keys() & part.keys()
+        if clash:
+            raise ValueError(f"{item.name} defines again: {sorted(clash)[:5]}")
+        merged.update(part)
+    return merged
+
+
+def _is_part(name: str) -> bool:
+    return name == "vi.toml" or (name.startswith("vi_") and name.endswith(".toml"))
 
 
 def t(key: str, /, **values: object) -> str:

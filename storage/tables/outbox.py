@@ -23,6 +23,9 @@ class OutboxMessage(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     available_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime, index=True)
     attempts: int = 0
+    # A sender claims a row for a while before it sends; another sender skips claimed rows.
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     failed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     failure: str | None = Field(default=None, sa_type=Text)
