@@ -35,6 +35,8 @@ def day(value: object) -> str:
 
 def render(kind: str, data: dict[str, object]) -> Outgoing:
     """The message for one outbox row. An unknown kind is a programming error (KeyError)."""
+    import handlers.push  # noqa: F401  (registers the renderers of kinds with lists)
+
     special = RENDERERS.get(kind)
     if special is not None:
         return special(data)

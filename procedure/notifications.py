@@ -4,7 +4,7 @@ rendered for a channel (handlers/notifications.py); here is only what happened."
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from storage.tables import OutboxMessage
 from storage.types import utc_now
@@ -38,3 +38,43 @@ def enqueue(
     )
     uow.session.add(message)
     return message
+
+
+def enqueue_many(
+    uow: UnitOfWork,
+    messages: list[tuple[int, str]],
+    *,
+    kind: str,
+    data: dict[str, object],
+    transactional: bool = True,
+) -> int:
+    """Queue the same message for many people, given as (person_id, idempotency key) pairs; keys
+    already queued are skipped. One query for the check, one insert for the rows: an invitation
+    to ten thousand followers stays one short transaction."""
+    keys = [key for _, key in messages]
+    existing: set[str] = set()
+    for start in range(0, len(keys), 900):
+        chunk = keys[start : start + 900]
+        existing.update(
+            uow.session.exec(
+                select(OutboxMessage.idempotency_key).where(
+                    col(OutboxMessage.idempotency_key).in_(chunk)
+                )
+            ).all()
+        )
+    now = utc_now()
+    rows = [
+        OutboxMessage(
+            idempotency_key=key,
+            person_id=person_id,
+            kind=kind,
+            data=data,
+            transactional=transactional,
+            created_at=now,
+            available_at=now,
+        )
+        for person_id, key in messages
+        if key not in existing
+    ]
+    uow.session.add_all(rows)
+    return len(rows)

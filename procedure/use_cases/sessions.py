@@ -6,15 +6,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from procedure.errors import NotFound, Refusal
 from procedure.lifecycles import (
     OPEN_PETITION_STATES,
+    PetitionState,
     SessionState,
     check_session_transition,
 )
-from procedure.permissions import Action, Actor
+from procedure.notifications import enqueue, enqueue_many
+from procedure.permissions import Action, Actor, Role
 from procedure.use_cases.context import (
     ProcedureContext,
     load_calendar,
@@ -22,7 +24,16 @@ from procedure.use_cases.context import (
     require,
 )
 from procedure.working_days import NoticeWindow
-from storage.tables import AgendaItem, DialogueSession, OrgUnit, Petition, SessionAgency
+from storage.tables import (
+    AgendaItem,
+    DialogueSession,
+    OrgUnit,
+    OutboxMessage,
+    Person,
+    Petition,
+    SessionAgency,
+    StaffRole,
+)
 from storage.unit_of_work import UnitOfWork
 from texts import format_date, t, to_local
 
@@ -169,8 +180,101 @@ def announce_session(
         to_state=SessionState.ANNOUNCED,
         details={"latest_notice_day": window.latest_day.isoformat()},
     )
+    _invite_followers(uow, session)
+    _notify_agencies(uow, session)
     uow.commit()
     return session
+
+
+def invitations_queued(uow: UnitOfWork, session_id: int) -> int:
+    """How many residents the announcement of a session invited."""
+    return uow.session.exec(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(col(OutboxMessage.idempotency_key).startswith(f"invitation:{session_id}:"))
+    ).one()
+
+
+def session_facts(uow: UnitOfWork, session: DialogueSession) -> dict[str, object]:
+    """What an invitation or a notice says of a session (P4: content, venue, time, chair)."""
+    unit = uow.session.get(OrgUnit, session.org_unit_id)
+    return {
+        "session_id": session.id,
+        "content": session.content,
+        "starts_at": session.starts_at.isoformat(),
+        "ends_at": session.ends_at.isoformat(),
+        "venue": session.venue,
+        "chair": session.chair_name,
+        "unit": unit.name if unit else "",
+    }
+
+
+def _invite_followers(uow: UnitOfWork, session: DialogueSession) -> int:
+    """P4: the invitation goes to every resident who follows the area (their ward is the
+    session's unit or a unit below it)."""
+    assert session.id is not None
+    areas = units_below(uow, session.org_unit_id)
+    followers = uow.session.exec(select(Person.id).where(col(Person.area_org_id).in_(areas))).all()
+    return enqueue_many(
+        uow,
+        [
+            (person_id, f"invitation:{session.id}:{person_id}")
+            for person_id in followers
+            if person_id
+        ],
+        kind="session.invitation",
+        data=session_facts(uow, session),
+    )
+
+
+def _notify_agencies(uow: UnitOfWork, session: DialogueSession) -> None:
+    """P5: the leaders of the participating agencies are told to prepare and attend, with the
+    opinions already submitted in the area that are still waiting for an answer."""
+    agencies = uow.session.exec(
+        select(SessionAgency.org_unit_id).where(SessionAgency.session_id == session.id)
+    ).all()
+    if not agencies:
+        return
+    open_petitions = uow.session.exec(
+        select(Petition)
+        .where(col(Petition.area_org_id).in_(units_below(uow, session.org_unit_id)))
+        .where(Petition.state == PetitionState.RECEIVED)
+        .order_by(col(Petition.received_at))
+        .limit(30)
+    ).all()
+    opinions = [
+        {"code": p.tracking_code, "topic": p.topic_code, "text": p.text[:200]}
+        for p in open_petitions
+    ]
+    staff = uow.session.exec(
+        select(StaffRole.person_id, StaffRole.org_unit_id)
+        .where(col(StaffRole.org_unit_id).in_(agencies))
+        .where(StaffRole.role == Role.AGENCY)
+        .where(col(StaffRole.active))
+    ).all()
+    facts = session_facts(uow, session)
+    for person_id, agency_id in staff:
+        agency = uow.session.get(OrgUnit, agency_id)
+        enqueue(
+            uow,
+            person_id=person_id,
+            kind="session.agency_notice",
+            data={**facts, "agency": agency.name if agency else "", "opinions": opinions},
+            key=f"agency_notice:{session.id}:{person_id}",
+        )
+
+
+def units_below(uow: UnitOfWork, unit_id: int) -> list[int]:
+    """The unit and every unit below it in the tree."""
+    children: dict[int | None, list[int]] = {}
+    for child, parent in uow.session.exec(select(OrgUnit.id, OrgUnit.parent_id)).all():
+        children.setdefault(parent, []).append(child)  # type: ignore[arg-type]
+    found, queue = [], [unit_id]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        queue.extend(children.get(current, []))
+    return found
 
 
 def hold_session(

@@ -1,0 +1,72 @@
+"""Invitations to residents (P4), notices to agencies (P5), and reminders of a session."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from handlers.channel import Outgoing
+from handlers.notifications import renderer
+from handlers.replies import Html, button, say
+from texts import format_datetime
+
+MAX_OPINIONS_LISTED = 15
+
+
+def _when(data: dict[str, object]) -> dict[str, object]:
+    starts = datetime.fromisoformat(str(data["starts_at"]))
+    ends = datetime.fromisoformat(str(data["ends_at"]))
+    return {"when": format_datetime(starts), "until": format_datetime(ends).split(",")[0]}
+
+
+def _card(data: dict[str, object]) -> Html:
+    return Html(
+        say(
+            "chat.sessions.card",
+            content=data["content"],
+            venue=data["venue"],
+            chair=data["chair"],
+            unit=data["unit"],
+            **_when(data),
+        )
+    )
+
+
+@renderer("session.invitation")
+def invitation(data: dict[str, object]) -> Outgoing:
+    session_id = data["session_id"]
+    return Outgoing(
+        text=say("chat.push.invitation", card=_card(data)),
+        buttons=(
+            (button("chat.sessions.register", f"reg:{session_id}"),),
+            (button("chat.sessions.send_opinion", f"opinion:{session_id}"),),
+        ),
+    )
+
+
+@renderer("session.agency_notice")
+def agency_notice(data: dict[str, object]) -> Outgoing:
+    opinions = list(data.get("opinions") or [])  # type: ignore[call-overload]
+    lines = [
+        say("chat.push.agency_notice_opinion", code=item["code"], text=item["text"])
+        for item in opinions[:MAX_OPINIONS_LISTED]
+    ]
+    listed = "\n".join(lines) if lines else say("chat.push.agency_notice_no_opinions")
+    more = (
+        say("chat.push.agency_notice_more", count=len(opinions) - MAX_OPINIONS_LISTED)
+        if len(opinions) > MAX_OPINIONS_LISTED
+        else ""
+    )
+    return Outgoing(
+        text=say(
+            "chat.push.agency_notice",
+            agency=data["agency"],
+            card=_card(data),
+            opinions=Html(listed),
+            more=Html(more),
+        )
+    )
+
+
+@renderer("session.reminder")
+def reminder(data: dict[str, object]) -> Outgoing:
+    return Outgoing(text=say("chat.push.reminder", code=data.get("code", ""), card=_card(data)))
