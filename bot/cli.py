@@ -18,12 +18,13 @@ from bot.database import open_database
 from nlp.dates import parse_date
 from procedure.errors import Refusal
 from procedure.explain import describe_day, explain_deadline, explain_notice_window
-from procedure.permissions import Actor
+from procedure.permissions import STAFF_ROLES, Actor, Role
 from procedure.use_cases import administration
 from procedure.use_cases.context import ProcedureContext, load_calendar
+from procedure.use_cases.staff import create_invite
 from procedure.working_days import MAX_WORKING_DAYS, OverrideKind
 from storage.unit_of_work import UnitOfWork
-from texts import format_date, t
+from texts import format_date, format_datetime, t
 
 EXIT_USAGE = 2
 
@@ -112,6 +113,15 @@ def build_parser() -> argparse.ArgumentParser:
     ov_remove.add_argument("day")
     ov_remove.set_defaults(handler=_override_remove)
     ov.add_parser("list", help=t("cli.help.override_list")).set_defaults(handler=_override_list)
+
+    staff = commands.add_parser("staff", help=t("cli.help.staff"))
+    staff_commands = staff.add_subparsers(dest="staff_command", required=True)
+    invite = staff_commands.add_parser("invite", help=t("cli.help.staff_invite"))
+    invite.add_argument("--org", required=True)
+    invite.add_argument("--role", required=True)
+    invite.add_argument("--days", default="7")
+    invite.add_argument("--by", default="cli")
+    invite.set_defaults(handler=_staff_invite)
 
     org = commands.add_parser("org", help=t("cli.help.org"))
     org_commands = org.add_subparsers(dest="org_command", required=True)
@@ -243,6 +253,33 @@ def _override_line(row: object) -> str:
         source=row.source,  # type: ignore[attr-defined]
         added_by=row.added_by,  # type: ignore[attr-defined]
     )
+
+
+def _staff_invite(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        role = Role(args.role.strip().lower())
+    except ValueError as bad:
+        raise UsageError(t("cli.bad_role", value=args.role)) from bad
+    if role not in STAFF_ROLES:
+        raise UsageError(t("cli.bad_role", value=args.role))
+    days = _working_days(args.days)
+    with UnitOfWork(_open(settings)) as uow:
+        invite = create_invite(
+            uow, args.org, role, _context(settings), created_by=args.by, valid_days=max(days, 1)
+        )
+    print(invite.code)
+    print(
+        t(
+            "cli.invite_created",
+            role=t(f"staff.role.{role.value}"),
+            unit=invite.org_unit,
+            expires=format_datetime(invite.expires_at),
+            code=invite.code,
+        )
+    )
+    if settings.telegram_bot_username:
+        print(f"https://t.me/{settings.telegram_bot_username}?start={invite.code}")
+    return 0
 
 
 def _org_import(args: argparse.Namespace, settings: Settings) -> int:

@@ -25,6 +25,7 @@ class Settings:
     telegram_bot_token: str | None = None
     telegram_api_url: str = DEFAULT_TELEGRAM_API_URL
     telegram_framework: str = "aiogram"
+    telegram_bot_username: str | None = None  # for t.me deep links printed by the CLI
     periods: Periods = field(default_factory=Periods)
     verify_code_as: str | None = (
         None  # "image" or "text"; unset: image on Telegram, text in a console
@@ -43,6 +44,7 @@ class Settings:
             telegram_bot_token=env.get("TELEGRAM_BOT_TOKEN") or None,
             telegram_api_url=env.get("TELEGRAM_API_URL") or DEFAULT_TELEGRAM_API_URL,
             telegram_framework=(env.get("TELEGRAM_FRAMEWORK") or "aiogram").lower(),
+            telegram_bot_username=(env.get("TELEGRAM_BOT_USERNAME") or "").lstrip("@") or None,
             verify_code_as=(env.get("VERIFY_CODE_AS") or "").lower() or None,
             webhook_url=env.get("WEBHOOK_URL") or None,
             webhook_secret=env.get("WEBHOOK_SECRET") or None,

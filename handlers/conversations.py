@@ -14,17 +14,41 @@ from sqlalchemy import Engine
 
 import handlers.flows  # noqa: F401  (registers every step)
 from handlers.channel import Incoming, Outgoing
-from handlers.flows import opinion, privacy, registration, tracking
+from handlers.flows import (
+    opinion,
+    privacy,
+    registration,
+    staff_follow_up,
+    staff_sessions,
+    tracking,
+)
 from handlers.replies import main_menu, reply
 from handlers.state import IDLE, claim_update, load, save
 from handlers.turn import STEPS, ChatSettings, Turn, entry, go
+from procedure.permissions import ROLE_ACTIONS, Action
 from procedure.use_cases.context import ProcedureContext
 from procedure.use_cases.residents import person_for_account
+from procedure.use_cases.staff import is_invite_code, redeem_invite
 from storage.unit_of_work import UnitOfWork
+from texts import t
 
 Command = Callable[[Turn], None]
 # Commands that start a flow of their own; the others answer and leave the current step as it is.
-FLOW_COMMANDS = frozenset({"gopy", "dangky", "khuvuc", "xoadulieu"})
+FLOW_COMMANDS = frozenset(
+    {
+        "gopy",
+        "dangky",
+        "khuvuc",
+        "xoadulieu",
+        "taophien",
+        "diemdanh",
+        "ghiykien",
+        "ketluan",
+        "ketqua",
+        "giahan",
+        "traloi",
+    }
+)
 
 
 class Conversations:
@@ -47,6 +71,8 @@ class Conversations:
             person_id = person_for_account(
                 uow, incoming.channel, incoming.user_id, incoming.chat_id
             )
+            # The account and the claim are kept even if a use case of this turn is refused.
+            uow.commit()
             turn = Turn(
                 uow=uow,
                 incoming=incoming,
@@ -84,6 +110,8 @@ def route(turn: Turn) -> None:
     ):
         turn.send(reply("chat.only_emoji"))
         return
+    if staff_follow_up.attach_document(turn):
+        return
     step = STEPS.get(turn.state)
     if step is None:
         _idle(turn)
@@ -117,6 +145,14 @@ def _global_button(turn: Turn, pressed: str) -> bool:
         privacy.fix(turn, value)
     elif pressed == "erase:ask":
         privacy.ask_erase(turn)
+    elif prefix == "staff":
+        action, _, argument = value.partition(":")
+        if not _staff_may(turn, action):
+            turn.send(reply("chat.unknown_command"))
+        elif turn.state != IDLE and action in FLOW_COMMANDS:
+            turn.send(reply("chat.busy", flow=_flow_name(turn)))
+        else:
+            STAFF_COMMANDS[action][1](turn, argument)
     else:
         return False
     return True
@@ -126,6 +162,15 @@ def run_command(turn: Turn, name: str, payload: str) -> None:
     busy = turn.state != IDLE
     if name == "huy":
         cancel(turn)
+        return
+    if name in STAFF_COMMANDS:
+        # A resident who types a staff command gets the same answer as for an unknown one.
+        if not _staff_may(turn, name):
+            turn.send(reply("chat.unknown_command"))
+        elif busy and name in FLOW_COMMANDS:
+            turn.send(reply("chat.busy", flow=_flow_name(turn)))
+        else:
+            STAFF_COMMANDS[name][1](turn, payload)
         return
     if busy and name in FLOW_COMMANDS and STEPS[turn.state].flow != name:
         turn.send(reply("chat.busy", flow=_flow_name(turn)))
@@ -172,11 +217,61 @@ def start(turn: Turn) -> None:
     if payload.startswith("s") and payload[1:].isdigit():
         registration.show_session_page(turn, int(payload[1:]))
         return
+    if is_invite_code(payload):
+        enrolled = turn.attempt(
+            lambda: redeem_invite(turn.uow, turn.person_id, payload, turn.context)
+        )
+        if enrolled is not None:
+            grant, unit = enrolled
+            turn.send(reply("staff.enrolled", role=t(f"staff.role.{grant.role}"), unit=unit.name))
+            turn.send(reply("staff.help"))
+        return
     turn.send(reply("chat.welcome", buttons=main_menu()))
 
 
 def help_text(turn: Turn) -> None:
     turn.send(reply("chat.help"))
+    if turn.actor.grants:
+        turn.send(reply("staff.help"))
+
+
+def _staff_may(turn: Turn, command: str) -> bool:
+    needed = STAFF_COMMANDS[command][0]
+    return any(needed in ROLE_ACTIONS[grant.role] for grant in turn.actor.grants)
+
+
+def _with_session(handler: Callable[[Turn, int], None]) -> Callable[[Turn, str], None]:
+    def run(turn: Turn, payload: str) -> None:
+        session_id = staff_sessions.session_id_from(turn, payload)
+        if session_id is not None:
+            handler(turn, session_id)
+
+    return run
+
+
+def _for_petition(form: str, action: Action) -> Callable[[Turn, str], None]:
+    def run(turn: Turn, payload: str) -> None:
+        staff_follow_up.start_for_petition(turn, form, payload, action)
+
+    return run
+
+
+# Staff commands: the action a role must allow, and what runs. Checked on every use.
+STAFF_COMMANDS: dict[str, tuple[Action, Callable[[Turn, str], None]]] = {
+    "taophien": (Action.PLAN_SESSION, lambda turn, _: staff_sessions.plan(turn)),
+    "quanlyphien": (Action.VIEW_OVERSIGHT, lambda turn, _: staff_sessions.manage(turn)),
+    "moi": (Action.ANNOUNCE_SESSION, _with_session(staff_sessions.announce)),
+    "dsdangky": (Action.CONDUCT_SESSION, _with_session(staff_sessions.list_registrations)),
+    "ykienphien": (Action.CONDUCT_SESSION, _with_session(staff_sessions.list_opinions)),
+    "diemdanh": (Action.CONDUCT_SESSION, _with_session(staff_sessions.start_checkin)),
+    "ghiykien": (Action.CONDUCT_SESSION, _with_session(staff_sessions.record_in_room)),
+    "ketthuc": (Action.CONDUCT_SESSION, _with_session(staff_sessions.hold)),
+    "ketluan": (Action.NOTIFY_CONCLUSION, _with_session(staff_follow_up.conclude)),
+    "viec": (Action.POST_RESULT, lambda turn, _: staff_follow_up.tasks(turn)),
+    "ketqua": (Action.POST_RESULT, _for_petition("ketqua", Action.POST_RESULT)),
+    "giahan": (Action.EXTEND_DEADLINE, _for_petition("giahan", Action.EXTEND_DEADLINE)),
+    "traloi": (Action.ANSWER_QUESTION, _for_petition("traloi", Action.ANSWER_QUESTION)),
+}
 
 
 def sessions(turn: Turn) -> None:

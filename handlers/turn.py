@@ -9,7 +9,9 @@ from typing import TypeVar
 from handlers.channel import Incoming, Outgoing
 from handlers.state import ConversationState, claim_update
 from procedure.errors import Refusal
+from procedure.permissions import Actor
 from procedure.use_cases.context import ProcedureContext
+from procedure.use_cases.residents import actor_for
 from storage.unit_of_work import UnitOfWork
 
 T = TypeVar("T")
@@ -31,6 +33,7 @@ class Turn:
     context: ProcedureContext
     settings: ChatSettings
     replies: list[Outgoing] = field(default_factory=list)
+    _actor: Actor | None = None
 
     @property
     def data(self) -> dict[str, object]:
@@ -39,6 +42,13 @@ class Turn:
     @property
     def state(self) -> str:
         return self.conversation.state
+
+    @property
+    def actor(self) -> Actor:
+        """The person with the staff roles they hold now (checked on every use)."""
+        if self._actor is None:
+            self._actor = actor_for(self.uow, self.person_id)
+        return self._actor
 
     def send(self, message: Outgoing) -> None:
         self.replies.append(message)

@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import settings
@@ -15,6 +16,10 @@ from procedure.use_cases.administration import ensure_reference_data
 from storage.engine import make_engine, sqlite_url
 from storage.migrate import upgrade_to_head
 from storage.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from tests.chat_world import ChatWorld
+    from tests.procedure_world import Clock
 
 POSTGRES_URL_VARIABLE = "DOITHOAI_TEST_POSTGRES_URL"
 
@@ -75,3 +80,31 @@ def at(day: str, clock: str = "09:00") -> datetime:
 
     local = datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=LOCAL_TIMEZONE)
     return local.astimezone(UTC)
+
+
+# --- the chat tests' world: one SQLite database with a ward and two announced sessions ---
+
+
+@pytest.fixture
+def chat_engine(tmp_path: Path) -> Engine:
+    engine = make_engine(sqlite_url(tmp_path))
+    upgrade_to_head(engine)
+    with UnitOfWork(engine) as uow:
+        ensure_reference_data(uow)
+    return engine
+
+
+@pytest.fixture
+def clock() -> Clock:
+    from tests.procedure_world import Clock
+
+    clock = Clock()
+    clock.set("2026-03-02")
+    return clock
+
+
+@pytest.fixture
+def world(chat_engine: Engine, clock: Clock) -> ChatWorld:
+    from tests.chat_world import seed_chat_world
+
+    return seed_chat_world(chat_engine, clock)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -15,14 +14,11 @@ from sqlmodel import select
 
 from handlers.conversations import Conversations
 from handlers.turn import ChatSettings
-from procedure.use_cases.administration import ensure_reference_data
 from procedure.use_cases.context import ProcedureContext
-from storage.engine import make_engine, sqlite_url
-from storage.migrate import upgrade_to_head
 from storage.tables import Attachment, Consent, Person, Petition, Registration
 from storage.unit_of_work import UnitOfWork
 from tests.chat_drivers import ConsoleDriver, Driver, Reply, find_button, joined
-from tests.chat_world import ChatWorld, seed_chat_world
+from tests.chat_world import ChatWorld
 from tests.procedure_world import Clock
 
 REGISTRATION_CODE = re.compile(r"\b[2-9A-HJ-NP-Z]{3}-[2-9A-HJ-NP-Z]{3}\b")
@@ -36,27 +32,6 @@ STRIPPED = "Duong Le Loi bi ngap sau moi khi mua lon, de nghi phuong nao vet con
 ALICE, BOB = 7_000_000_001, 2**40 + 5  # Telegram ids are 64-bit
 
 DRIVERS = ["console", "aiogram", "ptb"]
-
-
-@pytest.fixture
-def chat_engine(tmp_path: Path) -> Engine:
-    engine = make_engine(sqlite_url(tmp_path))
-    upgrade_to_head(engine)
-    with UnitOfWork(engine) as uow:
-        ensure_reference_data(uow)
-    return engine
-
-
-@pytest.fixture
-def clock() -> Clock:
-    clock = Clock()
-    clock.set("2026-03-02")
-    return clock
-
-
-@pytest.fixture
-def world(chat_engine: Engine, clock: Clock) -> ChatWorld:
-    return seed_chat_world(chat_engine, clock)
 
 
 @pytest.fixture(params=DRIVERS)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -36,19 +35,6 @@ def engine_and_clock(chat_engine: Engine) -> tuple[Engine, Clock]:
     clock.set("2026-03-02")
     seed_chat_world(chat_engine, clock)
     return chat_engine, clock
-
-
-@pytest.fixture
-def chat_engine(tmp_path: Path) -> Engine:
-    from procedure.use_cases.administration import ensure_reference_data
-    from storage.engine import make_engine, sqlite_url
-    from storage.migrate import upgrade_to_head
-
-    engine = make_engine(sqlite_url(tmp_path))
-    upgrade_to_head(engine)
-    with UnitOfWork(engine) as uow:
-        ensure_reference_data(uow)
-    return engine
 
 
 async def start_driver(

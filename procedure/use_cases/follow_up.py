@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from procedure.deadlines import conclusion_deadline, result_deadline, timeliness
 from procedure.errors import NotFound, Refusal
@@ -18,16 +18,24 @@ from procedure.lifecycles import (
     check_session_transition,
 )
 from procedure.notifications import enqueue
-from procedure.permissions import Action, Actor
-from procedure.use_cases.context import ProcedureContext, load_calendar, record_event, require
+from procedure.permissions import Action, Actor, Role, ancestors_of
+from procedure.use_cases.context import (
+    ProcedureContext,
+    load_calendar,
+    org_parent_map,
+    record_event,
+    require,
+)
 from procedure.use_cases.petitions import PetitionKind, petition_by_code
 from procedure.use_cases.sessions import get_session
 from storage.tables import (
     Assignment,
     Conclusion,
+    DialogueSession,
     Extension,
     OrgUnit,
     Petition,
+    StaffRole,
     WrittenResult,
 )
 from storage.unit_of_work import UnitOfWork
@@ -96,7 +104,11 @@ def notify_conclusion(
             "late_working_days": on_time.late_working_days,
         },
     )
+    by_agency: dict[int, list[dict[str, object]]] = {}
     for request, petition in zip(assignments, petitions, strict=True):
+        by_agency.setdefault(request.agency_org_id, []).append(
+            {"code": petition.tracking_code, "text": petition.text[:200]}
+        )
         previous = check_petition_transition(petition.state, PetitionState.FORWARDED)
         assignment = Assignment(
             petition_id=request.petition_id,
@@ -135,8 +147,54 @@ def notify_conclusion(
             },
             key=f"petition:{petition.id}:forwarded",
         )
+    _notify_agency_staff(uow, session_id, text.strip(), by_agency, result_due)
     uow.commit()
     return conclusion
+
+
+def _notify_agency_staff(
+    uow: UnitOfWork,
+    session_id: int,
+    conclusion: str,
+    by_agency: dict[int, list[dict[str, object]]],
+    due: date,
+) -> None:
+    """P7: each agency's staff get the head's conclusion with their petitions and the due date."""
+    for agency_id, items in by_agency.items():
+        agency = uow.session.get(OrgUnit, agency_id)
+        for person_id in staff_with_role(uow, agency_id, Role.AGENCY):
+            enqueue(
+                uow,
+                person_id=person_id,
+                kind="agency.assigned",
+                data={
+                    "agency": agency.name if agency else "",
+                    "conclusion": conclusion,
+                    "due": due.isoformat(),
+                    "items": items,
+                },
+                key=f"assigned:{session_id}:{agency_id}:{person_id}",
+            )
+
+
+def staff_with_role(uow: UnitOfWork, unit_id: int, role: Role) -> list[int]:
+    return list(
+        uow.session.exec(
+            select(StaffRole.person_id)
+            .where(StaffRole.org_unit_id == unit_id)
+            .where(StaffRole.role == role.value)
+            .where(col(StaffRole.active))
+        ).all()
+    )
+
+
+def heads_for(uow: UnitOfWork, unit_id: int) -> list[int]:
+    """The heads of a unit, or of the nearest unit above it that has one."""
+    for candidate in ancestors_of(unit_id, org_parent_map(uow)):
+        heads = staff_with_role(uow, candidate, Role.HEAD)
+        if heads:
+            return heads
+    return []
 
 
 def _petitions_to_assign(
@@ -218,7 +276,25 @@ def post_result(
             "result_id": result.id,
         },
     )
-    _notify_answer(uow, petition, "petition.answered", result, assignment_agency(uow, assignment))
+    agency_name = assignment_agency(uow, assignment)
+    _notify_answer(uow, petition, "petition.answered", result, agency_name)
+    # P8: the agency also reports to the head.
+    session = uow.session.get(DialogueSession, petition.session_id) if petition.session_id else None
+    for head in heads_for(uow, session.org_unit_id if session else petition.area_org_id):
+        enqueue(
+            uow,
+            person_id=head,
+            kind="head.result_report",
+            data={
+                "tracking_code": petition.tracking_code,
+                "agency": agency_name,
+                "text": result.text,
+                "due": assignment.due_date.isoformat(),
+                "answered_on": result.answered_on.isoformat(),
+                "late_working_days": result.late_working_days or 0,
+            },
+            key=f"petition:{petition.id}:report:{head}",
+        )
     uow.commit()
     return result
 

@@ -8,7 +8,15 @@ from datetime import datetime
 from sqlmodel import col, select
 
 from procedure.lifecycles import RegistrationState
-from storage.tables import DialogueSession, OrgUnit, Petition, Registration, Topic, WrittenResult
+from storage.tables import (
+    DialogueSession,
+    OrgUnit,
+    Person,
+    Petition,
+    Registration,
+    Topic,
+    WrittenResult,
+)
 from storage.unit_of_work import UnitOfWork
 
 
@@ -31,6 +39,10 @@ def session(uow: UnitOfWork, session_id: int) -> DialogueSession | None:
 
 def org_unit(uow: UnitOfWork, unit_id: int | None) -> OrgUnit | None:
     return uow.session.get(OrgUnit, unit_id) if unit_id is not None else None
+
+
+def person(uow: UnitOfWork, person_id: int) -> Person | None:
+    return uow.session.get(Person, person_id)
 
 
 def petition(uow: UnitOfWork, petition_id: int) -> Petition | None:

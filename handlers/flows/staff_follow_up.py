@@ -1,0 +1,427 @@
+"""After the session: the head's conclusion to the agencies (P7), the agencies' work list,
+written results (P8), extensions in writing (P9), and replies to questions (Q6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers import forms
+from handlers.channel import Button, Outgoing
+from handlers.forms import Field, Form, Parsed, official_text
+from handlers.replies import Html, button, one_per_row, reply, say
+from handlers.turn import Turn, entry, go, step
+from nlp.dates import parse_date
+from procedure.deadlines import conclusion_deadline
+from procedure.lifecycles import PetitionState
+from procedure.permissions import Action
+from procedure.use_cases import follow_up, lookups, sessions, staff_views
+from procedure.use_cases.context import load_calendar, require
+from procedure.use_cases.follow_up import AssignmentRequest
+from procedure.use_cases.petitions import petition_by_code
+from texts import format_date, t, to_local
+
+CONCLUDE = "conclusion"
+SKIP = "skip"
+
+
+# --- /ketluan (P7) -----------------------------------------------------------------------------
+
+
+def conclude(turn: Turn, session_id: int) -> None:
+    def check() -> object:
+        session = sessions.get_session(turn.uow, session_id)
+        require(turn.uow, turn.actor, Action.NOTIFY_CONCLUSION, session.org_unit_id)
+        return session
+
+    session = turn.attempt(check)
+    if session is None:
+        return
+    rows = staff_views.opinions_of(turn.uow, turn.actor, session_id)
+    groups: dict[str, list[int]] = {}
+    names: dict[str, str] = {}
+    for petition, topic in rows:
+        if petition.state == PetitionState.RECEIVED:
+            groups.setdefault(topic.code, []).append(petition.id)  # type: ignore[arg-type]
+            names[topic.code] = topic.name
+    due = conclusion_deadline(
+        load_calendar(turn.uow),
+        to_local(session.ends_at).date(),  # type: ignore[attr-defined]
+        turn.context.periods,
+    )
+    turn.data[CONCLUDE] = {
+        "session_id": session_id,
+        "groups": groups,
+        "names": names,
+        "index": 0,
+        "choices": {},
+    }
+    turn.send(
+        reply(
+            "staff.conclude.intro",
+            id=session_id,
+            due=format_date(due.due),
+            count=sum(len(ids) for ids in groups.values()),
+        )
+    )
+    go(turn, "staff.conclude.text")
+
+
+def _draft(turn: Turn) -> dict[str, Any]:
+    value = turn.data.get(CONCLUDE)
+    assert isinstance(value, dict)
+    return value
+
+
+@entry("staff.conclude.text", "ketluan")
+def ask_text(turn: Turn) -> None:
+    turn.send(reply("staff.conclude.ask_text"))
+
+
+@step("staff.conclude.text", "ketluan")
+def answer_text(turn: Turn) -> None:
+    draft = _draft(turn)
+    if turn.incoming.button == "form:suggestion" and draft.get("suggestion"):
+        draft["text"] = draft.pop("suggestion")
+    else:
+        parsed = official_text(turn, turn.incoming.text or "")
+        if parsed.error is not None:
+            draft["suggestion"] = parsed.suggestion
+            buttons = (
+                [[button("chat.opinion.use_suggestion", "form:suggestion")]]
+                if parsed.suggestion
+                else []
+            )
+            suggestion = (
+                Html(say("chat.opinion.suggestion", text=parsed.suggestion))
+                if parsed.suggestion
+                else ""
+            )
+            turn.send(reply(parsed.error, buttons=buttons, suggestion=suggestion))
+            return
+        draft["text"] = parsed.value
+    go(turn, "staff.conclude.assign")
+
+
+def _agencies(turn: Turn, session_id: int) -> list[Button]:
+    session = sessions.get_session(turn.uow, session_id)
+    units = [
+        lookups.org_unit(turn.uow, u) for u in sessions.units_below(turn.uow, session.org_unit_id)
+    ]
+    return [Button(u.name, str(u.id)) for u in units if u is not None and u.level_code == "co_quan"]
+
+
+@entry("staff.conclude.assign", "ketluan")
+def ask_agency(turn: Turn) -> None:
+    draft = _draft(turn)
+    codes = list(draft["groups"])
+    if draft["index"] >= len(codes):
+        _confirm(turn)
+        return
+    code = codes[draft["index"]]
+    options = [Button(b.label, f"agency:{b.data}") for b in _agencies(turn, draft["session_id"])]
+    options.append(button("staff.conclude.no_agency", f"agency:{SKIP}"))
+    turn.send(
+        Outgoing(
+            text=say(
+                "staff.conclude.ask_agency",
+                topic=draft["names"][code],
+                count=len(draft["groups"][code]),
+            ),
+            buttons=one_per_row(options),
+        )
+    )
+
+
+@step("staff.conclude.assign", "ketluan")
+def answer_agency(turn: Turn) -> None:
+    draft = _draft(turn)
+    pressed = turn.incoming.button or ""
+    if draft["index"] >= len(draft["groups"]):
+        _answer_confirm(turn, pressed)
+        return
+    if not pressed.startswith("agency:"):
+        turn.send(reply("chat.press_a_button"))
+        return
+    code = list(draft["groups"])[draft["index"]]
+    draft["choices"][code] = pressed.removeprefix("agency:")
+    draft["index"] += 1
+    ask_agency(turn)
+
+
+def _confirm(turn: Turn) -> None:
+    draft = _draft(turn)
+    lines = []
+    for code, choice in draft["choices"].items():
+        agency = lookups.org_unit(turn.uow, int(choice)) if choice != SKIP else None
+        lines.append(
+            say(
+                "staff.conclude.line",
+                topic=draft["names"][code],
+                count=len(draft["groups"][code]),
+                agency=agency.name if agency else t("staff.conclude.no_agency"),
+            )
+        )
+    due = load_calendar(turn.uow).add_working_days(
+        turn.context.today(), turn.context.periods.result_working_days
+    )
+    turn.send(
+        Outgoing(
+            text=say(
+                "staff.conclude.summary",
+                id=draft["session_id"],
+                text=draft["text"],
+                lines=Html("\n".join(lines) or t("staff.plan.none")),
+                notice=format_date(turn.context.today()),
+                due=format_date(due.due),
+            ),
+            buttons=(
+                (button("form.confirm", "conclude:yes"),),
+                (button("form.cancel", "conclude:no"),),
+            ),
+        )
+    )
+
+
+def _answer_confirm(turn: Turn, pressed: str) -> None:
+    draft = _draft(turn)
+    if pressed == "conclude:no":
+        turn.data.pop(CONCLUDE, None)
+        turn.conversation.reset(keep=("opinion",))
+        turn.send(reply("form.cancelled"))
+        return
+    if pressed != "conclude:yes":
+        turn.send(reply("chat.press_a_button"))
+        return
+    requests = [
+        AssignmentRequest(petition_id, int(choice))
+        for code, choice in draft["choices"].items()
+        if choice != SKIP
+        for petition_id in draft["groups"][code]
+    ]
+    session_id = int(draft["session_id"])
+    turn.data.pop(CONCLUDE, None)
+    turn.conversation.reset(keep=("opinion",))
+    conclusion = turn.attempt(
+        lambda: follow_up.notify_conclusion(
+            turn.uow, turn.actor, session_id, str(draft["text"]), requests, turn.context
+        )
+    )
+    if conclusion is None:
+        return
+    key = "staff.conclude.done_late" if conclusion.late_working_days else "staff.conclude.done"
+    turn.send(
+        reply(
+            key,
+            id=session_id,
+            count=len(requests),
+            late=conclusion.late_working_days,
+            due=format_date(conclusion.due_date),
+        )
+    )
+
+
+# --- /viec (P8) --------------------------------------------------------------------------------
+
+
+def tasks(turn: Turn) -> None:
+    found = staff_views.agency_tasks(turn.uow, turn.actor, turn.context)
+    if not found:
+        turn.send(reply("staff.tasks.none"))
+        return
+    turn.send(reply("staff.tasks.heading", count=len(found)))
+    for task in found[:15]:
+        key = "staff.tasks.overdue" if task.overdue else "staff.tasks.item"
+        code = task.petition.tracking_code
+        turn.send(
+            Outgoing(
+                text=say(
+                    key,
+                    code=code,
+                    agency=task.agency,
+                    due=format_date(task.assignment.due_date),
+                    late=task.overdue_working_days,
+                    text=task.petition.text[:300],
+                    state=t(f"state.petition.{task.petition.state}"),
+                ),
+                buttons=(
+                    (
+                        button("staff.button.ketqua", f"staff:ketqua:{code}"),
+                        button("staff.button.giahan", f"staff:giahan:{code}"),
+                    ),
+                ),
+            )
+        )
+
+
+# --- /ketqua, /giahan, /traloi (P8, P9, Q6) ------------------------------------------------------
+
+
+def _document(turn: Turn, _: str) -> Parsed:
+    return Parsed(error="staff.result.send_file")
+
+
+def _result_summary(turn: Turn, values: dict[str, Any]) -> str:
+    return say(
+        "staff.result.summary",
+        code=values["code"],
+        text=values["text"],
+        file=t("staff.result.has_file") if values.get("document") else t("staff.plan.none"),
+    )
+
+
+def _result_finish(turn: Turn, values: dict[str, Any]) -> None:
+    result = turn.attempt(
+        lambda: follow_up.post_result(
+            turn.uow,
+            turn.actor,
+            values["code"],
+            values["text"],
+            turn.context,
+            document_ref=values.get("document"),
+        )
+    )
+    if result is None:
+        return
+    key = "staff.result.done_late" if result.late_working_days else "staff.result.done"
+    turn.send(reply(key, code=values["code"], late=result.late_working_days or 0))
+
+
+RESULT = forms.define(
+    Form(
+        name="ketqua",
+        fields=(
+            Field("text", "staff.result.ask_text", parse=official_text),
+            Field("document", "staff.result.ask_file", parse=_document, optional=True),
+        ),
+        summary=_result_summary,
+        finish=_result_finish,
+    )
+)
+
+
+def _new_due(turn: Turn, text: str) -> Parsed:
+    day = parse_date(text)
+    if day is None:
+        return Parsed(error="staff.input.bad_date", values={"typed": text})
+    calendar = load_calendar(turn.uow)
+    if not calendar.is_working_day(day):
+        return Parsed(
+            error="refusal.extension_not_working_day",
+            values={"date": format_date(day), "next": format_date(calendar.next_working_day(day))},
+        )
+    return Parsed(value=day.isoformat())
+
+
+def _extend_summary(turn: Turn, values: dict[str, Any]) -> str:
+    from datetime import date
+
+    return say(
+        "staff.extend.summary",
+        code=values["code"],
+        due=format_date(date.fromisoformat(values["due"])),
+        reason=values["reason"],
+    )
+
+
+def _extend_finish(turn: Turn, values: dict[str, Any]) -> None:
+    from datetime import date
+
+    extension = turn.attempt(
+        lambda: follow_up.extend_deadline(
+            turn.uow,
+            turn.actor,
+            values["code"],
+            date.fromisoformat(values["due"]),
+            values["reason"],
+            turn.context,
+        )
+    )
+    if extension is None:
+        return
+    turn.send(
+        reply("staff.extend.done", code=values["code"], due=format_date(extension.new_due_date))
+    )
+
+
+EXTEND = forms.define(
+    Form(
+        name="giahan",
+        fields=(
+            Field("due", "staff.extend.ask_due", parse=_new_due),
+            Field("reason", "staff.extend.ask_reason", parse=official_text),
+        ),
+        summary=_extend_summary,
+        finish=_extend_finish,
+    )
+)
+
+
+def _answer_summary(turn: Turn, values: dict[str, Any]) -> str:
+    return say("staff.answer.summary", code=values["code"], text=values["text"])
+
+
+def _answer_finish(turn: Turn, values: dict[str, Any]) -> None:
+    result = turn.attempt(
+        lambda: follow_up.answer_question(
+            turn.uow, turn.actor, values["code"], values["text"], turn.context
+        )
+    )
+    if result is not None:
+        turn.send(reply("staff.answer.done", code=values["code"]))
+
+
+ANSWER = forms.define(
+    Form(
+        name="traloi",
+        fields=(Field("text", "staff.answer.ask_text", parse=official_text),),
+        summary=_answer_summary,
+        finish=_answer_finish,
+    )
+)
+
+
+def start_for_petition(turn: Turn, form: str, code: str, action: Action) -> None:
+    """/ketqua, /giahan, /traloi <code>: the petition must exist and be the actor's to handle."""
+    if not code.strip():
+        turn.send(reply("staff.input.code_needed"))
+        return
+
+    def check() -> str:
+        petition = petition_by_code(turn.uow, code)
+        if action is Action.ANSWER_QUESTION:
+            require(turn.uow, turn.actor, action, petition.area_org_id)
+        else:
+            assignment = follow_up.assignment_of(turn.uow, petition)
+            require(turn.uow, turn.actor, action, assignment.agency_org_id)
+        return petition.tracking_code
+
+    tracking_code = turn.attempt(check)
+    if tracking_code is None:
+        return
+    petition = petition_by_code(turn.uow, tracking_code)
+    turn.send(
+        reply(
+            "staff.petition.card",
+            code=tracking_code,
+            name=petition.petitioner_name,
+            text=petition.text[:1500],
+            state=t(f"state.petition.{petition.state}"),
+        )
+    )
+    forms.start(turn, form, {"code": tracking_code})
+
+
+def attach_document(turn: Turn) -> bool:
+    """A file sent while /ketqua asks for one becomes the result's document."""
+    state = turn.data.get(forms.FORM)
+    attachment = turn.incoming.attachment
+    if not (isinstance(state, dict) and state.get("name") == "ketqua" and attachment):
+        return False
+    fields = forms.FORMS["ketqua"].fields
+    if fields[state["index"]].name != "document":
+        return False
+    state["values"]["document"] = f"{turn.incoming.channel}:{attachment.file_ref}"
+    state["index"] += 1
+    turn.send(reply("staff.result.file_kept"))
+    forms.ask_current(turn)
+    return True

@@ -1,0 +1,450 @@
+"""Office staff and heads in chat: plan a session (P1), announce it (P4, P5), and run the day
+(P6): registrations, opinions by topic, check-in by code, opinions raised in the room, held."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+
+from handlers import forms
+from handlers.channel import Button, Outgoing
+from handlers.forms import Field, Form, Parsed, official_text, plain_text
+from handlers.replies import Html, button, one_per_row, reply, say
+from handlers.turn import Turn, step
+from nlp.dates import parse_date, parse_time
+from nlp.phone import PhoneStatus, parse_phone
+from procedure.explain import describe_day
+from procedure.permissions import Action
+from procedure.use_cases import lookups, registrations, sessions, staff_views
+from procedure.use_cases.context import load_calendar
+from procedure.use_cases.petitions import PetitionKind
+from procedure.use_cases.sessions import SessionPlan
+from texts import LOCAL_TIMEZONE, format_date, format_datetime, t, to_local
+
+CHECKIN = "staff.checkin"
+
+
+# --- /taophien (P1) ----------------------------------------------------------------------------
+
+
+def _units(turn: Turn, _: dict[str, Any]) -> list[Button]:
+    units = staff_views.units_for(turn.uow, turn.actor, Action.PLAN_SESSION)
+    granted = {g.org_unit_id for g in turn.actor.grants}
+    return [
+        Button(unit.name, str(unit.id))
+        for unit_id in units
+        if unit_id in granted and (unit := lookups.org_unit(turn.uow, unit_id)) is not None
+    ]
+
+
+def _one_unit(turn: Turn, values: dict[str, Any]) -> bool:
+    choices = _units(turn, values)
+    if len(choices) == 1:
+        values["unit"] = choices[0].data
+        return True
+    return False
+
+
+def _date(turn: Turn, text: str) -> Parsed:
+    day = parse_date(text)
+    if day is None:
+        return Parsed(error="staff.input.bad_date", values={"typed": text})
+    if day < turn.context.today():
+        return Parsed(error="staff.input.past_date", values={"date": format_date(day)})
+    status = load_calendar(turn.uow).status(day)
+    if not status.working:
+        return Parsed(
+            value=day.isoformat(),
+            confirm="staff.input.not_working_day",
+            values={"why": describe_day(status)},
+        )
+    return Parsed(value=day.isoformat())
+
+
+def _time(turn: Turn, text: str) -> Parsed:
+    moment = parse_time(text)
+    if moment is None:
+        return Parsed(error="staff.input.bad_time", values={"typed": text})
+    return Parsed(value=moment.strftime("%H:%M"))
+
+
+def _end_time(turn: Turn, text: str) -> Parsed:
+    parsed = _time(turn, text)
+    start = forms_values(turn).get("start")
+    if parsed.error is None and start and parsed.value <= start:
+        return Parsed(error="staff.input.end_before_start", values={"start": start})
+    return parsed
+
+
+def _capacity(turn: Turn, text: str) -> Parsed:
+    digits = text.strip().replace(".", "")
+    if not digits.isdigit() or int(digits) < 1:
+        return Parsed(error="staff.input.bad_capacity", values={"typed": text})
+    return Parsed(value=int(digits))
+
+
+def _topics(turn: Turn, text: str) -> Parsed:
+    items = [item.strip(" -•") for item in text.replace(";", "\n").splitlines()]
+    return Parsed(value=[item for item in items if item])
+
+
+def _agencies(turn: Turn, values: dict[str, Any]) -> list[Button]:
+    unit_id = int(values.get("unit") or 0)
+    below = sessions.units_below(turn.uow, unit_id) if unit_id else []
+    found = [lookups.org_unit(turn.uow, unit) for unit in below]
+    return [
+        Button(unit.name, str(unit.id))
+        for unit in found
+        if unit is not None and unit.level_code == "co_quan"
+    ]
+
+
+def forms_values(turn: Turn) -> dict[str, Any]:
+    state = turn.data.get(forms.FORM)
+    return state["values"] if isinstance(state, dict) else {}
+
+
+def _moment(day: str, clock: str) -> datetime:
+    local = datetime.combine(datetime.fromisoformat(day).date(), time.fromisoformat(clock))
+    return local.replace(tzinfo=LOCAL_TIMEZONE)
+
+
+def _plan_summary(turn: Turn, values: dict[str, Any]) -> str:
+    unit = lookups.org_unit(turn.uow, int(values["unit"]))
+    starts = _moment(values["date"], values["start"])
+    window = load_calendar(turn.uow).notice_window(
+        starts.date(), turn.context.periods.notice_working_days
+    )
+    agencies = [lookups.org_unit(turn.uow, int(a)) for a in values.get("agencies") or []]
+    return say(
+        "staff.plan.summary",
+        unit=unit.name if unit else "",
+        when=format_datetime(starts),
+        until=values["end"],
+        venue=values["venue"],
+        chair=values["chair"],
+        content=values["content"],
+        topics="; ".join(values.get("topics") or []) or t("staff.plan.none"),
+        agencies=", ".join(a.name for a in agencies if a) or t("staff.plan.none"),
+        capacity=values.get("capacity") or t("staff.plan.unlimited"),
+        latest=format_date(window.latest_day),
+        latest_working=format_date(window.latest_working_day),
+    )
+
+
+def _plan_finish(turn: Turn, values: dict[str, Any]) -> None:
+    plan = SessionPlan(
+        org_unit_id=int(values["unit"]),
+        chair_name=values["chair"],
+        venue=values["venue"],
+        starts_at=_moment(values["date"], values["start"]),
+        ends_at=_moment(values["date"], values["end"]),
+        content=values["content"],
+        topics=values.get("topics") or [],
+        agency_org_ids=[int(a) for a in values.get("agencies") or []],
+        capacity=values.get("capacity"),
+    )
+    session = turn.attempt(lambda: sessions.plan_session(turn.uow, turn.actor, plan, turn.context))
+    if session is None:
+        return
+    turn.send(
+        Outgoing(
+            text=say("staff.plan.done", id=session.id),
+            buttons=session_buttons(session.id, session.state),
+        )
+    )
+
+
+PLAN = forms.define(
+    Form(
+        name="taophien",
+        fields=(
+            Field("unit", "staff.plan.ask_unit", choices=_units, skip_if=_one_unit),
+            Field("date", "staff.plan.ask_date", parse=_date),
+            Field("start", "staff.plan.ask_start", parse=_time),
+            Field("end", "staff.plan.ask_end", parse=_end_time),
+            Field("venue", "staff.plan.ask_venue", parse=plain_text),
+            Field("chair", "staff.plan.ask_chair", parse=plain_text),
+            Field("content", "staff.plan.ask_content", parse=official_text),
+            Field("topics", "staff.plan.ask_topics", parse=_topics, optional=True),
+            Field("agencies", "staff.plan.ask_agencies", choices=_agencies, multi=True),
+            Field("capacity", "staff.plan.ask_capacity", parse=_capacity, optional=True),
+        ),
+        summary=_plan_summary,
+        finish=_plan_finish,
+    )
+)
+
+
+def plan(turn: Turn) -> None:
+    forms.start(turn, "taophien")
+
+
+# --- session management -------------------------------------------------------------------------
+
+ACTIONS_BY_STATE = {
+    "draft": ("moi",),
+    "announced": ("dsdangky", "ykienphien", "diemdanh", "ghiykien", "ketthuc"),
+    "held": ("ykienphien", "ghiykien", "ketluan"),
+    "concluded": ("ykienphien",),
+}
+
+
+def session_buttons(session_id: int | None, state: str) -> tuple[tuple[Button, ...], ...]:
+    return one_per_row(
+        button(f"staff.button.{action}", f"staff:{action}:{session_id}")
+        for action in ACTIONS_BY_STATE.get(state, ())
+    )
+
+
+def manage(turn: Turn) -> None:
+    """/quanlyphien: the sessions of one's units, with what can be done next."""
+    found = staff_views.sessions_of(turn.uow, turn.actor)
+    if not found:
+        turn.send(reply("staff.manage.none"))
+        return
+    for session in found[:10]:
+        turn.send(
+            Outgoing(
+                text=say(
+                    "staff.manage.card",
+                    id=session.id,
+                    content=session.content,
+                    when=format_datetime(session.starts_at),
+                    state=t(f"state.session.{session.state}"),
+                ),
+                buttons=session_buttons(session.id, session.state),
+            )
+        )
+
+
+def session_id_from(turn: Turn, payload: str) -> int | None:
+    """The session number after a command (/moi 12); asks for it when missing."""
+    value = payload.strip().removeprefix("#")
+    if value.isdigit():
+        return int(value)
+    turn.send(reply("staff.input.session_number"))
+    return None
+
+
+def announce(turn: Turn, session_id: int) -> None:
+    """/moi: P4 — refused with the latest lawful day and the earliest lawful session date."""
+    session = turn.attempt(
+        lambda: sessions.announce_session(turn.uow, turn.actor, session_id, turn.context)
+    )
+    if session is None:
+        return
+    invited = sessions.invitations_queued(turn.uow, session_id)
+    turn.send(
+        Outgoing(
+            text=say("staff.announce.done", id=session_id, invited=invited),
+            buttons=session_buttons(session_id, session.state),
+        )
+    )
+
+
+def list_registrations(turn: Turn, session_id: int) -> None:
+    rows = turn.attempt(lambda: staff_views.registrations_of(turn.uow, turn.actor, session_id))
+    if rows is None:
+        return
+    lines = [
+        say(
+            "staff.registrations.line",
+            code=registration.code,
+            name=person.full_name or "",
+            state=t(f"state.registration.{registration.state}"),
+            attended=t("staff.registrations.attended") if registration.attended_at else "",
+        )
+        for registration, person in rows
+    ]
+    turn.send(
+        reply(
+            "staff.registrations.list",
+            id=session_id,
+            count=len(rows),
+            lines=Html("\n".join(lines) or t("staff.plan.none")),
+        )
+    )
+
+
+def list_opinions(turn: Turn, session_id: int) -> None:
+    """P3, P6: the opinions of the session grouped by topic (the agenda of step 3)."""
+    rows = turn.attempt(lambda: staff_views.opinions_of(turn.uow, turn.actor, session_id))
+    if rows is None:
+        return
+    groups: dict[str, list[str]] = {}
+    for petition, topic in rows:
+        groups.setdefault(topic.name, []).append(
+            say(
+                "staff.opinions.line",
+                code=petition.tracking_code,
+                name=petition.petitioner_name,
+                text=petition.text[:160],
+                state=t(f"state.petition.{petition.state}"),
+            )
+        )
+    blocks = [
+        say("staff.opinions.topic", topic=name, count=len(lines)) + "\n" + "\n".join(lines)
+        for name, lines in groups.items()
+    ]
+    turn.send(
+        reply(
+            "staff.opinions.list",
+            id=session_id,
+            count=len(rows),
+            groups=Html("\n\n".join(blocks) or t("staff.plan.none")),
+        )
+    )
+
+
+def start_checkin(turn: Turn, session_id: int) -> None:
+    session = turn.attempt(lambda: _conducted(turn, session_id))
+    if session is None:
+        return
+    turn.data["checkin"] = session_id
+    turn.conversation.go(CHECKIN)
+    turn.send(
+        reply("staff.checkin.ask", id=session_id, buttons=[[button("form.done", "checkin:done")]])
+    )
+
+
+def _conducted(turn: Turn, session_id: int) -> object:
+    session = sessions.get_session(turn.uow, session_id)
+    from procedure.use_cases.context import require
+
+    require(turn.uow, turn.actor, Action.CONDUCT_SESSION, session.org_unit_id)
+    return session
+
+
+@step(CHECKIN, "diemdanh")
+def answer_checkin(turn: Turn) -> None:
+    session_id = int(turn.data.get("checkin") or 0)
+    if turn.incoming.button == "checkin:done" or not session_id:
+        turn.data.pop("checkin", None)
+        turn.conversation.reset(keep=("opinion",))
+        turn.send(reply("staff.checkin.done"))
+        return
+    code = (turn.incoming.text or "").strip()
+    registration = turn.attempt(
+        lambda: registrations.check_in(turn.uow, turn.actor, session_id, code, turn.context)
+    )
+    if registration is None:
+        return
+    person = lookups.person(turn.uow, registration.person_id)
+    turn.send(
+        reply(
+            "staff.checkin.ok",
+            code=registration.code,
+            name=person.full_name if person and person.full_name else "",
+            buttons=[[button("form.done", "checkin:done")]],
+        )
+    )
+
+
+def hold(turn: Turn, session_id: int) -> None:
+    session = turn.attempt(
+        lambda: sessions.hold_session(turn.uow, turn.actor, session_id, turn.context)
+    )
+    if session is None:
+        return
+    due = load_calendar(turn.uow).add_working_days(
+        to_local(session.ends_at).date(), turn.context.periods.conclusion_working_days
+    )
+    turn.send(
+        Outgoing(
+            text=say("staff.hold.done", id=session_id, due=format_date(due.due)),
+            buttons=session_buttons(session_id, session.state),
+        )
+    )
+
+
+# --- /ghiykien: an opinion raised in the room (P6) ----------------------------------------------
+
+
+def _phone(turn: Turn, text: str) -> Parsed:
+    parsed = parse_phone(text)
+    if parsed.status is PhoneStatus.VALID:
+        return Parsed(value=parsed.e164)
+    if parsed.status is PhoneStatus.OLD_11_DIGIT_PROPOSAL and parsed.proposed_e164:
+        return Parsed(
+            value=parsed.proposed_e164,
+            confirm="staff.input.old_phone",
+            values={"new": "0" + parsed.proposed_e164.removeprefix("+84")},
+        )
+    return Parsed(error=f"chat.profile.phone_{parsed.status.value}", values={"typed": text})
+
+
+def _name(turn: Turn, text: str) -> Parsed:
+    name = " ".join(text.split())
+    if len(name.split()) < 2 or any(ch.isdigit() for ch in name):
+        return Parsed(error="chat.profile.name_one_word")
+    return Parsed(value=name)
+
+
+def _kinds(turn: Turn, _: dict[str, Any]) -> list[Button]:
+    return [Button(t(f"chat.opinion.kind.{kind.value}"), kind.value) for kind in PetitionKind]
+
+
+def _room_topics(turn: Turn, values: dict[str, Any]) -> list[Button]:
+    kind = "question" if values.get("kind") == PetitionKind.QUESTION else "civic"
+    return [Button(topic.name, topic.code) for topic in lookups.topics(turn.uow, kind)]
+
+
+def _room_summary(turn: Turn, values: dict[str, Any]) -> str:
+    topic = lookups.topic(turn.uow, values["topic"])
+    return say(
+        "staff.room.summary",
+        id=values["session_id"],
+        name=values["name"],
+        phone="0" + str(values["phone"]).removeprefix("+84"),
+        kind=t(f"chat.opinion.kind.{values['kind']}"),
+        topic=topic.name if topic else "",
+        text=values["text"],
+    )
+
+
+def _room_finish(turn: Turn, values: dict[str, Any]) -> None:
+    opinion = staff_views.RoomOpinion(
+        full_name=values["name"],
+        phone_e164=values["phone"],
+        kind=PetitionKind(values["kind"]),
+        topic_code=values["topic"],
+        text=values["text"],
+    )
+    petition = turn.attempt(
+        lambda: staff_views.record_room_opinion(
+            turn.uow, turn.actor, int(values["session_id"]), opinion, turn.context
+        )
+    )
+    if petition is None:
+        return
+    turn.send(
+        reply(
+            "staff.room.done",
+            code=petition.tracking_code,
+            name=values["name"],
+            buttons=[[button("staff.button.ghiykien", f"staff:ghiykien:{values['session_id']}")]],
+        )
+    )
+
+
+ROOM = forms.define(
+    Form(
+        name="ghiykien",
+        fields=(
+            Field("name", "staff.room.ask_name", parse=_name),
+            Field("phone", "staff.room.ask_phone", parse=_phone),
+            Field("kind", "chat.opinion.ask_kind", choices=_kinds),
+            Field("topic", "chat.opinion.ask_topic", choices=_room_topics),
+            Field("text", "staff.room.ask_text", parse=official_text),
+        ),
+        summary=_room_summary,
+        finish=_room_finish,
+    )
+)
+
+
+def record_in_room(turn: Turn, session_id: int) -> None:
+    if turn.attempt(lambda: _conducted(turn, session_id)) is None:
+        return
+    forms.start(turn, "ghiykien", {"session_id": session_id})
