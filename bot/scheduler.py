@@ -1,0 +1,103 @@
+"""The scheduler: every few minutes, queue the officials' deadline digests (C6) and the residents'
+reminders of tomorrow's sessions (P4) in the outbox; the outbox sender delivers them.
+
+Restart-safe by construction: what is due is computed from the deadlines each time, and every
+row has an idempotency key (one digest per person per day, one reminder per registration), so a
+run after a restart queues exactly what is still missing — nothing twice, nothing lost. Several
+schedulers may run against one database: when two insert the same key at once, the loser's
+transaction fails on the unique key and is simply run again, finding the rows already there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Callable, Mapping
+from datetime import time
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+
+from procedure.alerts import DEFAULT_END, DEFAULT_START
+from procedure.use_cases.alerts import queue_alert_digests, queue_session_reminders
+from procedure.use_cases.context import ProcedureContext
+from storage.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+DEFAULT_INTERVAL_SECONDS = 300
+START_VARIABLE = "ALERT_HOURS_START"
+END_VARIABLE = "ALERT_HOURS_END"
+
+
+def alert_hours_from_environ(environ: Mapping[str, str] | None = None) -> tuple[time, time]:
+    """Working hours for alerts, ``ALERT_HOURS_START`` and ``ALERT_HOURS_END`` as ``HH:MM``
+    (defaults 07:30 and 17:00, Asia/Ho_Chi_Minh)."""
+    env = os.environ if environ is None else environ
+    start = time.fromisoformat(env.get(START_VARIABLE) or DEFAULT_START.isoformat("minutes"))
+    end = time.fromisoformat(env.get(END_VARIABLE) or DEFAULT_END.isoformat("minutes"))
+    if start >= end:
+        raise ValueError(f"{START_VARIABLE} must come before {END_VARIABLE}")
+    return start, end
+
+
+class Scheduler:
+    """Queues due alerts and reminders; ``run_once`` is synchronous database work (call it with
+    ``asyncio.to_thread`` from a loop), ``run_forever`` repeats it until ``stop`` is set."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        context: ProcedureContext,
+        *,
+        interval_seconds: float = DEFAULT_INTERVAL_SECONDS,
+        start: time = DEFAULT_START,
+        end: time = DEFAULT_END,
+    ) -> None:
+        if interval_seconds <= 0:
+            raise ValueError("interval_seconds must be positive")
+        if start >= end:
+            raise ValueError("working hours must start before they end")
+        self.engine = engine
+        self.context = context
+        self.interval_seconds = interval_seconds
+        self.start = start
+        self.end = end
+
+    def run_once(self) -> tuple[int, int]:
+        """Queue what is due now: (digests queued, reminders queued)."""
+        digests = self._in_transaction(
+            lambda uow: queue_alert_digests(uow, self.context, start=self.start, end=self.end)
+        )
+        # Residents are reminded any day of the week, but not before the morning.
+        reminders = self._in_transaction(
+            lambda uow: queue_session_reminders(uow, self.context, not_before=self.start)
+        )
+        return digests, reminders
+
+    def _in_transaction(self, work: Callable[[UnitOfWork], int]) -> int:
+        for attempt in range(3):
+            try:
+                with UnitOfWork(self.engine) as uow:
+                    return work(uow)
+            except IntegrityError:
+                # Another scheduler queued the same key in the same moment; run again.
+                if attempt == 2:
+                    raise
+                log.info("scheduler: a concurrent run queued the same rows; retrying")
+        return 0  # pragma: no cover
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        """Run every ``interval_seconds`` until ``stop`` is set. A failing run is logged and the
+        next one tries again: the work is idempotent."""
+        while not stop.is_set():
+            try:
+                digests, reminders = await asyncio.to_thread(self.run_once)
+                if digests or reminders:
+                    log.info("scheduler: %d digests, %d reminders queued", digests, reminders)
+            except Exception:
+                log.exception("scheduler: run failed; trying again at the next interval")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.interval_seconds)

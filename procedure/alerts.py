@@ -1,0 +1,260 @@
+"""Deadline alerts for officials (C6): which alert is due on a day, in which hours, for whom.
+
+Pure functions over plain values, no I/O. An official is alerted of a deadline they own three
+working days before it, one working day before it, on the day, and on every working day while it
+is overdue — all of a day's alerts in one digest per person. Overdue items also go to the head of
+the government level, marked as escalated. Alerts go out only on working days of the calendar
+(X1) and within working hours in Asia/Ho_Chi_Minh.
+
+What the digest says is recomputed from the open deadlines every time, never from a log of past
+alerts: a scheduler that was down catches up by itself on its next working-hours run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time
+from enum import StrEnum
+
+from procedure.permissions import ancestors_of
+from procedure.working_days import WorkingCalendar
+from texts import to_local
+
+# Working hours of public offices in Ho Chi Minh City; both are configuration.
+DEFAULT_START = time(7, 30)
+DEFAULT_END = time(17, 0)
+DIGEST_KIND = "alert.digest"
+
+
+class AlertLevel(StrEnum):
+    """How close a deadline is, on a working day. The order of the members is the order of
+    urgency (overdue first)."""
+
+    OVERDUE = "overdue"
+    DUE_TODAY = "due_today"
+    BEFORE_1 = "before_1"  # one working day left after today
+    BEFORE_3 = "before_3"  # three working days left after today
+
+    @property
+    def rank(self) -> int:
+        return list(AlertLevel).index(self)
+
+
+class Requirement(StrEnum):
+    """The requirement a deadline comes from (MISSION.md)."""
+
+    P4 = "P4"  # §1.2: the invitation, at least 5 working days before the session
+    P7 = "P7"  # §3: the head's conclusions, within 10 working days after the session
+    P8 = "P8"  # §3: the written result, within 20 working days after that notice (moved by P9)
+
+
+# Working days left after today on which a reminder is due (C6: "3 days before, 1 day before").
+ADVANCE_ALERTS: Mapping[int, AlertLevel] = {3: AlertLevel.BEFORE_3, 1: AlertLevel.BEFORE_1}
+
+
+def alert_level(calendar: WorkingCalendar, due: date, today: date) -> AlertLevel | None:
+    """The alert due ``today`` for a deadline at the end of ``due``, or ``None``.
+
+    Only working days carry alerts: an alert that would fall on a weekend or a holiday is not
+    sent, and the next working day's level covers it (an item that became overdue over Tết is
+    overdue on the first working day after). When ``due`` is itself not a working day, the last
+    working day before it is the day to act, and it is alerted as due today.
+    """
+    if not calendar.is_working_day(today):
+        return None
+    if today > due:
+        return AlertLevel.OVERDUE
+    if today == due:
+        return AlertLevel.DUE_TODAY
+    left = calendar.working_days_between(today, due)
+    if left == 0:
+        return AlertLevel.DUE_TODAY
+    return ADVANCE_ALERTS.get(left)
+
+
+def late_working_days(calendar: WorkingCalendar, due: date, today: date) -> int:
+    """How many working days after ``due`` ``today`` is (0 when not late), as X1 counts them."""
+    return calendar.working_days_between(due, today) if today > due else 0
+
+
+def working_hours(
+    calendar: WorkingCalendar,
+    local_moment: datetime,
+    start: time = DEFAULT_START,
+    end: time = DEFAULT_END,
+) -> bool:
+    """Whether alerts may go out at ``local_moment``: a working day, from ``start`` (included)
+    to ``end`` (excluded), in Asia/Ho_Chi_Minh. An aware moment in another zone is converted
+    first; a naive one is taken as already local."""
+    if start >= end:
+        raise ValueError("working hours must start before they end")
+    local = to_local(local_moment) if local_moment.tzinfo is not None else local_moment
+    clock = local.time().replace(tzinfo=None)
+    return calendar.is_working_day(local.date()) and start <= clock < end
+
+
+@dataclass(frozen=True)
+class OpenDeadline:
+    """A deadline not yet met, who owns it and who hears of it when it is overdue.
+
+    ``label`` is short plain text (the session's content, or the tracking code and the agency):
+    the words around it come from the catalogue when the digest is rendered.
+    """
+
+    requirement: Requirement
+    due: date
+    label: str
+    owners: frozenset[int]
+    escalate_to: frozenset[int] = frozenset()
+    session_id: int | None = None
+    tracking_code: str | None = None
+    session_day: date | None = None
+    agency: str | None = None
+    extended: bool = False  # P9: the due date is a new deadline the agency gave in writing
+
+
+@dataclass(frozen=True)
+class AlertItem:
+    """One line of a person's digest."""
+
+    requirement: Requirement
+    level: AlertLevel
+    due: date
+    late_working_days: int
+    label: str
+    session_id: int | None = None
+    tracking_code: str | None = None
+    escalated: bool = False  # sent to a head because it is overdue, not because they own it
+    session_day: date | None = None
+    agency: str | None = None
+    extended: bool = False
+
+    @property
+    def identity(self) -> tuple[object, ...]:
+        return (self.requirement, self.session_id, self.tracking_code, self.due, self.label)
+
+    def sort_key(self) -> tuple[object, ...]:
+        """Overdue first, then the soonest deadline."""
+        return (
+            self.level.rank,
+            self.due,
+            self.requirement,
+            self.tracking_code or "",
+            self.session_id or 0,
+            self.label,
+        )
+
+    def as_data(self) -> dict[str, object]:
+        """The item as it is stored in an outbox row (JSON)."""
+        data: dict[str, object] = {
+            "requirement": self.requirement.value,
+            "level": self.level.value,
+            "due": self.due.isoformat(),
+            "late_working_days": self.late_working_days,
+            "label": self.label,
+            "escalated": self.escalated,
+        }
+        if self.session_id is not None:
+            data["session_id"] = self.session_id
+        if self.tracking_code is not None:
+            data["tracking_code"] = self.tracking_code
+        if self.session_day is not None:
+            data["session_day"] = self.session_day.isoformat()
+        if self.agency is not None:
+            data["agency"] = self.agency
+        if self.extended:
+            data["extended"] = True
+        return data
+
+
+def alert_item(calendar: WorkingCalendar, deadline: OpenDeadline, today: date) -> AlertItem | None:
+    """The line ``deadline`` gives in today's digests, or ``None`` when no alert is due."""
+    level = alert_level(calendar, deadline.due, today)
+    if level is None:
+        return None
+    return AlertItem(
+        requirement=deadline.requirement,
+        level=level,
+        due=deadline.due,
+        late_working_days=late_working_days(calendar, deadline.due, today),
+        label=deadline.label,
+        session_id=deadline.session_id,
+        tracking_code=deadline.tracking_code,
+        session_day=deadline.session_day,
+        agency=deadline.agency,
+        extended=deadline.extended,
+    )
+
+
+def build_digests(
+    calendar: WorkingCalendar, deadlines: Iterable[OpenDeadline], today: date
+) -> dict[int, tuple[AlertItem, ...]]:
+    """Today's digest of each person: their items, overdue first then the soonest.
+
+    Owners get every alert of their deadlines; the people in ``escalate_to`` get the overdue
+    ones, marked escalated (unless they own the deadline too). An item reaches a person once.
+    """
+    per_person: dict[int, dict[tuple[object, ...], AlertItem]] = {}
+
+    def add(person_id: int, item: AlertItem) -> None:
+        items = per_person.setdefault(person_id, {})
+        held = items.get(item.identity)
+        if held is None or (held.escalated and not item.escalated):
+            items[item.identity] = item
+
+    for deadline in deadlines:
+        item = alert_item(calendar, deadline, today)
+        if item is None:
+            continue
+        for person_id in deadline.owners:
+            add(person_id, item)
+        if item.level is AlertLevel.OVERDUE:
+            escalated = replace(item, escalated=True)
+            for person_id in deadline.escalate_to - deadline.owners:
+                add(person_id, escalated)
+    return {
+        person_id: tuple(sorted(items.values(), key=AlertItem.sort_key))
+        for person_id, items in sorted(per_person.items())
+        if items
+    }
+
+
+def digest_key(person_id: int, day: date) -> str:
+    """The outbox idempotency key of a person's digest of a day: one per person per day."""
+    return f"alert-digest:{person_id}:{day.isoformat()}"
+
+
+def digest_data(day: date, items: Iterable[AlertItem]) -> dict[str, object]:
+    """The data of a digest's outbox row."""
+    return {"day": day.isoformat(), "items": [item.as_data() for item in items]}
+
+
+@dataclass(frozen=True)
+class RoleHolders:
+    """Who holds which role where: ``holders[role][org_unit_id]`` is a set of person ids. Built
+    from the active staff roles; the tree is given as a child → parent map."""
+
+    holders: Mapping[str, Mapping[int, frozenset[int]]]
+    parent_of: Mapping[int, int | None] = field(default_factory=dict)
+
+    def covering(self, role: str, org_unit_id: int) -> frozenset[int]:
+        """Everyone whose ``role`` covers the unit: held on it or on a unit above it."""
+        found: set[int] = set()
+        by_unit = self.holders.get(role, {})
+        for unit in self._chain(org_unit_id):
+            found |= by_unit.get(unit, frozenset())
+        return frozenset(found)
+
+    def nearest(self, role: str, org_unit_id: int) -> frozenset[int]:
+        """The holders of ``role`` on the unit itself, or else on the nearest unit above it that
+        has any: the head of the government level, not every head up to the city."""
+        by_unit = self.holders.get(role, {})
+        for unit in self._chain(org_unit_id):
+            people = by_unit.get(unit)
+            if people:
+                return people
+        return frozenset()
+
+    def _chain(self, org_unit_id: int) -> list[int]:
+        return ancestors_of(org_unit_id, self.parent_of)
