@@ -123,6 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
     invite.add_argument("--by", default="cli")
     invite.set_defaults(handler=_staff_invite)
 
+    alerts = commands.add_parser("alerts", help=t("cli.help.alerts"))
+    alert_commands = alerts.add_subparsers(dest="alerts_command", required=True)
+    alert_commands.add_parser("run", help=t("cli.help.alerts_run")).set_defaults(
+        handler=_alerts_run
+    )
+
     org = commands.add_parser("org", help=t("cli.help.org"))
     org_commands = org.add_subparsers(dest="org_command", required=True)
     imp = org_commands.add_parser("import-province", help=t("cli.help.org_import"))
@@ -279,6 +285,18 @@ def _staff_invite(args: argparse.Namespace, settings: Settings) -> int:
     )
     if settings.telegram_bot_username:
         print(f"https://t.me/{settings.telegram_bot_username}?start={invite.code}")
+    return 0
+
+
+def _alerts_run(args: argparse.Namespace, settings: Settings) -> int:
+    """One run of the scheduler, for cron: queue what is due now (idempotent)."""
+    from bot.scheduler import Scheduler
+
+    start, end = settings.alert_hours
+    digests, reminders = Scheduler(
+        _open(settings), _context(settings), start=start, end=end
+    ).run_once()
+    print(t("cli.alerts_queued", digests=digests, reminders=reminders))
     return 0
 
 

@@ -5,12 +5,21 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 
 from procedure.periods import Periods
 from storage.engine import sqlite_url
 
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
+
+
+def _alert_hours(env: Mapping[str, str]) -> tuple[time, time]:
+    start = time.fromisoformat(env.get("ALERT_HOURS_START") or "07:30")
+    end = time.fromisoformat(env.get("ALERT_HOURS_END") or "17:00")
+    if start >= end:
+        raise ValueError("ALERT_HOURS_START must come before ALERT_HOURS_END")
+    return start, end
 
 
 def default_data_dir(environ: Mapping[str, str]) -> Path:
@@ -33,6 +42,7 @@ class Settings:
     webhook_url: str | None = None  # set: Telegram pushes updates to it instead of long polling
     webhook_secret: str | None = None
     webhook_listen: str = "127.0.0.1:8080"
+    alert_hours: tuple[time, time] = (time(7, 30), time(17, 0))  # C6, Asia/Ho_Chi_Minh
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -49,6 +59,7 @@ class Settings:
             webhook_url=env.get("WEBHOOK_URL") or None,
             webhook_secret=env.get("WEBHOOK_SECRET") or None,
             webhook_listen=env.get("WEBHOOK_LISTEN") or "127.0.0.1:8080",
+            alert_hours=_alert_hours(env),
             periods=Periods(
                 notice_working_days=int(env.get("NOTICE_WORKING_DAYS") or 5),
                 conclusion_working_days=int(env.get("CONCLUSION_WORKING_DAYS") or 10),

@@ -11,6 +11,8 @@ from __future__ import annotations
 import html
 import itertools
 import re
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -54,6 +56,10 @@ class ConsoleChat:
     personas: dict[str, Persona] = field(default_factory=dict)
     current: str = ""
     _updates: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    # Update ids must never repeat across runs, or a new line would look like a redelivery.
+    _run: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # Delivers the outbox (messages to other people) and returns them as lines to show.
+    deliver: Callable[[], list[str]] | None = None
 
     def __post_init__(self) -> None:
         if not self.current:
@@ -62,7 +68,8 @@ class ConsoleChat:
     def switch(self, name: str) -> Persona:
         persona = self.personas.get(name)
         if persona is None:
-            persona = Persona(name=name, user_id=f"{name.lower()}-{len(self.personas) + 1}")
+            # The same name is the same person in every run: their account, roles and drafts.
+            persona = Persona(name=name, user_id="-".join(name.lower().split()))
             self.personas[name] = persona
         self.current = name
         return persona
@@ -77,7 +84,7 @@ class ConsoleChat:
             "channel": CHANNEL,
             "user_id": persona.user_id,
             "chat_id": persona.user_id,
-            "update_id": f"{persona.user_id}:{next(self._updates)}",
+            "update_id": f"{self._run}:{next(self._updates)}",
         }
         pressed = button_for_number(persona.buttons, line)
         if pressed is not None:
@@ -142,6 +149,12 @@ class ConsoleChat:
         )
         return self.render_all(replies)
 
+    def name_chats(self, line: str) -> str:
+        """A delivered message, its recipient's chat id replaced by the persona's name."""
+        for persona in self.personas.values():
+            line = line.replace(f"[→ {persona.user_id}]", f"📬 [→ {persona.name}]")
+        return line
+
     def render(self, reply: Outgoing, first: int = 1) -> str:
         text = plain(numbered_text(reply, first))
         if reply.image is not None and self.image_dir is not None:
@@ -175,8 +188,11 @@ def run_console(chat: ConsoleChat, source: TextIO, sink: TextIO) -> int:
         if word.lower() == "/tep" and rest.strip():
             print(chat.attach(rest.strip()), file=sink)
             continue
-        print(f"[{chat.current}] > {line}", file=sink) if not source.isatty() else None
+        if not source.isatty():
+            print(f"[{chat.current}] > {line}", file=sink)
         print(chat.say(line), file=sink)
+        for delivered in chat.deliver() if chat.deliver else []:
+            print(chat.name_chats(delivered), file=sink)
         sink.flush()
     print(t("console.goodbye"), file=sink)
     return 0

@@ -33,17 +33,44 @@ def build_conversations(settings: Settings, *, console: bool) -> Conversations:
 
 
 def run_bot(settings: Settings) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if settings.telegram_bot_token is None:
+        logging.basicConfig(level=logging.WARNING)
         print(t("cli.no_token"))
-        chat = ConsoleChat(
-            build_conversations(settings, console=True),
-            image_dir=settings.data_dir / "console-images",
-        )
+        conversations = build_conversations(settings, console=True)
+        chat = ConsoleChat(conversations, image_dir=settings.data_dir / "console-images")
+        chat.deliver = console_delivery(settings, conversations)
         return run_console(chat, sys.stdin, sys.stdout)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     conversations = build_conversations(settings, console=False)
     asyncio.run(run_telegram(settings, conversations))
     return 0
+
+
+def console_delivery(settings: Settings, conversations: Conversations) -> Callable[[], list[str]]:
+    """In the console, what the outbox holds for other personas (invitations, pushes, alerts)
+    is delivered after each line and shown under it."""
+    from bot.outbox_sender import OutboxSender
+    from bot.scheduler import Scheduler
+    from bot.transports import ConsoleTransport
+
+    delivered: list[str] = []
+    transport = ConsoleTransport(delivered.append)
+    start, end = settings.alert_hours
+    scheduler = Scheduler(conversations.engine, conversations.context, start=start, end=end)
+
+    def deliver() -> list[str]:
+        delivered.clear()
+        scheduler.run_once()
+        sender = OutboxSender(
+            conversations.engine,
+            {"console": transport},
+            global_per_second=1000,
+            per_chat_per_second=1000,
+        )
+        asyncio.run(sender.drain_once())
+        return list(delivered)
+
+    return deliver
 
 
 def handler_for(conversations: Conversations) -> Callable[[Incoming], Awaitable[list[Outgoing]]]:
@@ -55,22 +82,42 @@ def handler_for(conversations: Conversations) -> Callable[[Incoming], Awaitable[
 
 
 async def run_telegram(settings: Settings, conversations: Conversations) -> None:
+    """The bot: updates by polling or webhook, the outbox sender and the scheduler, together."""
+    from bot.outbox_sender import OutboxSender
+    from bot.scheduler import Scheduler
+
     token = settings.telegram_bot_token
     assert token is not None
     handle = handler_for(conversations)
     if settings.telegram_framework == "ptb":
         from bot.telegram.ptb_channel import PtbChannel, make_application
+        from bot.transports import TelegramPtbTransport
 
         channel: object = PtbChannel(make_application(token, settings.telegram_api_url), handle)
+        transport: object = TelegramPtbTransport(channel.bot)  # type: ignore[attr-defined]
     else:
         from bot.telegram.aiogram_channel import AiogramChannel, make_bot
+        from bot.transports import TelegramAiogramTransport
 
         channel = AiogramChannel(make_bot(token, settings.telegram_api_url), handle)
+        transport = TelegramAiogramTransport(channel.bot)  # type: ignore[attr-defined]
     log.info("Telegram through %s", settings.telegram_framework)
-    if settings.webhook_url:
-        await _serve_webhook(settings, channel)
-    else:
-        await channel.run_polling()  # type: ignore[attr-defined]
+    stop = asyncio.Event()
+    start, end = settings.alert_hours
+    sender = OutboxSender(conversations.engine, {"telegram": transport})  # type: ignore[dict-item]
+    scheduler = Scheduler(conversations.engine, conversations.context, start=start, end=end)
+    background = [
+        asyncio.create_task(sender.run_forever(stop), name="outbox-sender"),
+        asyncio.create_task(scheduler.run_forever(stop), name="scheduler"),
+    ]
+    try:
+        if settings.webhook_url:
+            await _serve_webhook(settings, channel)
+        else:
+            await channel.run_polling()  # type: ignore[attr-defined]
+    finally:
+        stop.set()
+        await asyncio.gather(*background, return_exceptions=True)
 
 
 async def _serve_webhook(settings: Settings, channel: object) -> None:

@@ -58,12 +58,12 @@ class Conversations:
         context: ProcedureContext | None = None,
         settings: ChatSettings | None = None,
     ) -> None:
-        self._engine = engine
-        self._context = context or ProcedureContext()
+        self.engine = engine
+        self.context = context or ProcedureContext()
         self._settings = settings or ChatSettings()
 
     def handle(self, incoming: Incoming) -> list[Outgoing]:
-        with UnitOfWork(self._engine) as uow:
+        with UnitOfWork(self.engine) as uow:
             if incoming.update_id is not None and not claim_update(
                 uow, incoming.channel, incoming.update_id
             ):
@@ -78,7 +78,7 @@ class Conversations:
                 incoming=incoming,
                 person_id=person_id,
                 conversation=load(uow, incoming.channel, incoming.chat_id),
-                context=self._context,
+                context=self.context,
                 settings=self._settings,
             )
             route(turn)

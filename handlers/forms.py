@@ -158,6 +158,7 @@ def _answer(turn: Turn) -> None:
     text = turn.incoming.text
     if text is None or current.parse is None:
         turn.send(reply("chat.press_a_button"))
+        ask_current(turn)
         return
     parsed = current.parse(turn, normalise(text))
     if parsed.error is not None:
@@ -211,6 +212,7 @@ def _answer_confirm(turn: Turn, pressed: str) -> None:
         turn.send(reply("form.cancelled"))
     else:
         turn.send(reply("chat.press_a_button"))
+        _ask_confirm(turn)
 
 
 # --- parsers ---------------------------------------------------------------------------------

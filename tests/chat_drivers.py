@@ -138,7 +138,9 @@ class ConsoleDriver:
 
     async def restart(self) -> None:
         personas = self.chat.personas
-        self.chat = self._chat_class(self._make(), personas=personas, _updates=self.chat._updates)
+        self.chat = self._chat_class(
+            self._make(), personas=personas, _updates=self.chat._updates, _run=self.chat._run
+        )
         self.chat.current = next(iter(personas))
 
     async def close(self) -> None:

@@ -61,15 +61,18 @@ def markup(message: Outgoing) -> Markup:
     return None
 
 
-async def deliver(bot: Bot, chat_id: str, message: Outgoing) -> None:
+async def deliver(
+    bot: Bot, chat_id: str, message: Outgoing, *, retry_rate_limit: bool = True
+) -> None:
     """Send one reply: text split at Telegram's limits, pictures and files as uploads; a text
-    Telegram cannot parse is sent again without markup; a 429 waits ``retry_after`` once."""
+    Telegram cannot parse is sent again without markup; a 429 waits ``retry_after`` once, unless
+    ``retry_rate_limit`` is false (the outbox sender paces and waits itself)."""
     for attempt in range(2):
         try:
             await _send(bot, chat_id, message)
             return
         except TelegramRetryAfter as limit:
-            if attempt:
+            if attempt or not retry_rate_limit:
                 raise
             await asyncio.sleep(limit.retry_after)
         except TelegramBadRequest as bad:

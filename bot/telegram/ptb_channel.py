@@ -60,13 +60,17 @@ def markup(message: Outgoing) -> Markup:
     return None
 
 
-async def deliver(bot: Bot, chat_id: str, message: Outgoing) -> None:
+async def deliver(
+    bot: Bot, chat_id: str, message: Outgoing, *, retry_rate_limit: bool = True
+) -> None:
+    """Send one reply, as the aiogram adapter's ``deliver`` does; a 429 waits ``retry_after``
+    once, unless ``retry_rate_limit`` is false (the outbox sender paces and waits itself)."""
     for attempt in range(2):
         try:
             await _send(bot, chat_id, message, ParseMode.HTML)
             return
         except RetryAfter as limit:
-            if attempt:
+            if attempt or not retry_rate_limit:
                 raise
             wait = limit.retry_after
             await asyncio.sleep(wait.total_seconds() if hasattr(wait, "total_seconds") else wait)

@@ -78,6 +78,7 @@ def answer_resume(turn: Turn) -> None:
         go(turn, "gopy.session")
     else:
         turn.send(reply("chat.press_a_button"))
+        start(turn)
 
 
 def _next_missing_step(turn: Turn) -> str:
@@ -291,6 +292,7 @@ def answer_diacritics(turn: Turn) -> None:
         answer_text(turn)
     else:
         turn.send(reply("chat.press_a_button"))
+        check_text(turn)
 
 
 def _after_text(turn: Turn) -> None:
@@ -394,6 +396,7 @@ def answer_confirm(turn: Turn) -> None:
         turn.send(reply("chat.opinion.cancelled"))
     else:
         turn.send(reply("chat.press_a_button"))
+        ask_confirm(turn)
 
 
 def _submit(turn: Turn) -> None:

@@ -141,6 +141,7 @@ def answer_agency(turn: Turn) -> None:
         return
     if not pressed.startswith("agency:"):
         turn.send(reply("chat.press_a_button"))
+        ask_agency(turn)
         return
     code = list(draft["groups"])[draft["index"]]
     draft["choices"][code] = pressed.removeprefix("agency:")
@@ -191,6 +192,7 @@ def _answer_confirm(turn: Turn, pressed: str) -> None:
         return
     if pressed != "conclude:yes":
         turn.send(reply("chat.press_a_button"))
+        _confirm(turn)
         return
     requests = [
         AssignmentRequest(petition_id, int(choice))

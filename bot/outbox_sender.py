@@ -1,0 +1,419 @@
+"""The outbox sender: delivers queued messages (invitations, status pushes, alerts) through the
+channel transports, within the platform's flood limits (X4, C6).
+
+How a row goes out:
+
+* The sender claims due rows with a lease (storage/outbox_store.py); several senders can run.
+  It keeps about ``batch`` rows claimed, claiming more as they are finished, and extends the
+  lease of rows it still holds.
+* The recipient is the person's most recent channel account; the message is rendered from the
+  row's kind and data (handlers/notifications.render) and handed to that channel's transport.
+* Sends are paced by :class:`bot.rate_limit.RateLimiter`: evenly spaced under the global budget,
+  one at a time and at most ``per_chat_per_second`` per chat. Each chat has its own worker, so
+  a chat waiting for its turn never holds up the others.
+* 429: every send pauses for ``retry_after`` and the same message is sent again afterwards.
+  A transient failure (network, 5xx) pushes the row back with exponential backoff, up to
+  ``max_attempts``; a permanent one (blocked, chat not found, no account) fails the row with
+  its reason. A row is marked sent right after its send, in its own short transaction.
+* Stopping (``stop`` of :meth:`OutboxSender.run_forever`, or cancelling the task) lets sends
+  already on the wire finish and be recorded, and gives the other claimed rows back at once;
+  after a crash they come back when the lease expires. Delivery is at least once: only a
+  crash between a send and its record repeats a message.
+
+The database work runs in threads (``asyncio.to_thread``) so the event loop keeps polling
+updates. Logs at INFO carry row ids, kinds and counts, never message text or phone numbers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import socket
+from collections import deque
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Concatenate, ParamSpec, TypeVar
+
+from sqlalchemy import Engine
+
+from bot.rate_limit import RateLimiter
+from bot.transports import (
+    PermanentFailure,
+    RateLimited,
+    SplitsMessages,
+    TransientFailure,
+    Transport,
+)
+from handlers.channel import Outgoing
+from handlers.notifications import render
+from storage import outbox_store
+from storage.outbox_store import ClaimedMessage
+from storage.types import utc_now
+from storage.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
+ChatKey = tuple[str, str]
+
+NO_ACCOUNT = "no chat account"
+# After this many 429s in a row for one message, it waits as a transient failure instead.
+MAX_RATE_LIMITED_IN_A_ROW = 10
+# How long a stopping sender waits for sends already on the wire.
+STOP_GRACE_SECONDS = 10.0
+
+
+class _Step(Enum):
+    NEXT_PIECE = "next piece"  # this piece went out; the message has more
+    AGAIN = "again"  # rate limited: the same piece after the pause
+    FINISHED = "finished"  # sent, failed or rescheduled: the row is done for now
+
+
+def default_sender_id() -> str:
+    """host:pid:random — unique per process, readable in ``claimed_by``."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def backoff_delay(attempts: int, base_seconds: float, cap_seconds: float) -> timedelta:
+    """The wait after the ``attempts``-th transient failure: base, 2×base, 4×base… up to cap."""
+    return timedelta(seconds=min(cap_seconds, base_seconds * 2 ** max(0, attempts - 1)))
+
+
+class OutboxSender:
+    """Drains the outbox through ``transports`` (channel name → transport)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        transports: Mapping[str, Transport],
+        *,
+        sender_id: str | None = None,
+        global_per_second: float = 30,
+        per_chat_per_second: float = 1,
+        batch: int = 100,
+        lease_seconds: float = 60,
+        max_attempts: int = 8,
+        backoff_seconds: float = 5.0,
+        max_backoff_seconds: float = 3600.0,
+        clock: Callable[[], datetime] = utc_now,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        if batch < 1 or lease_seconds <= 0 or max_attempts < 1:
+            raise ValueError("batch, lease_seconds and max_attempts must be positive")
+        self._engine = engine
+        self._transports = dict(transports)
+        self.sender_id = (sender_id or default_sender_id())[:64]
+        self.limiter = limiter or RateLimiter(global_per_second, per_chat_per_second)
+        self._batch = batch
+        self._lease = timedelta(seconds=lease_seconds)
+        self._max_attempts = max_attempts
+        self._backoff = (backoff_seconds, max_backoff_seconds)
+        self._clock = clock
+        # Totals over the sender's life, for logs and benchmarks.
+        self.sent = 0
+        self.failed = 0
+        self.retried = 0
+        self.rate_limited = 0
+        # State of the drain under way.
+        self._draining = False
+        self._held: dict[int, ClaimedMessage] = {}
+        self._lost: set[int] = set()
+        self._abandoned: set[int] = set()
+        self._queues: dict[ChatKey, deque[ClaimedMessage]] = {}
+        self._workers: set[asyncio.Task[None]] = set()
+        self._on_wire: set[asyncio.Task[_Step]] = set()
+        self._progress = asyncio.Event()
+
+    # -- the loop ---------------------------------------------------------------------------------
+
+    async def run_forever(self, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:
+        """Drain, then look again every ``idle_seconds`` when nothing was due, until ``stop``."""
+        log.info("outbox sender %s started", self.sender_id)
+        try:
+            while not stop.is_set():
+                drain = asyncio.create_task(self.drain_once(), name="outbox-drain")
+                stopping = asyncio.create_task(stop.wait(), name="outbox-stop")
+                try:
+                    await asyncio.wait({drain, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    stopping.cancel()
+                    if not drain.done():
+                        drain.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await drain
+                if drain.cancelled():
+                    break
+                error = drain.exception()
+                if error is not None:
+                    log.error("outbox drain failed", exc_info=error)
+                if error is not None or drain.result() == 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), idle_seconds)
+        finally:
+            log.info("outbox sender %s stopped: %s sent", self.sender_id, self.sent)
+
+    async def drain_once(self) -> int:
+        """Send everything due now; returns how many messages were sent.
+
+        Cancelling it stops cleanly: sends on the wire finish and are recorded, the other
+        claimed rows are given back."""
+        if self._draining:
+            raise RuntimeError("this sender is already draining")
+        self._draining = True
+        sent_before = self.sent
+        renewer = asyncio.create_task(self._renew_leases(), name="outbox-leases")
+        try:
+            exhausted = False
+            while True:
+                room = self._batch - len(self._held)
+                if not exhausted and room >= max(1, self._batch // 2):
+                    claimed = await self._db(
+                        outbox_store.claim_due,
+                        sender_id=self.sender_id,
+                        now=self._clock(),
+                        lease=self._lease,
+                        limit=room,
+                    )
+                    exhausted = len(claimed) < room
+                    self._dispatch(claimed)
+                if not self._held:
+                    if exhausted:
+                        break
+                    continue
+                await self._progress.wait()
+                self._progress.clear()
+        finally:
+            renewer.cancel()
+            await self._wind_down()
+            self._draining = False
+        sent = self.sent - sent_before
+        if sent:
+            log.info(
+                "outbox: %s sent (%s failed, %s retried in all)", sent, self.failed, self.retried
+            )
+        return sent
+
+    def _dispatch(self, rows: list[ClaimedMessage]) -> None:
+        """Queue each row behind its chat; a chat without a worker gets one."""
+        for row in rows:
+            self._held[row.id] = row
+            key: ChatKey = (row.channel or "", row.chat_id or f"row:{row.id}")
+            queue = self._queues.get(key)
+            if queue is not None:
+                queue.append(row)
+                continue
+            queue = self._queues[key] = deque([row])
+            worker = asyncio.create_task(self._work(key, queue), name=f"outbox-chat-{row.id}")
+            self._workers.add(worker)
+            worker.add_done_callback(self._workers.discard)
+
+    async def _work(self, key: ChatKey, queue: deque[ClaimedMessage]) -> None:
+        try:
+            while queue:
+                await self._deliver(key, queue[0])
+                queue.popleft()
+        except Exception:
+            log.exception("outbox worker failed; its rows are given back")
+            for row in queue:
+                self._abandoned.add(row.id)
+                self._let_go(row.id)
+        finally:
+            if self._queues.get(key) is queue:
+                del self._queues[key]
+
+    async def _wind_down(self) -> None:
+        """Stop the workers, let sends on the wire finish, give back the rest."""
+        for worker in list(self._workers):
+            worker.cancel()
+        if self._workers:
+            await asyncio.gather(*self._workers, return_exceptions=True)
+        if self._on_wire:
+            await asyncio.wait(set(self._on_wire), timeout=STOP_GRACE_SECONDS)
+        unfinished = sorted({*self._held, *self._abandoned})
+        self._held.clear()
+        self._abandoned.clear()
+        self._lost.clear()
+        self._queues.clear()
+        if unfinished:
+            with contextlib.suppress(Exception):
+                released = await asyncio.shield(
+                    self._db(outbox_store.release_claims, unfinished, sender_id=self.sender_id)
+                )
+                log.info("outbox: %s claimed rows given back", released)
+
+    # -- one row --------------------------------------------------------------------------------
+
+    async def _deliver(self, key: ChatKey, row: ClaimedMessage) -> None:
+        if row.id in self._lost:
+            self._let_go(row.id)
+            return
+        prepared = self._prepare(row)
+        if isinstance(prepared, str):
+            await self._fail(row, prepared)
+            return
+        transport, pieces = prepared
+        index, limited = 0, 0
+        while index < len(pieces):
+            if row.id in self._lost:
+                self._let_go(row.id)
+                return
+            async with self.limiter.slot(key):
+                attempt = asyncio.create_task(
+                    self._attempt(row, transport, pieces[index], index == len(pieces) - 1)
+                )
+                self._on_wire.add(attempt)
+                attempt.add_done_callback(self._on_wire.discard)
+                step = await asyncio.shield(attempt)
+            if step is _Step.NEXT_PIECE:
+                index, limited = index + 1, 0
+            elif step is _Step.AGAIN:
+                limited += 1
+                if limited >= MAX_RATE_LIMITED_IN_A_ROW:
+                    await self._retry(row, "rate limited again and again")
+                    return
+            else:
+                return
+
+    def _prepare(self, row: ClaimedMessage) -> tuple[Transport, list[Outgoing]] | str:
+        """The transport and the pieces to send, or why the row cannot be sent."""
+        if row.channel is None or row.chat_id is None:
+            return NO_ACCOUNT
+        transport = self._transports.get(row.channel)
+        if transport is None:
+            return f"no transport for channel {row.channel}"
+        try:
+            message = render(row.kind, row.data)
+        except Exception as error:
+            log.exception("outbox row %s: cannot render kind %s", row.id, row.kind)
+            return f"cannot render {row.kind}: {type(error).__name__}"
+        pieces = transport.pieces(message) if isinstance(transport, SplitsMessages) else [message]
+        return transport, pieces
+
+    async def _attempt(
+        self, row: ClaimedMessage, transport: Transport, piece: Outgoing, last: bool
+    ) -> _Step:
+        """Send one piece and record the outcome; shielded, so a stopping sender still records
+        a send that went out."""
+        assert row.chat_id is not None
+        try:
+            await transport.send(row.chat_id, piece)
+        except RateLimited as limit:
+            self.rate_limited += 1
+            self.limiter.pause(limit.retry_after)
+            log.warning(
+                "outbox: rate limited, pausing all sends %.1f s (row %s)", limit.retry_after, row.id
+            )
+            return _Step.AGAIN
+        except PermanentFailure as failure:
+            await self._fail(row, failure.reason)
+            return _Step.FINISHED
+        except TransientFailure as failure:
+            await self._retry(row, failure.reason)
+            return _Step.FINISHED
+        except Exception as error:  # an unmapped error: assume it may pass
+            log.exception("outbox row %s: unexpected error while sending", row.id)
+            await self._retry(row, f"unexpected {type(error).__name__}")
+            return _Step.FINISHED
+        if not last:
+            return _Step.NEXT_PIECE
+        await self._record(row, outbox_store.mark_sent, row.id, now=self._clock())
+        self.sent += 1
+        log.debug("outbox row %s (%s) sent", row.id, row.kind)
+        return _Step.FINISHED
+
+    async def _fail(self, row: ClaimedMessage, reason: str) -> None:
+        self.failed += 1
+        log.warning("outbox row %s (%s) failed: %s", row.id, row.kind, reason)
+        await self._record(row, outbox_store.mark_failed, row.id, reason=reason, now=self._clock())
+
+    async def _retry(self, row: ClaimedMessage, reason: str) -> None:
+        attempts = row.attempts + 1
+        now = self._clock()
+        if attempts >= self._max_attempts:
+            self.failed += 1
+            reason = f"{reason} (gave up after {attempts} attempts)"
+            log.warning("outbox row %s (%s) failed: %s", row.id, row.kind, reason)
+            await self._record(
+                row, outbox_store.mark_failed, row.id, reason=reason, now=now, attempts=attempts
+            )
+            return
+        self.retried += 1
+        delay = backoff_delay(attempts, *self._backoff)
+        log.info(
+            "outbox row %s (%s) retried in %s s: %s",
+            row.id,
+            row.kind,
+            delay.total_seconds(),
+            reason,
+        )
+        await self._record(
+            row,
+            outbox_store.schedule_retry,
+            row.id,
+            reason=reason,
+            attempts=attempts,
+            available_at=now + delay,
+        )
+
+    async def _record(
+        self,
+        row: ClaimedMessage,
+        work: Callable[Concatenate[UnitOfWork, P], object],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> None:
+        """Write how a row ended; the row is no longer held either way (if the database is
+        down, the lease expires and the row comes back)."""
+        try:
+            await self._db(work, *args, **kwargs)
+        except Exception:
+            log.exception("outbox row %s: could not record the outcome", row.id)
+        finally:
+            self._let_go(row.id)
+
+    def _let_go(self, row_id: int) -> None:
+        self._held.pop(row_id, None)
+        self._progress.set()
+
+    # -- leases and the database ------------------------------------------------------------------
+
+    async def _renew_leases(self) -> None:
+        """Extend the lease of held rows every third of it; rows taken over are dropped."""
+        period = self._lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(period)
+            ids = sorted(self._held)
+            if not ids:
+                continue
+            try:
+                kept = await self._db(
+                    outbox_store.extend_claims,
+                    ids,
+                    sender_id=self.sender_id,
+                    until=self._clock() + self._lease,
+                )
+            except Exception:
+                log.exception("outbox: could not extend leases")
+                continue
+            for row_id in set(ids) - kept:
+                if row_id in self._held:
+                    log.warning("outbox row %s: lease lost to another sender", row_id)
+                    self._lost.add(row_id)
+
+    async def _db(
+        self,
+        work: Callable[Concatenate[UnitOfWork, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """Run ``work(uow, …)`` in a thread, in a unit of work of its own."""
+
+        def run() -> T:
+            with UnitOfWork(self._engine) as uow:
+                return work(uow, *args, **kwargs)
+
+        return await asyncio.to_thread(run)

@@ -1,0 +1,272 @@
+"""Claiming outbox rows for delivery and recording how each delivery ended (X4).
+
+Several senders may drain the same outbox. A sender *claims* due rows for a while (a lease:
+``claimed_by``, ``claimed_until``); another sender skips rows under a live lease, and takes over
+the rows of a sender that died once its lease has expired. On PostgreSQL the claiming
+transaction selects with ``FOR UPDATE SKIP LOCKED``, so concurrent claims never wait for each
+other; on SQLite (one writer at a time) the claim is an ``UPDATE … WHERE`` the lease is free,
+whose winner reads its rows back.
+
+Each function is one short transaction and commits it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, or_, update
+from sqlmodel import col, func, select
+
+from storage.tables import ChannelAccount, OutboxMessage
+from storage.unit_of_work import UnitOfWork
+
+# Bound parameters per statement stay well under SQLite's limit.
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class ClaimedMessage:
+    """A claimed row with its recipient: the person's most recent channel account, if any."""
+
+    id: int
+    person_id: int
+    kind: str
+    data: dict[str, object]
+    attempts: int
+    channel: str | None
+    chat_id: str | None
+
+
+def _pending() -> ColumnElement[bool]:
+    return and_(col(OutboxMessage.sent_at).is_(None), col(OutboxMessage.failed_at).is_(None))
+
+
+def _lease_free(now: datetime) -> ColumnElement[bool]:
+    return or_(col(OutboxMessage.claimed_until).is_(None), col(OutboxMessage.claimed_until) < now)
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield list(ids[start : start + _CHUNK])
+
+
+def claim_due(
+    uow: UnitOfWork, *, sender_id: str, now: datetime, lease: timedelta, limit: int
+) -> list[ClaimedMessage]:
+    """Claim up to ``limit`` rows that are due (not sent, not failed, available, lease free),
+    oldest first, for ``sender_id`` until ``now + lease``; commits."""
+    if limit <= 0:
+        return []
+    until = now + lease
+    candidates: list[int] = []
+    won = 0
+    # On SQLite another sender may claim a selected row before our UPDATE takes the write lock;
+    # the guarded UPDATE then skips it and a second round, under that lock, selects others.
+    for _ in range(3):
+        wanted = limit - won
+        query = (
+            select(OutboxMessage.id)
+            .where(_pending())
+            .where(col(OutboxMessage.available_at) <= now)
+            .where(_lease_free(now))
+            .order_by(col(OutboxMessage.available_at), col(OutboxMessage.id))
+            .limit(wanted)
+        )
+        if uow.dialect == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        selected = [row_id for row_id in uow.session.exec(query).all() if row_id is not None]
+        if not selected:
+            break
+        result = uow.session.exec(
+            update(OutboxMessage)
+            .execution_options(synchronize_session=False)
+            .where(col(OutboxMessage.id).in_(selected))
+            .where(_pending())
+            .where(_lease_free(now))
+            .values(claimed_by=sender_id, claimed_until=until)
+        )
+        won += result.rowcount
+        candidates.extend(selected)
+        if result.rowcount == len(selected) or len(selected) < wanted:
+            break
+    if not candidates:
+        uow.session.rollback()
+        return []
+    rows = uow.session.exec(
+        select(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(candidates))
+        .where(OutboxMessage.claimed_by == sender_id)
+        .where(OutboxMessage.claimed_until == until)
+        .order_by(col(OutboxMessage.available_at), col(OutboxMessage.id))
+    ).all()
+    accounts = latest_accounts(uow, {row.person_id for row in rows})
+    uow.commit()
+    claimed = []
+    for row in rows:
+        assert row.id is not None
+        account = accounts.get(row.person_id)
+        claimed.append(
+            ClaimedMessage(
+                id=row.id,
+                person_id=row.person_id,
+                kind=row.kind,
+                data=dict(row.data),
+                attempts=row.attempts,
+                channel=account.channel if account else None,
+                chat_id=account.chat_id if account else None,
+            )
+        )
+    return claimed
+
+
+def latest_accounts(uow: UnitOfWork, person_ids: Iterable[int]) -> dict[int, ChannelAccount]:
+    """Each person's most recent channel account (the highest id): where to reach them now."""
+    ids = sorted(set(person_ids))
+    found: dict[int, ChannelAccount] = {}
+    for chunk in _chunks(ids):
+        newest = (
+            select(func.max(ChannelAccount.id))
+            .where(col(ChannelAccount.person_id).in_(chunk))
+            .group_by(col(ChannelAccount.person_id))
+        )
+        for account in uow.session.exec(
+            select(ChannelAccount).where(col(ChannelAccount.id).in_(newest))
+        ).all():
+            found[account.person_id] = account
+    return found
+
+
+def extend_claims(
+    uow: UnitOfWork, ids: Sequence[int], *, sender_id: str, until: datetime
+) -> set[int]:
+    """Extend the lease of rows ``sender_id`` still holds and has not finished; returns their
+    ids (a row missing from the answer was finished, or taken over by another sender)."""
+    kept: set[int] = set()
+    for chunk in _chunks(ids):
+        uow.session.exec(
+            update(OutboxMessage)
+            .execution_options(synchronize_session=False)
+            .where(col(OutboxMessage.id).in_(chunk))
+            .where(OutboxMessage.claimed_by == sender_id)
+            .where(_pending())
+            .values(claimed_until=until)
+        )
+        kept.update(
+            row_id
+            for row_id in uow.session.exec(
+                select(OutboxMessage.id)
+                .where(col(OutboxMessage.id).in_(chunk))
+                .where(OutboxMessage.claimed_by == sender_id)
+                .where(OutboxMessage.claimed_until == until)
+                .where(_pending())
+            ).all()
+            if row_id is not None
+        )
+    uow.commit()
+    return kept
+
+
+def release_claims(uow: UnitOfWork, ids: Sequence[int], *, sender_id: str) -> int:
+    """Give back unfinished rows at once (a sender stopping), rather than at lease expiry."""
+    released = 0
+    for chunk in _chunks(ids):
+        result = uow.session.exec(
+            update(OutboxMessage)
+            .execution_options(synchronize_session=False)
+            .where(col(OutboxMessage.id).in_(chunk))
+            .where(OutboxMessage.claimed_by == sender_id)
+            .where(_pending())
+            .values(claimed_by=None, claimed_until=None)
+        )
+        released += result.rowcount
+    uow.commit()
+    return released
+
+
+def mark_sent(uow: UnitOfWork, message_id: int, *, now: datetime) -> bool:
+    """The message went out; False if it was already marked sent (by a sender whose lease
+    had expired while it was sending)."""
+    result = uow.session.exec(
+        update(OutboxMessage)
+        .execution_options(synchronize_session=False)
+        .where(col(OutboxMessage.id) == message_id)
+        .where(col(OutboxMessage.sent_at).is_(None))
+        .values(sent_at=now, claimed_by=None, claimed_until=None)
+    )
+    uow.commit()
+    return result.rowcount == 1
+
+
+def mark_failed(
+    uow: UnitOfWork,
+    message_id: int,
+    *,
+    reason: str,
+    now: datetime,
+    attempts: int | None = None,
+) -> None:
+    """Give up on a message: ``failed_at`` and the ``failure`` reason; it is not sent again."""
+    values: dict[str, object] = {
+        "failed_at": now,
+        "failure": reason,
+        "claimed_by": None,
+        "claimed_until": None,
+    }
+    if attempts is not None:
+        values["attempts"] = attempts
+    uow.session.exec(
+        update(OutboxMessage)
+        .execution_options(synchronize_session=False)
+        .where(col(OutboxMessage.id) == message_id)
+        .where(col(OutboxMessage.sent_at).is_(None))
+        .values(**values)
+    )
+    uow.commit()
+
+
+def schedule_retry(
+    uow: UnitOfWork, message_id: int, *, reason: str, attempts: int, available_at: datetime
+) -> None:
+    """A transient failure: try again from ``available_at``; ``failure`` keeps the last reason
+    while ``failed_at`` stays empty."""
+    uow.session.exec(
+        update(OutboxMessage)
+        .execution_options(synchronize_session=False)
+        .where(col(OutboxMessage.id) == message_id)
+        .where(_pending())
+        .values(
+            attempts=attempts,
+            available_at=available_at,
+            failure=reason,
+            claimed_by=None,
+            claimed_until=None,
+        )
+    )
+    uow.commit()
+
+
+@dataclass(frozen=True)
+class OutboxCounts:
+    pending: int
+    sent: int
+    failed: int
+
+
+def outbox_counts(uow: UnitOfWork) -> OutboxCounts:
+    """How many rows wait, went out, and were given up on."""
+    sent = uow.session.exec(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(col(OutboxMessage.sent_at).isnot(None))
+    ).one()
+    failed = uow.session.exec(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(col(OutboxMessage.failed_at).isnot(None))
+    ).one()
+    pending = uow.session.exec(
+        select(func.count()).select_from(OutboxMessage).where(_pending())
+    ).one()
+    return OutboxCounts(pending=pending, sent=sent, failed=failed)
