@@ -38,8 +38,9 @@ from tests.procedure_world import Clock
 SCRIPT = ["/trogiup", "/phien", "Bến Thành", "/phien", "/tracuu", "xin chào"]
 
 
-async def drive(fake: FakeTelegram, users: int, turns: int, first_id: int,
-                handled: Callable[[], int]) -> float:
+async def drive(
+    fake: FakeTelegram, users: int, turns: int, first_id: int, handled: Callable[[], int]
+) -> float:
     """Send every message, then wait until ``handled()`` says all were answered."""
     people = [fake.user(first_id + n, f"Người {n}") for n in range(users)]
     started = time.perf_counter()
@@ -64,8 +65,9 @@ async def real_bot(users: int, turns: int) -> float:
         clock = Clock()
         clock.set("2026-03-02")
         seed_chat_world(engine, clock)
-        conversations = Conversations(engine, ProcedureContext(clock=clock),
-                                      ChatSettings(verify_code_as="text"))
+        conversations = Conversations(
+            engine, ProcedureContext(clock=clock), ChatSettings(verify_code_as="text")
+        )
         async with FakeTelegram() as fake:
             done = 0
 

@@ -9,18 +9,20 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
+from pathlib import Path
 from typing import NoReturn
 
 from sqlalchemy import Engine
 
 from bot.config import Settings
 from bot.database import open_database
+from bot.telegram.text import as_plain
 from nlp.dates import parse_date
 from procedure.errors import Refusal
 from procedure.explain import describe_day, explain_deadline, explain_notice_window
 from procedure.permissions import STAFF_ROLES, Actor, Role
 from procedure.use_cases import administration
-from procedure.use_cases.context import ProcedureContext, load_calendar
+from procedure.use_cases.context import ProcedureContext, load_calendar, org_unit_by_code
 from procedure.use_cases.staff import create_invite
 from procedure.working_days import MAX_WORKING_DAYS, OverrideKind
 from storage.unit_of_work import UnitOfWork
@@ -128,6 +130,24 @@ def build_parser() -> argparse.ArgumentParser:
     alert_commands.add_parser("run", help=t("cli.help.alerts_run")).set_defaults(
         handler=_alerts_run
     )
+
+    demo = commands.add_parser("demo", help=t("cli.help.demo"))
+    demo_commands = demo.add_subparsers(dest="demo_command", required=True)
+    demo_seed = demo_commands.add_parser("seed", help=t("cli.help.demo_seed"))
+    demo_seed.add_argument("--today", default=None)
+    demo_seed.set_defaults(handler=_demo_seed)
+
+    report = commands.add_parser("baocao", help=t("cli.help.baocao"))
+    report.add_argument("--year", required=True)
+    report.add_argument("--org", required=True)
+    report.add_argument("--out", default=".")
+    report.set_defaults(handler=_report)
+
+    review = commands.add_parser("tonghop", help=t("cli.help.tonghop"))
+    review.add_argument("--org", required=True)
+    review.add_argument("--from", dest="start", default=None)
+    review.add_argument("--to", dest="end", default=None)
+    review.set_defaults(handler=_review)
 
     org = commands.add_parser("org", help=t("cli.help.org"))
     org_commands = org.add_subparsers(dest="org_command", required=True)
@@ -297,6 +317,74 @@ def _alerts_run(args: argparse.Namespace, settings: Settings) -> int:
         _open(settings), _context(settings), start=start, end=end
     ).run_once()
     print(t("cli.alerts_queued", digests=digests, reminders=reminders))
+    return 0
+
+
+def _demo_seed(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.demo import seed
+
+    today = _date(args.today) if args.today else _context(settings).today()
+    summary = seed(_open(settings), today)
+    key = "cli.demo_seeded" if summary.created else "cli.demo_exists"
+    print(
+        t(
+            key,
+            ward=summary.ward,
+            code=summary.ward_code,
+            sessions=summary.sessions,
+            petitions=summary.petitions,
+            results=summary.results,
+            extensions=summary.extensions,
+            open=summary.open,
+        )
+    )
+    return 0
+
+
+def _year(value: str) -> int:
+    if not value.strip().isdigit() or not 2000 <= int(value) <= 2100:
+        raise UsageError(t("cli.bad_year", value=value))
+    return int(value)
+
+
+def _report(args: argparse.Namespace, settings: Settings) -> int:
+    from handlers.reports import write_report
+    from procedure.use_cases.annual_report import build_annual_report
+    from procedure.use_cases.repeated import repeated_issues
+
+    year = _year(args.year)
+    with UnitOfWork(_open(settings)) as uow:
+        unit = org_unit_by_code(uow, args.org)
+        report = build_annual_report(
+            uow,
+            Actor.system(),
+            unit.id,
+            year,
+            _context(settings),  # type: ignore[arg-type]
+            repeated=repeated_issues,
+        )
+    files = write_report(report, Path(args.out), stem=f"bao-cao-doi-thoai-{unit.code}-{year}")
+    for path in (files.document, files.spreadsheet, files.chart):
+        print(path)
+    print(t("cli.report_written", unit=report.unit, year=year))
+    return 0
+
+
+def _review(args: argparse.Namespace, settings: Settings) -> int:
+    from handlers.review_text import review_text
+    from procedure.use_cases.repeated import repeated_issues
+    from procedure.use_cases.review import Period, figures
+
+    context = _context(settings)
+    today = context.today()
+    start = _date(args.start) if args.start else today.replace(month=1, day=1)
+    end = _date(args.end) if args.end else today
+    with UnitOfWork(_open(settings)) as uow:
+        unit = org_unit_by_code(uow, args.org)
+        period = Period(start, end)
+        numbers = figures(uow, Actor.system(), unit.id, period, context)  # type: ignore[arg-type]
+        repeated = repeated_issues(uow, unit.id, period)  # type: ignore[arg-type]
+    print(as_plain(review_text(numbers, repeated)))
     return 0
 
 

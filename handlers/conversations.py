@@ -16,6 +16,7 @@ import handlers.flows  # noqa: F401  (registers every step)
 from handlers.channel import Incoming, Outgoing
 from handlers.flows import (
     opinion,
+    oversight,
     privacy,
     registration,
     staff_follow_up,
@@ -271,6 +272,12 @@ STAFF_COMMANDS: dict[str, tuple[Action, Callable[[Turn, str], None]]] = {
     "ketqua": (Action.POST_RESULT, _for_petition("ketqua", Action.POST_RESULT)),
     "giahan": (Action.EXTEND_DEADLINE, _for_petition("giahan", Action.EXTEND_DEADLINE)),
     "traloi": (Action.ANSWER_QUESTION, _for_petition("traloi", Action.ANSWER_QUESTION)),
+    "tonghop": (Action.VIEW_OVERSIGHT, oversight.review),
+    "baocao": (Action.VIEW_OVERSIGHT, oversight.send_report),
+    "nhom": (Action.MARK_DUPLICATE, oversight.groups),
+    "gop": (Action.MARK_DUPLICATE, oversight.link("same")),
+    "tach": (Action.MARK_DUPLICATE, oversight.link("different")),
+    "trung": (Action.MARK_DUPLICATE, oversight.duplicate),
 }
 
 

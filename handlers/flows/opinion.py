@@ -25,8 +25,9 @@ from procedure.use_cases.petitions import (
     PetitionSubmission,
     submit_petition,
 )
+from procedure.use_cases.repeated import similar_earlier
 from procedure.use_cases.residents import get_person, upcoming_sessions
-from texts import format_datetime, t
+from texts import format_date, format_datetime, t, to_local
 
 FLOW = "gopy"
 DRAFT = "opinion"
@@ -296,6 +297,7 @@ def answer_diacritics(turn: Turn) -> None:
 
 
 def _after_text(turn: Turn) -> None:
+    _show_similar(turn)
     if ensure_profile(turn, "gopy.verify"):
         go(turn, "gopy.verify")
 
@@ -426,6 +428,32 @@ def _submit(turn: Turn) -> None:
             received=format_datetime(petition.received_at),
         )
     )
+
+
+def _show_similar(turn: Turn) -> None:
+    """Earlier petitions of the same area on the same issue, with their answers: shown once, as
+    information — never a refusal (P2)."""
+    current = draft(turn)
+    area = get_person(turn.uow, turn.person_id).area_org_id
+    if area is None or current.get("similar_shown") == current.get("text"):
+        return
+    current["similar_shown"] = current.get("text")
+    found = similar_earlier(turn.uow, area, str(current.get("text", "")))
+    if not found:
+        return
+    lines = [
+        say(
+            "chat.opinion.similar_line",
+            code=petition.tracking_code,
+            date=format_date(to_local(petition.received_at).date()),
+            text=_excerpt(petition.text, 120),
+            answer=Html(say("chat.opinion.similar_answer", text=_excerpt(answer, 160)))
+            if answer
+            else Html(say("chat.opinion.similar_pending")),
+        )
+        for petition, answer in found
+    ]
+    turn.send(reply("chat.opinion.similar", lines=Html("\n".join(lines))))
 
 
 def keep_attachment(turn: Turn) -> None:

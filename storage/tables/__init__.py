@@ -5,6 +5,7 @@ from storage.tables.consent import Consent
 from storage.tables.conversations import Conversation, ProcessedUpdate
 from storage.tables.dialogue import AgendaItem, DialogueSession, Registration, SessionAgency
 from storage.tables.events import Event
+from storage.tables.issues import IssueLink
 from storage.tables.org import OrgLevel, OrgUnit
 from storage.tables.outbox import OutboxMessage
 from storage.tables.people import ChannelAccount, Person, StaffRole
@@ -31,6 +32,7 @@ __all__ = [
     "DialogueSession",
     "Event",
     "Extension",
+    "IssueLink",
     "OrgLevel",
     "OrgUnit",
     "OutboxMessage",

@@ -1,0 +1,52 @@
+"""A bar chart of the main figures, this year beside the year before (PNG)."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")  # no screen: render to a file
+
+import matplotlib.pyplot as plt
+
+from handlers.reports.tables import summary_rows
+from procedure.use_cases.annual_report import AnnualReport
+from texts import t
+
+
+def render_chart(report: AnnualReport) -> bytes:
+    # Attendance is counted in people, not in sessions or petitions: it stays in the tables, so
+    # that the bars of the other figures remain readable.
+    skip = t("report.figure.attendance")
+    rows_now = [row for row in summary_rows(report.current) if row[0] != skip]
+    rows_before = [row for row in summary_rows(report.previous) if row[0] != skip]
+    labels = [name for name, _ in rows_now]
+    positions = list(range(len(labels)))
+    figure, axes = plt.subplots(figsize=(11, 6), dpi=120)
+    width = 0.4
+    axes.barh(
+        [p + width / 2 for p in positions],
+        [v for _, v in rows_before],
+        width,
+        label=str(report.year - 1),
+        color="#b0bec5",
+    )
+    bars = axes.barh(
+        [p - width / 2 for p in positions],
+        [v for _, v in rows_now],
+        width,
+        label=str(report.year),
+        color="#c62828",
+    )
+    axes.bar_label(bars, padding=3, fontsize=9)
+    axes.set_yticks(positions, labels, fontsize=9)
+    axes.invert_yaxis()
+    axes.set_title(t("report.chart_title", unit=report.unit, year=report.year), fontsize=12)
+    axes.legend()
+    axes.spines[["top", "right"]].set_visible(False)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    plt.close(figure)
+    return buffer.getvalue()

@@ -1,0 +1,53 @@
+"""The report's tables as a spreadsheet (openpyxl): one sheet a table."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from handlers.reports.tables import (
+    agencies_table,
+    comparison_table,
+    repeated_table,
+    sessions_table,
+    summary_rows,
+    topics_table,
+)
+from procedure.use_cases.annual_report import AnnualReport
+from texts import t
+
+
+def _sheet(book: Workbook, title: str, header: list[str], rows: list[list[object]]) -> None:
+    sheet = book.create_sheet(title[:31])
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    for row in rows:
+        sheet.append(row)
+    for index, _ in enumerate(header, start=1):
+        width = max((len(str(r[index - 1])) for r in rows), default=0)
+        sheet.column_dimensions[get_column_letter(index)].width = min(max(12, width + 2), 60)
+    sheet.freeze_panes = "A2"
+
+
+def render_spreadsheet(report: AnnualReport) -> bytes:
+    book = Workbook()
+    book.remove(book.active)  # type: ignore[arg-type]
+    _sheet(
+        book,
+        t("report.sheet.summary"),
+        [t("report.col.figure"), str(report.year)],
+        [[name, value] for name, value in summary_rows(report.current)],
+    )
+    _sheet(book, t("report.sheet.sessions"), *sessions_table(report))
+    _sheet(book, t("report.sheet.topics"), *topics_table(report))
+    _sheet(book, t("report.sheet.agencies"), *agencies_table(report))
+    _sheet(book, t("report.sheet.repeated"), *repeated_table(report))
+    _sheet(book, t("report.sheet.comparison"), *comparison_table(report))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

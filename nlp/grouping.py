@@ -1,0 +1,131 @@
+"""P2: near-duplicate petitions into groups — average-link clustering, proposed by a sparse
+graph and decided exactly.
+
+The graph holds the pairs of petitions that blocking found scoring at least the threshold
+(``nlp.similarity``); it only proposes merges: two groups linked by such a pair, the best pair
+first. A merge is decided on the mean score over all the cross
+pairs of the two groups (average link, UPGMA), computed exactly from their vector sums: for unit
+vectors the mean cosine of the pairs is the dot product of the sums divided by both sizes. So a
+borderline pair cannot chain two issues into one group (as connected components would), and a
+large issue is not split just because blocking scored only some of its pairs.
+
+A group that names places never merges with one that names only other places (flooding on Lê
+Lợi and flooding on Hàm Nghi are two issues, whatever a petition without a place says about
+both); groups that share a place have their mean raised by ``same_place``.
+"""
+
+from __future__ import annotations
+
+import heapq
+from array import array
+from collections.abc import Callable, Iterable, Sequence
+from itertools import repeat
+from operator import mul
+
+#: A vector: feature ids and weights (a unit vector for one petition, a sum for a group).
+Vector = tuple["array[int]", "array[float]"]
+
+#: Features kept in the vector sum of a group (the heaviest): bounds memory and time for large
+#: groups; what is dropped weighs little in the mean.
+SUM_KEPT = 400
+
+
+def average_link(
+    vectors: Sequence[Vector],
+    edges: Iterable[tuple[int, int, float]],
+    places: Sequence[frozenset[str]],
+    threshold: float,
+    same_place: Callable[[float], float],
+) -> list[list[int]]:
+    """Groups of two or more of the items (positions in ``vectors``), largest first.
+
+    ``edges`` are the scored pairs ``(i, j, score)`` that may start a merge; ``places[i]`` are
+    the places item ``i`` names (empty when none).
+    """
+    return _Clustering(vectors, places, threshold, same_place).run(edges)
+
+
+class _Clustering:
+    def __init__(
+        self,
+        vectors: Sequence[Vector],
+        places: Sequence[frozenset[str]],
+        threshold: float,
+        same_place: Callable[[float], float],
+    ) -> None:
+        size = len(vectors)
+        self.vectors = vectors
+        self.threshold = threshold
+        self.same_place = same_place
+        self.members: list[list[int]] = [[i] for i in range(size)]
+        self.named: list[frozenset[str]] = list(places)
+        self.sums: dict[int, Vector] = {}  # groups of two or more
+        #: Groups linked by a scored pair, and the best score of such a pair: what proposes a
+        #: merge (the exact mean decides it).
+        self.links: list[dict[int, float]] = [{} for _ in range(size)]
+        self.heap: list[tuple[float, int, int]] = []
+
+    def run(self, edges: Iterable[tuple[int, int, float]]) -> list[list[int]]:
+        for i, j, score in edges:
+            if i != j and score > self.links[i].get(j, 0.0):
+                self.links[i][j] = self.links[j][i] = score
+        self.heap = [
+            (-score, i, j)
+            for i, row in enumerate(self.links)
+            for j, score in row.items()
+            if i < j and score >= self.threshold
+        ]
+        heapq.heapify(self.heap)
+        while self.heap:
+            negative, a, b = heapq.heappop(self.heap)
+            if self.links[a].get(b) != -negative:
+                continue  # stale: a group merged away or linked better since
+            del self.links[a][b], self.links[b][a]
+            if self._compatible(a, b) and self._mean(a, b) >= self.threshold:
+                self._merge(*((a, b) if len(self.links[a]) >= len(self.links[b]) else (b, a)))
+        groups = [sorted(group) for group in self.members if len(group) >= 2]
+        groups.sort(key=lambda group: (-len(group), group[0]))
+        return groups
+
+    def _compatible(self, a: int, b: int) -> bool:
+        return not self.named[a] or not self.named[b] or bool(self.named[a] & self.named[b])
+
+    def _vector(self, group: int) -> Vector:
+        found = self.sums.get(group)
+        return found if found is not None else self.vectors[group]
+
+    def _mean(self, a: int, b: int) -> float:
+        """The mean score over all pairs across two groups."""
+        (ids_a, weights_a), (ids_b, weights_b) = self._vector(a), self._vector(b)
+        if len(ids_a) > len(ids_b):
+            ids_a, weights_a, ids_b, weights_b = ids_b, weights_b, ids_a, weights_a
+        lookup = dict(zip(ids_b, weights_b, strict=True))
+        dot = sum(map(mul, map(lookup.get, ids_a, repeat(0.0)), weights_a))
+        mean = dot / (len(self.members[a]) * len(self.members[b]))
+        return self.same_place(mean) if self.named[a] & self.named[b] else mean
+
+    def _merge(self, a: int, b: int) -> None:
+        """Merge group ``b`` into group ``a`` (``b`` has the fewer links)."""
+        links_a = self.links[a]
+        for c, score in self.links[b].items():
+            del self.links[c][b]
+            if score > links_a.get(c, 0.0):
+                links_a[c] = self.links[c][a] = score
+                heapq.heappush(self.heap, (-score, min(a, c), max(a, c)))
+        self.links[b] = {}
+        self.sums[a] = _add(self._vector(a), self._vector(b))
+        self.sums.pop(b, None)
+        self.members[a].extend(self.members[b])
+        self.members[b] = []
+        self.named[a] = self.named[a] | self.named[b]
+        self.named[b] = frozenset()
+
+
+def _add(left: Vector, right: Vector) -> Vector:
+    """The sum of two vectors, its ``SUM_KEPT`` heaviest features."""
+    total = dict(zip(left[0], left[1], strict=True))
+    for feature, weight in zip(right[0], right[1], strict=True):
+        total[feature] = total.get(feature, 0.0) + weight
+    if len(total) > SUM_KEPT:
+        total = dict(sorted(total.items(), key=lambda item: -item[1])[:SUM_KEPT])
+    return array("i", total.keys()), array("f", total.values())

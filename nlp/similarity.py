@@ -1,0 +1,964 @@
+"""P2, P3: near-duplicate petitions — the same problem at the same place, in other words, with
+or without diacritics.
+
+A petition is read as its **places** and its **problem** (``analyse``):
+
+- places: the names after place words (``đường Lê Lợi``, ``hẻm 42 Cô Giang``, ``chợ Bến
+  Thành``, ``khu phố 3``, ``kp3``), and the names the collection writes that way wherever they
+  occur (``mưa là Hàm Nghi ngập``, ``ham nghi ngap``). Keys are lower case without diacritics;
+  a key one letter away from a more frequent one is that one (``Cống Quình``);
+- the problem is the rest of the text, read two ways:
+
+  - **content words**: underthesea's word segmentation of the accented text (NFC, tone
+    placement folded; a text typed without diacritics is first restored with
+    ``nlp.diacritics.suggest``, so that the segmenter sees the Vietnamese it was trained on),
+    lower-cased. Stopwords (underthesea's shipped list), function words (those the shipped
+    VLSP 2013 tagged text tags mostly as prepositions, conjunctions, adverbs, pronouns,
+    determiners, numerals or particles), the formulae every petition uses (``đề nghị``, ``bà
+    con``), numbers and punctuation are dropped. A word is matched by its form without
+    diacritics, so a restored text that got a tone wrong (``đoán`` for ``đoạn``) still meets
+    the accented one; the syllables of a compound count too, at a lower weight (``đèn đường``
+    meets ``đèn``);
+  - **character n-grams** (3 to 5 letters, within syllables) of those words without
+    diacritics: typos (``nươc``, ``thu gôm``) still share most of them.
+
+Both parts are TF-IDF weighted over the collection (sublinear term frequency) and L2-normalised;
+the score of two petitions is ``WORD_WEIGHT`` times the cosine of their words plus the rest
+times the cosine of their n-grams. The place is left out of the vectors — naming the same street
+says nothing about having the same problem (flooding and street lights on Lê Lợi) — and acts on
+the score instead: two petitions that both name places but no common one are different issues
+(flooding on Lê Lợi is not flooding on Hàm Nghi); two that name the same place have their score
+raised (``PLACE_BOOST``).
+
+``PetitionIndex`` builds the vectors once and answers ``similar`` (one query: the petitions of
+the same place, and the others through an inverted index on their words, rarest first — never a
+scan of the collection) and ``groups`` (average-link clusters, ``nlp.grouping``, over the pairs
+the same blocking finds — never all pairs). underthesea is imported on first use only.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sys
+import unicodedata
+from array import array
+from collections import Counter, defaultdict
+from collections.abc import (
+    Callable,
+    Collection,
+    Hashable,
+    Iterable,
+    Mapping,
+    MutableMapping,
+    Sequence,
+)
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from itertools import repeat
+from operator import mul
+from typing import Generic, NamedTuple, TypeVar
+
+from nlp.diacritics import suggest
+from nlp.grouping import Vector, average_link
+from nlp.syllables import TAGGED_TEXT, underthesea_root
+from nlp.text import fold_tone_placement, normalise, strip_diacritics
+
+Id = TypeVar("Id", bound=Hashable)
+
+# Tuned on the labelled set of tests/test_nlp_similarity.py (with these values the pairwise
+# precision and recall of ``groups`` stay at 0.9 or more for thresholds from 0.17 to 0.25) and
+# checked on the synthetic petitions of benchmarks/petition_grouping.py.
+
+#: Share of the score that comes from the content words; the rest from character n-grams.
+WORD_WEIGHT = 0.5
+#: Weight of each syllable of a compound word, relative to the compound.
+SYLLABLE_WEIGHT = 0.5
+#: Character n-gram lengths (within syllables, padded with a space on both sides).
+NGRAM_SIZES = (3, 4, 5)
+#: Only the most weighted n-grams of a petition are kept (its rarest): the common ones carry
+#: little and would make vectors and indexes several times larger.
+NGRAMS_KEPT = 120
+#: Two petitions that name the same place are more likely the same issue than two that name
+#: none: their score ``s`` becomes ``1 - (1 - s) ** (1 + PLACE_BOOST)`` (about
+#: ``s * (1 + PLACE_BOOST)`` for a small ``s``, never above 1).
+PLACE_BOOST = 1.5
+#: Default score from which two groups of petitions are the same issue (``groups``: the mean
+#: score over all pairs across them).
+THRESHOLD = 0.2
+#: Default score from which ``similar`` shows an earlier petition to a resident: one pair is
+#: weaker evidence than a group's mean.
+SIMILAR_THRESHOLD = 0.3
+
+# Blocking (how candidates are found; the scores themselves are exact).
+
+#: Candidates scored per petition, best first by the weight of the words they share with it.
+CANDIDATES = 30
+#: Postings read per petition when looking for candidates for ``groups``, rarest words first.
+POSTINGS_BUDGET = 5_000
+#: Postings read for one ``similar`` query.
+QUERY_POSTINGS_BUDGET = 50_000
+#: ``similar`` scores every petition of a place named by the query up to this many; beyond,
+#: the best candidates among them.
+BLOCK_SCAN = 2_000
+#: Below this share of marked words a text is taken as typed without diacritics and restored
+#: before segmentation (accented running text has at least 46 % marked words; 72 % at the 1st
+#: percentile of the VLSP 2013 sentences shipped with underthesea).
+MARKED_SHARE = 0.5
+
+# -------------------------------------------------------------------------------------------
+# Keys and normalisation
+
+_LETTERS = re.compile(r"[^\W\d_]+")
+_NON_ALNUM = re.compile(r"[\W_]+")
+_GLUED = re.compile(r"(?i)\b(kp)\.?(?=\d)")
+
+
+@lru_cache(maxsize=1 << 18)
+def match_key(word: str) -> str:
+    """How a word or a name is matched: lower case, no diacritics."""
+    return strip_diacritics(word).lower()
+
+
+_fold_word = lru_cache(maxsize=1 << 18)(fold_tone_placement)
+
+
+def _clean(text: str) -> str:
+    """Normalised, tone placement folded (word by word, cached), ``kp3`` read as ``kp 3``."""
+    text = normalise(text)
+    if not text.isascii():
+        text = _LETTERS.sub(lambda m: _fold_word(m.group()), unicodedata.normalize("NFC", text))
+    return _GLUED.sub(r"\1 ", text)
+
+
+# -------------------------------------------------------------------------------------------
+# Words
+
+#: POS tags of function words in the VLSP 2013 tag set: prepositions (E), conjunctions (C,
+#: Cc), adverbs (R), pronouns (P), determiners (L), numerals (M), particles (T), interjections
+#: (I), punctuation (CH).
+FUNCTION_TAGS = frozenset({"E", "C", "Cc", "R", "P", "L", "M", "T", "I", "CH"})
+#: A word is a function word when at least this share of its tags are function tags.
+FUNCTION_SHARE = 0.6
+STOPWORDS_FILE = "datasets/stopwords/stopwords.txt"
+#: Words of the petition itself rather than of its problem: every petition asks, reports and
+#: addresses someone, whatever it is about.
+FORMULAE = frozenset(
+    {
+        "đề nghị",
+        "kiến nghị",
+        "kính",
+        "xin",
+        "hỏi",
+        "mong",
+        "phản ánh",
+        "giải quyết",
+        "xử lý",
+        "xem xét",
+        "trả lời",
+        "tình trạng",
+        "vấn đề",
+        "bà con",
+        "người dân",
+        "nhân dân",
+        "cư dân",
+        "chúng tôi",
+        "lãnh đạo",
+        "chính quyền",
+        "cơ quan",
+        "chức năng",
+        "phường",
+        "hiện nay",
+        "vì sao",
+        "tại sao",
+        "sớm",
+        "hơn",
+        "nhiều",
+        "quá",
+        "nay",
+    }
+)
+
+
+@cache
+def _function_words() -> frozenset[str]:
+    """Stopwords shipped with underthesea, the words its tagged text tags as function words,
+    and the petition formulae; lower case, tone placement folded."""
+    root = underthesea_root()
+    words = {
+        fold_tone_placement(line.strip().lower())
+        for line in (root / STOPWORDS_FILE).read_text("utf-8").splitlines()
+        if line.strip()
+    }
+    tags: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    for line in (root / TAGGED_TEXT).read_text("utf-8").splitlines():
+        columns = line.split("\t")
+        if len(columns) >= 2 and columns[0].strip():
+            word = fold_tone_placement(columns[0].strip().replace("_", " ").lower())
+            tags[word][columns[1].removeprefix("B-").removeprefix("I-")] += 1
+    for word, counts in tags.items():
+        function = sum(n for tag, n in counts.items() if tag in FUNCTION_TAGS)
+        if function >= FUNCTION_SHARE * sum(counts.values()):
+            words.add(word)
+    words.update(fold_tone_placement(word) for word in FORMULAE)
+    return frozenset(words)
+
+
+@cache
+def _segmenter() -> Callable[[str], list[str]]:
+    """underthesea's word segmentation, imported on first use (it loads a CRF model)."""
+    from underthesea import word_tokenize
+
+    return word_tokenize  # type: ignore[no-any-return]
+
+
+def typed_without_diacritics(text: str) -> bool:
+    """Whether most words of a text lack the marks Vietnamese would have (a cheap check)."""
+    words = _LETTERS.findall(text)
+    marked = sum(not word.isascii() for word in words)
+    return bool(words) and marked < MARKED_SHARE * len(words)
+
+
+def segment(text: str) -> tuple[list[str], bool]:
+    """The words of a text as underthesea segments them, in lower case, and whether they were
+    restored from a text typed without diacritics (their marks are then a guess)."""
+    return _segment(_clean(text))
+
+
+def _segment(clean: str) -> tuple[list[str], bool]:
+    restored = False
+    if typed_without_diacritics(clean):
+        suggestion = suggest(clean)
+        if suggestion is not None:
+            clean, restored = _clean(suggestion), True
+    if not _LETTERS.search(clean):
+        return [], restored
+    return [word.lower() for word in _segmenter()(clean)], restored
+
+
+def content_words(words: Iterable[str]) -> list[str]:
+    """The words that carry content: no stopword, function word, formula, number or
+    punctuation."""
+    function = _function_words()
+    return [word for word in words if _LETTERS.search(word) and word not in function]
+
+
+#: What segmentation yields for a problem text: its content words and whether they were
+#: restored from a text typed without diacritics.
+Reading = tuple[tuple[str, ...], bool]
+
+
+def _read(problem: str) -> Reading:
+    words, restored = _segment(problem)
+    return tuple(content_words(words)), restored
+
+
+def _read_all(problems: Sequence[str]) -> list[Reading]:
+    return [_read(problem) for problem in problems]
+
+
+# -------------------------------------------------------------------------------------------
+# Places
+
+#: Words that introduce the name (or number) of a place, in lower case; read as written in a
+#: text with diacritics, and without diacritics in a text typed without them.
+PLACE_WORDS = (
+    "tổ dân phố",
+    "khu dân cư",
+    "khu phố",
+    "công viên",
+    "chung cư",
+    "ngã tư",
+    "ngã ba",
+    "ngã năm",
+    "ngã sáu",
+    "ngã bảy",
+    "vòng xoay",
+    "bến xe",
+    "bệnh viện",
+    "nhà văn hoá",
+    "đường",
+    "phố",
+    "hẻm",
+    "ngõ",
+    "ngách",
+    "kiệt",
+    "chợ",
+    "cầu",
+    "kênh",
+    "rạch",
+    "trường",
+    "ấp",
+    "kp",
+)
+#: Place words that may be followed by a number alone (hẻm 42, khu phố 3, công viên 23/9).
+NUMBERED_PLACES = frozenset(
+    {
+        "tổ dân phố",
+        "khu dân cư",
+        "khu phố",
+        "công viên",
+        "chung cư",
+        "đường",
+        "hẻm",
+        "ngõ",
+        "ngách",
+        "kiệt",
+        "ấp",
+        "kp",
+    }
+)
+#: Short forms of place words, written before a number (kp3, KP.3).
+ABBREVIATIONS = {"kp": "khu phố"}
+#: Administrative units: their names are not where a problem is (an index usually holds one
+#: unit's petitions); read so that they are not taken for places.
+UNIT_WORDS = ("thành phố", "tp", "phường", "xã", "quận", "huyện", "tỉnh", "thị trấn")
+#: Words that may stand between a place word and its name (trường Tiểu học Nguyễn Bỉnh Khiêm).
+QUALIFIERS = (
+    "trung học cơ sở",
+    "trung học phổ thông",
+    "tiểu học",
+    "thcs",
+    "thpt",
+    "mầm non",
+    "mẫu giáo",
+    "đi bộ",
+    "số",
+)
+#: Longest name, in syllables.
+MAX_NAME = 5
+#: A name read without a place word before it, or in lower case, must be known from the
+#: collection and have at least this many syllables.
+MIN_KNOWN_NAME = 2
+#: A name of one syllable read in lower case must have been read this often after place words.
+MIN_SHORT_NAME_COUNT = 3
+#: Names shorter than this (letters, spaces aside) are not corrected to a near neighbour.
+MIN_FUZZY_NAME = 6
+
+_TOKEN = re.compile(r"\d+(?:/\d+)*[^\W\d_]?|[^\W\d_]+|[^\w\s]")
+
+
+class _Token(NamedTuple):
+    text: str
+    lower: str
+    key: str
+    start: int
+    end: int
+
+    @property
+    def capitalised(self) -> bool:
+        return self.text[:1].isupper()
+
+    @property
+    def number(self) -> bool:
+        return self.text[:1].isdigit()
+
+    @property
+    def word(self) -> bool:
+        return self.text[:1].isalpha()
+
+
+def _tokens(text: str) -> list[_Token]:
+    return [
+        _Token(m.group(), m.group().lower(), match_key(m.group()), m.start(), m.end())
+        for m in _TOKEN.finditer(text)
+    ]
+
+
+class _Phrases:
+    """Phrases (place words, units, qualifiers) by their first word, longest first: as written
+    (lower case) for accented text, and without diacritics for bare text."""
+
+    def __init__(self, phrases: Iterable[str]) -> None:
+        folded = sorted((fold_tone_placement(p).split() for p in phrases), key=len, reverse=True)
+        self.accented: defaultdict[str, list[tuple[str, ...]]] = defaultdict(list)
+        self.bare: defaultdict[str, list[tuple[str, ...]]] = defaultdict(list)
+        for words in folded:
+            self.accented[words[0]].append(tuple(words))
+            self.bare[match_key(words[0])].append(tuple(match_key(w) for w in words))
+
+    def match(self, tokens: Sequence[_Token], at: int, bare: bool) -> int:
+        """Length of the longest phrase at ``at`` (0 when none)."""
+        first = tokens[at].key if bare else tokens[at].lower
+        for phrase in (self.bare if bare else self.accented).get(first, ()):
+            end = at + len(phrase)
+            if end <= len(tokens) and all(
+                (tok.key if bare else tok.lower) == word
+                for tok, word in zip(tokens[at + 1 : end], phrase[1:], strict=True)
+            ):
+                return len(phrase)
+        return 0
+
+
+_PLACE_PHRASES = _Phrases(PLACE_WORDS)
+_UNIT_PHRASES = _Phrases(UNIT_WORDS)
+_QUALIFIER_PHRASES = _Phrases(QUALIFIERS)
+_NUMBERED = frozenset(match_key(word) for word in NUMBERED_PLACES)
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A place a petition names: its key (canonical, lower case, no diacritics), how it was
+    written, and where (offsets in the cleaned text, place word included)."""
+
+    key: str
+    written: str
+    start: int
+    end: int
+
+
+def _deletions(key: str) -> set[str]:
+    return {key} | {key[:i] + key[i + 1 :] for i in range(len(key))}
+
+
+class Gazetteer:
+    """The place names of a collection (key -> how it was written -> how often): the canonical
+    key of each (a key one letter away from a more frequent one is that one: typos), the names
+    read anywhere in a text, and how each is best written."""
+
+    def __init__(self, names: Mapping[str, Mapping[str, int]]) -> None:
+        self.forms = {key: dict(forms) for key, forms in names.items()}
+        self.counts = {key: sum(forms.values()) for key, forms in self.forms.items()}
+        self._variants: defaultdict[str, set[str]] = defaultdict(set)
+        for key in self.counts:
+            if self._fuzzy(key):
+                for variant in _deletions(key):
+                    self._variants[variant].add(key)
+        self._canonical = {key: self._nearest(key) or key for key in self.counts}
+        for key in self.counts:  # "Đường Tân Kỳ Tân Quý" read as a name is Tân Kỳ Tân Quý
+            rest = _after_place_word(key)
+            if rest in self.counts:
+                self._canonical[key] = self._canonical[rest]
+        named = [
+            k for k, c in self._canonical.items() if k == c and not any(d.isdigit() for d in k)
+        ]
+        #: Names read anywhere in a text.
+        self.names = frozenset(k for k in named if len(k.split()) >= MIN_KNOWN_NAME)
+        #: Names of one syllable, read in lower case after a place word (đường pasteur).
+        self.short_names = frozenset(
+            k for k in named if " " not in k and self.counts[k] >= MIN_SHORT_NAME_COUNT
+        )
+
+    @staticmethod
+    def _fuzzy(key: str) -> bool:
+        return len(key.replace(" ", "")) >= MIN_FUZZY_NAME and not any(c.isdigit() for c in key)
+
+    def _nearest(self, key: str) -> str | None:
+        if not self._fuzzy(key):
+            return None
+        near: set[str] = set()
+        for variant in _deletions(key):
+            near |= self._variants.get(variant, set())
+        if not near:
+            return None
+        return max(near, key=lambda k: (self.counts.get(k, 0), k == key, k))
+
+    def written(self, key: str) -> str | None:
+        """How a place is best written: with diacritics and capitals when some petition wrote
+        it so, else as written most often."""
+        forms = self.forms.get(key)
+        if not forms:
+            return None
+        return max(forms, key=lambda f: (not f.isascii(), f[:1].isupper(), forms[f], f))
+
+    def canonical(self, key: str) -> str:
+        """The key a name is known by in the collection (itself when unknown)."""
+        found = self._canonical.get(key)
+        if found is not None:
+            return found
+        nearest = self._nearest(key)
+        return self._canonical.get(nearest, nearest) if nearest else key
+
+
+def _after_place_word(key: str) -> str | None:
+    """The rest of a key that begins with a place word (``duong le loi`` -> ``le loi``)."""
+    words = tuple(key.split())
+    for phrase in _PLACE_PHRASES.bare.get(words[0], ()) if words else ():
+        if len(words) > len(phrase) and words[: len(phrase)] == phrase:
+            return " ".join(words[len(phrase) :])
+    return None
+
+
+_NO_PLACES = Gazetteer({})
+
+
+def _known_at(
+    tokens: Sequence[_Token], at: int, gazetteer: Gazetteer, shortest: int = MIN_KNOWN_NAME
+) -> tuple[int, str]:
+    """Length and key of the longest known name at ``at`` (0 when none); names of one
+    syllable (``shortest`` 1) only when read often enough after place words."""
+    for length in range(min(MAX_NAME, len(tokens) - at), shortest - 1, -1):
+        words = tokens[at : at + length]
+        if all(tok.word for tok in words):
+            key = " ".join(tok.key for tok in words)
+            if key in gazetteer.names or (length == 1 and key in gazetteer.short_names):
+                return length, gazetteer.canonical(key)
+    return 0, ""
+
+
+def _place(tokens: Sequence[_Token], key: str, start: int) -> Place:
+    return Place(sys.intern(key), " ".join(t.text for t in tokens), start, tokens[-1].end)
+
+
+def _in_sentence(tokens: Sequence[_Token], at: int) -> bool:
+    """Whether the token at ``at`` follows a word or a number (not a sentence start, not a
+    comma: some capitalise after one)."""
+    return at > 0 and tokens[at - 1].text[:1].isalnum()
+
+
+def _name_end(tokens: Sequence[_Token], at: int, bare: bool) -> int:
+    """End of the run of capitalised words from ``at`` (a unit word ends it)."""
+    end = at
+    while (
+        end < len(tokens)
+        and end - at < MAX_NAME
+        and tokens[end].word
+        and tokens[end].capitalised
+        and not _UNIT_PHRASES.match(tokens, end, bare)
+    ):
+        end += 1
+    return end
+
+
+def _find_places(clean: str, gazetteer: Gazetteer) -> list[Place]:
+    tokens = _tokens(clean)
+    bare = typed_without_diacritics(clean)
+    places: list[Place] = []
+    i = 0
+    while i < len(tokens):
+        if unit := _UNIT_PHRASES.match(tokens, i, bare):
+            i += unit
+            while i < len(tokens) and (tokens[i].capitalised or tokens[i].number):
+                i += 1
+            continue
+        if gazetteer.names:  # a known name first: Trường Chinh, ngo gia tu are streets
+            size, key = _known_at(tokens, i, gazetteer)
+            if size:
+                places.append(_place(tokens[i : i + size], key, tokens[i].start))
+                i += size
+                continue
+        length = _PLACE_PHRASES.match(tokens, i, bare)
+        if length and tokens[i].capitalised and _in_sentence(tokens, i):
+            # a capitalised place word inside a sentence begins a name (ở Trường Chinh)
+            end = _name_end(tokens, i, bare)
+            if end > i + length:
+                key = gazetteer.canonical(" ".join(tok.key for tok in tokens[i:end]))
+                places.append(_place(tokens[i:end], key, tokens[i].start))
+                i = end
+                continue
+        if not length:
+            i += 1
+            continue
+        start = tokens[i].start
+        trigger = " ".join(tok.key for tok in tokens[i : i + length])
+        trigger = match_key(ABBREVIATIONS.get(trigger, trigger))
+        i += length
+        if i < len(tokens):
+            i += _QUALIFIER_PHRASES.match(tokens, i, bare)
+        number = ""
+        if i < len(tokens) and tokens[i].number:
+            number, i = tokens[i].key, i + 1
+            # hẻm 12 đường Lê Lai: the alley is named by its street (not hẻm 135 Trường Chinh)
+            if i < len(tokens) and not _known_at(tokens, i, gazetteer)[0]:
+                word = _PLACE_PHRASES.match(tokens, i, bare)
+                if word and not (tokens[i].capitalised and _name_end(tokens, i, bare) > i + 1):
+                    i += word
+        end = _name_end(tokens, i, bare)
+        if end > i:
+            key = gazetteer.canonical(" ".join(tok.key for tok in tokens[i:end]))
+            places.append(_place(tokens[i:end], key, start))
+            i = end
+            continue
+        size, key = _known_at(tokens, i, gazetteer, shortest=1) if i < len(tokens) else (0, "")
+        if size:
+            places.append(_place(tokens[i : i + size], key, start))
+            i += size
+        elif number and trigger in _NUMBERED:
+            end = tokens[i - 1].end
+            places.append(Place(sys.intern(f"{trigger} {number}"), clean[start:end], start, end))
+    if any(not _numbered(place.key) for place in places):
+        # a number (hẻm 42) next to a name is part of that place: alone it would link streets
+        places = [place for place in places if not _numbered(place.key)]
+    return places
+
+
+def _numbered(key: str) -> bool:
+    return any(char.isdigit() for char in key)
+
+
+def find_places(text: str, gazetteer: Gazetteer | None = None) -> list[Place]:
+    """The places a text names; offsets refer to the cleaned text (normalised, tone placement
+    folded)."""
+    return _find_places(_clean(text), gazetteer or _NO_PLACES)
+
+
+def place_names(texts: Iterable[str]) -> dict[str, Counter[str]]:
+    """The place names read after place words in ``texts``: key -> how it was written -> how
+    often (what a ``Gazetteer`` is built from)."""
+    return _place_names(_clean(text) for text in texts)
+
+
+def _place_names(cleaned: Iterable[str]) -> dict[str, Counter[str]]:
+    names: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    for clean in cleaned:
+        for place in _find_places(clean, _NO_PLACES):
+            names[place.key][place.written] += 1
+    return dict(names)
+
+
+# -------------------------------------------------------------------------------------------
+# Analysis
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """What the similarity of a petition is computed from."""
+
+    #: Content words of the problem (places left out), lower case, with diacritics (as
+    #: written, or as restored when ``restored``).
+    words: tuple[str, ...]
+    #: Whether the words were restored from a text typed without diacritics.
+    restored: bool
+    #: The places named.
+    places: tuple[Place, ...]
+
+
+def _problem(clean: str, places: Sequence[Place]) -> str:
+    """The text with the places cut out (a comma in their stead)."""
+    pieces: list[str] = []
+    last = 0
+    for place in sorted(places, key=lambda p: p.start):
+        if place.start >= last:
+            pieces += [clean[last : place.start], " , "]
+            last = place.end
+    pieces.append(clean[last:])
+    return "".join(pieces)
+
+
+def analyse(text: str, gazetteer: Gazetteer | None = None) -> Analysis:
+    """Read a petition as its places and the content words of its problem (module docstring);
+    ``gazetteer`` holds the place names of the collection."""
+    clean = _clean(text)
+    places = _find_places(clean, gazetteer or _NO_PLACES)
+    words, restored = _read(_problem(clean, places))
+    return Analysis(words, restored, tuple(places))
+
+
+def word_features(words: Iterable[str]) -> Counter[str]:
+    """Word features: ``w:`` and each word without diacritics, ``s:`` and each syllable of a
+    compound word."""
+    features: Counter[str] = Counter()
+    for word in words:
+        key = match_key(word)
+        features["w:" + key] += 1
+        if " " in key:
+            features.update("s:" + syllable for syllable in key.split())
+    return features
+
+
+def ngram_features(words: Iterable[str]) -> Counter[str]:
+    """Character n-grams of the syllables of words without diacritics, each syllable padded
+    with a space."""
+    features: Counter[str] = Counter()
+    for word in words:
+        for syllable in _NON_ALNUM.split(match_key(word)):
+            if syllable:
+                padded = f" {syllable} "
+                features.update(
+                    padded[i : i + n] for n in NGRAM_SIZES for i in range(len(padded) - n + 1)
+                )
+    return features
+
+
+def _same_place(score: float) -> float:
+    """The score of two petitions (or groups) that name the same place (``PLACE_BOOST``)."""
+    return 1.0 - max(0.0, 1.0 - score) ** (1.0 + PLACE_BOOST)
+
+
+# -------------------------------------------------------------------------------------------
+# The index
+
+
+class PetitionIndex(Generic[Id]):
+    """Petitions ready to be compared, vectors built once over the whole collection.
+
+    ``workers`` > 1 segments in that many processes (segmentation is most of the build time).
+    ``cache`` maps a problem text to its segmentation (content words, restored): pass a
+    persistent mapping (a ``shelve``, a table) to segment each petition once across rebuilds;
+    identical texts are segmented once in any case.
+    """
+
+    def __init__(
+        self,
+        petitions: Iterable[tuple[Id, str]],
+        *,
+        workers: int = 1,
+        cache: MutableMapping[str, Reading] | None = None,
+    ) -> None:
+        ids: list[Id] = []
+        cleaned: list[str] = []
+        for pid, text in petitions:
+            ids.append(pid)
+            cleaned.append(_clean(text))
+        self._ids = ids
+        self._size = len(ids)
+        self.gazetteer = Gazetteer(_place_names(cleaned))
+        places = [_find_places(clean, self.gazetteer) for clean in cleaned]
+        problems = [_problem(c, p) for c, p in zip(cleaned, places, strict=True)]
+        del cleaned
+        readings = _read_many(problems, workers, {} if cache is None else cache)
+        del problems
+        self._places: list[frozenset[str]] = [frozenset(p.key for p in ps) for ps in places]
+        del places
+
+        # Features as ids and counts (a Counter per petition would weigh gigabytes at 100,000).
+        self._vocabulary: dict[str, int] = {}
+        self._syllables = bytearray()  # per feature id: 1 for a syllable of a compound
+        self._grams = bytearray()  # per feature id: 1 for a character n-gram
+        counted: list[tuple[array[int], array[int]]] = []
+        for words, _ in readings:
+            features = word_features(words)
+            grams = ngram_features(words)
+            ids = array("i", map(self._intern, features, repeat(0)))
+            ids.extend(map(self._intern, grams, repeat(1)))
+            counts = array("i", features.values())
+            counts.extend(grams.values())
+            counted.append((ids, counts))
+        del readings
+        df = array("i", bytes(4 * len(self._vocabulary)))
+        for ids, _ in counted:
+            for fid in ids:
+                df[fid] += 1
+        self._df = df
+        self._vectors: list[Vector] = []
+        self._words: list[array[int]] = []
+        grams_of = self._grams
+        for ids, counts in counted:
+            pairs = list(zip(ids, counts, strict=True))
+            vector = self._weigh(
+                [(f, n) for f, n in pairs if not grams_of[f]],
+                [(f, n) for f, n in pairs if grams_of[f]],
+            )
+            self._vectors.append((array("i", vector.keys()), array("f", vector.values())))
+            self._words.append(array("i", (fid for fid in ids if not self._grams[fid])))
+        del counted
+
+        self._blocks: defaultdict[str, array[int]] = defaultdict(lambda: array("i"))
+        for doc, keys in enumerate(self._places):
+            for key in keys:
+                self._blocks[key].append(doc)
+        self._placeless = array("i", (d for d, keys in enumerate(self._places) if not keys))
+        self._postings = _postings(range(self._size), self._words)
+        self._placeless_postings = _postings(self._placeless, self._words)
+
+    # -- vectors ----------------------------------------------------------------------------
+
+    def _idf(self, feature: int | None) -> float:
+        df = self._df[feature] if feature is not None else 0
+        return math.log((self._size + 1) / (df + 1)) + 1.0
+
+    def _intern(self, feature: str, gram: int) -> int:
+        fid = self._vocabulary.get(feature)
+        if fid is None:
+            fid = self._vocabulary[feature] = len(self._vocabulary)
+            self._syllables.append(feature.startswith("s:"))
+            self._grams.append(gram)
+        return fid
+
+    def _weigh(
+        self,
+        words: Iterable[tuple[int | None, int]],
+        grams: Iterable[tuple[int | None, int]],
+    ) -> dict[int, float]:
+        """The unit vector of a petition (feature id -> weight) from the counts of its word
+        features and its n-grams, weighted and normalised apart. A feature unknown to the
+        collection (id None: a query's) counts in the norm and is then dropped."""
+        word_weights = [
+            (fid, (1.0 + math.log(n)) * self._idf(fid) * self._syllable_weight(fid))
+            for fid, n in words
+        ]
+        gram_weights = [(fid, (1.0 + math.log(n)) * self._idf(fid)) for fid, n in grams]
+        if len(gram_weights) > NGRAMS_KEPT:
+            gram_weights.sort(key=lambda item: (-item[1], -1 if item[0] is None else item[0]))
+            del gram_weights[NGRAMS_KEPT:]
+        vector: dict[int, float] = {}
+        for part, share in ((word_weights, WORD_WEIGHT), (gram_weights, 1.0 - WORD_WEIGHT)):
+            norm = math.sqrt(sum(weight * weight for _, weight in part))
+            if norm:
+                scale = math.sqrt(share) / norm
+                vector.update((fid, weight * scale) for fid, weight in part if fid is not None)
+        return vector
+
+    def _syllable_weight(self, fid: int | None) -> float:
+        return SYLLABLE_WEIGHT if fid is not None and self._syllables[fid] else 1.0
+
+    # -- the collection ---------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return self._size
+
+    @property
+    def ids(self) -> list[Id]:
+        """The ids, in the order given."""
+        return list(self._ids)
+
+    def document_frequency(self, feature: str) -> int:
+        """In how many petitions a feature occurs (``w:`` and a word without diacritics)."""
+        fid = self._vocabulary.get(feature)
+        return self._df[fid] if fid is not None else 0
+
+    def place_frequency(self, key: str) -> int:
+        """How many petitions name a place (its canonical key)."""
+        block = self._blocks.get(key)
+        return len(block) if block is not None else 0
+
+    # -- candidates and scores --------------------------------------------------------------
+
+    def _candidates(
+        self,
+        words: Collection[int],
+        postings: Mapping[int, array[int]],
+        budget: int,
+        keep: Callable[[int], bool] | None = None,
+        limit: int = CANDIDATES,
+    ) -> list[int]:
+        """The petitions that share the most words with a petition, reading the rarest words
+        first within ``budget`` postings (ties: the earlier petition first); ``keep`` filters."""
+        shared: Counter[int] = Counter()
+        read = 0
+        for length, feature in sorted((len(postings[f]), f) for f in words if f in postings):
+            if read + length > budget and read:
+                break
+            read += length
+            shared.update(postings[feature])
+        if keep is None:
+            return [doc for doc, _ in shared.most_common(limit)]
+        top = shared.most_common(4 * limit)
+        found = [doc for doc, _ in top if keep(doc)]
+        if len(found) < limit < len(shared) and len(top) < len(shared):
+            found = [doc for doc, _ in shared.most_common() if keep(doc)]
+        return found[:limit]
+
+    def _score(self, query: Mapping[int, float], doc: int) -> float:
+        ids, weights = self._vectors[doc]
+        return float(sum(map(mul, map(query.get, ids, repeat(0.0)), weights)))
+
+    def similar(
+        self, text: str, *, limit: int = 5, threshold: float = SIMILAR_THRESHOLD
+    ) -> list[tuple[Id, float]]:
+        """Earlier petitions on the same issue as ``text``, best first: at most ``limit``,
+        scoring ``threshold`` or more (scores from 0 to 1).
+
+        Scored: the petitions that name a place ``text`` names (all of them up to
+        ``BLOCK_SCAN``, else the candidates sharing most words), and the candidates sharing most
+        words among those that name no place (among all petitions when ``text`` names no
+        place). Petitions naming only other places are not the same issue.
+        """
+        analysis = analyse(text, self.gazetteer)
+        words = word_features(analysis.words)
+        grams = ngram_features(analysis.words)
+        vocabulary = self._vocabulary
+        query = self._weigh(
+            [(vocabulary.get(f), n) for f, n in words.items()],
+            [(vocabulary.get(f), n) for f, n in grams.items()],
+        )
+        if not query:
+            return []
+        word_ids = [vocabulary[f] for f in words if f in vocabulary]
+        budget = QUERY_POSTINGS_BUDGET
+        places = {place.key for place in analysis.places}
+        scores: dict[int, float] = {}
+        for key in places:
+            for doc in self._of_place(key, word_ids, budget):
+                if doc not in scores:
+                    scores[doc] = _same_place(self._score(query, doc))
+        postings = self._placeless_postings if places else self._postings
+        for doc in self._candidates(word_ids, postings, budget):
+            if doc not in scores:
+                scores[doc] = self._score(query, doc)
+        best = sorted(
+            ((doc, score) for doc, score in scores.items() if score >= threshold),
+            key=lambda item: (-item[1], item[0]),
+        )[:limit]
+        return [(self._ids[doc], round(score, 4)) for doc, score in best]
+
+    def _of_place(self, key: str, words: Collection[int], budget: int) -> Sequence[int]:
+        """The petitions naming a place, or the candidates among them when there are many."""
+        block = self._blocks.get(key, array("i"))
+        if len(block) <= BLOCK_SCAN:
+            return block
+        members = set(block)
+        return self._candidates(
+            words, self._postings, budget, members.__contains__, BLOCK_SCAN // 10
+        )
+
+    # -- groups -----------------------------------------------------------------------------
+
+    def groups(self, *, threshold: float = THRESHOLD) -> list[list[Id]]:
+        """Near-duplicate petitions: groups of two or more, largest first, ids in the order
+        given. Average link (``nlp.grouping``): two groups merge while the mean score over all
+        pairs across them is ``threshold`` or more."""
+        return [[self._ids[d] for d in group] for group in self.group_positions(threshold)]
+
+    def group_positions(self, threshold: float = THRESHOLD) -> list[list[int]]:
+        """``groups`` as positions in the order given."""
+        return average_link(
+            self._vectors, self._edges(threshold), self._places, threshold, _same_place
+        )
+
+    def _edges(self, threshold: float) -> Iterable[tuple[int, int, float]]:
+        """Pairs scoring ``threshold`` or more: within each place through a local inverted
+        index, and from each petition that names no place to its candidates anywhere."""
+        for block in self._blocks.values():
+            yield from self._block_edges(block, threshold)
+        for doc in self._placeless:
+            ids, weights = self._vectors[doc]
+            query = dict(zip(ids, weights, strict=True))
+            for other in self._candidates(
+                self._words[doc], self._postings, POSTINGS_BUDGET, doc.__ne__
+            ):
+                score = self._score(query, other)
+                if score >= threshold:
+                    yield doc, other, score
+
+    def _block_edges(self, block: array[int], threshold: float) -> Iterable[tuple[int, int, float]]:
+        small = len(block) <= CANDIDATES + 1
+        postings = {} if small else _postings(block, self._words)
+        for at, doc in enumerate(block):
+            ids, weights = self._vectors[doc]
+            query = dict(zip(ids, weights, strict=True))
+            if small:
+                others: Sequence[int] = block[at + 1 :]
+            else:
+                others = self._candidates(self._words[doc], postings, POSTINGS_BUDGET, doc.__lt__)
+            for other in others:
+                score = _same_place(self._score(query, other))
+                if score >= threshold:
+                    yield doc, other, score
+
+
+def _postings(docs: Iterable[int], words: Sequence[array[int]]) -> dict[int, array[int]]:
+    """Inverted index: word feature -> the petitions (of ``docs``) that have it."""
+    postings: defaultdict[int, array[int]] = defaultdict(lambda: array("i"))
+    for doc in docs:
+        for feature in words[doc]:
+            postings[feature].append(doc)
+    return dict(postings)
+
+
+def _read_many(
+    problems: Sequence[str], workers: int, cache: MutableMapping[str, Reading]
+) -> list[Reading]:
+    """Segment problem texts: each distinct one once, what ``cache`` lacks only, in
+    ``workers`` processes when there is enough to do."""
+    missing = list(dict.fromkeys(p for p in problems if p not in cache))
+    if workers > 1 and len(missing) >= 1_000:
+        size = -(-len(missing) // (workers * 8))
+        chunks = [missing[i : i + size] for i in range(0, len(missing), size)]
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for chunk, readings in zip(chunks, pool.map(_read_all, chunks), strict=True):
+                cache.update(zip(chunk, readings, strict=True))
+    else:
+        cache.update(zip(missing, _read_all(missing), strict=True))
+    return [cache[problem] for problem in problems]

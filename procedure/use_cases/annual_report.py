@@ -1,0 +1,82 @@
+"""P10: the yearly report of sessions and results, to the party committee of the same level and
+the directly superior government, with a notice to the Fatherland Front and the socio-political
+organisations. Its figures are :func:`procedure.use_cases.review.figures` — the same as the
+review shows for the same period."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlmodel import col, select
+
+from procedure.permissions import Actor, Role
+from procedure.use_cases.context import ProcedureContext, org_parent_map
+from procedure.use_cases.review import Figures, Period, figures
+from storage.tables import OrgUnit, Person, StaffRole
+from storage.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class RepeatedIssue:
+    """A problem raised at least twice and not conclusively resolved (P2)."""
+
+    keywords: tuple[str, ...]
+    count: int
+    first_raised: date
+    last_raised: date
+    open: int
+    examples: tuple[str, ...]  # tracking codes
+
+
+@dataclass(frozen=True)
+class AnnualReport:
+    year: int
+    unit: str
+    superior: str  # the directly superior level, or "" at the top
+    head: str  # name of the head who signs, or ""
+    issued_on: date
+    current: Figures
+    previous: Figures
+    repeated: Sequence[RepeatedIssue] = field(default=())
+
+
+RepeatedFinder = Callable[[UnitOfWork, int, Period], Sequence[RepeatedIssue]]
+
+
+def build_annual_report(
+    uow: UnitOfWork,
+    actor: Actor,
+    unit_id: int,
+    year: int,
+    context: ProcedureContext,
+    *,
+    repeated: RepeatedFinder | None = None,
+) -> AnnualReport:
+    period = Period.year(year)
+    current = figures(uow, actor, unit_id, period, context)
+    previous = figures(uow, actor, unit_id, period.previous_year(), context)
+    unit = uow.session.get(OrgUnit, unit_id)
+    assert unit is not None
+    parent = org_parent_map(uow).get(unit_id)
+    superior = uow.session.get(OrgUnit, parent) if parent is not None else None
+    heads = uow.session.exec(
+        select(Person.full_name)
+        .join(StaffRole, col(StaffRole.person_id) == col(Person.id))
+        .where(StaffRole.org_unit_id == unit_id)
+        .where(StaffRole.role == Role.HEAD.value)
+        .where(col(StaffRole.active))
+        .order_by(col(StaffRole.granted_at))
+    ).all()
+    head = next((name for name in heads if name), "")
+    return AnnualReport(
+        year=year,
+        unit=unit.name,
+        superior=superior.name if superior else "",
+        head=head,
+        issued_on=context.today(),
+        current=current,
+        previous=previous,
+        repeated=tuple(repeated(uow, unit_id, period)) if repeated else (),
+    )

@@ -1,0 +1,207 @@
+"""P2, P3: the issues residents raised again and again — near-duplicate petitions grouped across
+sessions and years (nlp/similarity), with the staff's decisions on top — and, for a resident
+about to submit, the similar earlier petitions of the same area and their answers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import col, select
+
+from nlp.keywords import keywords
+from nlp.similarity import PetitionIndex
+from procedure.errors import NotFound
+from procedure.lifecycles import OPEN_PETITION_STATES
+from procedure.permissions import Action, Actor
+from procedure.use_cases.annual_report import RepeatedIssue
+from procedure.use_cases.context import ProcedureContext, require
+from procedure.use_cases.review import Period
+from procedure.use_cases.sessions import units_below
+from storage.tables import IssueLink, Petition, WrittenResult
+from storage.unit_of_work import UnitOfWork
+from texts import to_local
+
+SAME, DIFFERENT = "same", "different"
+_INDEXES: dict[tuple[int, int, int], PetitionIndex[int]] = {}
+
+
+def _text(petition: Petition) -> str:
+    street = petition.street or ""
+    if street and street not in petition.text:
+        return f"{petition.text} ({street})"
+    return petition.text
+
+
+def _petitions(uow: UnitOfWork, unit_id: int, until: date | None = None) -> list[Petition]:
+    query = select(Petition).where(col(Petition.area_org_id).in_(units_below(uow, unit_id)))
+    rows = list(uow.session.exec(query.order_by(col(Petition.received_at))).all())
+    if until is not None:
+        rows = [p for p in rows if to_local(p.received_at).date() <= until]
+    return rows
+
+
+def _index(unit_id: int, petitions: Sequence[Petition]) -> PetitionIndex[int]:
+    """The index of a unit's petitions, rebuilt only when petitions were added."""
+    key = (unit_id, len(petitions), max((p.id or 0 for p in petitions), default=0))
+    index = _INDEXES.get(key)
+    if index is None:
+        index = PetitionIndex([(p.id, _text(p)) for p in petitions])  # type: ignore[misc]
+        _INDEXES.clear()
+        _INDEXES[key] = index
+    return index
+
+
+def _links(uow: UnitOfWork, ids: set[int]) -> list[IssueLink]:
+    return [
+        link
+        for link in uow.session.exec(select(IssueLink)).all()
+        if link.first_petition_id in ids and link.second_petition_id in ids
+    ]
+
+
+def _apply_decisions(groups: list[list[int]], links: Sequence[IssueLink]) -> list[list[int]]:
+    """Staff decisions win: ``different`` takes a petition out of a group, ``same`` joins two."""
+    apart = {
+        (link.first_petition_id, link.second_petition_id)
+        for link in links
+        if link.decision == DIFFERENT
+    }
+    result: list[list[int]] = []
+    for group in groups:
+        kept: list[int] = []
+        for member in sorted(group):
+            if any((min(member, k), max(member, k)) in apart for k in kept):
+                result.append([member])
+            else:
+                kept.append(member)
+        result.append(kept)
+    owner = {member: n for n, group in enumerate(result) for member in group}
+    for link in links:
+        if link.decision != SAME:
+            continue
+        first, second = owner.get(link.first_petition_id), owner.get(link.second_petition_id)
+        if first is None or second is None or first == second:
+            continue
+        result[first].extend(result[second])
+        for member in result[second]:
+            owner[member] = first
+        result[second] = []
+    return [sorted(group) for group in result if group]
+
+
+@dataclass(frozen=True)
+class IssueGroup:
+    petitions: tuple[Petition, ...]
+    keywords: tuple[str, ...]
+    answers: tuple[str, ...]
+
+    @property
+    def unresolved(self) -> bool:
+        """Not conclusively resolved: one is still open, or it was raised again after an
+        earlier one had been answered."""
+        if any(p.state in OPEN_PETITION_STATES for p in self.petitions):
+            return True
+        answered = [p for p in self.petitions if p.state not in OPEN_PETITION_STATES]
+        return len(answered) >= 2
+
+
+def issue_groups(
+    uow: UnitOfWork, unit_id: int, until: date | None = None, *, minimum: int = 2
+) -> list[IssueGroup]:
+    """Groups of near-duplicate petitions of the unit, largest first."""
+    petitions = _petitions(uow, unit_id, until)
+    if len(petitions) < minimum:
+        return []
+    by_id = {p.id: p for p in petitions}
+    index = _index(unit_id, petitions)
+    automatic = index.groups()
+    grouped = {member for group in automatic for member in group}
+    automatic += [[pid] for pid in by_id if pid not in grouped]  # decisions may join singles
+    groups = _apply_decisions(automatic, _links(uow, set(by_id)))  # type: ignore[arg-type]
+    found = []
+    for group in groups:
+        if len(group) < minimum:
+            continue
+        members = tuple(sorted((by_id[i] for i in group), key=lambda p: p.received_at))
+        answers = tuple(
+            result.text
+            for result in uow.session.exec(
+                select(WrittenResult)
+                .where(col(WrittenResult.petition_id).in_(group))
+                .order_by(col(WrittenResult.id))
+            ).all()
+        )
+        words = keywords([_text(p) for p in members], limit=4, collection=index)
+        found.append(IssueGroup(members, tuple(words), answers))
+    return sorted(found, key=lambda g: (-len(g.petitions), g.petitions[0].received_at))
+
+
+def repeated_issues(uow: UnitOfWork, unit_id: int, period: Period) -> list[RepeatedIssue]:
+    """P2: the issues raised at least twice up to the end of the period, raised again within
+    it, and not conclusively resolved — largest first."""
+    start, _ = period.bounds()
+    issues = []
+    for group in issue_groups(uow, unit_id, period.end):
+        if not group.unresolved or group.petitions[-1].received_at < start:
+            continue
+        issues.append(
+            RepeatedIssue(
+                keywords=group.keywords,
+                count=len(group.petitions),
+                first_raised=to_local(group.petitions[0].received_at).date(),
+                last_raised=to_local(group.petitions[-1].received_at).date(),
+                open=sum(p.state in OPEN_PETITION_STATES for p in group.petitions),
+                examples=tuple(p.tracking_code for p in group.petitions[-3:]),
+            )
+        )
+    return issues
+
+
+def decide(
+    uow: UnitOfWork,
+    actor: Actor,
+    first_code: str,
+    second_code: str,
+    decision: str,
+    context: ProcedureContext,
+) -> None:
+    """Staff confirm (``same``) or split (``different``) two petitions of a group."""
+    from procedure.use_cases.petitions import petition_by_code
+
+    first, second = petition_by_code(uow, first_code), petition_by_code(uow, second_code)
+    if first.id == second.id or decision not in {SAME, DIFFERENT}:
+        raise NotFound("refusal.petition_not_found")
+    require(uow, actor, Action.MARK_DUPLICATE, first.area_org_id)
+    require(uow, actor, Action.MARK_DUPLICATE, second.area_org_id)
+    low, high = sorted((first.id, second.id))  # type: ignore[type-var]
+    link = uow.session.get(IssueLink, (low, high)) or IssueLink(
+        first_petition_id=low, second_petition_id=high, decision=decision
+    )
+    link.decision = decision
+    link.decided_by_person_id = actor.person_id
+    link.decided_at = context.now()
+    uow.session.add(link)
+    uow.commit()
+
+
+def similar_earlier(
+    uow: UnitOfWork, area_org_id: int, text: str, *, limit: int = 3
+) -> list[tuple[Petition, str | None]]:
+    """For a resident about to submit: earlier petitions of the same area on the same issue,
+    with their answer if there is one. A suggestion, never a refusal."""
+    petitions = _petitions(uow, area_org_id)
+    if not petitions:
+        return []
+    by_id = {p.id: p for p in petitions}
+    found = []
+    for petition_id, _ in _index(area_org_id, petitions).similar(text, limit=limit):
+        petition = by_id[petition_id]
+        answer = uow.session.exec(
+            select(WrittenResult.text)
+            .where(WrittenResult.petition_id == petition_id)
+            .order_by(col(WrittenResult.id).desc())
+        ).first()
+        found.append((petition, answer))
+    return found
