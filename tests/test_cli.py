@@ -151,3 +151,23 @@ def test_c8_cli_db_upgrade_hides_passwords(tmp_path: Path) -> None:
     result = run(tmp_path, "db", "upgrade")
     assert result.returncode == 0
     assert "doithoai.sqlite3" in result.stdout
+
+
+def test_p10_demo_seed_then_the_yearly_report_writes_three_files(tmp_path: Path) -> None:
+    seeded = run(tmp_path, "demo", "seed", "--today", "2026-11-28")
+    assert seeded.returncode == 0, seeded.stderr
+    assert "8 buổi đối thoại" in seeded.stdout
+    again = run(tmp_path, "demo", "seed", "--today", "2026-11-28")
+    assert "không tạo thêm" in again.stdout
+    out = tmp_path / "out"
+    report = run(tmp_path, "baocao", "--year", "2026", "--org", "vn-79-26743", "--out", str(out))
+    assert report.returncode == 0, report.stderr
+    written = sorted(path.suffix for path in out.iterdir())
+    assert written == [".docx", ".png", ".xlsx"]
+    review = run(
+        tmp_path, "tonghop", "--org", "vn-79-26743", "--from", "2026-01-01", "--to", "2026-11-28"
+    )
+    assert review.returncode == 0, review.stderr
+    assert "Nguyễn Thái Học" in review.stdout and "<b>" not in review.stdout
+    bad = run(tmp_path, "baocao", "--year", "hai nghìn", "--org", "vn-79-26743")
+    assert bad.returncode == 2 and "không phải năm hợp lệ" in bad.stderr
