@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from bot.telegram.text import telegram_pieces
 from handlers.channel import Outgoing, numbered_text
 
 if TYPE_CHECKING:  # each framework is imported only by the transport that uses it
@@ -60,35 +61,6 @@ class SplitsMessages(Protocol):
     def pieces(self, message: Outgoing) -> list[Outgoing]:
         """``message`` as messages of one platform call each, in the order they are sent."""
         ...
-
-
-def telegram_pieces(message: Outgoing) -> list[Outgoing]:
-    """How the Telegram adapters' ``deliver`` cuts a message: the picture or file with the first
-    part of the text as its caption, or the text in pieces; the buttons go with the last piece
-    of a text and with the upload."""
-    from bot.telegram.text import CAPTION_LIMIT, split_html
-
-    if message.image is not None or message.document is not None:
-        caption, *rest = split_html(message.text, CAPTION_LIMIT) if message.text else [""]
-        first = Outgoing(
-            text=caption,
-            buttons=message.buttons,
-            ask_contact=message.ask_contact,
-            remove_keyboard=message.remove_keyboard,
-            image=message.image,
-            document=message.document,
-        )
-        return [first, *(Outgoing(text=piece) for piece in rest)]
-    texts = split_html(message.text)
-    if len(texts) <= 1:
-        return [message]
-    last = Outgoing(
-        text=texts[-1],
-        buttons=message.buttons,
-        ask_contact=message.ask_contact,
-        remove_keyboard=message.remove_keyboard,
-    )
-    return [*(Outgoing(text=piece) for piece in texts[:-1]), last]
 
 
 class TelegramAiogramTransport:

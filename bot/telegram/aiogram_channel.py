@@ -25,7 +25,7 @@ from aiogram.types import (
 )
 
 from bot.telegram.menu import menu_commands
-from bot.telegram.text import CAPTION_LIMIT, as_plain, split_html
+from bot.telegram.text import as_plain, telegram_pieces
 from bot.telegram.updates import incoming_from_update
 from handlers.channel import Incoming, Outgoing
 
@@ -91,35 +91,29 @@ async def deliver(
 
 
 async def _send(bot: Bot, chat_id: str, message: Outgoing, parse_mode: Any = "HTML") -> None:
-    reply_markup = markup(message)
-    if message.image is not None or message.document is not None:
-        caption, *rest = split_html(message.text, CAPTION_LIMIT) if message.text else [""]
-        if message.image is not None:
+    for piece in telegram_pieces(message):
+        reply_markup = markup(piece)
+        if piece.image is not None:
             await bot.send_photo(
                 chat_id,
-                BufferedInputFile(message.image, "anh.png"),
-                caption=caption or None,
+                BufferedInputFile(piece.image, "anh.png"),
+                caption=piece.text or None,
+                reply_markup=reply_markup,
+                parse_mode=parse_mode,
+            )
+        elif piece.document is not None:
+            name, content = piece.document
+            await bot.send_document(
+                chat_id,
+                BufferedInputFile(content, name),
+                caption=piece.text or None,
                 reply_markup=reply_markup,
                 parse_mode=parse_mode,
             )
         else:
-            name, content = message.document  # type: ignore[misc]
-            await bot.send_document(
-                chat_id,
-                BufferedInputFile(content, name),
-                caption=caption or None,
-                reply_markup=reply_markup,
-                parse_mode=parse_mode,
+            await bot.send_message(
+                chat_id, piece.text, reply_markup=reply_markup, parse_mode=parse_mode
             )
-        for piece in rest:
-            await bot.send_message(chat_id, piece, parse_mode=parse_mode)
-        return
-    pieces = split_html(message.text)
-    for index, piece in enumerate(pieces):
-        last = index == len(pieces) - 1
-        await bot.send_message(
-            chat_id, piece, reply_markup=reply_markup if last else None, parse_mode=parse_mode
-        )
 
 
 class AiogramChannel:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import html
 import re
 
+from handlers.channel import Outgoing
+
 MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024
 _TAG = re.compile(r"<(/?)(b|i|u|s|code|pre)>")
@@ -61,3 +63,30 @@ def _cut_point(text: str, budget: int) -> int:
 def as_plain(text: str) -> str:
     """The text without markup, for a resend after "can't parse entities"."""
     return html.unescape(_TAG.sub("", text))
+
+
+def telegram_pieces(message: Outgoing) -> list[Outgoing]:
+    """How the Telegram adapters' ``deliver`` cuts a message: the picture or file with the first
+    part of the text as its caption, or the text in pieces; the buttons go with the last piece
+    of a text and with the upload."""
+    if message.image is not None or message.document is not None:
+        caption, *rest = split_html(message.text, CAPTION_LIMIT) if message.text else [""]
+        first = Outgoing(
+            text=caption,
+            buttons=message.buttons,
+            ask_contact=message.ask_contact,
+            remove_keyboard=message.remove_keyboard,
+            image=message.image,
+            document=message.document,
+        )
+        return [first, *(Outgoing(text=piece) for piece in rest)]
+    texts = split_html(message.text)
+    if len(texts) <= 1:
+        return [message]
+    last = Outgoing(
+        text=texts[-1],
+        buttons=message.buttons,
+        ask_contact=message.ask_contact,
+        remove_keyboard=message.remove_keyboard,
+    )
+    return [*(Outgoing(text=piece) for piece in texts[:-1]), last]
