@@ -45,6 +45,9 @@ def review_text(figures: Figures, repeated: Sequence[RepeatedIssue]) -> str:
             last=format_date(issue.last_raised),
             open=issue.open,
             examples=", ".join(issue.examples),
+            answer=Html(say("review.last_answer", text=issue.last_answer[:160]))
+            if issue.last_answer
+            else "",
         )
         for issue in repeated[:LISTED]
     ]

@@ -68,7 +68,7 @@ from nlp.text import fold_tone_placement, normalise, strip_diacritics
 Id = TypeVar("Id", bound=Hashable)
 
 # Tuned on the labelled set of tests/test_nlp_similarity.py (with these values the pairwise
-# precision and recall of ``groups`` stay at 0.9 or more for thresholds from 0.17 to 0.25) and
+# precision and recall of ``groups`` stay at 0.9 or more for thresholds from 0.15 to 0.21) and
 # checked on the synthetic petitions of benchmarks/petition_grouping.py.
 
 #: Share of the score that comes from the content words; the rest from character n-grams.
@@ -79,14 +79,14 @@ SYLLABLE_WEIGHT = 0.5
 NGRAM_SIZES = (3, 4, 5)
 #: Only the most weighted n-grams of a petition are kept (its rarest): the common ones carry
 #: little and would make vectors and indexes several times larger.
-NGRAMS_KEPT = 120
+NGRAMS_KEPT = 80
 #: Two petitions that name the same place are more likely the same issue than two that name
 #: none: their score ``s`` becomes ``1 - (1 - s) ** (1 + PLACE_BOOST)`` (about
 #: ``s * (1 + PLACE_BOOST)`` for a small ``s``, never above 1).
 PLACE_BOOST = 1.5
 #: Default score from which two groups of petitions are the same issue (``groups``: the mean
 #: score over all pairs across them).
-THRESHOLD = 0.2
+THRESHOLD = 0.18
 #: Default score from which ``similar`` shows an earlier petition to a resident: one pair is
 #: weaker evidence than a group's mean.
 SIMILAR_THRESHOLD = 0.3
@@ -821,10 +821,11 @@ class PetitionIndex(Generic[Id]):
         postings: Mapping[int, array[int]],
         budget: int,
         keep: Callable[[int], bool] | None = None,
-        limit: int = CANDIDATES,
+        limit: int | None = None,
     ) -> list[int]:
         """The petitions that share the most words with a petition, reading the rarest words
         first within ``budget`` postings (ties: the earlier petition first); ``keep`` filters."""
+        limit = CANDIDATES if limit is None else limit
         shared: Counter[int] = Counter()
         read = 0
         for length, feature in sorted((len(postings[f]), f) for f in words if f in postings):

@@ -105,6 +105,9 @@ def groups(turn: Turn, payload: str) -> None:
                 keywords=", ".join(group.keywords),
                 count=len(group.petitions),
                 members=Html(lines),
+                answer=Html(say("review.last_answer", text=group.answers[-1][:200]))
+                if group.answers
+                else "",
             )
         )
     turn.send(reply("review.group_help"))

@@ -267,6 +267,24 @@ def list_registrations(turn: Turn, session_id: int) -> None:
     )
 
 
+def _agenda(turn: Turn, session_id: int, topics: dict[str, int]) -> str:
+    """P3: the session's agenda, its step 3 (residents speak) made of the planned topics and of
+    the residents' opinions grouped by topic."""
+    lines = []
+    for number, item in enumerate(
+        (i for i in lookups.agenda(turn.uow, session_id) if i.step != "topic"), start=1
+    ):
+        lines.append(say("staff.agenda.step", number=number, title=item.title))
+        if item.step == "residents_speak":
+            planned = [i.title for i in lookups.agenda(turn.uow, session_id) if i.step == "topic"]
+            lines.extend(say("staff.agenda.planned", title=title) for title in planned)
+            lines.extend(
+                say("staff.agenda.topic", topic=name, count=count)
+                for name, count in sorted(topics.items(), key=lambda kv: -kv[1])
+            )
+    return say("staff.agenda.heading", id=session_id) + "\n" + "\n".join(lines)
+
+
 def list_opinions(turn: Turn, session_id: int) -> None:
     """P3, P6: the opinions of the session grouped by topic (the agenda of step 3)."""
     rows = turn.attempt(lambda: staff_views.opinions_of(turn.uow, turn.actor, session_id))
@@ -287,6 +305,7 @@ def list_opinions(turn: Turn, session_id: int) -> None:
         say("staff.opinions.topic", topic=name, count=len(lines)) + "\n" + "\n".join(lines)
         for name, lines in groups.items()
     ]
+    turn.send(Outgoing(text=_agenda(turn, session_id, {n: len(v) for n, v in groups.items()})))
     turn.send(
         reply(
             "staff.opinions.list",

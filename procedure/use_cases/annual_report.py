@@ -28,6 +28,8 @@ class RepeatedIssue:
     last_raised: date
     open: int
     examples: tuple[str, ...]  # tracking codes
+    last_answer: str = ""  # what was answered most recently, if anything
+    last_answer: str = ""  # what was answered most recently, if anything
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from sqlmodel import col, select
 
 from procedure.lifecycles import RegistrationState
 from storage.tables import (
+    AgendaItem,
     DialogueSession,
     OrgUnit,
     Person,
@@ -39,6 +40,14 @@ def session(uow: UnitOfWork, session_id: int) -> DialogueSession | None:
 
 def org_unit(uow: UnitOfWork, unit_id: int | None) -> OrgUnit | None:
     return uow.session.get(OrgUnit, unit_id) if unit_id is not None else None
+
+
+def agenda(uow: UnitOfWork, session_id: int) -> Sequence[AgendaItem]:
+    return uow.session.exec(
+        select(AgendaItem)
+        .where(AgendaItem.session_id == session_id)
+        .order_by(col(AgendaItem.position))
+    ).all()
 
 
 def person(uow: UnitOfWork, person_id: int) -> Person | None:

@@ -154,6 +154,7 @@ def repeated_issues(uow: UnitOfWork, unit_id: int, period: Period) -> list[Repea
                 last_raised=to_local(group.petitions[-1].received_at).date(),
                 open=sum(p.state in OPEN_PETITION_STATES for p in group.petitions),
                 examples=tuple(p.tracking_code for p in group.petitions[-3:]),
+                last_answer=group.answers[-1] if group.answers else "",
             )
         )
     return issues
