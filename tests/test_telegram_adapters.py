@@ -164,3 +164,31 @@ async def test_c7_webhook_with_secret_token(framework, engine_and_clock, tmp_pat
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_p10_the_yearly_report_is_sent_as_files(framework, engine_and_clock):
+    from procedure.permissions import Role
+    from procedure.use_cases.staff import create_invite
+
+    engine, clock = engine_and_clock
+    with UnitOfWork(engine) as uow:
+        code = create_invite(
+            uow, "ben-thanh", Role.OFFICE, ProcedureContext(clock=clock), created_by="test"
+        ).code
+    driver = await start_driver(framework, engine, clock)
+    try:
+        await driver.command(ALICE, "start", code)
+        replies = await driver.command(ALICE, "baocao", "2026")
+        assert "Báo cáo kết quả tiếp xúc, đối thoại năm 2026" in texts(replies)
+        documents = driver.fake.calls("sendDocument")
+        assert len(documents) == 2 and all(call.ok for call in documents)
+        names = sorted(
+            message.file.file_name
+            for message in driver.fake.sent_messages(ALICE)
+            if message.method.lower() == "senddocument"
+        )
+        assert [name.rsplit(".", 1)[1] for name in names] == ["docx", "xlsx"]
+        assert driver.fake.calls("sendPhoto")[-1].ok
+    finally:
+        await driver.close()
