@@ -6,6 +6,7 @@ Errors a person can fix get one Vietnamese line and exit code 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -429,6 +430,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, Refusal) as problem:
         print(t("cli.error", message=str(problem)), file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader stopped early (``doithoai workdays add … | head -1``): not an error.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
