@@ -3,11 +3,11 @@ graph and decided exactly.
 
 The graph holds the pairs of petitions that blocking found scoring at least the threshold
 (``nlp.similarity``); it only proposes merges: two groups linked by such a pair, the best pair
-first. A merge is decided on the mean score over all the cross
-pairs of the two groups (average link, UPGMA), computed exactly from their vector sums: for unit
-vectors the mean cosine of the pairs is the dot product of the sums divided by both sizes. So a
-borderline pair cannot chain two issues into one group (as connected components would), and a
-large issue is not split just because blocking scored only some of its pairs.
+first. A merge is decided on the mean score over all the pairs across the two groups (average
+link, UPGMA), computed exactly from their vector sums: for unit vectors the mean cosine of the
+pairs is the dot product of the sums divided by both sizes. So a borderline pair cannot chain
+two issues into one group (as connected components would), and a large issue is not split just
+because blocking scored only some of its pairs.
 
 A group that names places never merges with one that names only other places (flooding on Lê
 Lợi and flooding on Hàm Nghi are two issues, whatever a petition without a place says about
@@ -66,9 +66,10 @@ class _Clustering:
         self.heap: list[tuple[float, int, int]] = []
 
     def run(self, edges: Iterable[tuple[int, int, float]]) -> list[list[int]]:
+        node = list(range(len(self.links)))  # one int object per petition, not one per edge
         for i, j, score in edges:
             if i != j and score > self.links[i].get(j, 0.0):
-                self.links[i][j] = self.links[j][i] = score
+                self.links[node[i]][node[j]] = self.links[node[j]][node[i]] = score
         self.heap = [
             (-score, i, j)
             for i, row in enumerate(self.links)

@@ -33,12 +33,14 @@ raised (``PLACE_BOOST``).
 ``PetitionIndex`` builds the vectors once and answers ``similar`` (one query: the petitions of
 the same place, and the others through an inverted index on their words, rarest first — never a
 scan of the collection) and ``groups`` (average-link clusters, ``nlp.grouping``, over the pairs
-the same blocking finds — never all pairs). underthesea is imported on first use only.
+the same blocking finds — never all pairs). underthesea is imported on first use, and only its
+word segmentation is used.
 """
 
 from __future__ import annotations
 
 import math
+import multiprocessing
 import re
 import sys
 import unicodedata
@@ -102,6 +104,8 @@ QUERY_POSTINGS_BUDGET = 50_000
 #: ``similar`` scores every petition of a place named by the query up to this many; beyond,
 #: the best candidates among them.
 BLOCK_SCAN = 2_000
+#: Fewer texts to segment than this are segmented in the calling process whatever ``workers``.
+PARALLEL_MINIMUM = 1_000
 #: Below this share of marked words a text is taken as typed without diacritics and restored
 #: before segmentation (accented running text has at least 46 % marked words; 72 % at the 1st
 #: percentile of the VLSP 2013 sentences shipped with underthesea).
@@ -439,6 +443,12 @@ class Gazetteer:
         self.short_names = frozenset(
             k for k in named if " " not in k and self.counts[k] >= MIN_SHORT_NAME_COUNT
         )
+        lengths: defaultdict[str, set[int]] = defaultdict(set)
+        for name in self.names | self.short_names:
+            words = name.split()
+            lengths[words[0]].add(len(words))
+        #: First syllable of a known name -> the lengths of such names, longest first.
+        self.lengths = {first: sorted(n, reverse=True) for first, n in lengths.items()}
 
     @staticmethod
     def _fuzzy(key: str) -> bool:
@@ -488,12 +498,16 @@ def _known_at(
 ) -> tuple[int, str]:
     """Length and key of the longest known name at ``at`` (0 when none); names of one
     syllable (``shortest`` 1) only when read often enough after place words."""
-    for length in range(min(MAX_NAME, len(tokens) - at), shortest - 1, -1):
-        words = tokens[at : at + length]
-        if all(tok.word for tok in words):
-            key = " ".join(tok.key for tok in words)
-            if key in gazetteer.names or (length == 1 and key in gazetteer.short_names):
-                return length, gazetteer.canonical(key)
+    lengths = gazetteer.lengths.get(tokens[at].key)
+    if lengths is None:
+        return 0, ""
+    for length in lengths:
+        if shortest <= length <= len(tokens) - at:
+            words = tokens[at : at + length]
+            if all(tok.word for tok in words):
+                key = " ".join(tok.key for tok in words)
+                if key in gazetteer.names or (length == 1 and key in gazetteer.short_names):
+                    return length, gazetteer.canonical(key)
     return 0, ""
 
 
@@ -532,7 +546,7 @@ def _find_places(clean: str, gazetteer: Gazetteer) -> list[Place]:
             while i < len(tokens) and (tokens[i].capitalised or tokens[i].number):
                 i += 1
             continue
-        if gazetteer.names:  # a known name first: Trường Chinh, ngo gia tu are streets
+        if gazetteer.lengths:  # a known name first: Trường Chinh, ngo gia tu are streets
             size, key = _known_at(tokens, i, gazetteer)
             if size:
                 places.append(_place(tokens[i : i + size], key, tokens[i].start))
@@ -683,7 +697,8 @@ def _same_place(score: float) -> float:
 class PetitionIndex(Generic[Id]):
     """Petitions ready to be compared, vectors built once over the whole collection.
 
-    ``workers`` > 1 segments in that many processes (segmentation is most of the build time).
+    ``workers`` > 1 segments in that many processes (segmentation is most of the build time;
+    each process loads underthesea and the syllable inventory first, a few seconds).
     ``cache`` maps a problem text to its segmentation (content words, restored): pass a
     persistent mapping (a ``shelve``, a table) to segment each petition once across rebuilds;
     identical texts are segmented once in any case.
@@ -731,6 +746,9 @@ class PetitionIndex(Generic[Id]):
             for fid in ids:
                 df[fid] += 1
         self._df = df
+        unseen = math.log(self._size + 1) + 1.0
+        self._unseen_idf = unseen
+        self._idfs = array("d", (unseen - math.log(n + 1) for n in df))
         self._vectors: list[Vector] = []
         self._words: list[array[int]] = []
         grams_of = self._grams
@@ -755,8 +773,8 @@ class PetitionIndex(Generic[Id]):
     # -- vectors ----------------------------------------------------------------------------
 
     def _idf(self, feature: int | None) -> float:
-        df = self._df[feature] if feature is not None else 0
-        return math.log((self._size + 1) / (df + 1)) + 1.0
+        """ln((N + 1) / (df + 1)) + 1; a feature unknown to the collection has df 0."""
+        return self._unseen_idf if feature is None else self._idfs[feature]
 
     def _intern(self, feature: str, gram: int) -> int:
         fid = self._vocabulary.get(feature)
@@ -954,10 +972,12 @@ def _read_many(
     """Segment problem texts: each distinct one once, what ``cache`` lacks only, in
     ``workers`` processes when there is enough to do."""
     missing = list(dict.fromkeys(p for p in problems if p not in cache))
-    if workers > 1 and len(missing) >= 1_000:
+    if workers > 1 and len(missing) >= PARALLEL_MINIMUM:
         size = -(-len(missing) // (workers * 8))
         chunks = [missing[i : i + size] for i in range(0, len(missing), size)]
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        # spawned, not forked: the caller may run threads (a bot, a web server)
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             for chunk, readings in zip(chunks, pool.map(_read_all, chunks), strict=True):
                 cache.update(zip(chunk, readings, strict=True))
     else:
