@@ -37,6 +37,8 @@ def run_bot(settings: Settings) -> int:
         logging.basicConfig(level=logging.WARNING)
         print(t("cli.no_token"))
         conversations = build_conversations(settings, console=True)
+        if not _has_org_units(conversations):
+            print(t("console.empty_hint"))
         chat = ConsoleChat(conversations, image_dir=settings.data_dir / "console-images")
         chat.deliver = console_delivery(settings, conversations)
         return run_console(chat, sys.stdin, sys.stdout)
@@ -44,6 +46,14 @@ def run_bot(settings: Settings) -> int:
     conversations = build_conversations(settings, console=False)
     asyncio.run(run_telegram(settings, conversations))
     return 0
+
+
+def _has_org_units(conversations: Conversations) -> bool:
+    from procedure.use_cases.administration import children_of
+    from storage.unit_of_work import UnitOfWork
+
+    with UnitOfWork(conversations.engine) as uow:
+        return bool(children_of(uow, None))
 
 
 def console_delivery(settings: Settings, conversations: Conversations) -> Callable[[], list[str]]:
