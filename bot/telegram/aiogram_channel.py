@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -79,14 +80,7 @@ async def deliver(
             if "can't parse entities" not in bad.message or attempt:
                 raise
             log.warning("resending without markup after: %s", bad.message)
-            message = Outgoing(
-                text=as_plain(message.text),
-                buttons=message.buttons,
-                ask_contact=message.ask_contact,
-                remove_keyboard=message.remove_keyboard,
-                image=message.image,
-                document=message.document,
-            )
+            message = replace(message, text=as_plain(message.text))
             return await _send(bot, chat_id, message, parse_mode=None)
 
 

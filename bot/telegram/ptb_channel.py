@@ -8,6 +8,7 @@ import asyncio
 import logging
 import os
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 # Opt in to PTB 22's coming behaviour now: RetryAfter.retry_after as a timedelta.
@@ -78,14 +79,7 @@ async def deliver(
             if "can't parse entities" not in bad.message.lower() or attempt:
                 raise
             log.warning("resending without markup after: %s", bad.message)
-            plain = Outgoing(
-                text=as_plain(message.text),
-                buttons=message.buttons,
-                ask_contact=message.ask_contact,
-                remove_keyboard=message.remove_keyboard,
-                image=message.image,
-                document=message.document,
-            )
+            plain = replace(message, text=as_plain(message.text))
             await _send(bot, chat_id, plain, None)
             return
 
