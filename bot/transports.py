@@ -16,36 +16,18 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from bot.channels.base import (  # noqa: F401  (the shared failures, re-exported)
+    DeliveryError,
+    PermanentFailure,
+    RateLimited,
+    TransientFailure,
+)
 from bot.telegram.text import telegram_pieces
 from handlers.channel import Outgoing, numbered_text
 
 if TYPE_CHECKING:  # each framework is imported only by the transport that uses it
     import aiogram
     import telegram
-
-
-class DeliveryError(Exception):
-    """A message could not be delivered; ``reason`` is short and holds no message text."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class RateLimited(DeliveryError):
-    """The platform's flood control (429): send nothing for ``retry_after`` seconds."""
-
-    def __init__(self, retry_after: float, reason: str = "") -> None:
-        super().__init__(reason or f"rate limited: retry after {retry_after:g} s")
-        self.retry_after = retry_after
-
-
-class TransientFailure(DeliveryError):
-    """Worth another try later: network errors, 5xx, a misconfigured token being fixed."""
-
-
-class PermanentFailure(DeliveryError):
-    """Another try cannot succeed: the bot is blocked, the chat is gone, the request is wrong."""
 
 
 class Transport(Protocol):
