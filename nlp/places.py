@@ -200,11 +200,16 @@ class Gazetteer:
             prefixes.update(" ".join(words[: i + 1]) for i in range(1, len(words)))
         self.name_prefixes = frozenset(prefixes)
         self.old_provinces = frozenset(e.old_province_key for v in self.old.values() for e in v)
-        self.old_districts: set[tuple[str, str]] = {
-            (entry.district_kind, entry.district_key)
-            for entries in self.old.values()
-            for entry in entries
-        }
+        #: old district key -> its kinds ("3" -> quan), and (kind, key) -> today's wards it
+        #: went into.
+        self.old_districts: dict[str, set[str]] = defaultdict(set)
+        self.district_wards: dict[tuple[str, str], set[Unit]] = defaultdict(set)
+        for entries in self.old.values():
+            for entry in entries:
+                self.old_districts[entry.district_key].add(entry.district_kind)
+                self.district_wards[(entry.district_kind, entry.district_key)].update(
+                    entry.new_wards
+                )
 
     # -- reading -------------------------------------------------------------------------
 
@@ -253,7 +258,7 @@ class Gazetteer:
     def _read_old(self, ward: _Segment, district: _Segment, province: str | None) -> Reading | None:
         kind = district.kind if district.kind in _DISTRICT_WORDS or district.kind == _CITY else ""
         dkey = district.key
-        same = [(k, d) for (k, d) in self.old_districts if d == dkey]
+        same = [(k, dkey) for k in self.old_districts.get(dkey, ())]
         known = [(k, d) for (k, d) in same if k == kind] or (
             [] if dkey.isdigit() and kind else same
         )
@@ -271,12 +276,7 @@ class Gazetteer:
             current = [
                 unit
                 for unit in self._current(ward.key, province)
-                if any(
-                    unit in e.new_wards
-                    for entries in self.old.values()
-                    for e in entries
-                    if (e.district_kind, e.district_key) in known
-                )
+                if any(unit in self.district_wards[district] for district in known)
             ]
             if current:
                 return Reading("current", tuple(current))
@@ -326,10 +326,25 @@ def _union(entries: list[_OldWard]) -> tuple[Unit, ...]:
     return tuple(units)
 
 
+_KIND_NAMES = {
+    "phuong": "Phường",
+    "xa": "Xã",
+    "thi tran": "Thị trấn",
+    "dac khu": "Đặc khu",
+    "quan": "Quận",
+    "huyen": "Huyện",
+    "thi xa": "Thị xã",
+    "thanh pho": "Thành phố",
+    "tinh": "Tỉnh",
+}
+
+
 def _label(ward: _Segment, district: _Segment | None) -> str:
+    """An old unit as typed, for messages: "Phường 7, Quận 3" (names without diacritics)."""
+
     def show(segment: _Segment) -> str:
-        words = " ".join(segment.words)
-        return f"{segment.kind} {words}" if segment.kind else words
+        words = " ".join(word.capitalize() for word in segment.words)
+        return f"{_KIND_NAMES[segment.kind]} {words}" if segment.kind else words
 
     return show(ward) if district is None else f"{show(ward)}, {show(district)}"
 
