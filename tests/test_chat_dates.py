@@ -31,7 +31,7 @@ async def _office(chat_engine: Engine, clock: Clock) -> ConsoleDriver:
     return driver
 
 
-async def test_plan_a_session_with_words_for_the_day_and_the_time(
+async def test_p1_plan_a_session_with_words_for_the_day_and_the_time(
     chat_engine: Engine, clock: Clock, world: ChatWorld
 ) -> None:
     clock.set("2026-12-26", "09:00")  # a Saturday, days before the year ends
@@ -70,7 +70,7 @@ async def test_plan_a_session_with_words_for_the_day_and_the_time(
         assert planned.starts_at.hour == 7  # 14:00 in Ho Chi Minh City is 07:00 UTC
 
 
-async def test_a_day_that_is_not_understood_or_has_passed_is_asked_again(
+async def test_p1_a_day_that_is_not_understood_or_has_passed_is_asked_again(
     chat_engine: Engine, clock: Clock, world: ChatWorld
 ) -> None:
     clock.set("2026-12-30", "09:00")

@@ -23,7 +23,7 @@ def run(
     return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
 
 
-def test_nlp_ward_prints_the_candidates_best_first(monkeypatch, capsys) -> None:
+def test_b1_nlp_ward_prints_the_candidates_best_first(monkeypatch, capsys) -> None:
     out = run(
         monkeypatch,
         capsys,
@@ -56,7 +56,7 @@ def test_nlp_ward_prints_the_candidates_best_first(monkeypatch, capsys) -> None:
     assert out[4]["candidates"][0]["name"] == "Xã Tân Thành" and len(out[4]["candidates"]) > 1
 
 
-def test_nlp_date_reads_relative_to_the_given_today(monkeypatch, capsys) -> None:
+def test_p1_nlp_date_reads_relative_to_the_given_today(monkeypatch, capsys) -> None:
     out = run(
         monkeypatch,
         capsys,
@@ -77,14 +77,14 @@ def test_nlp_date_reads_relative_to_the_given_today(monkeypatch, capsys) -> None
     assert out[5]["error"] == "unknown"
 
 
-def test_nlp_date_refuses_a_bad_today(monkeypatch, capsys) -> None:
+def test_p1_nlp_date_refuses_a_bad_today(monkeypatch, capsys) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO("mai\n"))
     with pytest.raises(SystemExit) as stopped:
         main(["nlp", "date", "--today", "30/12"])
     assert stopped.value.code == 2
 
 
-def test_nlp_group_prints_one_line_per_group_with_ids_and_title(monkeypatch, capsys) -> None:
+def test_p2_nlp_group_prints_one_line_per_group_with_ids_and_title(monkeypatch, capsys) -> None:
     lines = [f"YK-{n}|{text}" for n, (_, text) in enumerate(HELD_OUT)]
     lines.insert(3, "a line without an id")
     out = run(monkeypatch, capsys, ["nlp", "group"], lines)
@@ -98,7 +98,7 @@ def test_nlp_group_prints_one_line_per_group_with_ids_and_title(monkeypatch, cap
 
 
 @pytest.mark.parametrize("command", ["ward", "date"])
-def test_nlp_commands_stream_thousands_of_lines_a_second(monkeypatch, capsys, command) -> None:
+def test_c9_nlp_commands_stream_thousands_of_lines_a_second(monkeypatch, capsys, command) -> None:
     samples = (
         [text for text, _ in OLD_TYPED] + CURRENT_SAI_GON
         if command == "ward"

@@ -65,7 +65,7 @@ CASES = [
 
 
 @pytest.mark.parametrize(("today", "typed", "day", "at", "inferred"), CASES)
-def test_dates_and_times_as_typed(
+def test_p1_dates_and_times_as_typed(
     today: date, typed: str, day: date | None, at: time | None, inferred: bool
 ) -> None:
     assert read_when(typed, today) == When(day=day, at=at, inferred=inferred)
@@ -88,20 +88,20 @@ def test_dates_and_times_as_typed(
         ("mot", "unknown"),  # "một" (one), not "mốt"
     ],
 )
-def test_what_is_not_a_date_is_an_error_not_a_guess(typed: str, error: str) -> None:
+def test_p1_what_is_not_a_date_is_an_error_not_a_guess(typed: str, error: str) -> None:
     assert read_when(typed, NEW_YEARS_EVE_EVE).error == error
 
 
 @settings(max_examples=500, deadline=None)
 @given(st.text(max_size=40), st.dates(min_value=date(2000, 1, 1), max_value=date(2098, 12, 31)))
-def test_reading_any_text_never_fails(text: str, today: date) -> None:
+def test_p1_reading_any_text_never_fails(text: str, today: date) -> None:
     when = read_when(text, today)
     assert (when.error is None) == (when.day is not None or when.at is not None)
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.dates(min_value=date(2000, 1, 1), max_value=date(2098, 12, 31)))
-def test_a_day_and_month_is_the_next_such_day_from_today(today: date) -> None:
+def test_p1_a_day_and_month_is_the_next_such_day_from_today(today: date) -> None:
     when = read_when(f"{today.day}/{today.month}", today)
     assert when.day == today and when.inferred
     words = read_when("thứ sáu tuần sau", today)
