@@ -34,9 +34,9 @@ def _same(a: str, b: str) -> bool:
 
 def _bare(name: str) -> str:
     words = fold(name).replace(",", " ").replace(".", " ").split()
-    if words[:1] in (["phuong"], ["xa"]):
+    if words[:1] in (["phuong"], ["xa"], ["tinh"]):
         words = words[1:]
-    elif words[:2] in (["thi", "tran"], ["dac", "khu"]):
+    elif words[:2] in (["thi", "tran"], ["dac", "khu"], ["thanh", "pho"]):
         words = words[2:]
     return " ".join(words)
 
