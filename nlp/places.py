@@ -54,8 +54,8 @@ _ABBREVIATIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\btt\b\.?", " thi tran "),
         (r"\b(?:p|f|ph)\s*\.?\s*(\d+)\b", r" phuong \1 "),
         (r"\bq\s*\.?\s*(\d+)\b", r" quan \1 "),
-        (r"\bp\b\.", " phuong "),
-        (r"\bq\b\.", " quan "),
+        (r"\bp\b\.?", " phuong "),
+        (r"\bq\b\.?", " quan "),
         (r"\bh\b\.", " huyen "),
         (r"\bx\b\.", " xa "),
     )
@@ -251,6 +251,15 @@ class Gazetteer:
             if reading is not None:
                 return reading
         current = self._current(ward_key, province)
+        # "Thị trấn Củ Chi" is no longer a unit: an old one of the kind typed comes first.
+        if (
+            current
+            and ward_segment.kind is not None
+            and not any(_kind_of(unit.name) == ward_segment.kind for unit in current)
+        ):
+            old = self._read_old_without_district(ward_segment, province)
+            if old.status == "old":
+                return old
         if current:
             return Reading("current", tuple(current))
         return self._read_old_without_district(ward_segment, province)
@@ -347,6 +356,14 @@ def _label(ward: _Segment, district: _Segment | None) -> str:
         return f"{_KIND_NAMES[segment.kind]} {words}" if segment.kind else words
 
     return show(ward) if district is None else f"{show(ward)}, {show(district)}"
+
+
+def _kind_of(name: str) -> str | None:
+    words = _words(name)
+    pair = " ".join(words[:2])
+    if pair in _TWO_WORD_KEYWORDS:
+        return pair
+    return words[0] if words and words[0] in (*_WARD_WORDS, *_DISTRICT_WORDS, "tinh") else None
 
 
 def _words(name: str) -> list[str]:

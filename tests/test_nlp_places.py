@@ -97,6 +97,10 @@ CURRENT_SAI_GON = [
     "phường sài gòn thành phố hồ chí minh",
     "PHUONG SAI GON, HCM",
     "sai gon",
+    "Phuong Sai Gon, Thanh pho Ho Chi Minh",
+    "Phường Sài Gòn, Tp.HCM",
+    "Phường Sài Gòn - TP. Hồ Chí Minh",
+    "P Sài Gòn",
 ]
 
 
@@ -122,6 +126,15 @@ OLD_TYPED = [
     ("Phuong 14, Quan Binh Thanh", {"Phường Bình Thạnh"}),
     ("Phường Phú Lợi, Thủ Dầu Một, Bình Dương", {"Phường Phú Lợi"}),
     ("Phường Quán Thánh, Quận Ba Đình, Hà Nội", {"Phường Ba Đình"}),
+    ("p ben nghe q1", {"Phường Sài Gòn"}),
+    ("Bến Nghé Q.1", {"Phường Sài Gòn"}),
+    ("phường bến nghé, quận 1, hcm", {"Phường Sài Gòn"}),
+    ("F.7 Q.8", {"Phường Bình Đông", "Xã Bình Hưng"}),
+    ("Phường 07, Q.08, TP HCM", {"Phường Bình Đông", "Xã Bình Hưng"}),
+    ("X. Bình Hưng, H. Bình Chánh", {"Xã Bình Hưng"}),
+    ("xa binh hung huyen binh chanh", {"Xã Bình Hưng"}),
+    ("TT Củ Chi", {"Xã Tân An Hội"}),  # no "thị trấn" today: the old one, not Xã Củ Chi
+    ("Phường Đa Kao quận 1", {"Phường Sài Gòn", "Phường Tân Định"}),  # divided between two
 ]
 
 
