@@ -15,6 +15,7 @@ from typing import NoReturn
 
 from sqlalchemy import Engine
 
+from bot import nlp_command
 from bot.config import Settings
 from bot.database import open_database
 from bot.telegram.text import as_plain
@@ -164,6 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
     org_list = org_commands.add_parser("list", help=t("cli.help.org_list"))
     org_list.add_argument("--parent", default=None)
     org_list.set_defaults(handler=_org_list)
+
+    nlp_command.register(commands)  # doithoai nlp ward|date|group (and check)
     return parser
 
 

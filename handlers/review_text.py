@@ -39,7 +39,7 @@ def review_text(figures: Figures, repeated: Sequence[RepeatedIssue]) -> str:
     issues = [
         say(
             "review.repeated_line",
-            keywords=", ".join(issue.keywords),
+            title=issue.title,
             count=issue.count,
             first=format_date(issue.first_raised),
             last=format_date(issue.last_raised),

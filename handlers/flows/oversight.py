@@ -102,7 +102,7 @@ def groups(turn: Turn, payload: str) -> None:
         turn.send(
             reply(
                 "review.group",
-                keywords=", ".join(group.keywords),
+                title=group.title,
                 count=len(group.petitions),
                 members=Html(lines),
                 answer=Html(say("review.last_answer", text=group.answers[-1][:200]))

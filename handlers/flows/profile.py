@@ -11,7 +11,7 @@ from handlers.replies import Html, button, one_per_row, reply, say
 from handlers.turn import STEPS, Turn, entry, go, step
 from nlp.phone import PhoneStatus, mask_phone, parse_phone
 from procedure.use_cases import lookups
-from procedure.use_cases.areas import find_wards
+from procedure.use_cases.areas import search_area
 from procedure.use_cases.residents import (
     ProfileChange,
     get_person,
@@ -222,12 +222,23 @@ def answer_area(turn: Turn) -> None:
     if not typed:
         ask_area(turn)
         return
-    matches = find_wards(turn.uow, typed)
-    if not matches:
+    found = search_area(turn.uow, typed)
+    if found.status == "old_unknown":
+        turn.send(reply("chat.profile.area_old_unknown", typed=typed))
+        return
+    if found.status == "old_ambiguous":
+        turn.send(reply("chat.profile.area_old_ambiguous", typed=typed))
+        return
+    if found.status == "old":
+        turn.send(reply("chat.profile.area_old", old=found.old, today=", ".join(found.today)))
+        if not found.units:
+            turn.send(reply("chat.profile.area_old_elsewhere"))
+            return
+    if not found.units:
         turn.send(reply("chat.profile.area_not_found", typed=typed))
         return
     buttons = one_per_row(
-        button("chat.profile.area_option", f"area:{u.id}", name=u.name) for u in matches
+        button("chat.profile.area_option", f"area:{u.id}", name=u.name) for u in found.units
     )
     turn.send(Outgoing(text=say("chat.profile.area_choose"), buttons=buttons))
 

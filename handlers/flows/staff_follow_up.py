@@ -10,7 +10,7 @@ from handlers.channel import Button, Outgoing
 from handlers.forms import Field, Form, Parsed, official_text
 from handlers.replies import Html, button, one_per_row, reply, say
 from handlers.turn import Turn, entry, go, step
-from nlp.dates import parse_date
+from nlp.dates import read_when
 from procedure.deadlines import conclusion_deadline
 from procedure.lifecycles import PetitionState
 from procedure.permissions import Action
@@ -302,14 +302,21 @@ RESULT = forms.define(
 
 
 def _new_due(turn: Turn, text: str) -> Parsed:
-    day = parse_date(text)
-    if day is None:
+    when = read_when(text, turn.context.today())
+    day = when.day
+    if when.error is not None or day is None or when.at is not None:
         return Parsed(error="staff.input.bad_date", values={"typed": text})
     calendar = load_calendar(turn.uow)
     if not calendar.is_working_day(day):
         return Parsed(
             error="refusal.extension_not_working_day",
             values={"date": format_date(day), "next": format_date(calendar.next_working_day(day))},
+        )
+    if when.inferred:  # "16/3", "thứ 6 tuần sau": read back with its weekday first
+        return Parsed(
+            value=day.isoformat(),
+            confirm="staff.input.confirm_date",
+            values={"date": format_date(day), "note": ""},
         )
     return Parsed(value=day.isoformat())
 

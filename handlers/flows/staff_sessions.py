@@ -11,7 +11,7 @@ from handlers.channel import Button, Outgoing
 from handlers.forms import Field, Form, Parsed, official_text, plain_text
 from handlers.replies import Html, button, one_per_row, reply, say
 from handlers.turn import Turn, step
-from nlp.dates import parse_date, parse_time
+from nlp.dates import read_when
 from nlp.phone import PhoneStatus, parse_phone
 from procedure.explain import describe_day
 from procedure.permissions import Action
@@ -45,13 +45,32 @@ def _one_unit(turn: Turn, values: dict[str, Any]) -> bool:
     return False
 
 
+DATE_ERRORS = {
+    "ambiguous": "staff.input.ambiguous_date",
+    "weekday_mismatch": "staff.input.weekday_mismatch",
+}
+
+
 def _date(turn: Turn, text: str) -> Parsed:
-    day = parse_date(text)
-    if day is None:
-        return Parsed(error="staff.input.bad_date", values={"typed": text})
+    """A day as staff type it ("16/03/2026", "16/3", "thứ 6 tuần sau", "mai"): a day that was
+    completed (year, week, relative word) is read back with its weekday before it is taken."""
+    when = read_when(text, turn.context.today())
+    if when.error is not None or when.day is None:
+        key = DATE_ERRORS.get(when.error or "", "staff.input.bad_date")
+        return Parsed(error=key, values={"typed": text})
+    if when.at is not None:
+        return Parsed(error="staff.input.date_then_time", values={"typed": text})
+    day = when.day
     if day < turn.context.today():
         return Parsed(error="staff.input.past_date", values={"date": format_date(day)})
     status = load_calendar(turn.uow).status(day)
+    if when.inferred:
+        note = "" if status.working else t("staff.input.note_not_working", why=describe_day(status))
+        return Parsed(
+            value=day.isoformat(),
+            confirm="staff.input.confirm_date",
+            values={"date": format_date(day), "note": note},
+        )
     if not status.working:
         return Parsed(
             value=day.isoformat(),
@@ -62,10 +81,17 @@ def _date(turn: Turn, text: str) -> Parsed:
 
 
 def _time(turn: Turn, text: str) -> Parsed:
-    moment = parse_time(text)
-    if moment is None:
+    """A time ("08:00", "8h", "11 giờ 30", "2 giờ chiều"); one written otherwise than hh:mm is
+    read back; "2 giờ" alone (02:00 or 14:00?) is asked again, never guessed."""
+    when = read_when(text, turn.context.today())
+    if when.error == "ambiguous_hour":
+        return Parsed(error="staff.input.ambiguous_hour", values={"typed": text})
+    if when.error is not None or when.at is None or when.day is not None:
         return Parsed(error="staff.input.bad_time", values={"typed": text})
-    return Parsed(value=moment.strftime("%H:%M"))
+    value = when.at.strftime("%H:%M")
+    if when.inferred:
+        return Parsed(value=value, confirm="staff.input.confirm_time", values={"time": value})
+    return Parsed(value=value)
 
 
 def _end_time(turn: Turn, text: str) -> Parsed:

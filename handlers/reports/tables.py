@@ -119,7 +119,7 @@ def repeated_table(report: AnnualReport) -> tuple[list[str], list[list[object]]]
     rows: list[list[object]] = [
         [
             index,
-            ", ".join(issue.keywords),
+            issue.title,
             issue.count,
             format_date(issue.first_raised),
             format_date(issue.last_raised),

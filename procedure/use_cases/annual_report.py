@@ -22,7 +22,7 @@ from storage.unit_of_work import UnitOfWork
 class RepeatedIssue:
     """A problem raised at least twice and not conclusively resolved (P2)."""
 
-    keywords: tuple[str, ...]
+    title: str  # a representative petition's subject
     count: int
     first_raised: date
     last_raised: date

@@ -1,49 +1,101 @@
-"""Finding a resident's ward or commune from what they type."""
+"""Finding a resident's ward or commune from what they type (B1): today's name, or an address
+with the units before 1 July 2025, read by ``nlp.places`` against the official table."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlmodel import col, select
 
-from nlp.old_address import current_ward_name
-from nlp.text import strip_diacritics
+from nlp.places import Reading, Status, fold, read_address
 from procedure.use_cases.administration import WARD_LEVEL
 from storage.tables import OrgUnit
 from storage.unit_of_work import UnitOfWork
 
 MAX_MATCHES = 8
-_PREFIXES = ("phuong ", "xa ", "dac khu ", "thi tran ", "p. ", "p ", "x. ")
 
 
-def _fold(text: str) -> str:
-    return " ".join(strip_diacritics(text.lower()).replace(",", " ").split())
+@dataclass(frozen=True)
+class AreaSearch:
+    """The wards of this database for what was typed. ``status`` says how it was read
+    (``nlp.places.Status``); ``old`` names the old unit, ``today`` today's names from the
+    table (also those not in this database)."""
+
+    status: Status
+    units: Sequence[OrgUnit]
+    old: str = ""
+    today: tuple[str, ...] = ()
+
+
+def _same(a: str, b: str) -> bool:
+    return fold(a).split() == fold(b).split()
 
 
 def _bare(name: str) -> str:
-    folded = _fold(name)
-    for prefix in _PREFIXES:
-        if folded.startswith(prefix):
-            return folded[len(prefix) :]
-    return folded
+    words = fold(name).replace(",", " ").replace(".", " ").split()
+    if words[:1] in (["phuong"], ["xa"], ["tinh"]):
+        words = words[1:]
+    elif words[:2] in (["thi", "tran"], ["dac", "khu"], ["thanh", "pho"]):
+        words = words[2:]
+    return " ".join(words)
 
 
-def find_wards(uow: UnitOfWork, typed: str) -> Sequence[OrgUnit]:
-    """Wards/communes whose name matches what was typed (with or without diacritics). An old
-    address with its province is first converted to today's ward."""
-    query = _bare(typed)
-    if len(query) < 2:
-        return []
+def _in_database(uow: UnitOfWork, wards: Sequence[OrgUnit], reading: Reading) -> list[OrgUnit]:
+    """Today's units of the reading as rows of this database: by official code (imported with
+    ``import_province``), else by name under a province of the same name."""
+    by_code = {w.code: w for w in wards}
+    parents = {
+        u.id: u.name
+        for u in uow.session.exec(
+            select(OrgUnit).where(col(OrgUnit.id).in_({w.parent_id for w in wards}))
+        ).all()
+    }
+    found: list[OrgUnit] = []
+    for unit in reading.wards:
+        row = by_code.get(f"vn-{unit.province_code}-{unit.code}")
+        if row is None:
+            row = next(
+                (
+                    w
+                    for w in wards
+                    if _same(w.name, unit.name)
+                    and (
+                        w.parent_id is None
+                        or _same(parents.get(w.parent_id, ""), unit.province_name)
+                        or _bare(parents.get(w.parent_id, "")) == _bare(unit.province_name)
+                    )
+                ),
+                None,
+            )
+        if row is not None and row not in found:
+            found.append(row)
+    return found
+
+
+def search_area(uow: UnitOfWork, typed: str) -> AreaSearch:
+    """The wards/communes for what a resident typed, with how it was understood."""
     wards = uow.session.exec(
         select(OrgUnit).where(OrgUnit.level_code == WARD_LEVEL).order_by(col(OrgUnit.name))
     ).all()
+    reading = read_address(typed)
+    today = tuple(unit.name for unit in reading.wards)
+    if reading.status in ("old_unknown", "old_ambiguous"):
+        return AreaSearch(reading.status, [], reading.old, today)
+    if reading.status in ("current", "old"):
+        found = _in_database(uow, wards, reading)
+        if found or reading.status == "old":
+            return AreaSearch(reading.status, found[:MAX_MATCHES], reading.old, today)
+    # Part of a name ("ben thanh" for a ward this database calls otherwise, "Tân Đ").
+    query = _bare(typed)
+    if len(query) < 2:
+        return AreaSearch("none", [])
     exact = [w for w in wards if _bare(w.name) == query]
-    if exact:
-        return exact[:MAX_MATCHES]
-    if "," in typed:
-        converted = current_ward_name(typed)
-        if converted:
-            found = [w for w in wards if _fold(w.name) == _fold(converted)]
-            if found:
-                return found[:MAX_MATCHES]
-    return [w for w in wards if query in _bare(w.name)][:MAX_MATCHES]
+    partial = exact or [w for w in wards if query in _bare(w.name)]
+    return AreaSearch("current" if partial else "none", partial[:MAX_MATCHES])
+
+
+def find_wards(uow: UnitOfWork, typed: str) -> Sequence[OrgUnit]:
+    """Wards/communes matching what was typed (with or without diacritics, today's name or an
+    old address)."""
+    return search_area(uow, typed).units

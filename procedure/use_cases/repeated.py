@@ -10,8 +10,8 @@ from datetime import date
 
 from sqlmodel import col, select
 
-from nlp.keywords import keywords
 from nlp.similarity import PetitionIndex
+from nlp.titles import group_title
 from procedure.errors import NotFound
 from procedure.lifecycles import OPEN_PETITION_STATES
 from procedure.permissions import Action, Actor
@@ -94,7 +94,7 @@ def _apply_decisions(groups: list[list[int]], links: Sequence[IssueLink]) -> lis
 @dataclass(frozen=True)
 class IssueGroup:
     petitions: tuple[Petition, ...]
-    keywords: tuple[str, ...]
+    title: str  # a representative petition's subject (nlp.titles), not keywords
     answers: tuple[str, ...]
 
     @property
@@ -133,8 +133,7 @@ def issue_groups(
                 .order_by(col(WrittenResult.id))
             ).all()
         )
-        words = keywords([_text(p) for p in members], limit=4, collection=index)
-        found.append(IssueGroup(members, tuple(words), answers))
+        found.append(IssueGroup(members, group_title([p.text for p in members]), answers))
     return sorted(found, key=lambda g: (-len(g.petitions), g.petitions[0].received_at))
 
 
@@ -148,7 +147,7 @@ def repeated_issues(uow: UnitOfWork, unit_id: int, period: Period) -> list[Repea
             continue
         issues.append(
             RepeatedIssue(
-                keywords=group.keywords,
+                title=group.title,
                 count=len(group.petitions),
                 first_raised=to_local(group.petitions[0].received_at).date(),
                 last_raised=to_local(group.petitions[-1].received_at).date(),

@@ -1,0 +1,90 @@
+"""P2: the title of a group of repeated petitions — a readable phrase, not a list of keywords.
+
+The title is the subject of the group's most representative petition: the one sharing most
+syllables with the others (mean Jaccard overlap, a medoid), preferring one written with
+diacritics; its first sentence that is not a greeting or an introduction ("Tôi là cư dân
+…"), cut at its first clause when long, first letter capitalised, no final punctuation.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+#: Longest title, in characters; a longer first clause is cut at a word with "…".
+MAX_TITLE = 90
+#: A sentence longer than this is cut at its first clause (at a comma).
+LONG_SENTENCE = 60
+#: A clause shorter than this is kept with what follows it.
+MIN_CLAUSE = 25
+
+_SENTENCES = re.compile(r"(?<=[.!?;])\s+|\n+")
+_SYLLABLES = re.compile(r"[^\W_]+")
+#: Openings of a sentence that introduce the writer or greet, folded.
+_INTRODUCTIONS = (
+    "toi la ",
+    "toi ten ",
+    "em la ",
+    "chau la ",
+    "kinh gui",
+    "kinh thua",
+    "xin chao",
+    "chao ",
+    "toi xin phan anh",
+    "toi xin trinh bay",
+)
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def _has_diacritics(text: str) -> bool:
+    return _fold(text) != text.lower()
+
+
+def _syllables(text: str) -> frozenset[str]:
+    return frozenset(_SYLLABLES.findall(_fold(text)))
+
+
+def representative(texts: Sequence[str]) -> int:
+    """The position of the petition that best stands for the group."""
+    sets = [_syllables(text) for text in texts]
+
+    def mean_overlap(i: int) -> float:
+        others = [s for j, s in enumerate(sets) if j != i]
+        if not others:
+            return 0.0
+        return sum(len(sets[i] & s) / (len(sets[i] | s) or 1) for s in others) / len(others)
+
+    return max(
+        range(len(texts)),
+        key=lambda i: (_has_diacritics(texts[i]), round(mean_overlap(i), 3), -len(texts[i])),
+    )
+
+
+def subject(text: str) -> str:
+    """The first clause of a petition that says what it is about, cleaned for a title."""
+    sentences = [s.strip() for s in _SENTENCES.split(" ".join(text.split()) if text else "")]
+    sentences = [s for s in sentences if s]
+    chosen = next(
+        (s for s in sentences if not _fold(s).startswith(_INTRODUCTIONS)),
+        sentences[0] if sentences else "",
+    )
+    if len(chosen) > LONG_SENTENCE:
+        cut = chosen.find(", ", MIN_CLAUSE)
+        if 0 < cut <= MAX_TITLE:
+            chosen = chosen[:cut]
+        elif len(chosen) > MAX_TITLE:
+            chosen = chosen[: MAX_TITLE - 1].rsplit(" ", 1)[0].rstrip(",;: ") + "…"
+    chosen = chosen.rstrip(" .!?;,:")
+    return chosen[:1].upper() + chosen[1:]
+
+
+def group_title(texts: Sequence[str]) -> str:
+    """A readable title for a group of petitions (their texts, any order)."""
+    if not texts:
+        return ""
+    return subject(texts[representative(texts)])
