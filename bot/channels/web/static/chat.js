@@ -140,6 +140,8 @@
         var start = params.get("start");
         if (fresh || start) {
           params.delete("start");
+          // A reload must not open the link again.
+          try { history.replaceState(null, "", location.pathname + (params.toString() ? "?" + params : "")); } catch (e) { /* fine */ }
           send({ type: "text", text: "/start" + (start ? " " + start : "") });
         }
       } else if (frame.type === "message") {
