@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -51,16 +52,16 @@ def _require_browser() -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture
-async def chat_url(
-    chat_engine: Engine, clock: Clock, world: ChatWorld, tmp_path: Path
+@asynccontextmanager
+async def chat_server(
+    engine: Engine, clock: Clock, options: WebChatOptions
 ) -> AsyncIterator[str]:
     conversations = Conversations(
-        chat_engine,
+        engine,
         ProcedureContext(clock=clock),
         ChatSettings(verify_code_as="image", typed_phone_channels=frozenset({"web"})),
     )
-    channel = WebChannel(chat_engine, WebChatOptions(upload_dir=tmp_path))
+    channel = WebChannel(engine, options)
     await channel.start(handler_for(conversations))
     runner = web.AppRunner(web_application([channel]))
     await runner.setup()
@@ -70,6 +71,14 @@ async def chat_url(
     finally:
         await channel.stop()
         await runner.cleanup()
+
+
+@pytest.fixture
+async def chat_url(
+    chat_engine: Engine, clock: Clock, world: ChatWorld, tmp_path: Path
+) -> AsyncIterator[str]:
+    async with chat_server(chat_engine, clock, WebChatOptions(upload_dir=tmp_path)) as url:
+        yield url
 
 
 @pytest.fixture
@@ -167,3 +176,39 @@ async def test_c7_c1_c2_q3_a_resident_registers_and_sends_a_petition_in_the_brow
     await page.reload()
     await expect(log).to_contain_text(TRACKING_CODE)
     await expect(page.locator("#status")).to_contain_text("Đã kết nối")
+
+
+async def test_c7_a_wards_site_embeds_the_chat_with_one_script_tag(
+    page: Any, chat_engine: Engine, clock: Clock, world: ChatWorld, tmp_path: Path
+) -> None:
+    from playwright.async_api import expect
+
+    # The ward's site: another origin (another port), whose page has the one-line snippet.
+    snippet: dict[str, str] = {}
+
+    async def home(request: web.Request) -> web.Response:
+        body = f'<!doctype html><html lang="vi"><title>P</title><h1>P</h1>{snippet["tag"]}</html>'
+        return web.Response(text=body, content_type="text/html")
+
+    site = web.Application()
+    site.router.add_get("/", home)
+    runner = web.AppRunner(site)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    ward = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    options = WebChatOptions(allowed_origins=(ward,), upload_dir=tmp_path)
+    try:
+        async with chat_server(chat_engine, clock, options) as chat_url:
+            snippet["tag"] = f'<script src="{chat_url}web/widget.js" async></script>'
+            await page.goto(ward + "/")
+            opener = page.locator("#doithoai-chat-button")
+            await expect(opener).to_have_attribute("aria-expanded", "false")
+            await opener.click()
+            await expect(opener).to_have_attribute("aria-expanded", "true")
+            frame = page.frame_locator("#doithoai-chat-frame")
+            await expect(frame.locator("#log")).to_contain_text("Đối thoại")
+            await frame.get_by_label("Tin nhắn của Quý ông/bà").fill("/tracuu")
+            await frame.get_by_role("button", name="Gửi tin nhắn").click()
+            await expect(frame.locator("#log .msg.me")).to_contain_text("/tracuu")
+    finally:
+        await runner.cleanup()

@@ -25,7 +25,9 @@ from bot.channels.web import WebChannel, WebChatOptions
 from bot.channels.web.channel import chat_id_for
 from bot.outbox_sender import OutboxSender
 from bot.runner import handler_for
+from handlers.channel import Outgoing
 from handlers.conversations import Conversations
+from handlers.notifications import renderer
 from handlers.turn import ChatSettings
 from procedure.notifications import enqueue
 from procedure.use_cases.context import ProcedureContext
@@ -35,6 +37,11 @@ from tests.chat_world import ChatWorld
 from tests.procedure_world import Clock
 
 Serve = Callable[..., Any]
+
+
+@renderer("test.web_notice")
+def _notice(data: dict[str, object]) -> Outgoing:
+    return Outgoing(text="Thông báo khi trang đang đóng")
 
 
 class Page:
@@ -186,14 +193,6 @@ async def test_c7_x4_a_reloaded_page_resumes_and_is_shown_what_it_missed(
                 key="test:web:1",
             )
             uow.commit()
-        from handlers.notifications import renderer
-
-        @renderer("test.web_notice")
-        def _notice(data: dict[str, object]) -> Any:
-            from handlers.channel import Outgoing
-
-            return Outgoing(text="Thông báo khi trang đang đóng")
-
         sender = OutboxSender(chat_engine, {"web": channel}, global_per_second=1000)
         assert await sender.drain_once() == 1
 
@@ -386,3 +385,55 @@ async def test_q3_c7_the_verification_picture_has_a_text_alternative_and_a_new_c
         sent = await page.press("Gửi", summary)
         assert re.search(r"KN-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}", said(sent))
         await page.close()
+
+
+async def test_c7_one_process_serves_the_configured_channels_and_delivers_pushes_live(
+    chat_engine: Engine, world: ChatWorld, tmp_path: Path
+) -> None:
+    """bot/app.py: the registry's channels on one application, the outbox sender with the
+    channels as transports, and a clean stop."""
+    from bot.app import chat_settings, serve
+    from bot.channels.registry import configured_channels
+    from bot.config import Settings
+
+    settings = replace(
+        Settings.from_environ({"DOITHOAI_DATA_DIR": str(tmp_path)}),
+        webhook_listen="127.0.0.1:0",
+    )
+    assert configured_channels(replace(settings, web_chat=False), chat_engine) == []
+    channels = configured_channels(settings, chat_engine)
+    assert [channel.name for channel in channels] == ["web"]
+    assert chat_settings(settings, channels).typed_phone_channels == frozenset({"web"})
+    conversations = Conversations(
+        chat_engine, ProcedureContext(), chat_settings(settings, channels)
+    )
+    stop = asyncio.Event()
+    ready: asyncio.Queue[str] = asyncio.Queue()
+    server = asyncio.create_task(
+        serve(settings, conversations, channels, stop, on_ready=lambda r: ready.put_nowait(r.url))
+    )
+    url = await asyncio.wait_for(ready.get(), 15)
+    async with aiohttp.ClientSession() as client:
+        page = Page(client, url)
+        await page.open()
+        assert "Đối thoại" in said(await page.text("/start"))
+        with UnitOfWork(chat_engine) as uow:
+            account = uow.session.exec(
+                select(ChannelAccount).where(ChannelAccount.channel == "web")
+            ).one()
+            enqueue(
+                uow,
+                person_id=account.person_id,
+                kind="test.web_notice",
+                data={},
+                key="test:web:live",
+            )
+            uow.commit()
+        assert page.socket is not None
+        pushed = await page.socket.receive_json(timeout=15)  # the sender runs every second
+        assert pushed["type"] == "message" and pushed["seq"] == page.seen + 1
+        assert pushed["text"] == "Thông báo khi trang đang đóng"
+        stop.set()
+        await asyncio.wait_for(server, 30)
+        closing = await page.socket.receive(timeout=10)
+        assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
