@@ -437,3 +437,35 @@ async def test_c7_one_process_serves_the_configured_channels_and_delivers_pushes
         await asyncio.wait_for(server, 30)
         closing = await page.socket.receive(timeout=10)
         assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+
+
+async def test_x3_c7_erasing_personal_data_deletes_the_stored_web_messages(
+    serve: Serve, chat_engine: Engine, world: ChatWorld
+) -> None:
+    async with serve() as (url, _channel, client):
+        page = Page(client, url)
+        await page.open()
+        frames = await page.text(f"/start s{world.session_id}")
+        frames = await register_details(page, await page.press("Đăng ký dự", frames))
+        assert "Đăng ký thành công" in said(frames)
+        with UnitOfWork(chat_engine) as uow:
+            stored = uow.session.exec(select(WebMessage)).all()
+            assert any("0912345678" in str(row.frame) for row in stored)
+        before = page.seen
+        confirm = await page.text("/xoadulieu")
+        erased = await page.press("Xóa", confirm)
+        assert erased[-1]["type"] == "done"
+        await page.close()
+        with UnitOfWork(chat_engine) as uow:
+            kept = uow.session.exec(select(WebMessage).order_by(WebMessage.seq)).all()
+        # What was said before the erasure is emptied (nothing with the phone number is left);
+        # the numbering goes on, so the page still gets what follows.
+        assert not any("0912345678" in str(row.frame) for row in kept)
+        assert all(row.frame == {"type": "erased"} for row in kept if row.seq <= before + 1)
+        assert [row.seq for row in kept] == list(range(1, page.seen + 1))
+        assert kept[-1].frame["type"] == "message"
+        again = Page(client, url)
+        again.token, again.seen = page.token, 0
+        replayed = await again.open()
+        assert [f["type"] for f in replayed][: before + 1] == ["erased"] * (before + 1)
+        await again.close()
