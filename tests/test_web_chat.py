@@ -469,3 +469,21 @@ async def test_x3_c7_erasing_personal_data_deletes_the_stored_web_messages(
         replayed = await again.open()
         assert [f["type"] for f in replayed][: before + 1] == ["erased"] * (before + 1)
         await again.close()
+
+
+async def test_c7_a_failed_turn_is_reported_and_the_page_stays_connected(serve: Serve) -> None:
+    async with serve() as (url, channel, client):
+        working = channel._handle
+        page = Page(client, url)
+        await page.open()
+
+        async def broken(incoming: Any) -> list[Outgoing]:
+            raise RuntimeError("database down")
+
+        await channel.start(broken)
+        failed = await page.text("/trogiup")
+        assert failed[-1]["code"] == "unavailable" and "khởi động lại" in failed[-1]["text"]
+        assert working is not None
+        await channel.start(working)
+        assert "/tracuu" in said(await page.text("/trogiup"))
+        await page.close()

@@ -61,6 +61,7 @@ PAGE_PATH = "/"
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 _FRAME_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 _COMMAND = re.compile(r"^/([A-Za-z_]+)(?:\s+(.*))?$", re.DOTALL)
+_KEEP_LOCKS = 10_000  # chats' send locks kept; idle ones are dropped past this
 _PNG = b"\x89PNG\r\n\x1a\n"
 _JPEG = b"\xff\xd8\xff"
 _STATIC = {
@@ -183,10 +184,18 @@ class WebChannel:
     # -- storage ----------------------------------------------------------------------------------
 
     def _append(self, chat_id: str, frame: dict[str, object]) -> int:
-        with UnitOfWork(self.engine) as uow:
-            seq = web_store.append(uow, chat_id, frame)
-            uow.commit()
-            return seq
+        from sqlalchemy.exc import IntegrityError
+
+        for attempt in range(3):
+            try:
+                with UnitOfWork(self.engine) as uow:
+                    seq = web_store.append(uow, chat_id, frame)
+                    uow.commit()
+                    return seq
+            except IntegrityError:  # another process took the number: take the next one
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def _since(self, chat_id: str, after: int) -> list[tuple[int, dict[str, object]]]:
         with UnitOfWork(self.engine) as uow:
@@ -195,6 +204,10 @@ class WebChannel:
     def _lock(self, chat_id: str) -> asyncio.Lock:
         lock = self._locks.get(chat_id)
         if lock is None:
+            if len(self._locks) >= _KEEP_LOCKS:
+                for idle in [c for c, held in self._locks.items() if not held.locked()]:
+                    if idle not in self._sockets:
+                        del self._locks[idle]
             lock = self._locks[chat_id] = asyncio.Lock()
         return lock
 
@@ -292,7 +305,6 @@ class WebChannel:
                 chat_sockets.discard(socket)
                 if not chat_sockets:
                     self._sockets.pop(connection.chat_id, None)
-                    self._locks.pop(connection.chat_id, None)
         return socket
 
     async def _error(self, connection: _Connection, code: str) -> None:
@@ -328,10 +340,15 @@ class WebChannel:
         if self._handle is None:
             await self._error(connection, "unavailable")
             return
-        replies = await self._handle(incoming)
-        for reply in replies:
-            for piece in self.pieces(reply):
-                await self.send(connection.chat_id, piece)
+        try:
+            replies = await self._handle(incoming)
+            for reply in replies:
+                for piece in self.pieces(reply):
+                    await self.send(connection.chat_id, piece)
+        except Exception:
+            log.exception("web chat: a turn failed")
+            await self._error(connection, "unavailable")
+            return
         await connection.socket.send_json({"type": "done", "id": frame_id})
 
     async def _hello(self, connection: _Connection, frame: dict[str, Any]) -> None:
