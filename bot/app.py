@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -128,7 +129,10 @@ def run_app(settings: Settings) -> int:
             print(t("cli.web.serving", address=running.url), flush=True)
 
     async def main() -> None:
-        await serve(settings, conversations, channels, asyncio.Event(), on_ready=ready)
+        stop = asyncio.Event()
+        with contextlib.suppress(NotImplementedError):  # a service manager stops with SIGTERM
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        await serve(settings, conversations, channels, stop, on_ready=ready)
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
