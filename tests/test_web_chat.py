@@ -487,3 +487,16 @@ async def test_c7_a_failed_turn_is_reported_and_the_page_stays_connected(serve: 
         await channel.start(working)
         assert "/tracuu" in said(await page.text("/trogiup"))
         await page.close()
+
+
+def test_x5_the_web_pages_static_files_hold_no_vietnamese_text() -> None:
+    """Every word the page shows comes from the catalogue (texts/vi_web.toml), filled in by the
+    server: the static files hold placeholders only."""
+    letters = re.compile(
+        "[ăâđêôơưàáạảãằắặẳẵầấậẩẫèéẹẻẽềếệểễìíịỉĩòóọỏõồốộổỗờớợởỡùúụủũừứựửữỳýỵỷỹ]", re.IGNORECASE
+    )
+    static = Path(__file__).resolve().parents[1] / "bot" / "channels" / "web" / "static"
+    files = sorted(static.iterdir())
+    assert {path.name for path in files} == {"chat.css", "chat.js", "index.html", "widget.js"}
+    for path in files:
+        assert not letters.search(path.read_text("utf-8")), path.name
