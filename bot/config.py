@@ -53,6 +53,7 @@ class Settings:
     # Sites that may embed the web chat and open its socket, besides its own address.
     web_chat_origins: tuple[str, ...] = ()
     web_chat_trust_proxy: bool = False  # behind nginx: the client address is X-Real-IP
+    web_chat_keep_days: int = 60  # web chat messages kept for a returning page (0: forever)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -77,6 +78,7 @@ class Settings:
                 if origin.strip()
             ),
             web_chat_trust_proxy=_flag(env.get("WEB_CHAT_TRUST_PROXY"), default=False),
+            web_chat_keep_days=int(env.get("WEB_CHAT_KEEP_DAYS") or 60),
             periods=Periods(
                 notice_working_days=int(env.get("NOTICE_WORKING_DAYS") or 5),
                 conclusion_working_days=int(env.get("CONCLUSION_WORKING_DAYS") or 10),

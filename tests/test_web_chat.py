@@ -500,3 +500,41 @@ def test_x5_the_web_pages_static_files_hold_no_vietnamese_text() -> None:
     assert {path.name for path in files} == {"chat.css", "chat.js", "index.html", "widget.js"}
     for path in files:
         assert not letters.search(path.read_text("utf-8")), path.name
+
+
+async def test_c7_old_web_messages_are_pruned_and_a_page_ahead_of_the_store_starts_again(
+    serve: Serve, chat_engine: Engine, tmp_path: Path
+) -> None:
+    from datetime import timedelta
+
+    from storage import web_store
+    from storage.types import utc_now
+
+    async with serve(WebChatOptions(upload_dir=tmp_path, keep_days=30)) as (url, channel, client):
+        page = Page(client, url)
+        await page.open()
+        await page.text("/trogiup")
+        await page.close()
+        seen = page.seen
+        assert seen > 0
+        with UnitOfWork(chat_engine) as uow:
+            for row in uow.session.exec(select(WebMessage)).all():
+                row.created_at = utc_now() - timedelta(days=31)
+                uow.session.add(row)
+            uow.commit()
+        assert await asyncio.to_thread(channel._prune) == seen - 1
+        with UnitOfWork(chat_engine) as uow:
+            (kept,) = uow.session.exec(select(WebMessage)).all()
+            assert kept.seq == seen and kept.frame == {"type": "erased"}
+            assert web_store.last_seq(uow, chat_id_for(page.token or "")) == seen
+        # The numbering goes on: the page is shown what followed what it saw.
+        await channel.send(chat_id_for(page.token or ""), Outgoing(text="Tin mới"))
+        replayed = await page.open()
+        assert [(f["seq"], f["text"]) for f in replayed] == [(seen + 1, "Tin mới")]
+        await page.close()
+        # A page ahead of the store (a database restored from a backup) is shown what there is.
+        ahead = Page(client, url)
+        ahead.token, ahead.seen = page.token, seen + 50
+        again = await ahead.open()
+        assert [f["seq"] for f in again] == [seen, seen + 1]
+        await ahead.close()

@@ -28,6 +28,7 @@ def web_chat(settings: Settings, engine: Engine) -> Channel | None:
             allowed_origins=settings.web_chat_origins,
             trust_forwarded=settings.web_chat_trust_proxy,
             upload_dir=settings.data_dir / "web-uploads",
+            keep_days=settings.web_chat_keep_days,
         ),
     )
 

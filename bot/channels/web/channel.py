@@ -10,7 +10,7 @@ page → server
   ``{"type": "button", "id": I, "data": "…"}``  a pressed button.
   ``{"type": "photo", "id": I, "data": BASE64, "caption": "…"?}``  a JPEG or PNG photo.
 server → page
-  ``{"type": "session", "token": T}``
+  ``{"type": "session", "token": T, "last": N}``  ``N``: the chat's newest message number
   ``{"type": "message", "seq": N, "text": HTML, "buttons": [[{"label", "data"}]],
      "image": BASE64 PNG?, "alt": "…"?, "document": {"name", "data"}?}``
   ``{"type": "done", "id": I}``  every reply to frame ``I`` has been sent.
@@ -38,6 +38,7 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,7 @@ from bot.channels.base import Capabilities, Handle, TransientFailure
 from bot.channels.web.limits import AddressBuckets, Bucket
 from handlers.channel import Attachment, Incoming, Outgoing
 from storage import web_store
+from storage.types import utc_now
 from storage.unit_of_work import UnitOfWork
 from texts import t
 
@@ -61,6 +63,7 @@ PAGE_PATH = "/"
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 _FRAME_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 _COMMAND = re.compile(r"^/([A-Za-z_]+)(?:\s+(.*))?$", re.DOTALL)
+_PRUNE_EVERY_SECONDS = 6 * 3600
 _KEEP_LOCKS = 10_000  # chats' send locks kept; idle ones are dropped past this
 _PNG = b"\x89PNG\r\n\x1a\n"
 _JPEG = b"\xff\xd8\xff"
@@ -87,6 +90,7 @@ class WebChatOptions:
     max_connections_per_address: int = 20
     trust_forwarded: bool = False  # behind nginx: the client is X-Real-IP / X-Forwarded-For
     upload_dir: Path | None = None  # where photos sent from the page are kept
+    keep_days: int = 60  # stored messages older than this are deleted (0: kept)
 
 
 def chat_id_for(token: str) -> str:
@@ -142,6 +146,7 @@ class WebChannel:
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     _open: set[web.WebSocketResponse] = field(default_factory=set)
     _addresses: AddressBuckets | None = None
+    _pruner: asyncio.Task[None] | None = None
 
     def __post_init__(self) -> None:
         o = self.options
@@ -151,9 +156,16 @@ class WebChannel:
 
     async def start(self, handle: Handle) -> None:
         self._handle = handle
+        if self._pruner is None and self.options.keep_days > 0:
+            self._pruner = asyncio.create_task(self._prune_forever(), name="web-prune")
 
     async def stop(self) -> None:
         self._handle = None
+        if self._pruner is not None:
+            self._pruner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pruner
+            self._pruner = None
         for socket in list(self._open):
             with contextlib.suppress(Exception):
                 await socket.close(code=1001, message=b"server stopping")
@@ -197,9 +209,29 @@ class WebChannel:
                     raise
         raise AssertionError("unreachable")
 
-    def _since(self, chat_id: str, after: int) -> list[tuple[int, dict[str, object]]]:
+    def _since(self, chat_id: str, after: int) -> tuple[int, list[tuple[int, dict[str, object]]]]:
+        """The chat's newest number, and the messages to show a page that saw ``after``."""
         with UnitOfWork(self.engine) as uow:
-            return web_store.since(uow, chat_id, after)
+            last = web_store.last_seq(uow, chat_id)
+            # A page ahead of the store (old messages pruned) is shown what there is.
+            return last, web_store.since(uow, chat_id, after if after <= last else 0)
+
+    def _prune(self) -> int:
+        with UnitOfWork(self.engine) as uow:
+            removed = web_store.prune(uow, utc_now() - timedelta(days=self.options.keep_days))
+            uow.commit()
+            return removed
+
+    async def _prune_forever(self) -> None:
+        while True:
+            try:
+                removed = await asyncio.to_thread(self._prune)
+                if removed:
+                    days = self.options.keep_days
+                    log.info("web chat: %s messages older than %s days removed", removed, days)
+            except Exception:
+                log.exception("web chat: pruning old messages failed")
+            await asyncio.sleep(_PRUNE_EVERY_SECONDS)
 
     def _lock(self, chat_id: str) -> asyncio.Lock:
         lock = self._locks.get(chat_id)
@@ -362,10 +394,11 @@ class WebChannel:
         after = after if isinstance(after, int) and after >= 0 else 0
         chat_id = chat_id_for(token)
         connection.chat_id = chat_id
-        await connection.socket.send_json({"type": "session", "token": token})
         async with self._lock(chat_id):
             # Under the chat's lock: a message stored meanwhile is either replayed or pushed.
-            for seq, stored in await asyncio.to_thread(self._since, chat_id, after):
+            last, missed = await asyncio.to_thread(self._since, chat_id, after)
+            await connection.socket.send_json({"type": "session", "token": token, "last": last})
+            for seq, stored in missed:
                 await connection.socket.send_json({**stored, "seq": seq})
             self._sockets.setdefault(chat_id, set()).add(connection.socket)
 

@@ -136,6 +136,7 @@
       if (frame.type === "session") {
         var fresh = frame.token !== stored("token");
         if (fresh) { store("token", frame.token); store("seq", "0"); }
+        if (lastSeq() > frame.last) { store("seq", String(frame.last)); }  // old messages were removed
         setStatus(TEXTS.connected);
         var start = params.get("start");
         if (fresh || start) {
