@@ -538,3 +538,49 @@ async def test_c7_old_web_messages_are_pruned_and_a_page_ahead_of_the_store_star
         again = await ahead.open()
         assert [f["seq"] for f in again] == [seen, seen + 1]
         await ahead.close()
+
+
+def test_c7_x3_web_messages_are_numbered_replayed_pruned_and_erased_on_every_database(
+    engine: Engine,
+) -> None:
+    from datetime import timedelta
+
+    from procedure.use_cases.residents import erase_personal_data
+    from storage import web_store
+    from storage.types import utc_now
+
+    with UnitOfWork(engine) as uow:
+        for n in range(3):
+            assert web_store.append(uow, "wA", {"type": "message", "text": f"a{n}"}) == n + 1
+        assert web_store.append(uow, "wB", {"type": "message", "text": "b"}) == 1
+        uow.commit()
+    with UnitOfWork(engine) as uow:
+        assert [seq for seq, _ in web_store.since(uow, "wA", 1)] == [2, 3]
+        assert web_store.since(uow, "wA", 0, limit=2)[0][0] == 2  # the newest two
+        for row in uow.session.exec(select(WebMessage)).all():
+            row.created_at = utc_now() - timedelta(days=90)
+            uow.session.add(row)
+        uow.commit()
+    with UnitOfWork(engine) as uow:
+        assert web_store.prune(uow, utc_now() - timedelta(days=60)) == 2
+        uow.commit()
+    with UnitOfWork(engine) as uow:
+        rows = uow.session.exec(select(WebMessage)).all()
+        kept = sorted((r.chat_id, r.seq, r.frame["type"]) for r in rows)
+        assert kept == [("wA", 3, "erased"), ("wB", 1, "erased")]
+        assert web_store.append(uow, "wA", {"type": "message", "text": "a3"}) == 4
+        person = Person(full_name="Lê Thị Hoa", phone_e164="+84912345678")
+        uow.session.add(person)
+        uow.flush()
+        assert person.id is not None
+        uow.session.add(
+            ChannelAccount(person_id=person.id, channel="web", external_user_id="wA", chat_id="wA")
+        )
+        uow.commit()
+        person_id = person.id
+    with UnitOfWork(engine) as uow:
+        erase_personal_data(uow, person_id, ProcedureContext())
+    with UnitOfWork(engine) as uow:
+        frames = {(r.chat_id, r.seq): r.frame for r in uow.session.exec(select(WebMessage))}
+        assert frames[("wA", 4)] == {"type": "erased"}
+        assert frames[("wB", 1)] == {"type": "erased"}
