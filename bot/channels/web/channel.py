@@ -122,7 +122,7 @@ class _Connection:
     chat_id: str | None = None
 
 
-@dataclass
+@dataclass(eq=False)
 class WebChannel:
     """The web chat: :class:`bot.channels.base.Channel` for the ward's own page."""
 
