@@ -80,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help=t("cli.help.run"))
     run.set_defaults(handler=_run)
+    chat = commands.add_parser("chat", help=t("cli.help.chat"))
+    chat.set_defaults(handler=_chat)
 
     db = commands.add_parser("db", help=t("cli.help.db"))
     db_commands = db.add_subparsers(dest="db_command", required=True)
@@ -182,6 +184,12 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runner import run_bot
 
     return run_bot(settings)
+
+
+def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.runner import run_chat
+
+    return run_chat(settings)
 
 
 def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:

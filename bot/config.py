@@ -22,6 +22,12 @@ def _alert_hours(env: Mapping[str, str]) -> tuple[time, time]:
     return start, end
 
 
+def _flag(value: str | None, *, default: bool) -> bool:
+    if not value or not value.strip():
+        return default
+    return value.strip().lower() not in {"0", "off", "no", "false"}
+
+
 def default_data_dir(environ: Mapping[str, str]) -> Path:
     base = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "doithoai"
@@ -43,6 +49,11 @@ class Settings:
     webhook_secret: str | None = None
     webhook_listen: str = "127.0.0.1:8080"
     alert_hours: tuple[time, time] = (time(7, 30), time(17, 0))  # C6, Asia/Ho_Chi_Minh
+    web_chat: bool = True  # the ward's web chat on WEBHOOK_LISTEN (WEB_CHAT=off: none)
+    # Sites that may embed the web chat and open its socket, besides its own address.
+    web_chat_origins: tuple[str, ...] = ()
+    web_chat_trust_proxy: bool = False  # behind nginx: the client address is X-Real-IP
+    web_chat_keep_days: int = 60  # web chat messages kept for a returning page (0: forever)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -60,6 +71,14 @@ class Settings:
             webhook_secret=env.get("WEBHOOK_SECRET") or None,
             webhook_listen=env.get("WEBHOOK_LISTEN") or "127.0.0.1:8080",
             alert_hours=_alert_hours(env),
+            web_chat=_flag(env.get("WEB_CHAT"), default=True),
+            web_chat_origins=tuple(
+                origin.strip().rstrip("/")
+                for origin in (env.get("WEB_CHAT_ORIGINS") or "").split(",")
+                if origin.strip()
+            ),
+            web_chat_trust_proxy=_flag(env.get("WEB_CHAT_TRUST_PROXY"), default=False),
+            web_chat_keep_days=int(env.get("WEB_CHAT_KEEP_DAYS") or 60),
             periods=Periods(
                 notice_working_days=int(env.get("NOTICE_WORKING_DAYS") or 5),
                 conclusion_working_days=int(env.get("CONCLUSION_WORKING_DAYS") or 10),

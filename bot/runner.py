@@ -1,5 +1,6 @@
 """``doithoai run``: Telegram when a token is set (aiogram or python-telegram-bot, polling or a
-webhook), otherwise the console chat."""
+webhook), otherwise every configured channel on one web application (bot/app.py: the web chat by
+default); ``doithoai chat``: the console chat."""
 
 from __future__ import annotations
 
@@ -34,18 +35,24 @@ def build_conversations(settings: Settings, *, console: bool) -> Conversations:
 
 def run_bot(settings: Settings) -> int:
     if settings.telegram_bot_token is None:
-        logging.basicConfig(level=logging.WARNING)
-        print(t("cli.no_token"))
-        conversations = build_conversations(settings, console=True)
-        if not _has_org_units(conversations):
-            print(t("console.empty_hint"))
-        chat = ConsoleChat(conversations, image_dir=settings.data_dir / "console-images")
-        chat.deliver = console_delivery(settings, conversations)
-        return run_console(chat, sys.stdin, sys.stdout)
+        from bot.app import run_app
+
+        return run_app(settings)  # every configured channel; the web chat by default
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     conversations = build_conversations(settings, console=False)
     asyncio.run(run_telegram(settings, conversations))
     return 0
+
+
+def run_chat(settings: Settings) -> int:
+    """``doithoai chat``: the conversations in this terminal, nothing else needed."""
+    logging.basicConfig(level=logging.WARNING)
+    conversations = build_conversations(settings, console=True)
+    if not _has_org_units(conversations):
+        print(t("console.empty_hint"))
+    chat = ConsoleChat(conversations, image_dir=settings.data_dir / "console-images")
+    chat.deliver = console_delivery(settings, conversations)
+    return run_console(chat, sys.stdin, sys.stdout)
 
 
 def _has_org_units(conversations: Conversations) -> bool:

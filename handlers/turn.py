@@ -22,6 +22,9 @@ class ChatSettings:
     verify_code_as: str = "image"  # or "text" (VERIFY_CODE_AS)
     tracking_misses_allowed: int = 5  # wrong tracking codes per window before a pause
     tracking_miss_window_seconds: int = 600
+    # Channels with no verified "share my phone" (the web page): the phone is typed, the
+    # resident is told it is not verified, and it never joins accounts (Q2, C7).
+    typed_phone_channels: frozenset[str] = frozenset()
 
 
 @dataclass

@@ -136,11 +136,10 @@ def test_c8_cli_imports_the_wards_of_a_province(tmp_path: Path) -> None:
     assert unknown.returncode == 2
 
 
-def test_c7_run_without_a_token_starts_the_console_chat(tmp_path: Path) -> None:
+def test_c7_chat_starts_the_console_chat(tmp_path: Path) -> None:
     run(tmp_path, "org", "import-province", "79")
-    chat = run(tmp_path, "run", stdin="/trogiup\n/phien\nBến Thành\n1\nxin chào\n/thoat\n")
+    chat = run(tmp_path, "chat", stdin="/trogiup\n/phien\nBến Thành\n1\nxin chào\n/thoat\n")
     assert chat.returncode == 0, chat.stderr
-    assert "Chưa đặt TELEGRAM_BOT_TOKEN" in chat.stdout
     assert "/tracuu" in chat.stdout  # the help
     assert "Đã ghi nơi cư trú: Phường Bến Thành" in chat.stdout
     assert "chưa có buổi đối thoại sắp tới" in chat.stdout
@@ -171,3 +170,39 @@ def test_p10_demo_seed_then_the_yearly_report_writes_three_files(tmp_path: Path)
     assert "Nguyễn Thái Học" in review.stdout and "<b>" not in review.stdout
     bad = run(tmp_path, "baocao", "--year", "hai nghìn", "--org", "vn-79-26743")
     assert bad.returncode == 2 and "không phải năm hợp lệ" in bad.stderr
+
+
+def test_c7_run_without_a_channel_serves_the_web_chat_and_prints_its_address(
+    tmp_path: Path,
+) -> None:
+    import re
+    import signal
+    import urllib.request
+
+    env = {
+        **os.environ,
+        "DOITHOAI_DATA_DIR": str(tmp_path),
+        "PYTHONIOENCODING": "utf-8",
+        "WEBHOOK_LISTEN": "127.0.0.1:0",
+    }
+    for name in ("DATABASE_URL", "TELEGRAM_BOT_TOKEN", "WEB_CHAT"):
+        env.pop(name, None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        address = re.search(r"http://127\.0\.0\.1:\d+/", line)
+        assert address is not None, (line, process.stderr.read() if process.poll() else "")
+        assert "Trò chuyện trên web" in line
+        with urllib.request.urlopen(address.group(0), timeout=10) as page:
+            body = page.read().decode("utf-8")
+        assert '<html lang="vi">' in body and 'role="log"' in body
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0

@@ -35,6 +35,7 @@ DRAFT = "opinion"
 # the next one, so the bot waits for it instead of moving on.
 SPLIT_HINT = 3_900
 NO_SESSION = "none"
+NEW_CODE = "code:new"  # the button under a verification picture: draw a new one
 REFUSED = frozenset({Verdict.NO_DIACRITICS, Verdict.PARTLY_WITHOUT, Verdict.TELEX, Verdict.VNI})
 
 
@@ -316,13 +317,27 @@ def _show_code(turn: Turn, code: str, key: str) -> None:
     if turn.settings.verify_code_as == "text":
         turn.send(reply(f"{key}_text", code=code))
     else:
-        turn.send(Outgoing(text=say(key), image=verification.render_png(code)))
+        turn.send(
+            Outgoing(
+                text=say(key),
+                image=verification.render_png(code),
+                # A button for a fresh picture, and the digits for screen readers (Q3, C7).
+                buttons=((button("chat.opinion.new_code", NEW_CODE),),),
+                extra={"alt": t("chat.opinion.code_alt", digits=" ".join(code))},
+            )
+        )
 
 
 @step("gopy.verify", FLOW)
 def answer_code(turn: Turn) -> None:
     current = draft(turn)
     expected = str(current.get("verify_code", ""))
+    if turn.incoming.button == NEW_CODE:
+        code = verification.new_code()
+        current["verify_code"] = code
+        current["verify_tries"] = 0
+        _show_code(turn, code, "chat.opinion.code_renewed")
+        return
     typed = turn.incoming.text or ""
     if expected and verification.matches(expected, typed):
         current.pop("verify_code", None)

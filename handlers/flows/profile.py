@@ -116,6 +116,9 @@ def answer_name(turn: Turn) -> None:
 
 @entry("profile.phone", FLOW)
 def ask_phone(turn: Turn) -> None:
+    if _typed_only(turn):
+        turn.send(reply("chat.profile.ask_phone_typed"))
+        return
     turn.send(
         Outgoing(text=say("chat.profile.ask_phone"), ask_contact=t("chat.profile.share_phone"))
     )
@@ -164,7 +167,14 @@ def _save_phone(turn: Turn, e164: str, *, verified: bool) -> None:
             text=say("chat.profile.phone_saved", phone=_display_phone(e164)), remove_keyboard=True
         )
     )
+    if _typed_only(turn):
+        turn.send(reply("chat.profile.phone_typed_unverified"))
     _continue(turn)
+
+
+def _typed_only(turn: Turn) -> bool:
+    """The channel cannot share a verified phone: it is typed, and said to be unverified."""
+    return turn.incoming.channel in turn.settings.typed_phone_channels
 
 
 def _display_phone(e164: str) -> str:

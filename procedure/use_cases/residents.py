@@ -6,12 +6,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlmodel import col, select
 
 from procedure.lifecycles import SessionState
 from procedure.permissions import Actor, Grant, Role
 from procedure.use_cases.context import ProcedureContext, org_parent_map, record_event
-from storage.tables import ChannelAccount, Consent, DialogueSession, Person, StaffRole
+from storage.tables import (
+    ChannelAccount,
+    Consent,
+    DialogueSession,
+    Person,
+    StaffRole,
+    WebMessage,
+)
 from storage.unit_of_work import UnitOfWork
 
 # The version of the privacy notice a consent refers to (texts: consent.notice). Raise it when the
@@ -137,6 +145,14 @@ def erase_personal_data(uow: UnitOfWork, person_id: int, context: ProcedureConte
     ).all():
         consent.withdrawn_at = now
         uow.session.add(consent)
+    # What the bot said in the person's web chats is kept for a reloaded page: it goes too
+    # (the rows stay, emptied, so that the chat's numbering goes on).
+    chats = select(ChannelAccount.chat_id).where(ChannelAccount.person_id == person_id)
+    uow.session.execute(
+        update(WebMessage)
+        .where(col(WebMessage.chat_id).in_(chats))
+        .values(frame={"type": "erased"})
+    )
     record_event(uow, kind="person.erased", actor=Actor.resident(person_id), action=None, at=now)
     uow.commit()
 

@@ -19,6 +19,7 @@ from storage.tables.petitions import (
     WrittenResult,
 )
 from storage.tables.staff import StaffInvite
+from storage.tables.web import WebMessage
 
 __all__ = [
     "AgendaItem",
@@ -44,5 +45,6 @@ __all__ = [
     "StaffInvite",
     "StaffRole",
     "Topic",
+    "WebMessage",
     "WrittenResult",
 ]

@@ -1,0 +1,139 @@
+"""The one process: one aiohttp application on ``WEBHOOK_LISTEN`` with the routes of every
+configured channel, each channel started with the conversations, and the outbox sender and the
+scheduler beside them (C7, X4).
+
+The outbox sender uses the channels themselves as its transports: a channel's ``send`` and
+``pieces`` are the transport's, so replies and pushes go out the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from bot.channels.base import Channel, Handle
+from bot.config import Settings
+from handlers.conversations import Conversations
+from handlers.turn import ChatSettings
+from procedure.use_cases.context import ProcedureContext
+from texts import t
+
+log = logging.getLogger(__name__)
+
+
+def chat_settings(settings: Settings, channels: Sequence[Channel]) -> ChatSettings:
+    """What the conversations need to know of the channels: where a phone can only be typed."""
+    return ChatSettings(
+        verify_code_as=settings.verify_code_as or "image",
+        typed_phone_channels=frozenset(
+            channel.name for channel in channels if not channel.capabilities.share_phone
+        ),
+    )
+
+
+def web_application(channels: Sequence[Channel]) -> web.Application:
+    """The application the process serves: every channel's routes."""
+    app = web.Application(client_max_size=2 * 1024 * 1024)
+    for channel in channels:
+        app.add_routes(channel.routes())
+    return app
+
+
+def listen_address(settings: Settings) -> tuple[str, int]:
+    host, _, port = settings.webhook_listen.rpartition(":")
+    return host or "127.0.0.1", int(port)
+
+
+@dataclass
+class Running:
+    """The process while it runs: where it listens."""
+
+    host: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/"
+
+
+async def serve(
+    settings: Settings,
+    conversations: Conversations,
+    channels: Sequence[Channel],
+    stop: asyncio.Event,
+    *,
+    on_ready: Callable[[Running], None] | None = None,
+    handle: Handle | None = None,
+) -> None:
+    """Serve until ``stop`` is set (or the task is cancelled), then stop everything cleanly:
+    the channels stop receiving, the sender finishes what is on the wire, the site closes."""
+    from bot.outbox_sender import OutboxSender
+    from bot.runner import handler_for
+    from bot.scheduler import Scheduler
+
+    host, port = listen_address(settings)
+    runner = web.AppRunner(web_application(channels))
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    started: list[Channel] = []
+    background: list[asyncio.Task[None]] = []
+    try:
+        await site.start()
+        if port == 0:  # tests: the port the system chose
+            port = int(runner.addresses[0][1])
+        turn = handle or handler_for(conversations)
+        for channel in channels:
+            await channel.start(turn)
+            started.append(channel)
+            log.info("channel %s started", channel.name)
+        start, end = settings.alert_hours
+        sender = OutboxSender(conversations.engine, {c.name: c for c in channels})
+        scheduler = Scheduler(conversations.engine, conversations.context, start=start, end=end)
+        background = [
+            asyncio.create_task(sender.run_forever(stop), name="outbox-sender"),
+            asyncio.create_task(scheduler.run_forever(stop), name="scheduler"),
+        ]
+        if on_ready is not None:
+            on_ready(Running(host, port))
+        await stop.wait()
+    finally:
+        stop.set()
+        if background:
+            await asyncio.gather(*background, return_exceptions=True)
+        for channel in reversed(started):
+            with contextlib.suppress(Exception):
+                await channel.stop()
+        await runner.cleanup()
+
+
+def run_app(settings: Settings) -> int:
+    """``doithoai run`` without Telegram: every configured channel, the web chat by default."""
+    from bot.channels.registry import configured_channels
+    from bot.database import open_database
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    engine = open_database(settings)
+    channels = configured_channels(settings, engine)
+    conversations = Conversations(
+        engine, ProcedureContext(periods=settings.periods), chat_settings(settings, channels)
+    )
+
+    def ready(running: Running) -> None:
+        if any(channel.name == "web" for channel in channels):
+            print(t("cli.web.serving", address=running.url), flush=True)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        with contextlib.suppress(NotImplementedError):  # a service manager stops with SIGTERM
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        await serve(settings, conversations, channels, stop, on_ready=ready)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
+    return 0

@@ -1,0 +1,488 @@
+"""The ward's web chat: one static page and a WebSocket on the process's aiohttp application.
+
+The protocol is JSON frames that mirror the conversation layer (handlers/channel.py):
+
+page → server
+  ``{"type": "hello", "token": T?, "after": N}``  first frame; without a token (or with one that
+      is malformed) the server makes a new chat and answers with its token. ``after`` is the
+      last sequence number the page has shown: what follows is sent again.
+  ``{"type": "text", "id": I, "text": "…"}``  a typed line; ``/lenh tham-so`` is a command.
+  ``{"type": "button", "id": I, "data": "…"}``  a pressed button.
+  ``{"type": "photo", "id": I, "data": BASE64, "caption": "…"?}``  a JPEG or PNG photo.
+server → page
+  ``{"type": "session", "token": T, "last": N}``  ``N``: the chat's newest message number
+  ``{"type": "message", "seq": N, "text": HTML, "buttons": [[{"label", "data"}]],
+     "image": BASE64 PNG?, "alt": "…"?, "document": {"name", "data"}?}``
+  ``{"type": "done", "id": I}``  every reply to frame ``I`` has been sent.
+  ``{"type": "error", "code": "…", "text": "…"}``
+
+The token is a random secret kept in the browser's localStorage; the chat is known by a digest of
+it (never the token itself, never a phone number). Every message to a chat is stored with a
+per-chat sequence number before it is pushed (storage/web_store.py), so a page that was closed
+is shown what it missed. A phone number typed here is not verified by the channel
+(``capabilities.share_phone`` is false): the conversation says so and never joins identities
+on that basis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import hashlib
+import json
+import logging
+import re
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import WSMsgType, web
+from sqlalchemy import Engine
+
+from bot.channels.base import Capabilities, Handle, TransientFailure
+from bot.channels.web.limits import AddressBuckets, Bucket
+from handlers.channel import Attachment, Incoming, Outgoing
+from storage import web_store
+from storage.types import utc_now
+from storage.unit_of_work import UnitOfWork
+from texts import t
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "web"
+SOCKET_PATH = "/web/ws"
+PAGE_PATH = "/"
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
+_FRAME_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+_COMMAND = re.compile(r"^/([A-Za-z_]+)(?:\s+(.*))?$", re.DOTALL)
+_PRUNE_EVERY_SECONDS = 6 * 3600
+_KEEP_LOCKS = 10_000  # chats' send locks kept; idle ones are dropped past this
+_PNG = b"\x89PNG\r\n\x1a\n"
+_JPEG = b"\xff\xd8\xff"
+_STATIC = {
+    "/web/chat.js": ("chat.js", "text/javascript"),
+    "/web/chat.css": ("chat.css", "text/css"),
+}
+
+
+@dataclass(frozen=True)
+class WebChatOptions:
+    """Limits and embedding (WEB_CHAT_* settings)."""
+
+    # Sites allowed to embed the page (frame-ancestors) and to open the socket, besides the
+    # page's own origin: "https://phuong-ben-thanh.gov.vn".
+    allowed_origins: tuple[str, ...] = ()
+    max_frame_bytes: int = 2 * 1024 * 1024  # a photo, base64: the largest frame
+    max_text: int = 4096  # characters of one typed message (Telegram's limit too)
+    max_photo_bytes: int = 1024 * 1024
+    per_connection_per_second: float = 2.0
+    per_connection_burst: float = 20.0
+    per_address_per_second: float = 5.0
+    per_address_burst: float = 60.0
+    max_connections_per_address: int = 20
+    trust_forwarded: bool = False  # behind nginx: the client is X-Real-IP / X-Forwarded-For
+    upload_dir: Path | None = None  # where photos sent from the page are kept
+    keep_days: int = 60  # stored messages older than this are deleted (0: kept)
+
+
+def chat_id_for(token: str) -> str:
+    """The chat a token stands for: a digest, so the database never holds the secret."""
+    return "w" + hashlib.sha256(token.encode("ascii")).hexdigest()[:40]
+
+
+def frame_of(message: Outgoing) -> dict[str, object]:
+    """An outgoing message as the page's ``message`` frame (without its sequence number)."""
+    frame: dict[str, object] = {
+        "type": "message",
+        "text": message.text,
+        "buttons": [[{"label": b.label, "data": b.data} for b in row] for row in message.buttons],
+    }
+    if message.image is not None:
+        frame["image"] = base64.b64encode(message.image).decode("ascii")
+        frame["alt"] = message.extra.get("alt") or t("web.image_alt")
+    if message.document is not None:
+        name, data = message.document
+        frame["document"] = {"name": name, "data": base64.b64encode(data).decode("ascii")}
+    return frame
+
+
+@dataclass
+class _Connection:
+    socket: web.WebSocketResponse
+    address: str
+    bucket: Bucket
+    chat_id: str | None = None
+
+
+@dataclass(eq=False)
+class WebChannel:
+    """The web chat: :class:`bot.channels.base.Channel` for the ward's own page."""
+
+    engine: Engine
+    options: WebChatOptions = field(default_factory=WebChatOptions)
+    name: str = CHANNEL
+    capabilities: Capabilities = field(
+        default_factory=lambda: Capabilities(
+            buttons=True,
+            max_buttons=24,
+            max_text=4096,
+            share_phone=False,
+            images=True,
+            documents=True,
+            edit=False,
+        )
+    )
+    _handle: Handle | None = None
+    _sockets: dict[str, set[web.WebSocketResponse]] = field(default_factory=dict)
+    _connections: dict[str, int] = field(default_factory=dict)
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    _open: set[web.WebSocketResponse] = field(default_factory=set)
+    _addresses: AddressBuckets | None = None
+    _pruner: asyncio.Task[None] | None = None
+
+    def __post_init__(self) -> None:
+        o = self.options
+        self._addresses = AddressBuckets(o.per_address_per_second, o.per_address_burst)
+
+    # -- the Channel interface --------------------------------------------------------------------
+
+    async def start(self, handle: Handle) -> None:
+        self._handle = handle
+        if self._pruner is None and self.options.keep_days > 0:
+            self._pruner = asyncio.create_task(self._prune_forever(), name="web-prune")
+
+    async def stop(self) -> None:
+        self._handle = None
+        if self._pruner is not None:
+            self._pruner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pruner
+            self._pruner = None
+        for socket in list(self._open):
+            with contextlib.suppress(Exception):
+                await socket.close(code=1001, message=b"server stopping")
+
+    def routes(self) -> Sequence[web.AbstractRouteDef]:
+        return [
+            web.get(PAGE_PATH, self._page),
+            web.get("/web/widget.js", self._widget),
+            *(web.get(path, self._static) for path in _STATIC),
+            web.get(SOCKET_PATH, self._socket),
+        ]
+
+    def pieces(self, message: Outgoing) -> list[Outgoing]:
+        return [message]
+
+    async def send(self, chat_id: str, message: Outgoing) -> None:
+        """Store the message as the chat's next one, then push it to the chat's open pages."""
+        frame = frame_of(message)
+        async with self._lock(chat_id):
+            try:
+                seq = await asyncio.to_thread(self._append, chat_id, frame)
+            except Exception as error:
+                raise TransientFailure(f"web message not stored: {type(error).__name__}") from error
+            for socket in list(self._sockets.get(chat_id, ())):
+                with contextlib.suppress(Exception):
+                    await socket.send_json({**frame, "seq": seq})
+
+    # -- storage ----------------------------------------------------------------------------------
+
+    def _append(self, chat_id: str, frame: dict[str, object]) -> int:
+        from sqlalchemy.exc import IntegrityError
+
+        for attempt in range(3):
+            try:
+                with UnitOfWork(self.engine) as uow:
+                    seq = web_store.append(uow, chat_id, frame)
+                    uow.commit()
+                    return seq
+            except IntegrityError:  # another process took the number: take the next one
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _since(self, chat_id: str, after: int) -> tuple[int, list[tuple[int, dict[str, object]]]]:
+        """The chat's newest number, and the messages to show a page that saw ``after``."""
+        with UnitOfWork(self.engine) as uow:
+            last = web_store.last_seq(uow, chat_id)
+            # A page ahead of the store (old messages pruned) is shown what there is.
+            return last, web_store.since(uow, chat_id, after if after <= last else 0)
+
+    def _prune(self) -> int:
+        with UnitOfWork(self.engine) as uow:
+            removed = web_store.prune(uow, utc_now() - timedelta(days=self.options.keep_days))
+            uow.commit()
+            return removed
+
+    async def _prune_forever(self) -> None:
+        while True:
+            try:
+                removed = await asyncio.to_thread(self._prune)
+                if removed:
+                    days = self.options.keep_days
+                    log.info("web chat: %s messages older than %s days removed", removed, days)
+            except Exception:
+                log.exception("web chat: pruning old messages failed")
+            await asyncio.sleep(_PRUNE_EVERY_SECONDS)
+
+    def _lock(self, chat_id: str) -> asyncio.Lock:
+        lock = self._locks.get(chat_id)
+        if lock is None:
+            if len(self._locks) >= _KEEP_LOCKS:
+                for idle in [c for c, held in self._locks.items() if not held.locked()]:
+                    if idle not in self._sockets:
+                        del self._locks[idle]
+            lock = self._locks[chat_id] = asyncio.Lock()
+        return lock
+
+    # -- the page ---------------------------------------------------------------------------------
+
+    def _headers(self, request: web.Request) -> dict[str, str]:
+        ancestors = " ".join(["'self'", *self.options.allowed_origins])
+        return {
+            "Content-Security-Policy": (
+                "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
+                "script-src 'self'; connect-src 'self' ws: wss:; object-src 'none'; "
+                f"base-uri 'none'; frame-ancestors {ancestors}"
+            ),
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+            "Cache-Control": "no-cache",
+        }
+
+    async def _page(self, request: web.Request) -> web.Response:
+        page = _read("index.html")
+        texts = {key.removeprefix("web.page."): value for key, value in _page_texts().items()}
+        page = page.replace("{{texts}}", _json(texts))
+        for key, value in texts.items():
+            page = page.replace("{{" + key + "}}", _html(value))
+        return web.Response(
+            text=page, content_type="text/html", charset="utf-8", headers=self._headers(request)
+        )
+
+    async def _static(self, request: web.Request) -> web.Response:
+        name, kind = _STATIC[request.path]
+        return web.Response(
+            text=_read(name), content_type=kind, charset="utf-8", headers=self._headers(request)
+        )
+
+    async def _widget(self, request: web.Request) -> web.Response:
+        """The loader a ward's site embeds with one ``<script>`` tag: a button that opens the
+        chat page in a frame."""
+        texts = {key: t(f"web.widget.{key}") for key in ("open", "close", "title")}
+        script = _read("widget.js").replace("{{texts}}", _json(texts))
+        return web.Response(
+            text=script,
+            content_type="text/javascript",
+            charset="utf-8",
+            headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "max-age=300"},
+        )
+
+    # -- the socket -------------------------------------------------------------------------------
+
+    def _origin_allowed(self, request: web.Request) -> bool:
+        origin = request.headers.get("Origin")
+        if origin is None:
+            return True  # not a browser: nothing to protect against
+        if origin in self.options.allowed_origins:
+            return True
+        own = request.headers.get("X-Forwarded-Host") if self.options.trust_forwarded else None
+        return urlsplit(origin).netloc.lower() == (own or request.host).lower()
+
+    def _address(self, request: web.Request) -> str:
+        if self.options.trust_forwarded:
+            real = request.headers.get("X-Real-IP")
+            if real:
+                return real.strip()
+            forwarded = request.headers.get("X-Forwarded-For", "")
+            if forwarded:
+                return forwarded.split(",")[-1].strip()
+        return request.remote or "?"
+
+    async def _socket(self, request: web.Request) -> web.StreamResponse:
+        if not self._origin_allowed(request):
+            log.warning("web chat: origin refused")
+            return web.Response(status=403, text="origin not allowed")
+        address = self._address(request)
+        if self._connections.get(address, 0) >= self.options.max_connections_per_address:
+            return web.Response(status=429, text="too many connections")
+        socket = web.WebSocketResponse(max_msg_size=self.options.max_frame_bytes, heartbeat=30)
+        await socket.prepare(request)
+        o = self.options
+        connection = _Connection(
+            socket, address, Bucket(o.per_connection_per_second, o.per_connection_burst)
+        )
+        self._connections[address] = self._connections.get(address, 0) + 1
+        self._open.add(socket)
+        try:
+            async for message in socket:
+                if message.type is not WSMsgType.TEXT:
+                    break
+                await self._frame(connection, message.data)
+        finally:
+            self._open.discard(socket)
+            self._connections[address] -= 1
+            if not self._connections[address]:
+                del self._connections[address]
+            if connection.chat_id is not None:
+                chat_sockets = self._sockets.get(connection.chat_id, set())
+                chat_sockets.discard(socket)
+                if not chat_sockets:
+                    self._sockets.pop(connection.chat_id, None)
+        return socket
+
+    async def _error(self, connection: _Connection, code: str) -> None:
+        await connection.socket.send_json(
+            {"type": "error", "code": code, "text": t(f"web.error.{code}")}
+        )
+
+    async def _frame(self, connection: _Connection, raw: str) -> None:
+        assert self._addresses is not None
+        if not connection.bucket.take() or not self._addresses.take(connection.address):
+            await self._error(connection, "rate_limited")
+            return
+        try:
+            frame: Any = json.loads(raw)
+        except ValueError:
+            frame = None
+        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+            await self._error(connection, "bad_frame")
+            return
+        if frame["type"] == "hello":
+            await self._hello(connection, frame)
+            return
+        if connection.chat_id is None:
+            await self._error(connection, "bad_frame")
+            return
+        frame_id = frame.get("id")
+        if not isinstance(frame_id, str) or not _FRAME_ID.match(frame_id):
+            frame_id = uuid.uuid4().hex
+        incoming = self._incoming(connection.chat_id, frame_id, frame)
+        if isinstance(incoming, str):
+            await self._error(connection, incoming)
+            return
+        if self._handle is None:
+            await self._error(connection, "unavailable")
+            return
+        try:
+            replies = await self._handle(incoming)
+            for reply in replies:
+                for piece in self.pieces(reply):
+                    await self.send(connection.chat_id, piece)
+        except Exception:
+            log.exception("web chat: a turn failed")
+            await self._error(connection, "unavailable")
+            return
+        await connection.socket.send_json({"type": "done", "id": frame_id})
+
+    async def _hello(self, connection: _Connection, frame: dict[str, Any]) -> None:
+        if connection.chat_id is not None:
+            await self._error(connection, "bad_frame")
+            return
+        token = frame.get("token")
+        if not isinstance(token, str) or not _TOKEN.match(token):
+            token = secrets.token_urlsafe(32)
+        after = frame.get("after")
+        after = after if isinstance(after, int) and after >= 0 else 0
+        chat_id = chat_id_for(token)
+        connection.chat_id = chat_id
+        async with self._lock(chat_id):
+            # Under the chat's lock: a message stored meanwhile is either replayed or pushed.
+            last, missed = await asyncio.to_thread(self._since, chat_id, after)
+            await connection.socket.send_json({"type": "session", "token": token, "last": last})
+            for seq, stored in missed:
+                await connection.socket.send_json({**stored, "seq": seq})
+            self._sockets.setdefault(chat_id, set()).add(connection.socket)
+
+    def _incoming(self, chat_id: str, frame_id: str, frame: dict[str, Any]) -> Incoming | str:
+        """The frame as an update, or the code of the error to answer."""
+        base: dict[str, Any] = {
+            "channel": CHANNEL,
+            "user_id": chat_id,
+            "chat_id": chat_id,
+            "update_id": f"{chat_id[:21]}:{frame_id}",
+            "message_id": frame_id,
+        }
+        kind = frame["type"]
+        if kind == "text":
+            text = frame.get("text")
+            if not isinstance(text, str) or not text.strip():
+                return "bad_frame"
+            if len(text) > self.options.max_text:
+                return "too_long"
+            command = _COMMAND.match(text.strip())
+            if command:
+                return Incoming(
+                    **base,
+                    text=text,
+                    command=command.group(1),
+                    payload=(command.group(2) or "").strip(),
+                )
+            return Incoming(**base, text=text)
+        if kind == "button":
+            data = frame.get("data")
+            if not isinstance(data, str) or not data or len(data) > 64:
+                return "bad_frame"
+            return Incoming(**base, button=data)
+        if kind == "photo":
+            return self._photo(base, frame)
+        return "bad_frame"
+
+    def _photo(self, base: dict[str, Any], frame: dict[str, Any]) -> Incoming | str:
+        if self.options.upload_dir is None:
+            return "unsupported"
+        data = frame.get("data")
+        caption = frame.get("caption")
+        if not isinstance(data, str) or (caption is not None and not isinstance(caption, str)):
+            return "bad_frame"
+        try:
+            content = base64.b64decode(data, validate=True)
+        except (binascii.Error, ValueError):
+            return "bad_frame"
+        if len(content) > self.options.max_photo_bytes:
+            return "too_large"
+        if content.startswith(_PNG):
+            suffix, mime = ".png", "image/png"
+        elif content.startswith(_JPEG):
+            suffix, mime = ".jpg", "image/jpeg"
+        else:
+            return "unsupported"
+        self.options.upload_dir.mkdir(parents=True, exist_ok=True)
+        path = self.options.upload_dir / f"{uuid.uuid4().hex}{suffix}"
+        path.write_bytes(content)
+        return Incoming(
+            **base,
+            text=(caption or "").strip()[: self.options.max_text] or None,
+            attachment=Attachment(
+                kind="photo", file_ref=f"file:{path}", file_name=path.name, mime_type=mime
+            ),
+        )
+
+
+def _read(name: str) -> str:
+    return resources.files("bot.channels.web").joinpath("static", name).read_text("utf-8")
+
+
+def _page_texts() -> dict[str, str]:
+    from texts import catalogue
+
+    return {key: value for key, value in catalogue().items() if key.startswith("web.page.")}
+
+
+def _json(values: dict[str, str]) -> str:
+    """JSON safe inside a <script> element."""
+    return json.dumps(values, ensure_ascii=False).replace("<", "\\u003c")
+
+
+def _html(text: str) -> str:
+    import html
+
+    return html.escape(text)
