@@ -26,7 +26,9 @@ UNKNOWN = "Không có lệnh này"
 
 def invite(engine: Engine, clock: Clock, org: str, role: Role) -> str:
     with UnitOfWork(engine) as uow:
-        return create_invite(uow, org, role, ProcedureContext(clock=clock), created_by="test").code
+        code = create_invite(uow, org, role, ProcedureContext(clock=clock), created_by="test").code
+        uow.commit()
+        return code
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ already known are not asked again.
 from __future__ import annotations
 
 from handlers.channel import Outgoing
+from handlers.parsing import parse_id
 from handlers.replies import Html, button, one_per_row, reply, say
 from handlers.turn import STEPS, Turn, entry, go, step
 from nlp.phone import PhoneStatus, mask_phone, parse_phone
@@ -210,7 +211,8 @@ def ask_area(turn: Turn) -> None:
 def answer_area(turn: Turn) -> None:
     pressed = turn.incoming.button or ""
     if pressed.startswith("area:"):
-        unit = lookups.org_unit(turn.uow, int(pressed.removeprefix("area:")))
+        area_id = parse_id(pressed.removeprefix("area:"))
+        unit = lookups.org_unit(turn.uow, area_id) if area_id is not None else None
         if unit is None:
             ask_area(turn)
             return

@@ -143,8 +143,14 @@ def answer_agency(turn: Turn) -> None:
         turn.send(reply("chat.press_a_button"))
         ask_agency(turn)
         return
+    choice = pressed.removeprefix("agency:")
+    offered = {b.data for b in _agencies(turn, draft["session_id"])} | {SKIP}
+    if choice not in offered:
+        turn.send(reply("chat.button_invalid_here"))
+        ask_agency(turn)
+        return
     code = list(draft["groups"])[draft["index"]]
-    draft["choices"][code] = pressed.removeprefix("agency:")
+    draft["choices"][code] = choice
     draft["index"] += 1
     ask_agency(turn)
 

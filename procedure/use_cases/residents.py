@@ -88,7 +88,7 @@ def give_consent(uow: UnitOfWork, person_id: int, channel: str, context: Procedu
         at=now,
         details={"notice_version": CONSENT_NOTICE_VERSION},
     )
-    uow.commit()
+    uow.flush()
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ def update_profile(uow: UnitOfWork, person_id: int, change: ProfileChange) -> Pe
     if change.area_org_id is not None:
         person.area_org_id = change.area_org_id
     uow.session.add(person)
-    uow.commit()
+    uow.flush()
     return person
 
 
@@ -138,7 +138,7 @@ def erase_personal_data(uow: UnitOfWork, person_id: int, context: ProcedureConte
         consent.withdrawn_at = now
         uow.session.add(consent)
     record_event(uow, kind="person.erased", actor=Actor.resident(person_id), action=None, at=now)
-    uow.commit()
+    uow.flush()
 
 
 def upcoming_sessions(
