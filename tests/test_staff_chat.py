@@ -109,7 +109,7 @@ async def test_results_and_extensions_only_by_the_assigned_agency(
     assert code is not None
     # Not assigned to any agency yet: nobody can post a result.
     replies = await driver.command(AGENCY, "ketqua", code.group(0))
-    assert "chưa được giao cho cơ quan nào" in joined(replies)
+    assert "Không tìm thấy ý kiến có mã này" in joined(replies)  # not theirs: as if unknown
     replies = await driver.command(OFFICE, "ketqua", code.group(0))
     assert UNKNOWN in joined(replies)
 

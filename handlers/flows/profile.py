@@ -86,8 +86,14 @@ def answer_consent(turn: Turn) -> None:
         turn.send(reply("chat.consent.thanks"))
         _continue(turn)
     elif turn.incoming.button == "consent:no":
-        turn.conversation.reset(keep=("opinion",))
+        # X3: without consent nothing personal is kept — the text written before the question
+        # goes with the refusal.
+        draft = turn.data.get("opinion")
+        written = isinstance(draft, dict) and bool(draft.get("text") or draft.get("parts"))
+        turn.conversation.reset()
         turn.send(reply("chat.consent.declined"))
+        if written:
+            turn.send(reply("chat.consent.draft_deleted"))
     else:
         turn.send(reply("chat.consent.press_a_button"))
         ask_consent(turn)

@@ -304,7 +304,7 @@ def list_opinions(turn: Turn, session_id: int) -> None:
             say(
                 "staff.opinions.line",
                 code=petition.tracking_code,
-                name=petition.petitioner_name,
+                name=petition.petitioner_name or t("staff.erased_name"),
                 text=petition.text[:160],
                 state=t(f"state.petition.{petition.state}"),
             )

@@ -6,17 +6,28 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import delete
 from sqlmodel import col, select
 
 from procedure.lifecycles import SessionState
 from procedure.permissions import Actor, Grant, Role
 from procedure.use_cases.context import ProcedureContext, org_parent_map, record_event
-from storage.tables import ChannelAccount, Consent, DialogueSession, Person, StaffRole
+from storage.tables import (
+    ChannelAccount,
+    Consent,
+    DialogueSession,
+    Person,
+    Petition,
+    StaffRole,
+    TrackingMiss,
+)
 from storage.unit_of_work import UnitOfWork
 
 # The version of the privacy notice a consent refers to (texts: consent.notice). Raise it when the
 # notice changes: residents are then asked again.
 CONSENT_NOTICE_VERSION = "2026-01"
+# What an erased name or phone on a petition becomes (shown to staff as "erased at the request").
+ERASED = ""
 
 
 def person_for_account(uow: UnitOfWork, channel: str, user_id: str, chat_id: str) -> int:
@@ -120,9 +131,16 @@ def get_person(uow: UnitOfWork, person_id: int) -> Person:
     return person
 
 
-def erase_personal_data(uow: UnitOfWork, person_id: int, context: ProcedureContext) -> None:
-    """X3: delete the profile (name, phone, area) and withdraw consent. Petitions already sent
-    are official records and keep the details given with them for their retention period."""
+def erase_personal_data(uow: UnitOfWork, person_id: int, context: ProcedureContext) -> int:
+    """X3: delete the profile (name, phone, area), the name and phone copied onto every petition
+    the person sent, and the record of their tracking misses; withdraw consent. Returns how many
+    petitions were pseudonymised.
+
+    What stays is what the record of a petition needs (the catalogue tells the resident, in
+    ``chat.privacy.erased``): its content, tracking code, topic, ward, session, dates, states and
+    answers — the official record of the dialogue — linked to a person record that no longer
+    holds a name or a phone, and the chat account, so that the written answers still owed reach
+    them; and the dates consent was given and withdrawn, the proof of lawful processing."""
     person = get_person(uow, person_id)
     person.full_name = None
     person.phone_e164 = None
@@ -137,8 +155,22 @@ def erase_personal_data(uow: UnitOfWork, person_id: int, context: ProcedureConte
     ).all():
         consent.withdrawn_at = now
         uow.session.add(consent)
-    record_event(uow, kind="person.erased", actor=Actor.resident(person_id), action=None, at=now)
+    petitions = uow.session.exec(select(Petition).where(Petition.person_id == person_id)).all()
+    for petition in petitions:
+        petition.petitioner_name = ERASED
+        petition.petitioner_phone_e164 = ERASED
+        uow.session.add(petition)
+    uow.session.exec(delete(TrackingMiss).where(col(TrackingMiss.person_id) == person_id))
+    record_event(
+        uow,
+        kind="person.erased",
+        actor=Actor.resident(person_id),
+        action=None,
+        at=now,
+        details={"petitions_pseudonymised": len(petitions)},
+    )
     uow.flush()
+    return len(petitions)
 
 
 def upcoming_sessions(
