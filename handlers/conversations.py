@@ -101,6 +101,9 @@ class Conversations:
                 context=self.context,
                 settings=self._settings,
             )
+            if turn.state != IDLE and turn.state not in STEPS:
+                # A step that no longer exists (stored by an earlier version): start afresh.
+                turn.conversation.reset(keep=("opinion",))
             state = turn.state
             route(turn)
             if not turn.replies:

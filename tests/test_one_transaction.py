@@ -270,3 +270,21 @@ def test_x4_use_cases_never_commit_the_guard_catches_one_that_does(uow: UnitOfWo
     with pytest.raises(AssertionError, match="rogue commits"):
         namespace["rogue"](uow)  # type: ignore[operator]
     uow.commit()  # the test itself may commit
+
+
+async def test_x5_a_stored_state_that_no_longer_exists_starts_afresh(
+    driver: ConsoleDriver, chat_engine: Engine
+) -> None:
+    from storage.conversation_store import save_conversation
+
+    with UnitOfWork(chat_engine) as uow:
+        save_conversation(uow, "console", f"u{ALICE}", "gopy.removed_step", {"x": 1})
+        uow.commit()
+    for command in ("gopy", "phien", "huy"):
+        said = texts(await driver.command(ALICE, command))
+        assert said and APOLOGY not in said, (command, said)
+        with UnitOfWork(chat_engine) as uow:
+            save_conversation(uow, "console", f"u{ALICE}", "gopy.removed_step", {"x": 1})
+            uow.commit()
+    said = texts(await driver.text(ALICE, "xin chào"))
+    assert said and APOLOGY not in said
