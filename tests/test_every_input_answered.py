@@ -264,7 +264,10 @@ def inputs(long_digits: int) -> st.SearchStrategy[tuple[str, ...]]:
     pressed = st.tuples(st.just("forge"), st.builds(lambda p, v: f"{p}:{v}"[:64], prefix, value))
     text = st.tuples(
         st.just("text"),
-        st.text(min_size=1, max_size=60).filter(lambda s: bool(s.strip()) and "\x00" not in s),
+        st.one_of(
+            st.text(min_size=1, max_size=60).filter(lambda s: bool(s.strip()) and "\x00" not in s),
+            st.sampled_from(["9" * long_digits, HUGE, "²", "0", "31/02/2026", "25:99"]),
+        ),
     )
     return st.one_of(command, pressed, text)
 
@@ -283,6 +286,8 @@ def sweep(
     for number, prefix in enumerate(sorted(BUTTON_PREFIXES | {"xyz"})):
         cases.append(("forge", (f"{prefix}:{PAYLOADS[number % len(PAYLOADS)]}",)))
     cases.append(("forge", ("staff:xyz:1",)))
+    for typed in ("9" * 5000, HUGE, "²", "0", "-1", "1", "31/02/2026", "25:99", "Trần Thị Bình"):
+        cases.append(("text", (typed,)))
     users = (RESIDENT, OFFICE, HEAD)
     for state in sorted(recorder.snapshots):
         for number, (action, args) in enumerate(cases):
