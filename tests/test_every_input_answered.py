@@ -367,3 +367,33 @@ def test_x5_every_state_every_input_gets_an_answer_and_no_traceback(
     every_input_answered(
         kind, chat_engine, clock, world, caplog, examples=60 if kind == "console" else 25
     )
+
+
+def _button_prefixes_in_code() -> set[str]:
+    """The prefix of the data of every button built in handlers/ (``button(key, data)`` and
+    ``Button(label, data)`` with literal or f-string data)."""
+    import ast
+    from pathlib import Path
+
+    found: set[str] = set()
+    for path in Path(__file__).resolve().parent.parent.joinpath("handlers").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call) or len(node.args) < 2:
+                continue
+            name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+            if name not in {"button", "Button"}:
+                continue
+            data = node.args[1]
+            first = data.values[0] if isinstance(data, ast.JoinedStr) and data.values else data
+            literal = first.value if isinstance(first, ast.Constant) else None
+            if isinstance(literal, str) and ":" in literal:
+                found.add(literal.partition(":")[0])
+    return found
+
+
+def test_x5_every_button_the_bot_builds_has_a_known_prefix() -> None:
+    """A new kind of button must be added to handlers/parsing.py, or its presses would be
+    answered "no longer valid"."""
+    prefixes = _button_prefixes_in_code()
+    assert {"reg", "consent", "form", "confirm"} <= prefixes  # the scan finds them
+    assert prefixes <= BUTTON_PREFIXES, sorted(prefixes - BUTTON_PREFIXES)
