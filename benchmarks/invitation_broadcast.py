@@ -112,6 +112,7 @@ def announce(engine: Engine, ward: Ward) -> tuple[int, float]:
         assert session.id is not None
         started = time.perf_counter()
         sessions.announce_session(uow, ward.office, session.id, context)
+        uow.commit()
         return session.id, time.perf_counter() - started
 
 
@@ -120,6 +121,7 @@ def fresh_sqlite(folder: Path) -> Engine:
     upgrade_to_head(engine)
     with UnitOfWork(engine) as uow:
         ensure_reference_data(uow)
+        uow.commit()
     return engine
 
 

@@ -256,6 +256,7 @@ def _override_add(args: argparse.Namespace, settings: Settings) -> int:
             _context(settings),
             added_by=args.by,
         )
+        uow.commit()
         print(t("calendar.override_saved", line=_override_line(row)))
         print(describe_day(load_calendar(uow).status(day)))
     return 0
@@ -265,6 +266,7 @@ def _override_remove(args: argparse.Namespace, settings: Settings) -> int:
     day = _date(args.day)
     with UnitOfWork(_open(settings)) as uow:
         administration.remove_calendar_day(uow, Actor.system(), day)
+        uow.commit()
         print(t("calendar.override_removed", date=format_date(day)))
         print(describe_day(load_calendar(uow).status(day)))
     return 0
@@ -305,6 +307,7 @@ def _staff_invite(args: argparse.Namespace, settings: Settings) -> int:
         invite = create_invite(
             uow, args.org, role, _context(settings), created_by=args.by, valid_days=max(days, 1)
         )
+        uow.commit()
     print(invite.code)
     print(
         t(
@@ -407,6 +410,7 @@ def _org_import(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(t("refusal.province_unknown", code=args.province_code)) from bad
     with UnitOfWork(_open(settings)) as uow:
         unit, added = administration.import_province(uow, Actor.system(), code)
+        uow.commit()
     print(t("cli.province_imported", name=unit.name, added=added))
     return 0
 
@@ -421,6 +425,7 @@ def _org_add(args: argparse.Namespace, settings: Settings) -> int:
             level_code=args.level,
             parent_code=args.parent,
         )
+        uow.commit()
     print(t("cli.org_added", name=unit.name, code=unit.code))
     return 0
 

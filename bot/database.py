@@ -17,4 +17,5 @@ def open_database(settings: Settings) -> Engine:
     upgrade_to_head(engine)
     with UnitOfWork(engine) as uow:
         ensure_reference_data(uow)
+        uow.commit()
     return engine

@@ -115,6 +115,7 @@ def seed(engine: Engine, today: date, *, seed_value: int = 2026) -> DemoSummary:
             is not None
         ):
             summary.created = False
+            uow.commit()
             return summary
         world = _World(uow, ward, data, rng, context, summary)
         timeline = _Timeline()
@@ -128,6 +129,7 @@ def seed(engine: Engine, today: date, *, seed_value: int = 2026) -> DemoSummary:
                 )
             ).all()
         )
+        uow.commit()
         return summary
 
 
@@ -165,7 +167,7 @@ class _World:
     def _staff(self, name: str, role: Role, unit: OrgUnit) -> Actor:
         person = Person(full_name=name)
         self.uow.session.add(person)
-        self.uow.commit()
+        self.uow.flush()
         assert person.id is not None and unit.id is not None
         grant_role(self.uow, Actor.system(), person.id, unit.code, role)
         return Actor(person_id=person.id, grants=(Grant(role, unit.id),))
@@ -194,7 +196,7 @@ class _World:
                 )
             )
             people.append(person)
-        self.uow.commit()
+        self.uow.flush()
         for person in people:
             give_consent(self.uow, person.id, "demo", self.context)  # type: ignore[arg-type]
         return people

@@ -81,7 +81,9 @@ class Scheduler:
         for attempt in range(3):
             try:
                 with UnitOfWork(self.engine) as uow:
-                    return work(uow)
+                    done = work(uow)
+                    uow.commit()
+                    return done
             except IntegrityError:
                 # Another scheduler queued the same key in the same moment; run again.
                 if attempt == 2:

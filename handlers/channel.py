@@ -81,6 +81,9 @@ def all_buttons(messages: list[Outgoing]) -> list[Button]:
 
 def button_for_number(buttons: list[Button], typed: str) -> Button | None:
     """The button a number typed on a channel without buttons stands for."""
-    if typed.strip().isdigit() and 1 <= int(typed.strip()) <= len(buttons):
-        return buttons[int(typed.strip()) - 1]
+    from handlers.parsing import parse_id
+
+    number = parse_id(typed)
+    if number is not None and number <= len(buttons):
+        return buttons[number - 1]
     return None

@@ -8,6 +8,8 @@ the update changed, so a restart loses nothing (X4).
 
 from __future__ import annotations
 
+import logging
+import traceback
 from collections.abc import Callable
 
 from sqlalchemy import Engine
@@ -23,6 +25,7 @@ from handlers.flows import (
     staff_sessions,
     tracking,
 )
+from handlers.parsing import parse_button, parse_id
 from handlers.replies import main_menu, reply
 from handlers.state import IDLE, claim_update, load, save
 from handlers.turn import STEPS, ChatSettings, Turn, entry, go
@@ -32,6 +35,8 @@ from procedure.use_cases.residents import person_for_account
 from procedure.use_cases.staff import is_invite_code, redeem_invite
 from storage.unit_of_work import UnitOfWork
 from texts import t
+
+log = logging.getLogger(__name__)
 
 Command = Callable[[Turn], None]
 # Commands that start a flow of their own; the others answer and leave the current step as it is.
@@ -64,7 +69,23 @@ class Conversations:
         self._settings = settings or ChatSettings()
 
     def handle(self, incoming: Incoming) -> list[Outgoing]:
-        with UnitOfWork(self.engine) as uow:
+        """Handle one update in ONE transaction: the claim, the account, the step, the use case,
+        its events and outbox rows are committed together or not at all (X4). If anything
+        fails, nothing is kept — not even the claim, so the same update delivered again is
+        handled again — and the resident gets one short apology."""
+        try:
+            return self._handle(incoming)
+        except Exception as error:
+            log.error(
+                "conversation: update %s on %s failed, rolled back: %s",
+                incoming.update_id,
+                incoming.channel,
+                describe_failure(error),
+            )
+            return [reply("chat.failed")]
+
+    def _handle(self, incoming: Incoming) -> list[Outgoing]:
+        with UnitOfWork(self.engine, write=True) as uow:
             if incoming.update_id is not None and not claim_update(
                 uow, incoming.channel, incoming.update_id
             ):
@@ -72,8 +93,6 @@ class Conversations:
             person_id = person_for_account(
                 uow, incoming.channel, incoming.user_id, incoming.chat_id
             )
-            # The account and the claim are kept even if a use case of this turn is refused.
-            uow.commit()
             turn = Turn(
                 uow=uow,
                 incoming=incoming,
@@ -82,10 +101,29 @@ class Conversations:
                 context=self.context,
                 settings=self._settings,
             )
+            if turn.state != IDLE and turn.state not in STEPS:
+                # A step that no longer exists (stored by an earlier version): start afresh.
+                turn.conversation.reset(keep=("opinion",))
+            state = turn.state
             route(turn)
+            if not turn.replies:
+                # Every input gets an answer (X5); a step that says nothing is a bug to fix.
+                log.warning("conversation: no reply in state %s; answered generally", state)
+                turn.send(reply("chat.not_understood", buttons=main_menu()))
             save(uow, turn.conversation)
             uow.commit()
             return turn.replies
+
+
+def describe_failure(error: BaseException) -> str:
+    """Where a failure happened, without its message: the exception's class and the frames
+    (file, line, function) — a message may quote a resident's name, phone or text."""
+    frames = traceback.extract_tb(error.__traceback__)[-4:]
+    where = " < ".join(
+        f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno} {frame.name}"
+        for frame in reversed(frames)
+    )
+    return f"{type(error).__name__} at {where}"
 
 
 def route(turn: Turn) -> None:
@@ -131,15 +169,27 @@ def _idle(turn: Turn) -> None:
 
 
 def _global_button(turn: Turn, pressed: str) -> bool:
-    """Buttons on cards that stay valid whatever the step: register, opinion for a session, …"""
-    prefix, _, value = pressed.partition(":")
-    if prefix == "reg" and value.isdigit():
-        turn.conversation.reset(keep=("opinion",))
-        registration.start(turn, int(value))
-    elif prefix == "unreg" and value.isdigit():
-        registration.cancel(turn, int(value))
-    elif prefix == "opinion" and value.isdigit():
-        opinion.start(turn, int(value))
+    """Buttons on cards that stay valid whatever the step: register, opinion for a session, …
+    Their data is parsed in one place (handlers/parsing.py); forged or stale data gets "this
+    button is no longer valid"."""
+    data = parse_button(pressed)
+    if data is None:
+        if pressed:
+            turn.send(reply("chat.button_invalid", buttons=main_menu()))
+            return True
+        return False
+    prefix, value = data.prefix, data.value
+    if prefix in {"reg", "unreg", "opinion"}:
+        session_id = data.id
+        if session_id is None:
+            turn.send(reply("chat.button_invalid", buttons=main_menu()))
+        elif prefix == "reg":
+            turn.conversation.reset(keep=("opinion",))
+            registration.start(turn, session_id)
+        elif prefix == "unreg":
+            registration.cancel(turn, session_id)
+        else:
+            opinion.start(turn, session_id)
     elif prefix == "track" and value:
         tracking.show_by_code(turn, value)
     elif prefix == "fix" and value in {"name", "phone", "area"}:
@@ -148,7 +198,9 @@ def _global_button(turn: Turn, pressed: str) -> bool:
         privacy.ask_erase(turn)
     elif prefix == "staff":
         action, _, argument = value.partition(":")
-        if not _staff_may(turn, action):
+        if action not in STAFF_COMMANDS:
+            turn.send(reply("chat.button_invalid", buttons=main_menu()))
+        elif not _staff_may(turn, action):
             turn.send(reply("chat.unknown_command"))
         elif turn.state != IDLE and action in FLOW_COMMANDS:
             turn.send(reply("chat.busy", flow=_flow_name(turn)))
@@ -215,8 +267,12 @@ def cancel(turn: Turn) -> None:
 
 def start(turn: Turn) -> None:
     payload = _payload(turn).strip()
-    if payload.startswith("s") and payload[1:].isdigit():
-        registration.show_session_page(turn, int(payload[1:]))
+    if payload.startswith("s") and payload[1:2].isdigit():
+        session_id = parse_id(payload[1:])
+        if session_id is None:
+            turn.send(reply("chat.sessions.no_such", number=_shown(payload[1:])))
+        else:
+            registration.show_session_page(turn, session_id)
         return
     if is_invite_code(payload):
         enrolled = turn.attempt(
@@ -237,6 +293,8 @@ def help_text(turn: Turn) -> None:
 
 
 def _staff_may(turn: Turn, command: str) -> bool:
+    if command not in STAFF_COMMANDS:
+        return False
     needed = STAFF_COMMANDS[command][0]
     return any(needed in ROLE_ACTIONS[grant.role] for grant in turn.actor.grants)
 
@@ -286,8 +344,21 @@ def sessions(turn: Turn) -> None:
 
 
 def register(turn: Turn) -> None:
-    payload = _payload(turn)
-    registration.start(turn, int(payload) if payload.isdigit() else None)
+    payload = _payload(turn).strip()
+    if not payload:
+        registration.start(turn, None)
+        return
+    session_id = parse_id(payload)
+    if session_id is None:
+        turn.send(reply("chat.sessions.no_such", number=_shown(payload)))
+        return
+    registration.start(turn, session_id)
+
+
+def _shown(typed: str) -> str:
+    """What the person typed, cut short, to quote in an answer."""
+    typed = typed.strip()
+    return typed if len(typed) <= 12 else typed[:11] + "…"
 
 
 def send_opinion(turn: Turn) -> None:

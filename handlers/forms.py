@@ -147,6 +147,12 @@ def _answer(turn: Turn) -> None:
         return
     if pressed.startswith("form:pick:"):
         picked = pressed.removeprefix("form:pick:")
+        offered = current.choices(turn, state["values"]) if current.choices else []
+        if picked not in {choice.data for choice in offered}:
+            # Forged, or a button of an earlier question: not one of the choices asked now.
+            turn.send(reply("chat.button_invalid_here"))
+            ask_current(turn)
+            return
         if current.multi:
             chosen = list(state["values"].get(current.name) or [])
             chosen.remove(picked) if picked in chosen else chosen.append(picked)

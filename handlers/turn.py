@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from handlers.channel import Incoming, Outgoing
-from handlers.state import ConversationState, claim_update
+from handlers.state import ConversationState
 from procedure.errors import Refusal
 from procedure.permissions import Actor
 from procedure.use_cases.context import ProcedureContext
@@ -59,11 +59,11 @@ class Turn:
     def attempt(self, action: Callable[[], T]) -> T | None:
         """Run a use case; a refusal becomes a reply and nothing it half did is kept."""
         try:
-            return action()
+            # A savepoint: a refusal undoes what this use case did, and only that; the claim,
+            # the account and the earlier steps of the turn stay in the turn's transaction.
+            with self.uow.savepoint():
+                return action()
         except Refusal as refusal:
-            self.uow.session.rollback()
-            if self.incoming.update_id is not None:
-                claim_update(self.uow, self.incoming.channel, self.incoming.update_id)
             self.send(Outgoing(text=_escape(refusal.message)))
             return None
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
+from datetime import datetime
 
-from storage.tables import Conversation, ProcessedUpdate
+from sqlalchemy import and_, delete, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, func, select
+
+from storage.tables import Conversation, ProcessedUpdate, TrackingMiss
 from storage.types import utc_now
 from storage.unit_of_work import UnitOfWork
 
@@ -45,3 +49,43 @@ def claim_update(uow: UnitOfWork, channel: str, update_id: str) -> bool:
         uow.session.rollback()
         return False
     return True
+
+
+def recent_tracking_misses(
+    uow: UnitOfWork, person_id: int, channel: str, external_user_id: str, since: datetime
+) -> int:
+    """Misses since ``since`` by this person, or from this channel account (whoever it maps to)."""
+    query = (
+        select(func.count())
+        .select_from(TrackingMiss)
+        .where(col(TrackingMiss.at) >= since)
+        .where(
+            or_(
+                TrackingMiss.person_id == person_id,
+                and_(
+                    TrackingMiss.channel == channel,
+                    TrackingMiss.external_user_id == external_user_id,
+                ),
+            )
+        )
+    )
+    return int(uow.session.exec(query).one())
+
+
+def record_tracking_miss(
+    uow: UnitOfWork,
+    person_id: int,
+    channel: str,
+    external_user_id: str,
+    at: datetime,
+    forget_before: datetime,
+) -> None:
+    """Keep one miss, and forget this person's misses older than ``forget_before``."""
+    uow.session.exec(
+        delete(TrackingMiss)
+        .where(TrackingMiss.person_id == person_id)
+        .where(col(TrackingMiss.at) < forget_before)
+    )
+    uow.session.add(
+        TrackingMiss(person_id=person_id, channel=channel, external_user_id=external_user_id, at=at)
+    )

@@ -6,14 +6,24 @@ from types import TracebackType
 from typing import Self
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
 
 class UnitOfWork:
-    """``with UnitOfWork(engine) as uow: …; uow.commit()`` — rolled back unless committed."""
+    """``with UnitOfWork(engine) as uow: …; uow.commit()`` — rolled back unless committed.
 
-    def __init__(self, engine: Engine) -> None:
+    Use cases never commit: the caller (one incoming update, one CLI command) owns the one
+    transaction and commits it once. ``write=True`` takes SQLite's write lock when the unit
+    starts (``BEGIN IMMEDIATE``): a transaction that reads then writes never fails to upgrade its
+    lock, and a savepoint (:meth:`savepoint`) is always inside a real transaction — with the
+    driver's default behaviour a first ``SAVEPOINT`` would begin one, and its ``RELEASE`` would
+    commit it. PostgreSQL needs neither.
+    """
+
+    def __init__(self, engine: Engine, *, write: bool = False) -> None:
         self._engine = engine
+        self._write = write
         self._session: Session | None = None
 
     @property
@@ -28,7 +38,13 @@ class UnitOfWork:
 
     def __enter__(self) -> Self:
         self._session = Session(self._engine, expire_on_commit=False)
+        if self._write:
+            self._begin_write()
         return self
+
+    def _begin_write(self) -> None:
+        if self.dialect == "sqlite":
+            self.session.connection().exec_driver_sql("BEGIN IMMEDIATE")
 
     def __exit__(
         self,
@@ -43,6 +59,14 @@ class UnitOfWork:
 
     def commit(self) -> None:
         self.session.commit()
+
+    def rollback(self) -> None:
+        """Undo everything since the last commit (the session stays open)."""
+        self.session.rollback()
+
+    def savepoint(self) -> SessionTransaction:
+        """``with uow.savepoint(): …`` — an exception inside undoes only what the block did."""
+        return self.session.begin_nested()
 
     def flush(self) -> None:
         self.session.flush()

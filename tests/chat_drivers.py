@@ -49,6 +49,7 @@ class Driver(Protocol):
     async def press(self, user: int, label: str) -> list[Reply]: ...
     async def contact(self, user: int, phone: str, owner: int) -> list[Reply]: ...
     async def photo(self, user: int, caption: str | None = None) -> list[Reply]: ...
+    async def forge(self, user: int, data: str) -> list[Reply]: ...
     async def replay_last(self, user: int) -> list[Reply]: ...
     async def restart(self) -> None: ...
     async def close(self) -> None: ...
@@ -130,6 +131,23 @@ class ConsoleDriver:
                 update_id=base.update_id,
                 text=caption,
                 attachment=Attachment(kind="photo", file_ref="file:/tmp/anh.jpg"),
+            ),
+        )
+
+    async def forge(self, user: int, data: str) -> list[Reply]:
+        """A button press with any data: forged, or from a message long gone."""
+        from handlers.channel import Incoming
+
+        self._as(user)
+        base = self.chat.incoming_for("")
+        return self._send(
+            user,
+            Incoming(
+                channel=base.channel,
+                user_id=base.user_id,
+                chat_id=base.chat_id,
+                update_id=base.update_id,
+                button=data,
             ),
         )
 

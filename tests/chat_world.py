@@ -84,4 +84,5 @@ def seed_chat_world(engine: Engine, clock: Clock) -> ChatWorld:
             "Đối thoại về chỉnh trang đô thị & vệ sinh <môi trường>", 50, "2026-03-16"
         )
         full = announced("Đối thoại về an ninh trật tự", 1, "2026-03-17")
+        uow.commit()
     return ChatWorld(ward=ward.id, session_id=first, full_session_id=full, office=office)

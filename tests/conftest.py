@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,7 +11,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import settings
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
+from sqlalchemy.orm import Session
 
 from procedure.use_cases.administration import ensure_reference_data
 from storage.engine import make_engine, sqlite_url
@@ -28,6 +30,32 @@ POSTGRES_URL_VARIABLE = "DOITHOAI_TEST_POSTGRES_URL"
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+def committer_in_procedure() -> str | None:
+    """The procedure/ function on the stack of a commit, if any: use cases never commit (the
+    conversation or the CLI command owns the one transaction)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        module = str(frame.f_globals.get("__name__", ""))
+        if module == "procedure" or module.startswith("procedure."):
+            return f"{module}.{frame.f_code.co_name}"
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
+
+
+def _forbid_commit_in_procedure(session: Session) -> None:
+    committer = committer_in_procedure()
+    if committer is not None:
+        raise AssertionError(f"{committer} commits: the caller owns the transaction")
+
+
+@pytest.fixture(autouse=True)
+def use_cases_never_commit() -> Iterator[None]:
+    """Every test fails if a use case (anything under procedure/) commits a session."""
+    event.listen(Session, "before_commit", _forbid_commit_in_procedure)
+    yield
+    event.remove(Session, "before_commit", _forbid_commit_in_procedure)
 
 
 def postgres_url() -> str | None:
@@ -65,6 +93,7 @@ def engine(empty_engine: Engine) -> Engine:
     upgrade_to_head(empty_engine)
     with UnitOfWork(empty_engine) as uow:
         ensure_reference_data(uow)
+        uow.commit()
     return empty_engine
 
 
@@ -82,15 +111,12 @@ def at(day: str, clock: str = "09:00") -> datetime:
     return local.astimezone(UTC)
 
 
-# --- the chat tests' world: one SQLite database with a ward and two announced sessions ---
+# --- the chat tests' world: a database of each kind with a ward and two announced sessions ---
 
 
 @pytest.fixture
-def chat_engine(tmp_path: Path) -> Engine:
-    engine = make_engine(sqlite_url(tmp_path))
-    upgrade_to_head(engine)
-    with UnitOfWork(engine) as uow:
-        ensure_reference_data(uow)
+def chat_engine(engine: Engine) -> Engine:
+    """The chat tests' database: SQLite, and PostgreSQL too where configured (CI)."""
     return engine
 
 

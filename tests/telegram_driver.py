@@ -117,6 +117,15 @@ class TelegramDriver:
                     return await self._exchange(user, update)
         raise AssertionError(f"no button {label!r} sent to {user}")
 
+    async def forge(self, user: int, data: str) -> list[Reply]:
+        """A press of a button with any data, under the last message the bot sent the user."""
+        sent = self.fake.sent_messages(user)
+        if not sent:
+            await self.command(user, "start")
+            sent = self.fake.sent_messages(user)
+        update = self.fake.press_button(self._user(user), sent[-1], data, check=False)
+        return await self._exchange(user, update)
+
     async def contact(self, user: int, phone: str, owner: int) -> list[Reply]:
         update = self.fake.send_contact(self._user(user), phone, contact_user_id=owner)
         return await self._exchange(user, update)

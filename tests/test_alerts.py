@@ -532,6 +532,7 @@ def test_c6_scheduler_restart_queues_nothing_twice_and_misses_nothing(
     world: World, uow: UnitOfWork, engine: Engine
 ) -> None:
     tet_assignments(world, uow)
+    uow.commit()
     officer = world.agency_officer.person_id
     scheduler = Scheduler(engine, world.context, interval_seconds=60)
     world.clock.set("2026-02-13", "07:45")
@@ -557,6 +558,7 @@ async def test_c6_scheduler_runs_until_stopped(
     world: World, uow: UnitOfWork, engine: Engine
 ) -> None:
     tet_assignments(world, uow)
+    uow.commit()
     world.clock.set("2026-02-13", "09:00")
     scheduler = Scheduler(engine, world.context, interval_seconds=0.05)
     stop = asyncio.Event()
@@ -647,6 +649,7 @@ def test_p4_reminder_the_day_before_to_registered_residents(
     ]  # the third is on the waitlist
     world.clock.set("2026-03-14", "10:00")
     assert queue_session_reminders(uow, world.context) == 0  # two days before
+    uow.commit()
     scheduler = Scheduler(engine, world.context)
     world.clock.set("2026-03-15", "06:00")  # Sunday, early: the scheduler waits for the morning
     assert scheduler.run_once() == (0, 0)

@@ -86,6 +86,7 @@ async def parties(
 async def enrol(parties: Parties, clock: Clock, user: int, org: str, role: Role) -> None:
     with UnitOfWork(parties.engine) as uow:
         code = create_invite(uow, org, role, ProcedureContext(clock=clock), created_by="test").code
+        uow.commit()
     replies = await parties.driver.command(user, "start", code)
     assert "đã được gán vai trò" in joined(replies)
 

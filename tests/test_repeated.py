@@ -129,6 +129,7 @@ async def test_p2_p10_review_and_report_in_chat_for_office_and_monitor(
             code = create_invite(
                 uow, "ben-thanh", role, ProcedureContext(clock=clock), created_by="t"
             ).code
+            uow.commit()
         await driver.command(user, "start", code)
     review = joined(await driver.command(302, "tonghop", "2026"))
     assert "Tổng hợp tình hình ý kiến, kiến nghị" in review and "Phường Bến Thành" in review

@@ -26,7 +26,9 @@ UNKNOWN = "Không có lệnh này"
 
 def invite(engine: Engine, clock: Clock, org: str, role: Role) -> str:
     with UnitOfWork(engine) as uow:
-        return create_invite(uow, org, role, ProcedureContext(clock=clock), created_by="test").code
+        code = create_invite(uow, org, role, ProcedureContext(clock=clock), created_by="test").code
+        uow.commit()
+        return code
 
 
 @pytest.fixture
@@ -107,7 +109,7 @@ async def test_results_and_extensions_only_by_the_assigned_agency(
     assert code is not None
     # Not assigned to any agency yet: nobody can post a result.
     replies = await driver.command(AGENCY, "ketqua", code.group(0))
-    assert "chưa được giao cho cơ quan nào" in joined(replies)
+    assert "Không tìm thấy ý kiến có mã này" in joined(replies)  # not theirs: as if unknown
     replies = await driver.command(OFFICE, "ketqua", code.group(0))
     assert UNKNOWN in joined(replies)
 

@@ -176,6 +176,7 @@ async def test_p10_the_yearly_report_is_sent_as_files(framework, engine_and_cloc
         code = create_invite(
             uow, "ben-thanh", Role.OFFICE, ProcedureContext(clock=clock), created_by="test"
         ).code
+        uow.commit()
     driver = await start_driver(framework, engine, clock)
     try:
         await driver.command(ALICE, "start", code)

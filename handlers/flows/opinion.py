@@ -13,6 +13,7 @@ from typing import Any
 from handlers import verification
 from handlers.channel import Outgoing
 from handlers.flows.profile import describe_profile, ensure_profile
+from handlers.parsing import parse_id
 from handlers.replies import Html, button, one_per_row, reply, say
 from handlers.turn import Turn, entry, go, step
 from nlp.diacritics import Verdict, judge, suggest
@@ -71,6 +72,12 @@ def start(turn: Turn, session_id: int | None = None) -> None:
         go(turn, "gopy.session")
 
 
+@entry("gopy.resume", FLOW)
+def ask_resume(turn: Turn) -> None:
+    """/gopy again while asked whether to resume the draft: ask again."""
+    start(turn)
+
+
 @step("gopy.resume", FLOW)
 def answer_resume(turn: Turn) -> None:
     if turn.incoming.button == "draft:resume":
@@ -116,8 +123,8 @@ def answer_session(turn: Turn) -> None:
     pressed = turn.incoming.button or ""
     if pressed == f"session:{NO_SESSION}":
         draft(turn)["session_id"] = None
-    elif pressed.startswith("session:") and pressed.removeprefix("session:").isdigit():
-        draft(turn)["session_id"] = int(pressed.removeprefix("session:"))
+    elif pressed.startswith("session:") and parse_id(pressed.removeprefix("session:")):
+        draft(turn)["session_id"] = parse_id(pressed.removeprefix("session:"))
     else:
         turn.send(reply("chat.press_a_button"))
         ask_session(turn)
@@ -269,6 +276,13 @@ def check_text(turn: Turn) -> None:
 
 @step("gopy.checked", FLOW)
 def answer_checked(turn: Turn) -> None:
+    check_text(turn)
+
+
+@entry("gopy.diacritics", FLOW)
+def ask_diacritics_again(turn: Turn) -> None:
+    """/gopy (or the menu's button) again while a text without diacritics waits for an answer:
+    say again what was found and offer the same choices."""
     check_text(turn)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from handlers.channel import Outgoing
+from handlers.parsing import parse_year
 from handlers.replies import Html, reply, say
 from handlers.reports.chart import render_chart
 from handlers.reports.document import render_document
@@ -34,8 +35,9 @@ def _period(turn: Turn, payload: str) -> Period | None:
     today = turn.context.today()
     if not text:
         return Period(today.replace(month=1, day=1), today)
-    if text.isdigit() and 2000 <= int(text) <= 2100:
-        return Period.year(int(text))
+    year = parse_year(text)
+    if year is not None:
+        return Period.year(year)
     first, _, last = text.partition("-") if text.count("/") == 4 else ("", "", "")
     start, end = parse_date(first.strip()), parse_date(last.strip())
     if start and end and start <= end:
@@ -59,7 +61,10 @@ def send_report(turn: Turn, payload: str) -> None:
     """/baocao <year>: the Word document, the spreadsheet and the chart, sent as files."""
     unit_id = _unit(turn)
     text = payload.strip()
-    year = int(text) if text.isdigit() else turn.context.today().year
+    year = parse_year(text) if text else turn.context.today().year
+    if year is None:
+        turn.send(reply("review.bad_year", typed=text[:12]))
+        return
     if unit_id is None:
         return
     report = turn.attempt(

@@ -68,9 +68,9 @@ def ask_erase(turn: Turn) -> None:
 @step("privacy.erase", FLOW)
 def answer_erase(turn: Turn) -> None:
     if turn.incoming.button == "erase:yes":
-        erase_personal_data(turn.uow, turn.person_id, turn.context)
+        count = erase_personal_data(turn.uow, turn.person_id, turn.context)
         turn.conversation.reset()
-        turn.send(reply("chat.privacy.erased"))
+        turn.send(reply("chat.privacy.erased", count=count))
     else:
         turn.conversation.reset(keep=("opinion",))
         turn.send(reply("chat.privacy.kept"))

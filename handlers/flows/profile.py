@@ -7,6 +7,7 @@ already known are not asked again.
 from __future__ import annotations
 
 from handlers.channel import Outgoing
+from handlers.parsing import parse_id
 from handlers.replies import Html, button, one_per_row, reply, say
 from handlers.turn import STEPS, Turn, entry, go, step
 from nlp.phone import PhoneStatus, mask_phone, parse_phone
@@ -85,8 +86,14 @@ def answer_consent(turn: Turn) -> None:
         turn.send(reply("chat.consent.thanks"))
         _continue(turn)
     elif turn.incoming.button == "consent:no":
-        turn.conversation.reset(keep=("opinion",))
+        # X3: without consent nothing personal is kept — the text written before the question
+        # goes with the refusal.
+        draft = turn.data.get("opinion")
+        written = isinstance(draft, dict) and bool(draft.get("text") or draft.get("parts"))
+        turn.conversation.reset()
         turn.send(reply("chat.consent.declined"))
+        if written:
+            turn.send(reply("chat.consent.draft_deleted"))
     else:
         turn.send(reply("chat.consent.press_a_button"))
         ask_consent(turn)
@@ -220,7 +227,8 @@ def ask_area(turn: Turn) -> None:
 def answer_area(turn: Turn) -> None:
     pressed = turn.incoming.button or ""
     if pressed.startswith("area:"):
-        unit = lookups.org_unit(turn.uow, int(pressed.removeprefix("area:")))
+        area_id = parse_id(pressed.removeprefix("area:"))
+        unit = lookups.org_unit(turn.uow, area_id) if area_id is not None else None
         if unit is None:
             ask_area(turn)
             return

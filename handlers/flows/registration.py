@@ -53,11 +53,15 @@ def after_area(turn: Turn) -> None:
 def show_sessions(turn: Turn) -> None:
     person = get_person(turn.uow, turn.person_id)
     area = lookups.org_unit(turn.uow, person.area_org_id)
+    if area is None:
+        # No ward set yet (asked in the middle of another step): say so, and how to set it.
+        turn.send(reply("chat.sessions.no_area"))
+        return
     sessions = upcoming_sessions(turn.uow, person.area_org_id, turn.context.now())
     if not sessions:
-        turn.send(reply("chat.sessions.none", area=area.name if area else ""))
+        turn.send(reply("chat.sessions.none", area=area.name))
         return
-    turn.send(reply("chat.sessions.heading", area=area.name if area else "", count=len(sessions)))
+    turn.send(reply("chat.sessions.heading", area=area.name, count=len(sessions)))
     for session in sessions[:10]:
         assert session.id is not None
         turn.send(Outgoing(text=session_card(turn, session), buttons=session_buttons(session.id)))

@@ -12,6 +12,7 @@ from handlers.replies import Html, button, one_per_row, reply, say
 from handlers.turn import Turn, entry, go, step
 from nlp.dates import read_when
 from procedure.deadlines import conclusion_deadline
+from procedure.errors import NotAllowed, NotFound, Refusal
 from procedure.lifecycles import PetitionState
 from procedure.permissions import Action
 from procedure.use_cases import follow_up, lookups, sessions, staff_views
@@ -143,8 +144,14 @@ def answer_agency(turn: Turn) -> None:
         turn.send(reply("chat.press_a_button"))
         ask_agency(turn)
         return
+    choice = pressed.removeprefix("agency:")
+    offered = {b.data for b in _agencies(turn, draft["session_id"])} | {SKIP}
+    if choice not in offered:
+        turn.send(reply("chat.button_invalid_here"))
+        ask_agency(turn)
+        return
     code = list(draft["groups"])[draft["index"]]
-    draft["choices"][code] = pressed.removeprefix("agency:")
+    draft["choices"][code] = choice
     draft["index"] += 1
     ask_agency(turn)
 
@@ -395,13 +402,31 @@ def start_for_petition(turn: Turn, form: str, code: str, action: Action) -> None
         turn.send(reply("staff.input.code_needed"))
         return
 
+    def may(unit_id: int | None) -> bool:
+        if unit_id is None:
+            return False
+        try:
+            require(turn.uow, turn.actor, action, unit_id)
+        except NotAllowed:
+            return False
+        return True
+
     def check() -> str:
+        # A code outside the official's scope gets exactly the answer for a code that does not
+        # exist: "not allowed" would confirm that it exists (X2).
         petition = petition_by_code(turn.uow, code)
         if action is Action.ANSWER_QUESTION:
-            require(turn.uow, turn.actor, action, petition.area_org_id)
-        else:
+            if not may(petition.area_org_id):
+                raise NotFound("refusal.petition_not_found")
+            return petition.tracking_code
+        try:
             assignment = follow_up.assignment_of(turn.uow, petition)
-            require(turn.uow, turn.actor, action, assignment.agency_org_id)
+        except Refusal:
+            if may(petition.area_org_id):
+                raise  # the ward's own staff may know it is not assigned yet
+            raise NotFound("refusal.petition_not_found") from None
+        if not may(assignment.agency_org_id):
+            raise NotFound("refusal.petition_not_found")
         return petition.tracking_code
 
     tracking_code = turn.attempt(check)
@@ -412,7 +437,7 @@ def start_for_petition(turn: Turn, form: str, code: str, action: Action) -> None
         reply(
             "staff.petition.card",
             code=tracking_code,
-            name=petition.petitioner_name,
+            name=petition.petitioner_name or t("staff.erased_name"),
             text=petition.text[:1500],
             state=t(f"state.petition.{petition.state}"),
         )

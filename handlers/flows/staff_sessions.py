@@ -9,6 +9,7 @@ from typing import Any
 from handlers import forms
 from handlers.channel import Button, Outgoing
 from handlers.forms import Field, Form, Parsed, official_text, plain_text
+from handlers.parsing import parse_count, parse_id
 from handlers.replies import Html, button, one_per_row, reply, say
 from handlers.turn import Turn, step
 from nlp.dates import read_when
@@ -102,11 +103,15 @@ def _end_time(turn: Turn, text: str) -> Parsed:
     return parsed
 
 
+# More seats than any hall holds is a typing mistake.
+MAX_CAPACITY = 100_000
+
+
 def _capacity(turn: Turn, text: str) -> Parsed:
-    digits = text.strip().replace(".", "")
-    if not digits.isdigit() or int(digits) < 1:
+    capacity = parse_count(text, maximum=MAX_CAPACITY)
+    if capacity is None:
         return Parsed(error="staff.input.bad_capacity", values={"typed": text})
-    return Parsed(value=int(digits))
+    return Parsed(value=capacity)
 
 
 def _topics(turn: Turn, text: str) -> Parsed:
@@ -246,11 +251,14 @@ def manage(turn: Turn) -> None:
 
 def session_id_from(turn: Turn, payload: str) -> int | None:
     """The session number after a command (/moi 12); asks for it when missing."""
-    value = payload.strip().removeprefix("#")
-    if value.isdigit():
-        return int(value)
-    turn.send(reply("staff.input.session_number"))
-    return None
+    value = payload.strip()
+    if not value:
+        turn.send(reply("staff.input.session_number"))
+        return None
+    session_id = parse_id(value)
+    if session_id is None:
+        turn.send(reply("chat.sessions.no_such", number=value[:12]))
+    return session_id
 
 
 def announce(turn: Turn, session_id: int) -> None:
@@ -322,7 +330,7 @@ def list_opinions(turn: Turn, session_id: int) -> None:
             say(
                 "staff.opinions.line",
                 code=petition.tracking_code,
-                name=petition.petitioner_name,
+                name=petition.petitioner_name or t("staff.erased_name"),
                 text=petition.text[:160],
                 state=t(f"state.petition.{petition.state}"),
             )

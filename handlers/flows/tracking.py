@@ -12,9 +12,8 @@ from handlers.turn import Turn
 from procedure.errors import NotFound
 from procedure.use_cases import lookups
 from procedure.use_cases.petitions import own_petition_by_code, petitions_of_person, timeline
+from storage.conversation_store import recent_tracking_misses, record_tracking_miss
 from texts import format_date, format_datetime, t
-
-MISSES = "tracking_misses"
 
 
 def start(turn: Turn, code: str = "") -> None:
@@ -49,26 +48,26 @@ def _local_day(moment: datetime) -> object:
 
 
 def show_by_code(turn: Turn, code: str) -> None:
+    """A code's timeline. Misses are counted per person and per channel account in their own
+    table (not in the conversation, which /huy clears): after too many, a pause (X2)."""
     now = turn.context.now()
-    window = timedelta(seconds=turn.settings.tracking_miss_window_seconds)
-    misses = [m for m in _misses(turn) if now - datetime.fromisoformat(m) < window]
-    if len(misses) >= turn.settings.tracking_misses_allowed:
+    since = now - timedelta(seconds=turn.settings.tracking_miss_window_seconds)
+    incoming = turn.incoming
+    misses = recent_tracking_misses(
+        turn.uow, turn.person_id, incoming.channel, incoming.user_id, since
+    )
+    if misses >= turn.settings.tracking_misses_allowed:
         turn.send(reply("chat.tracking.slow_down"))
         return
     try:
         petition = own_petition_by_code(turn.uow, turn.person_id, code)
     except NotFound:
-        misses.append(now.isoformat())
-        turn.data[MISSES] = misses
-        turn.send(reply("chat.tracking.not_found", code=code.strip()))
+        record_tracking_miss(
+            turn.uow, turn.person_id, incoming.channel, incoming.user_id, now, forget_before=since
+        )
+        turn.send(reply("chat.tracking.not_found", code=code.strip()[:40]))
         return
-    turn.data[MISSES] = misses
     turn.send(Outgoing(text=render_timeline(turn, petition)))
-
-
-def _misses(turn: Turn) -> list[str]:
-    value = turn.data.get(MISSES)
-    return [str(item) for item in value] if isinstance(value, list) else []
 
 
 def render_timeline(turn: Turn, petition: Any) -> str:

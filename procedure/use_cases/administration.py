@@ -35,7 +35,7 @@ def ensure_reference_data(uow: UnitOfWork) -> None:
     for position, topic in enumerate(data["topics"]):
         if uow.session.get(Topic, topic["code"]) is None:
             uow.session.add(Topic(position=position, **topic))
-    uow.commit()
+    uow.flush()
 
 
 def add_org_unit(
@@ -60,7 +60,7 @@ def add_org_unit(
         parent_id=parent.id if parent else None,
     )
     uow.session.add(unit)
-    uow.commit()
+    uow.flush()
     return unit
 
 
@@ -106,7 +106,7 @@ def import_province(uow: UnitOfWork, actor: Actor, province_code: int) -> tuple[
             OrgUnit(code=ward_code, name=ward.name, level_code=WARD_LEVEL, parent_id=unit.id)
         )
         added += 1
-    uow.commit()
+    uow.flush()
     return unit, added
 
 
@@ -139,11 +139,11 @@ def grant_role(
     if existing is not None:
         existing.active = True
         uow.session.add(existing)
-        uow.commit()
+        uow.flush()
         return existing
     grant = StaffRole(person_id=person_id, org_unit_id=unit.id, role=role.value)
     uow.session.add(grant)
-    uow.commit()
+    uow.flush()
     return grant
 
 
@@ -171,7 +171,7 @@ def set_calendar_day(
     row.added_by = added_by
     row.added_at = context.now()
     uow.session.add(row)
-    uow.commit()
+    uow.flush()
     return row
 
 
@@ -181,7 +181,7 @@ def remove_calendar_day(uow: UnitOfWork, actor: Actor, day: date) -> None:
     if row is None:
         raise NotFound("refusal.calendar_day_not_set", date=format_date(day))
     uow.session.delete(row)
-    uow.commit()
+    uow.flush()
 
 
 def calendar_days(uow: UnitOfWork) -> Sequence[CalendarOverride]:

@@ -245,7 +245,7 @@ def queue_alert_digests(
             transactional=False,
         )
         count += queued is not None
-    uow.commit()
+    uow.flush()
     return count
 
 
@@ -288,5 +288,5 @@ def queue_session_reminders(
                 key=f"reminder:{registration.id}",
             )
             count += queued is not None
-    uow.commit()
+    uow.flush()
     return count

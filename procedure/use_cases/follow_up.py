@@ -148,7 +148,7 @@ def notify_conclusion(
             key=f"petition:{petition.id}:forwarded",
         )
     _notify_agency_staff(uow, session_id, text.strip(), by_agency, result_due)
-    uow.commit()
+    uow.flush()
     return conclusion
 
 
@@ -295,7 +295,7 @@ def post_result(
             },
             key=f"petition:{petition.id}:report:{head}",
         )
-    uow.commit()
+    uow.flush()
     return result
 
 
@@ -375,7 +375,7 @@ def extend_deadline(
         },
         key=f"petition:{petition.id}:extended:{extension.id}",
     )
-    uow.commit()
+    uow.flush()
     return extension
 
 
@@ -414,7 +414,7 @@ def answer_question(
         details={"result_id": result.id},
     )
     _notify_answer(uow, petition, "petition.answered_directly", result, None)
-    uow.commit()
+    uow.flush()
     return result
 
 

@@ -164,7 +164,7 @@ def submit_petition(
         session_id=submission.session_id,
         to_state=PetitionState.RECEIVED,
     )
-    uow.commit()
+    uow.flush()
     return petition
 
 
@@ -253,5 +253,5 @@ def mark_duplicate(
         },
         key=f"petition:{petition.id}:merged",
     )
-    uow.commit()
+    uow.flush()
     return petition

@@ -94,7 +94,7 @@ def register(
         from_state=previous,
         to_state=target,
     )
-    uow.commit()
+    uow.flush()
     return RegistrationOutcome(registration, already_registered=False)
 
 
@@ -133,7 +133,7 @@ def cancel_registration(
     )
     if previous == RegistrationState.REGISTERED:
         _promote_from_waitlist(uow, session_id, context)
-    uow.commit()
+    uow.flush()
     return registration
 
 
@@ -200,5 +200,5 @@ def check_in(
         session_id=session_id,
         registration_id=registration.id,
     )
-    uow.commit()
+    uow.flush()
     return registration

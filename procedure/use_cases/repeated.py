@@ -183,7 +183,7 @@ def decide(
     link.decided_by_person_id = actor.person_id
     link.decided_at = context.now()
     uow.session.add(link)
-    uow.commit()
+    uow.flush()
 
 
 def similar_earlier(

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import col, select
 
 from procedure.lifecycles import SessionState
@@ -17,7 +17,9 @@ from storage.tables import (
     Consent,
     DialogueSession,
     Person,
+    Petition,
     StaffRole,
+    TrackingMiss,
     WebMessage,
 )
 from storage.unit_of_work import UnitOfWork
@@ -25,6 +27,8 @@ from storage.unit_of_work import UnitOfWork
 # The version of the privacy notice a consent refers to (texts: consent.notice). Raise it when the
 # notice changes: residents are then asked again.
 CONSENT_NOTICE_VERSION = "2026-01"
+# What an erased name or phone on a petition becomes (shown to staff as "erased at the request").
+ERASED = ""
 
 
 def person_for_account(uow: UnitOfWork, channel: str, user_id: str, chat_id: str) -> int:
@@ -96,7 +100,7 @@ def give_consent(uow: UnitOfWork, person_id: int, channel: str, context: Procedu
         at=now,
         details={"notice_version": CONSENT_NOTICE_VERSION},
     )
-    uow.commit()
+    uow.flush()
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,7 @@ def update_profile(uow: UnitOfWork, person_id: int, change: ProfileChange) -> Pe
     if change.area_org_id is not None:
         person.area_org_id = change.area_org_id
     uow.session.add(person)
-    uow.commit()
+    uow.flush()
     return person
 
 
@@ -128,9 +132,16 @@ def get_person(uow: UnitOfWork, person_id: int) -> Person:
     return person
 
 
-def erase_personal_data(uow: UnitOfWork, person_id: int, context: ProcedureContext) -> None:
-    """X3: delete the profile (name, phone, area) and withdraw consent. Petitions already sent
-    are official records and keep the details given with them for their retention period."""
+def erase_personal_data(uow: UnitOfWork, person_id: int, context: ProcedureContext) -> int:
+    """X3: delete the profile (name, phone, area), the name and phone copied onto every petition
+    the person sent, and the record of their tracking misses; withdraw consent. Returns how many
+    petitions were pseudonymised.
+
+    What stays is what the record of a petition needs (the catalogue tells the resident, in
+    ``chat.privacy.erased``): its content, tracking code, topic, ward, session, dates, states and
+    answers — the official record of the dialogue — linked to a person record that no longer
+    holds a name or a phone, and the chat account, so that the written answers still owed reach
+    them; and the dates consent was given and withdrawn, the proof of lawful processing."""
     person = get_person(uow, person_id)
     person.full_name = None
     person.phone_e164 = None
@@ -153,8 +164,22 @@ def erase_personal_data(uow: UnitOfWork, person_id: int, context: ProcedureConte
         .where(col(WebMessage.chat_id).in_(chats))
         .values(frame={"type": "erased"})
     )
-    record_event(uow, kind="person.erased", actor=Actor.resident(person_id), action=None, at=now)
-    uow.commit()
+    petitions = uow.session.exec(select(Petition).where(Petition.person_id == person_id)).all()
+    for petition in petitions:
+        petition.petitioner_name = ERASED
+        petition.petitioner_phone_e164 = ERASED
+        uow.session.add(petition)
+    uow.session.exec(delete(TrackingMiss).where(col(TrackingMiss.person_id) == person_id))
+    record_event(
+        uow,
+        kind="person.erased",
+        actor=Actor.resident(person_id),
+        action=None,
+        at=now,
+        details={"petitions_pseudonymised": len(petitions)},
+    )
+    uow.flush()
+    return len(petitions)
 
 
 def upcoming_sessions(

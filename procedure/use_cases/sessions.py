@@ -129,7 +129,7 @@ def plan_session(
         session_id=session.id,
         to_state=SessionState.DRAFT,
     )
-    uow.commit()
+    uow.flush()
     return session
 
 
@@ -182,7 +182,7 @@ def announce_session(
     )
     _invite_followers(uow, session)
     _notify_agencies(uow, session)
-    uow.commit()
+    uow.flush()
     return session
 
 
@@ -354,5 +354,5 @@ def _move(
         to_state=target,
         reason=reason,
     )
-    uow.commit()
+    uow.flush()
     return session

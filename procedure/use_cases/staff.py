@@ -59,7 +59,7 @@ def create_invite(
             expires_at=expires,
         )
     )
-    uow.commit()
+    uow.flush()
     return Invite(code=code, org_unit=unit.name, role=role, expires_at=expires)
 
 
@@ -102,7 +102,7 @@ def redeem_invite(
         at=now,
         details={"org_unit": unit.code, "role": invite.role},
     )
-    uow.commit()
+    uow.flush()
     return grant, unit
 
 

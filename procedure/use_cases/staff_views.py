@@ -137,7 +137,7 @@ def record_room_opinion(
         data={"tracking_code": petition.tracking_code},
         key=f"petition:{petition.id}:recorded",
     )
-    uow.commit()
+    uow.flush()
     return petition
 
 

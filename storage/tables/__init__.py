@@ -2,7 +2,7 @@
 
 from storage.tables.calendar import CalendarOverride
 from storage.tables.consent import Consent
-from storage.tables.conversations import Conversation, ProcessedUpdate
+from storage.tables.conversations import Conversation, ProcessedUpdate, TrackingMiss
 from storage.tables.dialogue import AgendaItem, DialogueSession, Registration, SessionAgency
 from storage.tables.events import Event
 from storage.tables.issues import IssueLink
@@ -45,6 +45,7 @@ __all__ = [
     "StaffInvite",
     "StaffRole",
     "Topic",
+    "TrackingMiss",
     "WebMessage",
     "WrittenResult",
 ]

@@ -30,3 +30,17 @@ class ProcessedUpdate(SQLModel, table=True):
     channel: str = Field(primary_key=True, max_length=20)
     update_id: str = Field(primary_key=True, max_length=64)
     claimed_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime, index=True)
+
+
+class TrackingMiss(SQLModel, table=True):
+    """A /tracuu code that matched none of the person's petitions. Kept per person and per
+    channel account, apart from the conversation (which /huy clears), so the limit on misses
+    holds whatever the person types in between (X2)."""
+
+    __tablename__ = "tracking_miss"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    channel: str = Field(max_length=20)
+    external_user_id: str = Field(max_length=64)
+    at: datetime = Field(sa_type=UTCDateTime, index=True)

@@ -1,7 +1,7 @@
 """web chat messages
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-30 10:20:00.000000
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ import storage.types  # noqa: F401
 
 
 revision: str = '0009'
-down_revision: str | None = '0005'
+down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
