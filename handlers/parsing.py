@@ -56,6 +56,7 @@ BUTTON_PREFIXES = frozenset(
         "agency",
         "area",
         "checkin",
+        "code",
         "cmd",
         "conclude",
         "confirm",

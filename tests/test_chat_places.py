@@ -65,6 +65,7 @@ def city_engine(tmp_path: Path) -> Engine:
     with UnitOfWork(engine) as uow:
         ensure_reference_data(uow)
         import_province(uow, Actor.system(), 79)
+        uow.commit()
     return engine
 
 

@@ -580,6 +580,7 @@ def test_c7_x3_web_messages_are_numbered_replayed_pruned_and_erased_on_every_dat
         person_id = person.id
     with UnitOfWork(engine) as uow:
         erase_personal_data(uow, person_id, ProcedureContext())
+        uow.commit()
     with UnitOfWork(engine) as uow:
         frames = {(r.chat_id, r.seq): r.frame for r in uow.session.exec(select(WebMessage))}
         assert frames[("wA", 4)] == {"type": "erased"}
