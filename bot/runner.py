@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 import sys
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from bot.channels.base import Channel
 from bot.config import Settings
 from bot.console import ConsoleChat, run_console
 from bot.database import open_database
-from bot.webhook import WEBHOOK_PATH, webhook_app
 from handlers.channel import Incoming, Outgoing
 from handlers.conversations import Conversations
 from handlers.turn import ChatSettings
@@ -92,63 +91,44 @@ def handler_for(conversations: Conversations) -> Callable[[Incoming], Awaitable[
 
 
 async def run_telegram(settings: Settings, conversations: Conversations) -> None:
-    """The bot: updates by polling or webhook, the outbox sender and the scheduler, together."""
+    """The bot: the Telegram channel (polling, or a webhook route on the process's web
+    application), the outbox sender and the scheduler, together; replies and the outbox share
+    one rate limiter."""
+    from bot.channels import telegram
     from bot.outbox_sender import OutboxSender
+    from bot.rate_limit import RateLimiter
     from bot.scheduler import Scheduler
 
-    token = settings.telegram_bot_token
-    assert token is not None
-    handle = handler_for(conversations)
-    if settings.telegram_framework == "ptb":
-        from bot.telegram.ptb_channel import PtbChannel, make_application
-        from bot.transports import TelegramPtbTransport
-
-        channel: object = PtbChannel(make_application(token, settings.telegram_api_url), handle)
-        transport: object = TelegramPtbTransport(channel.bot)  # type: ignore[attr-defined]
-    else:
-        from bot.telegram.aiogram_channel import AiogramChannel, make_bot
-        from bot.transports import TelegramAiogramTransport
-
-        channel = AiogramChannel(make_bot(token, settings.telegram_api_url), handle)
-        transport = TelegramAiogramTransport(channel.bot)  # type: ignore[attr-defined]
+    limiter = RateLimiter()
+    channel: Channel | None = telegram.from_settings(settings, limiter=limiter)
+    if channel is None:
+        raise ValueError("no Telegram bot token")
     log.info("Telegram through %s", settings.telegram_framework)
     stop = asyncio.Event()
     start, end = settings.alert_hours
-    sender = OutboxSender(conversations.engine, {"telegram": transport})  # type: ignore[dict-item]
+    sender = OutboxSender(conversations.engine, {channel.name: channel}, limiter=limiter)
     scheduler = Scheduler(conversations.engine, conversations.context, start=start, end=end)
-    background = [
-        asyncio.create_task(sender.run_forever(stop), name="outbox-sender"),
-        asyncio.create_task(scheduler.run_forever(stop), name="scheduler"),
-    ]
+    runner: web.AppRunner | None = None
+    background: list[asyncio.Task[None]] = []
     try:
-        if settings.webhook_url:
-            await _serve_webhook(settings, channel)
-        else:
-            await channel.run_polling()  # type: ignore[attr-defined]
+        routes = channel.routes()
+        if routes:
+            app = web.Application()
+            app.add_routes(routes)
+            runner = web.AppRunner(app)
+            await runner.setup()
+            host, _, port = settings.webhook_listen.rpartition(":")
+            await web.TCPSite(runner, host or "127.0.0.1", int(port)).start()
+            log.info("webhook listening on %s", settings.webhook_listen)
+        await channel.start(handler_for(conversations))
+        background = [
+            asyncio.create_task(sender.run_forever(stop), name="outbox-sender"),
+            asyncio.create_task(scheduler.run_forever(stop), name="scheduler"),
+        ]
+        await asyncio.Event().wait()
     finally:
         stop.set()
         await asyncio.gather(*background, return_exceptions=True)
-
-
-async def _serve_webhook(settings: Settings, channel: object) -> None:
-    secret = settings.webhook_secret or secrets.token_urlsafe(32)
-    host, _, port = settings.webhook_listen.rpartition(":")
-    app = webhook_app(channel.feed, secret)  # type: ignore[attr-defined]
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, host or "127.0.0.1", int(port)).start()
-    if hasattr(channel, "application"):
-        await channel.application.initialize()  # type: ignore[attr-defined]
-        await channel.application.start()  # type: ignore[attr-defined]
-    await channel.register_commands()  # type: ignore[attr-defined]
-    url = settings.webhook_url.rstrip("/")  # type: ignore[union-attr]
-    await channel.bot.set_webhook(  # type: ignore[attr-defined]
-        url if url.endswith(WEBHOOK_PATH) else url + WEBHOOK_PATH,
-        secret_token=secret,
-        allowed_updates=["message", "edited_message", "callback_query"],
-    )
-    log.info("webhook listening on %s", settings.webhook_listen)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await runner.cleanup()
+        await channel.stop()
+        if runner is not None:
+            await runner.cleanup()

@@ -13,9 +13,12 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 WEBHOOK_PATH = "/telegram/webhook"
 Feed = Callable[[dict[str, Any]], Awaitable[None]]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def webhook_app(feed: Feed, secret: str) -> web.Application:
+def webhook_handler(feed: Feed, secret: str) -> Handler:
+    """The POST handler of the webhook route: the secret token checked, the update fed."""
+
     async def receive(request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given, secret):
@@ -27,6 +30,10 @@ def webhook_app(feed: Feed, secret: str) -> web.Application:
             log.exception("update %s failed", update.get("update_id"))
         return web.Response(text="ok")
 
+    return receive
+
+
+def webhook_app(feed: Feed, secret: str) -> web.Application:
     app = web.Application()
-    app.router.add_post(WEBHOOK_PATH, receive)
+    app.router.add_post(WEBHOOK_PATH, webhook_handler(feed, secret))
     return app
