@@ -10,6 +10,7 @@ conversations through the same channels are the contract suite's (tests/test_cha
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections import Counter
@@ -214,3 +215,43 @@ async def test_x4_a_transient_failure_retries_only_the_failed_piece(framework):
             200,
         ]
         assert channel.replies.retried == 2
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_c7_doithoai_run_polls_through_the_telegram_channel(framework, chat_engine, tmp_path):
+    """``run_telegram`` (``doithoai run`` with a token and no webhook): the channel chosen by
+    TELEGRAM_FRAMEWORK polls, the conversation answers, stopping ends the polling."""
+    from bot.runner import run_telegram
+    from handlers.conversations import Conversations
+    from handlers.turn import ChatSettings
+    from procedure.use_cases.context import ProcedureContext
+    from tests.chat_world import seed_chat_world
+    from tests.procedure_world import Clock
+
+    clock = Clock()
+    clock.set("2026-03-02")
+    seed_chat_world(chat_engine, clock)
+    async with FakeTelegram() as fake:
+        settings = Settings(
+            data_dir=tmp_path,
+            database_url=str(chat_engine.url),
+            telegram_bot_token=fake.token,
+            telegram_api_url=fake.base_url,
+            telegram_framework=framework,
+        )
+        conversations = Conversations(
+            chat_engine, ProcedureContext(clock=clock), ChatSettings(verify_code_as="text")
+        )
+        task = asyncio.create_task(run_telegram(settings, conversations))
+        try:
+            await fake.wait_for_calls("deleteWebhook", timeout=15)
+            fake.send_command(fake.user(FIRST_CHAT, "Lan"), "trogiup")
+            (reply,) = await fake.wait_for_messages(FIRST_CHAT, 1, timeout=15)
+            assert "/tracuu" in (reply.text or "")
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        polls = len(fake.calls("getUpdates"))
+        await asyncio.sleep(0.3)
+        assert len(fake.calls("getUpdates")) == polls  # no polling left behind
