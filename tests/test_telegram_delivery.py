@@ -14,6 +14,7 @@ import contextlib
 import random
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -104,7 +105,7 @@ class Chats:
 
     def channel(self, framework: str, limiter: RateLimiter) -> TelegramChannel:
         settings = Settings(
-            data_dir=".",  # type: ignore[arg-type]
+            data_dir=Path("."),
             database_url="sqlite://",
             telegram_bot_token=self.fake.token,
             telegram_api_url=self.fake.base_url,
@@ -178,10 +179,12 @@ async def test_x4_twenty_chats_past_30_messages_a_second_none_lost_none_doubled(
         )
         assert pieces == 20 * 3 * 2
         assert len(sends) == pieces + fake.too_many_requests_sent
-        # Paced under the budget: flood control (almost) never has to refuse.
-        assert fake.too_many_requests_sent <= 3
-        # Each chat one message a second: six replies take five seconds at least.
-        assert seconds >= 5
+        # Paced under the budget: flood control (almost) never has to refuse; event-loop jitter
+        # under a loaded machine may squeeze 30 sends into one second now and then.
+        assert fake.too_many_requests_sent <= len(sends) // 20
+        # Each chat one message a second: six replies take five seconds at least; the chats
+        # are answered at once, not one after the other (60 turns of a second or more).
+        assert 5 <= seconds < 30
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
