@@ -103,24 +103,43 @@ class ReplySender:
 
 
 class ChatTurns:
-    """One turn at a time per chat, first come first served; other chats are not held up."""
+    """One turn at a time per chat, first come first served; other chats are not held up.
+
+    A turn may end in another task than the one that began it (:meth:`begin` / :meth:`end`):
+    a channel answers its platform once the conversation has answered, and sends the replies
+    afterwards, still holding the chat's turn."""
 
     def __init__(self) -> None:
         self._locks: dict[Hashable, tuple[asyncio.Lock, int]] = {}
 
-    @asynccontextmanager
-    async def turn(self, chat: Hashable) -> AsyncIterator[None]:
-        lock, users = self._locks.get(chat, (asyncio.Lock(), 0))
+    async def begin(self, chat: Hashable) -> None:
+        lock, users = self._locks.get(chat) or (asyncio.Lock(), 0)
         self._locks[chat] = (lock, users + 1)
         try:
-            async with lock:
-                yield
+            await lock.acquire()
+        except BaseException:
+            self._leave(chat)
+            raise
+
+    def end(self, chat: Hashable) -> None:
+        lock, _ = self._locks[chat]
+        lock.release()
+        self._leave(chat)
+
+    @asynccontextmanager
+    async def turn(self, chat: Hashable) -> AsyncIterator[None]:
+        await self.begin(chat)
+        try:
+            yield
         finally:
-            lock, users = self._locks[chat]
-            if users <= 1:
-                del self._locks[chat]
-            else:
-                self._locks[chat] = (lock, users - 1)
+            self.end(chat)
+
+    def _leave(self, chat: Hashable) -> None:
+        lock, users = self._locks[chat]
+        if users <= 1:
+            del self._locks[chat]
+        else:
+            self._locks[chat] = (lock, users - 1)
 
     def __len__(self) -> int:
         return len(self._locks)

@@ -258,3 +258,46 @@ async def test_c7_doithoai_run_polls_through_the_telegram_channel(framework, cha
         polls = len(fake.calls("getUpdates"))
         await asyncio.sleep(0.3)
         assert len(fake.calls("getUpdates")) == polls  # no polling left behind
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_x4_webhook_replies_under_429s_are_sent_once_and_updates_not_redelivered(
+    framework,
+):
+    """Through the webhook route: the update is answered once the conversation has answered,
+    the replies follow through the storm, each piece once; Telegram never redelivers."""
+    from aiohttp import web
+
+    from tests.test_telegram_adapters import free_port
+
+    port = free_port()
+    async with StormFake(share=0.3, retry_afters=[1]) as fake:
+        chats = Chats(fake, residents=10, turns=1, long_every=5, shorts=1)
+        settings = Settings(
+            data_dir=Path("."),
+            database_url="sqlite://",
+            telegram_bot_token=fake.token,
+            telegram_api_url=fake.base_url,
+            telegram_framework=framework,
+            webhook_url=f"http://127.0.0.1:{port}",
+        )
+        channel = from_settings(settings, limiter=RateLimiter(), on_done=chats.on_done)
+        assert channel is not None
+        app = web.Application()
+        app.add_routes(channel.routes())
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        await channel.start(chats.handle)
+        try:
+            assert fake.webhook is not None and fake.webhook.secret_token
+            for chat in chats.chats:
+                fake.send_text(fake.user(chat, f"Cư dân {chat}"), chats.turns[0])
+            await fake.wait_for(lambda: len(chats.done) >= len(chats.chats), timeout=60)
+        finally:
+            await channel.stop()
+            await runner.cleanup()
+        assert chats.check_exactly_once_in_order() == 8 + 2 * 3
+        assert fake.too_many_requests_sent > 0
+        assert set(fake.delivery_counts.values()) == {1}
+        assert all(attempt.get("status") == 200 for attempt in fake.webhook_attempts)

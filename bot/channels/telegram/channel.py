@@ -4,9 +4,11 @@ and back.
 
 An update (the Bot API's JSON, whichever framework received it) becomes one ``Incoming``; the
 chat's turn (:class:`~bot.reply_sender.ChatTurns`) is taken, a pressed button is acknowledged,
-the conversation answers and its replies are sent through the shared rate limiter, piece by
-piece, exactly once (:class:`~bot.reply_sender.ReplySender`). Updates of different chats are
-handled at once; one chat's updates one after the other, in the order they came.
+the conversation answers, and then, in a task of its own (so that a webhook is answered as soon
+as the turn is stored, not after a 429 storm), its replies are sent through the shared rate
+limiter, piece by piece, exactly once (:class:`~bot.reply_sender.ReplySender`), before the
+chat's turn ends. Updates of different chats are handled at once; one chat's updates one after
+the other, in the order they came. Stopping lets replies under way finish (a grace period).
 """
 
 from __future__ import annotations
@@ -27,12 +29,15 @@ from bot.channels.telegram.updates import incoming_from_update
 from bot.rate_limit import RateLimiter
 from bot.reply_sender import ChatTurns, ReplySender
 from bot.webhook import WEBHOOK_PATH, webhook_handler
+from handlers.channel import Outgoing
 
 log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 # Called once an update is fully handled and answered (metrics, tests).
 Done = Callable[[str], Awaitable[None]]
 Acknowledge = Callable[[], Awaitable[object]]
+# How long stopping waits for updates being handled and replies being sent.
+STOP_GRACE_SECONDS = 10.0
 
 
 def webhook_address(url: str) -> str:
@@ -60,6 +65,7 @@ class TelegramChannel(TelegramDelivery):
         self._handle: Handle | None = None
         self._turns = ChatTurns()
         self._polling: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def limiter(self) -> RateLimiter:
@@ -86,6 +92,7 @@ class TelegramChannel(TelegramDelivery):
             polling.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await polling
+        await self._finish_tasks()
         await self._close()
 
     def routes(self) -> Sequence[web.AbstractRouteDef]:
@@ -96,25 +103,62 @@ class TelegramChannel(TelegramDelivery):
     # -- one update -------------------------------------------------------------------------------
 
     async def _process(self, update: Mapping[str, Any], acknowledge: Acknowledge | None) -> None:
-        """Handle one update and send its replies; ``acknowledge`` answers a pressed button."""
+        """Handle one update; return once the conversation has answered (its turn is stored),
+        while the replies go out in a task of their own that still holds the chat's turn.
+        ``acknowledge`` answers a pressed button."""
+        update_id = str(update.get("update_id"))
+        incoming = incoming_from_update(update)
+        if incoming is None or self._handle is None:
+            if incoming is not None:
+                log.warning("update %s before the channel started: ignored", update_id)
+            await self._done(update_id)
+            return
+        chat = incoming.chat_id
+        await self._turns.begin(chat)
         try:
-            incoming = incoming_from_update(update)
-            if incoming is None:
-                return
-            if self._handle is None:
-                log.warning("update %s before the channel started: ignored", update["update_id"])
-                return
-            async with self._turns.turn(incoming.chat_id):
-                if acknowledge is not None:
-                    try:
-                        await acknowledge()
-                    except Exception as error:  # the reply matters more than the spinner
-                        log.warning("could not answer a callback query: %s", error)
-                replies = await self._handle(incoming)
-                await self.replies.deliver(self, incoming.chat_id, replies)
+            if acknowledge is not None:
+                try:
+                    await acknowledge()
+                except Exception as error:  # the reply matters more than the spinner
+                    log.warning("could not answer a callback query: %s", error)
+            replies = await self._handle(incoming)
+        except BaseException:
+            self._turns.end(chat)
+            await self._done(update_id)
+            raise
+        self._track(asyncio.create_task(self._reply(chat, replies, update_id), name="reply"))
+
+    async def _reply(self, chat: str, replies: list[Outgoing], update_id: str) -> None:
+        try:
+            await self.replies.deliver(self, chat, replies)
+        except Exception:
+            log.exception("replies to update %s failed", update_id)
         finally:
-            if self._on_done is not None:
-                await self._on_done(str(update.get("update_id")))
+            self._turns.end(chat)
+            await self._done(update_id)
+
+    async def _done(self, update_id: str) -> None:
+        if self._on_done is not None:
+            await self._on_done(update_id)
+
+    def _track(self, task: asyncio.Task[None]) -> None:
+        """Keep ``task`` until it ends; :meth:`stop` waits for it a while."""
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _finish_tasks(self) -> None:
+        """Let updates being handled and replies being sent finish, for up to
+        STOP_GRACE_SECONDS; cancel what is left."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + STOP_GRACE_SECONDS
+        while self._tasks and (left := deadline - loop.time()) > 0:
+            await asyncio.wait(set(self._tasks), timeout=left)
+        pending = set(self._tasks)
+        for task in pending:
+            task.cancel()
+        if pending:
+            log.warning("stopping: %s updates or replies cut short", len(pending))
+            await asyncio.gather(*pending, return_exceptions=True)
 
     # -- what each framework does -----------------------------------------------------------------
 

@@ -171,7 +171,6 @@ class PtbChannel(TelegramChannel):
         )
         self.application = application
         application.add_handler(TypeHandler(Update, self._on_update))
-        self._updates: set[asyncio.Task[None]] = set()
         self._room = asyncio.Semaphore(CONCURRENT_UPDATES)
 
     @property
@@ -205,28 +204,22 @@ class PtbChannel(TelegramChannel):
         """Long polling by hand (getUpdates with offsets), so polling and the webhook share one
         path into ``process_update``; each update is handled in a task of its own."""
         offset = 0
-        try:
-            while True:
-                try:
-                    updates = await self.bot.get_updates(
-                        offset=offset, timeout=25, allowed_updates=ALLOWED_UPDATES
-                    )
-                except RetryAfter as limit:
-                    await asyncio.sleep(seconds(limit.retry_after))
-                    continue
-                except (NetworkError, InvalidToken) as failure:  # try again, as aiogram does
-                    log.warning("getUpdates failed: %s", failure.message)
-                    await asyncio.sleep(POLL_RETRY_SECONDS)
-                    continue
-                for update in updates:
-                    offset = update.update_id + 1
-                    await self._room.acquire()
-                    task = asyncio.create_task(self._run(update), name="telegram-update")
-                    self._updates.add(task)
-                    task.add_done_callback(self._updates.discard)
-        finally:
-            for task in list(self._updates):
-                task.cancel()
+        while True:
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset, timeout=25, allowed_updates=ALLOWED_UPDATES
+                )
+            except RetryAfter as limit:
+                await asyncio.sleep(seconds(limit.retry_after))
+                continue
+            except (NetworkError, InvalidToken) as failure:  # try again, as aiogram does
+                log.warning("getUpdates failed: %s", failure.message)
+                await asyncio.sleep(POLL_RETRY_SECONDS)
+                continue
+            for update in updates:
+                offset = update.update_id + 1
+                await self._room.acquire()
+                self._track(asyncio.create_task(self._run(update), name="telegram-update"))
 
     async def _run(self, update: Update) -> None:
         try:
