@@ -301,3 +301,22 @@ async def test_x4_webhook_replies_under_429s_are_sent_once_and_updates_not_redel
         assert fake.too_many_requests_sent > 0
         assert set(fake.delivery_counts.values()) == {1}
         assert all(attempt.get("status") == 200 for attempt in fake.webhook_attempts)
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_x4_a_blocked_chat_loses_its_replies_and_holds_no_one_up(framework):
+    """403 (the resident blocked the bot) cannot succeed: that chat's replies are dropped after
+    one try, the update is done, and the other chats get theirs."""
+    async with FakeTelegram() as fake:
+        chats = Chats(fake, residents=3, turns=2, long_every=0, shorts=2)
+        blocked = chats.chats[1]
+        fake.block(fake.user(blocked, "Cư dân"))
+        channel = chats.channel(framework, RateLimiter(1000, 1000))
+        await chats.run(channel, timeout=30)
+        assert len(chats.done) == 6
+        for chat in (chats.chats[0], chats.chats[2]):
+            texts = [message.raw_text for message in fake.sent_messages(chat)]
+            assert texts == expected_texts(chat, chats.turns, 0, 2)
+        refused = [c for c in fake.requests if c.params.get("chat_id") in (blocked, str(blocked))]
+        assert [c.status for c in refused] == [403, 403]  # one try per turn, no retries
+        assert channel.replies.dropped == 4

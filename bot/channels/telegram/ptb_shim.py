@@ -170,12 +170,13 @@ class PtbChannel(TelegramChannel):
             on_done=on_done,
         )
         self.application = application
+        self._bot: Bot = application.bot
         application.add_handler(TypeHandler(Update, self._on_update))
         self._room = asyncio.Semaphore(CONCURRENT_UPDATES)
 
     @property
     def bot(self) -> Bot:
-        return self.application.bot
+        return self._bot
 
     async def _on_update(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
         callback = update.callback_query
