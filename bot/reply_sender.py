@@ -2,7 +2,8 @@
 and in order (X4).
 
 Replies go through the same :class:`~bot.rate_limit.RateLimiter` as the outbox sender (the
-runner gives both the one limiter), piece by piece (:meth:`Channel.pieces`):
+runner gives both the one limiter), as urgent sends (before queued broadcast messages of other
+chats), piece by piece (:meth:`Channel.pieces`):
 
 * a piece that was sent is never sent again; the next piece follows it;
 * 429 (:class:`RateLimited`): every send pauses for ``retry_after``, then the same piece again;
@@ -73,7 +74,7 @@ class ReplySender:
         key = (channel.name, chat_id)  # the outbox sender's key: one pace per chat for both
         failures = 0
         while True:
-            async with self.limiter.slot(key):
+            async with self.limiter.slot(key, urgent=True):
                 try:
                     await channel.send(chat_id, piece)
                 except RateLimited as limit:

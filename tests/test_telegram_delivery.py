@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import random
 import time
 from collections import Counter
@@ -320,3 +321,25 @@ async def test_x4_a_blocked_chat_loses_its_replies_and_holds_no_one_up(framework
         refused = [c for c in fake.requests if c.params.get("chat_id") in (blocked, str(blocked))]
         assert [c.status for c in refused] == [403, 403]  # one try per turn, no retries
         assert channel.replies.dropped == 4
+
+
+async def test_x4_a_reply_goes_before_a_queued_broadcast():
+    """The limiter's urgent sends (replies) pass the non-urgent ones already waiting (an
+    invitation broadcast's), and still keep to the global pace."""
+    limiter = RateLimiter(global_per_second=20, per_chat_per_second=1)
+    order: list[str] = []
+    started: list[float] = []
+
+    async def send(chat: str, urgent: bool) -> None:
+        async with limiter.slot(chat, urgent=urgent):
+            order.append(chat)
+            started.append(time.monotonic())
+
+    broadcast = [asyncio.create_task(send(f"b{n}", False)) for n in range(30)]
+    await asyncio.sleep(0.12)  # the broadcast is under way: two or three sent
+    sent_before = len(order)
+    await send("reply", True)
+    await asyncio.gather(*broadcast)
+    assert order.index("reply") <= sent_before + 1
+    gaps = [later - earlier for earlier, later in itertools.pairwise(started)]
+    assert min(gaps) >= 1 / 20 * 0.96 - 0.003
