@@ -26,8 +26,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from bot.channels.telegram.aiogram_shim import make_bot
 from bot.outbox_sender import OutboxSender
-from bot.telegram.aiogram_channel import make_bot
 from bot.transports import TelegramAiogramTransport
 from procedure.permissions import Actor, Grant, Role
 from procedure.use_cases import sessions

@@ -21,8 +21,9 @@ from pathlib import Path
 from aiogram import Dispatcher
 from aiogram.types import Message
 
+from bot.channels.telegram.aiogram_shim import AiogramChannel, make_bot
+from bot.rate_limit import RateLimiter
 from bot.runner import handler_for
-from bot.telegram.aiogram_channel import AiogramChannel, make_bot
 from handlers.conversations import Conversations
 from handlers.turn import ChatSettings
 from procedure.use_cases.administration import ensure_reference_data
@@ -76,15 +77,16 @@ async def real_bot(users: int, turns: int) -> float:
                 nonlocal done
                 done += 1
 
+            # The fake has no flood control: replies paced far above Telegram's budget, so that
+            # the conversation step is what is measured (the echo bot is not paced either).
             channel = AiogramChannel(
-                make_bot(fake.token, fake.base_url), handler_for(conversations), on_done
+                make_bot(fake.token, fake.base_url),
+                limiter=RateLimiter(global_per_second=10_000, per_chat_per_second=10_000),
+                on_done=on_done,
             )
-            task = asyncio.create_task(channel.run_polling())
-            await fake.wait_for_calls("deleteWebhook")
+            await channel.start(handler_for(conversations))
             rate = await drive(fake, users, turns, 10_000, lambda: done)
-            await channel.dispatcher.stop_polling()
-            await task
-            await channel.bot.session.close()
+            await channel.stop()
         engine.dispose()
     return rate
 

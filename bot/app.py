@@ -12,13 +12,14 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
 
 from bot.channels.base import Channel, Handle
 from bot.config import Settings
+from bot.rate_limit import RateLimiter
 from handlers.conversations import Conversations
 from handlers.turn import ChatSettings
 from procedure.use_cases.context import ProcedureContext
@@ -70,6 +71,7 @@ async def serve(
     *,
     on_ready: Callable[[Running], None] | None = None,
     handle: Handle | None = None,
+    limiters: Mapping[str, RateLimiter] | None = None,
 ) -> None:
     """Serve until ``stop`` is set (or the task is cancelled), then stop everything cleanly:
     the channels stop receiving, the sender finishes what is on the wire, the site closes."""
@@ -78,22 +80,26 @@ async def serve(
     from bot.scheduler import Scheduler
 
     host, port = listen_address(settings)
+    # No channel with a route (Telegram by long polling alone): no port is opened.
+    listening = any(channel.routes() for channel in channels)
     runner = web.AppRunner(web_application(channels))
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
     started: list[Channel] = []
     background: list[asyncio.Task[None]] = []
     try:
-        await site.start()
-        if port == 0:  # tests: the port the system chose
-            port = int(runner.addresses[0][1])
+        if listening:
+            await web.TCPSite(runner, host, port).start()
+            if port == 0:  # tests: the port the system chose
+                port = int(runner.addresses[0][1])
         turn = handle or handler_for(conversations)
         for channel in channels:
             await channel.start(turn)
             started.append(channel)
             log.info("channel %s started", channel.name)
         start, end = settings.alert_hours
-        sender = OutboxSender(conversations.engine, {c.name: c for c in channels})
+        sender = OutboxSender(
+            conversations.engine, {c.name: c for c in channels}, limiters=limiters
+        )
         scheduler = Scheduler(conversations.engine, conversations.context, start=start, end=end)
         background = [
             asyncio.create_task(sender.run_forever(stop), name="outbox-sender"),
@@ -113,13 +119,15 @@ async def serve(
 
 
 def run_app(settings: Settings) -> int:
-    """``doithoai run`` without Telegram: every configured channel, the web chat by default."""
+    """``doithoai run``: every configured channel in one process (Telegram when a token is set,
+    the web chat unless ``WEB_CHAT=off``, …), with the outbox sender and the scheduler."""
     from bot.channels.registry import configured_channels
     from bot.database import open_database
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     engine = open_database(settings)
-    channels = configured_channels(settings, engine)
+    limiters: dict[str, RateLimiter] = {}
+    channels = configured_channels(settings, engine, limiters=limiters)
     conversations = Conversations(
         engine, ProcedureContext(periods=settings.periods), chat_settings(settings, channels)
     )
@@ -132,7 +140,7 @@ def run_app(settings: Settings) -> int:
         stop = asyncio.Event()
         with contextlib.suppress(NotImplementedError):  # a service manager stops with SIGTERM
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-        await serve(settings, conversations, channels, stop, on_ready=ready)
+        await serve(settings, conversations, channels, stop, on_ready=ready, limiters=limiters)
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())

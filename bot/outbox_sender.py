@@ -101,6 +101,7 @@ class OutboxSender:
         max_backoff_seconds: float = 3600.0,
         clock: Callable[[], datetime] = utc_now,
         limiter: RateLimiter | None = None,
+        limiters: Mapping[str, RateLimiter] | None = None,
     ) -> None:
         if batch < 1 or lease_seconds <= 0 or max_attempts < 1:
             raise ValueError("batch, lease_seconds and max_attempts must be positive")
@@ -108,6 +109,9 @@ class OutboxSender:
         self._transports = dict(transports)
         self.sender_id = (sender_id or default_sender_id())[:64]
         self.limiter = limiter or RateLimiter(global_per_second, per_chat_per_second)
+        # A channel with limits of its own (Telegram's 30 a second) paces on its own limiter,
+        # shared with its direct replies; the others on ``limiter``.
+        self._limiters = dict(limiters or {})
         self._batch = batch
         self._lease = timedelta(seconds=lease_seconds)
         self._max_attempts = max_attempts
@@ -261,7 +265,7 @@ class OutboxSender:
             if row.id in self._lost:
                 self._let_go(row.id)
                 return
-            async with self.limiter.slot(key):
+            async with self._limiter_for(row).slot(key):
                 attempt = asyncio.create_task(
                     self._attempt(row, transport, pieces[index], index == len(pieces) - 1)
                 )
@@ -293,6 +297,9 @@ class OutboxSender:
         pieces = transport.pieces(message) if isinstance(transport, SplitsMessages) else [message]
         return transport, pieces
 
+    def _limiter_for(self, row: ClaimedMessage) -> RateLimiter:
+        return self._limiters.get(row.channel or "", self.limiter)
+
     async def _attempt(
         self, row: ClaimedMessage, transport: Transport, piece: Outgoing, last: bool
     ) -> _Step:
@@ -303,7 +310,7 @@ class OutboxSender:
             await transport.send(row.chat_id, piece)
         except RateLimited as limit:
             self.rate_limited += 1
-            self.limiter.pause(limit.retry_after)
+            self._limiter_for(row).pause(limit.retry_after)
             log.warning(
                 "outbox: rate limited, pausing all sends %.1f s (row %s)", limit.retry_after, row.id
             )

@@ -8,7 +8,9 @@ The spacing is measured from when each send really started: sends delayed by a b
 go out one by one afterwards, never in a burst that would overflow the platform's window.
 A chat gets its next message no sooner than ``1 / per_chat_per_second`` seconds after its
 previous send *finished*, and never two at once. :meth:`RateLimiter.pause` stops every send for
-the ``retry_after`` a 429 asked for.
+the ``retry_after`` a 429 asked for. Chats ready to send take their turn first come first served,
+except that an ``urgent`` send (a reply to someone who is writing, bot/reply_sender.py) goes
+before the others waiting (an invitation broadcast's), so a broadcast does not slow a chat down.
 
 Time is ``time.monotonic`` unless a clock is given; the waits are ``asyncio.sleep``.
 """
@@ -16,6 +18,8 @@ Time is ``time.monotonic`` unless a clock is given; the waits are ``asyncio.slee
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import math
 import time
 from collections.abc import AsyncIterator, Callable, Hashable
@@ -27,6 +31,37 @@ DEFAULT_HEADROOM = 0.96
 PAUSE_MARGIN = 0.05
 # Ready times of chats are forgotten once past, when this many are kept.
 _PRUNE_AT = 4096
+
+
+class _Gate:
+    """A lock taken by urgent waiters first, then first come first served."""
+
+    def __init__(self) -> None:
+        self._locked = False
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    async def acquire(self, urgent: bool) -> None:
+        if not self._locked and not self._waiters:
+            self._locked = True
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (0 if urgent else 1, next(self._order), waiter))
+        try:
+            await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():  # handed the gate, then cancelled
+                self.release()
+            raise
+
+    def release(self) -> None:
+        """Hand the gate to the next waiter still waiting, or leave it open."""
+        while self._waiters:
+            _, _, waiter = heapq.heappop(self._waiters)
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self._locked = False
 
 
 class RateLimiter:
@@ -52,7 +87,7 @@ class RateLimiter:
         # A send that starts up to this late does not delay the next: sleeps overshoot a little.
         self._tolerance = min(0.002, self._interval / 10)
         self._next_start = -math.inf  # the earliest moment the next send may start
-        self._gate = asyncio.Lock()  # chats ready to send queue here, first come first served
+        self._gate = _Gate()  # chats ready to send queue here: urgent first, then in order
         self._paused_until = -math.inf
         self._chat_ready: dict[Hashable, float] = {}
         # One lock per chat with a send waiting or under way, and how many hold or await it.
@@ -69,16 +104,17 @@ class RateLimiter:
         self._paused_until = max(self._paused_until, until)
 
     @asynccontextmanager
-    async def slot(self, chat: Hashable) -> AsyncIterator[None]:
+    async def slot(self, chat: Hashable, *, urgent: bool = False) -> AsyncIterator[None]:
         """``async with limiter.slot(chat): await send()`` — wait for a turn, then send."""
-        await self.acquire(chat)
+        await self.acquire(chat, urgent=urgent)
         try:
             yield
         finally:
             self.release(chat)
 
-    async def acquire(self, chat: Hashable) -> None:
-        """Wait until one message may go to ``chat``; :meth:`release` must follow the send."""
+    async def acquire(self, chat: Hashable, *, urgent: bool = False) -> None:
+        """Wait until one message may go to ``chat``; :meth:`release` must follow the send.
+        ``urgent``: before the non-urgent sends of other chats that are waiting."""
         lock, users = self._chat_locks.get(chat, (None, 0))
         if lock is None:
             lock = asyncio.Lock()
@@ -89,7 +125,7 @@ class RateLimiter:
             self._leave(chat)
             raise
         try:
-            await self._wait_for_turn(chat)
+            await self._wait_for_turn(chat, urgent)
         except BaseException:
             lock.release()
             self._leave(chat)
@@ -106,17 +142,20 @@ class RateLimiter:
             now = self._clock()
             self._chat_ready = {c: t for c, t in self._chat_ready.items() if t > now}
 
-    async def _wait_for_turn(self, chat: Hashable) -> None:
+    async def _wait_for_turn(self, chat: Hashable, urgent: bool) -> None:
         ready = self._chat_ready.get(chat, -math.inf)
         while (wait := ready - self._clock()) > 0:
             await asyncio.sleep(wait)
-        async with self._gate:
+        await self._gate.acquire(urgent)
+        try:
             while (wait := max(self._next_start, self._paused_until) - self._clock()) > 0:
                 await asyncio.sleep(wait)
             started = self._clock()
             self._next_start = max(
                 self._next_start + self._interval, started + self._interval - self._tolerance
             )
+        finally:
+            self._gate.release()
 
     def _leave(self, chat: Hashable) -> None:
         lock, users = self._chat_locks[chat]

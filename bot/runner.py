@@ -1,21 +1,18 @@
-"""``doithoai run``: Telegram when a token is set (aiogram or python-telegram-bot, polling or a
-webhook), otherwise every configured channel on one web application (bot/app.py: the web chat by
-default); ``doithoai chat``: the console chat."""
+"""``doithoai run``: every configured channel in one process (bot/app.py: Telegram through
+aiogram or python-telegram-bot when a token is set, the web chat unless switched off);
+``doithoai chat``: the console chat."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 import sys
 from collections.abc import Awaitable, Callable
-
-from aiohttp import web
 
 from bot.config import Settings
 from bot.console import ConsoleChat, run_console
 from bot.database import open_database
-from bot.webhook import WEBHOOK_PATH, webhook_app
+from bot.rate_limit import RateLimiter
 from handlers.channel import Incoming, Outgoing
 from handlers.conversations import Conversations
 from handlers.turn import ChatSettings
@@ -34,14 +31,10 @@ def build_conversations(settings: Settings, *, console: bool) -> Conversations:
 
 
 def run_bot(settings: Settings) -> int:
-    if settings.telegram_bot_token is None:
-        from bot.app import run_app
+    """``doithoai run``: every configured channel in one process (bot/app.py)."""
+    from bot.app import run_app
 
-        return run_app(settings)  # every configured channel; the web chat by default
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    conversations = build_conversations(settings, console=False)
-    asyncio.run(run_telegram(settings, conversations))
-    return 0
+    return run_app(settings)
 
 
 def run_chat(settings: Settings) -> int:
@@ -99,63 +92,15 @@ def handler_for(conversations: Conversations) -> Callable[[Incoming], Awaitable[
 
 
 async def run_telegram(settings: Settings, conversations: Conversations) -> None:
-    """The bot: updates by polling or webhook, the outbox sender and the scheduler, together."""
-    from bot.outbox_sender import OutboxSender
-    from bot.scheduler import Scheduler
+    """Telegram alone, served as ``doithoai run`` serves every channel (bot/app.py): the channel
+    (long polling, or its webhook route), the outbox sender and the scheduler, replies and outbox
+    on one rate limiter. Runs until cancelled."""
+    from bot.app import serve
+    from bot.channels.registry import telegram
 
-    token = settings.telegram_bot_token
-    assert token is not None
-    handle = handler_for(conversations)
-    if settings.telegram_framework == "ptb":
-        from bot.telegram.ptb_channel import PtbChannel, make_application
-        from bot.transports import TelegramPtbTransport
-
-        channel: object = PtbChannel(make_application(token, settings.telegram_api_url), handle)
-        transport: object = TelegramPtbTransport(channel.bot)  # type: ignore[attr-defined]
-    else:
-        from bot.telegram.aiogram_channel import AiogramChannel, make_bot
-        from bot.transports import TelegramAiogramTransport
-
-        channel = AiogramChannel(make_bot(token, settings.telegram_api_url), handle)
-        transport = TelegramAiogramTransport(channel.bot)  # type: ignore[attr-defined]
+    limiters: dict[str, RateLimiter] = {}
+    channel = telegram(settings, conversations.engine, limiters)
+    if channel is None:
+        raise ValueError("no Telegram bot token")
     log.info("Telegram through %s", settings.telegram_framework)
-    stop = asyncio.Event()
-    start, end = settings.alert_hours
-    sender = OutboxSender(conversations.engine, {"telegram": transport})  # type: ignore[dict-item]
-    scheduler = Scheduler(conversations.engine, conversations.context, start=start, end=end)
-    background = [
-        asyncio.create_task(sender.run_forever(stop), name="outbox-sender"),
-        asyncio.create_task(scheduler.run_forever(stop), name="scheduler"),
-    ]
-    try:
-        if settings.webhook_url:
-            await _serve_webhook(settings, channel)
-        else:
-            await channel.run_polling()  # type: ignore[attr-defined]
-    finally:
-        stop.set()
-        await asyncio.gather(*background, return_exceptions=True)
-
-
-async def _serve_webhook(settings: Settings, channel: object) -> None:
-    secret = settings.webhook_secret or secrets.token_urlsafe(32)
-    host, _, port = settings.webhook_listen.rpartition(":")
-    app = webhook_app(channel.feed, secret)  # type: ignore[attr-defined]
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, host or "127.0.0.1", int(port)).start()
-    if hasattr(channel, "application"):
-        await channel.application.initialize()  # type: ignore[attr-defined]
-        await channel.application.start()  # type: ignore[attr-defined]
-    await channel.register_commands()  # type: ignore[attr-defined]
-    url = settings.webhook_url.rstrip("/")  # type: ignore[union-attr]
-    await channel.bot.set_webhook(  # type: ignore[attr-defined]
-        url if url.endswith(WEBHOOK_PATH) else url + WEBHOOK_PATH,
-        secret_token=secret,
-        allowed_updates=["message", "edited_message", "callback_query"],
-    )
-    log.info("webhook listening on %s", settings.webhook_listen)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await runner.cleanup()
+    await serve(settings, conversations, [channel], asyncio.Event(), limiters=limiters)

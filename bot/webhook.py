@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 WEBHOOK_PATH = "/telegram/webhook"
 Feed = Callable[[dict[str, Any]], Awaitable[None]]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # An update is a few kilobytes; Telegram's largest (a long message with entities) stays far below.
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -33,7 +34,9 @@ async def _update_of(request: web.Request) -> dict[str, Any] | None:
     return update
 
 
-def webhook_app(feed: Feed, secret: str) -> web.Application:
+def webhook_handler(feed: Feed, secret: str) -> Handler:
+    """The POST handler of the webhook route: the secret token checked, the update fed."""
+
     async def receive(request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode("utf-8", "replace"), secret.encode("utf-8")):
@@ -50,6 +53,10 @@ def webhook_app(feed: Feed, secret: str) -> web.Application:
             log.exception("update %s failed", update.get("update_id"))
         return web.Response(text="ok")
 
+    return receive
+
+
+def webhook_app(feed: Feed, secret: str) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES)
-    app.router.add_post(WEBHOOK_PATH, receive)
+    app.router.add_post(WEBHOOK_PATH, webhook_handler(feed, secret))
     return app

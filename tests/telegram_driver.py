@@ -4,10 +4,10 @@ polling the fake Bot API server on 127.0.0.1 (tests/fake_telegram)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from typing import Any
 
+from bot.rate_limit import RateLimiter
 from bot.runner import handler_for
 from handlers.conversations import Conversations
 from tests.chat_drivers import Reply
@@ -36,8 +36,8 @@ class TelegramDriver:
         self._users: dict[int, Any] = {}
         self._done: dict[str, asyncio.Event] = {}
         self._last_update: dict[int, int] = {}
-        self._task: asyncio.Task[None] | None = None
-        self.channel: Any = None
+        self._started = False
+        self.channel: Any = None  # AiogramChannel or PtbChannel
 
     @classmethod
     async def start(cls, framework: str, make: Callable[[], Conversations]) -> TelegramDriver:
@@ -51,38 +51,34 @@ class TelegramDriver:
         self._done.setdefault(update_id, asyncio.Event()).set()
 
     async def _start_channel(self) -> None:
-        handle = handler_for(self._make())
+        # The fake has no flood control unless a test turns it on: pace replies fast here.
+        limiter = RateLimiter(global_per_second=1000, per_chat_per_second=1000)
         if self.name == "aiogram":
-            from bot.telegram.aiogram_channel import AiogramChannel, make_bot
+            from bot.channels.telegram.aiogram_shim import AiogramChannel, make_bot
 
             self.channel = AiogramChannel(
-                make_bot(self.fake.token, self.fake.base_url), handle, on_done=self._on_done
+                make_bot(self.fake.token, self.fake.base_url),
+                limiter=limiter,
+                on_done=self._on_done,
             )
         else:
-            from bot.telegram.ptb_channel import PtbChannel, make_application
+            from bot.channels.telegram.ptb_shim import PtbChannel, make_application
 
             self.channel = PtbChannel(
-                make_application(self.fake.token, self.fake.base_url), handle, on_done=self._on_done
+                make_application(self.fake.token, self.fake.base_url),
+                limiter=limiter,
+                on_done=self._on_done,
             )
-        # Both adapters delete any webhook before they poll; updates sent from then on wait in
+        # Both channels delete any webhook before they poll; updates sent from then on wait in
         # the fake's queue until the long poll picks them up.
-        calls = len(self.fake.calls("deleteWebhook"))
-        self._task = asyncio.create_task(self.channel.run_polling())
-        await self.fake.wait_for_calls("deleteWebhook", count=calls + 1, timeout=TIMEOUT)
+        await self.channel.start(handler_for(self._make()))
+        self._started = True
 
     async def _stop_channel(self) -> None:
-        if self._task is None:
+        if not self._started:
             return
-        if self.name == "aiogram":
-            await self.channel.dispatcher.stop_polling()
-        else:
-            await self.channel.stop()
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        if self.name == "aiogram":
-            await self.channel.bot.session.close()
-        self._task = None
+        await self.channel.stop()
+        self._started = False
 
     def _user(self, user: int) -> Any:
         if user not in self._users:

@@ -20,10 +20,10 @@ from sqlalchemy import Engine, text
 from sqlmodel import col, select
 
 from benchmarks.invitation_broadcast import announce, seed_ward
+from bot.channels.telegram.aiogram_shim import make_bot
+from bot.channels.telegram.ptb_shim import make_application
 from bot.outbox_sender import NO_ACCOUNT, OutboxSender, backoff_delay
 from bot.rate_limit import RateLimiter
-from bot.telegram.aiogram_channel import make_bot
-from bot.telegram.ptb_channel import make_application
 from bot.transports import (
     ConsoleTransport,
     TelegramAiogramTransport,

@@ -13,11 +13,27 @@ from sqlalchemy import Engine
 
 from bot.channels.base import Channel
 from bot.config import Settings
+from bot.rate_limit import RateLimiter
 
-Factory = Callable[[Settings, Engine], Channel | None]
+# A factory gets the settings, the database and the process's rate limiters by channel name: a
+# channel with platform limits registers its limiter there, shared by its replies and the outbox.
+Factory = Callable[[Settings, Engine, dict[str, RateLimiter]], Channel | None]
 
 
-def web_chat(settings: Settings, engine: Engine) -> Channel | None:
+def telegram(
+    settings: Settings, engine: Engine, limiters: dict[str, RateLimiter]
+) -> Channel | None:
+    if settings.telegram_bot_token is None:
+        return None
+    from bot.channels import telegram as telegram_channel
+
+    limiter = limiters.setdefault("telegram", RateLimiter())  # 30 a second, 1 a second per chat
+    return telegram_channel.from_settings(settings, limiter=limiter)
+
+
+def web_chat(
+    settings: Settings, engine: Engine, limiters: dict[str, RateLimiter]
+) -> Channel | None:
     if not settings.web_chat:
         return None
     from bot.channels.web import WebChannel, WebChatOptions
@@ -35,17 +51,23 @@ def web_chat(settings: Settings, engine: Engine) -> Channel | None:
 
 # One line per channel; the order is the order they start in.
 FACTORIES: list[Factory] = [
+    telegram,
     web_chat,
 ]
 
 
 def configured_channels(
-    settings: Settings, engine: Engine, factories: list[Factory] | None = None
+    settings: Settings,
+    engine: Engine,
+    factories: list[Factory] | None = None,
+    limiters: dict[str, RateLimiter] | None = None,
 ) -> list[Channel]:
-    """The channels whose settings are present, in :data:`FACTORIES` order."""
+    """The channels whose settings are present, in :data:`FACTORIES` order; ``limiters`` collects
+    the rate limiters of the channels that have one."""
     channels: list[Channel] = []
+    shared = limiters if limiters is not None else {}
     for factory in FACTORIES if factories is None else factories:
-        channel = factory(settings, engine)
+        channel = factory(settings, engine, shared)
         if channel is not None:
             channels.append(channel)
     return channels

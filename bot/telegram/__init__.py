@@ -1,2 +1,1 @@
-"""Telegram, through aiogram 3 (default) or python-telegram-bot 22 (C7): thin adapters over the
-same channel-neutral conversations."""
+"""Moved to bot/channels/telegram/; these modules only re-export for older imports."""

@@ -1,0 +1,49 @@
+"""Telegram as a channel (C7), through aiogram 3 (default) or python-telegram-bot 22
+(``TELEGRAM_FRAMEWORK=ptb``): one delivery module (:mod:`.delivery`) for both, and a thin shim per
+framework that receives updates (long polling or the webhook route) and makes the calls."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the frameworks and the channel are imported when a channel is made
+    from bot.channels.telegram.channel import Done, TelegramChannel
+    from bot.config import Settings
+    from bot.rate_limit import RateLimiter
+
+FRAMEWORKS = ("aiogram", "ptb")
+
+
+def from_settings(
+    settings: Settings, *, limiter: RateLimiter | None = None, on_done: Done | None = None
+) -> TelegramChannel | None:
+    """The Telegram channel the settings ask for, or None without a bot token.
+
+    ``limiter`` paces its replies; give it the outbox sender's, so that both share one budget.
+    """
+    token = settings.telegram_bot_token
+    if token is None:
+        return None
+    framework = settings.telegram_framework
+    if framework not in FRAMEWORKS:
+        raise ValueError(f"TELEGRAM_FRAMEWORK must be one of {', '.join(FRAMEWORKS)}")
+    url, secret = settings.webhook_url, settings.webhook_secret
+    if framework == "ptb":
+        from bot.channels.telegram.ptb_shim import PtbChannel, make_application
+
+        return PtbChannel(
+            make_application(token, settings.telegram_api_url),
+            webhook_url=url,
+            webhook_secret=secret,
+            limiter=limiter,
+            on_done=on_done,
+        )
+    from bot.channels.telegram.aiogram_shim import AiogramChannel, make_bot
+
+    return AiogramChannel(
+        make_bot(token, settings.telegram_api_url),
+        webhook_url=url,
+        webhook_secret=secret,
+        limiter=limiter,
+        on_done=on_done,
+    )

@@ -1,0 +1,189 @@
+"""What both Telegram shims share on the receiving side: the Channel's start/stop, the webhook
+route with its secret token (bot/webhook.py), and one update's way through the conversation
+and back.
+
+An update (the Bot API's JSON, whichever framework received it) becomes one ``Incoming``; the
+chat's turn (:class:`~bot.reply_sender.ChatTurns`) is taken, a pressed button is acknowledged,
+the conversation answers, and then, in a task of its own (so that a webhook is answered as soon
+as the turn is stored, not after a 429 storm), its replies are sent through the shared rate
+limiter, piece by piece, exactly once (:class:`~bot.reply_sender.ReplySender`), before the
+chat's turn ends. Updates of different chats are handled at once; one chat's updates one after
+the other, in the order they came. Stopping lets replies under way finish (a grace period).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from abc import abstractmethod
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+from aiohttp import web
+
+from bot.channels.base import Handle
+from bot.channels.telegram.delivery import TelegramDelivery
+from bot.channels.telegram.updates import incoming_from_update
+from bot.rate_limit import RateLimiter
+from bot.reply_sender import ChatTurns, ReplySender
+from bot.webhook import WEBHOOK_PATH, webhook_handler
+from handlers.channel import Outgoing
+
+log = logging.getLogger(__name__)
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+# Called once an update is fully handled and answered (metrics, tests).
+Done = Callable[[str], Awaitable[None]]
+Acknowledge = Callable[[], Awaitable[object]]
+# How long stopping waits for updates being handled and replies being sent.
+STOP_GRACE_SECONDS = 10.0
+
+
+def webhook_address(url: str) -> str:
+    """The address given to setWebhook: ``url`` ending in the webhook route's path."""
+    url = url.rstrip("/")
+    return url if url.endswith(WEBHOOK_PATH) else url + WEBHOOK_PATH
+
+
+class TelegramChannel(TelegramDelivery):
+    """One bot token as a :class:`~bot.channels.base.Channel`: long polling, or a webhook when
+    ``webhook_url`` is set (the route is then in :meth:`routes`)."""
+
+    def __init__(
+        self,
+        *,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+        limiter: RateLimiter | None = None,
+        on_done: Done | None = None,
+    ) -> None:
+        self.webhook_url = webhook_url
+        self.webhook_secret = webhook_secret or secrets.token_urlsafe(32)
+        self.replies = ReplySender(limiter or RateLimiter())
+        self._on_done = on_done
+        self._handle: Handle | None = None
+        self._turns = ChatTurns()
+        self._polling: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def limiter(self) -> RateLimiter:
+        return self.replies.limiter
+
+    # -- the Channel ------------------------------------------------------------------------------
+
+    async def start(self, handle: Handle) -> None:
+        """Register the command menu, then set the webhook or start long polling."""
+        self._handle = handle
+        await self._open()
+        await self._register_commands()
+        if self.webhook_url:
+            await self._set_webhook(webhook_address(self.webhook_url), self.webhook_secret)
+            log.info("Telegram webhook set")
+        else:
+            await self._delete_webhook()
+            self._polling = asyncio.create_task(self._poll(), name="telegram-polling")
+
+    async def stop(self) -> None:
+        polling, self._polling = self._polling, None
+        if polling is not None:
+            await self._stop_polling()
+            polling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await polling
+        await self._finish_tasks()
+        await self._close()
+
+    def routes(self) -> Sequence[web.AbstractRouteDef]:
+        if not self.webhook_url:
+            return []
+        return [web.post(WEBHOOK_PATH, webhook_handler(self.feed, self.webhook_secret))]
+
+    # -- one update -------------------------------------------------------------------------------
+
+    async def _process(self, update: Mapping[str, Any], acknowledge: Acknowledge | None) -> None:
+        """Handle one update; return once the conversation has answered (its turn is stored),
+        while the replies go out in a task of their own that still holds the chat's turn.
+        ``acknowledge`` answers a pressed button."""
+        update_id = str(update.get("update_id"))
+        incoming = incoming_from_update(update)
+        if incoming is None or self._handle is None:
+            if incoming is not None:
+                log.warning("update %s before the channel started: ignored", update_id)
+            await self._done(update_id)
+            return
+        chat = incoming.chat_id
+        await self._turns.begin(chat)
+        try:
+            if acknowledge is not None:
+                try:
+                    await acknowledge()
+                except Exception as error:  # the reply matters more than the spinner
+                    log.warning("could not answer a callback query: %s", error)
+            replies = await self._handle(incoming)
+        except BaseException:
+            self._turns.end(chat)
+            await self._done(update_id)
+            raise
+        self._track(asyncio.create_task(self._reply(chat, replies, update_id), name="reply"))
+
+    async def _reply(self, chat: str, replies: list[Outgoing], update_id: str) -> None:
+        try:
+            await self.replies.deliver(self, chat, replies)
+        except Exception:
+            log.exception("replies to update %s failed", update_id)
+        finally:
+            self._turns.end(chat)
+            await self._done(update_id)
+
+    async def _done(self, update_id: str) -> None:
+        if self._on_done is not None:
+            await self._on_done(update_id)
+
+    def _track(self, task: asyncio.Task[None]) -> None:
+        """Keep ``task`` until it ends; :meth:`stop` waits for it a while."""
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _finish_tasks(self) -> None:
+        """Let updates being handled and replies being sent finish, for up to
+        STOP_GRACE_SECONDS; cancel what is left."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + STOP_GRACE_SECONDS
+        while self._tasks and (left := deadline - loop.time()) > 0:
+            await asyncio.wait(set(self._tasks), timeout=left)
+        pending = set(self._tasks)
+        for task in pending:
+            task.cancel()
+        if pending:
+            log.warning("stopping: %s updates or replies cut short", len(pending))
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    # -- what each framework does -----------------------------------------------------------------
+
+    @abstractmethod
+    async def feed(self, update: dict[str, Any]) -> None:
+        """Handle one update received by the webhook route."""
+
+    async def _open(self) -> None:
+        """Get the framework ready to send and receive."""
+
+    @abstractmethod
+    async def _register_commands(self) -> None: ...
+
+    @abstractmethod
+    async def _set_webhook(self, url: str, secret: str) -> None: ...
+
+    @abstractmethod
+    async def _delete_webhook(self) -> None: ...
+
+    @abstractmethod
+    async def _poll(self) -> None:
+        """Long polling until stopped."""
+
+    async def _stop_polling(self) -> None:
+        """Ask the polling loop to end (it is cancelled right after)."""
+
+    @abstractmethod
+    async def _close(self) -> None: ...

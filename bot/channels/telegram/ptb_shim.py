@@ -1,0 +1,234 @@
+"""Telegram through python-telegram-bot 22 (TELEGRAM_FRAMEWORK=ptb): receiving updates (long
+polling or the webhook) and executing the shared delivery module's calls with PTB's send methods.
+
+PTB's ConversationHandler is not used: conversation state lives in our store (DESIGN.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from typing import Any
+
+# Opt in to PTB 22's coming behaviour now: RetryAfter.retry_after as a timedelta.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+from telegram import (
+    Bot,
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.channels.base import PermanentFailure, RateLimited, TransientFailure
+from bot.channels.telegram.channel import ALLOWED_UPDATES, Done, TelegramChannel
+from bot.channels.telegram.delivery import (
+    CantParseEntities,
+    ReplyMarkup,
+    TelegramCall,
+    TelegramDelivery,
+    is_entity_error,
+    seconds,
+)
+from bot.channels.telegram.menu import menu_commands
+from bot.rate_limit import RateLimiter
+
+log = logging.getLogger(__name__)
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
+PtbApplication = Application[Any, Any, Any, Any, Any, Any]
+# Updates handled at once by the polling loop (each chat still one at a time).
+CONCURRENT_UPDATES = 64
+# After a failed getUpdates (network, 5xx), the next try waits this long.
+POLL_RETRY_SECONDS = 1.0
+
+
+def make_application(token: str, api_url: str) -> PtbApplication:
+    base = api_url.rstrip("/")
+    return (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(f"{base}/bot")
+        .base_file_url(f"{base}/file/bot")
+        .updater(None)
+        .build()
+    )
+
+
+def markup(spec: ReplyMarkup | None) -> Markup:
+    if spec is None:
+        return None
+    if "inline_keyboard" in spec:
+        return InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(b["text"], callback_data=b["callback_data"]) for b in row]
+                for row in spec["inline_keyboard"]
+            ]
+        )
+    if "keyboard" in spec:
+        return ReplyKeyboardMarkup(
+            [
+                [KeyboardButton(b["text"], request_contact=b.get("request_contact")) for b in row]
+                for row in spec["keyboard"]
+            ],
+            resize_keyboard=spec.get("resize_keyboard"),
+            one_time_keyboard=spec.get("one_time_keyboard"),
+        )
+    return ReplyKeyboardRemove()
+
+
+async def execute(bot: Bot, call: TelegramCall) -> None:
+    """Make one call with PTB; its errors as the shared failures."""
+    try:
+        await _execute(bot, call)
+    except RetryAfter as limit:
+        raise RateLimited(seconds(limit.retry_after)) from limit
+    except ChatMigrated as moved:
+        raise PermanentFailure(f"chat migrated to {moved.new_chat_id}") from moved
+    except BadRequest as refused:  # a NetworkError too: before it
+        if is_entity_error(refused.message):
+            raise CantParseEntities(refused.message) from refused
+        raise PermanentFailure(refused.message) from refused
+    except Forbidden as refused:
+        raise PermanentFailure(refused.message) from refused
+    except InvalidToken as setup:
+        raise TransientFailure(f"bot setup: {setup.message}") from setup
+    except NetworkError as failure:  # TimedOut, 5xx and connection errors
+        raise TransientFailure(failure.message) from failure
+    except TelegramError as failure:  # Conflict and the like
+        raise TransientFailure(failure.message) from failure
+
+
+async def _execute(bot: Bot, call: TelegramCall) -> None:
+    reply_markup = markup(call.reply_markup)
+    if call.method == "sendPhoto":
+        assert call.file is not None
+        await bot.send_photo(
+            call.chat_id,
+            InputFile(call.file[1], filename=call.file[0]),
+            caption=call.text or None,
+            reply_markup=reply_markup,
+            parse_mode=call.parse_mode,
+        )
+    elif call.method == "sendDocument":
+        assert call.file is not None
+        await bot.send_document(
+            call.chat_id,
+            InputFile(call.file[1], filename=call.file[0]),
+            caption=call.text or None,
+            reply_markup=reply_markup,
+            parse_mode=call.parse_mode,
+        )
+    else:
+        await bot.send_message(
+            call.chat_id, call.text, reply_markup=reply_markup, parse_mode=call.parse_mode
+        )
+
+
+class PtbDelivery(TelegramDelivery):
+    """Sending only, through an initialised python-telegram-bot ``Bot`` (``application.bot`` of
+    :func:`make_application` has a pool for concurrent sends): the outbox sender's transport."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def _execute(self, call: TelegramCall) -> None:
+        await execute(self.bot, call)
+
+
+class PtbChannel(TelegramChannel):
+    """The Telegram channel on python-telegram-bot: the Application's update handling, fed by
+    our own long polling (no PTB Updater) or by the webhook route."""
+
+    def __init__(
+        self,
+        application: PtbApplication,
+        *,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+        limiter: RateLimiter | None = None,
+        on_done: Done | None = None,
+    ) -> None:
+        super().__init__(
+            webhook_url=webhook_url,
+            webhook_secret=webhook_secret,
+            limiter=limiter,
+            on_done=on_done,
+        )
+        self.application = application
+        self._bot: Bot = application.bot
+        application.add_handler(TypeHandler(Update, self._on_update))
+        self._room = asyncio.Semaphore(CONCURRENT_UPDATES)
+
+    @property
+    def bot(self) -> Bot:
+        return self._bot
+
+    async def _on_update(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
+        callback = update.callback_query
+        await self._process(update.to_dict(), callback.answer if callback is not None else None)
+
+    async def _execute(self, call: TelegramCall) -> None:
+        await execute(self.bot, call)
+
+    async def feed(self, update: dict[str, Any]) -> None:
+        await self.application.process_update(Update.de_json(update, self.bot))
+
+    async def _open(self) -> None:
+        await self.application.initialize()
+        await self.application.start()
+
+    async def _register_commands(self) -> None:
+        await self.bot.set_my_commands([BotCommand(name, text) for name, text in menu_commands()])
+
+    async def _set_webhook(self, url: str, secret: str) -> None:
+        await self.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
+
+    async def _delete_webhook(self) -> None:
+        await self.bot.delete_webhook()
+
+    async def _poll(self) -> None:
+        """Long polling by hand (getUpdates with offsets), so polling and the webhook share one
+        path into ``process_update``; each update is handled in a task of its own."""
+        offset = 0
+        while True:
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset, timeout=25, allowed_updates=ALLOWED_UPDATES
+                )
+            except RetryAfter as limit:
+                await asyncio.sleep(seconds(limit.retry_after))
+                continue
+            except (NetworkError, InvalidToken) as failure:  # try again, as aiogram does
+                log.warning("getUpdates failed: %s", failure.message)
+                await asyncio.sleep(POLL_RETRY_SECONDS)
+                continue
+            for update in updates:
+                offset = update.update_id + 1
+                await self._room.acquire()
+                self._track(asyncio.create_task(self._run(update), name="telegram-update"))
+
+    async def _run(self, update: Update) -> None:
+        try:
+            await self.application.process_update(update)
+        finally:
+            self._room.release()
+
+    async def _close(self) -> None:
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
