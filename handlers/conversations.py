@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 import handlers.flows  # noqa: F401  (registers every step)
 from handlers.channel import Incoming, Outgoing
 from handlers.flows import (
+    inbox,
     opinion,
     oversight,
     privacy,
@@ -48,6 +49,11 @@ FLOW_COMMANDS = frozenset(
         "ketqua",
         "giahan",
         "traloi",
+        # The office inbox (issue 10).
+        "chuyen",
+        "trungvoi",
+        "chuyenngoai",
+        "tuchoi",
     }
 )
 
@@ -278,6 +284,14 @@ STAFF_COMMANDS: dict[str, tuple[Action, Callable[[Turn, str], None]]] = {
     "gop": (Action.MARK_DUPLICATE, oversight.link("same")),
     "tach": (Action.MARK_DUPLICATE, oversight.link("different")),
     "trung": (Action.MARK_DUPLICATE, oversight.duplicate),
+    # The office inbox: items sent outside any session (issue 10).
+    "hopthu": (Action.TRIAGE_PETITION, inbox.show_inbox),
+    "cauhoi": (Action.ANSWER_QUESTION, inbox.show_questions),
+    "chuyen": (Action.TRIAGE_PETITION, inbox.forward),
+    "dedanh": (Action.TRIAGE_PETITION, inbox.keep),
+    "trungvoi": (Action.TRIAGE_PETITION, inbox.duplicate),
+    "chuyenngoai": (Action.TRIAGE_PETITION, inbox.transfer),
+    "tuchoi": (Action.TRIAGE_PETITION, inbox.decline),
 }
 
 

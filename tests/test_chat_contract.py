@@ -372,3 +372,168 @@ async def test_q4_nfd_and_zero_width_text_is_accepted_and_stored_in_nfc(
     await driver.press(ALICE, "Gửi")
     (petition,) = petitions(chat_engine)
     assert petition.text == ACCENTED
+
+
+# --- the office inbox (issue 10): items sent outside any session reach a written answer --------
+
+OFFICE_USER, AGENCY_USER = 7_000_000_101, 7_000_000_102
+QUESTION_TEXT = (
+    "Xin hỏi thủ tục chuyển sinh hoạt đảng khi thay đổi nơi cư trú được thực hiện ra sao?"
+)
+
+
+async def enrol(
+    driver: Driver, engine: Engine, clock: Clock, user: int, org: str, role: str
+) -> None:
+    from procedure.permissions import Role
+    from procedure.use_cases.staff import create_invite
+
+    with UnitOfWork(engine) as uow:
+        code = create_invite(
+            uow, org, Role(role), ProcedureContext(clock=clock), created_by="test"
+        ).code
+        uow.commit()
+    assert "đã được gán vai trò" in texts(await driver.command(user, "start", code))
+
+
+def notices(engine: Engine, kind: str) -> list[str]:
+    """The rendered text of every outbox row of ``kind`` (what the recipient will read)."""
+    from handlers.notifications import render
+    from storage.tables import OutboxMessage
+
+    with UnitOfWork(engine) as uow:
+        rows = uow.session.exec(
+            select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id)
+        ).all()
+        return [Reply.of(render(row.kind, row.data)).text for row in rows]
+
+
+async def send_without_session(driver: Driver, user: int, kind: str, topic: str, text: str) -> str:
+    await driver.command(user, "gopy")
+    await driver.press(user, "Không gắn với buổi đối thoại")
+    await driver.press(user, kind)
+    replies = await driver.press(user, topic)
+    replies = await driver.text(user, text)
+    replies = await give_details(driver, user, replies)
+    replies = await driver.text(user, verify_code(replies))
+    code = TRACKING_CODE.search(texts(await driver.press(user, "Gửi")))
+    assert code is not None
+    return code.group(0)
+
+
+async def test_p8_p9_q6_x2_inbox_question_and_petition_without_session_reach_an_answer(
+    driver: Driver, world: ChatWorld, chat_engine: Engine, clock: Clock
+) -> None:
+    await enrol(driver, chat_engine, clock, OFFICE_USER, "ben-thanh", "office")
+    await enrol(driver, chat_engine, clock, AGENCY_USER, "ben-thanh-dt", "agency")
+    question = await send_without_session(driver, ALICE, "Câu hỏi", "dân vận", QUESTION_TEXT)
+    clock.set("2026-03-03")
+    petition = await send_without_session(driver, ALICE, "Kiến nghị", "Giao thông", ACCENTED)
+
+    # The office lists the inbox oldest first, with the waiting time and the triage deadline.
+    clock.set("2026-03-05")
+    listed = await driver.command(OFFICE_USER, "hopthu")
+    said = texts(listed)
+    assert "Hộp thư văn phòng" in said and "2 ý kiến" in said
+    assert said.index(question) < said.index(petition)
+    assert "đã chờ 3 ngày làm việc" in said  # received Monday 02/03, seen Thursday 05/03
+    assert "hạn xử lý hết ngày Thứ Hai, 16/03/2026" in said  # 10 working days after 02/03
+    find_button(listed, "Phúc đáp")  # the question can be answered directly (Q6)
+
+    # Q6: the question is answered directly; /cauhoi lists what waits for an answer.
+    waiting = await driver.command(OFFICE_USER, "cauhoi")
+    assert question in texts(waiting) and petition not in texts(waiting)
+    await driver.press(OFFICE_USER, "Phúc đáp")
+    await driver.text(
+        OFFICE_USER, "Chúng tôi đã chuyển hướng dẫn chi tiết đến chi bộ khu phố của bạn."
+    )
+    done = await driver.press(OFFICE_USER, "Xác nhận")
+    assert "Đã phúc đáp câu hỏi" in texts(done)
+    (answered,) = notices(chat_engine, "petition.answered_directly")
+    assert question in answered and "chi bộ khu phố" in answered
+
+    # The petition is forwarded to an agency of the ward, with its result deadline (20 days).
+    listed = await driver.command(OFFICE_USER, "hopthu")
+    assert question not in texts(listed) and petition in texts(listed)
+    await driver.press(OFFICE_USER, "Chuyển cơ quan")
+    replies = await driver.press(OFFICE_USER, "Phòng Kinh tế, Hạ tầng và Đô thị")
+    assert "Hạn gửi văn bản trả lời (20 ngày làm việc" in texts(replies)
+    done = await driver.press(OFFICE_USER, "Xác nhận")
+    assert "Đã chuyển ý kiến" in texts(done) and "Thứ Năm, 02/04/2026" in texts(done)
+    (forwarded,) = notices(chat_engine, "petition.forwarded")
+    assert petition in forwarded and "Phòng Kinh tế, Hạ tầng và Đô thị" in forwarded
+    assert "Thứ Năm, 02/04/2026" in forwarded
+    (to_agency,) = notices(chat_engine, "agency.forwarded")
+    assert petition in to_agency and "hết ngày Thứ Năm, 02/04/2026" in to_agency
+    assert "chưa phân loại" not in texts(await driver.command(OFFICE_USER, "hopthu"))
+
+    # P9: the agency extends in writing; P8: then answers in writing.
+    tasks = await driver.command(AGENCY_USER, "viec")
+    assert petition in texts(tasks)
+    await driver.press(AGENCY_USER, "Gia hạn")
+    await driver.text(AGENCY_USER, "15/04/2026")
+    await driver.text(AGENCY_USER, "Cần khảo sát hiện trạng cống thoát nước cùng đơn vị thi công.")
+    done = await driver.press(AGENCY_USER, "Xác nhận")
+    assert "Đã gia hạn" in texts(done)
+    (extended,) = notices(chat_engine, "petition.extended")
+    assert "Thứ Tư, 15/04/2026" in extended and "khảo sát hiện trạng" in extended
+    clock.set("2026-04-10")
+    await driver.command(AGENCY_USER, "ketqua", petition)
+    await driver.text(
+        AGENCY_USER, "Phường đã nạo vét tuyến cống trên đường Lê Lợi ngày 08/04/2026."
+    )
+    await driver.press(AGENCY_USER, "Bỏ qua")
+    done = await driver.press(AGENCY_USER, "Xác nhận")
+    assert "Đã gửi kết quả" in texts(done)
+    (result,) = notices(chat_engine, "petition.answered")
+    assert petition in result and "nạo vét tuyến cống" in result
+
+    # C3, X2: the resident's timeline names the agency at each step.
+    timeline = texts(await driver.command(ALICE, "tracuu", petition))
+    assert "Phòng Kinh tế, Hạ tầng và Đô thị đã gửi văn bản trả lời" in timeline
+    assert "đã chuyển Phòng Kinh tế, Hạ tầng và Đô thị giải quyết" in timeline
+    assert "Phòng Kinh tế, Hạ tầng và Đô thị gia hạn giải quyết đến hết ngày" in timeline
+
+
+async def test_c3_x2_inbox_keep_duplicate_transfer_decline_tell_the_resident(
+    driver: Driver, world: ChatWorld, chat_engine: Engine, clock: Clock
+) -> None:
+    await enrol(driver, chat_engine, clock, OFFICE_USER, "ben-thanh", "office")
+    first = await send_without_session(driver, ALICE, "Kiến nghị", "Giao thông", ACCENTED)
+    second = await send_without_session(driver, ALICE, "Kiến nghị", "Giao thông", ACCENTED)
+    third = await send_without_session(driver, ALICE, "Góp ý", "Môi trường", ACCENTED)
+    fourth = await send_without_session(driver, ALICE, "Góp ý", "Môi trường", ACCENTED)
+
+    # P3: kept for the agenda of the ward's next session, which lists it for /ketluan.
+    kept = await driver.command(OFFICE_USER, "dedanh", first)
+    assert f"buổi đối thoại số {world.session_id}" in texts(kept)
+    (notice,) = notices(chat_engine, "petition.kept")
+    assert first in notice and "16/03/2026" in notice
+    opinions = await driver.command(OFFICE_USER, "ykienphien", str(world.session_id))
+    assert first in texts(opinions)
+
+    # A duplicate: the resident is told which code to follow.
+    await driver.command(OFFICE_USER, "trungvoi", second)
+    await driver.text(OFFICE_USER, first)
+    assert "Đã đánh dấu" in texts(await driver.press(OFFICE_USER, "Xác nhận"))
+    (merged,) = notices(chat_engine, "petition.merged")
+    assert second in merged and first in merged
+
+    # Transferred outside the unit, and declined: each with the reason, in writing.
+    await driver.command(OFFICE_USER, "chuyenngoai", third)
+    await driver.text(OFFICE_USER, "Công ty TNHH MTV Thoát nước Đô thị Thành phố")
+    await driver.text(OFFICE_USER, "Tuyến cống này do công ty thoát nước của thành phố quản lý.")
+    assert "Đã chuyển ý kiến" in texts(await driver.press(OFFICE_USER, "Xác nhận"))
+    (transferred,) = notices(chat_engine, "petition.transferred")
+    assert third in transferred and "Công ty TNHH MTV Thoát nước" in transferred
+    await driver.command(OFFICE_USER, "tuchoi", fourth)
+    await driver.text(OFFICE_USER, "Nội dung đã được trả lời tại ý kiến trước của chính bạn.")
+    assert "không thụ lý" in texts(await driver.press(OFFICE_USER, "Xác nhận"))
+    (declined,) = notices(chat_engine, "petition.declined")
+    assert fourth in declined and "đã được trả lời" in declined
+    assert "không còn ý kiến nào" in texts(await driver.command(OFFICE_USER, "hopthu"))
+
+    timeline = texts(await driver.command(ALICE, "tracuu", third))
+    assert "Công ty TNHH MTV Thoát nước Đô thị Thành phố" in timeline and "Lý do" in timeline
+    # A resident who types an inbox command gets the same answer as for an unknown one.
+    assert "Không có lệnh này" in texts(await driver.command(ALICE, "hopthu"))

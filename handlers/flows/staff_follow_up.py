@@ -12,7 +12,7 @@ from handlers.replies import Html, button, one_per_row, reply, say
 from handlers.turn import Turn, entry, go, step
 from nlp.dates import parse_date
 from procedure.deadlines import conclusion_deadline
-from procedure.lifecycles import PetitionState
+from procedure.lifecycles import UNTRIAGED_PETITION_STATES
 from procedure.permissions import Action
 from procedure.use_cases import follow_up, lookups, sessions, staff_views
 from procedure.use_cases.context import load_calendar, require
@@ -40,7 +40,7 @@ def conclude(turn: Turn, session_id: int) -> None:
     groups: dict[str, list[int]] = {}
     names: dict[str, str] = {}
     for petition, topic in rows:
-        if petition.state == PetitionState.RECEIVED:
+        if petition.state in UNTRIAGED_PETITION_STATES:
             groups.setdefault(topic.code, []).append(petition.id)  # type: ignore[arg-type]
             names[topic.code] = topic.name
     due = conclusion_deadline(

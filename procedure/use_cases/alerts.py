@@ -8,6 +8,8 @@ The open deadlines and their owners:
   head of that government level.
 - P7: a HELD session's conclusion, due 10 working days after its local end date — owned by the
   office and the head.
+- INBOX: an item sent outside any session and not yet triaged, due the triage period (ward
+  policy) after its receipt — owned by the office of its area and the head of that level.
 - P8/P9: each assignment whose petition is still forwarded or extended, due on its (possibly
   extended) due date — owned by the agency's officers; when overdue, escalated to the head of
   the session's unit (or, for a petition outside a session, of its area), looked up the tree to
@@ -41,7 +43,7 @@ from procedure.alerts import (
     digest_key,
     working_hours,
 )
-from procedure.deadlines import conclusion_deadline
+from procedure.deadlines import conclusion_deadline, triage_deadline
 from procedure.lifecycles import PetitionState, RegistrationState, SessionState
 from procedure.notifications import enqueue
 from procedure.permissions import Role
@@ -101,6 +103,31 @@ def open_deadlines(
         *_invitation_deadlines(uow, context, calendar, roles),
         *_conclusion_deadlines(uow, context, calendar, roles),
         *_result_deadlines(uow, roles),
+        *_triage_deadlines(uow, context, calendar, roles),
+    ]
+
+
+def _triage_deadlines(
+    uow: UnitOfWork, context: ProcedureContext, calendar: WorkingCalendar, roles: RoleHolders
+) -> list[OpenDeadline]:
+    """The office inbox: an item nobody has triaged yet is due the triage period after it came."""
+    waiting = uow.session.exec(
+        select(Petition)
+        .where(col(Petition.session_id).is_(None))
+        .where(Petition.state == PetitionState.RECEIVED)
+    ).all()
+    return [
+        OpenDeadline(
+            requirement=Requirement.INBOX,
+            due=triage_deadline(
+                calendar, to_local(petition.received_at).date(), context.periods
+            ).due,
+            label=petition.tracking_code,
+            owners=_session_owners(roles, petition.area_org_id),
+            escalate_to=roles.nearest(Role.HEAD, petition.area_org_id),
+            tracking_code=petition.tracking_code,
+        )
+        for petition in waiting
     ]
 
 

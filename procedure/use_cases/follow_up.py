@@ -274,6 +274,7 @@ def post_result(
             "late_working_days": on_time.late_working_days,
             "has_document": document_ref is not None,
             "result_id": result.id,
+            "agency": assignment_agency(uow, assignment),
         },
     )
     agency_name = assignment_agency(uow, assignment)
@@ -359,6 +360,7 @@ def extend_deadline(
         details={
             "previous_due": extension.previous_due_date.isoformat(),
             "due": new_due.isoformat(),
+            "agency": assignment_agency(uow, assignment),
         },
     )
     uow.flush()

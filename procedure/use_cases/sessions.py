@@ -11,6 +11,7 @@ from sqlmodel import col, func, select
 from procedure.errors import NotFound, Refusal
 from procedure.lifecycles import (
     OPEN_PETITION_STATES,
+    UNTRIAGED_PETITION_STATES,
     PetitionState,
     SessionState,
     check_session_transition,
@@ -129,8 +130,36 @@ def plan_session(
         session_id=session.id,
         to_state=SessionState.DRAFT,
     )
+    attach_kept_petitions(uow, session)
     uow.commit()
     return session
+
+
+def attach_kept_petitions(uow: UnitOfWork, session: DialogueSession) -> int:
+    """P3: items kept for "the next session" of a unit join the session planned for it."""
+    kept = uow.session.exec(
+        select(Petition)
+        .where(Petition.state == PetitionState.KEPT)
+        .where(col(Petition.session_id).is_(None))
+        .where(Petition.area_org_id == session.org_unit_id)
+    ).all()
+    for petition in kept:
+        petition.session_id = session.id
+        uow.session.add(petition)
+    return len(kept)
+
+
+def release_kept_petitions(uow: UnitOfWork, session: DialogueSession) -> int:
+    """A cancelled session gives its kept items back: they wait for the unit's next session."""
+    kept = uow.session.exec(
+        select(Petition)
+        .where(Petition.state == PetitionState.KEPT)
+        .where(Petition.session_id == session.id)
+    ).all()
+    for petition in kept:
+        petition.session_id = None
+        uow.session.add(petition)
+    return len(kept)
 
 
 def notice_window_for(
@@ -238,7 +267,7 @@ def _notify_agencies(uow: UnitOfWork, session: DialogueSession) -> None:
     open_petitions = uow.session.exec(
         select(Petition)
         .where(col(Petition.area_org_id).in_(units_below(uow, session.org_unit_id)))
-        .where(Petition.state == PetitionState.RECEIVED)
+        .where(col(Petition.state).in_([s.value for s in UNTRIAGED_PETITION_STATES]))
         .order_by(col(Petition.received_at))
         .limit(30)
     ).all()
