@@ -20,6 +20,7 @@ from handlers.flows import (
     oversight,
     privacy,
     registration,
+    session_changes,
     staff_follow_up,
     staff_sessions,
     tracking,
@@ -54,6 +55,9 @@ FLOW_COMMANDS = frozenset(
         "trungvoi",
         "chuyenngoai",
         "tuchoi",
+        "suaphien",
+        "doilich",
+        "huyphien",
     }
 )
 
@@ -292,6 +296,10 @@ STAFF_COMMANDS: dict[str, tuple[Action, Callable[[Turn, str], None]]] = {
     "trungvoi": (Action.TRIAGE_PETITION, inbox.duplicate),
     "chuyenngoai": (Action.TRIAGE_PETITION, inbox.transfer),
     "tuchoi": (Action.TRIAGE_PETITION, inbox.decline),
+    # Sessions that change (issue 10).
+    "suaphien": (Action.PLAN_SESSION, _with_session(session_changes.edit)),
+    "doilich": (Action.ANNOUNCE_SESSION, _with_session(session_changes.reschedule)),
+    "huyphien": (Action.CANCEL_SESSION, _with_session(session_changes.cancel)),
 }
 
 

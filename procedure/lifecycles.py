@@ -81,6 +81,27 @@ PETITION_TRANSITIONS: dict[PetitionState, frozenset[PetitionState]] = {
     PetitionState.DECLINED: frozenset(),
 }
 
+
+class SessionChange(StrEnum):
+    """Changes to a session that are not a step of the procedure."""
+
+    EDIT = "edit"  # any field of the plan (P1), before anyone was invited
+    RESCHEDULE = "reschedule"  # a new date and time; the 5-working-day rule again (P4)
+    CANCEL = "cancel"  # with a notice to everyone who was told of it
+
+
+# Which change each state allows: a plan is edited until it is announced; an announced session
+# keeps its invitations' content and may only be moved or cancelled, with notices.
+SESSION_CHANGES: dict[SessionState, frozenset[SessionChange]] = {
+    SessionState.DRAFT: frozenset({SessionChange.EDIT, SessionChange.CANCEL}),
+    SessionState.ANNOUNCED: frozenset({SessionChange.RESCHEDULE, SessionChange.CANCEL}),
+    SessionState.HELD: frozenset(),
+    SessionState.CONCLUDED: frozenset(),
+    SessionState.CLOSED: frozenset(),
+    SessionState.CANCELLED: frozenset(),
+}
+
+
 REGISTRATION_TRANSITIONS: dict[RegistrationState, frozenset[RegistrationState]] = {
     RegistrationState.REGISTERED: frozenset({RegistrationState.CANCELLED}),
     RegistrationState.WAITLISTED: frozenset(
@@ -119,6 +140,15 @@ def check_session_transition(current: str, target: SessionState) -> SessionState
 
 def check_petition_transition(current: str, target: PetitionState) -> PetitionState:
     return _check("petition", PETITION_TRANSITIONS, PetitionState(current), target)
+
+
+def check_session_change(current: str, change: SessionChange) -> SessionState:
+    state = SessionState(current)
+    if change not in SESSION_CHANGES[state]:
+        raise InvalidTransition(
+            f"refusal.session_change.{change.value}", current=state_label("session", state)
+        )
+    return state
 
 
 def check_registration_transition(current: str, target: RegistrationState) -> RegistrationState:

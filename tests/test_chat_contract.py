@@ -537,3 +537,58 @@ async def test_c3_x2_inbox_keep_duplicate_transfer_decline_tell_the_resident(
     assert "Công ty TNHH MTV Thoát nước Đô thị Thành phố" in timeline and "Lý do" in timeline
     # A resident who types an inbox command gets the same answer as for an unknown one.
     assert "Không có lệnh này" in texts(await driver.command(ALICE, "hopthu"))
+
+
+# --- sessions that change (issue 10): reschedule and cancel, with notices; alerts that stop ----
+
+
+async def test_p1_p4_c6_reschedule_then_cancel_an_announced_session_with_notices(
+    driver: Driver, world: ChatWorld, chat_engine: Engine, clock: Clock
+) -> None:
+    from procedure.use_cases.alerts import queue_session_reminders
+
+    await enrol(driver, chat_engine, clock, OFFICE_USER, "ben-thanh", "office")
+    await driver.command(ALICE, "start", f"s{world.session_id}")
+    registered = await give_details(driver, ALICE, await driver.press(ALICE, "Đăng ký dự"))
+    assert "Đăng ký thành công" in texts(registered)
+
+    # /ketthuc only once the session has started.
+    early = await driver.command(OFFICE_USER, "ketthuc", str(world.session_id))
+    assert "chỉ ghi nhận đã tổ chức khi buổi đối thoại đã bắt đầu" in texts(early)
+
+    # P4 again: a new date with fewer than 5 working days left is refused with the earliest date.
+    cards = await driver.command(OFFICE_USER, "quanlyphien")
+    find_button(cards, "Dời lịch")
+    await driver.command(OFFICE_USER, "doilich", str(world.session_id))
+    refused = await driver.text(OFFICE_USER, "05/03/2026")
+    assert "Ngày sớm nhất có thể tổ chức" in texts(refused)
+    assert "Thứ Ba, 10/03/2026" in texts(refused)
+    await driver.text(OFFICE_USER, "23/03/2026")
+    await driver.text(OFFICE_USER, "14:00")
+    await driver.text(OFFICE_USER, "16:30")
+    summary = await driver.text(OFFICE_USER, "Hội trường phường đang được sửa chữa.")
+    assert "08:00, Thứ Hai, 16/03/2026" in texts(summary)
+    done = await driver.press(OFFICE_USER, "Xác nhận")
+    assert "Đã dời buổi đối thoại" in texts(done) and "14:00, Thứ Hai, 23/03/2026" in texts(done)
+    (moved,) = notices(chat_engine, "session.rescheduled")
+    assert "Đăng ký và mã đăng ký của Quý ông/bà vẫn giữ nguyên" in moved
+    assert "14:00, Thứ Hai, 23/03/2026" in moved and "sửa chữa" in moved
+
+    # The reminder follows the new date, not the old one.
+    with UnitOfWork(chat_engine) as uow:
+        clock.set("2026-03-15", "10:00")
+        assert queue_session_reminders(uow, ProcedureContext(clock=clock)) == 0
+    clock.set("2026-03-10")
+
+    # Cancelled: everyone told, and no reminder or alert any more.
+    await driver.command(OFFICE_USER, "huyphien", str(world.session_id))
+    await driver.text(OFFICE_USER, "Trùng lịch họp đột xuất của Ủy ban nhân dân phường.")
+    done = await driver.press(OFFICE_USER, "Xác nhận")
+    assert "Đã hủy buổi đối thoại" in texts(done)
+    (cancelled,) = notices(chat_engine, "session.cancelled")
+    assert "sẽ không diễn ra" in cancelled and "họp đột xuất" in cancelled
+    with UnitOfWork(chat_engine) as uow:
+        clock.set("2026-03-22", "10:00")
+        assert queue_session_reminders(uow, ProcedureContext(clock=clock)) == 0
+    again = await driver.command(OFFICE_USER, "doilich", str(world.session_id))
+    assert "không thể" in texts(again) or "chỉ dời lịch" in texts(again)

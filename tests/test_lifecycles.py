@@ -10,9 +10,11 @@ from procedure.errors import InvalidTransition
 from procedure.lifecycles import (
     PetitionState,
     RegistrationState,
+    SessionChange,
     SessionState,
     check_petition_transition,
     check_registration_transition,
+    check_session_change,
     check_session_transition,
 )
 
@@ -89,3 +91,21 @@ def test_p9_extension_may_repeat_and_answered_is_final() -> None:
         for target in P:
             with pytest.raises(InvalidTransition):
                 check_petition_transition(final.value, target)
+
+
+ALLOWED_CHANGES = {
+    (S.DRAFT, SessionChange.EDIT),
+    (S.DRAFT, SessionChange.CANCEL),
+    (S.ANNOUNCED, SessionChange.RESCHEDULE),
+    (S.ANNOUNCED, SessionChange.CANCEL),
+}
+
+
+@pytest.mark.parametrize(("current", "change"), list(itertools.product(S, SessionChange)))
+def test_p1_p4_session_change(current: SessionState, change: SessionChange) -> None:
+    if (current, change) in ALLOWED_CHANGES:
+        assert check_session_change(current.value, change) is current
+    else:
+        with pytest.raises(InvalidTransition) as refused:
+            check_session_change(current.value, change)
+        assert "trạng thái" in refused.value.message

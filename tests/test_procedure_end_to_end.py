@@ -90,9 +90,14 @@ async def enrol(parties: Parties, clock: Clock, user: int, org: str, role: Role)
     assert "đã được gán vai trò" in joined(replies)
 
 
-async def plan(driver: TelegramDriver, day: str, content: str) -> int:
+async def plan(driver: TelegramDriver, day: str, content: str, *, too_late: bool = False) -> int:
     await driver.command(OFFICE, "taophien")
-    await driver.text(OFFICE, day)
+    typed = joined(await driver.text(OFFICE, day))
+    # P4: planning warns as soon as the invitation deadline has passed, with the earliest date.
+    assert ("Ngày sớm nhất có thể tổ chức" in typed) is too_late
+    if too_late:
+        assert "Thứ Ba, 17/03/2026" in typed
+        await driver.press(OFFICE, "Đúng, tiếp tục")
     await driver.text(OFFICE, "08:00")
     await driver.text(OFFICE, "11:00")
     await driver.text(OFFICE, "Hội trường UBND phường Bến Thành")
@@ -121,7 +126,9 @@ async def test_article_13_end_to_end(parties: Parties, clock: Clock, chat_engine
         await driver.press(resident, "Phường Bến Thành")  # they follow the ward
 
     # P1, P4: a session on Monday 16/03 is too close to announce on Monday 09/03.
-    too_soon = await plan(driver, "16/03/2026", "Đối thoại về ngập nước đường Lê Lợi")
+    too_soon = await plan(
+        driver, "16/03/2026", "Đối thoại về ngập nước đường Lê Lợi", too_late=True
+    )
     refused = joined(await driver.command(OFFICE, "moi", str(too_soon)))
     assert "Không thể gửi thư mời" in refused
     assert "Chủ nhật, 08/03/2026" in refused  # the latest lawful sending day

@@ -15,7 +15,7 @@ from nlp.dates import parse_date, parse_time
 from nlp.phone import PhoneStatus, parse_phone
 from procedure.explain import describe_day
 from procedure.permissions import Action
-from procedure.use_cases import lookups, registrations, sessions, staff_views
+from procedure.use_cases import lookups, registrations, session_changes, sessions, staff_views
 from procedure.use_cases.context import load_calendar
 from procedure.use_cases.petitions import PetitionKind
 from procedure.use_cases.sessions import SessionPlan
@@ -51,6 +51,19 @@ def _date(turn: Turn, text: str) -> Parsed:
         return Parsed(error="staff.input.bad_date", values={"typed": text})
     if day < turn.context.today():
         return Parsed(error="staff.input.past_date", values={"date": format_date(day)})
+    lawful = session_changes.lawful_dates(turn.uow, day, turn.context)
+    if lawful.too_late:
+        # P4: warned as soon as the day is typed, with the earliest lawful date proposed.
+        return Parsed(
+            value=day.isoformat(),
+            confirm="staff.input.too_late_for_invitation",
+            values={
+                "date": format_date(day),
+                "days": turn.context.periods.notice_working_days,
+                "latest": format_date(lawful.latest_notice_day),
+                "earliest": format_date(lawful.earliest_session_day),
+            },
+        )
     status = load_calendar(turn.uow).status(day)
     if not status.working:
         return Parsed(
@@ -183,8 +196,16 @@ def plan(turn: Turn) -> None:
 # --- session management -------------------------------------------------------------------------
 
 ACTIONS_BY_STATE = {
-    "draft": ("moi",),
-    "announced": ("dsdangky", "ykienphien", "diemdanh", "ghiykien", "ketthuc"),
+    "draft": ("moi", "suaphien", "huyphien"),
+    "announced": (
+        "dsdangky",
+        "ykienphien",
+        "diemdanh",
+        "ghiykien",
+        "ketthuc",
+        "doilich",
+        "huyphien",
+    ),
     "held": ("ykienphien", "ghiykien", "ketluan"),
     "concluded": ("ykienphien",),
 }

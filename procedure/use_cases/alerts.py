@@ -145,6 +145,8 @@ def _invitation_deadlines(
     deadlines = []
     for session in drafts:
         session_day = to_local(session.starts_at).date()
+        if session_day < context.today():
+            continue  # the date has passed: flagged once (queue_expired_plans), not every day
         window = calendar.notice_window(session_day, context.periods.notice_working_days)
         owners = _session_owners(roles, session.org_unit_id)
         deadlines.append(
@@ -225,6 +227,35 @@ def _result_deadlines(uow: UnitOfWork, roles: RoleHolders) -> list[OpenDeadline]
     return deadlines
 
 
+PLAN_EXPIRED_KIND = "session.plan_expired"
+
+
+def queue_expired_plans(uow: UnitOfWork, context: ProcedureContext) -> int:
+    """A plan never announced whose date has passed: its office and head are told once (then it
+    raises no more alerts; they may cancel it or plan another date). Returns the rows queued."""
+    roles = role_holders(uow)
+    first_local_day = datetime.combine(context.today(), time(0), LOCAL_TIMEZONE).astimezone(UTC)
+    expired = uow.session.exec(
+        select(DialogueSession)
+        .where(DialogueSession.state == SessionState.DRAFT)
+        .where(col(DialogueSession.starts_at) < first_local_day)
+    ).all()
+    count = 0
+    for session in expired:
+        facts = session_facts(uow, session)
+        for person_id in sorted(_session_owners(roles, session.org_unit_id)):
+            queued = enqueue(
+                uow,
+                person_id=person_id,
+                kind=PLAN_EXPIRED_KIND,
+                data=facts,
+                key=f"plan-expired:{session.id}:{person_id}",
+                transactional=False,
+            )
+            count += queued is not None
+    return count
+
+
 def alert_digests(
     uow: UnitOfWork, context: ProcedureContext, calendar: WorkingCalendar | None = None
 ) -> dict[int, tuple[AlertItem, ...]]:
@@ -248,8 +279,11 @@ def queue_alert_digests(
     if not working_hours(calendar, context.now(), start, end):
         return 0
     today = context.today()
+    expired = queue_expired_plans(uow, context)
     digests = alert_digests(uow, context, calendar)
     if not digests:
+        if expired:
+            uow.commit()
         return 0
     keys = {person_id: digest_key(person_id, today) for person_id in digests}
     queued_already = set(
