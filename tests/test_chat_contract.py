@@ -471,22 +471,36 @@ async def test_p8_p9_q6_x2_inbox_question_and_petition_without_session_reach_an_
     tasks = await driver.command(AGENCY_USER, "viec")
     assert petition in texts(tasks)
     await driver.press(AGENCY_USER, "Gia hạn")
+    # The new date is checked as it is typed: later than the current deadline ...
+    earlier = await driver.text(AGENCY_USER, "01/04/2026")
+    assert "phải sau thời hạn hiện tại (hết ngày Thứ Năm, 02/04/2026)" in texts(earlier)
+    # ... and a long extension asks for confirmation.
+    long = await driver.text(AGENCY_USER, "29/05/2026")
+    assert "dài hơn một kỳ giải quyết" in texts(long)
+    await driver.press(AGENCY_USER, "Không, nhập lại")
     await driver.text(AGENCY_USER, "15/04/2026")
     await driver.text(AGENCY_USER, "Cần khảo sát hiện trạng cống thoát nước cùng đơn vị thi công.")
+    await driver.text(AGENCY_USER, "125/TB-UBND")
+    summary = await driver.text(AGENCY_USER, "05/03/2026")
+    assert "Văn bản số 125/TB-UBND, ban hành ngày Thứ Năm, 05/03/2026" in texts(summary)
     done = await driver.press(AGENCY_USER, "Xác nhận")
-    assert "Đã gia hạn" in texts(done)
+    assert "Đã gia hạn" in texts(done) and "đã được xếp gửi" in texts(done)
     (extended,) = notices(chat_engine, "petition.extended")
     assert "Thứ Tư, 15/04/2026" in extended and "khảo sát hiện trạng" in extended
+    assert "Văn bản số 125/TB-UBND, ban hành ngày Thứ Năm, 05/03/2026" in extended
     clock.set("2026-04-10")
     await driver.command(AGENCY_USER, "ketqua", petition)
     await driver.text(
         AGENCY_USER, "Phường đã nạo vét tuyến cống trên đường Lê Lợi ngày 08/04/2026."
     )
+    await driver.text(AGENCY_USER, "212/UBND-ĐT")
+    await driver.text(AGENCY_USER, "09/04/2026")
     await driver.press(AGENCY_USER, "Bỏ qua")
     done = await driver.press(AGENCY_USER, "Xác nhận")
     assert "Đã gửi kết quả" in texts(done)
     (result,) = notices(chat_engine, "petition.answered")
     assert petition in result and "nạo vét tuyến cống" in result
+    assert "Văn bản số 212/UBND-ĐT, ban hành ngày Thứ Năm, 09/04/2026" in result
 
     # C3, X2: the resident's timeline names the agency at each step.
     timeline = texts(await driver.command(ALICE, "tracuu", petition))

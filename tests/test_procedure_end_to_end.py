@@ -219,6 +219,8 @@ async def test_article_13_end_to_end(parties: Parties, clock: Clock, chat_engine
     assert "Thứ Hai, 18/05/2026" in saturday  # a Saturday is refused, a working day suggested
     await driver.text(AGENCY, "15/05/2026")
     await driver.text(AGENCY, "Cần khảo sát toàn tuyến cống và lập dự toán kinh phí.")
+    await driver.text(AGENCY, "87/TB-PKT")
+    await driver.text(AGENCY, "28/04/2026")
     extended = joined(await driver.press(AGENCY, "Xác nhận"))
     assert "hết ngày Thứ Sáu, 15/05/2026" in extended
     await parties.deliver()
@@ -231,6 +233,8 @@ async def test_article_13_end_to_end(parties: Parties, clock: Clock, chat_engine
     parties.mark_read(HEAD)
     await driver.command(AGENCY, "ketqua", tracking.group(0))
     await driver.text(AGENCY, "Phường đã nạo vét toàn tuyến cống đường Lê Lợi ngày 12/05/2026.")
+    await driver.text(AGENCY, "101/PKT")
+    await driver.text(AGENCY, "14/05/2026")
     await driver.press(AGENCY, "Bỏ qua")
     result = joined(await driver.press(AGENCY, "Xác nhận"))
     assert "Đã gửi kết quả" in result and "trễ" not in result

@@ -3,6 +3,7 @@ written results (P8), extensions in writing (P9), and replies to questions (Q6).
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from handlers import forms
@@ -258,8 +259,42 @@ def tasks(turn: Turn) -> None:
 # --- /ketqua, /giahan, /traloi (P8, P9, Q6) ------------------------------------------------------
 
 
+def _document_number(turn: Turn, text: str) -> Parsed:
+    """Số, ký hiệu of a written document, e.g. 125/TB-UBND."""
+    value = " ".join(text.split())
+    if not value:
+        return Parsed(error="form.empty")
+    if len(value) > 100 or not any(ch.isdigit() for ch in value):
+        return Parsed(error="staff.document.bad_number", values={"typed": value})
+    return Parsed(value=value)
+
+
+def _issued(turn: Turn, text: str) -> Parsed:
+    """Ngày ban hành: a date, not in the future."""
+    day = parse_date(text)
+    if day is None:
+        return Parsed(error="staff.input.bad_date", values={"typed": text})
+    if day > turn.context.today():
+        return Parsed(error="staff.document.future_date", values={"date": format_date(day)})
+    return Parsed(value=day.isoformat())
+
+
+def _document_line(values: dict[str, Any]) -> str:
+    from datetime import date
+
+    return say(
+        "staff.document.line",
+        number=values.get("number") or "",
+        date=format_date(date.fromisoformat(values["issued"])) if values.get("issued") else "",
+    )
+
+
 def _document(turn: Turn, _: str) -> Parsed:
     return Parsed(error="staff.result.send_file")
+
+
+def _day(value: object) -> date | None:
+    return date.fromisoformat(str(value)) if value else None
 
 
 def _result_summary(turn: Turn, values: dict[str, Any]) -> str:
@@ -268,6 +303,7 @@ def _result_summary(turn: Turn, values: dict[str, Any]) -> str:
         code=values["code"],
         text=values["text"],
         file=t("staff.result.has_file") if values.get("document") else t("staff.plan.none"),
+        document=Html(_document_line(values)),
     )
 
 
@@ -280,6 +316,8 @@ def _result_finish(turn: Turn, values: dict[str, Any]) -> None:
             values["text"],
             turn.context,
             document_ref=values.get("document"),
+            document_number=values.get("number"),
+            document_date=_day(values.get("issued")),
         )
     )
     if result is None:
@@ -293,6 +331,8 @@ RESULT = forms.define(
         name="ketqua",
         fields=(
             Field("text", "staff.result.ask_text", parse=official_text),
+            Field("number", "staff.document.ask_number", parse=_document_number),
+            Field("issued", "staff.document.ask_date", parse=_issued),
             Field("document", "staff.result.ask_file", parse=_document, optional=True),
         ),
         summary=_result_summary,
@@ -301,7 +341,14 @@ RESULT = forms.define(
 )
 
 
+def _form_values(turn: Turn) -> dict[str, Any]:
+    state = turn.data.get(forms.FORM)
+    return state["values"] if isinstance(state, dict) else {}
+
+
 def _new_due(turn: Turn, text: str) -> Parsed:
+    """P9: checked as it is typed — a working day, later than the current deadline; an
+    extension longer than a whole result period asks for confirmation."""
     day = parse_date(text)
     if day is None:
         return Parsed(error="staff.input.bad_date", values={"typed": text})
@@ -311,6 +358,20 @@ def _new_due(turn: Turn, text: str) -> Parsed:
             error="refusal.extension_not_working_day",
             values={"date": format_date(day), "next": format_date(calendar.next_working_day(day))},
         )
+    code = _form_values(turn).get("code")
+    if code:
+        current = follow_up.assignment_of(turn.uow, petition_by_code(turn.uow, code)).due_date
+        if day <= current:
+            return Parsed(
+                error="refusal.extension_not_later", values={"current": format_date(current)}
+            )
+        added = calendar.working_days_between(current, day)
+        if added > turn.context.periods.result_working_days:
+            return Parsed(
+                value=day.isoformat(),
+                confirm="staff.extend.long",
+                values={"days": added, "current": format_date(current), "due": format_date(day)},
+            )
     return Parsed(value=day.isoformat())
 
 
@@ -322,6 +383,7 @@ def _extend_summary(turn: Turn, values: dict[str, Any]) -> str:
         code=values["code"],
         due=format_date(date.fromisoformat(values["due"])),
         reason=values["reason"],
+        document=Html(_document_line(values)),
     )
 
 
@@ -336,6 +398,8 @@ def _extend_finish(turn: Turn, values: dict[str, Any]) -> None:
             date.fromisoformat(values["due"]),
             values["reason"],
             turn.context,
+            document_number=values.get("number"),
+            document_date=date.fromisoformat(values["issued"]) if values.get("issued") else None,
         )
     )
     if extension is None:
@@ -351,6 +415,8 @@ EXTEND = forms.define(
         fields=(
             Field("due", "staff.extend.ask_due", parse=_new_due),
             Field("reason", "staff.extend.ask_reason", parse=official_text),
+            Field("number", "staff.document.ask_number", parse=_document_number),
+            Field("issued", "staff.document.ask_date", parse=_issued),
         ),
         summary=_extend_summary,
         finish=_extend_finish,
