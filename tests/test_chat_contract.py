@@ -408,6 +408,17 @@ def notices(engine: Engine, kind: str) -> list[str]:
         return [Reply.of(render(row.kind, row.data)).text for row in rows]
 
 
+def mark_sent(engine: Engine, kind: str, clock: Clock) -> None:
+    """As the outbox sender does once the channel accepted the message."""
+    from storage.tables import OutboxMessage
+
+    with UnitOfWork(engine) as uow:
+        for row in uow.session.exec(select(OutboxMessage).where(OutboxMessage.kind == kind)):
+            row.sent_at = clock()
+            uow.session.add(row)
+        uow.commit()
+
+
 async def send_without_session(driver: Driver, user: int, kind: str, topic: str, text: str) -> str:
     await driver.command(user, "gopy")
     await driver.press(user, "Không gắn với buổi đối thoại")
@@ -488,6 +499,10 @@ async def test_p8_p9_q6_x2_inbox_question_and_petition_without_session_reach_an_
     (extended,) = notices(chat_engine, "petition.extended")
     assert "Thứ Tư, 15/04/2026" in extended and "khảo sát hiện trạng" in extended
     assert "Văn bản số 125/TB-UBND, ban hành ngày Thứ Năm, 05/03/2026" in extended
+    # P9: the notice counts as sent in writing only once it was delivered.
+    assert "chưa đến người dân" in texts(await driver.command(AGENCY_USER, "viec"))
+    mark_sent(chat_engine, "petition.extended", clock)
+    assert "đã đến người dân lúc" in texts(await driver.command(AGENCY_USER, "viec"))
     clock.set("2026-04-10")
     await driver.command(AGENCY_USER, "ketqua", petition)
     await driver.text(

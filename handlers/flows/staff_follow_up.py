@@ -19,7 +19,7 @@ from procedure.use_cases import follow_up, lookups, sessions, staff_views
 from procedure.use_cases.context import load_calendar, require
 from procedure.use_cases.follow_up import AssignmentRequest
 from procedure.use_cases.petitions import petition_by_code
-from texts import format_date, t, to_local
+from texts import format_date, format_datetime, t, to_local
 
 CONCLUDE = "conclusion"
 SKIP = "skip"
@@ -245,7 +245,8 @@ def tasks(turn: Turn) -> None:
                     late=task.overdue_working_days,
                     text=task.petition.text[:300],
                     state=t(f"state.petition.{task.petition.state}"),
-                ),
+                )
+                + _delivery(task),
                 buttons=(
                     (
                         button("staff.button.ketqua", f"staff:ketqua:{code}"),
@@ -254,6 +255,17 @@ def tasks(turn: Turn) -> None:
                 ),
             )
         )
+
+
+def _delivery(task: staff_views.Task) -> str:
+    """P9: the extension notice counts as sent in writing only once it reached the resident."""
+    if task.extension_delivered_at is not None:
+        return "\n" + say(
+            "staff.tasks.notice_delivered", when=format_datetime(task.extension_delivered_at)
+        )
+    if task.extension_pending:
+        return "\n" + say("staff.tasks.notice_pending")
+    return ""
 
 
 # --- /ketqua, /giahan, /traloi (P8, P9, Q6) ------------------------------------------------------
