@@ -83,7 +83,8 @@ async def test_staff_of_another_ward_may_not_touch_this_wards_session(
 @pytest.mark.parametrize("command", [*SESSION_COMMANDS, "taophien", "viec"])
 async def test_a_monitor_only_reads(driver: Driver, world: ChatWorld, command: str) -> None:
     replies = await driver.command(MONITOR, command, str(world.session_id))
-    assert UNKNOWN in joined(replies)
+    # A staff member lacking the role is told which role the command needs.
+    assert "dành cho vai trò" in joined(replies) and UNKNOWN not in joined(replies)
     overview = await driver.command(MONITOR, "quanlyphien")
     assert "Buổi đối thoại số" in joined(overview)
 
@@ -93,7 +94,7 @@ async def test_an_agency_officer_does_not_run_sessions(
     driver: Driver, world: ChatWorld, command: str
 ) -> None:
     replies = await driver.command(AGENCY, command, str(world.session_id))
-    assert UNKNOWN in joined(replies)
+    assert "dành cho vai trò: văn phòng, người đứng đầu" in joined(replies)
 
 
 async def test_results_and_extensions_only_by_the_assigned_agency(
@@ -109,9 +110,63 @@ async def test_results_and_extensions_only_by_the_assigned_agency(
     replies = await driver.command(AGENCY, "ketqua", code.group(0))
     assert "chưa được giao cho cơ quan nào" in joined(replies)
     replies = await driver.command(OFFICE, "ketqua", code.group(0))
-    assert UNKNOWN in joined(replies)
+    assert "dành cho vai trò: cơ quan giải quyết" in joined(replies)
 
 
 async def test_staff_help_lists_staff_commands_only_for_staff(driver: Driver) -> None:
     assert "/taophien" in joined(await driver.command(OFFICE, "trogiup"))
     assert "/taophien" not in joined(await driver.command(RESIDENT, "trogiup"))
+
+
+async def test_p10_c3_a_monitor_is_shown_no_action_button(driver: Driver, world: ChatWorld) -> None:
+    from tests.chat_drivers import ConsoleDriver
+
+    assert isinstance(driver, ConsoleDriver)
+    overview = await driver.command(MONITOR, "quanlyphien")
+    assert all(not reply.buttons for reply in overview)
+    office = await driver.command(OFFICE, "quanlyphien")
+    labels = [label for reply in office for label, _ in reply.buttons]
+    assert "🏁 Đã tổ chức xong" in labels and "📅 Dời lịch" in labels
+    agency = await driver.command(AGENCY, "quanlyphien")
+    assert all(not reply.buttons for reply in agency)  # agencies do not run sessions
+
+
+def test_c7_command_menus_per_role() -> None:
+    from handlers.conversations import MENU_COMMANDS, commands_for
+    from procedure.permissions import Actor, Grant
+
+    def names(*roles: Role) -> list[str]:
+        actor = Actor(person_id=1, grants=tuple(Grant(role, 1) for role in roles))
+        return [name for name, _ in commands_for(actor)]
+
+    assert names() == list(MENU_COMMANDS)
+    assert names(Role.MONITOR) == [*MENU_COMMANDS, "quanlyphien", "tonghop", "baocao"]
+    agency = names(Role.AGENCY)
+    assert {"viec", "ketqua", "giahan"} <= set(agency) and "taophien" not in agency
+    office = names(Role.OFFICE)
+    assert {"taophien", "hopthu", "cauhoi", "doilich", "huyphien"} <= set(office)
+    assert "ketqua" not in office
+    assert all(description for _, description in commands_for(Actor(1, (Grant(Role.HEAD, 1),))))
+
+
+async def test_c7_enrolment_tells_the_channel_to_refresh_the_menu(
+    chat_engine: Engine, clock: Clock, world: ChatWorld
+) -> None:
+    from handlers.channel import Incoming
+    from handlers.conversations import MENU_HINT, menu_for_account
+
+    conversations = Conversations(chat_engine, ProcedureContext(clock=clock))
+    code = invite(chat_engine, clock, "ben-thanh", Role.MONITOR)
+    assert [n for n, _ in menu_for_account(chat_engine, "console", "555")][-1] == "trogiup"
+    replies = conversations.handle(
+        Incoming(channel="console", user_id="555", chat_id="555", command="start", payload=code)
+    )
+    assert replies[0].extra.get(MENU_HINT) == "refresh"
+    assert [n for n, _ in menu_for_account(chat_engine, "console", "555")][-1] == "baocao"
+
+
+async def test_c7_help_lists_only_the_commands_of_ones_roles(driver: Driver) -> None:
+    monitor = joined(await driver.command(MONITOR, "trogiup"))
+    assert "/tonghop" in monitor and "/taophien" not in monitor and "/ketqua" not in monitor
+    agency = joined(await driver.command(AGENCY, "trogiup"))
+    assert "/ketqua" in agency and "/hopthu" not in agency

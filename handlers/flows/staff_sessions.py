@@ -14,7 +14,7 @@ from handlers.turn import Turn, step
 from nlp.dates import parse_date, parse_time
 from nlp.phone import PhoneStatus, parse_phone
 from procedure.explain import describe_day
-from procedure.permissions import Action
+from procedure.permissions import ROLE_ACTIONS, Action, Actor
 from procedure.use_cases import lookups, registrations, session_changes, sessions, staff_views
 from procedure.use_cases.context import load_calendar
 from procedure.use_cases.petitions import PetitionKind
@@ -163,7 +163,7 @@ def _plan_finish(turn: Turn, values: dict[str, Any]) -> None:
     turn.send(
         Outgoing(
             text=say("staff.plan.done", id=session.id),
-            buttons=session_buttons(session.id, session.state),
+            buttons=session_buttons(session.id, session.state, turn.actor),
         )
     )
 
@@ -211,10 +211,31 @@ ACTIONS_BY_STATE = {
 }
 
 
-def session_buttons(session_id: int | None, state: str) -> tuple[tuple[Button, ...], ...]:
+# The permission each session button needs (the same as its command's).
+BUTTON_ACTIONS = {
+    "moi": Action.ANNOUNCE_SESSION,
+    "suaphien": Action.PLAN_SESSION,
+    "huyphien": Action.CANCEL_SESSION,
+    "doilich": Action.ANNOUNCE_SESSION,
+    "dsdangky": Action.CONDUCT_SESSION,
+    "ykienphien": Action.CONDUCT_SESSION,
+    "diemdanh": Action.CONDUCT_SESSION,
+    "ghiykien": Action.CONDUCT_SESSION,
+    "ketthuc": Action.CONDUCT_SESSION,
+    "ketluan": Action.NOTIFY_CONCLUSION,
+}
+
+
+def session_buttons(
+    session_id: int | None, state: str, actor: Actor | None = None
+) -> tuple[tuple[Button, ...], ...]:
+    """What can be done next with a session — only what ``actor`` may do (a monitor: nothing)."""
     return one_per_row(
         button(f"staff.button.{action}", f"staff:{action}:{session_id}")
         for action in ACTIONS_BY_STATE.get(state, ())
+        if actor is None
+        or actor.is_system
+        or any(BUTTON_ACTIONS[action] in ROLE_ACTIONS[grant.role] for grant in actor.grants)
     )
 
 
@@ -234,7 +255,7 @@ def manage(turn: Turn) -> None:
                     when=format_datetime(session.starts_at),
                     state=t(f"state.session.{session.state}"),
                 ),
-                buttons=session_buttons(session.id, session.state),
+                buttons=session_buttons(session.id, session.state, turn.actor),
             )
         )
 
@@ -259,7 +280,7 @@ def announce(turn: Turn, session_id: int) -> None:
     turn.send(
         Outgoing(
             text=say("staff.announce.done", id=session_id, invited=invited),
-            buttons=session_buttons(session_id, session.state),
+            buttons=session_buttons(session_id, session.state, turn.actor),
         )
     )
 
@@ -393,7 +414,7 @@ def hold(turn: Turn, session_id: int) -> None:
     turn.send(
         Outgoing(
             text=say("staff.hold.done", id=session_id, due=format_date(due.due)),
-            buttons=session_buttons(session_id, session.state),
+            buttons=session_buttons(session_id, session.state, turn.actor),
         )
     )
 
