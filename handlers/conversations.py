@@ -138,6 +138,8 @@ def _idle(turn: Turn) -> None:
     if turn.incoming.button:
         turn.send(reply("chat.button_expired", buttons=main_menu()))
         return
+    if opinion.offer_as_opinion(turn):
+        return
     turn.send(reply("chat.not_understood", buttons=main_menu()))
 
 
@@ -151,6 +153,8 @@ def _global_button(turn: Turn, pressed: str) -> bool:
         registration.cancel(turn, int(value))
     elif prefix == "opinion" and value.isdigit():
         opinion.start(turn, int(value))
+    elif prefix == "offer" and turn.state == IDLE:
+        opinion.answer_offer(turn, value)
     elif prefix == "track" and value:
         tracking.show_by_code(turn, value)
     elif prefix == "fix" and value in {"name", "phone", "area"}:

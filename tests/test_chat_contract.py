@@ -621,3 +621,25 @@ async def test_p1_p4_c6_reschedule_then_cancel_an_announced_session_with_notices
         assert queue_session_reminders(uow, ProcedureContext(clock=clock)) == 0
     again = await driver.command(OFFICE_USER, "doilich", str(world.session_id))
     assert "không thể" in texts(again) or "chỉ dời lịch" in texts(again)
+
+
+# --- residents (issue 10): "Phản ánh", free text kept as an opinion, a repeated check-in -------
+
+
+async def test_c2_free_text_outside_a_step_is_offered_as_a_new_opinion_of_kind_report(
+    driver: Driver, world: ChatWorld, chat_engine: Engine
+) -> None:
+    offered = await driver.text(ALICE, ACCENTED)
+    assert "gửi nội dung này thành một ý kiến" in texts(offered)
+    await driver.press(ALICE, "Gửi thành ý kiến mới")
+    await driver.press(ALICE, "Không gắn với buổi đối thoại")
+    replies = await driver.press(ALICE, "Phản ánh")
+    replies = await driver.press(ALICE, "Giao thông")
+    replies = await give_details(driver, ALICE, replies)  # the text is not asked again
+    replies = await driver.text(ALICE, verify_code(replies))
+    assert "Xin kiểm tra lại trước khi gửi" in texts(replies) and "Phản ánh" in texts(replies)
+    await driver.press(ALICE, "Gửi")
+    (petition,) = petitions(chat_engine)
+    assert petition.kind == "report" and petition.text == ACCENTED
+    short = await driver.text(ALICE, "xin chào")
+    assert "gửi nội dung này" not in texts(short)

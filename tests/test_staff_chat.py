@@ -170,3 +170,21 @@ async def test_c7_help_lists_only_the_commands_of_ones_roles(driver: Driver) -> 
     assert "/tonghop" in monitor and "/taophien" not in monitor and "/ketqua" not in monitor
     agency = joined(await driver.command(AGENCY, "trogiup"))
     assert "/ketqua" in agency and "/hopthu" not in agency
+
+
+async def test_p6_a_second_check_in_with_the_same_code_is_flagged(
+    driver: Driver, world: ChatWorld, clock: Clock
+) -> None:
+    from tests.test_chat_contract import REGISTRATION_CODE, give_details
+
+    await driver.command(RESIDENT, "start", f"s{world.session_id}")
+    registered = await give_details(driver, RESIDENT, await driver.press(RESIDENT, "Đăng ký dự"))
+    code = REGISTRATION_CODE.search(joined(registered))
+    assert code is not None
+    clock.set("2026-03-16", "07:45")
+    await driver.command(OFFICE, "diemdanh", str(world.session_id))
+    first = await driver.text(OFFICE, code.group(0))
+    assert "đã điểm danh" in joined(first) and "⚠️" not in joined(first)
+    clock.set("2026-03-16", "08:10")
+    second = await driver.text(OFFICE, code.group(0).lower())
+    assert "đã được điểm danh lúc 07:45, Thứ Hai, 16/03/2026" in joined(second)

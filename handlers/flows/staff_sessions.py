@@ -386,6 +386,7 @@ def answer_checkin(turn: Turn) -> None:
         turn.send(reply("staff.checkin.done"))
         return
     code = (turn.incoming.text or "").strip()
+    earlier = registrations.attended_at(turn.uow, session_id, code) if code else None
     registration = turn.attempt(
         lambda: registrations.check_in(turn.uow, turn.actor, session_id, code, turn.context)
     )
@@ -394,7 +395,8 @@ def answer_checkin(turn: Turn) -> None:
     person = lookups.person(turn.uow, registration.person_id)
     turn.send(
         reply(
-            "staff.checkin.ok",
+            "staff.checkin.again" if earlier is not None else "staff.checkin.ok",
+            when=format_datetime(earlier) if earlier is not None else "",
             code=registration.code,
             name=person.full_name if person and person.full_name else "",
             buttons=[[button("form.done", "checkin:done")]],
