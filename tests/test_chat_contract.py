@@ -117,7 +117,7 @@ async def test_c1_register_for_a_session_from_its_deep_link(
     # User-provided and official text is escaped, and shown as it was written (X5).
     assert "Đối thoại về chỉnh trang đô thị & vệ sinh <môi trường>" in said
     assert "&lt;" in replies[0].html
-    assert "08:00, Thứ Hai, 16/03/2026" in said
+    assert "từ 08 giờ 00 đến 11 giờ 00, Thứ Hai, ngày 16/03/2026" in said
     replies = await driver.press(ALICE, "Đăng ký dự")
     assert "Thông báo về dữ liệu cá nhân" in texts(replies)  # X3: consent first
     replies = await give_details(driver, ALICE, replies)
@@ -601,7 +601,7 @@ async def test_p1_p4_c6_reschedule_then_cancel_an_announced_session_with_notices
     assert "Đã dời buổi đối thoại" in texts(done) and "14:00, Thứ Hai, 23/03/2026" in texts(done)
     (moved,) = notices(chat_engine, "session.rescheduled")
     assert "Đăng ký và mã đăng ký của Quý ông/bà vẫn giữ nguyên" in moved
-    assert "14:00, Thứ Hai, 23/03/2026" in moved and "sửa chữa" in moved
+    assert "từ 14 giờ 00 đến 16 giờ 30, Thứ Hai, ngày 23/03/2026" in moved and "sửa chữa" in moved
 
     # The reminder follows the new date, not the old one.
     with UnitOfWork(chat_engine) as uow:
@@ -643,3 +643,24 @@ async def test_c2_free_text_outside_a_step_is_offered_as_a_new_opinion_of_kind_r
     assert petition.kind == "report" and petition.text == ACCENTED
     short = await driver.text(ALICE, "xin chào")
     assert "gửi nội dung này" not in texts(short)
+
+
+async def test_x5_a_questions_receipt_says_cau_hoi(driver: Driver, world: ChatWorld) -> None:
+    await driver.command(ALICE, "gopy")
+    await driver.press(ALICE, "Không gắn với buổi đối thoại")
+    await driver.press(ALICE, "Câu hỏi")
+    replies = await driver.press(ALICE, "dân vận")
+    replies = await give_details(driver, ALICE, await driver.text(ALICE, QUESTION_TEXT))
+    await driver.text(ALICE, verify_code(replies))
+    receipt = texts(await driver.press(ALICE, "Gửi"))
+    assert "Chúng tôi đã tiếp nhận câu hỏi" in receipt and "ý kiến" not in receipt
+
+
+def test_x5_session_time_is_written_as_a_span() -> None:
+    from tests.conftest import at
+    from texts import format_span
+
+    assert (
+        format_span(at("2026-12-04", "08:00"), at("2026-12-04", "11:30"))
+        == "từ 08 giờ 00 đến 11 giờ 30, Thứ Sáu, ngày 04/12/2026"
+    )

@@ -107,7 +107,7 @@ async def plan(driver: TelegramDriver, day: str, content: str, *, too_late: bool
     await driver.press(OFFICE, "Phòng Kinh tế, Hạ tầng và Đô thị")
     await driver.press(OFFICE, "Xong")
     summary = await driver.press(OFFICE, "Bỏ qua")  # no capacity limit
-    assert "Hạn cuối gửi thư mời" in joined(summary)
+    assert "Hạn cuối gửi giấy mời" in joined(summary)
     done = await driver.press(OFFICE, "Xác nhận")
     number = re.search(r"buổi đối thoại số (\d+)", joined(done))
     assert number is not None
@@ -130,7 +130,7 @@ async def test_article_13_end_to_end(parties: Parties, clock: Clock, chat_engine
         driver, "16/03/2026", "Đối thoại về ngập nước đường Lê Lợi", too_late=True
     )
     refused = joined(await driver.command(OFFICE, "moi", str(too_soon)))
-    assert "Không thể gửi thư mời" in refused
+    assert "Không thể gửi giấy mời" in refused
     assert "Chủ nhật, 08/03/2026" in refused  # the latest lawful sending day
     assert "Thứ Ba, 17/03/2026" in refused  # the earliest lawful session date if sent today
 
@@ -143,8 +143,8 @@ async def test_article_13_end_to_end(parties: Parties, clock: Clock, chat_engine
     await parties.deliver()
     for resident in (LAN, MINH):
         (invitation,) = parties.inbox(resident)
-        assert "Thư mời tham dự" in invitation.text
-        assert "08:00, Thứ Sáu, 20/03/2026" in invitation.text
+        assert "Giấy mời tham dự" in invitation.text
+        assert "từ 08 giờ 00 đến 11 giờ 00, Thứ Sáu, ngày 20/03/2026" in invitation.text
         assert "Hội trường UBND phường Bến Thành" in invitation.text
         assert "Ông Phạm Văn Chủ" in invitation.text
         assert find_button([invitation], "Đăng ký dự")
@@ -202,6 +202,9 @@ async def test_article_13_end_to_end(parties: Parties, clock: Clock, chat_engine
     parties.mark_read(LAN)
     done = joined(await driver.press(HEAD, "Xác nhận"))
     assert "1 ý kiến đã giao" in done
+    # The deadline shown after /ketluan is the agencies' result deadline, labelled as such.
+    assert "Hạn các cơ quan gửi văn bản trả lời" in done
+    assert "hết ngày Thứ Ba, 05/05/2026" in done and "03/04/2026" not in done
     await parties.deliver()
     (assigned,) = parties.inbox(AGENCY)
     assert "Thông báo kết luận" in assigned.text and tracking.group(0) in assigned.text

@@ -188,3 +188,12 @@ async def test_p6_a_second_check_in_with_the_same_code_is_flagged(
     clock.set("2026-03-16", "08:10")
     second = await driver.text(OFFICE, code.group(0).lower())
     assert "đã được điểm danh lúc 07:45, Thứ Hai, 16/03/2026" in joined(second)
+
+
+async def test_x5_ghiykien_asks_the_official_for_the_speakers_details(
+    driver: Driver, world: ChatWorld
+) -> None:
+    await driver.command(OFFICE, "ghiykien", str(world.session_id))
+    await driver.text(OFFICE, "Trần Thị Bình")
+    asked = joined(await driver.text(OFFICE, "0912345678"))
+    assert "Người phát biểu nêu góp ý" in asked and "Quý ông/bà muốn gửi gì" not in asked

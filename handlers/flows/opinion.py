@@ -462,7 +462,8 @@ def _submit(turn: Turn) -> None:
     turn.conversation.reset()
     turn.send(
         reply(
-            "chat.opinion.received",
+            # A question's receipt says "câu hỏi", a report's "phản ánh" (X5 wording).
+            f"chat.opinion.received_as.{petition.kind}",
             code=petition.tracking_code,
             received=format_datetime(petition.received_at),
         )

@@ -20,7 +20,7 @@ from procedure.permissions import Action
 from procedure.use_cases import lookups, session_changes, sessions
 from procedure.use_cases.context import require
 from procedure.use_cases.sessions import SessionPlan
-from texts import format_date, format_datetime, t, to_local
+from texts import format_date, format_datetime, format_span, t, to_local
 
 EDITABLE = ("date", "start", "end", "venue", "chair", "content", "topics", "agencies", "capacity")
 TYPED: dict[str, Callable[[Turn, str], Parsed]] = {
@@ -194,8 +194,10 @@ def _reschedule_summary(turn: Turn, values: dict[str, Any]) -> str:
         "staff.change.reschedule_summary",
         id=values["session_id"],
         previous=format_datetime(session.starts_at),
-        when=format_datetime(staff_sessions._moment(values["date"], values["start"])),
-        until=values["end"],
+        when=format_span(
+            staff_sessions._moment(values["date"], values["start"]),
+            staff_sessions._moment(values["date"], values["end"]),
+        ),
         reason=values["reason"],
     )
 

@@ -12,7 +12,7 @@ from handlers.forms import Field, Form, Parsed, official_text
 from handlers.replies import Html, button, one_per_row, reply, say
 from handlers.turn import Turn, entry, go, step
 from nlp.dates import parse_date
-from procedure.deadlines import conclusion_deadline
+from procedure.deadlines import conclusion_deadline, result_deadline
 from procedure.lifecycles import UNTRIAGED_PETITION_STATES
 from procedure.permissions import Action
 from procedure.use_cases import follow_up, lookups, sessions, staff_views
@@ -212,6 +212,10 @@ def _answer_confirm(turn: Turn, pressed: str) -> None:
     if conclusion is None:
         return
     key = "staff.conclude.done_late" if conclusion.late_working_days else "staff.conclude.done"
+    # The agencies' deadline for their written results (P8), not the conclusion's own (P7).
+    result_due = result_deadline(
+        load_calendar(turn.uow), conclusion.notice_date, turn.context.periods
+    ).due
     turn.send(
         reply(
             key,
@@ -219,6 +223,7 @@ def _answer_confirm(turn: Turn, pressed: str) -> None:
             count=len(requests),
             late=conclusion.late_working_days,
             due=format_date(conclusion.due_date),
+            result_due=format_date(result_due),
         )
     )
 

@@ -19,7 +19,7 @@ from procedure.use_cases import lookups, registrations, session_changes, session
 from procedure.use_cases.context import load_calendar
 from procedure.use_cases.petitions import PetitionKind
 from procedure.use_cases.sessions import SessionPlan
-from texts import LOCAL_TIMEZONE, format_date, format_datetime, t, to_local
+from texts import LOCAL_TIMEZONE, format_date, format_datetime, format_span, t, to_local
 
 CHECKIN = "staff.checkin"
 
@@ -132,8 +132,7 @@ def _plan_summary(turn: Turn, values: dict[str, Any]) -> str:
     return say(
         "staff.plan.summary",
         unit=unit.name if unit else "",
-        when=format_datetime(starts),
-        until=values["end"],
+        when=format_span(starts, _moment(values["date"], values["end"])),
         venue=values["venue"],
         chair=values["chair"],
         content=values["content"],
@@ -497,8 +496,8 @@ ROOM = forms.define(
         fields=(
             Field("name", "staff.room.ask_name", parse=_name),
             Field("phone", "staff.room.ask_phone", parse=_phone),
-            Field("kind", "chat.opinion.ask_kind", choices=_kinds),
-            Field("topic", "chat.opinion.ask_topic", choices=_room_topics),
+            Field("kind", "staff.room.ask_kind", choices=_kinds),
+            Field("topic", "staff.room.ask_topic", choices=_room_topics),
             Field("text", "staff.room.ask_text", parse=official_text),
         ),
         summary=_room_summary,

@@ -7,7 +7,7 @@ from datetime import datetime
 from handlers.channel import Outgoing
 from handlers.notifications import renderer
 from handlers.replies import Html, button, say
-from texts import format_datetime
+from texts import format_datetime, format_span
 
 MAX_OPINIONS_LISTED = 15
 
@@ -15,7 +15,7 @@ MAX_OPINIONS_LISTED = 15
 def _when(data: dict[str, object]) -> dict[str, object]:
     starts = datetime.fromisoformat(str(data["starts_at"]))
     ends = datetime.fromisoformat(str(data["ends_at"]))
-    return {"when": format_datetime(starts), "until": format_datetime(ends).split(",")[0]}
+    return {"when": format_span(starts, ends)}
 
 
 def _card(data: dict[str, object]) -> Html:
