@@ -58,13 +58,21 @@ def review(turn: Turn, payload: str) -> None:
 def send_report(turn: Turn, payload: str) -> None:
     """/baocao <year>: the Word document, the spreadsheet and the chart, sent as files."""
     unit_id = _unit(turn)
-    text = payload.strip()
-    year = int(text) if text.isdigit() else turn.context.today().year
+    # /baocao 2026 Phạm Văn Chủ: the year, then who signs (by default the unit's current head).
+    first, _, rest = payload.strip().partition(" ")
+    year = int(first) if first.isdigit() else turn.context.today().year
+    signer = rest.strip() if first.isdigit() else payload.strip()
     if unit_id is None:
         return
     report = turn.attempt(
         lambda: build_annual_report(
-            turn.uow, turn.actor, unit_id, year, turn.context, repeated=repeated_issues
+            turn.uow,
+            turn.actor,
+            unit_id,
+            year,
+            turn.context,
+            repeated=repeated_issues,
+            signer=signer or None,
         )
     )
     if report is None:
