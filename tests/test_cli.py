@@ -171,3 +171,8 @@ def test_p10_demo_seed_then_the_yearly_report_writes_three_files(tmp_path: Path)
     assert "Nguyễn Thái Học" in review.stdout and "<b>" not in review.stdout
     bad = run(tmp_path, "baocao", "--year", "hai nghìn", "--org", "vn-79-26743")
     assert bad.returncode == 2 and "không phải năm hợp lệ" in bad.stderr
+    # The demo's residents are on Telegram: in the console their messages wait quietly.
+    chat = run(tmp_path, "run", stdin="/trogiup\n/phien\n/thoat\n")
+    assert chat.returncode == 0, chat.stderr
+    assert chat.stdout.count("đang chờ trong hàng đợi") == 1
+    assert "failed" not in chat.stderr and "WARNING" not in chat.stderr

@@ -197,3 +197,22 @@ async def test_x5_ghiykien_asks_the_official_for_the_speakers_details(
     await driver.text(OFFICE, "Trần Thị Bình")
     asked = joined(await driver.text(OFFICE, "0912345678"))
     assert "Người phát biểu nêu góp ý" in asked and "Quý ông/bà muốn gửi gì" not in asked
+
+
+def test_p10_baocao_in_the_console_writes_the_three_files_and_says_where(
+    chat_engine: Engine, clock: Clock, world: ChatWorld, tmp_path
+) -> None:
+    from bot.console import ConsoleChat
+
+    chat = ConsoleChat(
+        Conversations(chat_engine, ProcedureContext(clock=clock), ChatSettings("text")),
+        image_dir=tmp_path / "files",
+    )
+    assert "đã được gán vai trò" in chat.say(
+        f"/start {invite(chat_engine, clock, 'ben-thanh', Role.HEAD)}"
+    )
+    said = chat.say("/baocao 2026")
+    written = sorted(path.suffix for path in (tmp_path / "files").iterdir())
+    assert written == [".docx", ".png", ".xlsx"]
+    for path in (tmp_path / "files").iterdir():
+        assert str(path) in said

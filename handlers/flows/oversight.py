@@ -85,7 +85,7 @@ def send_report(turn: Turn, payload: str) -> None:
     turn.send(reply("review.report_ready", year=year, unit=report.unit))
     turn.send(Outgoing(text="", document=(f"{stem}.docx", document)))
     turn.send(Outgoing(text="", document=(f"{stem}.xlsx", spreadsheet)))
-    turn.send(Outgoing(text="", image=chart))
+    turn.send(Outgoing(text="", image=chart, extra={"file_name": f"{stem}.png"}))
 
 
 def groups(turn: Turn, payload: str) -> None:
