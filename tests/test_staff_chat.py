@@ -216,3 +216,20 @@ def test_p10_baocao_in_the_console_writes_the_three_files_and_says_where(
     assert written == [".docx", ".png", ".xlsx"]
     for path in (tmp_path / "files").iterdir():
         assert str(path) in said
+
+
+async def test_x5_no_session_open_is_said_without_khac(
+    driver: Driver, world: ChatWorld, clock: Clock
+) -> None:
+    from tests.test_chat_contract import give_details
+
+    await driver.command(RESIDENT, "start", f"s{world.session_id}")
+    await give_details(driver, RESIDENT, await driver.press(RESIDENT, "Đăng ký dự"))
+    clock.set("2026-03-16", "12:00")  # the first is over; the resident is registered for none
+    await driver.command(RESIDENT, "start", f"s{world.full_session_id}")
+    await driver.press(RESIDENT, "Đăng ký dự")
+    other = joined(await driver.command(RESIDENT, "dangky"))
+    assert "chưa có buổi đối thoại nào khác" in other  # registered for the only one open
+    clock.set("2026-03-20")  # both sessions of the ward are over
+    nothing = joined(await driver.command(RESIDENT, "dangky"))
+    assert "chưa có buổi đối thoại nào" in nothing and "khác" not in nothing
