@@ -300,3 +300,19 @@ def test_p2_the_review_shows_the_reports_figures(uow: UnitOfWork, year: World) -
     text = review_text(numbers, [])
     assert "2 buổi đối thoại" in text and "5 ý kiến" in text
     assert "quá hạn: 1" in text and "Giao thông, hạ tầng: 3" in text
+
+
+def test_p10_every_bar_of_the_chart_carries_its_value(uow: UnitOfWork, year: World) -> None:
+    import matplotlib.pyplot as plt
+
+    from handlers.reports.chart import chart_figure
+
+    report = build_annual_report(uow, Actor.system(), year.ward, 2026, year.context)
+    figure = chart_figure(report)
+    (axes,) = figure.axes
+    bars = [patch for container in axes.containers for patch in container]
+    labels = [text.get_text() for text in axes.texts]
+    assert len(labels) == len(bars) > 0
+    widths = sorted(str(int(bar.get_width())) for bar in bars)
+    assert sorted(labels) == widths
+    plt.close(figure)

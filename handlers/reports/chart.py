@@ -9,6 +9,7 @@ import matplotlib
 matplotlib.use("Agg")  # no screen: render to a file
 
 import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
 from handlers.reports.tables import summary_rows
 from procedure.use_cases.annual_report import AnnualReport
@@ -16,6 +17,14 @@ from texts import t
 
 
 def render_chart(report: AnnualReport) -> bytes:
+    figure = chart_figure(report)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def chart_figure(report: AnnualReport) -> Figure:
     # Attendance is counted in people, not in sessions or petitions: it stays in the tables, so
     # that the bars of the other figures remain readable.
     skip = t("report.figure.attendance")
@@ -48,7 +57,4 @@ def render_chart(report: AnnualReport) -> bytes:
     axes.legend()
     axes.spines[["top", "right"]].set_visible(False)
     figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    plt.close(figure)
-    return buffer.getvalue()
+    return figure
