@@ -422,3 +422,16 @@ def menu_for_account(engine: Engine, channel: str, user_id: str) -> list[tuple[s
         person_id = person_of_channel_account(uow, channel, user_id)
         actor = actor_for(uow, person_id) if person_id is not None else Actor(person_id=None)
         return commands_for(actor)
+
+
+def staff_menus(engine: Engine, channel: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(chat id, command menu) of every staff chat on ``channel``: what a channel sets per chat
+    at start-up (Telegram: setMyCommands with BotCommandScopeChat); other chats keep the
+    residents' menu."""
+    from procedure.use_cases.staff import staff_chats
+
+    with UnitOfWork(engine) as uow:
+        return [
+            (chat_id, commands_for(actor_for(uow, person_id)))
+            for person_id, _, chat_id in staff_chats(uow, channel)
+        ]

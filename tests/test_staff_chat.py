@@ -163,6 +163,10 @@ async def test_c7_enrolment_tells_the_channel_to_refresh_the_menu(
     )
     assert replies[0].extra.get(MENU_HINT) == "refresh"
     assert [n for n, _ in menu_for_account(chat_engine, "console", "555")][-1] == "baocao"
+    from handlers.conversations import staff_menus
+
+    menus = dict(staff_menus(chat_engine, "console"))
+    assert [n for n, _ in menus["555"]][-3:] == ["quanlyphien", "tonghop", "baocao"]
 
 
 async def test_c7_help_lists_only_the_commands_of_ones_roles(driver: Driver) -> None:
