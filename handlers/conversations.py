@@ -51,7 +51,7 @@ FLOW_COMMANDS = frozenset(
         "ketqua",
         "giahan",
         "traloi",
-        # The office inbox (issue 10).
+        # Issue 10: the office inbox, and sessions that change.
         "chuyen",
         "trungvoi",
         "chuyenngoai",
