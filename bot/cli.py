@@ -145,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--year", required=True)
     report.add_argument("--org", required=True)
     report.add_argument("--out", default=".")
+    report.add_argument("--signer", default=None, help=t("cli.help.baocao_signer"))
     report.set_defaults(handler=_report)
 
     review = commands.add_parser("tonghop", help=t("cli.help.tonghop"))
@@ -377,6 +378,7 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
             year,
             _context(settings),  # type: ignore[arg-type]
             repeated=repeated_issues,
+            signer=args.signer,
         )
     files = write_report(report, Path(args.out), stem=f"bao-cao-doi-thoai-{unit.code}-{year}")
     for path in (files.document, files.spreadsheet, files.chart):

@@ -83,5 +83,7 @@ class Settings:
                 notice_working_days=int(env.get("NOTICE_WORKING_DAYS") or 5),
                 conclusion_working_days=int(env.get("CONCLUSION_WORKING_DAYS") or 10),
                 result_working_days=int(env.get("RESULT_WORKING_DAYS") or 20),
+                triage_working_days=int(env.get("TRIAGE_WORKING_DAYS") or 10),
+                inbox_result_working_days=int(env.get("INBOX_RESULT_WORKING_DAYS") or 20),
             ),
         )

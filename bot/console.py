@@ -159,9 +159,18 @@ class ConsoleChat:
         text = plain(numbered_text(reply, first))
         if reply.image is not None and self.image_dir is not None:
             self.image_dir.mkdir(parents=True, exist_ok=True)
-            path = self.image_dir / f"anh-{next(self._updates)}.png"
+            name = reply.extra.get("file_name") or f"anh-{next(self._updates)}.png"
+            path = self.image_dir / Path(name).name
             path.write_bytes(reply.image)
             text += "\n" + t("console.image_saved", path=str(path))
+        if reply.document is not None and self.image_dir is not None:
+            # A file the bot sends (the yearly report's .docx and .xlsx): written beside the
+            # images, and the console says where.
+            self.image_dir.mkdir(parents=True, exist_ok=True)
+            file_name, content = reply.document
+            path = self.image_dir / Path(file_name).name
+            path.write_bytes(content)
+            text = (text + "\n" if text else "") + t("console.file_saved", path=str(path))
         if reply.ask_contact:
             text += "\n" + t("console.contact_hint")
         return text

@@ -102,6 +102,7 @@ class OutboxSender:
         clock: Callable[[], datetime] = utc_now,
         limiter: RateLimiter | None = None,
         limiters: Mapping[str, RateLimiter] | None = None,
+        wait_without_account: bool = False,
     ) -> None:
         if batch < 1 or lease_seconds <= 0 or max_attempts < 1:
             raise ValueError("batch, lease_seconds and max_attempts must be positive")
@@ -117,6 +118,9 @@ class OutboxSender:
         self._max_attempts = max_attempts
         self._backoff = (backoff_seconds, max_backoff_seconds)
         self._clock = clock
+        # The console: a message for someone with no chat account yet waits for one (quietly)
+        # instead of failing; a deployed bot fails it with the reason.
+        self._wait_without_account = wait_without_account
         # Totals over the sender's life, for logs and benchmarks.
         self.sent = 0
         self.failed = 0
@@ -134,9 +138,26 @@ class OutboxSender:
 
     # -- the loop ---------------------------------------------------------------------------------
 
+    async def report_waiting(self) -> dict[str, int]:
+        """One summary line for the rows that wait for channels this process does not run (the
+        demo's Telegram residents in a console session): they stay queued, untouched."""
+        waiting = await self._db(
+            outbox_store.waiting_for_other_channels,
+            set(self._transports),
+            include_without_account=self._wait_without_account,
+        )
+        if waiting:
+            log.info(
+                "outbox: %s messages wait for channels not configured here (%s)",
+                sum(waiting.values()),
+                ", ".join(f"{channel}: {count}" for channel, count in sorted(waiting.items())),
+            )
+        return waiting
+
     async def run_forever(self, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:
         """Drain, then look again every ``idle_seconds`` when nothing was due, until ``stop``."""
         log.info("outbox sender %s started", self.sender_id)
+        await self.report_waiting()
         try:
             while not stop.is_set():
                 drain = asyncio.create_task(self.drain_once(), name="outbox-drain")
@@ -181,6 +202,8 @@ class OutboxSender:
                         now=self._clock(),
                         lease=self._lease,
                         limit=room,
+                        channels=set(self._transports),
+                        without_account=not self._wait_without_account,
                     )
                     exhausted = len(claimed) < room
                     self._dispatch(claimed)

@@ -68,6 +68,8 @@ def console_delivery(settings: Settings, conversations: Conversations) -> Callab
     start, end = settings.alert_hours
     scheduler = Scheduler(conversations.engine, conversations.context, start=start, end=end)
 
+    reported: list[bool] = []
+
     def deliver() -> list[str]:
         delivered.clear()
         scheduler.run_once()
@@ -76,7 +78,23 @@ def console_delivery(settings: Settings, conversations: Conversations) -> Callab
             {"console": transport},
             global_per_second=1000,
             per_chat_per_second=1000,
+            wait_without_account=True,
         )
+        if not reported:
+            # Messages for channels the console does not run (the demo's Telegram residents)
+            # wait in the outbox, untouched: said once, in one line.
+            reported.append(True)
+            waiting = asyncio.run(sender.report_waiting())
+            if waiting:
+                delivered.append(
+                    t(
+                        "console.outbox_waiting",
+                        count=sum(waiting.values()),
+                        channels=", ".join(
+                            channel or t("console.no_account") for channel in sorted(waiting)
+                        ),
+                    )
+                )
         asyncio.run(sender.drain_once())
         return list(delivered)
 

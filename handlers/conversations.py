@@ -17,21 +17,24 @@ from sqlalchemy import Engine
 import handlers.flows  # noqa: F401  (registers every step)
 from handlers.channel import Incoming, Outgoing
 from handlers.flows import (
+    inbox,
     opinion,
     oversight,
     privacy,
     registration,
+    session_changes,
     staff_follow_up,
     staff_sessions,
     tracking,
 )
 from handlers.parsing import parse_button, parse_id
-from handlers.replies import main_menu, reply
+from handlers.replies import Html, main_menu, reply, say
 from handlers.state import IDLE, claim_update, load, save
 from handlers.turn import STEPS, ChatSettings, Turn, entry, go
-from procedure.permissions import ROLE_ACTIONS, Action
+from procedure.permissions import ROLE_ACTIONS, Action, Actor, Role
 from procedure.use_cases.context import ProcedureContext
-from procedure.use_cases.residents import person_for_account
+from procedure.use_cases.petitions import person_of_channel_account
+from procedure.use_cases.residents import actor_for, person_for_account
 from procedure.use_cases.staff import is_invite_code, redeem_invite
 from storage.unit_of_work import UnitOfWork
 from texts import t
@@ -53,6 +56,14 @@ FLOW_COMMANDS = frozenset(
         "ketqua",
         "giahan",
         "traloi",
+        # Issue 10: the office inbox, and sessions that change.
+        "chuyen",
+        "trungvoi",
+        "chuyenngoai",
+        "tuchoi",
+        "suaphien",
+        "doilich",
+        "huyphien",
     }
 )
 
@@ -165,6 +176,8 @@ def _idle(turn: Turn) -> None:
     if turn.incoming.button:
         turn.send(reply("chat.button_expired", buttons=main_menu()))
         return
+    if opinion.offer_as_opinion(turn):
+        return
     turn.send(reply("chat.not_understood", buttons=main_menu()))
 
 
@@ -190,6 +203,8 @@ def _global_button(turn: Turn, pressed: str) -> bool:
             registration.cancel(turn, session_id)
         else:
             opinion.start(turn, session_id)
+    elif prefix == "offer" and turn.state == IDLE:
+        opinion.answer_offer(turn, value)
     elif prefix == "track" and value:
         tracking.show_by_code(turn, value)
     elif prefix == "fix" and value in {"name", "phone", "area"}:
@@ -201,7 +216,7 @@ def _global_button(turn: Turn, pressed: str) -> bool:
         if action not in STAFF_COMMANDS:
             turn.send(reply("chat.button_invalid", buttons=main_menu()))
         elif not _staff_may(turn, action):
-            turn.send(reply("chat.unknown_command"))
+            turn.send(_refused_command(turn, action))
         elif turn.state != IDLE and action in FLOW_COMMANDS:
             turn.send(reply("chat.busy", flow=_flow_name(turn)))
         else:
@@ -217,9 +232,10 @@ def run_command(turn: Turn, name: str, payload: str) -> None:
         cancel(turn)
         return
     if name in STAFF_COMMANDS:
-        # A resident who types a staff command gets the same answer as for an unknown one.
+        # A resident who types a staff command gets the same answer as for an unknown one; a
+        # staff member lacking the role is told which role the command needs.
         if not _staff_may(turn, name):
-            turn.send(reply("chat.unknown_command"))
+            turn.send(_refused_command(turn, name))
         elif busy and name in FLOW_COMMANDS:
             turn.send(reply("chat.busy", flow=_flow_name(turn)))
         else:
@@ -280,16 +296,32 @@ def start(turn: Turn) -> None:
         )
         if enrolled is not None:
             grant, unit = enrolled
-            turn.send(reply("staff.enrolled", role=t(f"staff.role.{grant.role}"), unit=unit.name))
-            turn.send(reply("staff.help"))
+            enrolled_reply = reply(
+                "staff.enrolled", role=t(f"staff.role.{grant.role}"), unit=unit.name
+            )
+            # The channel refreshes this chat's command menu (menu_for_account).
+            enrolled_reply.extra[MENU_HINT] = "refresh"
+            turn.send(enrolled_reply)
+            turn._actor = None  # the roles just granted
+            _staff_help(turn)
         return
     turn.send(reply("chat.welcome", buttons=main_menu()))
 
 
 def help_text(turn: Turn) -> None:
     turn.send(reply("chat.help"))
+    _staff_help(turn)
+
+
+def _staff_help(turn: Turn) -> None:
     if turn.actor.grants:
-        turn.send(reply("staff.help"))
+        # The staff commands of this person's roles only: the same list as their command menu.
+        lines = [
+            say("staff.help_line", command=name, description=description)
+            for name, description in commands_for(turn.actor)
+            if name in STAFF_COMMANDS
+        ]
+        turn.send(reply("staff.help_roles", lines=Html("\n".join(lines))))
 
 
 def _staff_may(turn: Turn, command: str) -> bool:
@@ -297,6 +329,19 @@ def _staff_may(turn: Turn, command: str) -> bool:
         return False
     needed = STAFF_COMMANDS[command][0]
     return any(needed in ROLE_ACTIONS[grant.role] for grant in turn.actor.grants)
+
+
+def roles_for_command(command: str) -> list[Role]:
+    """The staff roles that may use a staff command."""
+    needed = STAFF_COMMANDS[command][0]
+    return [role for role in STAFF_ROLES_SHOWN if needed in ROLE_ACTIONS[role]]
+
+
+def _refused_command(turn: Turn, command: str) -> Outgoing:
+    if not turn.actor.grants or command not in STAFF_COMMANDS:
+        return reply("chat.unknown_command")
+    roles = ", ".join(t(f"staff.role.{role.value}") for role in roles_for_command(command))
+    return reply("staff.role_needed", command=command, roles=roles)
 
 
 def _with_session(handler: Callable[[Turn, int], None]) -> Callable[[Turn, str], None]:
@@ -336,6 +381,18 @@ STAFF_COMMANDS: dict[str, tuple[Action, Callable[[Turn, str], None]]] = {
     "gop": (Action.MARK_DUPLICATE, oversight.link("same")),
     "tach": (Action.MARK_DUPLICATE, oversight.link("different")),
     "trung": (Action.MARK_DUPLICATE, oversight.duplicate),
+    # The office inbox: items sent outside any session (issue 10).
+    "hopthu": (Action.TRIAGE_PETITION, inbox.show_inbox),
+    "cauhoi": (Action.ANSWER_QUESTION, inbox.show_questions),
+    "chuyen": (Action.TRIAGE_PETITION, inbox.forward),
+    "dedanh": (Action.TRIAGE_PETITION, inbox.keep),
+    "trungvoi": (Action.TRIAGE_PETITION, inbox.duplicate),
+    "chuyenngoai": (Action.TRIAGE_PETITION, inbox.transfer),
+    "tuchoi": (Action.TRIAGE_PETITION, inbox.decline),
+    # Sessions that change (issue 10).
+    "suaphien": (Action.PLAN_SESSION, _with_session(session_changes.edit)),
+    "doilich": (Action.ANNOUNCE_SESSION, _with_session(session_changes.reschedule)),
+    "huyphien": (Action.CANCEL_SESSION, _with_session(session_changes.cancel)),
 }
 
 
@@ -408,3 +465,44 @@ COMMANDS: dict[str, Command] = {
 
 # The commands shown in a platform's menu (Telegram's setMyCommands), in this order.
 MENU_COMMANDS = ("phien", "dangky", "gopy", "tracuu", "huy", "dulieu", "khuvuc", "trogiup")
+
+
+# Staff roles in the order they are named to people.
+STAFF_ROLES_SHOWN = (Role.OFFICE, Role.HEAD, Role.AGENCY, Role.MONITOR, Role.ADMIN)
+MENU_HINT = "menu"  # Outgoing.extra key: the sender's command menu changed (enrolment)
+
+
+def commands_for(actor: Actor) -> list[tuple[str, str]]:
+    """The command menu of one person, by role, with its Vietnamese descriptions: the residents'
+    commands, then each staff command one of the actor's roles allows. Channel-neutral: Telegram
+    sets it as the chat's own command list (BotCommandScopeChat); other channels show it as
+    their menu or in /trogiup."""
+    names = list(MENU_COMMANDS)
+    names.extend(
+        name
+        for name, (action, _) in STAFF_COMMANDS.items()
+        if any(action in ROLE_ACTIONS[grant.role] for grant in actor.grants)
+    )
+    return [(name, t(f"chat.commands.{name}")) for name in names]
+
+
+def menu_for_account(engine: Engine, channel: str, user_id: str) -> list[tuple[str, str]]:
+    """The command menu of the person behind a channel account (residents' menu for an account
+    not seen yet). What a channel calls to set a per-chat command list."""
+    with UnitOfWork(engine) as uow:
+        person_id = person_of_channel_account(uow, channel, user_id)
+        actor = actor_for(uow, person_id) if person_id is not None else Actor(person_id=None)
+        return commands_for(actor)
+
+
+def staff_menus(engine: Engine, channel: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(chat id, command menu) of every staff chat on ``channel``: what a channel sets per chat
+    at start-up (Telegram: setMyCommands with BotCommandScopeChat); other chats keep the
+    residents' menu."""
+    from procedure.use_cases.staff import staff_chats
+
+    with UnitOfWork(engine) as uow:
+        return [
+            (chat_id, commands_for(actor_for(uow, person_id)))
+            for person_id, _, chat_id in staff_chats(uow, channel)
+        ]

@@ -40,6 +40,11 @@ def render(kind: str, data: dict[str, object]) -> Outgoing:
     special = RENDERERS.get(kind)
     if special is not None:
         return special(data)
+    return plain(kind, data)
+
+
+def plain(kind: str, data: dict[str, object]) -> Outgoing:
+    """The catalogue entry ``chat.push.<kind>`` filled with the row's data, dates shown."""
     values = {key: ("" if value is None else value) for key, value in data.items()}
     for key in DATE_FIELDS:
         if key in values:

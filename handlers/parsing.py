@@ -66,6 +66,7 @@ BUTTON_PREFIXES = frozenset(
         "fix",
         "form",
         "kind",
+        "offer",
         "opinion",
         "phone",
         "reg",

@@ -47,6 +47,9 @@ class Requirement(StrEnum):
     P4 = "P4"  # §1.2: the invitation, at least 5 working days before the session
     P7 = "P7"  # §3: the head's conclusions, within 10 working days after the session
     P8 = "P8"  # §3: the written result, within 20 working days after that notice (moved by P9)
+    # The office inbox (ward policy): an item sent outside any session is triaged within 10
+    # working days of its receipt. Its written result, once forwarded, is a P8 deadline.
+    INBOX = "INBOX"
 
 
 # Working days left after today on which a reminder is due (C6: "3 days before, 1 day before").

@@ -29,6 +29,21 @@ def result_deadline(calendar: WorkingCalendar, notice_date: date, periods: Perio
     return calendar.add_working_days(notice_date, periods.result_working_days)
 
 
+def triage_deadline(calendar: WorkingCalendar, received_on: date, periods: Periods) -> Deadline:
+    """The office inbox (ward policy): an item sent outside any session is triaged (forwarded,
+    kept for a session, answered, marked duplicate, transferred or declined) within 10 working
+    days of its receipt."""
+    return calendar.add_working_days(received_on, periods.triage_working_days)
+
+
+def inbox_result_deadline(
+    calendar: WorkingCalendar, forwarded_on: date, periods: Periods
+) -> Deadline:
+    """The office inbox (ward policy): the agency answers in writing within 20 working days of
+    the day the office forwarded the item; extensions (P9) move it as after a conclusion."""
+    return calendar.add_working_days(forwarded_on, periods.inbox_result_working_days)
+
+
 def timeliness(calendar: WorkingCalendar, due: date, done_on: date) -> Timeliness:
     """On time when done by the end of the due day; otherwise late by the working days after it
     (an action on a day off right after the due day is late by zero working days, but late)."""

@@ -28,6 +28,10 @@ class PetitionState(StrEnum):
     ANSWERED = "answered"  # the written result was sent (P8)
     ANSWERED_DIRECTLY = "answered_directly"  # staff replied directly, for questions (Q6)
     MERGED = "merged"  # a duplicate of another petition; follows the original's answer
+    # The office inbox (items sent outside any session):
+    KEPT = "kept"  # kept for the agenda of the unit's next session (P3)
+    TRANSFERRED = "transferred"  # sent on to the competent body outside the unit, in writing
+    DECLINED = "declined"  # not taken up, with the reason, in writing
 
 
 class RegistrationState(StrEnum):
@@ -45,10 +49,24 @@ SESSION_TRANSITIONS: dict[SessionState, frozenset[SessionState]] = {
     SessionState.CANCELLED: frozenset(),
 }
 
+# What the office may do with a received item (the inbox triage) and with one kept for a
+# session: forward it to an agency of the unit, keep it for the next session's agenda, answer it
+# directly, mark it a duplicate, transfer it to the competent body outside the unit, or decline it.
+_TRIAGE = frozenset(
+    {
+        PetitionState.FORWARDED,
+        PetitionState.KEPT,
+        PetitionState.ANSWERED_DIRECTLY,
+        PetitionState.MERGED,
+        PetitionState.TRANSFERRED,
+        PetitionState.DECLINED,
+    }
+)
+
 PETITION_TRANSITIONS: dict[PetitionState, frozenset[PetitionState]] = {
-    PetitionState.RECEIVED: frozenset(
-        {PetitionState.FORWARDED, PetitionState.ANSWERED_DIRECTLY, PetitionState.MERGED}
-    ),
+    PetitionState.RECEIVED: _TRIAGE,
+    # Kept for a session: concluded there (forwarded) or still triaged like any received item.
+    PetitionState.KEPT: _TRIAGE - {PetitionState.KEPT},
     PetitionState.FORWARDED: frozenset(
         {PetitionState.EXTENDED, PetitionState.ANSWERED, PetitionState.MERGED}
     ),
@@ -59,7 +77,30 @@ PETITION_TRANSITIONS: dict[PetitionState, frozenset[PetitionState]] = {
     PetitionState.ANSWERED: frozenset(),
     PetitionState.ANSWERED_DIRECTLY: frozenset(),
     PetitionState.MERGED: frozenset(),
+    PetitionState.TRANSFERRED: frozenset(),
+    PetitionState.DECLINED: frozenset(),
 }
+
+
+class SessionChange(StrEnum):
+    """Changes to a session that are not a step of the procedure."""
+
+    EDIT = "edit"  # any field of the plan (P1), before anyone was invited
+    RESCHEDULE = "reschedule"  # a new date and time; the 5-working-day rule again (P4)
+    CANCEL = "cancel"  # with a notice to everyone who was told of it
+
+
+# Which change each state allows: a plan is edited until it is announced; an announced session
+# keeps its invitations' content and may only be moved or cancelled, with notices.
+SESSION_CHANGES: dict[SessionState, frozenset[SessionChange]] = {
+    SessionState.DRAFT: frozenset({SessionChange.EDIT, SessionChange.CANCEL}),
+    SessionState.ANNOUNCED: frozenset({SessionChange.RESCHEDULE, SessionChange.CANCEL}),
+    SessionState.HELD: frozenset(),
+    SessionState.CONCLUDED: frozenset(),
+    SessionState.CLOSED: frozenset(),
+    SessionState.CANCELLED: frozenset(),
+}
+
 
 REGISTRATION_TRANSITIONS: dict[RegistrationState, frozenset[RegistrationState]] = {
     RegistrationState.REGISTERED: frozenset({RegistrationState.CANCELLED}),
@@ -72,8 +113,10 @@ REGISTRATION_TRANSITIONS: dict[RegistrationState, frozenset[RegistrationState]] 
 }
 
 OPEN_PETITION_STATES = frozenset(
-    {PetitionState.RECEIVED, PetitionState.FORWARDED, PetitionState.EXTENDED}
+    {PetitionState.RECEIVED, PetitionState.KEPT, PetitionState.FORWARDED, PetitionState.EXTENDED}
 )
+# Waiting for the office to decide what to do with them (the inbox, and /ketluan of a session).
+UNTRIAGED_PETITION_STATES = frozenset({PetitionState.RECEIVED, PetitionState.KEPT})
 
 
 State = TypeVar("State", SessionState, PetitionState, RegistrationState)
@@ -97,6 +140,15 @@ def check_session_transition(current: str, target: SessionState) -> SessionState
 
 def check_petition_transition(current: str, target: PetitionState) -> PetitionState:
     return _check("petition", PETITION_TRANSITIONS, PetitionState(current), target)
+
+
+def check_session_change(current: str, change: SessionChange) -> SessionState:
+    state = SessionState(current)
+    if change not in SESSION_CHANGES[state]:
+        raise InvalidTransition(
+            f"refusal.session_change.{change.value}", current=state_label("session", state)
+        )
+    return state
 
 
 def check_registration_transition(current: str, target: RegistrationState) -> RegistrationState:

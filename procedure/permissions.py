@@ -36,6 +36,7 @@ class Action(StrEnum):
     EXTEND_DEADLINE = "extend_deadline"  # P9
     ANSWER_QUESTION = "answer_question"  # Q6
     MARK_DUPLICATE = "mark_duplicate"
+    TRIAGE_PETITION = "triage_petition"  # the office inbox: forward, keep, transfer, decline
     VIEW_OVERSIGHT = "view_oversight"  # sessions, deadlines, overdue items, reports (P10)
     MANAGE_CALENDAR = "manage_calendar"  # X1
     MANAGE_ORG = "manage_org"
@@ -52,6 +53,7 @@ _OFFICE = frozenset(
         Action.NOTIFY_CONCLUSION,
         Action.ANSWER_QUESTION,
         Action.MARK_DUPLICATE,
+        Action.TRIAGE_PETITION,
         Action.VIEW_OVERSIGHT,
     }
 )

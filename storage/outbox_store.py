@@ -12,9 +12,10 @@ Each function is one short transaction and commits it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, update
 from sqlmodel import col, func, select
@@ -52,11 +53,84 @@ def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
         yield list(ids[start : start + _CHUNK])
 
 
+def _newest_accounts() -> Any:
+    """Each person's most recent channel account id, as a subquery."""
+    return (
+        select(
+            col(ChannelAccount.person_id).label("person_id"),
+            func.max(ChannelAccount.id).label("account_id"),
+        )
+        .group_by(col(ChannelAccount.person_id))
+        .subquery()
+    )
+
+
+def _for_channels(channels: Collection[str], without_account: bool = True) -> Any:
+    """Rows whose recipient is reached now on one of ``channels`` — or, with
+    ``without_account``, on none at all (those fail at once as "no chat account"). Rows for
+    other channels are left for the process that runs them: they wait, unclaimed."""
+    newest = _newest_accounts()
+    reachable = (
+        select(newest.c.person_id)
+        .join(ChannelAccount, col(ChannelAccount.id) == newest.c.account_id)
+        .where(col(ChannelAccount.channel).in_(list(channels)))
+    )
+    if not without_account:
+        return col(OutboxMessage.person_id).in_(reachable)
+    with_account = select(ChannelAccount.person_id)
+    return or_(
+        col(OutboxMessage.person_id).in_(reachable),
+        col(OutboxMessage.person_id).not_in(with_account),
+    )
+
+
+NO_CHANNEL = ""  # the key of rows whose recipient has no chat account yet
+
+
+def waiting_for_other_channels(
+    uow: UnitOfWork, channels: Collection[str], include_without_account: bool = False
+) -> dict[str, int]:
+    """How many pending rows wait for each channel not in ``channels`` (not configured in this
+    process), and with ``include_without_account`` for recipients with no chat account yet
+    (under ``NO_CHANNEL``): one summary for the log instead of a warning per row."""
+    newest = _newest_accounts()
+    rows = uow.session.exec(
+        select(ChannelAccount.channel, func.count(col(OutboxMessage.id)))
+        .select_from(OutboxMessage)
+        .join(newest, newest.c.person_id == col(OutboxMessage.person_id))
+        .join(ChannelAccount, col(ChannelAccount.id) == newest.c.account_id)
+        .where(_pending())
+        .where(col(ChannelAccount.channel).not_in(list(channels)))
+        .group_by(col(ChannelAccount.channel))
+    ).all()
+    waiting = {channel: count for channel, count in rows}
+    if not include_without_account:
+        uow.session.rollback()
+        return waiting
+    without = uow.session.exec(
+        select(func.count(col(OutboxMessage.id)))
+        .where(_pending())
+        .where(col(OutboxMessage.person_id).not_in(select(ChannelAccount.person_id)))
+    ).one()
+    uow.session.rollback()
+    if without:
+        waiting[NO_CHANNEL] = without
+    return waiting
+
+
 def claim_due(
-    uow: UnitOfWork, *, sender_id: str, now: datetime, lease: timedelta, limit: int
+    uow: UnitOfWork,
+    *,
+    sender_id: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    channels: Collection[str] | None = None,
+    without_account: bool = True,
 ) -> list[ClaimedMessage]:
     """Claim up to ``limit`` rows that are due (not sent, not failed, available, lease free),
-    oldest first, for ``sender_id`` until ``now + lease``; commits."""
+    oldest first, for ``sender_id`` until ``now + lease``; commits. With ``channels``, only the
+    rows this process can deliver (see :func:`_for_channels`)."""
     if limit <= 0:
         return []
     until = now + lease
@@ -74,6 +148,8 @@ def claim_due(
             .order_by(col(OutboxMessage.available_at), col(OutboxMessage.id))
             .limit(wanted)
         )
+        if channels is not None:
+            query = query.where(_for_channels(channels, without_account))
         if uow.dialect == "postgresql":
             query = query.with_for_update(skip_locked=True)
         selected = [row_id for row_id in uow.session.exec(query).all() if row_id is not None]

@@ -667,7 +667,7 @@ def test_p4_reminder_the_day_before_to_registered_residents(
     assert rows[0].data["session_id"] == session_id
     text = render("session.reminder", rows[0].data).text
     assert codes[0] in text and "Đối thoại về chỉnh trang đô thị" in text
-    assert "08:00, Thứ Hai, 16/03/2026" in text
+    assert "từ 08 giờ 00 đến 11 giờ 00, Thứ Hai, ngày 16/03/2026" in text
     world.clock.set("2026-03-15", "23:00")
     registrations.cancel_registration(uow, world.residents[0], session_id, world.context)
     assert queue_session_reminders(uow, world.context) == 1  # the promoted resident

@@ -5,7 +5,7 @@ reads the same figures."""
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from docx import Document
@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from handlers.reports import write_report
 from handlers.reports.chart import render_chart
 from handlers.review_text import review_text
-from procedure.permissions import Actor
+from procedure.permissions import Actor, Role
 from procedure.use_cases import follow_up, petitions, sessions
 from procedure.use_cases.annual_report import build_annual_report
 from procedure.use_cases.follow_up import AssignmentRequest
@@ -229,7 +229,7 @@ def test_p10_the_three_files_open_and_hold_the_tables(
         "ỦY BAN NHÂN DÂN",
         "PHƯỜNG BẾN THÀNH",
         "/BC-UBND",
-        "Phường Bến Thành, ngày 28 tháng 11 năm 2026",
+        "Bến Thành, ngày 28 tháng 11 năm 2026",
         "Nơi nhận:",
         "Ban Thường vụ Đảng ủy Phường Bến Thành",
         "Ủy ban nhân dân Thành phố Hồ Chí Minh",
@@ -256,6 +256,43 @@ def test_p10_the_three_files_open_and_hold_the_tables(
     assert files.chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert render_chart(report)[:8] == b"\x89PNG\r\n\x1a\n"
     assert io.BytesIO(files.document.read_bytes()).read(2) == b"PK"
+    # Decree 30/2020: the place is the unit's proper name; pages numbered from page 2.
+    assert "Phường Bến Thành, ngày" not in cells
+    section = document.sections[0]
+    assert section.different_first_page_header_footer
+    assert "PAGE" in section.header._element.xml and "PAGE" not in (
+        section.first_page_header._element.xml
+    )
+
+
+def test_p10_the_place_in_the_date_line_keeps_a_numbered_units_level() -> None:
+    from handlers.reports.document import place_name
+
+    assert place_name("Phường Bến Thành") == "Bến Thành"
+    assert place_name("Xã Bình Chánh") == "Bình Chánh"
+    assert place_name("Phường 5") == "Phường 5"
+    assert place_name("Thành phố Hồ Chí Minh") == "Thành phố Hồ Chí Minh"
+
+
+def test_p10_the_signer_is_chosen_and_defaults_to_the_current_head(
+    uow: UnitOfWork, year: World
+) -> None:
+    from procedure.use_cases.administration import grant_role
+    from storage.tables import Person
+
+    default = build_annual_report(uow, Actor.system(), year.ward, 2026, year.context)
+    newer = Person(full_name="Võ Thị Mới")
+    uow.session.add(newer)
+    uow.commit()
+    assert newer.id is not None
+    year.clock.now += timedelta(days=1)
+    grant_role(uow, Actor.system(), newer.id, "ben-thanh", Role.HEAD)
+    current = build_annual_report(uow, Actor.system(), year.ward, 2026, year.context)
+    assert current.head == "Võ Thị Mới" and default.head != current.head
+    chosen = build_annual_report(
+        uow, Actor.system(), year.ward, 2026, year.context, signer="  Phạm  Văn Ký "
+    )
+    assert chosen.head == "Phạm Văn Ký"
 
 
 def test_p2_the_review_shows_the_reports_figures(uow: UnitOfWork, year: World) -> None:
@@ -263,3 +300,19 @@ def test_p2_the_review_shows_the_reports_figures(uow: UnitOfWork, year: World) -
     text = review_text(numbers, [])
     assert "2 buổi đối thoại" in text and "5 ý kiến" in text
     assert "quá hạn: 1" in text and "Giao thông, hạ tầng: 3" in text
+
+
+def test_p10_every_bar_of_the_chart_carries_its_value(uow: UnitOfWork, year: World) -> None:
+    import matplotlib.pyplot as plt
+
+    from handlers.reports.chart import chart_figure
+
+    report = build_annual_report(uow, Actor.system(), year.ward, 2026, year.context)
+    figure = chart_figure(report)
+    (axes,) = figure.axes
+    bars = [patch for container in axes.containers for patch in container]
+    labels = [text.get_text() for text in axes.texts]
+    assert len(labels) == len(bars) > 0
+    widths = sorted(str(int(bar.get_width())) for bar in bars)
+    assert sorted(labels) == widths
+    plt.close(figure)

@@ -133,7 +133,7 @@ async def test_c1_register_for_a_session_from_its_deep_link(
     # User-provided and official text is escaped, and shown as it was written (X5).
     assert "Đối thoại về chỉnh trang đô thị & vệ sinh <môi trường>" in said
     assert "&lt;" in replies[0].html
-    assert "08:00, Thứ Hai, 16/03/2026" in said
+    assert "từ 08 giờ 00 đến 11 giờ 00, Thứ Hai, ngày 16/03/2026" in said
     replies = await driver.press(ALICE, "Đăng ký dự")
     assert "Thông báo về dữ liệu cá nhân" in texts(replies)  # X3: consent first
     replies = await give_details(driver, ALICE, replies)
@@ -391,3 +391,295 @@ async def test_q4_nfd_and_zero_width_text_is_accepted_and_stored_in_nfc(
     await driver.press(ALICE, "Gửi")
     (petition,) = petitions(chat_engine)
     assert petition.text == ACCENTED
+
+
+# --- the office inbox (issue 10): items sent outside any session reach a written answer --------
+
+OFFICE_USER, AGENCY_USER = 7_000_000_101, 7_000_000_102
+QUESTION_TEXT = (
+    "Xin hỏi thủ tục chuyển sinh hoạt đảng khi thay đổi nơi cư trú được thực hiện ra sao?"
+)
+
+
+async def enrol(
+    driver: Driver, engine: Engine, clock: Clock, user: int, org: str, role: str
+) -> None:
+    from procedure.permissions import Role
+    from procedure.use_cases.staff import create_invite
+
+    with UnitOfWork(engine) as uow:
+        code = create_invite(
+            uow, org, Role(role), ProcedureContext(clock=clock), created_by="test"
+        ).code
+        uow.commit()
+    assert "đã được gán vai trò" in texts(await driver.command(user, "start", code))
+
+
+def notices(engine: Engine, kind: str) -> list[str]:
+    """The rendered text of every outbox row of ``kind`` (what the recipient will read)."""
+    from handlers.notifications import render
+    from storage.tables import OutboxMessage
+
+    with UnitOfWork(engine) as uow:
+        rows = uow.session.exec(
+            select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id)
+        ).all()
+        return [Reply.of(render(row.kind, row.data)).text for row in rows]
+
+
+def mark_sent(engine: Engine, kind: str, clock: Clock) -> None:
+    """As the outbox sender does once the channel accepted the message."""
+    from storage.tables import OutboxMessage
+
+    with UnitOfWork(engine) as uow:
+        for row in uow.session.exec(select(OutboxMessage).where(OutboxMessage.kind == kind)):
+            row.sent_at = clock()
+            uow.session.add(row)
+        uow.commit()
+
+
+async def send_without_session(driver: Driver, user: int, kind: str, topic: str, text: str) -> str:
+    await driver.command(user, "gopy")
+    await driver.press(user, "Không gắn với buổi đối thoại")
+    await driver.press(user, kind)
+    replies = await driver.press(user, topic)
+    replies = await driver.text(user, text)
+    replies = await give_details(driver, user, replies)
+    replies = await driver.text(user, verify_code(replies))
+    code = TRACKING_CODE.search(texts(await driver.press(user, "Gửi")))
+    assert code is not None
+    return code.group(0)
+
+
+async def test_p8_p9_q6_x2_inbox_question_and_petition_without_session_reach_an_answer(
+    driver: Driver, world: ChatWorld, chat_engine: Engine, clock: Clock
+) -> None:
+    await enrol(driver, chat_engine, clock, OFFICE_USER, "ben-thanh", "office")
+    await enrol(driver, chat_engine, clock, AGENCY_USER, "ben-thanh-dt", "agency")
+    question = await send_without_session(driver, ALICE, "Câu hỏi", "dân vận", QUESTION_TEXT)
+    clock.set("2026-03-03")
+    petition = await send_without_session(driver, ALICE, "Kiến nghị", "Giao thông", ACCENTED)
+
+    # The office lists the inbox oldest first, with the waiting time and the triage deadline.
+    clock.set("2026-03-05")
+    listed = await driver.command(OFFICE_USER, "hopthu")
+    said = texts(listed)
+    assert "Hộp thư văn phòng" in said and "2 ý kiến" in said
+    assert said.index(question) < said.index(petition)
+    assert "đã chờ 3 ngày làm việc" in said  # received Monday 02/03, seen Thursday 05/03
+    assert "hạn xử lý hết ngày Thứ Hai, 16/03/2026" in said  # 10 working days after 02/03
+    find_button(listed, "Phúc đáp")  # the question can be answered directly (Q6)
+
+    # Q6: the question is answered directly; /cauhoi lists what waits for an answer.
+    waiting = await driver.command(OFFICE_USER, "cauhoi")
+    assert question in texts(waiting) and petition not in texts(waiting)
+    await driver.press(OFFICE_USER, "Phúc đáp")
+    await driver.text(
+        OFFICE_USER, "Chúng tôi đã chuyển hướng dẫn chi tiết đến chi bộ khu phố của bạn."
+    )
+    done = await driver.press(OFFICE_USER, "Xác nhận")
+    assert "Đã phúc đáp câu hỏi" in texts(done)
+    (answered,) = notices(chat_engine, "petition.answered_directly")
+    assert question in answered and "chi bộ khu phố" in answered
+
+    # The petition is forwarded to an agency of the ward, with its result deadline (20 days).
+    listed = await driver.command(OFFICE_USER, "hopthu")
+    assert question not in texts(listed) and petition in texts(listed)
+    await driver.press(OFFICE_USER, "Chuyển cơ quan")
+    replies = await driver.press(OFFICE_USER, "Phòng Kinh tế, Hạ tầng và Đô thị")
+    assert "Hạn gửi văn bản trả lời (20 ngày làm việc" in texts(replies)
+    done = await driver.press(OFFICE_USER, "Xác nhận")
+    assert "Đã chuyển ý kiến" in texts(done) and "Thứ Năm, 02/04/2026" in texts(done)
+    (forwarded,) = notices(chat_engine, "petition.forwarded")
+    assert petition in forwarded and "Phòng Kinh tế, Hạ tầng và Đô thị" in forwarded
+    assert "Thứ Năm, 02/04/2026" in forwarded
+    (to_agency,) = notices(chat_engine, "agency.forwarded")
+    assert petition in to_agency and "hết ngày Thứ Năm, 02/04/2026" in to_agency
+    assert "chưa phân loại" not in texts(await driver.command(OFFICE_USER, "hopthu"))
+
+    # P9: the agency extends in writing; P8: then answers in writing.
+    tasks = await driver.command(AGENCY_USER, "viec")
+    assert petition in texts(tasks)
+    await driver.press(AGENCY_USER, "Gia hạn")
+    # The new date is checked as it is typed: later than the current deadline ...
+    earlier = await driver.text(AGENCY_USER, "01/04/2026")
+    assert "phải sau thời hạn hiện tại (hết ngày Thứ Năm, 02/04/2026)" in texts(earlier)
+    # ... and a long extension asks for confirmation.
+    long = await driver.text(AGENCY_USER, "29/05/2026")
+    assert "dài hơn một kỳ giải quyết" in texts(long)
+    await driver.press(AGENCY_USER, "Không, nhập lại")
+    await driver.text(AGENCY_USER, "15/04/2026")
+    await driver.text(AGENCY_USER, "Cần khảo sát hiện trạng cống thoát nước cùng đơn vị thi công.")
+    await driver.text(AGENCY_USER, "125/TB-UBND")
+    summary = await driver.text(AGENCY_USER, "05/03/2026")
+    assert "Văn bản số 125/TB-UBND, ban hành ngày Thứ Năm, 05/03/2026" in texts(summary)
+    done = await driver.press(AGENCY_USER, "Xác nhận")
+    assert "Đã gia hạn" in texts(done) and "đã được xếp gửi" in texts(done)
+    (extended,) = notices(chat_engine, "petition.extended")
+    assert "Thứ Tư, 15/04/2026" in extended and "khảo sát hiện trạng" in extended
+    assert "Văn bản số 125/TB-UBND, ban hành ngày Thứ Năm, 05/03/2026" in extended
+    # P9: the notice counts as sent in writing only once it was delivered.
+    assert "chưa đến người dân" in texts(await driver.command(AGENCY_USER, "viec"))
+    mark_sent(chat_engine, "petition.extended", clock)
+    assert "đã đến người dân lúc" in texts(await driver.command(AGENCY_USER, "viec"))
+    clock.set("2026-04-10")
+    await driver.command(AGENCY_USER, "ketqua", petition)
+    await driver.text(
+        AGENCY_USER, "Phường đã nạo vét tuyến cống trên đường Lê Lợi ngày 08/04/2026."
+    )
+    await driver.text(AGENCY_USER, "212/UBND-ĐT")
+    await driver.text(AGENCY_USER, "09/04/2026")
+    await driver.press(AGENCY_USER, "Bỏ qua")
+    done = await driver.press(AGENCY_USER, "Xác nhận")
+    assert "Đã gửi kết quả" in texts(done)
+    (result,) = notices(chat_engine, "petition.answered")
+    assert petition in result and "nạo vét tuyến cống" in result
+    assert "Văn bản số 212/UBND-ĐT, ban hành ngày Thứ Năm, 09/04/2026" in result
+
+    # C3, X2: the resident's timeline names the agency at each step.
+    timeline = texts(await driver.command(ALICE, "tracuu", petition))
+    assert "Phòng Kinh tế, Hạ tầng và Đô thị đã gửi văn bản trả lời" in timeline
+    assert "đã chuyển Phòng Kinh tế, Hạ tầng và Đô thị giải quyết" in timeline
+    assert "Phòng Kinh tế, Hạ tầng và Đô thị gia hạn giải quyết đến hết ngày" in timeline
+
+
+async def test_c3_x2_inbox_keep_duplicate_transfer_decline_tell_the_resident(
+    driver: Driver, world: ChatWorld, chat_engine: Engine, clock: Clock
+) -> None:
+    await enrol(driver, chat_engine, clock, OFFICE_USER, "ben-thanh", "office")
+    first = await send_without_session(driver, ALICE, "Kiến nghị", "Giao thông", ACCENTED)
+    second = await send_without_session(driver, ALICE, "Kiến nghị", "Giao thông", ACCENTED)
+    third = await send_without_session(driver, ALICE, "Góp ý", "Môi trường", ACCENTED)
+    fourth = await send_without_session(driver, ALICE, "Góp ý", "Môi trường", ACCENTED)
+
+    # P3: kept for the agenda of the ward's next session, which lists it for /ketluan.
+    kept = await driver.command(OFFICE_USER, "dedanh", first)
+    assert f"buổi đối thoại số {world.session_id}" in texts(kept)
+    (notice,) = notices(chat_engine, "petition.kept")
+    assert first in notice and "16/03/2026" in notice
+    opinions = await driver.command(OFFICE_USER, "ykienphien", str(world.session_id))
+    assert first in texts(opinions)
+
+    # A duplicate: the resident is told which code to follow.
+    await driver.command(OFFICE_USER, "trungvoi", second)
+    await driver.text(OFFICE_USER, first)
+    assert "Đã đánh dấu" in texts(await driver.press(OFFICE_USER, "Xác nhận"))
+    (merged,) = notices(chat_engine, "petition.merged")
+    assert second in merged and first in merged
+
+    # Transferred outside the unit, and declined: each with the reason, in writing.
+    await driver.command(OFFICE_USER, "chuyenngoai", third)
+    await driver.text(OFFICE_USER, "Công ty TNHH MTV Thoát nước Đô thị Thành phố")
+    await driver.text(OFFICE_USER, "Tuyến cống này do công ty thoát nước của thành phố quản lý.")
+    assert "Đã chuyển ý kiến" in texts(await driver.press(OFFICE_USER, "Xác nhận"))
+    (transferred,) = notices(chat_engine, "petition.transferred")
+    assert third in transferred and "Công ty TNHH MTV Thoát nước" in transferred
+    await driver.command(OFFICE_USER, "tuchoi", fourth)
+    await driver.text(OFFICE_USER, "Nội dung đã được trả lời tại ý kiến trước của chính bạn.")
+    assert "không thụ lý" in texts(await driver.press(OFFICE_USER, "Xác nhận"))
+    (declined,) = notices(chat_engine, "petition.declined")
+    assert fourth in declined and "đã được trả lời" in declined
+    assert "không còn ý kiến nào" in texts(await driver.command(OFFICE_USER, "hopthu"))
+
+    timeline = texts(await driver.command(ALICE, "tracuu", third))
+    assert "Công ty TNHH MTV Thoát nước Đô thị Thành phố" in timeline and "Lý do" in timeline
+    # A resident who types an inbox command gets the same answer as for an unknown one.
+    assert "Không có lệnh này" in texts(await driver.command(ALICE, "hopthu"))
+
+
+# --- sessions that change (issue 10): reschedule and cancel, with notices; alerts that stop ----
+
+
+async def test_p1_p4_c6_reschedule_then_cancel_an_announced_session_with_notices(
+    driver: Driver, world: ChatWorld, chat_engine: Engine, clock: Clock
+) -> None:
+    from procedure.use_cases.alerts import queue_session_reminders
+
+    await enrol(driver, chat_engine, clock, OFFICE_USER, "ben-thanh", "office")
+    await driver.command(ALICE, "start", f"s{world.session_id}")
+    registered = await give_details(driver, ALICE, await driver.press(ALICE, "Đăng ký dự"))
+    assert "Đăng ký thành công" in texts(registered)
+
+    # /ketthuc only once the session has started.
+    early = await driver.command(OFFICE_USER, "ketthuc", str(world.session_id))
+    assert "chỉ ghi nhận đã tổ chức khi buổi đối thoại đã bắt đầu" in texts(early)
+
+    # P4 again: a new date with fewer than 5 working days left is refused with the earliest date.
+    cards = await driver.command(OFFICE_USER, "quanlyphien")
+    find_button(cards, "Dời lịch")
+    await driver.command(OFFICE_USER, "doilich", str(world.session_id))
+    refused = await driver.text(OFFICE_USER, "05/03/2026")
+    assert "Ngày sớm nhất có thể tổ chức" in texts(refused)
+    assert "Thứ Ba, 10/03/2026" in texts(refused)
+    await driver.text(OFFICE_USER, "23/03/2026")
+    await driver.text(OFFICE_USER, "14:00")
+    await driver.text(OFFICE_USER, "16:30")
+    summary = await driver.text(OFFICE_USER, "Hội trường phường đang được sửa chữa.")
+    assert "08:00, Thứ Hai, 16/03/2026" in texts(summary)
+    done = await driver.press(OFFICE_USER, "Xác nhận")
+    assert "Đã dời buổi đối thoại" in texts(done) and "14:00, Thứ Hai, 23/03/2026" in texts(done)
+    (moved,) = notices(chat_engine, "session.rescheduled")
+    assert "Đăng ký và mã đăng ký của Quý ông/bà vẫn giữ nguyên" in moved
+    assert "từ 14 giờ 00 đến 16 giờ 30, Thứ Hai, ngày 23/03/2026" in moved and "sửa chữa" in moved
+
+    # The reminder follows the new date, not the old one.
+    with UnitOfWork(chat_engine) as uow:
+        clock.set("2026-03-15", "10:00")
+        assert queue_session_reminders(uow, ProcedureContext(clock=clock)) == 0
+    clock.set("2026-03-10")
+
+    # Cancelled: everyone told, and no reminder or alert any more.
+    await driver.command(OFFICE_USER, "huyphien", str(world.session_id))
+    await driver.text(OFFICE_USER, "Trùng lịch họp đột xuất của Ủy ban nhân dân phường.")
+    done = await driver.press(OFFICE_USER, "Xác nhận")
+    assert "Đã hủy buổi đối thoại" in texts(done)
+    (cancelled,) = notices(chat_engine, "session.cancelled")
+    assert "sẽ không diễn ra" in cancelled and "họp đột xuất" in cancelled
+    with UnitOfWork(chat_engine) as uow:
+        clock.set("2026-03-22", "10:00")
+        assert queue_session_reminders(uow, ProcedureContext(clock=clock)) == 0
+    again = await driver.command(OFFICE_USER, "doilich", str(world.session_id))
+    assert "không thể" in texts(again) or "chỉ dời lịch" in texts(again)
+
+
+# --- residents (issue 10): "Phản ánh", free text kept as an opinion, a repeated check-in -------
+
+
+async def test_c2_free_text_outside_a_step_is_offered_as_a_new_opinion_of_kind_report(
+    driver: Driver, world: ChatWorld, chat_engine: Engine
+) -> None:
+    offered = await driver.text(ALICE, ACCENTED)
+    assert "gửi nội dung này thành một ý kiến" in texts(offered)
+    await driver.press(ALICE, "Gửi thành ý kiến mới")
+    await driver.press(ALICE, "Không gắn với buổi đối thoại")
+    replies = await driver.press(ALICE, "Phản ánh")
+    replies = await driver.press(ALICE, "Giao thông")
+    replies = await give_details(driver, ALICE, replies)  # the text is not asked again
+    replies = await driver.text(ALICE, verify_code(replies))
+    assert "Xin kiểm tra lại trước khi gửi" in texts(replies) and "Phản ánh" in texts(replies)
+    await driver.press(ALICE, "Gửi")
+    (petition,) = petitions(chat_engine)
+    assert petition.kind == "report" and petition.text == ACCENTED
+    short = await driver.text(ALICE, "xin chào")
+    assert "gửi nội dung này" not in texts(short)
+
+
+async def test_x5_a_questions_receipt_says_cau_hoi(driver: Driver, world: ChatWorld) -> None:
+    await driver.command(ALICE, "gopy")
+    await driver.press(ALICE, "Không gắn với buổi đối thoại")
+    await driver.press(ALICE, "Câu hỏi")
+    replies = await driver.press(ALICE, "dân vận")
+    replies = await give_details(driver, ALICE, await driver.text(ALICE, QUESTION_TEXT))
+    await driver.text(ALICE, verify_code(replies))
+    receipt = texts(await driver.press(ALICE, "Gửi"))
+    assert "Chúng tôi đã tiếp nhận câu hỏi" in receipt and "ý kiến" not in receipt
+
+
+def test_x5_session_time_is_written_as_a_span() -> None:
+    from tests.conftest import at
+    from texts import format_span
+
+    assert (
+        format_span(at("2026-12-04", "08:00"), at("2026-12-04", "11:30"))
+        == "từ 08 giờ 00 đến 11 giờ 30, Thứ Sáu, ngày 04/12/2026"
+    )

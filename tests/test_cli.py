@@ -206,3 +206,8 @@ def test_c7_run_without_a_channel_serves_the_web_chat_and_prints_its_address(
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
+    # The demo's residents are on Telegram: in the console their messages wait quietly.
+    chat = run(tmp_path, "chat", stdin="/trogiup\n/phien\n/thoat\n")
+    assert chat.returncode == 0, chat.stderr
+    assert chat.stdout.count("đang chờ trong hàng đợi") == 1
+    assert "failed" not in chat.stderr and "WARNING" not in chat.stderr

@@ -10,9 +10,11 @@ from procedure.errors import InvalidTransition
 from procedure.lifecycles import (
     PetitionState,
     RegistrationState,
+    SessionChange,
     SessionState,
     check_petition_transition,
     check_registration_transition,
+    check_session_change,
     check_session_transition,
 )
 
@@ -30,6 +32,15 @@ ALLOWED_PETITION = {
     (P.RECEIVED, P.FORWARDED),
     (P.RECEIVED, P.ANSWERED_DIRECTLY),
     (P.RECEIVED, P.MERGED),
+    # The office inbox: keep for a session (P3), transfer outside the unit, decline.
+    (P.RECEIVED, P.KEPT),
+    (P.RECEIVED, P.TRANSFERRED),
+    (P.RECEIVED, P.DECLINED),
+    (P.KEPT, P.FORWARDED),
+    (P.KEPT, P.ANSWERED_DIRECTLY),
+    (P.KEPT, P.MERGED),
+    (P.KEPT, P.TRANSFERRED),
+    (P.KEPT, P.DECLINED),
     (P.FORWARDED, P.EXTENDED),
     (P.FORWARDED, P.ANSWERED),
     (P.FORWARDED, P.MERGED),
@@ -57,7 +68,7 @@ def test_p1_session_transition(current: SessionState, target: SessionState) -> N
 
 
 @pytest.mark.parametrize(("current", "target"), list(itertools.product(P, P)))
-def test_p7_p9_petition_transition(current: PetitionState, target: PetitionState) -> None:
+def test_p3_p7_p9_q6_petition_transition(current: PetitionState, target: PetitionState) -> None:
     if (current, target) in ALLOWED_PETITION:
         assert check_petition_transition(current.value, target) is current
     else:
@@ -76,7 +87,25 @@ def test_c1_registration_transition(current: RegistrationState, target: Registra
 
 def test_p9_extension_may_repeat_and_answered_is_final() -> None:
     assert check_petition_transition("extended", P.EXTENDED) is P.EXTENDED
-    for final in (P.ANSWERED, P.ANSWERED_DIRECTLY, P.MERGED):
+    for final in (P.ANSWERED, P.ANSWERED_DIRECTLY, P.MERGED, P.TRANSFERRED, P.DECLINED):
         for target in P:
             with pytest.raises(InvalidTransition):
                 check_petition_transition(final.value, target)
+
+
+ALLOWED_CHANGES = {
+    (S.DRAFT, SessionChange.EDIT),
+    (S.DRAFT, SessionChange.CANCEL),
+    (S.ANNOUNCED, SessionChange.RESCHEDULE),
+    (S.ANNOUNCED, SessionChange.CANCEL),
+}
+
+
+@pytest.mark.parametrize(("current", "change"), list(itertools.product(S, SessionChange)))
+def test_p1_p4_session_change(current: SessionState, change: SessionChange) -> None:
+    if (current, change) in ALLOWED_CHANGES:
+        assert check_session_change(current.value, change) is current
+    else:
+        with pytest.raises(InvalidTransition) as refused:
+            check_session_change(current.value, change)
+        assert "trạng thái" in refused.value.message

@@ -437,3 +437,25 @@ async def test_c6_the_limiter_keeps_a_chat_to_its_own_budget_and_pauses():
     paused_at = time.monotonic()
     async with limiter.slot("other"):
         assert time.monotonic() - paused_at >= 0.2
+
+
+async def test_x4_rows_for_a_channel_not_configured_here_wait_quietly(
+    engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """After `doithoai demo seed`, a console session has no Telegram: the Telegram residents'
+    rows stay queued (one summary line), and are delivered later by a process that has it."""
+    import logging
+
+    from bot.transports import ConsoleTransport
+
+    queue_messages(engine, 3)
+    printed: list[str] = []
+    sender = OutboxSender(engine, {"console": ConsoleTransport(printed.append)})
+    with caplog.at_level(logging.INFO, logger="bot.outbox_sender"):
+        assert await sender.report_waiting() == {"telegram": 3}
+        assert await sender.drain_once() == 0
+    assert printed == []
+    assert all(row.failed_at is None and row.claimed_by is None for row in rows(engine))
+    summaries = [r.message for r in caplog.records if "wait for channels" in r.message]
+    assert summaries == ["outbox: 3 messages wait for channels not configured here (telegram: 3)"]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]

@@ -91,9 +91,14 @@ async def enrol(parties: Parties, clock: Clock, user: int, org: str, role: Role)
     assert "đã được gán vai trò" in joined(replies)
 
 
-async def plan(driver: TelegramDriver, day: str, content: str) -> int:
+async def plan(driver: TelegramDriver, day: str, content: str, *, too_late: bool = False) -> int:
     await driver.command(OFFICE, "taophien")
-    await driver.text(OFFICE, day)
+    typed = joined(await driver.text(OFFICE, day))
+    # P4: planning warns as soon as the invitation deadline has passed, with the earliest date.
+    assert ("Ngày sớm nhất có thể tổ chức" in typed) is too_late
+    if too_late:
+        assert "Thứ Ba, 17/03/2026" in typed
+        await driver.press(OFFICE, "Đúng, tiếp tục")
     await driver.text(OFFICE, "08:00")
     await driver.text(OFFICE, "11:00")
     await driver.text(OFFICE, "Hội trường UBND phường Bến Thành")
@@ -103,7 +108,7 @@ async def plan(driver: TelegramDriver, day: str, content: str) -> int:
     await driver.press(OFFICE, "Phòng Kinh tế, Hạ tầng và Đô thị")
     await driver.press(OFFICE, "Xong")
     summary = await driver.press(OFFICE, "Bỏ qua")  # no capacity limit
-    assert "Hạn cuối gửi thư mời" in joined(summary)
+    assert "Hạn cuối gửi giấy mời" in joined(summary)
     done = await driver.press(OFFICE, "Xác nhận")
     number = re.search(r"buổi đối thoại số (\d+)", joined(done))
     assert number is not None
@@ -122,9 +127,11 @@ async def test_article_13_end_to_end(parties: Parties, clock: Clock, chat_engine
         await driver.press(resident, "Phường Bến Thành")  # they follow the ward
 
     # P1, P4: a session on Monday 16/03 is too close to announce on Monday 09/03.
-    too_soon = await plan(driver, "16/03/2026", "Đối thoại về ngập nước đường Lê Lợi")
+    too_soon = await plan(
+        driver, "16/03/2026", "Đối thoại về ngập nước đường Lê Lợi", too_late=True
+    )
     refused = joined(await driver.command(OFFICE, "moi", str(too_soon)))
-    assert "Không thể gửi thư mời" in refused
+    assert "Không thể gửi giấy mời" in refused
     assert "Chủ nhật, 08/03/2026" in refused  # the latest lawful sending day
     assert "Thứ Ba, 17/03/2026" in refused  # the earliest lawful session date if sent today
 
@@ -137,8 +144,8 @@ async def test_article_13_end_to_end(parties: Parties, clock: Clock, chat_engine
     await parties.deliver()
     for resident in (LAN, MINH):
         (invitation,) = parties.inbox(resident)
-        assert "Thư mời tham dự" in invitation.text
-        assert "08:00, Thứ Sáu, 20/03/2026" in invitation.text
+        assert "Giấy mời tham dự" in invitation.text
+        assert "từ 08 giờ 00 đến 11 giờ 00, Thứ Sáu, ngày 20/03/2026" in invitation.text
         assert "Hội trường UBND phường Bến Thành" in invitation.text
         assert "Ông Phạm Văn Chủ" in invitation.text
         assert find_button([invitation], "Đăng ký dự")
@@ -196,6 +203,9 @@ async def test_article_13_end_to_end(parties: Parties, clock: Clock, chat_engine
     parties.mark_read(LAN)
     done = joined(await driver.press(HEAD, "Xác nhận"))
     assert "1 ý kiến đã giao" in done
+    # The deadline shown after /ketluan is the agencies' result deadline, labelled as such.
+    assert "Hạn các cơ quan gửi văn bản trả lời" in done
+    assert "hết ngày Thứ Ba, 05/05/2026" in done and "03/04/2026" not in done
     await parties.deliver()
     (assigned,) = parties.inbox(AGENCY)
     assert "Thông báo kết luận" in assigned.text and tracking.group(0) in assigned.text
@@ -213,6 +223,8 @@ async def test_article_13_end_to_end(parties: Parties, clock: Clock, chat_engine
     assert "Thứ Hai, 18/05/2026" in saturday  # a Saturday is refused, a working day suggested
     await driver.text(AGENCY, "15/05/2026")
     await driver.text(AGENCY, "Cần khảo sát toàn tuyến cống và lập dự toán kinh phí.")
+    await driver.text(AGENCY, "87/TB-PKT")
+    await driver.text(AGENCY, "28/04/2026")
     extended = joined(await driver.press(AGENCY, "Xác nhận"))
     assert "hết ngày Thứ Sáu, 15/05/2026" in extended
     await parties.deliver()
@@ -225,6 +237,8 @@ async def test_article_13_end_to_end(parties: Parties, clock: Clock, chat_engine
     parties.mark_read(HEAD)
     await driver.command(AGENCY, "ketqua", tracking.group(0))
     await driver.text(AGENCY, "Phường đã nạo vét toàn tuyến cống đường Lê Lợi ngày 12/05/2026.")
+    await driver.text(AGENCY, "101/PKT")
+    await driver.text(AGENCY, "14/05/2026")
     await driver.press(AGENCY, "Bỏ qua")
     result = joined(await driver.press(AGENCY, "Xác nhận"))
     assert "Đã gửi kết quả" in result and "trễ" not in result

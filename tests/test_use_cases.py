@@ -388,7 +388,11 @@ def test_p7_p8_p9_conclusion_extension_and_written_result(world: World, uow: Uni
         "due": "2026-04-28",
     }
     assert timeline[2].reason == "Cần khảo sát toàn tuyến cống và lập dự toán."
-    assert timeline[2].details == {"previous_due": "2026-04-28", "due": "2026-05-15"}
+    assert timeline[2].details == {
+        "previous_due": "2026-04-28",
+        "due": "2026-05-15",
+        "agency": "Phòng Kinh tế, Hạ tầng và Đô thị",
+    }
     assert timeline[4].details["late"] is True and timeline[4].details["late_working_days"] == 1
     assert timeline[4].details["result_id"] == result.id
     assert all(e.at.tzinfo is not None for e in timeline)

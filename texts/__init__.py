@@ -93,3 +93,16 @@ def format_datetime(moment: datetime) -> str:
     """``08:00, Thứ Hai, 16/03/2026`` in Asia/Ho_Chi_Minh (X5)."""
     local = to_local(moment)
     return t("format.datetime", time=local.strftime("%H:%M"), date=format_date(local.date()))
+
+
+def format_span(starts: datetime, ends: datetime) -> str:
+    """``từ 08 giờ 00 đến 11 giờ 30, Thứ Sáu, ngày 04/12/2026`` in Asia/Ho_Chi_Minh (X5): how a
+    session's time is written in an invitation."""
+    first, last = to_local(starts), to_local(ends)
+    return t(
+        "format.span",
+        start=t("format.clock", hour=first.strftime("%H"), minute=first.strftime("%M")),
+        end=t("format.clock", hour=last.strftime("%H"), minute=last.strftime("%M")),
+        weekday=weekday_name(first.date()),
+        date=first.strftime("%d/%m/%Y"),
+    )

@@ -76,6 +76,37 @@ def start(turn: Turn, session_id: int | None = None) -> None:
 def ask_resume(turn: Turn) -> None:
     """/gopy again while asked whether to resume the draft: ask again."""
     start(turn)
+OFFERED = "offered_text"
+OFFER_MIN_WORDS = 5
+
+
+def offer_as_opinion(turn: Turn) -> bool:
+    """Free text typed outside any step is not lost: it is offered as the start of a new
+    opinion (kept until the resident answers or types something else)."""
+    text = normalise(turn.incoming.text or "")
+    if len(text.split()) < OFFER_MIN_WORDS or text.startswith("/"):
+        return False
+    turn.data[OFFERED] = text
+    turn.send(
+        reply(
+            "chat.opinion.offer",
+            excerpt=_excerpt(text),
+            buttons=[
+                [button("chat.opinion.offer_yes", "offer:opinion")],
+                [button("chat.opinion.offer_no", "offer:no")],
+            ],
+        )
+    )
+    return True
+
+
+def answer_offer(turn: Turn, value: str) -> None:
+    text = turn.data.pop(OFFERED, None)
+    if value != "opinion" or not text:
+        turn.send(reply("chat.opinion.offer_dropped" if text else "chat.button_expired"))
+        return
+    turn.data[DRAFT] = {"prefilled": str(text)}
+    go(turn, "gopy.session")
 
 
 @step("gopy.resume", FLOW)
@@ -171,6 +202,12 @@ def answer_topic(turn: Turn) -> None:
         ask_topic(turn)
         return
     draft(turn)["topic"] = topic.code
+    prefilled = draft(turn).pop("prefilled", None)
+    if prefilled:
+        # Text typed outside any step and offered as a new opinion: it is the opinion's text.
+        draft(turn)["text"] = prefilled
+        go(turn, "gopy.checked")
+        return
     go(turn, "gopy.text")
 
 
@@ -452,7 +489,8 @@ def _submit(turn: Turn) -> None:
     turn.conversation.reset()
     turn.send(
         reply(
-            "chat.opinion.received",
+            # A question's receipt says "câu hỏi", a report's "phản ánh" (X5 wording).
+            f"chat.opinion.received_as.{petition.kind}",
             code=petition.tracking_code,
             received=format_datetime(petition.received_at),
         )

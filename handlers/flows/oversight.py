@@ -60,16 +60,26 @@ def review(turn: Turn, payload: str) -> None:
 def send_report(turn: Turn, payload: str) -> None:
     """/baocao <year>: the Word document, the spreadsheet and the chart, sent as files."""
     unit_id = _unit(turn)
+    # /baocao 2026 Phạm Văn Chủ: the year, then who signs (by default the unit's current head).
     text = payload.strip()
-    year = parse_year(text) if text else turn.context.today().year
+    first, _, rest = text.partition(" ")
+    starts_with_number = bool(first) and not first.isalpha()
+    year = parse_year(first) if starts_with_number else turn.context.today().year
     if year is None:
-        turn.send(reply("review.bad_year", typed=text[:12]))
+        turn.send(reply("review.bad_year", typed=first[:12]))
         return
+    signer = rest.strip() if starts_with_number else text
     if unit_id is None:
         return
     report = turn.attempt(
         lambda: build_annual_report(
-            turn.uow, turn.actor, unit_id, year, turn.context, repeated=repeated_issues
+            turn.uow,
+            turn.actor,
+            unit_id,
+            year,
+            turn.context,
+            repeated=repeated_issues,
+            signer=signer or None,
         )
     )
     if report is None:
@@ -82,7 +92,7 @@ def send_report(turn: Turn, payload: str) -> None:
     turn.send(reply("review.report_ready", year=year, unit=report.unit))
     turn.send(Outgoing(text="", document=(f"{stem}.docx", document)))
     turn.send(Outgoing(text="", document=(f"{stem}.xlsx", spreadsheet)))
-    turn.send(Outgoing(text="", image=chart))
+    turn.send(Outgoing(text="", image=chart, extra={"file_name": f"{stem}.png"}))
 
 
 def groups(turn: Turn, payload: str) -> None:

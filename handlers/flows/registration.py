@@ -13,7 +13,7 @@ from procedure.lifecycles import RegistrationState
 from procedure.use_cases import lookups
 from procedure.use_cases.registrations import cancel_registration, register
 from procedure.use_cases.residents import get_person, upcoming_sessions
-from texts import format_datetime
+from texts import format_datetime, format_span
 
 FLOW = "dangky"
 
@@ -23,8 +23,7 @@ def session_card(turn: Turn, session: Any) -> str:
     return say(
         "chat.sessions.card",
         content=session.content,
-        when=format_datetime(session.starts_at),
-        until=format_datetime(session.ends_at).split(",")[0],
+        when=format_span(session.starts_at, session.ends_at),
         venue=session.venue,
         chair=session.chair_name,
         unit=unit.name if unit else "",
@@ -103,7 +102,8 @@ def start(turn: Turn, session_id: int | None = None) -> None:
         if s.id not in {session.id for _, session in mine}
     ]
     if not sessions:
-        turn.send(reply("chat.registration.nothing_open"))
+        # "khác" only when the resident is already registered for one.
+        turn.send(reply("chat.registration.nothing_other" if mine else "chat.registration.none"))
         return
     turn.send(
         Outgoing(

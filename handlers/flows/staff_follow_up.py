@@ -3,6 +3,7 @@ written results (P8), extensions in writing (P9), and replies to questions (Q6).
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from handlers import forms
@@ -10,16 +11,16 @@ from handlers.channel import Button, Outgoing
 from handlers.forms import Field, Form, Parsed, official_text
 from handlers.replies import Html, button, one_per_row, reply, say
 from handlers.turn import Turn, entry, go, step
-from nlp.dates import read_when
-from procedure.deadlines import conclusion_deadline
+from nlp.dates import parse_date, read_when
+from procedure.deadlines import conclusion_deadline, result_deadline
 from procedure.errors import NotAllowed, NotFound, Refusal
-from procedure.lifecycles import PetitionState
+from procedure.lifecycles import UNTRIAGED_PETITION_STATES
 from procedure.permissions import Action
 from procedure.use_cases import follow_up, lookups, sessions, staff_views
 from procedure.use_cases.context import load_calendar, require
 from procedure.use_cases.follow_up import AssignmentRequest
 from procedure.use_cases.petitions import petition_by_code
-from texts import format_date, t, to_local
+from texts import format_date, format_datetime, t, to_local
 
 CONCLUDE = "conclusion"
 SKIP = "skip"
@@ -41,7 +42,7 @@ def conclude(turn: Turn, session_id: int) -> None:
     groups: dict[str, list[int]] = {}
     names: dict[str, str] = {}
     for petition, topic in rows:
-        if petition.state == PetitionState.RECEIVED:
+        if petition.state in UNTRIAGED_PETITION_STATES:
             groups.setdefault(topic.code, []).append(petition.id)  # type: ignore[arg-type]
             names[topic.code] = topic.name
     due = conclusion_deadline(
@@ -218,6 +219,10 @@ def _answer_confirm(turn: Turn, pressed: str) -> None:
     if conclusion is None:
         return
     key = "staff.conclude.done_late" if conclusion.late_working_days else "staff.conclude.done"
+    # The agencies' deadline for their written results (P8), not the conclusion's own (P7).
+    result_due = result_deadline(
+        load_calendar(turn.uow), conclusion.notice_date, turn.context.periods
+    ).due
     turn.send(
         reply(
             key,
@@ -225,6 +230,7 @@ def _answer_confirm(turn: Turn, pressed: str) -> None:
             count=len(requests),
             late=conclusion.late_working_days,
             due=format_date(conclusion.due_date),
+            result_due=format_date(result_due),
         )
     )
 
@@ -251,7 +257,8 @@ def tasks(turn: Turn) -> None:
                     late=task.overdue_working_days,
                     text=task.petition.text[:300],
                     state=t(f"state.petition.{task.petition.state}"),
-                ),
+                )
+                + _delivery(task),
                 buttons=(
                     (
                         button("staff.button.ketqua", f"staff:ketqua:{code}"),
@@ -262,11 +269,56 @@ def tasks(turn: Turn) -> None:
         )
 
 
+def _delivery(task: staff_views.Task) -> str:
+    """P9: the extension notice counts as sent in writing only once it reached the resident."""
+    if task.extension_delivered_at is not None:
+        return "\n" + say(
+            "staff.tasks.notice_delivered", when=format_datetime(task.extension_delivered_at)
+        )
+    if task.extension_pending:
+        return "\n" + say("staff.tasks.notice_pending")
+    return ""
+
+
 # --- /ketqua, /giahan, /traloi (P8, P9, Q6) ------------------------------------------------------
+
+
+def _document_number(turn: Turn, text: str) -> Parsed:
+    """Số, ký hiệu of a written document, e.g. 125/TB-UBND."""
+    value = " ".join(text.split())
+    if not value:
+        return Parsed(error="form.empty")
+    if len(value) > 100 or not any(ch.isdigit() for ch in value):
+        return Parsed(error="staff.document.bad_number", values={"typed": value})
+    return Parsed(value=value)
+
+
+def _issued(turn: Turn, text: str) -> Parsed:
+    """Ngày ban hành: a date, not in the future."""
+    day = parse_date(text)
+    if day is None:
+        return Parsed(error="staff.input.bad_date", values={"typed": text})
+    if day > turn.context.today():
+        return Parsed(error="staff.document.future_date", values={"date": format_date(day)})
+    return Parsed(value=day.isoformat())
+
+
+def _document_line(values: dict[str, Any]) -> str:
+    from datetime import date
+
+    return say(
+        "staff.document.line",
+        number=values.get("number") or "",
+        date=format_date(date.fromisoformat(values["issued"])) if values.get("issued") else "",
+    )
 
 
 def _document(turn: Turn, _: str) -> Parsed:
     return Parsed(error="staff.result.send_file")
+
+
+def _day(value: object) -> date | None:
+    return date.fromisoformat(str(value)) if value else None
 
 
 def _result_summary(turn: Turn, values: dict[str, Any]) -> str:
@@ -275,6 +327,7 @@ def _result_summary(turn: Turn, values: dict[str, Any]) -> str:
         code=values["code"],
         text=values["text"],
         file=t("staff.result.has_file") if values.get("document") else t("staff.plan.none"),
+        document=Html(_document_line(values)),
     )
 
 
@@ -287,6 +340,8 @@ def _result_finish(turn: Turn, values: dict[str, Any]) -> None:
             values["text"],
             turn.context,
             document_ref=values.get("document"),
+            document_number=values.get("number"),
+            document_date=_day(values.get("issued")),
         )
     )
     if result is None:
@@ -300,6 +355,8 @@ RESULT = forms.define(
         name="ketqua",
         fields=(
             Field("text", "staff.result.ask_text", parse=official_text),
+            Field("number", "staff.document.ask_number", parse=_document_number),
+            Field("issued", "staff.document.ask_date", parse=_issued),
             Field("document", "staff.result.ask_file", parse=_document, optional=True),
         ),
         summary=_result_summary,
@@ -308,7 +365,15 @@ RESULT = forms.define(
 )
 
 
+def _form_values(turn: Turn) -> dict[str, Any]:
+    state = turn.data.get(forms.FORM)
+    return state["values"] if isinstance(state, dict) else {}
+
+
 def _new_due(turn: Turn, text: str) -> Parsed:
+    """P9: checked as it is typed — a working day, later than the current deadline; an
+    extension longer than a whole result period asks for confirmation; a date completed from
+    what was typed ("16/3", "thứ 6 tuần sau") is read back with its weekday."""
     when = read_when(text, turn.context.today())
     day = when.day
     if when.error is not None or day is None or when.at is not None:
@@ -319,6 +384,20 @@ def _new_due(turn: Turn, text: str) -> Parsed:
             error="refusal.extension_not_working_day",
             values={"date": format_date(day), "next": format_date(calendar.next_working_day(day))},
         )
+    code = _form_values(turn).get("code")
+    if code:
+        current = follow_up.assignment_of(turn.uow, petition_by_code(turn.uow, code)).due_date
+        if day <= current:
+            return Parsed(
+                error="refusal.extension_not_later", values={"current": format_date(current)}
+            )
+        added = calendar.working_days_between(current, day)
+        if added > turn.context.periods.result_working_days:
+            return Parsed(
+                value=day.isoformat(),
+                confirm="staff.extend.long",
+                values={"days": added, "current": format_date(current), "due": format_date(day)},
+            )
     if when.inferred:  # "16/3", "thứ 6 tuần sau": read back with its weekday first
         return Parsed(
             value=day.isoformat(),
@@ -336,6 +415,7 @@ def _extend_summary(turn: Turn, values: dict[str, Any]) -> str:
         code=values["code"],
         due=format_date(date.fromisoformat(values["due"])),
         reason=values["reason"],
+        document=Html(_document_line(values)),
     )
 
 
@@ -350,6 +430,8 @@ def _extend_finish(turn: Turn, values: dict[str, Any]) -> None:
             date.fromisoformat(values["due"]),
             values["reason"],
             turn.context,
+            document_number=values.get("number"),
+            document_date=date.fromisoformat(values["issued"]) if values.get("issued") else None,
         )
     )
     if extension is None:
@@ -365,6 +447,8 @@ EXTEND = forms.define(
         fields=(
             Field("due", "staff.extend.ask_due", parse=_new_due),
             Field("reason", "staff.extend.ask_reason", parse=official_text),
+            Field("number", "staff.document.ask_number", parse=_document_number),
+            Field("issued", "staff.document.ask_date", parse=_issued),
         ),
         summary=_extend_summary,
         finish=_extend_finish,

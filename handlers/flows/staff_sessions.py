@@ -15,12 +15,12 @@ from handlers.turn import Turn, step
 from nlp.dates import read_when
 from nlp.phone import PhoneStatus, parse_phone
 from procedure.explain import describe_day
-from procedure.permissions import Action
-from procedure.use_cases import lookups, registrations, sessions, staff_views
+from procedure.permissions import ROLE_ACTIONS, Action, Actor
+from procedure.use_cases import lookups, registrations, session_changes, sessions, staff_views
 from procedure.use_cases.context import load_calendar
 from procedure.use_cases.petitions import PetitionKind
 from procedure.use_cases.sessions import SessionPlan
-from texts import LOCAL_TIMEZONE, format_date, format_datetime, t, to_local
+from texts import LOCAL_TIMEZONE, format_date, format_datetime, format_span, t, to_local
 
 CHECKIN = "staff.checkin"
 
@@ -64,6 +64,19 @@ def _date(turn: Turn, text: str) -> Parsed:
     day = when.day
     if day < turn.context.today():
         return Parsed(error="staff.input.past_date", values={"date": format_date(day)})
+    lawful = session_changes.lawful_dates(turn.uow, day, turn.context)
+    if lawful.too_late:
+        # P4: warned as soon as the day is typed, with the earliest lawful date proposed.
+        return Parsed(
+            value=day.isoformat(),
+            confirm="staff.input.too_late_for_invitation",
+            values={
+                "date": format_date(day),
+                "days": turn.context.periods.notice_working_days,
+                "latest": format_date(lawful.latest_notice_day),
+                "earliest": format_date(lawful.earliest_session_day),
+            },
+        )
     status = load_calendar(turn.uow).status(day)
     if when.inferred:
         note = "" if status.working else t("staff.input.note_not_working", why=describe_day(status))
@@ -150,8 +163,7 @@ def _plan_summary(turn: Turn, values: dict[str, Any]) -> str:
     return say(
         "staff.plan.summary",
         unit=unit.name if unit else "",
-        when=format_datetime(starts),
-        until=values["end"],
+        when=format_span(starts, _moment(values["date"], values["end"])),
         venue=values["venue"],
         chair=values["chair"],
         content=values["content"],
@@ -181,7 +193,7 @@ def _plan_finish(turn: Turn, values: dict[str, Any]) -> None:
     turn.send(
         Outgoing(
             text=say("staff.plan.done", id=session.id),
-            buttons=session_buttons(session.id, session.state),
+            buttons=session_buttons(session.id, session.state, turn.actor),
         )
     )
 
@@ -214,17 +226,46 @@ def plan(turn: Turn) -> None:
 # --- session management -------------------------------------------------------------------------
 
 ACTIONS_BY_STATE = {
-    "draft": ("moi",),
-    "announced": ("dsdangky", "ykienphien", "diemdanh", "ghiykien", "ketthuc"),
+    "draft": ("moi", "suaphien", "huyphien"),
+    "announced": (
+        "dsdangky",
+        "ykienphien",
+        "diemdanh",
+        "ghiykien",
+        "ketthuc",
+        "doilich",
+        "huyphien",
+    ),
     "held": ("ykienphien", "ghiykien", "ketluan"),
     "concluded": ("ykienphien",),
 }
 
 
-def session_buttons(session_id: int | None, state: str) -> tuple[tuple[Button, ...], ...]:
+# The permission each session button needs (the same as its command's).
+BUTTON_ACTIONS = {
+    "moi": Action.ANNOUNCE_SESSION,
+    "suaphien": Action.PLAN_SESSION,
+    "huyphien": Action.CANCEL_SESSION,
+    "doilich": Action.ANNOUNCE_SESSION,
+    "dsdangky": Action.CONDUCT_SESSION,
+    "ykienphien": Action.CONDUCT_SESSION,
+    "diemdanh": Action.CONDUCT_SESSION,
+    "ghiykien": Action.CONDUCT_SESSION,
+    "ketthuc": Action.CONDUCT_SESSION,
+    "ketluan": Action.NOTIFY_CONCLUSION,
+}
+
+
+def session_buttons(
+    session_id: int | None, state: str, actor: Actor | None = None
+) -> tuple[tuple[Button, ...], ...]:
+    """What can be done next with a session — only what ``actor`` may do (a monitor: nothing)."""
     return one_per_row(
         button(f"staff.button.{action}", f"staff:{action}:{session_id}")
         for action in ACTIONS_BY_STATE.get(state, ())
+        if actor is None
+        or actor.is_system
+        or any(BUTTON_ACTIONS[action] in ROLE_ACTIONS[grant.role] for grant in actor.grants)
     )
 
 
@@ -244,7 +285,7 @@ def manage(turn: Turn) -> None:
                     when=format_datetime(session.starts_at),
                     state=t(f"state.session.{session.state}"),
                 ),
-                buttons=session_buttons(session.id, session.state),
+                buttons=session_buttons(session.id, session.state, turn.actor),
             )
         )
 
@@ -272,7 +313,7 @@ def announce(turn: Turn, session_id: int) -> None:
     turn.send(
         Outgoing(
             text=say("staff.announce.done", id=session_id, invited=invited),
-            buttons=session_buttons(session_id, session.state),
+            buttons=session_buttons(session_id, session.state, turn.actor),
         )
     )
 
@@ -378,6 +419,7 @@ def answer_checkin(turn: Turn) -> None:
         turn.send(reply("staff.checkin.done"))
         return
     code = (turn.incoming.text or "").strip()
+    earlier = registrations.attended_at(turn.uow, session_id, code) if code else None
     registration = turn.attempt(
         lambda: registrations.check_in(turn.uow, turn.actor, session_id, code, turn.context)
     )
@@ -386,7 +428,8 @@ def answer_checkin(turn: Turn) -> None:
     person = lookups.person(turn.uow, registration.person_id)
     turn.send(
         reply(
-            "staff.checkin.ok",
+            "staff.checkin.again" if earlier is not None else "staff.checkin.ok",
+            when=format_datetime(earlier) if earlier is not None else "",
             code=registration.code,
             name=person.full_name if person and person.full_name else "",
             buttons=[[button("form.done", "checkin:done")]],
@@ -406,7 +449,7 @@ def hold(turn: Turn, session_id: int) -> None:
     turn.send(
         Outgoing(
             text=say("staff.hold.done", id=session_id, due=format_date(due.due)),
-            buttons=session_buttons(session_id, session.state),
+            buttons=session_buttons(session_id, session.state, turn.actor),
         )
     )
 
@@ -487,8 +530,8 @@ ROOM = forms.define(
         fields=(
             Field("name", "staff.room.ask_name", parse=_name),
             Field("phone", "staff.room.ask_phone", parse=_phone),
-            Field("kind", "chat.opinion.ask_kind", choices=_kinds),
-            Field("topic", "chat.opinion.ask_topic", choices=_room_topics),
+            Field("kind", "staff.room.ask_kind", choices=_kinds),
+            Field("topic", "staff.room.ask_topic", choices=_room_topics),
             Field("text", "staff.room.ask_text", parse=official_text),
         ),
         summary=_room_summary,

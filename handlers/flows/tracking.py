@@ -3,7 +3,7 @@ theirs gets the same answer as a code that does not exist, and repeated misses a
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from handlers.channel import Outgoing
@@ -95,6 +95,12 @@ def _event_line(event: Any, results: dict[int | None, Any]) -> str:
         "due": format_date(datetime.fromisoformat(str(due)).date()) if due else "",
         "reason": event.reason or "",
         "original": details.get("original_tracking_code", ""),
+        "body": details.get("body", ""),
+        "session": Html(
+            say("chat.push.kept_session", day=format_date(date.fromisoformat(str(session_day))))
+        )
+        if (session_day := details.get("session_day"))
+        else "",
     }
     if event.kind in {"petition.answered", "petition.answered_directly"}:
         result = results.get(details.get("result_id"))  # type: ignore[arg-type]

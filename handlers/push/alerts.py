@@ -17,6 +17,8 @@ TEXT_BUDGET = 3800
 
 def _what(item: Mapping[str, object]) -> Html:
     """The session or the petition an item is about."""
+    if item.get("requirement") == Requirement.INBOX.value:
+        return Html(say("chat.alerts.inbox", code=item.get("tracking_code") or ""))
     if item.get("tracking_code"):
         extended = say("chat.alerts.extended") if item.get("extended") else ""
         return Html(

@@ -7,7 +7,7 @@ from datetime import datetime
 from handlers.channel import Outgoing
 from handlers.notifications import renderer
 from handlers.replies import Html, button, say
-from texts import format_datetime
+from texts import format_datetime, format_span
 
 MAX_OPINIONS_LISTED = 15
 
@@ -15,7 +15,7 @@ MAX_OPINIONS_LISTED = 15
 def _when(data: dict[str, object]) -> dict[str, object]:
     starts = datetime.fromisoformat(str(data["starts_at"]))
     ends = datetime.fromisoformat(str(data["ends_at"]))
-    return {"when": format_datetime(starts), "until": format_datetime(ends).split(",")[0]}
+    return {"when": format_span(starts, ends)}
 
 
 def _card(data: dict[str, object]) -> Html:
@@ -70,3 +70,43 @@ def agency_notice(data: dict[str, object]) -> Outgoing:
 @renderer("session.reminder")
 def reminder(data: dict[str, object]) -> Outgoing:
     return Outgoing(text=say("chat.push.reminder", code=data.get("code", ""), card=_card(data)))
+
+
+def _previous(data: dict[str, object]) -> str:
+    starts = datetime.fromisoformat(str(data["previous_starts_at"]))
+    return format_datetime(starts)
+
+
+@renderer("session.rescheduled")
+def rescheduled(data: dict[str, object]) -> Outgoing:
+    """A session moved to another date: to its registered residents, followers and agencies."""
+    audience = str(data.get("audience") or "follower")
+    return Outgoing(
+        text=say(
+            f"chat.push.rescheduled.{audience}",
+            previous=_previous(data),
+            card=_card(data),
+            reason=data.get("reason") or "",
+        )
+    )
+
+
+@renderer("session.cancelled")
+def cancelled(data: dict[str, object]) -> Outgoing:
+    """A session that will not take place: to everyone who was told of it."""
+    return Outgoing(
+        text=say(
+            "chat.push.cancelled",
+            card=_card(data),
+            reason=data.get("reason") or "",
+        )
+    )
+
+
+@renderer("session.plan_expired")
+def plan_expired(data: dict[str, object]) -> Outgoing:
+    """To the office and the head, once: a plan whose date passed without an invitation."""
+    return Outgoing(
+        text=say("chat.push.plan_expired", id=data["session_id"], card=_card(data)),
+        buttons=((button("staff.button.huyphien", f"staff:huyphien:{data['session_id']}"),),),
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from handlers.channel import Outgoing
 from handlers.notifications import day, renderer
 from handlers.replies import Html, say
+from texts import t
 
 MAX_LISTED = 20
 
@@ -44,5 +45,20 @@ def result_report(data: dict[str, object]) -> Outgoing:
             answered_on=day(data["answered_on"]),
             due=day(data["due"]),
             timing=Html(timing),
+        )
+    )
+
+
+@renderer("agency.forwarded")
+def forwarded(data: dict[str, object]) -> Outgoing:
+    """An inbox item the office forwarded to an agency, with its due date."""
+    return Outgoing(
+        text=say(
+            "staff.push.forwarded",
+            agency=data["agency"],
+            kind=t(f"petition_kind.{data['kind']}"),
+            code=data["tracking_code"],
+            text=data["text"],
+            due=day(data["due"]),
         )
     )

@@ -9,6 +9,7 @@ import matplotlib
 matplotlib.use("Agg")  # no screen: render to a file
 
 import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
 from handlers.reports.tables import summary_rows
 from procedure.use_cases.annual_report import AnnualReport
@@ -16,6 +17,14 @@ from texts import t
 
 
 def render_chart(report: AnnualReport) -> bytes:
+    figure = chart_figure(report)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def chart_figure(report: AnnualReport) -> Figure:
     # Attendance is counted in people, not in sessions or petitions: it stays in the tables, so
     # that the bars of the other figures remain readable.
     skip = t("report.figure.attendance")
@@ -25,7 +34,7 @@ def render_chart(report: AnnualReport) -> bytes:
     positions = list(range(len(labels)))
     figure, axes = plt.subplots(figsize=(11, 6), dpi=120)
     width = 0.4
-    axes.barh(
+    earlier = axes.barh(
         [p + width / 2 for p in positions],
         [v for _, v in rows_before],
         width,
@@ -39,14 +48,13 @@ def render_chart(report: AnnualReport) -> bytes:
         label=str(report.year),
         color="#c62828",
     )
+    # Value labels on every bar, both years, so the figures read without the axis.
     axes.bar_label(bars, padding=3, fontsize=9)
+    axes.bar_label(earlier, padding=3, fontsize=9, color="#546e7a")
     axes.set_yticks(positions, labels, fontsize=9)
     axes.invert_yaxis()
     axes.set_title(t("report.chart_title", unit=report.unit, year=report.year), fontsize=12)
     axes.legend()
     axes.spines[["top", "right"]].set_visible(False)
     figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    plt.close(figure)
-    return buffer.getvalue()
+    return figure

@@ -10,6 +10,7 @@ from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 from docx.table import Table
@@ -96,7 +97,7 @@ def _heading_block(document: Document, report: AnnualReport) -> None:
         place,
         t(
             "report.place_and_date",
-            place=report.unit,
+            place=place_name(report.unit),
             day=f"{day.day:02d}",
             month=f"{day.month:02d}",
             year=day.year,
@@ -104,6 +105,38 @@ def _heading_block(document: Document, report: AnnualReport) -> None:
         size=13,
         italic=True,
     )
+
+
+def place_name(unit: str) -> str:
+    """Decree 30/2020, Appendix I: the place in the date line is the proper name of the
+    administrative unit where the issuing body sits — "Bến Thành", not "Phường Bến Thành" — but a
+    unit named by a number keeps its level ("Phường 5")."""
+    for prefix in t("report.place_prefixes").split("|"):
+        if unit.startswith(prefix + " "):
+            rest = unit[len(prefix) + 1 :].strip()
+            return unit if not rest or rest[0].isdigit() else rest
+    return unit
+
+
+def _page_numbers_from_page_two(section: object) -> None:
+    """Decree 30/2020: pages are numbered from the second page, in Arabic numerals, centred in
+    the top margin; the first page has none."""
+    section.different_first_page_header_footer = True  # type: ignore[attr-defined]
+    header = section.header  # type: ignore[attr-defined]
+    paragraph = header.paragraphs[0]
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = paragraph.add_run()
+    run.font.name = FONT
+    run.font.size = Pt(13)
+    for kind, text in (("begin", None), (None, " PAGE "), ("end", None)):
+        if kind is not None:
+            element = OxmlElement("w:fldChar")
+            element.set(qn("w:fldCharType"), kind)
+        else:
+            element = OxmlElement("w:instrText")
+            element.set(qn("xml:space"), "preserve")
+            element.text = text
+        run._r.append(element)
 
 
 def _table(
@@ -151,6 +184,7 @@ def render_document(report: AnnualReport, *, chart_png: bytes | None = None) -> 
     section.page_width, section.page_height = Cm(21.0), Cm(29.7)
     section.top_margin, section.bottom_margin = Cm(2.0), Cm(2.0)
     section.left_margin, section.right_margin = Cm(3.0), Cm(1.5)
+    _page_numbers_from_page_two(section)
     style = document.styles["Normal"]
     style.font.name = FONT
     style.font.size = Pt(13)

@@ -8,6 +8,8 @@ The open deadlines and their owners:
   head of that government level.
 - P7: a HELD session's conclusion, due 10 working days after its local end date — owned by the
   office and the head.
+- INBOX: an item sent outside any session and not yet triaged, due the triage period (ward
+  policy) after its receipt — owned by the office of its area and the head of that level.
 - P8/P9: each assignment whose petition is still forwarded or extended, due on its (possibly
   extended) due date — owned by the agency's officers; when overdue, escalated to the head of
   the session's unit (or, for a petition outside a session, of its area), looked up the tree to
@@ -41,7 +43,7 @@ from procedure.alerts import (
     digest_key,
     working_hours,
 )
-from procedure.deadlines import conclusion_deadline
+from procedure.deadlines import conclusion_deadline, triage_deadline
 from procedure.lifecycles import PetitionState, RegistrationState, SessionState
 from procedure.notifications import enqueue
 from procedure.permissions import Role
@@ -101,6 +103,31 @@ def open_deadlines(
         *_invitation_deadlines(uow, context, calendar, roles),
         *_conclusion_deadlines(uow, context, calendar, roles),
         *_result_deadlines(uow, roles),
+        *_triage_deadlines(uow, context, calendar, roles),
+    ]
+
+
+def _triage_deadlines(
+    uow: UnitOfWork, context: ProcedureContext, calendar: WorkingCalendar, roles: RoleHolders
+) -> list[OpenDeadline]:
+    """The office inbox: an item nobody has triaged yet is due the triage period after it came."""
+    waiting = uow.session.exec(
+        select(Petition)
+        .where(col(Petition.session_id).is_(None))
+        .where(Petition.state == PetitionState.RECEIVED)
+    ).all()
+    return [
+        OpenDeadline(
+            requirement=Requirement.INBOX,
+            due=triage_deadline(
+                calendar, to_local(petition.received_at).date(), context.periods
+            ).due,
+            label=petition.tracking_code,
+            owners=_session_owners(roles, petition.area_org_id),
+            escalate_to=roles.nearest(Role.HEAD, petition.area_org_id),
+            tracking_code=petition.tracking_code,
+        )
+        for petition in waiting
     ]
 
 
@@ -118,6 +145,8 @@ def _invitation_deadlines(
     deadlines = []
     for session in drafts:
         session_day = to_local(session.starts_at).date()
+        if session_day < context.today():
+            continue  # the date has passed: flagged once (queue_expired_plans), not every day
         window = calendar.notice_window(session_day, context.periods.notice_working_days)
         owners = _session_owners(roles, session.org_unit_id)
         deadlines.append(
@@ -198,6 +227,35 @@ def _result_deadlines(uow: UnitOfWork, roles: RoleHolders) -> list[OpenDeadline]
     return deadlines
 
 
+PLAN_EXPIRED_KIND = "session.plan_expired"
+
+
+def queue_expired_plans(uow: UnitOfWork, context: ProcedureContext) -> int:
+    """A plan never announced whose date has passed: its office and head are told once (then it
+    raises no more alerts; they may cancel it or plan another date). Returns the rows queued."""
+    roles = role_holders(uow)
+    first_local_day = datetime.combine(context.today(), time(0), LOCAL_TIMEZONE).astimezone(UTC)
+    expired = uow.session.exec(
+        select(DialogueSession)
+        .where(DialogueSession.state == SessionState.DRAFT)
+        .where(col(DialogueSession.starts_at) < first_local_day)
+    ).all()
+    count = 0
+    for session in expired:
+        facts = session_facts(uow, session)
+        for person_id in sorted(_session_owners(roles, session.org_unit_id)):
+            queued = enqueue(
+                uow,
+                person_id=person_id,
+                kind=PLAN_EXPIRED_KIND,
+                data=facts,
+                key=f"plan-expired:{session.id}:{person_id}",
+                transactional=False,
+            )
+            count += queued is not None
+    return count
+
+
 def alert_digests(
     uow: UnitOfWork, context: ProcedureContext, calendar: WorkingCalendar | None = None
 ) -> dict[int, tuple[AlertItem, ...]]:
@@ -221,8 +279,11 @@ def queue_alert_digests(
     if not working_hours(calendar, context.now(), start, end):
         return 0
     today = context.today()
+    expired = queue_expired_plans(uow, context)
     digests = alert_digests(uow, context, calendar)
     if not digests:
+        if expired:
+            uow.flush()
         return 0
     keys = {person_id: digest_key(person_id, today) for person_id in digests}
     queued_already = set(

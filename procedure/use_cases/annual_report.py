@@ -55,7 +55,10 @@ def build_annual_report(
     context: ProcedureContext,
     *,
     repeated: RepeatedFinder | None = None,
+    signer: str | None = None,
 ) -> AnnualReport:
+    """P10: the yearly report of a unit. ``signer`` is the name chosen when the report is made;
+    by default the unit's current head (the most recently appointed active one) signs."""
     period = Period.year(year)
     current = figures(uow, actor, unit_id, period, context)
     previous = figures(uow, actor, unit_id, period.previous_year(), context)
@@ -69,9 +72,10 @@ def build_annual_report(
         .where(StaffRole.org_unit_id == unit_id)
         .where(StaffRole.role == Role.HEAD.value)
         .where(col(StaffRole.active))
-        .order_by(col(StaffRole.granted_at))
+        .order_by(col(StaffRole.granted_at).desc(), col(StaffRole.id).desc())
     ).all()
-    head = next((name for name in heads if name), "")
+    chosen = " ".join((signer or "").split())
+    head = chosen or next((name for name in heads if name), "")
     return AnnualReport(
         year=year,
         unit=unit.name,

@@ -232,8 +232,11 @@ def post_result(
     context: ProcedureContext,
     *,
     document_ref: str | None = None,
+    document_number: str | None = None,
+    document_date: date | None = None,
 ) -> WrittenResult:
-    """P8: the agency's written result to the petitioner; late results are allowed and recorded."""
+    """P8: the agency's written result to the petitioner; late results are allowed and recorded.
+    The result is a document: its số, ký hiệu and ngày ban hành are kept and told."""
     petition = petition_by_code(uow, tracking_code)
     assignment = assignment_of(uow, petition)
     require(uow, actor, Action.POST_RESULT, assignment.agency_org_id)
@@ -249,6 +252,8 @@ def post_result(
         assignment_id=assignment.id,
         text=text.strip(),
         document_ref=document_ref,
+        document_number=(document_number or "").strip() or None,
+        document_date=document_date,
         answered_on=today,
         late_working_days=on_time.late_working_days if on_time.late else 0,
         created_by_person_id=actor.person_id,
@@ -274,6 +279,7 @@ def post_result(
             "late_working_days": on_time.late_working_days,
             "has_document": document_ref is not None,
             "result_id": result.id,
+            "agency": assignment_agency(uow, assignment),
         },
     )
     agency_name = assignment_agency(uow, assignment)
@@ -306,6 +312,9 @@ def extend_deadline(
     new_due: date,
     reason: str,
     context: ProcedureContext,
+    *,
+    document_number: str | None = None,
+    document_date: date | None = None,
 ) -> Extension:
     """P9: a complex case; the agency gives written notice of the new deadline. The deadline
     moves, the history stays (every extension is a row and an event)."""
@@ -339,6 +348,8 @@ def extend_deadline(
         ),
         created_by_person_id=actor.person_id,
         created_at=now,
+        document_number=(document_number or "").strip() or None,
+        document_date=document_date,
     )
     uow.session.add(extension)
     assignment.due_date = new_due
@@ -359,6 +370,7 @@ def extend_deadline(
         details={
             "previous_due": extension.previous_due_date.isoformat(),
             "due": new_due.isoformat(),
+            "agency": assignment_agency(uow, assignment),
         },
     )
     uow.flush()
@@ -372,6 +384,7 @@ def extend_deadline(
             "previous_due": extension.previous_due_date.isoformat(),
             "due": new_due.isoformat(),
             "reason": extension.reason,
+            **_document_data(extension.document_number, extension.document_date),
         },
         key=f"petition:{petition.id}:extended:{extension.id}",
     )
@@ -443,6 +456,17 @@ def _notify_answer(
                 "text": result.text,
                 "document_ref": result.document_ref,
                 "answered_on": result.answered_on.isoformat(),
+                **_document_data(result.document_number, result.document_date),
             },
             key=f"petition:{recipient.id}:{kind}",
         )
+
+
+def _document_data(number: str | None, issued: date | None) -> dict[str, object]:
+    """The số, ký hiệu and ngày ban hành of a written document, for a notice."""
+    data: dict[str, object] = {}
+    if number:
+        data["document_number"] = number
+    if issued:
+        data["document_date"] = issued.isoformat()
+    return data

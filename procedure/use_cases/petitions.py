@@ -34,6 +34,7 @@ SESSIONS_TAKING_OPINIONS = frozenset({SessionState.ANNOUNCED, SessionState.HELD}
 class PetitionKind(StrEnum):
     OPINION = "opinion"  # góp ý
     PETITION = "petition"  # kiến nghị
+    REPORT = "report"  # phản ánh: a resident tells of a problem on the ground (a kind of its own)
     QUESTION = "question"  # câu hỏi (Q5 categories)
 
 

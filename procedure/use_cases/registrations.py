@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
@@ -170,6 +171,16 @@ def _promote_from_waitlist(uow: UnitOfWork, session_id: int, context: ProcedureC
         data={"session_id": session_id, "code": first.code},
         key=f"registration:{first.id}:promoted:{context.now().isoformat()}",
     )
+
+
+def attended_at(uow: UnitOfWork, session_id: int, typed_code: str) -> datetime | None:
+    """When the registration with this code was checked in, if it was: a second check-in with
+    the same code is flagged (someone may be using another person's code)."""
+    return uow.session.exec(
+        select(Registration.attended_at)
+        .where(Registration.session_id == session_id)
+        .where(Registration.code == normalise_code(typed_code))
+    ).first()
 
 
 def check_in(

@@ -11,8 +11,12 @@ from sqlmodel import col, func, select
 from procedure.errors import NotFound, Refusal
 from procedure.lifecycles import (
     OPEN_PETITION_STATES,
+    UNTRIAGED_PETITION_STATES,
     PetitionState,
+    RegistrationState,
+    SessionChange,
     SessionState,
+    check_session_change,
     check_session_transition,
 )
 from procedure.notifications import enqueue, enqueue_many
@@ -31,11 +35,12 @@ from storage.tables import (
     OutboxMessage,
     Person,
     Petition,
+    Registration,
     SessionAgency,
     StaffRole,
 )
 from storage.unit_of_work import UnitOfWork
-from texts import format_date, t, to_local
+from texts import format_date, format_datetime, t, to_local
 
 # Article 13 §2: the order of a session. Topics from residents' opinions come in step 3.
 PROCEDURE_STEPS = (
@@ -73,6 +78,41 @@ def plan_session(
 ) -> DialogueSession:
     """P1: the office's plan — unit, chair, venue, time, content and agenda, agencies."""
     require(uow, actor, Action.PLAN_SESSION, plan.org_unit_id)
+    check_plan(uow, plan, context)
+    now = context.now()
+    session = DialogueSession(
+        org_unit_id=plan.org_unit_id,
+        chair_name=plan.chair_name.strip(),
+        chair_person_id=plan.chair_person_id,
+        venue=plan.venue.strip(),
+        starts_at=plan.starts_at,
+        ends_at=plan.ends_at,
+        content=plan.content.strip(),
+        capacity=plan.capacity,
+        state=SessionState.DRAFT,
+        created_by_person_id=actor.person_id,
+        created_at=now,
+    )
+    uow.session.add(session)
+    uow.flush()
+    assert session.id is not None
+    write_agenda(uow, session.id, plan)
+    record_event(
+        uow,
+        kind="session.planned",
+        actor=actor,
+        action=Action.PLAN_SESSION,
+        at=now,
+        session_id=session.id,
+        to_state=SessionState.DRAFT,
+    )
+    attach_kept_petitions(uow, session)
+    uow.flush()
+    return session
+
+
+def check_plan(uow: UnitOfWork, plan: SessionPlan, context: ProcedureContext) -> None:
+    """P1: every field of a plan is there and makes sense."""
     if uow.session.get(OrgUnit, plan.org_unit_id) is None:
         raise NotFound("refusal.org_unit_not_found", code=plan.org_unit_id)
     for text_field, value in (
@@ -91,23 +131,10 @@ def plan_session(
     for agency_id in plan.agency_org_ids:
         if uow.session.get(OrgUnit, agency_id) is None:
             raise NotFound("refusal.org_unit_not_found", code=agency_id)
-    now = context.now()
-    session = DialogueSession(
-        org_unit_id=plan.org_unit_id,
-        chair_name=plan.chair_name.strip(),
-        chair_person_id=plan.chair_person_id,
-        venue=plan.venue.strip(),
-        starts_at=plan.starts_at,
-        ends_at=plan.ends_at,
-        content=plan.content.strip(),
-        capacity=plan.capacity,
-        state=SessionState.DRAFT,
-        created_by_person_id=actor.person_id,
-        created_at=now,
-    )
-    uow.session.add(session)
-    uow.flush()
-    assert session.id is not None
+
+
+def write_agenda(uow: UnitOfWork, session_id: int, plan: SessionPlan) -> None:
+    """The agenda in the order of Article 13 §2 (residents' topics in step 3) and the agencies."""
     items = [*PROCEDURE_STEPS[:3], *(["topic"] * len(plan.topics)), *PROCEDURE_STEPS[3:]]
     titles = [
         *(t(f"agenda.{step}") for step in PROCEDURE_STEPS[:3]),
@@ -116,21 +143,37 @@ def plan_session(
     ]
     for position, (step, title) in enumerate(zip(items, titles, strict=True), start=1):
         uow.session.add(
-            AgendaItem(session_id=session.id, position=position, step=step, title=title)
+            AgendaItem(session_id=session_id, position=position, step=step, title=title)
         )
     for agency_id in dict.fromkeys(plan.agency_org_ids):
-        uow.session.add(SessionAgency(session_id=session.id, org_unit_id=agency_id))
-    record_event(
-        uow,
-        kind="session.planned",
-        actor=actor,
-        action=Action.PLAN_SESSION,
-        at=now,
-        session_id=session.id,
-        to_state=SessionState.DRAFT,
-    )
-    uow.flush()
-    return session
+        uow.session.add(SessionAgency(session_id=session_id, org_unit_id=agency_id))
+
+
+def attach_kept_petitions(uow: UnitOfWork, session: DialogueSession) -> int:
+    """P3: items kept for "the next session" of a unit join the session planned for it."""
+    kept = uow.session.exec(
+        select(Petition)
+        .where(Petition.state == PetitionState.KEPT)
+        .where(col(Petition.session_id).is_(None))
+        .where(Petition.area_org_id == session.org_unit_id)
+    ).all()
+    for petition in kept:
+        petition.session_id = session.id
+        uow.session.add(petition)
+    return len(kept)
+
+
+def release_kept_petitions(uow: UnitOfWork, session: DialogueSession) -> int:
+    """A cancelled session gives its kept items back: they wait for the unit's next session."""
+    kept = uow.session.exec(
+        select(Petition)
+        .where(Petition.state == PetitionState.KEPT)
+        .where(Petition.session_id == session.id)
+    ).all()
+    for petition in kept:
+        petition.session_id = None
+        uow.session.add(petition)
+    return len(kept)
 
 
 def notice_window_for(
@@ -227,6 +270,58 @@ def _invite_followers(uow: UnitOfWork, session: DialogueSession) -> int:
     )
 
 
+def people_told_of(uow: UnitOfWork, session: DialogueSession) -> dict[int, str]:
+    """Who heard of an announced session, by person: its registered (and waitlisted) residents,
+    the residents who follow its area (they got the invitation), and its agencies' officers."""
+    told: dict[int, str] = {}
+    areas = units_below(uow, session.org_unit_id)
+    for person_id in uow.session.exec(
+        select(Person.id).where(col(Person.area_org_id).in_(areas))
+    ).all():
+        if person_id is not None:
+            told[person_id] = "follower"
+    for person_id in uow.session.exec(
+        select(Registration.person_id)
+        .where(Registration.session_id == session.id)
+        .where(Registration.state != RegistrationState.CANCELLED)
+    ).all():
+        told[person_id] = "registered"
+    agencies = uow.session.exec(
+        select(SessionAgency.org_unit_id).where(SessionAgency.session_id == session.id)
+    ).all()
+    for person_id in uow.session.exec(
+        select(StaffRole.person_id)
+        .where(col(StaffRole.org_unit_id).in_(agencies))
+        .where(StaffRole.role == Role.AGENCY)
+        .where(col(StaffRole.active))
+    ).all():
+        told[person_id] = "agency"
+    return told
+
+
+def notify_session_change(
+    uow: UnitOfWork,
+    session: DialogueSession,
+    kind: str,
+    data: dict[str, object],
+    *,
+    serial: str,
+) -> int:
+    """A rescheduled or cancelled session: a notice to everyone who was told of it, written in
+    the same transaction as the change (outbox). ``serial`` tells one change from the next."""
+    facts = session_facts(uow, session)
+    told = people_told_of(uow, session)
+    by_audience: dict[str, list[tuple[int, str]]] = {}
+    for person_id, audience in told.items():
+        by_audience.setdefault(audience, []).append(
+            (person_id, f"{kind}:{session.id}:{serial}:{person_id}")
+        )
+    return sum(
+        enqueue_many(uow, messages, kind=kind, data={**facts, **data, "audience": audience})
+        for audience, messages in by_audience.items()
+    )
+
+
 def _notify_agencies(uow: UnitOfWork, session: DialogueSession) -> None:
     """P5: the leaders of the participating agencies are told to prepare and attend, with the
     opinions already submitted in the area that are still waiting for an answer."""
@@ -238,7 +333,7 @@ def _notify_agencies(uow: UnitOfWork, session: DialogueSession) -> None:
     open_petitions = uow.session.exec(
         select(Petition)
         .where(col(Petition.area_org_id).in_(units_below(uow, session.org_unit_id)))
-        .where(Petition.state == PetitionState.RECEIVED)
+        .where(col(Petition.state).in_([s.value for s in UNTRIAGED_PETITION_STATES]))
         .order_by(col(Petition.received_at))
         .limit(30)
     ).all()
@@ -284,10 +379,9 @@ def hold_session(
     session = get_session(uow, session_id)
     require(uow, actor, Action.CONDUCT_SESSION, session.org_unit_id)
     current = check_session_transition(session.state, SessionState.HELD)
-    if context.today() < to_local(session.starts_at).date():
-        raise Refusal(
-            "refusal.session_not_yet", date=format_date(to_local(session.starts_at).date())
-        )
+    if context.now() < session.starts_at:
+        # Only once the session has started: not on the morning of it before the start time.
+        raise Refusal("refusal.session_not_yet", date=format_datetime(session.starts_at))
     return _move(uow, actor, session, current, SessionState.HELD, Action.CONDUCT_SESSION, context)
 
 
@@ -297,8 +391,19 @@ def cancel_session(
     session = get_session(uow, session_id)
     require(uow, actor, Action.CANCEL_SESSION, session.org_unit_id)
     current = check_session_transition(session.state, SessionState.CANCELLED)
+    check_session_change(session.state, SessionChange.CANCEL)
     if not reason.strip():
         raise Refusal("refusal.reason_missing")
+    if current is SessionState.ANNOUNCED:
+        # Everyone who was told of the session is told it will not take place.
+        notify_session_change(
+            uow,
+            session,
+            "session.cancelled",
+            {"reason": reason.strip()},
+            serial="cancelled",
+        )
+    release_kept_petitions(uow, session)
     return _move(
         uow,
         actor,

@@ -13,7 +13,7 @@ from procedure.codes import CODE_ALPHABET
 from procedure.errors import NotFound, Refusal
 from procedure.permissions import STAFF_ROLES, Actor, Role
 from procedure.use_cases.context import ProcedureContext, org_unit_by_code, record_event
-from storage.tables import OrgUnit, StaffInvite, StaffRole
+from storage.tables import ChannelAccount, OrgUnit, StaffInvite, StaffRole
 from storage.unit_of_work import UnitOfWork
 
 INVITE_PREFIX = "nv_"
@@ -118,3 +118,19 @@ def staff_units(uow: UnitOfWork, person_id: int, roles: set[Role]) -> list[OrgUn
             .order_by(col(OrgUnit.name))
         ).all()
     )
+
+
+def staff_chats(uow: UnitOfWork, channel: str) -> list[tuple[int, str, str]]:
+    """Every (person, user id, chat id) on ``channel`` of a person holding an active staff role:
+    the chats whose command menu differs from the residents' one."""
+    rows = uow.session.exec(
+        select(ChannelAccount.person_id, ChannelAccount.external_user_id, ChannelAccount.chat_id)
+        .where(ChannelAccount.channel == channel)
+        .where(
+            col(ChannelAccount.person_id).in_(
+                select(StaffRole.person_id).where(col(StaffRole.active))
+            )
+        )
+        .order_by(col(ChannelAccount.id))
+    ).all()
+    return [(person, user, chat or user) for person, user, chat in rows]

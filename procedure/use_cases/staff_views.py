@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlmodel import col, select
 
@@ -19,7 +19,9 @@ from procedure.use_cases.sessions import get_session
 from storage.tables import (
     Assignment,
     DialogueSession,
+    Extension,
     OrgUnit,
+    OutboxMessage,
     Person,
     Petition,
     Registration,
@@ -148,6 +150,10 @@ class Task:
     agency: str
     overdue: bool
     overdue_working_days: int  # working days after the due day, 0 when not overdue
+    # P9: the written notice of the last extension counts as sent only once delivered: the day it
+    # reached the resident, or None while it has not (or when there was no extension).
+    extension_delivered_at: datetime | None = None
+    extension_pending: bool = False
 
 
 def agency_tasks(uow: UnitOfWork, actor: Actor, context: ProcedureContext) -> list[Task]:
@@ -163,13 +169,42 @@ def agency_tasks(uow: UnitOfWork, actor: Actor, context: ProcedureContext) -> li
     ).all()
     calendar = load_calendar(uow)
     today: date = context.today()
-    return [
-        Task(
-            petition=petition,
-            assignment=assignment,
-            agency=agency.name,
-            overdue=assignment.due_date < today,
-            overdue_working_days=max(0, calendar.working_days_between(assignment.due_date, today)),
+    tasks = []
+    for assignment, petition, agency in rows:
+        delivered, pending = extension_notice_delivery(uow, assignment)
+        tasks.append(
+            Task(
+                petition=petition,
+                assignment=assignment,
+                agency=agency.name,
+                overdue=assignment.due_date < today,
+                overdue_working_days=max(
+                    0, calendar.working_days_between(assignment.due_date, today)
+                ),
+                extension_delivered_at=delivered,
+                extension_pending=pending,
+            )
         )
-        for assignment, petition, agency in rows
-    ]
+    return tasks
+
+
+def extension_notice_delivery(
+    uow: UnitOfWork, assignment: Assignment
+) -> tuple[datetime | None, bool]:
+    """P9: whether the written notice of the latest extension reached the petitioner: (when it
+    was delivered, still waiting). A notice counts as sent in writing only once delivered."""
+    latest = uow.session.exec(
+        select(Extension.id)
+        .where(Extension.assignment_id == assignment.id)
+        .order_by(col(Extension.id).desc())
+    ).first()
+    if latest is None:
+        return None, False
+    row = uow.session.exec(
+        select(OutboxMessage).where(
+            OutboxMessage.idempotency_key == f"petition:{assignment.petition_id}:extended:{latest}"
+        )
+    ).first()
+    if row is None:
+        return None, False
+    return row.sent_at, row.sent_at is None

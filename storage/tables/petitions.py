@@ -84,6 +84,9 @@ class Extension(SQLModel, table=True):
     new_due_date: date
     reason: str = Field(sa_type=Text)
     notice_text: str = Field(sa_type=Text)
+    # The written notice as a document: số, ký hiệu (e.g. "125/TB-UBND") and ngày ban hành.
+    document_number: str | None = Field(default=None, max_length=100)
+    document_date: date | None = None
     created_by_person_id: int | None = Field(default=None, foreign_key="person.id")
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 
@@ -98,6 +101,9 @@ class WrittenResult(SQLModel, table=True):
     assignment_id: int | None = Field(default=None, foreign_key="assignment.id")
     text: str = Field(sa_type=Text)
     document_ref: str | None = Field(default=None, max_length=400)
+    # The written result as a document: số, ký hiệu and ngày ban hành (P8).
+    document_number: str | None = Field(default=None, max_length=100)
+    document_date: date | None = None
     answered_on: date
     late_working_days: int | None = None
     created_by_person_id: int | None = Field(default=None, foreign_key="person.id")
