@@ -1,6 +1,7 @@
 """All tables. Importing this module registers them on ``SQLModel.metadata``."""
 
 from storage.tables.calendar import CalendarOverride
+from storage.tables.channels import ChatButtons, InboxEvent, ZaloToken
 from storage.tables.consent import Consent
 from storage.tables.conversations import Conversation, ProcessedUpdate
 from storage.tables.dialogue import AgendaItem, DialogueSession, Registration, SessionAgency
@@ -26,12 +27,14 @@ __all__ = [
     "Attachment",
     "CalendarOverride",
     "ChannelAccount",
+    "ChatButtons",
     "Conclusion",
     "Consent",
     "Conversation",
     "DialogueSession",
     "Event",
     "Extension",
+    "InboxEvent",
     "IssueLink",
     "OrgLevel",
     "OrgUnit",
@@ -45,4 +48,5 @@ __all__ = [
     "StaffRole",
     "Topic",
     "WrittenResult",
+    "ZaloToken",
 ]
