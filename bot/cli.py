@@ -164,6 +164,10 @@ def build_parser() -> argparse.ArgumentParser:
     org_list = org_commands.add_parser("list", help=t("cli.help.org_list"))
     org_list.add_argument("--parent", default=None)
     org_list.set_defaults(handler=_org_list)
+
+    from bot.channels.zalo_oa.cli import add_commands as add_zalo_commands
+
+    add_zalo_commands(commands)
     return parser
 
 

@@ -42,6 +42,7 @@ class Incoming:
     sticker: bool = False
     unsupported: bool = False  # voice, location, …: something we cannot read
     display_name: str | None = None
+    location: tuple[float, float] | None = None  # (latitude, longitude) of a shared place
 
 
 @dataclass(frozen=True)
