@@ -31,7 +31,7 @@ ACCENTED = (
 STRIPPED = "Duong Le Loi bi ngap sau moi khi mua lon, de nghi phuong nao vet cong thoat nuoc."
 ALICE, BOB = 7_000_000_001, 2**40 + 5  # Telegram ids are 64-bit
 
-DRIVERS = ["console", "aiogram", "ptb"]
+DRIVERS = ["console", "aiogram", "ptb", "zalo_oa", "zalo_bot"]
 
 
 @pytest.fixture(params=DRIVERS)
@@ -45,6 +45,11 @@ async def driver(
 
     if request.param == "console":
         chosen: Driver = ConsoleDriver(make)
+    elif request.param.startswith("zalo_"):
+        from tests.zalo_drivers import ZaloBotDriver, ZaloOADriver
+
+        zalo = ZaloOADriver if request.param == "zalo_oa" else ZaloBotDriver
+        chosen = await zalo.start(make)
     else:
         from tests.telegram_driver import TelegramDriver
 

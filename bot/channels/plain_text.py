@@ -51,11 +51,16 @@ def numbered_lines_length(message: Outgoing, first: int = 1) -> int:
     return sum(len(label) + 10 for label in labels) + 2 if labels else 0
 
 
+def as_plain(message: Outgoing) -> Outgoing:
+    """``message`` with its HTML text as plain text (done once: plain text is not HTML)."""
+    return replace(message, text=plain(message.text))
+
+
 def text_pieces(message: Outgoing, limit: int) -> list[Outgoing]:
-    """``message`` as pieces of plain text of at most ``limit`` characters; the buttons stay on
+    """``message`` (plain text) as pieces of at most ``limit`` characters; the buttons stay on
     the last piece, with room left for their numbered lines."""
     reserve = numbered_lines_length(message)
-    texts = split_text(plain(message.text), limit)
+    texts = split_text(message.text, limit)
     if len(texts[-1]) + reserve > limit:
         texts[-1:] = split_text(texts[-1], max(limit - reserve, limit // 2))
     pieces = [Outgoing(text=text) for text in texts[:-1]]
@@ -142,9 +147,7 @@ class ButtonMemory:
 
 
 def as_numbered(message: Outgoing, first: int) -> Outgoing:
-    """``message`` with its buttons as numbered lines of its text (plain text)."""
+    """``message`` (plain text) with its buttons as numbered lines of its text."""
     if not message.buttons:
         return message
-    return replace(
-        message, text=numbered_text(replace(message, text=plain(message.text)), first), buttons=()
-    )
+    return replace(message, text=numbered_text(message, first), buttons=())

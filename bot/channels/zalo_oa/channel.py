@@ -34,7 +34,7 @@ from bot.channels.base import (
     TransientFailure,
 )
 from bot.channels.inbox import Inbox
-from bot.channels.plain_text import ButtonMemory, as_numbered, in_store, plain, text_pieces
+from bot.channels.plain_text import ButtonMemory, as_numbered, as_plain, in_store, text_pieces
 from bot.channels.zalo_oa.events import CHANNEL, event_id, incoming_from_event, user_of
 from bot.channels.zalo_oa.signature import HEADER, matching_variant
 from bot.channels.zalo_oa.tokens import TokenKeeper
@@ -133,11 +133,16 @@ class ZaloOAChannel:
         return [web.post(self.webhook_path, self.webhook), web.get(self.webhook_path, self._alive)]
 
     def pieces(self, message: Outgoing) -> list[Outgoing]:
+        """Plain-text pieces of at most 2,000 characters; the phone request as a piece of its
+        own (the ``request_user_info`` template)."""
+        return self._plain_pieces(as_plain(message))
+
+    def _plain_pieces(self, message: Outgoing) -> list[Outgoing]:
         body = replace(message, ask_contact=None, image=None, document=None)
-        pieces = text_pieces(body, MAX_TEXT) if plain(body.text).strip() or body.buttons else []
+        pieces = text_pieces(body, MAX_TEXT) if body.text.strip() or body.buttons else []
         if message.ask_contact:
             pieces.append(Outgoing(text="", ask_contact=message.ask_contact, extra=message.extra))
-        return pieces or [Outgoing(text=plain(message.text) or " ")]
+        return pieces or [Outgoing(text=" ", extra=message.extra)]
 
     async def send(self, chat_id: str, message: Outgoing) -> None:
         """One piece from outside a conversation turn (the outbox): its buttons are added to
@@ -191,9 +196,10 @@ class ZaloOAChannel:
         replies = await self._handle(incoming)
         firsts = await self.buttons.after_turn(incoming.chat_id, replies)
         for reply, first in zip(replies, firsts, strict=True):
+            reply = as_plain(reply)
             if _count(reply) > MAX_BUTTONS:
                 reply = as_numbered(reply, first)
-            for piece in self.pieces(reply):
+            for piece in self._plain_pieces(reply):
                 await self._reply(incoming.chat_id, piece)
 
     async def _as_button(self, incoming: Incoming) -> Incoming:
@@ -243,14 +249,14 @@ class ZaloOAChannel:
         if piece.ask_contact:
             element = {
                 "title": piece.ask_contact,
-                "subtitle": plain(piece.text) or piece.ask_contact,
+                "subtitle": piece.text or piece.ask_contact,
             }
             payload = {"template_type": "request_user_info", "elements": [element]}
             return {
                 "recipient": recipient,
                 "message": {"attachment": {"type": "template", "payload": payload}},
             }
-        message: dict[str, Any] = {"text": plain(piece.text) or " "}
+        message: dict[str, Any] = {"text": piece.text or " "}
         if piece.buttons:
             buttons = [
                 {"title": b.label, "type": "oa.query.show", "payload": b.label}
