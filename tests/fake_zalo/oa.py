@@ -220,20 +220,18 @@ class FakeZaloOA:
         *,
         variant: str = "app_id+oa_secret",
         signature: str | None = None,
+        session: aiohttp.ClientSession | None = None,
     ) -> int:
         """POST ``event`` to a webhook as Zalo does; the HTTP status."""
         raw = json.dumps(event, ensure_ascii=False).encode()
         header = signature if signature is not None else self.sign(raw, event["timestamp"], variant)
-        async with (
-            aiohttp.ClientSession() as session,
-            session.post(
-                url,
-                data=raw,
-                headers={"Content-Type": "application/json", "X-ZEvent-Signature": header},
-            ) as response,
-        ):
-            await response.read()
-            return response.status
+        headers = {"Content-Type": "application/json", "X-ZEvent-Signature": header}
+        if session is not None:
+            async with session.post(url, data=raw, headers=headers) as response:
+                await response.read()
+                return response.status
+        async with aiohttp.ClientSession() as own:
+            return await self.post_event(url, event, signature=header, session=own)
 
     def _base(self, name: str, user: str) -> dict[str, Any]:
         return {
