@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -507,3 +508,31 @@ async def test_c7_zalo_bot_webhook_checks_its_secret_and_handles_an_event_once(
         await channel.stop()
         await runner.cleanup()
         await fake.stop()
+
+
+def test_c7_zalo_first_tokens_come_from_the_cli(tmp_path: Path) -> None:
+    from storage.engine import make_engine, sqlite_url
+    from tests.test_cli import run
+
+    result = run(
+        tmp_path,
+        "zalo",
+        "token",
+        "--access",
+        "acc-1",
+        "--refresh",
+        "ref-1",
+        "--expires-in",
+        "3600",
+        "--app-id",
+        "42",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "42" in result.stdout and "acc-1" not in result.stdout and "ref-1" not in result.stdout
+    engine = make_engine(sqlite_url(tmp_path))
+    with UnitOfWork(engine) as uow:
+        stored = channel_store.load_tokens(uow, "42")
+    assert stored is not None and (stored.access_token, stored.refresh_token) == ("acc-1", "ref-1")
+    assert timedelta(minutes=59) < stored.access_expires_at - utc_now() <= timedelta(hours=1)
+    missing = run(tmp_path, "zalo", "token", "--access", "a", "--refresh", "r")
+    assert missing.returncode == 2 and "ZALO_APP_ID" in missing.stdout
