@@ -536,3 +536,41 @@ def test_c7_zalo_first_tokens_come_from_the_cli(tmp_path: Path) -> None:
     assert timedelta(minutes=59) < stored.access_expires_at - utc_now() <= timedelta(hours=1)
     missing = run(tmp_path, "zalo", "token", "--access", "a", "--refresh", "r")
     assert missing.returncode == 2 and "ZALO_APP_ID" in missing.stdout
+
+
+async def test_q3_zalo_channels_show_the_verification_code_as_text(
+    world: object, chat_engine: Engine
+) -> None:
+    """Zalo shows no pictures here: even where codes are pictures (VERIFY_CODE_AS=image, the
+    default next to Telegram), a Zalo resident reads the code as text."""
+    from handlers.conversations import Conversations
+    from handlers.turn import ChatSettings
+    from procedure.use_cases.context import ProcedureContext
+    from tests.test_chat_contract import opinion_until_summary, verify_code
+    from tests.zalo_drivers import ZaloBotDriver, ZaloOADriver
+
+    def make() -> Conversations:
+        return Conversations(chat_engine, ProcedureContext(), ChatSettings(verify_code_as="image"))
+
+    driver = await ZaloOADriver.start(make)
+    try:
+        await opinion_until_summary(driver, 1)  # asserts the summary after the typed code
+    finally:
+        await driver.close()
+    bot = await ZaloBotDriver.start(make)
+    try:
+        await bot.command(2, "gopy")
+        await bot.press(2, "Không gắn với buổi đối thoại")
+        await bot.press(2, "Góp ý")
+        await bot.press(2, "Môi trường")
+        replies = await bot.text(2, "Vỉa hè đường Lê Lợi bị lấn chiếm, đề nghị phường kiểm tra.")
+        replies = await bot.press(2, "Tôi đồng ý")
+        replies = await bot.text(2, "Nguyễn Văn Bình")
+        assert any(reply.ask_contact for reply in replies)
+        replies = await bot.text(2, "0912345678")
+        if "phường, xã" in " ".join(reply.text for reply in replies):
+            replies = await bot.text(2, "ben thanh")
+            replies = await bot.press(2, "Phường Bến Thành")
+        assert len(verify_code(replies)) == 5  # the digits, in the text
+    finally:
+        await bot.close()

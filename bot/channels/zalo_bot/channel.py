@@ -78,6 +78,7 @@ def incoming_from_event(event: dict[str, Any]) -> Incoming | None:
         "user_id": user,
         "chat_id": chat,
         "update_id": event_id(event),
+        "shows_images": False,
         "message_id": str(message.get("message_id") or "") or None,
         "display_name": str(sender.get("display_name") or "") or None,
     }

@@ -92,6 +92,7 @@ def incoming_from_event(payload: dict[str, Any]) -> Incoming | None:
         "user_id": user,
         "chat_id": user,
         "update_id": event_id(payload),
+        "shows_images": False,
     }
     message = payload.get("message") if isinstance(payload.get("message"), dict) else {}
     assert isinstance(message, dict)
