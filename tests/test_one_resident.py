@@ -105,3 +105,54 @@ async def test_c7_a_typed_phone_never_joins_identities(
     finally:
         await zalo.close()
         await console.close()
+
+
+def test_c7_joining_moves_what_the_person_has_and_keeps_clashing_rows(
+    engine: Engine, clock: Clock
+) -> None:
+    """On SQLite and PostgreSQL: every row that refers to the joined person moves to the kept
+    one, except a row that would clash with one it has (the same session's registration)."""
+    from procedure.use_cases.residents import join_by_verified_phone
+    from storage.tables import Consent, Person, Registration
+    from tests.chat_world import seed_chat_world
+
+    world = seed_chat_world(engine, clock)
+    with UnitOfWork(engine) as uow:
+        kept = Person(full_name="Nguyễn Văn An", phone_e164="+84912345678", phone_verified=True)
+        typed = Person(full_name="Người khác", phone_e164="+84912345678", phone_verified=False)
+        joined = Person(phone_e164="+84912345678", phone_verified=True)
+        uow.session.add_all([kept, typed, joined])
+        uow.flush()
+        assert kept.id and typed.id and joined.id
+        kept_id, typed_id, joined_id = kept.id, typed.id, joined.id
+        uow.session.add_all(
+            [
+                ChannelAccount(
+                    person_id=kept_id, channel="telegram", external_user_id="1", chat_id="1"
+                ),
+                ChannelAccount(
+                    person_id=joined_id, channel="zalo_oa", external_user_id="z", chat_id="z"
+                ),
+                Registration(session_id=world.session_id, person_id=kept_id, code="AAA-AAA"),
+                Registration(session_id=world.session_id, person_id=joined_id, code="BBB-BBB"),
+                Registration(session_id=world.full_session_id, person_id=joined_id, code="CCC-CCC"),
+                Consent(person_id=joined_id, notice_version="2026-01", channel="zalo_oa"),
+            ]
+        )
+        uow.commit()
+        survivor = join_by_verified_phone(
+            uow, joined_id, "+84912345678", ProcedureContext(clock=clock)
+        )
+        uow.commit()
+        assert survivor == kept_id
+        accounts = {a.channel: a.person_id for a in uow.session.exec(select(ChannelAccount))}
+        registrations = {r.code: r.person_id for r in uow.session.exec(select(Registration))}
+        consents = [c.person_id for c in uow.session.exec(select(Consent))]
+        shell = uow.session.get(Person, joined_id)
+    assert accounts == {"telegram": kept_id, "zalo_oa": kept_id}
+    assert registrations == {"AAA-AAA": kept_id, "BBB-BBB": joined_id, "CCC-CCC": kept_id}
+    assert consents == [kept_id]
+    assert shell is not None and shell.phone_e164 is None and not shell.phone_verified
+    with UnitOfWork(engine) as uow:  # the typed phone was never a candidate
+        assert uow.session.get(Person, typed_id).phone_e164 == "+84912345678"  # type: ignore[union-attr]
+        assert join_by_verified_phone(uow, typed_id, "+84912345678", ProcedureContext()) == kept_id
