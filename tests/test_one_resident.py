@@ -141,7 +141,7 @@ def test_c7_joining_moves_what_the_person_has_and_keeps_clashing_rows(
         )
         uow.commit()
         survivor = join_by_verified_phone(
-            uow, joined_id, "+84912345678", ProcedureContext(clock=clock)
+            uow, joined_id, "+84912345678", "zalo_oa", ProcedureContext(clock=clock)
         )
         uow.commit()
         assert survivor == kept_id
@@ -155,4 +155,9 @@ def test_c7_joining_moves_what_the_person_has_and_keeps_clashing_rows(
     assert shell is not None and shell.phone_e164 is None and not shell.phone_verified
     with UnitOfWork(engine) as uow:  # the typed phone was never a candidate
         assert uow.session.get(Person, typed_id).phone_e164 == "+84912345678"  # type: ignore[union-attr]
-        assert join_by_verified_phone(uow, typed_id, "+84912345678", ProcedureContext()) == kept_id
+        context = ProcedureContext()
+        assert join_by_verified_phone(uow, typed_id, "+84912345678", "web", context) == kept_id
+        # Two accounts of one channel with the same verified phone are not joined.
+        assert (
+            join_by_verified_phone(uow, typed_id, "+84912345678", "telegram", context) == typed_id
+        )

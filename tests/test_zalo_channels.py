@@ -574,3 +574,20 @@ async def test_q3_zalo_channels_show_the_verification_code_as_text(
         assert len(verify_code(replies)) == 5  # the digits, in the text
     finally:
         await bot.close()
+
+
+async def test_c7_a_refresh_token_spent_elsewhere_keeps_notices_waiting(engine: Engine) -> None:
+    """-14020 (the refresh token was used or expired): every send would fail until an
+    administrator gives new tokens, so a notice waits (transient) rather than failing for good."""
+    fake = FakeZaloOA()
+    await fake.start()
+    spent = save_first_tokens(engine, fake, expires_in=1)
+    fake._refresh[spent] = False  # another installation refreshed with it
+    channel = make_channel(engine, fake)
+    try:
+        with pytest.raises(TransientFailure):
+            await channel.send(USER, Outgoing(text="Thông báo"))
+        assert fake.refresh_calls == [spent] and fake.sent == []
+    finally:
+        await channel.stop()
+        await fake.stop()

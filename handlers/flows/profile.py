@@ -158,7 +158,9 @@ def answer_phone(turn: Turn) -> None:
 def _save_phone(turn: Turn, e164: str, *, verified: bool) -> None:
     if verified:
         # The same phone verified on another channel: the same resident (one person).
-        joined = join_by_verified_phone(turn.uow, turn.person_id, e164, turn.context)
+        joined = join_by_verified_phone(
+            turn.uow, turn.person_id, e164, turn.incoming.channel, turn.context
+        )
         if joined != turn.person_id:
             turn.person_id, turn._actor = joined, None
     update_profile(

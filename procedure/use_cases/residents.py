@@ -167,13 +167,15 @@ def followers_of(uow: UnitOfWork, org_unit_id: int) -> Sequence[int]:
 
 
 def join_by_verified_phone(
-    uow: UnitOfWork, person_id: int, phone_e164: str, context: ProcedureContext
+    uow: UnitOfWork, person_id: int, phone_e164: str, channel: str, context: ProcedureContext
 ) -> int:
     """One resident across channels: when ``person_id`` has just verified ``phone_e164``
     through its channel (a Telegram contact of the sender's own account, Zalo's user info) and
     another person verified the same phone through another channel, they are one person. The
     earlier person is kept; this one's accounts, petitions, registrations, consents and the
-    rest move to it. A phone only typed is never verified, so it never joins anyone.
+    rest move to it. A phone only typed is never verified, so it never joins anyone; nor do
+    two accounts of the same channel (``channel``, the one that verified it now): a number
+    given up and reassigned by the operator must not merge two strangers.
 
     Returns the person to go on with. Flushed, not committed."""
     other = uow.session.exec(
@@ -181,6 +183,12 @@ def join_by_verified_phone(
         .where(Person.phone_e164 == phone_e164)
         .where(col(Person.phone_verified))
         .where(Person.id != person_id)
+        .where(
+            ~select(ChannelAccount.id)
+            .where(ChannelAccount.person_id == Person.id)
+            .where(ChannelAccount.channel == channel)
+            .exists()
+        )
         .order_by(col(Person.id))
     ).first()
     if other is None or other.id is None:
@@ -200,7 +208,7 @@ def join_by_verified_phone(
         actor=Actor.resident(survivor),
         action=None,
         at=context.now(),
-        details={"joined_person_id": person_id},
+        details={"joined_person_id": person_id, "channel": channel},
     )
     uow.flush()
     return survivor

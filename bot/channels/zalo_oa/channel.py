@@ -210,13 +210,16 @@ class ZaloOAChannel:
         return incoming if data is None else replace(incoming, text=None, button=data)
 
     async def _reply(self, chat_id: str, piece: Outgoing) -> None:
+        """A reply of a turn: a 429 waits once; then, like any other failure, it is logged (the
+        turn is done and claimed: handling the event again would not answer again)."""
         for attempt in range(2):
             try:
                 await self._deliver(chat_id, piece)
                 return
             except RateLimited as limit:
                 if attempt:
-                    raise
+                    log.warning("Zalo OA reply not delivered: %s", limit.reason)
+                    return
                 await asyncio.sleep(min(limit.retry_after, 30))
             except DeliveryError as failure:
                 log.warning("Zalo OA reply not delivered: %s", failure.reason)
@@ -273,13 +276,19 @@ class ZaloOAChannel:
         """POST ``body`` with the access token; an expired token is refreshed once."""
         url = path_or_url if "://" in path_or_url else self._api_url + path_or_url
         for attempt in range(2):
-            token, generation = await self.tokens.access_token()
+            try:
+                token, generation = await self.tokens.access_token()
+            except PermanentFailure as refused:  # every send fails until new tokens are given
+                raise TransientFailure(f"Zalo OA tokens: {refused.reason}") from refused
             status, answer = await self._post(url, body, token)
             code = _error_code(answer)
             if status == 401 or code in EXPIRED_TOKEN:
                 if attempt:
                     raise TransientFailure(f"Zalo access token refused (error {code})")
-                await self.tokens.refresh(generation)
+                try:
+                    await self.tokens.refresh(generation)
+                except PermanentFailure as refused:
+                    raise TransientFailure(f"Zalo OA tokens: {refused.reason}") from refused
                 continue
             _raise_for(status, code, answer)
             return answer
