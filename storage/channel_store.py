@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from storage.tables import ChatButtons, InboxEvent, ZaloToken
@@ -21,7 +22,12 @@ from storage.unit_of_work import UnitOfWork
 
 
 def add_inbox_event(
-    uow: UnitOfWork, channel: str, event_id: str, payload: dict[str, object], now: datetime
+    uow: UnitOfWork,
+    channel: str,
+    event_id: str,
+    payload: dict[str, object],
+    now: datetime,
+    chat_id: str = "",
 ) -> bool:
     """Store a received event; False when it was stored before (a redelivery)."""
     if (
@@ -34,7 +40,9 @@ def add_inbox_event(
     ):
         return False
     uow.session.add(
-        InboxEvent(channel=channel, event_id=event_id, payload=payload, received_at=now)
+        InboxEvent(
+            channel=channel, event_id=event_id, chat_id=chat_id, payload=payload, received_at=now
+        )
     )
     try:
         uow.commit()
@@ -61,18 +69,30 @@ def claim_inbox_events(
     limit: int,
     max_attempts: int = 5,
 ) -> list[ClaimedEvent]:
-    """Claim unhandled events of ``channel``, oldest first, for ``lease``; commits. A claim
-    whose holder died expires, and another worker takes the event."""
+    """Claim unhandled events of ``channel``, oldest first, for ``lease``; commits. Only the
+    oldest unhandled event of each chat is claimed, so a chat's events are handled in order
+    even by several workers. A claim whose holder died expires, and another worker takes it."""
     free = or_(col(InboxEvent.claimed_until).is_(None), col(InboxEvent.claimed_until) < now)
     pending = and_(
         InboxEvent.channel == channel,
         col(InboxEvent.handled_at).is_(None),
         col(InboxEvent.attempts) < max_attempts,
     )
+    earlier = aliased(InboxEvent)
+    first_of_chat = ~(
+        select(earlier.id)
+        .where(earlier.channel == InboxEvent.channel)
+        .where(earlier.chat_id == InboxEvent.chat_id)
+        .where(col(earlier.id) < col(InboxEvent.id))
+        .where(col(earlier.handled_at).is_(None))
+        .where(col(earlier.attempts) < max_attempts)
+        .exists()
+    )
     query = (
         select(InboxEvent.id)
         .where(pending)
         .where(free)
+        .where(first_of_chat)
         .order_by(col(InboxEvent.received_at), col(InboxEvent.id))
         .limit(limit)
     )

@@ -591,3 +591,33 @@ async def test_c7_a_refresh_token_spent_elsewhere_keeps_notices_waiting(engine: 
     finally:
         await channel.stop()
         await fake.stop()
+
+
+def test_x4_inbox_claims_the_oldest_event_of_each_chat_only(engine: Engine) -> None:
+    """Several workers: a chat's next event waits until the one before it is handled."""
+    lease = timedelta(minutes=1)
+    with UnitOfWork(engine) as uow:
+        for event_id, chat in (("a1", "A"), ("a2", "A"), ("b1", "B"), ("a3", "A")):
+            assert channel_store.add_inbox_event(uow, "zalo_oa", event_id, {}, utc_now(), chat)
+        assert not channel_store.add_inbox_event(uow, "zalo_oa", "a1", {}, utc_now(), "A")
+
+    def claim() -> list[str]:
+        with UnitOfWork(engine) as uow:
+            claimed = channel_store.claim_inbox_events(
+                uow, "zalo_oa", now=utc_now(), lease=lease, limit=10
+            )
+        return [event.event_id for event in claimed]
+
+    first = claim()
+    assert first == ["a1", "b1"]
+    assert claim() == []  # another worker: a2 waits behind a1, still being handled
+    with UnitOfWork(engine) as uow:
+        ids = {e.event_id: e.id for e in uow.session.exec(select(InboxEvent))}
+        channel_store.finish_inbox_event(uow, ids["a1"], now=utc_now())  # type: ignore[arg-type]
+        channel_store.finish_inbox_event(  # b1 failed this time: tried again later
+            uow,
+            ids["b1"],  # type: ignore[arg-type]
+            now=utc_now(),
+            failure="TimeoutError",
+        )
+    assert claim() == ["a2", "b1"]

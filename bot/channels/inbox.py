@@ -53,12 +53,19 @@ class Inbox:
         self._idle = idle_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._draining = asyncio.Lock()
         self.handled = 0
 
     async def put(self, event_id: str, payload: dict[str, object]) -> bool:
         """Store a received event; False for a redelivery. Wakes the drainer."""
         stored = await in_store(
-            self._engine, channel_store.add_inbox_event, self.channel, event_id, payload, utc_now()
+            self._engine,
+            channel_store.add_inbox_event,
+            self.channel,
+            event_id,
+            payload,
+            utc_now(),
+            self._chat_of(payload)[:64],
         )
         self._wake.set()
         return stored
@@ -87,7 +94,11 @@ class Inbox:
                 self._wake.clear()
 
     async def drain_once(self) -> int:
-        """Handle the stored events that are due; how many were claimed."""
+        """Handle the stored events that are due (the oldest of each chat); how many."""
+        async with self._draining:
+            return await self._drain()
+
+    async def _drain(self) -> int:
         self._wake.clear()
         claimed = await in_store(
             self._engine,

@@ -22,6 +22,7 @@ class InboxEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=20)
     event_id: str = Field(max_length=128)
+    chat_id: str = Field(default="", max_length=64, description="events of a chat go in order")
     payload: dict[str, object] = Field(default_factory=dict, sa_type=JSON)
     received_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)

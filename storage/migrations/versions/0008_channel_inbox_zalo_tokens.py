@@ -24,6 +24,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('event_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.Column('chat_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.Column('received_at', storage.types.UTCDateTime(), nullable=False),
     sa.Column('claimed_until', storage.types.UTCDateTime(), nullable=True),
