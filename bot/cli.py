@@ -170,6 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
     org_list.set_defaults(handler=_org_list)
 
     nlp_command.register(commands)  # doithoai nlp ward|date|group (and check)
+    from bot.channels.zalo_oa.cli import add_commands as add_zalo_commands
+
+    add_zalo_commands(commands)
     return parser
 
 

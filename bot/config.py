@@ -12,6 +12,10 @@ from procedure.periods import Periods
 from storage.engine import sqlite_url
 
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
+DEFAULT_ZALO_API_URL = "https://openapi.zalo.me"
+DEFAULT_ZALO_OAUTH_URL = "https://oauth.zaloapp.com"
+DEFAULT_ZALO_TEMPLATE_URL = "https://business.openapi.zalo.me/message/template"
+DEFAULT_ZALO_BOT_API_URL = "https://bot-api.zaloplatforms.com"
 
 
 def _alert_hours(env: Mapping[str, str]) -> tuple[time, time]:
@@ -54,6 +58,26 @@ class Settings:
     web_chat_origins: tuple[str, ...] = ()
     web_chat_trust_proxy: bool = False  # behind nginx: the client address is X-Real-IP
     web_chat_keep_days: int = 60  # web chat messages kept for a returning page (0: forever)
+    # Zalo Official Account (bot/channels/zalo_oa): on when the app id, the app secret and the
+    # OA secret key are all set.
+    zalo_app_id: str | None = None
+    zalo_app_secret: str | None = None
+    zalo_oa_secret_key: str | None = None
+    zalo_api_url: str = DEFAULT_ZALO_API_URL
+    zalo_oauth_url: str = DEFAULT_ZALO_OAUTH_URL
+    zalo_oa_webhook_path: str = "/zalo/oa"
+    # An approved template for status notices outside the reply window, sent to the verified
+    # phone: its id, and "template parameter=message field" pairs separated by commas.
+    zalo_oa_template_id: str | None = None
+    zalo_oa_template_params: str = ""
+    zalo_oa_template_url: str = DEFAULT_ZALO_TEMPLATE_URL
+    # Zalo Bot platform (bot/channels/zalo_bot): on when the token is set; a webhook when
+    # ZALO_BOT_WEBHOOK_URL is set, otherwise long polling.
+    zalo_bot_token: str | None = None
+    zalo_bot_api_url: str = DEFAULT_ZALO_BOT_API_URL
+    zalo_bot_webhook_url: str | None = None
+    zalo_bot_webhook_path: str = "/zalo/bot"
+    zalo_bot_webhook_secret: str | None = None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -79,6 +103,20 @@ class Settings:
             ),
             web_chat_trust_proxy=_flag(env.get("WEB_CHAT_TRUST_PROXY"), default=False),
             web_chat_keep_days=int(env.get("WEB_CHAT_KEEP_DAYS") or 60),
+            zalo_app_id=env.get("ZALO_APP_ID") or None,
+            zalo_app_secret=env.get("ZALO_APP_SECRET") or None,
+            zalo_oa_secret_key=env.get("ZALO_OA_SECRET_KEY") or None,
+            zalo_api_url=env.get("ZALO_API_URL") or DEFAULT_ZALO_API_URL,
+            zalo_oauth_url=env.get("ZALO_OAUTH_URL") or DEFAULT_ZALO_OAUTH_URL,
+            zalo_oa_webhook_path=env.get("ZALO_OA_WEBHOOK_PATH") or "/zalo/oa",
+            zalo_oa_template_id=env.get("ZALO_OA_TEMPLATE_ID") or None,
+            zalo_oa_template_params=env.get("ZALO_OA_TEMPLATE_PARAMS") or "",
+            zalo_oa_template_url=env.get("ZALO_OA_TEMPLATE_URL") or DEFAULT_ZALO_TEMPLATE_URL,
+            zalo_bot_token=env.get("ZALO_BOT_TOKEN") or None,
+            zalo_bot_api_url=env.get("ZALO_BOT_API_URL") or DEFAULT_ZALO_BOT_API_URL,
+            zalo_bot_webhook_url=env.get("ZALO_BOT_WEBHOOK_URL") or None,
+            zalo_bot_webhook_path=env.get("ZALO_BOT_WEBHOOK_PATH") or "/zalo/bot",
+            zalo_bot_webhook_secret=env.get("ZALO_BOT_WEBHOOK_SECRET") or None,
             periods=Periods(
                 notice_working_days=int(env.get("NOTICE_WORKING_DAYS") or 5),
                 conclusion_working_days=int(env.get("CONCLUSION_WORKING_DAYS") or 10),

@@ -40,6 +40,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Engine
 
+from bot.channels.base import OutsideReplyWindow
 from bot.rate_limit import RateLimiter
 from bot.transports import (
     PermanentFailure,
@@ -76,6 +77,16 @@ class _Step(Enum):
 def default_sender_id() -> str:
     """host:pid:random — unique per process, readable in ``claimed_by``."""
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def _mark_not_delivered(
+    uow: UnitOfWork, row_id: int, *, channel: str, reason: str, now: datetime
+) -> None:
+    """The row failed, and an event says so on the timeline; one transaction."""
+    from procedure.use_cases.delivery import record_not_delivered
+
+    record_not_delivered(uow, row_id, channel=channel, reason=reason, at=now)
+    outbox_store.mark_failed(uow, row_id, reason=reason, now=now)
 
 
 def backoff_delay(attempts: int, base_seconds: float, cap_seconds: float) -> timedelta:
@@ -338,6 +349,19 @@ class OutboxSender:
                 "outbox: rate limited, pausing all sends %.1f s (row %s)", limit.retry_after, row.id
             )
             return _Step.AGAIN
+        except OutsideReplyWindow as refused:
+            # Zalo's reply window: failed too, and an event staff and the resident can see.
+            self.failed += 1
+            log.warning("outbox row %s (%s) not delivered: %s", row.id, row.kind, refused.reason)
+            await self._record(
+                row,
+                _mark_not_delivered,
+                row.id,
+                channel=row.channel or "",
+                reason=refused.reason,
+                now=self._clock(),
+            )
+            return _Step.FINISHED
         except PermanentFailure as failure:
             await self._fail(row, failure.reason)
             return _Step.FINISHED

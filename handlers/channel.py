@@ -42,6 +42,8 @@ class Incoming:
     sticker: bool = False
     unsupported: bool = False  # voice, location, …: something we cannot read
     display_name: str | None = None
+    location: tuple[float, float] | None = None  # (latitude, longitude) of a shared place
+    shows_images: bool = True  # False: the channel shows text only (codes as text, not pictures)
 
 
 @dataclass(frozen=True)

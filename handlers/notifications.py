@@ -9,6 +9,7 @@ kinds with lists (digests, notices with opinions) register a renderer of their o
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 
 from handlers.channel import Outgoing
@@ -37,6 +38,14 @@ def render(kind: str, data: dict[str, object]) -> Outgoing:
     """The message for one outbox row. An unknown kind is a programming error (KeyError)."""
     import handlers.push  # noqa: F401  (registers the renderers of kinds with lists)
 
+    message = _render(kind, data)
+    # The kind and the simple fields travel along, for a channel that sends status notices
+    # by an approved template (Zalo OA outside its reply window).
+    fields = {key: str(value) for key, value in data.items() if isinstance(value, str | int)}
+    return replace(message, extra={**fields, "kind": kind, **message.extra})
+
+
+def _render(kind: str, data: dict[str, object]) -> Outgoing:
     special = RENDERERS.get(kind)
     if special is not None:
         return special(data)

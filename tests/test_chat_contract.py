@@ -32,7 +32,7 @@ ACCENTED = (
 STRIPPED = "Duong Le Loi bi ngap sau moi khi mua lon, de nghi phuong nao vet cong thoat nuoc."
 ALICE, BOB = 7_000_000_001, 2**40 + 5  # Telegram ids are 64-bit
 
-DRIVERS = ["console", "aiogram", "ptb", "web"]
+DRIVERS = ["console", "aiogram", "ptb", "web", "zalo_oa", "zalo_bot"]
 
 
 @pytest.fixture(params=DRIVERS)
@@ -53,6 +53,11 @@ async def driver(
         from tests.chat_drivers import WebDriver
 
         chosen = await WebDriver.start(make, chat_engine, tmp_path / "web-uploads")
+    elif request.param.startswith("zalo_"):
+        from tests.zalo_drivers import ZaloBotDriver, ZaloOADriver
+
+        zalo = ZaloOADriver if request.param == "zalo_oa" else ZaloBotDriver
+        chosen = await zalo.start(make)
     else:
         from tests.telegram_driver import TelegramDriver
 

@@ -170,6 +170,11 @@ def test_p10_demo_seed_then_the_yearly_report_writes_three_files(tmp_path: Path)
     assert "Nguyễn Thái Học" in review.stdout and "<b>" not in review.stdout
     bad = run(tmp_path, "baocao", "--year", "hai nghìn", "--org", "vn-79-26743")
     assert bad.returncode == 2 and "không phải năm hợp lệ" in bad.stderr
+    # The demo's residents are on Telegram: in the console their messages wait quietly.
+    chat = run(tmp_path, "chat", stdin="/trogiup\n/phien\n/thoat\n")
+    assert chat.returncode == 0, chat.stderr
+    assert chat.stdout.count("đang chờ trong hàng đợi") == 1
+    assert "failed" not in chat.stderr and "WARNING" not in chat.stderr
 
 
 def test_c7_run_without_a_channel_serves_the_web_chat_and_prints_its_address(
@@ -206,8 +211,3 @@ def test_c7_run_without_a_channel_serves_the_web_chat_and_prints_its_address(
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
-    # The demo's residents are on Telegram: in the console their messages wait quietly.
-    chat = run(tmp_path, "chat", stdin="/trogiup\n/phien\n/thoat\n")
-    assert chat.returncode == 0, chat.stderr
-    assert chat.stdout.count("đang chờ trong hàng đợi") == 1
-    assert "failed" not in chat.stderr and "WARNING" not in chat.stderr

@@ -49,9 +49,25 @@ def web_chat(
     )
 
 
+def zalo_oa(settings: Settings, engine: Engine, limiters: dict[str, RateLimiter]) -> Channel | None:
+    from bot.channels import zalo_oa as zalo_oa_channel
+
+    return zalo_oa_channel.from_settings(settings, engine)
+
+
+def zalo_bot(
+    settings: Settings, engine: Engine, limiters: dict[str, RateLimiter]
+) -> Channel | None:
+    from bot.channels import zalo_bot as zalo_bot_channel
+
+    return zalo_bot_channel.from_settings(settings, engine)
+
+
 # One line per channel; the order is the order they start in.
 FACTORIES: list[Factory] = [
     telegram,
+    zalo_oa,
+    zalo_bot,
     web_chat,
 ]
 

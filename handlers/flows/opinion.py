@@ -365,7 +365,7 @@ def ask_code(turn: Turn) -> None:
 
 
 def _show_code(turn: Turn, code: str, key: str) -> None:
-    if turn.settings.verify_code_as == "text":
+    if turn.settings.verify_code_as == "text" or not turn.incoming.shows_images:
         turn.send(reply(f"{key}_text", code=code))
     else:
         turn.send(

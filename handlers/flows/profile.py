@@ -18,6 +18,7 @@ from procedure.use_cases.residents import (
     get_person,
     give_consent,
     has_consent,
+    join_by_verified_phone,
     update_profile,
 )
 from texts import t
@@ -165,6 +166,13 @@ def answer_phone(turn: Turn) -> None:
 
 
 def _save_phone(turn: Turn, e164: str, *, verified: bool) -> None:
+    if verified:
+        # The same phone verified on another channel: the same resident (one person).
+        joined = join_by_verified_phone(
+            turn.uow, turn.person_id, e164, turn.incoming.channel, turn.context
+        )
+        if joined != turn.person_id:
+            turn.person_id, turn._actor = joined, None
     update_profile(
         turn.uow, turn.person_id, ProfileChange(phone_e164=e164, phone_verified=verified)
     )

@@ -205,3 +205,85 @@ def upcoming_sessions(
 def followers_of(uow: UnitOfWork, org_unit_id: int) -> Sequence[int]:
     """People who follow an area (their ward), for invitations (P4)."""
     return uow.session.exec(select(Person.id).where(Person.area_org_id == org_unit_id)).all()  # type: ignore[return-value]
+
+
+def join_by_verified_phone(
+    uow: UnitOfWork, person_id: int, phone_e164: str, channel: str, context: ProcedureContext
+) -> int:
+    """One resident across channels: when ``person_id`` has just verified ``phone_e164``
+    through its channel (a Telegram contact of the sender's own account, Zalo's user info) and
+    another person verified the same phone through another channel, they are one person. The
+    earlier person is kept; this one's accounts, petitions, registrations, consents and the
+    rest move to it. A phone only typed is never verified, so it never joins anyone; nor do
+    two accounts of the same channel (``channel``, the one that verified it now): a number
+    given up and reassigned by the operator must not merge two strangers.
+
+    Returns the person to go on with. Flushed, not committed."""
+    other = uow.session.exec(
+        select(Person)
+        .where(Person.phone_e164 == phone_e164)
+        .where(col(Person.phone_verified))
+        .where(Person.id != person_id)
+        .where(
+            ~select(ChannelAccount.id)
+            .where(ChannelAccount.person_id == Person.id)
+            .where(ChannelAccount.channel == channel)
+            .exists()
+        )
+        .order_by(col(Person.id))
+    ).first()
+    if other is None or other.id is None:
+        return person_id
+    survivor = other.id
+    _move_references(uow, person_id, survivor)
+    joined = get_person(uow, person_id)
+    kept = get_person(uow, survivor)
+    kept.full_name = kept.full_name or joined.full_name
+    kept.area_org_id = kept.area_org_id or joined.area_org_id
+    joined.full_name = joined.phone_e164 = joined.area_org_id = None
+    joined.phone_verified = False
+    uow.session.add_all([kept, joined])
+    record_event(
+        uow,
+        kind="person.joined",
+        actor=Actor.resident(survivor),
+        action=None,
+        at=context.now(),
+        details={"joined_person_id": person_id, "channel": channel},
+    )
+    uow.flush()
+    return survivor
+
+
+def _move_references(uow: UnitOfWork, old: int, new: int) -> None:
+    """Point every row that refers to person ``old`` at ``new``; a row that would then clash
+    with one ``new`` already has (the same session registration, the same staff role) stays."""
+    from sqlalchemy import and_, exists, update
+    from sqlalchemy import select as core_select
+    from sqlmodel import SQLModel
+
+    person_table = SQLModel.metadata.tables["person"]
+    uow.flush()
+    for table in SQLModel.metadata.sorted_tables:
+        for foreign_key in table.foreign_keys:
+            if foreign_key.column.table is not person_table:
+                continue
+            column = foreign_key.parent
+            statement = update(table).where(column == old)
+            for constraint in table.constraints:
+                names = [c.name for c in getattr(constraint, "columns", [])]
+                if constraint.__class__.__name__ != "UniqueConstraint" or column.name not in names:
+                    continue
+                twin = table.alias()
+                same = [twin.c[name] == table.c[name] for name in names if name != column.name]
+                statement = statement.where(
+                    ~exists(
+                        core_select(twin.c[column.name]).where(
+                            and_(twin.c[column.name] == new, *same)
+                        )
+                    )
+                )
+            uow.session.exec(
+                statement.values({column.name: new}).execution_options(synchronize_session=False)
+            )  # type: ignore[call-overload]
+    uow.session.expire_all()

@@ -1,6 +1,7 @@
 """All tables. Importing this module registers them on ``SQLModel.metadata``."""
 
 from storage.tables.calendar import CalendarOverride
+from storage.tables.channels import ChatButtons, InboxEvent, ZaloToken
 from storage.tables.consent import Consent
 from storage.tables.conversations import Conversation, ProcessedUpdate, TrackingMiss
 from storage.tables.dialogue import AgendaItem, DialogueSession, Registration, SessionAgency
@@ -27,12 +28,14 @@ __all__ = [
     "Attachment",
     "CalendarOverride",
     "ChannelAccount",
+    "ChatButtons",
     "Conclusion",
     "Consent",
     "Conversation",
     "DialogueSession",
     "Event",
     "Extension",
+    "InboxEvent",
     "IssueLink",
     "OrgLevel",
     "OrgUnit",
@@ -48,4 +51,5 @@ __all__ = [
     "TrackingMiss",
     "WebMessage",
     "WrittenResult",
+    "ZaloToken",
 ]
