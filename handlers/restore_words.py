@@ -16,6 +16,8 @@ from typing import Any
 from handlers.replies import Html, button, reply
 from handlers.turn import Turn
 from nlp.diacritics import Restoration
+
+__all__ = ["Outcome", "Restoration", "answer", "ask", "begin", "clear", "marked_html"]
 from nlp.text import normalise
 
 RESTORATION = "restoration"
