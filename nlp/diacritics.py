@@ -163,6 +163,13 @@ def _consistent(typed: str, candidate: str) -> bool:
     return True
 
 
+#: Chat shorthand of Vietnamese (không, được, đăng ký, người, nước, với, mọi người): neither
+#: syllables nor foreign words; left out of the verdict like numbers.
+SHORTHAND = frozenset(
+    {"k", "ko", "kh", "hok", "khg", "dc", "đc", "dk", "đk", "ng", "nc", "vs", "mn"}
+)
+
+
 def _classify(word: str, inv: Inventory) -> tuple[_Kind, tuple[str, ...], float]:
     """The kind of one word, its readings, and its weight as evidence.
 
@@ -170,6 +177,8 @@ def _classify(word: str, inv: Inventory) -> tuple[_Kind, tuple[str, ...], float]
     reading (``khoong`` is ``không``; ``boong`` would be ``bông``).
     """
     lower = word.lower()
+    if lower in SHORTHAND:
+        return _Kind.SKIP, (), 0.0
     if any(char.isdigit() for char in lower):
         reading = from_vni(lower) if any(char.isalpha() for char in lower) else None
         if reading and reading in inv:
