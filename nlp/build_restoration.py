@@ -24,7 +24,7 @@ import re
 import sys
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -66,17 +66,19 @@ def text_runs(text: str) -> Iterator[tuple[list[str], tuple[bool, bool]]]:
 
 
 #: What a listed entry adds to the frequency of its syllables (see ``Counts.add_run``).
-LIST_UNIGRAM = 0.05
+LIST_UNIGRAM = 0.15
+#: The same for the phrases written for the model (natural clauses, not a dictionary).
+PHRASE_UNIGRAM = 1.0
 
 
-def _counts(texts: Iterable[str], *, padded: bool) -> Counts:
-    """Running text when ``padded``, else a list (syllable frequencies barely counted)."""
+def _counts(texts: Iterable[str], *, padded: bool, unigram: float | None = None) -> Counts:
+    """Running text when ``padded``, else a list (syllable frequencies scaled by ``unigram``,
+    by default ``LIST_UNIGRAM``)."""
     counts = Counts()
+    share = 1.0 if padded else (LIST_UNIGRAM if unigram is None else unigram)
     for text in texts:
         for run, edges in text_runs(text):
-            counts.add_run(
-                run, padded=edges if padded else False, unigram=1.0 if padded else LIST_UNIGRAM
-            )
+            counts.add_run(run, padded=edges if padded else False, unigram=share)
     return counts
 
 
@@ -111,8 +113,12 @@ def sources() -> dict[str, Counts]:
         "places": _counts(_place_names(root), padded=False),
         "streets": _counts([*streets, *(f"đường {s}" for s in streets)], padded=False),
         "catalogue": _counts(catalogue, padded=True),
-        "vocabulary": _counts(_data_lines("civic_vocabulary.txt"), padded=False),
-        "phrases": _counts(_data_lines("everyday_phrases.txt"), padded=False),
+        "vocabulary": _counts(
+            _data_lines("civic_vocabulary.txt"), padded=False, unigram=PHRASE_UNIGRAM
+        ),
+        "phrases": _counts(
+            _data_lines("everyday_phrases.txt"), padded=False, unigram=PHRASE_UNIGRAM
+        ),
     }
 
 
@@ -284,15 +290,20 @@ def safety(scored: Sequence[Scored], params: Params) -> Safety:
 
 TEMPERATURES = (1.0, 2.0, 3.0, 4.0, 6.0)
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999)
-FLOORS = ((0.34, 6), (0.5, 8), (0.25, 4))
+FLOORS = ((0.25, 4), (0.34, 6), (0.5, 6), (0.5, 8))
 #: Goal on wrong-and-shown-as-certain suggestions, with a margin under the 1 % of the issue.
 TARGET = 0.005
+MARGIN_STEPS = 2
+#: What one word to confirm costs, against one suggestion offered (a tap against retyping
+#: a whole sentence).
+WORD_COST = 0.1
 
 
 def choose_params(scored: Mapping[float, Sequence[Scored]]) -> Params:
     """Temperature, threshold and floor under which the wrong-and-certain share stays under
     ``TARGET`` on the cross-validated tuning sentences, offering the most suggestions with the
-    fewest words to confirm."""
+    fewest words to confirm; then the threshold is made ``MARGIN_STEPS`` steps stricter (a few
+    dozen suggestions without a wrong-and-certain one do not prove a rate under 1 %)."""
     best: tuple[float, Params] | None = None
     for temperature, items in scored.items():
         for threshold in THRESHOLDS:
@@ -306,10 +317,14 @@ def choose_params(scored: Mapping[float, Sequence[Scored]]) -> Params:
                 rule = safety(items, params)
                 if rule.wrong_certain_share > TARGET:
                     continue
-                value = rule.suggestions - 0.25 * rule.uncertain_words
+                value = rule.suggestions - WORD_COST * rule.uncertain_words
                 if best is None or value > best[0]:
                     best = (value, params)
-    return best[1] if best else Params(uncertain_below=0.999, temperature=TEMPERATURES[-1])
+    if best is None:
+        return Params(uncertain_below=THRESHOLDS[-1], temperature=TEMPERATURES[0])
+    chosen = best[1]
+    stricter = THRESHOLDS.index(chosen.uncertain_below) + MARGIN_STEPS
+    return replace(chosen, uncertain_below=THRESHOLDS[min(stricter, len(THRESHOLDS) - 1)])
 
 
 GRID = {
