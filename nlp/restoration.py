@@ -95,6 +95,7 @@ class LanguageModel:
             entry[0] += value
             entry[1] += min(1.0, value)
         self._memo: dict[tuple[str, str, str], float] = {}
+        self._bi_memo: dict[tuple[str, str], float] = {}
 
     def unigram(self, syllable: str) -> float:
         if syllable == END:
@@ -102,12 +103,20 @@ class LanguageModel:
         return (self.uni.get(syllable, 0.0) + _ADD) / self._uni_den
 
     def bigram(self, left: str, right: str) -> float:
+        """P(right | left), interpolated down to the unigram."""
+        key = (left, right)
+        value = self._bi_memo.get(key)
+        if value is not None:
+            return value
         context = self._bi_ctx.get(left)
-        base = self.unigram(right)
-        if context is None:
-            return base
-        total, types = context
-        return (self._bi.get((left, right), 0.0) + types * base) / (total + types)
+        value = self.unigram(right)
+        if context is not None:
+            total, types = context
+            value = (self._bi.get(key, 0.0) + types * value) / (total + types)
+        if len(self._bi_memo) > 500_000:
+            self._bi_memo.clear()
+        self._bi_memo[key] = value
+        return value
 
     def prob(self, a: str, b: str, c: str) -> float:
         """P(c | a b), interpolated down to the unigram."""
@@ -139,7 +148,7 @@ class Params:
     #: … or more than this many syllables are uncertain (too many to confirm one by one).
     floor_uncertain_count: int = 6
     #: Candidates per place kept after the first (bigram) pass.
-    keep: float = 1e-4
+    keep: float = 1e-3
     #: Probabilities are raised to 1/temperature before forward–backward: n-gram products are
     #: overconfident, and a flatter posterior makes the confidence mean what it says.
     temperature: float = 1.0
