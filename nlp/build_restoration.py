@@ -170,14 +170,16 @@ def _provinces_data() -> list[dict[str, str]]:
 
 @dataclass(frozen=True)
 class Weights:
-    vlsp: float = 0.3
+    """Weights of the sources; the defaults are what ``--tune`` chose (cross-validated)."""
+
+    vlsp: float = 1.0
     words: float = 0.3
     places: float = 0.3
     streets: float = 1.0
-    catalogue: float = 1.0
+    catalogue: float = 3.0
     vocabulary: float = 4.0
     phrases: float = 5.0
-    gold: float = 8.0
+    gold: float = 4.0
 
 
 def combine(weights: Weights, petitions: Sequence[str]) -> Counts:
@@ -290,7 +292,8 @@ def safety(scored: Sequence[Scored], params: Params) -> Safety:
 
 TEMPERATURES = (1.0, 2.0, 3.0, 4.0, 6.0)
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999)
-FLOORS = ((0.25, 4), (0.34, 6), (0.5, 6), (0.5, 8))
+#: At most six words to confirm: more taps than that, and typing again is simpler.
+FLOORS = ((0.25, 4), (0.34, 6), (0.5, 6))
 #: Goal on wrong-and-shown-as-certain suggestions, with a margin under the 1 % of the issue.
 TARGET = 0.005
 MARGIN_STEPS = 2
@@ -329,9 +332,9 @@ def choose_params(scored: Mapping[float, Sequence[Scored]]) -> Params:
 
 GRID = {
     "vlsp": (0.3, 1.0),
-    "gold": (3.0, 8.0),
-    "phrases": (2.0, 5.0),
-    "vocabulary": (2.0, 4.0),
+    "gold": (4.0, 8.0),
+    "phrases": (5.0, 10.0),
+    "catalogue": (1.0, 3.0),
 }
 
 
