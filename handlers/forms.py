@@ -11,7 +11,7 @@ from typing import Any
 from handlers.channel import Button, Outgoing
 from handlers.replies import Html, button, one_per_row, reply, say
 from handlers.turn import STEPS, Step, Turn
-from nlp.diacritics import Verdict, judge, suggest
+from nlp.diacritics import Verdict, judge, restore
 from nlp.text import normalise
 
 FORM = "form"
@@ -233,7 +233,14 @@ def official_text(turn: Turn, text: str) -> Parsed:
         return Parsed(error="form.empty")
     verdict = judge(text).verdict
     if verdict in REFUSED:
-        return Parsed(error=f"chat.opinion.refused.{verdict.value}", suggestion=suggest(text))
+        # Q4: a suggestion is accepted with one tap only when every restored word is certain;
+        # otherwise (or under the confidence floor) the refusal comes without one.
+        restored = restore(text)
+        certain = restored is not None and restored.offered and not restored.uncertain
+        return Parsed(
+            error=f"chat.opinion.refused.{verdict.value}",
+            suggestion=restored.text if certain and restored else None,
+        )
     if verdict is Verdict.NOT_VIETNAMESE:
         return Parsed(error="form.not_vietnamese")
     return Parsed(value=text.strip())

@@ -16,12 +16,13 @@ import itertools
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum, StrEnum, auto
 from functools import lru_cache
+from typing import Any
 
-from nlp import syllables
+from nlp import restoration, syllables
 from nlp.keystrokes import from_telex, from_vni
 from nlp.orthography import (
     VOWELS,
@@ -162,6 +163,13 @@ def _consistent(typed: str, candidate: str) -> bool:
     return True
 
 
+#: Chat shorthand of Vietnamese (không, được, đăng ký, người, nước, với, mọi người): neither
+#: syllables nor foreign words; left out of the verdict like numbers.
+SHORTHAND = frozenset(
+    {"k", "ko", "kh", "hok", "khg", "dc", "đc", "dk", "đk", "ng", "nc", "vs", "mn"}
+)
+
+
 def _classify(word: str, inv: Inventory) -> tuple[_Kind, tuple[str, ...], float]:
     """The kind of one word, its readings, and its weight as evidence.
 
@@ -169,6 +177,8 @@ def _classify(word: str, inv: Inventory) -> tuple[_Kind, tuple[str, ...], float]
     reading (``khoong`` is ``không``; ``boong`` would be ``bông``).
     """
     lower = word.lower()
+    if lower in SHORTHAND:
+        return _Kind.SKIP, (), 0.0
     if any(char.isdigit() for char in lower):
         reading = from_vni(lower) if any(char.isalpha() for char in lower) else None
         if reading and reading in inv:
@@ -455,40 +465,187 @@ _KEYED = {
     Verdict.TOO_SHORT: frozenset({_Kind.TELEX, _Kind.VNI}),
 }
 
+#: Chat abbreviations whose đ a stripped text lost: ``dc`` is ``đc`` (được), ``dk`` ``đk``.
+ABBREVIATIONS = {"dc": "đc", "dk": "đk"}
+#: Alternatives offered for an uncertain word (the best one included).
+ALTERNATIVES = 4
+#: Candidates per word given to the restoration model (the most frequent ones).
+_CANDIDATES = 16
 
-def suggest(text: str, *, inventory: Inventory | None = None) -> str | None:
-    """The text with its diacritics restored, or None when there is nothing to offer.
 
-    For Telex or VNI text the raw words are read back and the other words stay as typed;
-    otherwise stripped and plain syllables, names included, are restored by the bigram
-    Viterbi pass. Case, punctuation, numbers, acronyms and words that are no Vietnamese
-    syllable stay as typed; the text is normalised (``normalise``) first. Only ever offered
-    to the resident, never applied.
+@dataclass(frozen=True, slots=True)
+class RestoredWord:
+    """One word of a restoration: where it is in the typed text and what it became."""
+
+    start: int
+    end: int
+    typed: str
+    best: str
+    #: Posterior probability of ``best`` (1.0 for Telex/VNI read back and abbreviations).
+    confidence: float
+    #: The likeliest readings, best first (``best`` included), cased as typed.
+    alternatives: tuple[str, ...]
+    uncertain: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Restoration:
+    """A restored text: the typed text (normalised) and every word that changed or was
+    weighed. Only ever offered to the resident, never applied (Q4)."""
+
+    source: str
+    words: tuple[RestoredWord, ...]
+    #: False below the confidence floor: then no suggestion is offered, only the explanation.
+    offered: bool
+
+    @property
+    def text(self) -> str:
+        return self.with_choices({})
+
+    @property
+    def uncertain(self) -> tuple[RestoredWord, ...]:
+        return tuple(word for word in self.words if word.uncertain)
+
+    def with_choices(self, choices: Mapping[int, str]) -> str:
+        """The text with ``choices`` (index in ``words`` -> word) instead of the best words."""
+        pieces: list[str] = []
+        last = 0
+        for index, word in enumerate(self.words):
+            pieces += [self.source[last : word.start], choices.get(index, word.best)]
+            last = word.end
+        pieces.append(self.source[last:])
+        return "".join(pieces)
+
+    def marked(self, mark: Callable[[str], str], plain: Callable[[str], str]) -> str:
+        """The best text with uncertain words passed through ``mark`` and the rest through
+        ``plain`` (for HTML: escape everything, wrap the uncertain words in tags)."""
+        pieces: list[str] = []
+        last = 0
+        for word in self.words:
+            pieces.append(plain(self.source[last : word.start]))
+            pieces.append(mark(word.best) if word.uncertain else plain(word.best))
+            last = word.end
+        pieces.append(plain(self.source[last:]))
+        return "".join(pieces)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe form (kept in the conversation state while the resident confirms)."""
+        return {
+            "source": self.source,
+            "offered": self.offered,
+            "words": [
+                [w.start, w.end, w.typed, w.best, w.confidence, list(w.alternatives), w.uncertain]
+                for w in self.words
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Restoration:
+        words = tuple(
+            RestoredWord(int(a), int(b), str(t), str(best), float(c), tuple(alts), bool(u))
+            for a, b, t, best, c, alts, u in data["words"]
+        )
+        return cls(str(data["source"]), words, bool(data["offered"]))
+
+
+def _edges(tokens: Sequence[_Token], chain: Sequence[_Token]) -> tuple[bool, bool]:
+    """Whether a chain starts and ends at punctuation or the text's edge (not at a word)."""
+    first = tokens.index(chain[0])
+    last = tokens.index(chain[-1])
+    starts = first == 0 or chain[0].breaks
+    ends = last == len(tokens) - 1 or tokens[last + 1].breaks
+    return starts, ends
+
+
+def _decode_chain(
+    chain: Sequence[_Token],
+    inv: Inventory,
+    model: restoration.Model,
+    edges: tuple[bool, bool] = (True, True),
+) -> list[restoration.Choice]:
+    starts, ends = edges
+    places: list[restoration.Place] = []
+    for token in chain:
+        options = token.readings[:_CANDIDATES]
+        lower = token.text.lower()
+        if token.kind is _Kind.PLAIN and lower not in options:
+            options = (lower, *options)
+        bonus = (
+            {option: inv.log_case(option, token.capital) for option in options}
+            if token.capital is not None
+            else {}
+        )
+        places.append(restoration.Place(options, bonus))
+    return restoration.decode(places, model, starts=starts, ends=ends)
+
+
+def restore(
+    text: str, *, inventory: Inventory | None = None, model: restoration.Model | None = None
+) -> Restoration | None:
+    """The text with its diacritics restored, every restored word with its confidence; None
+    when there is nothing to offer (the text is fine, not Vietnamese, or nothing changes).
+
+    For Telex or VNI text the raw words are read back (certain) and the other words stay as
+    typed; otherwise stripped and plain syllables, names included, are restored by the
+    trigram model of ``nlp.restoration``. Case, punctuation, numbers, acronyms and words that
+    are no Vietnamese syllable stay as typed; the text is normalised (``normalise``) first.
     """
     inv = inventory or syllables.inventory()
+    current = model or restoration.model()
+    params = current.params
     clean = normalise(text)
     tokens = _tokenise(clean, inv)
     verdict = _report(tokens, inv).verdict
     if verdict in {Verdict.OK, Verdict.NOT_VIETNAMESE}:
         return None
     keyed = _KEYED.get(verdict)
-    replacements: dict[int, str] = {}
+    found: dict[int, RestoredWord] = {}
+
+    def certain(token: _Token, reading: str) -> RestoredWord:
+        best = _recase(token.text, reading)
+        return RestoredWord(token.start, token.end, token.text, best, 1.0, (best,), False)
+
     for token in tokens:
         if keyed and token.kind in keyed:
-            replacements[token.start] = token.readings[0]
+            found[token.start] = certain(token, token.readings[0])
+        elif token.text.lower() in ABBREVIATIONS:
+            found[token.start] = certain(token, ABBREVIATIONS[token.text.lower()])
         token.name = token.acronym  # names are restored too: Nguyen Van Binh
     if verdict is not Verdict.TELEX and verdict is not Verdict.VNI:
         for chain in _chains(tokens, _JUDGED):
-            for token, choice in zip(chain, _restore(chain, inv, 0.0), strict=True):
-                if token.kind is not _Kind.MARKED:
-                    replacements[token.start] = choice
-    pieces: list[str] = []
-    last = 0
-    for token in tokens:
-        reading = replacements.get(token.start)
-        if reading is not None:
-            pieces += [clean[last : token.start], _recase(token.text, reading)]
-            last = token.end
-    pieces.append(clean[last:])
-    restored = "".join(pieces)
-    return None if restored == clean else restored
+            decoded = _decode_chain(chain, inv, current, _edges(tokens, chain))
+            for token, choice in zip(chain, decoded, strict=True):
+                if token.kind is _Kind.MARKED:
+                    continue
+                alternatives = tuple(
+                    _recase(token.text, option) for option, _ in choice.ranked[:ALTERNATIVES]
+                )
+                found[token.start] = RestoredWord(
+                    token.start,
+                    token.end,
+                    token.text,
+                    alternatives[0],
+                    choice.confidence,
+                    alternatives,
+                    choice.confidence < params.uncertain_below and len(choice.ranked) > 1,
+                )
+    words = tuple(found[start] for start in sorted(found))
+    if all(word.best == word.typed for word in words):
+        return None
+    doubtful = sum(1 for w in words if w.uncertain)
+    offered = (
+        doubtful <= params.floor_uncertain_count
+        and doubtful <= params.floor_uncertain_share * len(words)
+    )
+    return Restoration(clean, words, offered)
+
+
+def suggest(
+    text: str, *, inventory: Inventory | None = None, model: restoration.Model | None = None
+) -> str | None:
+    """The best restored text (``restore``), or None when there is nothing to offer.
+
+    Confidence is left out here: a handler offering the text to a resident uses ``restore``.
+    """
+    restored = restore(text, inventory=inventory, model=model)
+    return None if restored is None else restored.text

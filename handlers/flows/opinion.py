@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers import verification
+from handlers import restore_words, verification
 from handlers.channel import Outgoing
 from handlers.flows.profile import describe_profile, ensure_profile
 from handlers.parsing import parse_id
 from handlers.replies import Html, button, one_per_row, reply, say
 from handlers.turn import Turn, entry, go, step
-from nlp.diacritics import Verdict, judge, suggest
+from nlp.diacritics import Verdict, judge, restore
 from nlp.text import normalise
 from procedure.use_cases import lookups
 from procedure.use_cases.petitions import (
@@ -292,23 +292,38 @@ def check_text(turn: Turn) -> None:
         )
         return
     if report.verdict in REFUSED:
-        suggestion = suggest(text)
-        current["suggestion"] = suggestion
-        buttons = [[button("chat.opinion.retype", "text:retype")]]
-        if suggestion:
-            buttons.insert(0, [button("chat.opinion.use_suggestion", "text:suggestion")])
         turn.conversation.go("gopy.diacritics")
-        turn.send(
-            reply(
-                f"chat.opinion.refused.{report.verdict.value}",
-                buttons=buttons,
-                suggestion=Html(say("chat.opinion.suggestion", text=suggestion))
-                if suggestion
-                else "",
-            )
-        )
+        turn.send(_refusal(turn, text, report.verdict))
         return
     _after_text(turn)
+
+
+def _refusal(turn: Turn, text: str, verdict: Verdict) -> Outgoing:
+    """Q4: the refusal, with a restored text when we are confident enough. Certain words only:
+    one tap uses it; uncertain words are underlined and must be confirmed one by one; below the
+    confidence floor no suggestion, only the explanation. The resident's text stays as typed."""
+    current = draft(turn)
+    current.pop("suggestion", None)
+    restore_words.clear(current)
+    restored = restore(text)
+    buttons = [[button("chat.opinion.retype", "text:retype")]]
+    if restored is None or not restored.offered:
+        shown = Html(say("chat.restore.suggestion_none")) if restored is not None else ""
+    elif restored.uncertain:
+        restore_words.begin(current, restored)
+        buttons.insert(0, [button("chat.restore.confirm_words", "text:confirm_words")])
+        shown = Html(
+            say(
+                "chat.restore.suggestion_uncertain",
+                count=len(restored.uncertain),
+                text=restore_words.marked_html(restored),
+            )
+        )
+    else:
+        current["suggestion"] = restored.text
+        buttons.insert(0, [button("chat.opinion.use_suggestion", "text:suggestion")])
+        shown = Html(say("chat.opinion.suggestion", text=restored.text))
+    return reply(f"chat.opinion.refused.{verdict.value}", buttons=buttons, suggestion=shown)
 
 
 @step("gopy.checked", FLOW)
@@ -331,21 +346,52 @@ def answer_diacritics(turn: Turn) -> None:
         current["text"] = current.pop("suggestion")
         turn.send(reply("chat.opinion.suggestion_used"))
         _after_text(turn)
+    elif pressed == "text:confirm_words" and current.get(restore_words.RESTORATION):
+        go(turn, "gopy.words")
     elif pressed == "text:keep":
         current["accepted_short"] = current.get("text")
         _after_text(turn)
     elif pressed == "text:retype":
         current.pop("suggestion", None)
+        restore_words.clear(current)
         turn.send(reply("chat.opinion.retype_prompt"))
         turn.conversation.go("gopy.text")
     elif turn.incoming.text:
         # Typed again instead of pressing a button: the new text replaces the refused one.
         current.pop("suggestion", None)
+        restore_words.clear(current)
         turn.conversation.go("gopy.text")
         answer_text(turn)
     else:
         turn.send(reply("chat.press_a_button"))
         check_text(turn)
+
+
+@entry("gopy.words", FLOW)
+def ask_words(turn: Turn) -> None:
+    """Q4: the uncertain words of the suggestion, one at a time (the text is kept meanwhile)."""
+    if not restore_words.ask(turn, draft(turn)):
+        check_text(turn)
+
+
+@step("gopy.words", FLOW)
+def answer_words(turn: Turn) -> None:
+    current = draft(turn)
+    outcome = restore_words.answer(turn, current)
+    if outcome is None:
+        return
+    restore_words.clear(current)
+    if outcome.text is not None:
+        current["text"] = outcome.text
+        turn.send(reply("chat.restore.confirmed", text=outcome.text))
+        _after_text(turn)
+    elif outcome.typed_text is not None:
+        # A whole new text typed instead of one word: it replaces the refused one.
+        turn.conversation.go("gopy.text")
+        answer_text(turn)
+    else:
+        turn.send(reply("chat.opinion.retype_prompt"))
+        turn.conversation.go("gopy.text")
 
 
 def _after_text(turn: Turn) -> None:

@@ -6,10 +6,12 @@ already known are not asked again.
 
 from __future__ import annotations
 
+from handlers import restore_words
 from handlers.channel import Outgoing
 from handlers.parsing import parse_id
 from handlers.replies import Html, button, one_per_row, reply, say
 from handlers.turn import STEPS, Turn, entry, go, step
+from nlp.names import restore_name, title_case
 from nlp.phone import PhoneStatus, mask_phone, parse_phone
 from procedure.use_cases import lookups
 from procedure.use_cases.areas import search_area
@@ -117,9 +119,96 @@ def answer_name(turn: Turn) -> None:
     if len(name.split()) < 2:
         turn.send(reply("chat.profile.name_one_word"))
         return
+    name = title_case(name)
+    restored = restore_name(name)
+    if restored is None or not restored.offered:
+        _save_name(turn, name)
+        return
+    # Q4: typed without diacritics: a restored name is offered, its uncertain syllables are
+    # confirmed one by one; the name as typed can be kept.
+    turn.data["name_typed"] = name
+    store: dict[str, object] = {}
+    restore_words.begin(store, restored)
+    turn.data["name_fix"] = store
+    first = (
+        [button("chat.restore.confirm_words", "name:words")]
+        if restored.uncertain
+        else [button("chat.profile.name_restore.use", "name:use")]
+    )
+    turn.conversation.go("profile.name_confirm")
+    turn.send(
+        reply(
+            "chat.profile.name_restore.ask_uncertain"
+            if restored.uncertain
+            else "chat.profile.name_restore.ask",
+            buttons=[
+                first,
+                [button("chat.profile.name_restore.keep", "name:keep")],
+                [button("chat.profile.name_restore.retype", "name:retype")],
+            ],
+            typed=name,
+            name=restore_words.marked_html(restored),
+        )
+    )
+
+
+def _save_name(turn: Turn, name: str) -> None:
+    turn.data.pop("name_typed", None)
+    turn.data.pop("name_fix", None)
     update_profile(turn.uow, turn.person_id, ProfileChange(full_name=name))
     turn.send(reply("chat.profile.name_saved", name=name))
     _continue(turn)
+
+
+def _name_store(turn: Turn) -> dict[str, object]:
+    store = turn.data.get("name_fix")
+    if not isinstance(store, dict):
+        store = {}
+        turn.data["name_fix"] = store
+    return store
+
+
+@step("profile.name_confirm", FLOW)
+def answer_name_confirm(turn: Turn) -> None:
+    pressed = turn.incoming.button or ""
+    typed = str(turn.data.get("name_typed") or "")
+    data = _name_store(turn).get(restore_words.RESTORATION)
+    if pressed == "name:use" and isinstance(data, dict):
+        restored = restore_words.Restoration.from_dict(data)
+        if not restored.uncertain:
+            _save_name(turn, restored.text)
+            return
+    if pressed == "name:words" and isinstance(data, dict):
+        go(turn, "profile.name_words")
+    elif pressed == "name:keep" and typed:
+        _save_name(turn, typed)
+    elif turn.incoming.text:
+        turn.conversation.go("profile.name")
+        answer_name(turn)
+    else:
+        turn.data.pop("name_fix", None)
+        go(turn, "profile.name")
+
+
+@entry("profile.name_words", FLOW)
+def ask_name_words(turn: Turn) -> None:
+    if not restore_words.ask(turn, _name_store(turn)):
+        go(turn, "profile.name")
+
+
+@step("profile.name_words", FLOW)
+def answer_name_words(turn: Turn) -> None:
+    outcome = restore_words.answer(turn, _name_store(turn))
+    if outcome is None:
+        return
+    if outcome.text is not None:
+        _save_name(turn, title_case(outcome.text))
+    elif outcome.typed_text is not None:
+        turn.conversation.go("profile.name")
+        answer_name(turn)
+    else:
+        turn.data.pop("name_fix", None)
+        go(turn, "profile.name")
 
 
 @entry("profile.phone", FLOW)

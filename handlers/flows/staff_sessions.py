@@ -13,6 +13,7 @@ from handlers.parsing import parse_count, parse_id
 from handlers.replies import Html, button, one_per_row, reply, say
 from handlers.turn import Turn, step
 from nlp.dates import read_when
+from nlp.names import title_case
 from nlp.phone import PhoneStatus, parse_phone
 from procedure.explain import describe_day
 from procedure.permissions import ROLE_ACTIONS, Action, Actor
@@ -471,7 +472,7 @@ def _phone(turn: Turn, text: str) -> Parsed:
 
 
 def _name(turn: Turn, text: str) -> Parsed:
-    name = " ".join(text.split())
+    name = title_case(text)  # names are stored in title case (Nguyễn Văn An)
     if len(name.split()) < 2 or any(ch.isdigit() for ch in name):
         return Parsed(error="chat.profile.name_one_word")
     return Parsed(value=name)

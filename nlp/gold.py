@@ -1,0 +1,43 @@
+"""The labelled petitions of Q4 (``nlp/data/petitions_gold.txt``) and their one fixed split.
+
+A line is HELD OUT when the first byte of SHA-256 of its NFC text (UTF-8) is odd; the others
+are the TUNING half. The rule was decided once, before any model was built, and is never
+changed: the tuning half may feed the restoration tables and the choice of weights and
+thresholds, the held-out half is only ever scored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from functools import cache
+from pathlib import Path
+
+GOLD = Path(__file__).with_name("data") / "petitions_gold.txt"
+
+
+def held_out(sentence: str) -> bool:
+    """Whether a gold sentence belongs to the held-out half (the fixed rule above)."""
+    digest = hashlib.sha256(unicodedata.normalize("NFC", sentence).encode("utf-8")).digest()
+    return digest[0] % 2 == 1
+
+
+@cache
+def sentences() -> tuple[str, ...]:
+    """Every gold sentence, in file order (comments and blank lines left out)."""
+    lines = GOLD.read_text("utf-8").splitlines()
+    return tuple(
+        unicodedata.normalize("NFC", line.strip())
+        for line in lines
+        if line.strip() and not line.startswith("#")
+    )
+
+
+def tuning() -> tuple[str, ...]:
+    """The half that tables, weights and thresholds may be built and chosen on."""
+    return tuple(s for s in sentences() if not held_out(s))
+
+
+def held_out_half() -> tuple[str, ...]:
+    """The half that is only ever scored."""
+    return tuple(s for s in sentences() if held_out(s))

@@ -1,0 +1,348 @@
+"""Q4: restoring the diacritics of text typed without them, with a confidence for every syllable.
+
+The model is a syllable trigram language model (Witten–Bell interpolated with the bigram and
+unigram) read from a table shipped in the repository (``nlp/data/restoration.tsv.gz``), built
+by ``python -m nlp.build_restoration`` from the tagged text and word lists shipped with
+underthesea, the ward and province names of vietnam-provinces, the catalogue, a civic
+vocabulary and the TUNING half of the labelled petitions (``nlp/gold.py``). It is loaded once,
+on first use.
+
+``decode`` runs forward–backward over the candidate syllables of a run of words: the syllable
+chosen at each place is the one with the highest posterior probability, and that probability
+is its confidence. The thresholds that mark a syllable uncertain, and the floor under which no
+suggestion is offered at all, were chosen on the tuning half only and ship with the table.
+"""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+TABLE = Path(__file__).with_name("data") / "restoration.tsv.gz"
+
+START = "<s>"
+END = "</s>"
+#: The context of a run that follows a word the model cannot read (a number, an acronym, a
+#: foreign word): no context at all, so the first syllable is weighed by the unigram.
+UNKNOWN = "<unk>"
+#: Unigram add-constant for unseen syllables.
+_ADD = 0.5
+
+
+@dataclass(slots=True)
+class Counts:
+    """Weighted n-gram counts of runs of syllables (lower case, canonical tone place)."""
+
+    uni: dict[str, float] = field(default_factory=dict)
+    bi: dict[tuple[str, str], float] = field(default_factory=dict)
+    tri: dict[tuple[str, str, str], float] = field(default_factory=dict)
+
+    def add_run(
+        self,
+        run: Sequence[str],
+        weight: float = 1.0,
+        *,
+        padded: bool | tuple[bool, bool] = True,
+        unigram: float = 1.0,
+    ) -> None:
+        """One run of syllables; ``padded`` adds the run's start and end (running text), a
+        listed word or name is not padded (it says nothing about how runs start). A list
+        gives every entry the same count: ``unigram`` scales what it adds to the syllable
+        frequencies (``giũa`` is in the list as often as ``giữa``)."""
+        for syllable in run:
+            self.uni[syllable] = self.uni.get(syllable, 0.0) + weight * unigram
+        starts, ends = padded if isinstance(padded, tuple) else (padded, padded)
+        seq = [START] * starts + list(run) + [END] * ends
+        for pair in itertools.pairwise(seq):
+            self.bi[pair] = self.bi.get(pair, 0.0) + weight
+        for triple in zip(seq, seq[1:], seq[2:], strict=False):
+            self.tri[triple] = self.tri.get(triple, 0.0) + weight
+
+    def add(self, other: Counts, weight: float) -> None:
+        """Add ``weight`` times another table of counts."""
+        if weight == 0:
+            return
+        for table, theirs in ((self.uni, other.uni), (self.bi, other.bi), (self.tri, other.tri)):
+            for key, value in theirs.items():
+                table[key] = table.get(key, 0.0) + weight * value  # type: ignore[index]
+
+
+class LanguageModel:
+    """Interpolated Witten–Bell trigram model over syllables."""
+
+    def __init__(self, counts: Counts) -> None:
+        self.uni = counts.uni
+        total = sum(counts.uni.values())
+        self._uni_den = total + _ADD * (len(counts.uni) + 1)
+        end_total = sum(v for (_, right), v in counts.bi.items() if right == END)
+        self._end = (end_total + _ADD) / (total + end_total + _ADD)
+        self._bi: dict[tuple[str, str], float] = counts.bi
+        self._bi_ctx: dict[str, list[float]] = {}
+        for (left, _), value in counts.bi.items():
+            entry = self._bi_ctx.setdefault(left, [0.0, 0.0])
+            entry[0] += value
+            entry[1] += min(1.0, value)
+        self._tri: dict[tuple[str, str, str], float] = counts.tri
+        self._tri_ctx: dict[tuple[str, str], list[float]] = {}
+        for (a, b, _), value in counts.tri.items():
+            entry = self._tri_ctx.setdefault((a, b), [0.0, 0.0])
+            entry[0] += value
+            entry[1] += min(1.0, value)
+        self._memo: dict[tuple[str, str, str], float] = {}
+        self._bi_memo: dict[tuple[str, str], float] = {}
+
+    def unigram(self, syllable: str) -> float:
+        if syllable == END:
+            return self._end
+        return (self.uni.get(syllable, 0.0) + _ADD) / self._uni_den
+
+    def bigram(self, left: str, right: str) -> float:
+        """P(right | left), interpolated down to the unigram."""
+        key = (left, right)
+        value = self._bi_memo.get(key)
+        if value is not None:
+            return value
+        context = self._bi_ctx.get(left)
+        value = self.unigram(right)
+        if context is not None:
+            total, types = context
+            value = (self._bi.get(key, 0.0) + types * value) / (total + types)
+        if len(self._bi_memo) > 500_000:
+            self._bi_memo.clear()
+        self._bi_memo[key] = value
+        return value
+
+    def prob(self, a: str, b: str, c: str) -> float:
+        """P(c | a b), interpolated down to the unigram."""
+        key = (a, b, c)
+        value = self._memo.get(key)
+        if value is not None:
+            return value
+        base = self.bigram(b, c)
+        context = self._tri_ctx.get((a, b))
+        if context is None:
+            value = base
+        else:
+            total, types = context
+            value = (self._tri.get(key, 0.0) + types * base) / (total + types)
+        if len(self._memo) > 500_000:
+            self._memo.clear()
+        self._memo[key] = value
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class Params:
+    """What the build chose on the tuning half: thresholds of the confidence rule."""
+
+    #: A restored syllable whose posterior is under this is shown as uncertain.
+    uncertain_below: float = 0.9
+    #: No suggestion when more than this share of the restored syllables is uncertain …
+    floor_uncertain_share: float = 0.34
+    #: … or more than this many syllables are uncertain (too many to confirm one by one).
+    floor_uncertain_count: int = 6
+    #: Candidates per place kept after the first (bigram) pass.
+    keep: float = 1e-3
+    #: Probabilities are raised to 1/temperature before forward–backward: n-gram products are
+    #: overconfident, and a flatter posterior makes the confidence mean what it says.
+    temperature: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    lm: LanguageModel
+    params: Params
+    meta: Mapping[str, object]
+
+
+def write_table(path: Path, counts: Counts, params: Params, meta: Mapping[str, object]) -> None:
+    """Write counts and parameters as gzipped text (deterministic: sorted, fixed rounding)."""
+    lines = ["#meta\t" + json.dumps(dict(meta), ensure_ascii=False, sort_keys=True)]
+    lines.append("#params\t" + json.dumps(_params_dict(params), sort_keys=True))
+    lines += (f"1\t{key}\t{value:.3g}" for key, value in sorted(counts.uni.items()))
+    lines += (f"2\t{' '.join(key)}\t{value:.3g}" for key, value in sorted(counts.bi.items()))
+    lines += (f"3\t{' '.join(key)}\t{value:.3g}" for key, value in sorted(counts.tri.items()))
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+    with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out:
+        out.write(data)
+
+
+def _params_dict(params: Params) -> dict[str, object]:
+    return {name: getattr(params, name) for name in Params.__slots__}  # type: ignore[attr-defined]
+
+
+def read_table(path: Path = TABLE) -> Model:
+    counts = Counts()
+    meta: dict[str, object] = {}
+    params = Params()
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            kind, key, *rest = line.rstrip("\n").split("\t")
+            value = rest[0] if rest else ""
+            if kind == "1":
+                counts.uni[key] = float(value)
+            elif kind == "2":
+                a, b = key.split(" ")
+                counts.bi[(a, b)] = float(value)
+            elif kind == "3":
+                a, b, c = key.split(" ")
+                counts.tri[(a, b, c)] = float(value)
+            elif kind == "#meta":
+                meta = json.loads(key)
+            elif kind == "#params":
+                params = Params(**json.loads(key))
+    return Model(LanguageModel(counts), params, meta)
+
+
+@cache
+def model() -> Model:
+    """The shipped model, read once per process (about a second)."""
+    return read_table()
+
+
+# ---------------------------------------------------------------------------------------------
+# Decoding.
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """One word to restore: its candidate syllables and a log bonus per candidate."""
+
+    options: tuple[str, ...]
+    bonus: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """The restored syllable of one place, its posterior, and the others best first."""
+
+    best: str
+    confidence: float
+    ranked: tuple[tuple[str, float], ...]
+
+
+def _bigram_pass(
+    places: Sequence[Place], lm: LanguageModel, first: str, last: bool, power: float
+) -> list[dict[str, float]]:
+    """Posteriors under the bigram model (first pass, to prune the trigram lattice)."""
+    alphas: list[dict[str, float]] = []
+    previous: dict[str, float] = {first: 1.0}
+    for place in places:
+        alpha: dict[str, float] = {}
+        for option in place.options:
+            emit = math.exp(place.bonus.get(option, 0.0))
+            alpha[option] = emit * sum(
+                p * lm.bigram(left, option) ** power for left, p in previous.items()
+            )
+        norm = sum(alpha.values()) or 1.0
+        previous = {key: value / norm for key, value in alpha.items()}
+        alphas.append(previous)
+    betas: list[dict[str, float]] = [dict.fromkeys(places[-1].options, 1.0)] * len(places)
+    betas = list(betas)
+    betas[-1] = {o: lm.bigram(o, END) ** power if last else 1.0 for o in places[-1].options}
+    for index in range(len(places) - 2, -1, -1):
+        after, nxt = betas[index + 1], places[index + 1]
+        beta = {
+            option: sum(
+                lm.bigram(option, right) ** power
+                * math.exp(nxt.bonus.get(right, 0.0))
+                * after[right]
+                for right in nxt.options
+            )
+            for option in places[index].options
+        }
+        norm = sum(beta.values()) or 1.0
+        betas[index] = {key: value / norm for key, value in beta.items()}
+    posteriors = []
+    for alpha, beta in zip(alphas, betas, strict=True):
+        joint = {key: alpha[key] * beta[key] for key in alpha}
+        norm = sum(joint.values()) or 1.0
+        posteriors.append({key: value / norm for key, value in joint.items()})
+    return posteriors
+
+
+def decode(
+    places: Sequence[Place],
+    model_: Model | None = None,
+    *,
+    starts: bool = True,
+    ends: bool = True,
+) -> list[Choice]:
+    """Posterior of every candidate at every place under the trigram model (forward–backward
+    over pairs of syllables), after pruning candidates the bigram pass finds negligible.
+
+    ``starts``/``ends``: the run starts/ends the text or a clause (punctuation); otherwise it
+    touches a word the model cannot read, and nothing is assumed about that side.
+    """
+    if not places:
+        return []
+    current = model_ or model()
+    lm, keep = current.lm, current.params.keep
+    power = 1.0 / current.params.temperature
+    left = START if starts else UNKNOWN
+    first = _bigram_pass(places, lm, left, ends, power)
+    pruned: list[Place] = []
+    for place, post in zip(places, first, strict=True):
+        options = tuple(o for o in place.options if post.get(o, 0.0) >= keep) or place.options
+        pruned.append(Place(options, place.bonus))
+    emits = [{o: math.exp(power * p.bonus.get(o, 0.0)) for o in p.options} for p in pruned]
+    # Forward: states are (previous syllable, syllable).
+    alphas: list[dict[tuple[str, str], float]] = []
+    state: dict[tuple[str, str], float] = {(left, left): 1.0}
+    for index, place in enumerate(pruned):
+        alpha: dict[tuple[str, str], float] = {}
+        emit = emits[index]
+        for (a, b), p in state.items():
+            for option in place.options:
+                # (START, START) has no trigram context: P falls back to P(option | START);
+                # UNKNOWN has none at all: P falls back to the unigram.
+                value = p * lm.prob(a, b, option) ** power * emit[option]
+                key = (b, option)
+                alpha[key] = alpha.get(key, 0.0) + value
+        norm = sum(alpha.values()) or 1.0
+        state = {key: value / norm for key, value in alpha.items()}
+        alphas.append(state)
+    # Backward.
+    betas: list[dict[tuple[str, str], float]] = [{} for _ in pruned]
+    betas[-1] = {(a, b): lm.prob(a, b, END) ** power if ends else 1.0 for (a, b) in alphas[-1]}
+    for index in range(len(pruned) - 2, -1, -1):
+        nxt, emit, after = pruned[index + 1], emits[index + 1], betas[index + 1]
+        beta: dict[tuple[str, str], float] = {}
+        for a, b in alphas[index]:
+            beta[(a, b)] = sum(
+                lm.prob(a, b, option) ** power * emit[option] * after[(b, option)]
+                for option in nxt.options
+            )
+        norm = sum(beta.values()) or 1.0
+        betas[index] = {key: value / norm for key, value in beta.items()}
+    choices: list[Choice] = []
+    for alpha, beta in zip(alphas, betas, strict=True):
+        marginal: dict[str, float] = {}
+        for (a, b), value in alpha.items():
+            marginal[b] = marginal.get(b, 0.0) + value * beta.get((a, b), 0.0)
+        norm = sum(marginal.values()) or 1.0
+        ranked = tuple(
+            sorted(((k, v / norm) for k, v in marginal.items()), key=lambda kv: (-kv[1], kv[0]))
+        )
+        choices.append(Choice(ranked[0][0], ranked[0][1], ranked))
+    return choices
+
+
+def runs_of(words: Iterable[str | None]) -> Iterable[list[str]]:
+    """Runs of consecutive syllables; None breaks a run."""
+    run: list[str] = []
+    for word in words:
+        if word is None:
+            if run:
+                yield run
+            run = []
+        else:
+            run.append(word)
+    if run:
+        yield run

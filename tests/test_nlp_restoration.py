@@ -1,0 +1,189 @@
+"""Q4: restoring diacritics on everyday petitions, measured on a half no tuning ever saw.
+
+The labelled petitions (``nlp/data/petitions_gold.txt``, written as residents type) are split
+once by a hash rule (``nlp/gold.py``) into a tuning half and a held-out half. The shipped table
+is built from the tuning half only (checked below by rebuilding it), and the thresholds of the
+confidence rule were chosen on the tuning half only (by cross-validation inside it).
+
+Figures printed (``pytest -s``): syllables right, whole sentences right, and the share of
+offered suggestions holding a wrong syllable shown as certain; held out, tuning by
+cross-validation (each fold restored by a model built without it), and tuning in-sample.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Callable
+
+import pytest
+
+from bot.nlp_check import check_line
+from nlp import build_restoration as build
+from nlp import gold
+from nlp.diacritics import Restoration, restore
+from nlp.names import restore_name, title_case
+from nlp.restoration import model
+
+#: Goals of issue 11 on the held-out half.
+SYLLABLES_GOAL = 0.95
+SENTENCES_GOAL = 0.60
+WRONG_CERTAIN_GOAL = 0.01
+#: What the shipped table reaches today (a regression guard, under the goals: see below).
+SYLLABLES_FLOOR = 0.92
+SENTENCES_FLOOR = 0.35
+
+
+def test_q4_the_split_is_fixed_by_the_hash_rule_and_has_two_real_halves() -> None:
+    everything = gold.sentences()
+    assert len(everything) >= 400
+    assert len(set(everything)) == len(everything)
+    tuning, held = gold.tuning(), gold.held_out_half()
+    assert len(tuning) >= 150 and len(held) >= 150
+    assert not set(tuning) & set(held)
+    for sentence in everything:
+        digest = hashlib.sha256(unicodedata.normalize("NFC", sentence).encode()).digest()
+        assert gold.held_out(sentence) is (digest[0] % 2 == 1)
+
+
+def test_q4_the_shipped_table_is_built_from_the_tuning_half_only() -> None:
+    shipped = model()
+    assert shipped.meta["tuning_sentences"] == len(gold.tuning())
+    digest = hashlib.sha256("\n".join(gold.tuning()).encode("utf-8")).hexdigest()
+    assert shipped.meta["tuning_digest"] == digest
+    # Rebuilt from its sources with its weights, the table has the same trigrams: no held-out
+    # sentence went in.
+    weights = build.Weights(**shipped.meta["weights"])  # type: ignore[arg-type]
+    rebuilt = build.combine(weights, gold.tuning())
+    assert set(rebuilt.tri) == set(shipped.lm._tri)
+    with_held = build.combine(weights, [*gold.tuning(), *gold.held_out_half()])
+    assert set(with_held.tri) - set(shipped.lm._tri)
+
+
+@pytest.fixture(scope="module")
+def figures() -> dict[str, tuple[float, float, build.Safety]]:
+    shipped = model()
+    params = shipped.params
+    out: dict[str, tuple[float, float, build.Safety]] = {}
+    held = build.score(shipped, gold.held_out_half())
+    out["held-out"] = (*build.accuracy(held), build.safety(held, params))
+    folds = build.cross_validated(
+        build.Weights(**shipped.meta["weights"]),  # type: ignore[arg-type]
+        (params.temperature,),
+    )[params.temperature]
+    out["tuning, cross-validated"] = (*build.accuracy(folds), build.safety(folds, params))
+    seen = build.score(shipped, gold.tuning())
+    out["tuning, in-sample"] = (*build.accuracy(seen), build.safety(seen, params))
+    lines = [
+        f"{'':<26}{'syllables':>10}{'sentences':>11}{'offered':>9}{'wrong+certain':>15}"
+        f"{'words to confirm':>18}"
+    ]
+    for name, (syllables, sentences, rule) in out.items():
+        lines.append(
+            f"{name:<26}{syllables:>10.2%}{sentences:>11.2%}"
+            f"{rule.suggestions:>5}/{rule.suggestions + rule.below_floor:<3}"
+            f"{rule.wrong_certain_share:>15.2%}{rule.uncertain_words:>9}/{rule.words:<8}"
+        )
+    print("\nQ4 restoration of everyday petitions typed without diacritics\n" + "\n".join(lines))
+    print(f"confidence rule (chosen on the tuning half): {params}")
+    return out
+
+
+def test_q4_held_out_restoration_keeps_its_level(
+    figures: dict[str, tuple[float, float, build.Safety]],
+    record_property: Callable[[str, object], None],
+) -> None:
+    syllables, sentences, _ = figures["held-out"]
+    record_property("q4_held_out_syllables", round(syllables, 4))
+    record_property("q4_held_out_sentences", round(sentences, 4))
+    assert syllables >= SYLLABLES_FLOOR
+    assert sentences >= SENTENCES_FLOOR
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 11 goal not reached yet: about 94 % of syllables and 44 % of sentences on "
+    "the held-out half (more everyday text is needed); strict, so reaching it fails this mark",
+)
+def test_q4_held_out_restoration_reaches_the_goal(
+    figures: dict[str, tuple[float, float, build.Safety]],
+) -> None:
+    syllables, sentences, _ = figures["held-out"]
+    assert syllables >= SYLLABLES_GOAL
+    assert sentences >= SENTENCES_GOAL
+
+
+def test_q4_held_out_suggestions_show_no_wrong_syllable_as_certain(
+    figures: dict[str, tuple[float, float, build.Safety]],
+    record_property: Callable[[str, object], None],
+) -> None:
+    _, _, rule = figures["held-out"]
+    record_property("q4_held_out_wrong_certain", round(rule.wrong_certain_share, 4))
+    assert rule.suggestions >= 30  # the rule still offers suggestions, not only refusals
+    assert rule.wrong_certain_share <= WRONG_CERTAIN_GOAL
+
+
+def test_q4_every_restored_word_carries_a_confidence() -> None:
+    restored = restore("Duong Le Loi bi ngap sau moi khi mua lon, de nghi phuong nao vet cong.")
+    assert isinstance(restored, Restoration)
+    assert restored.text.startswith("Đường Lê Lợi bị ngập")
+    for word in restored.words:
+        assert 0.0 < word.confidence <= 1.0
+        assert word.best == word.alternatives[0]
+        assert word.uncertain == (word.confidence < model().params.uncertain_below)
+    again = Restoration.from_dict(restored.to_dict())
+    assert again == restored
+    assert again.with_choices({0: "ĐƯỜNG"}).startswith("ĐƯỜNG Lê Lợi")
+
+
+def test_q4_keystrokes_read_back_are_certain_and_abbreviations_keep_their_d() -> None:
+    telex = restore("ddeef nghij suwra chuwax ddwowngf")
+    assert telex is not None and telex.text == "đề nghị sửa chữa đường"
+    assert not telex.uncertain
+    abbreviated = restore("nha toi k dc sua den duong")
+    assert abbreviated is not None and " đc " in abbreviated.text
+
+
+def test_q4_names_are_stored_in_title_case() -> None:
+    assert title_case("nguyễn  văn AN") == "Nguyễn Văn An"
+    assert title_case("ĐẶNG thị   bích") == "Đặng Thị Bích"
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("nguyen van an", "Nguyễn Văn An"),
+        ("tran thi mai", "Trần Thị Mai"),
+        ("le minh tuan", "Lê Minh Tuấn"),
+        ("dang van binh", "Đặng Văn Bình"),
+        ("vo thi lan", "Võ Thị Lan"),
+        ("do quoc viet", "Đỗ Quốc Việt"),
+    ],
+)
+def test_q4_a_name_without_diacritics_gets_its_likely_reading(typed: str, expected: str) -> None:
+    restored = restore_name(typed)
+    assert restored is not None and restored.offered
+    assert restored.text == expected
+    assert not restored.uncertain
+
+
+def test_q4_an_ambiguous_given_name_is_uncertain_and_names_with_marks_are_left_alone() -> None:
+    restored = restore_name("nguyen van hung")
+    assert restored is not None
+    hung = restored.words[-1]
+    assert hung.uncertain and {"Hùng", "Hưng"} <= set(hung.alternatives)
+    assert restore_name("Nguyễn Văn Hùng") is None
+    assert restore_name("John Smith") is None
+
+
+def test_q4_check_line_gives_verdict_refusal_suggestion_and_uncertain_words() -> None:
+    accented = check_line("Đèn đường trước nhà tôi bị hỏng đã một tuần nay.")
+    assert accented == {"verdict": "ok", "refused": False, "suggestion": None, "uncertain": []}
+    stripped = check_line("Duong Le Loi bi ngap sau moi khi mua lon, de nghi phuong nao vet cong.")
+    assert stripped["verdict"] == "no_diacritics" and stripped["refused"] is True
+    assert str(stripped["suggestion"]).startswith("Đường Lê Lợi")
+    restored = restore("Duong Le Loi bi ngap sau moi khi mua lon, de nghi phuong nao vet cong.")
+    assert restored is not None
+    assert stripped["uncertain"] == [word.best for word in restored.uncertain]
+    low = check_line("ban ban ban ban ban ban ban ban ban ban")
+    assert low["refused"] is True and low["suggestion"] is None and low["uncertain"] == []
