@@ -767,11 +767,14 @@ def ngram_features(words: Iterable[str]) -> Counter[str]:
     for word in words:
         for syllable in _NON_ALNUM.split(match_key(word)):
             if syllable:
-                padded = f" {syllable} "
-                features.update(
-                    padded[i : i + n] for n in NGRAM_SIZES for i in range(len(padded) - n + 1)
-                )
+                features.update(_syllable_ngrams(syllable))
     return features
+
+
+@lru_cache(maxsize=1 << 16)
+def _syllable_ngrams(syllable: str) -> tuple[str, ...]:
+    padded = f" {syllable} "
+    return tuple(padded[i : i + n] for n in NGRAM_SIZES for i in range(len(padded) - n + 1))
 
 
 def _same_place(score: float) -> float:
