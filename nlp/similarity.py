@@ -259,10 +259,11 @@ def _mostly_function(tags: Mapping[str, Counter[str]]) -> set[str]:
     }
 
 
-def _split(keys: Sequence[str], lex: Lexicon) -> list[int]:
+@lru_cache(maxsize=1 << 16)
+def _split(keys: tuple[str, ...]) -> tuple[int, ...]:
     """The most likely split of a run of syllables into words (unigram model): the lengths of
-    the words, in order."""
-    log_p, unknown = lex.log_p, lex.unknown
+    the words, in order (runs recur: cached)."""
+    log_p, unknown, _, _ = lexicon()
     best = [0.0] + [-math.inf] * len(keys)
     length = [0] * (len(keys) + 1)
     for end in range(1, len(keys) + 1):
@@ -280,7 +281,7 @@ def _split(keys: Sequence[str], lex: Lexicon) -> list[int]:
     while end:
         sizes.append(length[end])
         end -= length[end]
-    return sizes[::-1]
+    return tuple(reversed(sizes))
 
 
 _RUN = re.compile(r"[^\W\d_]+(?:[^\S\n]+[^\W\d_]+)*")
@@ -302,13 +303,11 @@ def segment(text: str) -> list[str]:
 
 
 def _segment(clean: str) -> list[str]:
-    lex = lexicon()
     words: list[str] = []
     for run in _RUN.finditer(clean.lower()):
         syllables = run.group().split()
-        keys = [match_key(syllable) for syllable in syllables]
         at = 0
-        for size in _split(keys, lex):
+        for size in _split(tuple(map(match_key, syllables))):
             words.append(" ".join(syllables[at : at + size]))
             at += size
     return words
@@ -446,11 +445,18 @@ class _Token(NamedTuple):
         return self.text[:1].isalpha()
 
 
+@lru_cache(maxsize=1 << 18)
+def _forms(token: str) -> tuple[str, str]:
+    return token.lower(), match_key(token)
+
+
 def _tokens(text: str) -> list[_Token]:
-    return [
-        _Token(m.group(), m.group().lower(), match_key(m.group()), m.start(), m.end())
-        for m in _TOKEN.finditer(text)
-    ]
+    make = tuple.__new__  # _Token(...) without its Python-level __new__: built per token
+    tokens: list[_Token] = []
+    for match in _TOKEN.finditer(text):
+        token = match.group()
+        tokens.append(make(_Token, (token, *_forms(token), *match.span())))
+    return tokens
 
 
 class _Phrases:
