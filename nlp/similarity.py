@@ -9,16 +9,16 @@ A petition is read as its **places** and its **problem** (``analyse``):
   a key one letter away from a more frequent one is that one (``Cống Quình``);
 - the problem is the rest of the text, read two ways:
 
-  - **content words**: underthesea's word segmentation of the accented text (NFC, tone
-    placement folded; a text typed without diacritics is first restored with
-    ``nlp.diacritics.suggest``, so that the segmenter sees the Vietnamese it was trained on),
-    lower-cased. Stopwords (underthesea's shipped list), function words (those the shipped
-    VLSP 2013 tagged text tags mostly as prepositions, conjunctions, adverbs, pronouns,
-    determiners, numerals or particles), the formulae every petition uses (``đề nghị``, ``bà
-    con``), numbers and punctuation are dropped. A word is matched by its form without
-    diacritics, so a restored text that got a tone wrong (``đoán`` for ``đoạn``) still meets
-    the accented one; the syllables of a compound count too, at a lower weight (``đèn đường``
-    meets ``đèn``);
+  - **content words**: each run of syllables (between punctuation and numbers) split into
+    the words most likely to make it (a unigram model of the VLSP 2013 word segmentation
+    shipped with underthesea), read without diacritics: a text and the same text typed
+    without them are split alike, with no restoration and no CRF segmenter (both cost
+    milliseconds a petition; this costs tens of microseconds). Stopwords (underthesea's
+    shipped list), function words (those the tagged text tags mostly as prepositions,
+    conjunctions, adverbs, pronouns, determiners, numerals or particles), the formulae every
+    petition uses (``đề nghị``, ``bà con``), numbers and punctuation are dropped, all compared
+    without diacritics. A word is matched by its form without diacritics; the syllables of a
+    compound count too, at a lower weight (``đèn đường`` meets ``đèn``);
   - **character n-grams** (3 to 5 letters, within syllables) of those words without
     diacritics: typos (``nươc``, ``thu gôm``) still share most of them.
 
@@ -33,8 +33,8 @@ raised (``PLACE_BOOST``).
 ``PetitionIndex`` builds the vectors once and answers ``similar`` (one query: the petitions of
 the same place, and the others through an inverted index on their words, rarest first — never a
 scan of the collection) and ``groups`` (average-link clusters, ``nlp.grouping``, over the pairs
-the same blocking finds — never all pairs). underthesea is imported on first use, and only its
-word segmentation is used.
+the same blocking finds — never all pairs). Of underthesea only shipped data files are read
+(on first use); none of its code is imported.
 """
 
 from __future__ import annotations
@@ -62,16 +62,16 @@ from itertools import repeat
 from operator import mul
 from typing import Generic, NamedTuple, TypeVar
 
-from nlp.diacritics import suggest
 from nlp.grouping import Vector, average_link
 from nlp.syllables import TAGGED_TEXT, underthesea_root
 from nlp.text import fold_tone_placement, normalise, strip_diacritics
 
 Id = TypeVar("Id", bound=Hashable)
 
-# Tuned on the labelled set of tests/test_nlp_similarity.py (with these values the pairwise
-# precision and recall of ``groups`` stay at 0.9 or more for thresholds from 0.15 to 0.21) and
-# checked on the synthetic petitions of benchmarks/petition_grouping.py.
+# Tuned on the labelled set of tests/test_nlp_similarity.py and checked on the synthetic
+# petitions of benchmarks/petition_grouping.py; the threshold chosen again on the tuning half
+# only when words stopped being read by underthesea's CRF after a restoration (best tuning F1
+# 0.940 for thresholds 0.15 to 0.20, as with the CRF).
 
 #: Share of the score that comes from the content words; the rest from character n-grams.
 WORD_WEIGHT = 0.5
@@ -89,7 +89,7 @@ PLACE_BOOST = 1.5
 #: Default score from which two groups of petitions are the same issue (``groups``: the mean
 #: score over all pairs across them). Chosen on the tuning half of the labelled petitions only
 #: (tests/test_nlp_grouping_split.py): the middle of the thresholds with the best pairwise F1.
-THRESHOLD = 0.17
+THRESHOLD = 0.18
 #: Default score from which ``similar`` shows an earlier petition to a resident: one pair is
 #: weaker evidence than a group's mean.
 SIMILAR_THRESHOLD = 0.3
@@ -186,36 +186,105 @@ FORMULAE = frozenset(
 )
 
 
+#: Longest word, in syllables.
+MAX_WORD = 4
+#: Occurrences given to each petition formula in the word counts (they are words, so kept
+#: whole, then dropped as formulae).
+FORMULA_COUNT = 5
+
+
+class Lexicon(NamedTuple):
+    """What words are read with, all keyed by their form without diacritics (``match_key``)."""
+
+    #: log P(word) of the words (one syllable or several) of the tagged text and the formulae.
+    log_p: dict[tuple[str, ...], float]
+    #: log P of a syllable the tagged text never has.
+    unknown: float
+    #: Stopwords, function words and formulae as written (lower case, tone placement folded),
+    #: and without diacritics: those all of whose accented forms are (``den`` is not: ``đến``
+    #: is a function word, ``đèn`` is not).
+    function: frozenset[str]
+    bare_function: frozenset[str]
+
+
 @cache
-def _function_words() -> frozenset[str]:
-    """Stopwords shipped with underthesea, the words its tagged text tags as function words,
-    and the petition formulae; lower case, tone placement folded."""
+def lexicon() -> Lexicon:
+    """Words and function words from the VLSP 2013 tagged text shipped with underthesea (its
+    word segmentation of news text: how often each word occurs and with which tags), its
+    stopword list and the petition formulae, without diacritics."""
     root = underthesea_root()
-    words = {
-        fold_tone_placement(line.strip().lower())
-        for line in (root / STOPWORDS_FILE).read_text("utf-8").splitlines()
-        if line.strip()
-    }
+    counts: Counter[tuple[str, ...]] = Counter()
     tags: defaultdict[str, Counter[str]] = defaultdict(Counter)
     for line in (root / TAGGED_TEXT).read_text("utf-8").splitlines():
         columns = line.split("\t")
-        if len(columns) >= 2 and columns[0].strip():
-            word = fold_tone_placement(columns[0].strip().replace("_", " ").lower())
-            tags[word][columns[1].removeprefix("B-").removeprefix("I-")] += 1
-    for word, counts in tags.items():
-        function = sum(n for tag, n in counts.items() if tag in FUNCTION_TAGS)
-        if function >= FUNCTION_SHARE * sum(counts.values()):
-            words.add(word)
-    words.update(fold_tone_placement(word) for word in FORMULAE)
-    return frozenset(words)
+        if len(columns) < 2 or not columns[0].strip():
+            continue
+        word = fold_tone_placement(columns[0].strip().replace("_", " ").lower())
+        tag = columns[1].removeprefix("B-").removeprefix("I-")
+        key = match_key(word)
+        tags[word][tag] += 1
+        syllables = tuple(key.split())
+        if len(syllables) <= MAX_WORD and all(map(str.isalpha, syllables)):
+            counts[syllables] += 1
+    for formula in FORMULAE:
+        counts[tuple(match_key(formula).split())] += FORMULA_COUNT
+    extra = [
+        line.strip().lower()
+        for line in (root / STOPWORDS_FILE).read_text("utf-8").splitlines()
+        if line.strip()
+    ]
+    extra += FORMULAE
+    function = _mostly_function(tags) | {fold_tone_placement(word) for word in extra}
+    variants: defaultdict[str, set[str]] = defaultdict(set)
+    for word in tags:
+        variants[match_key(word)].add(word)
+    for word in extra:
+        variants[match_key(word)].add(fold_tone_placement(word))
+    bare = {key for key, words in variants.items() if words <= function}
+    total = sum(counts.values())
+    return Lexicon(
+        {word: math.log(n / total) for word, n in counts.items()},
+        math.log(0.5 / total),
+        frozenset(function),
+        frozenset(bare),
+    )
 
 
-@cache
-def _segmenter() -> Callable[[str], list[str]]:
-    """underthesea's word segmentation, imported on first use (it loads a CRF model)."""
-    from underthesea import word_tokenize
+def _mostly_function(tags: Mapping[str, Counter[str]]) -> set[str]:
+    return {
+        word
+        for word, found in tags.items()
+        if sum(n for tag, n in found.items() if tag in FUNCTION_TAGS)
+        >= FUNCTION_SHARE * sum(found.values())
+    }
 
-    return word_tokenize  # type: ignore[no-any-return]
+
+@lru_cache(maxsize=1 << 16)
+def _split(keys: tuple[str, ...]) -> tuple[int, ...]:
+    """The most likely split of a run of syllables into words (unigram model): the lengths of
+    the words, in order (runs recur: cached)."""
+    log_p, unknown, _, _ = lexicon()
+    best = [0.0] + [-math.inf] * len(keys)
+    length = [0] * (len(keys) + 1)
+    for end in range(1, len(keys) + 1):
+        for size in range(1, min(MAX_WORD, end) + 1):
+            score = log_p.get(tuple(keys[end - size : end]))
+            if score is None:
+                if size > 1:
+                    continue
+                score = unknown
+            score += best[end - size]
+            if score > best[end]:
+                best[end], length[end] = score, size
+    sizes: list[int] = []
+    end = len(keys)
+    while end:
+        sizes.append(length[end])
+        end -= length[end]
+    return tuple(reversed(sizes))
+
+
+_RUN = re.compile(r"[^\W\d_]+(?:[^\S\n]+[^\W\d_]+)*")
 
 
 def typed_without_diacritics(text: str) -> bool:
@@ -225,38 +294,50 @@ def typed_without_diacritics(text: str) -> bool:
     return bool(words) and marked < MARKED_SHARE * len(words)
 
 
-def segment(text: str) -> tuple[list[str], bool]:
-    """The words of a text as underthesea segments them, in lower case, and whether they were
-    restored from a text typed without diacritics (their marks are then a guess)."""
+def segment(text: str) -> list[str]:
+    """The words of a text, in lower case as written: each run of syllables (between
+    punctuation and numbers) split into the words of the tagged text most likely to make it,
+    read without diacritics, so that a text and the same text typed without them are split
+    alike."""
     return _segment(_clean(text))
 
 
-def _segment(clean: str) -> tuple[list[str], bool]:
-    restored = False
-    if typed_without_diacritics(clean):
-        suggestion = suggest(clean)
-        if suggestion is not None:
-            clean, restored = _clean(suggestion), True
-    if not _LETTERS.search(clean):
-        return [], restored
-    return [word.lower() for word in _segmenter()(clean)], restored
+def _segment(clean: str) -> list[str]:
+    words: list[str] = []
+    for run in _RUN.finditer(clean.lower()):
+        syllables = run.group().split()
+        at = 0
+        for size in _split(tuple(map(match_key, syllables))):
+            words.append(" ".join(syllables[at : at + size]))
+            at += size
+    return words
 
 
-def content_words(words: Iterable[str]) -> list[str]:
+def content_words(words: Iterable[str], bare: bool = False) -> list[str]:
     """The words that carry content: no stopword, function word, formula, number or
-    punctuation."""
-    function = _function_words()
-    return [word for word in words if _LETTERS.search(word) and word not in function]
+    punctuation. ``bare``: the text was typed without diacritics, and a word without them is
+    compared without them (``Lexicon``)."""
+    lex = lexicon()
+    return [
+        word
+        for word in words
+        if _LETTERS.search(word)
+        and (
+            match_key(word) not in lex.bare_function
+            if bare and word.isascii()
+            else _fold_word(word) not in lex.function
+        )
+    ]
 
 
-#: What segmentation yields for a problem text: its content words and whether they were
-#: restored from a text typed without diacritics.
+#: What is read from a problem text: its content words, and whether it was typed without
+#: diacritics (its words then carry none).
 Reading = tuple[tuple[str, ...], bool]
 
 
 def _read(problem: str) -> Reading:
-    words, restored = _segment(problem)
-    return tuple(content_words(words)), restored
+    bare = typed_without_diacritics(problem)
+    return tuple(content_words(_segment(problem), bare)), bare
 
 
 def _read_all(problems: Sequence[str]) -> list[Reading]:
@@ -364,11 +445,18 @@ class _Token(NamedTuple):
         return self.text[:1].isalpha()
 
 
+@lru_cache(maxsize=1 << 18)
+def _forms(token: str) -> tuple[str, str]:
+    return token.lower(), match_key(token)
+
+
 def _tokens(text: str) -> list[_Token]:
-    return [
-        _Token(m.group(), m.group().lower(), match_key(m.group()), m.start(), m.end())
-        for m in _TOKEN.finditer(text)
-    ]
+    make = tuple.__new__  # _Token(...) without its Python-level __new__: built per token
+    tokens: list[_Token] = []
+    for match in _TOKEN.finditer(text):
+        token = match.group()
+        tokens.append(make(_Token, (token, *_forms(token), *match.span())))
+    return tokens
 
 
 class _Phrases:
@@ -630,11 +718,10 @@ def _place_names(cleaned: Iterable[str]) -> dict[str, Counter[str]]:
 class Analysis:
     """What the similarity of a petition is computed from."""
 
-    #: Content words of the problem (places left out), lower case, with diacritics (as
-    #: written, or as restored when ``restored``).
+    #: Content words of the problem (places left out), lower case, as written.
     words: tuple[str, ...]
-    #: Whether the words were restored from a text typed without diacritics.
-    restored: bool
+    #: Whether the text was typed without diacritics (its words then carry none).
+    bare: bool
     #: The places named.
     places: tuple[Place, ...]
 
@@ -651,13 +738,20 @@ def _problem(clean: str, places: Sequence[Place]) -> str:
     return "".join(pieces)
 
 
+def problem_and_places(text: str, gazetteer: Gazetteer | None = None) -> tuple[str, list[Place]]:
+    """A text (normalised, tone placement folded) with its places cut out, and the places."""
+    clean = _clean(text)
+    places = _find_places(clean, gazetteer or _NO_PLACES)
+    return _problem(clean, places), places
+
+
 def analyse(text: str, gazetteer: Gazetteer | None = None) -> Analysis:
     """Read a petition as its places and the content words of its problem (module docstring);
     ``gazetteer`` holds the place names of the collection."""
     clean = _clean(text)
     places = _find_places(clean, gazetteer or _NO_PLACES)
-    words, restored = _read(_problem(clean, places))
-    return Analysis(words, restored, tuple(places))
+    words, bare = _read(_problem(clean, places))
+    return Analysis(words, bare, tuple(places))
 
 
 def word_features(words: Iterable[str]) -> Counter[str]:
@@ -679,11 +773,14 @@ def ngram_features(words: Iterable[str]) -> Counter[str]:
     for word in words:
         for syllable in _NON_ALNUM.split(match_key(word)):
             if syllable:
-                padded = f" {syllable} "
-                features.update(
-                    padded[i : i + n] for n in NGRAM_SIZES for i in range(len(padded) - n + 1)
-                )
+                features.update(_syllable_ngrams(syllable))
     return features
+
+
+@lru_cache(maxsize=1 << 16)
+def _syllable_ngrams(syllable: str) -> tuple[str, ...]:
+    padded = f" {syllable} "
+    return tuple(padded[i : i + n] for n in NGRAM_SIZES for i in range(len(padded) - n + 1))
 
 
 def _same_place(score: float) -> float:
@@ -733,7 +830,12 @@ class PetitionIndex(Generic[Id]):
         self._syllables = bytearray()  # per feature id: 1 for a syllable of a compound
         self._grams = bytearray()  # per feature id: 1 for a character n-gram
         counted: list[tuple[array[int], array[int]]] = []
-        for words, _ in readings:
+        self._accented: dict[str, str] = {}
+        for words, bare in readings:
+            if not bare:
+                for word in words:
+                    if not word.isascii():
+                        self._accented.setdefault(match_key(word), word)
             features = word_features(words)
             grams = ngram_features(words)
             ids = array("i", map(self._intern, features, repeat(0)))
@@ -826,6 +928,26 @@ class PetitionIndex(Generic[Id]):
         """In how many petitions a feature occurs (``w:`` and a word without diacritics)."""
         fid = self._vocabulary.get(feature)
         return self._df[fid] if fid is not None else 0
+
+    def syllable_frequency(self, syllables: Iterable[str]) -> int:
+        """In how many petitions all these syllables (without diacritics) occur, each as a word
+        or in one: how often a compound the collection does not read as a word occurs."""
+        found: set[int] | None = None
+        for syllable in syllables:
+            docs: set[int] = set()
+            for feature in ("w:" + syllable, "s:" + syllable):
+                fid = self._vocabulary.get(feature)
+                if fid is not None:
+                    docs.update(self._postings.get(fid, ()))
+            found = docs if found is None else found & docs
+            if not found:
+                return 0
+        return len(found) if found else 0
+
+    def accented(self, key: str) -> str | None:
+        """How the collection writes a word (its key: without diacritics) with diacritics,
+        when some petition did."""
+        return self._accented.get(key)
 
     def place_frequency(self, key: str) -> int:
         """How many petitions name a place (its canonical key)."""

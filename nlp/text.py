@@ -32,7 +32,9 @@ def normalise(text: str) -> str:
     else, including the resident's spelling, case and punctuation, is kept.
     """
     text = unicodedata.normalize("NFC", _LINE_BREAKS.sub("\n", text))
-    if not text.isascii():
+    if text.isprintable():
+        pass  # no control, format or line-break characters: nothing to drop (the usual case)
+    elif not text.isascii():
         text = "".join(char for char in text if _visible(char))
     else:
         text = "".join(char for char in text if char in _KEEP or " " <= char != "\x7f")

@@ -36,9 +36,26 @@ _INTRODUCTIONS = (
 )
 
 
+def _base_letters() -> dict[int, int | None]:
+    """Latin letters with diacritics -> their base letter; combining marks -> nothing."""
+    table: dict[int, int | None] = {ord("đ"): ord("d"), ord("Đ"): ord("D")}
+    for code in range(0xC0, 0x2000):
+        char = chr(code)
+        if unicodedata.combining(char):
+            table[code] = None
+            continue
+        decomposed = unicodedata.normalize("NFD", char)
+        if len(decomposed) > 1 and decomposed[0].isascii() and decomposed[0].isalpha():
+            table[code] = ord(decomposed[0])
+    return table
+
+
+_BASE = _base_letters()
+
+
 def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
+    """Lower case, without diacritics."""
+    return text.lower().translate(_BASE)
 
 
 def _has_diacritics(text: str) -> bool:

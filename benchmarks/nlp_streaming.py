@@ -1,0 +1,101 @@
+"""C9 timings: ``doithoai nlp group|ward|date`` in lines per second (issue 11, item 5: "load once
+and stream, thousands of lines a second").
+
+Run by hand: ``.venv/bin/python -m benchmarks.nlp_streaming [--group-lines 2000]``. Prints;
+asserts nothing.
+
+Each command runs in this process through ``bot.cli.main`` with standard input and output
+replaced, as ``doithoai`` would run it: once on a few lines (loading what it needs: timed apart
+as "load"), then on the whole input (timed: lines per second). Inputs:
+
+- ``group``: ``ID|text`` lines from the synthetic petitions of benchmarks/petition_grouping.py
+  (about one in eight typed without diacritics, one in ten with typos), and its pairwise
+  precision and recall against their issues;
+- ``ward``: the typed addresses of tests/test_nlp_places.py (current and old), repeated;
+- ``date``: dates and times as staff and residents type them, repeated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+import time
+from collections.abc import Sequence
+
+from benchmarks.petition_grouping import Generator, pairwise
+from bot.cli import main as doithoai
+
+DATES = (
+    "4/12",
+    "04/12/2026",
+    "thứ 6 tuần này",
+    "thứ sáu tuần sau",
+    "mai",
+    "8h",
+    "11 giờ 30",
+    "11h30",
+    "2 giờ chiều",
+    "thu sau tuan sau luc 2 gio chieu",
+)
+
+
+def run(argv: Sequence[str], lines: Sequence[str]) -> tuple[float, float, list[str]]:
+    """Seconds ``doithoai <argv>`` takes on ``lines`` (wall clock, and CPU of this process: the
+    machine may be shared), and the lines it printed."""
+    stdin, stdout = sys.stdin, sys.stdout
+    sys.stdin = io.StringIO("".join(f"{line}\n" for line in lines))
+    sys.stdout = out = io.StringIO()
+    try:
+        start, cpu = time.perf_counter(), time.process_time()
+        code = doithoai(list(argv))
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    finally:
+        sys.stdin, sys.stdout = stdin, stdout
+    if code != 0:
+        raise SystemExit(f"doithoai {' '.join(argv)} exited with {code}")
+    return elapsed, cpu, out.getvalue().splitlines()
+
+
+def measure(name: str, argv: Sequence[str], lines: Sequence[str]) -> list[str]:
+    loading, _, _ = run(argv, lines[:3])
+    elapsed, cpu, out = run(argv, lines)
+    print(
+        f"doithoai {' '.join(argv):<30} {len(lines) / elapsed:>8,.0f} lines/s, "
+        f"{len(lines) / cpu:>8,.0f} per CPU second ({len(lines):,} lines in {elapsed:.2f} s;"
+        f" load and first lines {loading:.2f} s)"
+    )
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--group-lines", type=int, default=2_000)
+    parser.add_argument("--lines", type=int, default=20_000, help="for ward and date")
+    parser.add_argument("--seed", type=int, default=7)
+    arguments = parser.parse_args()
+
+    texts, issues = Generator(arguments.seed).petitions(arguments.group_lines)
+    out = measure("group", ["nlp", "group"], [f"P{n}|{text}" for n, text in enumerate(texts)])
+    groups = [[int(pid[1:]) for pid in json.loads(line)["ids"]] for line in out]
+    precision, recall = pairwise(groups, issues)
+    print(
+        f"  {len(groups):,} groups; pairwise precision / recall {precision:.3f} / {recall:.3f}"
+        " (synthetic issues)"
+    )
+
+    from tests.test_nlp_places import CURRENT_SAI_GON, OLD_TYPED
+
+    addresses = [text for text, _ in OLD_TYPED] + CURRENT_SAI_GON
+    count = arguments.lines
+    measure("ward", ["nlp", "ward"], [addresses[n % len(addresses)] for n in range(count)])
+    measure(
+        "date",
+        ["nlp", "date", "--today", "2026-12-30"],
+        [DATES[n % len(DATES)] for n in range(count)],
+    )
+
+
+if __name__ == "__main__":
+    main()
