@@ -9,8 +9,8 @@ input, one JSON object per line on standard output. The shapes are stable: tools
 - ``group``: lines ``ID|text`` -> after the whole input, one line per group of two or more,
   largest first: ``{"ids", "size", "title"}``; a line without ``|`` -> ``{"line", "error"}``.
 
-Each command loads what it needs once, then streams. ``check`` (the diacritics verdict) is
-added by its own module through :data:`COMMANDS`.
+Each command loads what it needs once, then streams. ``check`` (the diacritics verdict of
+bot/nlp_check.py) prints ``{"input", "verdict", "refused", "suggestion", "uncertain"}``.
 """
 
 from __future__ import annotations
@@ -116,6 +116,13 @@ def _date(args: argparse.Namespace, settings: Settings) -> int:
     return _emit((date_line(line, today) for line in _lines(sys.stdin)), sys.stdout)
 
 
+def _check(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.nlp_check import check_line, warm_up
+
+    warm_up()  # load once, before the first line
+    return _emit(({"input": line, **check_line(line)} for line in _lines(sys.stdin)), sys.stdout)
+
+
 def _group(args: argparse.Namespace, settings: Settings) -> int:
     return _emit(group_lines(_lines(sys.stdin)), sys.stdout)
 
@@ -135,8 +142,9 @@ def _no_arguments(parser: argparse.ArgumentParser) -> None:
     return None
 
 
-#: name -> (help key, arguments, handler). ``check`` is added here by the lead.
+#: name -> (help key, arguments, handler).
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handler]] = {
+    "check": ("cli.help.nlp_check", _no_arguments, _check),
     "ward": ("cli.help.nlp_ward", _no_arguments, _ward),
     "date": ("cli.help.nlp_date", _date_arguments, _date),
     "group": ("cli.help.nlp_group", _no_arguments, _group),

