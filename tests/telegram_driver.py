@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from bot.channels.telegram.menu import ChatMenus
 from bot.rate_limit import RateLimiter
 from bot.runner import handler_for
 from handlers.conversations import Conversations
@@ -28,9 +29,14 @@ def reply_of(sent: Any) -> Reply:
 
 class TelegramDriver:
     def __init__(
-        self, framework: str, fake: FakeTelegram, make: Callable[[], Conversations]
+        self,
+        framework: str,
+        fake: FakeTelegram,
+        make: Callable[[], Conversations],
+        menus: ChatMenus | None = None,
     ) -> None:
         self.name = framework
+        self._menus = menus
         self.fake = fake
         self._make = make
         self._users: dict[int, Any] = {}
@@ -40,10 +46,15 @@ class TelegramDriver:
         self.channel: Any = None  # AiogramChannel or PtbChannel
 
     @classmethod
-    async def start(cls, framework: str, make: Callable[[], Conversations]) -> TelegramDriver:
+    async def start(
+        cls,
+        framework: str,
+        make: Callable[[], Conversations],
+        menus: ChatMenus | None = None,
+    ) -> TelegramDriver:
         fake = FakeTelegram()
         await fake.start()
-        driver = cls(framework, fake, make)
+        driver = cls(framework, fake, make, menus)
         await driver._start_channel()
         return driver
 
@@ -60,6 +71,7 @@ class TelegramDriver:
                 make_bot(self.fake.token, self.fake.base_url),
                 limiter=limiter,
                 on_done=self._on_done,
+                menus=self._menus,
             )
         else:
             from bot.channels.telegram.ptb_shim import PtbChannel, make_application
@@ -68,6 +80,7 @@ class TelegramDriver:
                 make_application(self.fake.token, self.fake.base_url),
                 limiter=limiter,
                 on_done=self._on_done,
+                menus=self._menus,
             )
         # Both channels delete any webhook before they poll; updates sent from then on wait in
         # the fake's queue until the long poll picks them up.

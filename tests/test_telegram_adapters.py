@@ -193,3 +193,42 @@ async def test_p10_the_yearly_report_is_sent_as_files(framework, engine_and_cloc
         assert driver.fake.calls("sendPhoto")[-1].ok
     finally:
         await driver.close()
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_c7_an_officials_chat_gets_the_commands_of_its_roles(framework, engine_and_clock):
+    """What each person sees (issue 10): enrolling sets the official's own command menu
+    (setMyCommands with BotCommandScopeChat); at the next start every staff chat gets its menu
+    again; residents keep the residents' menu."""
+    from bot.channels.telegram.menu import ChatMenus
+    from procedure.permissions import Role
+    from procedure.use_cases.staff import create_invite
+
+    engine, clock = engine_and_clock
+    with UnitOfWork(engine) as uow:
+        code = create_invite(
+            uow, "ben-thanh", Role.OFFICE, ProcedureContext(clock=clock), created_by="test"
+        ).code
+        uow.commit()
+
+    def make() -> Conversations:
+        return Conversations(
+            engine, ProcedureContext(clock=clock), ChatSettings(verify_code_as="text")
+        )
+
+    own_chat = {"type": "chat", "chat_id": ALICE}
+    driver = await TelegramDriver.start(framework, make, ChatMenus(engine))
+    try:
+        assert driver.fake.commands(own_chat) == []
+        await driver.command(ALICE, "start", code)
+        names = [command["command"] for command in driver.fake.commands(own_chat)]
+        assert "taophien" in names and "hopthu" in names and "gopy" in names
+        assert "taophien" not in [command["command"] for command in driver.fake.commands()]
+    finally:
+        await driver.close()
+    restarted = await TelegramDriver.start(framework, make, ChatMenus(engine))
+    try:
+        names = [command["command"] for command in restarted.fake.commands(own_chat)]
+        assert "taophien" in names
+    finally:
+        await restarted.close()

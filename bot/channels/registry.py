@@ -26,9 +26,10 @@ def telegram(
     if settings.telegram_bot_token is None:
         return None
     from bot.channels import telegram as telegram_channel
+    from bot.channels.telegram.menu import ChatMenus
 
     limiter = limiters.setdefault("telegram", RateLimiter())  # 30 a second, 1 a second per chat
-    return telegram_channel.from_settings(settings, limiter=limiter)
+    return telegram_channel.from_settings(settings, limiter=limiter, menus=ChatMenus(engine))
 
 
 def web_chat(

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the frameworks and the channel are imported when a channel is made
     from bot.channels.telegram.channel import Done, TelegramChannel
+    from bot.channels.telegram.menu import ChatMenus
     from bot.config import Settings
     from bot.rate_limit import RateLimiter
 
@@ -15,7 +16,11 @@ FRAMEWORKS = ("aiogram", "ptb")
 
 
 def from_settings(
-    settings: Settings, *, limiter: RateLimiter | None = None, on_done: Done | None = None
+    settings: Settings,
+    *,
+    limiter: RateLimiter | None = None,
+    on_done: Done | None = None,
+    menus: ChatMenus | None = None,
 ) -> TelegramChannel | None:
     """The Telegram channel the settings ask for, or None without a bot token.
 
@@ -37,6 +42,7 @@ def from_settings(
             webhook_secret=secret,
             limiter=limiter,
             on_done=on_done,
+            menus=menus,
         )
     from bot.channels.telegram.aiogram_shim import AiogramChannel, make_bot
 
@@ -46,4 +52,5 @@ def from_settings(
         webhook_secret=secret,
         limiter=limiter,
         on_done=on_done,
+        menus=menus,
     )

@@ -26,6 +26,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import (
     BotCommand,
+    BotCommandScopeChat,
     BufferedInputFile,
     InlineKeyboardMarkup,
     ReplyKeyboardMarkup,
@@ -42,7 +43,7 @@ from bot.channels.telegram.delivery import (
     TelegramDelivery,
     is_entity_error,
 )
-from bot.channels.telegram.menu import menu_commands
+from bot.channels.telegram.menu import ChatMenus, Commands, menu_commands
 from bot.rate_limit import RateLimiter
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
@@ -133,12 +134,14 @@ class AiogramChannel(TelegramChannel):
         webhook_secret: str | None = None,
         limiter: RateLimiter | None = None,
         on_done: Done | None = None,
+        menus: ChatMenus | None = None,
     ) -> None:
         super().__init__(
             webhook_url=webhook_url,
             webhook_secret=webhook_secret,
             limiter=limiter,
             on_done=on_done,
+            menus=menus,
         )
         self.bot = bot
         self.dispatcher = Dispatcher()
@@ -165,6 +168,12 @@ class AiogramChannel(TelegramChannel):
     async def _register_commands(self) -> None:
         await self.bot.set_my_commands(
             [BotCommand(command=name, description=text) for name, text in menu_commands()]
+        )
+
+    async def _set_chat_commands(self, chat_id: str, commands: Commands) -> None:
+        await self.bot.set_my_commands(
+            [BotCommand(command=name, description=text) for name, text in commands],
+            scope=BotCommandScopeChat(chat_id=int(chat_id)),
         )
 
     async def _set_webhook(self, url: str, secret: str) -> None:

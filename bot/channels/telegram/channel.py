@@ -25,6 +25,7 @@ from aiohttp import web
 
 from bot.channels.base import Handle
 from bot.channels.telegram.delivery import TelegramDelivery
+from bot.channels.telegram.menu import ChatMenus, Commands, menu_changed
 from bot.channels.telegram.updates import incoming_from_update
 from bot.rate_limit import RateLimiter
 from bot.reply_sender import ChatTurns, ReplySender
@@ -57,8 +58,10 @@ class TelegramChannel(TelegramDelivery):
         webhook_secret: str | None = None,
         limiter: RateLimiter | None = None,
         on_done: Done | None = None,
+        menus: ChatMenus | None = None,
     ) -> None:
         self.webhook_url = webhook_url
+        self.menus = menus
         self.webhook_secret = webhook_secret or secrets.token_urlsafe(32)
         self.replies = ReplySender(limiter or RateLimiter())
         self._on_done = on_done
@@ -78,6 +81,7 @@ class TelegramChannel(TelegramDelivery):
         self._handle = handle
         await self._open()
         await self._register_commands()
+        await self._set_staff_menus()
         if self.webhook_url:
             await self._set_webhook(webhook_address(self.webhook_url), self.webhook_secret)
             log.info("Telegram webhook set")
@@ -122,6 +126,8 @@ class TelegramChannel(TelegramDelivery):
                 except Exception as error:  # the reply matters more than the spinner
                     log.warning("could not answer a callback query: %s", error)
             replies = await self._handle(incoming)
+            if self.menus is not None and menu_changed(replies):
+                await self._set_menu(chat, incoming.user_id)
         except BaseException:
             self._turns.end(chat)
             await self._done(update_id)
@@ -136,6 +142,25 @@ class TelegramChannel(TelegramDelivery):
         finally:
             self._turns.end(chat)
             await self._done(update_id)
+
+    async def _set_staff_menus(self) -> None:
+        """Each staff chat gets the commands of its roles (issue 10: what each person sees);
+        the other chats keep the residents' menu."""
+        if self.menus is None:
+            return
+        for chat_id, commands in await asyncio.to_thread(self.menus.staff):
+            await self._menu_call(chat_id, commands)
+
+    async def _set_menu(self, chat_id: str, user_id: str) -> None:
+        assert self.menus is not None
+        commands = await asyncio.to_thread(self.menus.of_account, user_id)
+        await self._menu_call(chat_id, commands)
+
+    async def _menu_call(self, chat_id: str, commands: Commands) -> None:
+        try:
+            await self._set_chat_commands(chat_id, commands)
+        except Exception as error:  # a menu is a convenience: never fail a turn for it
+            log.warning("could not set the command menu of a chat: %s", type(error).__name__)
 
     async def _done(self, update_id: str) -> None:
         if self._on_done is not None:
@@ -171,6 +196,10 @@ class TelegramChannel(TelegramDelivery):
 
     @abstractmethod
     async def _register_commands(self) -> None: ...
+
+    @abstractmethod
+    async def _set_chat_commands(self, chat_id: str, commands: Commands) -> None:
+        """setMyCommands with the scope of one chat."""
 
     @abstractmethod
     async def _set_webhook(self, url: str, secret: str) -> None: ...

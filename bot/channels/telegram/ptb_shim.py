@@ -16,6 +16,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 from telegram import (
     Bot,
     BotCommand,
+    BotCommandScopeChat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
@@ -45,7 +46,7 @@ from bot.channels.telegram.delivery import (
     is_entity_error,
     seconds,
 )
-from bot.channels.telegram.menu import menu_commands
+from bot.channels.telegram.menu import ChatMenus, Commands, menu_commands
 from bot.rate_limit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -162,12 +163,14 @@ class PtbChannel(TelegramChannel):
         webhook_secret: str | None = None,
         limiter: RateLimiter | None = None,
         on_done: Done | None = None,
+        menus: ChatMenus | None = None,
     ) -> None:
         super().__init__(
             webhook_url=webhook_url,
             webhook_secret=webhook_secret,
             limiter=limiter,
             on_done=on_done,
+            menus=menus,
         )
         self.application = application
         self._bot: Bot = application.bot
@@ -194,6 +197,12 @@ class PtbChannel(TelegramChannel):
 
     async def _register_commands(self) -> None:
         await self.bot.set_my_commands([BotCommand(name, text) for name, text in menu_commands()])
+
+    async def _set_chat_commands(self, chat_id: str, commands: Commands) -> None:
+        await self.bot.set_my_commands(
+            [BotCommand(name, text) for name, text in commands],
+            scope=BotCommandScopeChat(int(chat_id)),
+        )
 
     async def _set_webhook(self, url: str, secret: str) -> None:
         await self.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
