@@ -18,6 +18,7 @@ from storage.tables.petitions import (
     Topic,
     WrittenResult,
 )
+from storage.tables.public import PublicRecord
 from storage.tables.staff import StaffInvite
 from storage.tables.web import WebMessage
 
@@ -40,6 +41,7 @@ __all__ = [
     "Person",
     "Petition",
     "ProcessedUpdate",
+    "PublicRecord",
     "Registration",
     "SessionAgency",
     "StaffInvite",
