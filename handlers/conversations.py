@@ -18,6 +18,7 @@ from handlers.flows import (
     opinion,
     oversight,
     privacy,
+    publication,
     registration,
     staff_follow_up,
     staff_sessions,
@@ -278,6 +279,9 @@ STAFF_COMMANDS: dict[str, tuple[Action, Callable[[Turn, str], None]]] = {
     "gop": (Action.MARK_DUPLICATE, oversight.link("same")),
     "tach": (Action.MARK_DUPLICATE, oversight.link("different")),
     "trung": (Action.MARK_DUPLICATE, oversight.duplicate),
+    # The public record (issue 13): office and head publish a checked petition, or withdraw it.
+    "congkhai": (Action.PUBLISH_PETITION, publication.publish),
+    "ancongkhai": (Action.PUBLISH_PETITION, publication.unpublish),
 }
 
 
