@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Protocol
 
 from icalendar import Alarm, Calendar, Event, Timezone
@@ -65,6 +66,15 @@ class SessionFacts:
         )
 
 
+@lru_cache(maxsize=8)
+def _local_timezone(year: int) -> Timezone:
+    """Asia/Ho_Chi_Minh as a VTIMEZONE around ``year`` (computing it is slow: kept per year;
+    the component is only read when a file is written)."""
+    return Timezone.from_tzinfo(
+        LOCAL_TIMEZONE, first_date=date(year - 1, 1, 1), last_date=date(year + 1, 12, 31)
+    )
+
+
 def session_uid(session_id: int | None) -> str:
     """The same UID for every file of one session, so an update replaces the event."""
     return f"doithoai-session-{session_id}@doithoai"
@@ -113,13 +123,7 @@ def session_calendar(
         alarm.add("trigger", -REMINDER_BEFORE)
         alarm.add("description", t("calendar.reminder", content=session.content))
         event.add_component(alarm)
-    calendar.add_component(
-        Timezone.from_tzinfo(
-            LOCAL_TIMEZONE,
-            first_date=to_local(session.starts_at).date() - timedelta(days=366),
-            last_date=to_local(session.ends_at).date() + timedelta(days=366),
-        )
-    )
+    calendar.add_component(_local_timezone(to_local(session.starts_at).year))
     calendar.add_component(event)
     return calendar.to_ical()
 
