@@ -243,6 +243,9 @@ async def test_p10_open311_georeport_v2_contract(published: Published, engine: E
         assert answered["agency_responsible"] == "Phòng Kinh tế, Hạ tầng và Đô thị"
         assert "Phòng đã nạo vét cống" in answered["status_notes"]
         assert answered["requested_datetime"].startswith("2026-03-10T")
+        # Due 20 working days after the notice of 27/03/2026 (P8).
+        assert answered["expected_datetime"] == "2026-04-24T23:59:59+07:00"
+        assert by_id[published.pending]["expected_datetime"] is None  # not assigned
         assert by_id[published.pending]["status"] == "open"
         assert by_id[published.pending]["status_notes"] is None
         assert_nothing_identifying(body)

@@ -4,7 +4,8 @@ JSON or XML, for published petitions only, with the public fields of the specifi
 * ``service_code``/``service_name``: the petition's topic.
 * ``status``: ``open`` while the petition waits for its answer, ``closed`` once answered.
 * ``status_notes``: the public answer the office published; ``description``: its summary.
-* ``agency_responsible``: the agency the head assigned the petition to.
+* ``agency_responsible``: the agency the head assigned the petition to; ``expected_datetime``:
+  the end of its due day (P8, or the extended one, P9).
 * ``lat``/``long``/``address``: petitions carry no coordinates yet, so they are null; when they
   do, they are to be rounded to the street before they appear here.
 * ``jurisdiction_id`` (optional): a ward's code, which keeps that ward and the units below it.
@@ -77,6 +78,14 @@ def _moment(value: datetime) -> str:
     return to_local(value).isoformat(timespec="seconds")
 
 
+def _end_of(day: str | None) -> str | None:
+    """The end of a due day in Asia/Ho_Chi_Minh: a result is on time until that evening."""
+    if day is None:
+        return None
+    moment = datetime.combine(date.fromisoformat(day), time(23, 59, 59), LOCAL_TIMEZONE)
+    return moment.isoformat(timespec="seconds")
+
+
 def request_of(item: PublicPetition) -> dict[str, Value]:
     values: dict[str, Value] = {
         "service_request_id": item.code,
@@ -89,7 +98,7 @@ def request_of(item: PublicPetition) -> dict[str, Value]:
         "service_notice": None,
         "requested_datetime": _moment(item.requested_at),
         "updated_datetime": _moment(item.updated_at),
-        "expected_datetime": None,
+        "expected_datetime": _end_of(item.due_on),
         "address": None,
         "address_id": None,
         "zipcode": None,

@@ -143,6 +143,7 @@ class PublicPetition:
     subject: str
     answer: str | None
     answered_on: str | None
+    due_on: str | None  # the agency's due date (P8, P9), while the petition is assigned
     ward_code: str
     ward_name: str
 
@@ -208,6 +209,7 @@ def public_petitions(uow: UnitOfWork, filters: PublicFilter) -> list[PublicPetit
                 subject=record.subject,
                 answer=record.answer,
                 answered_on=result.answered_on.isoformat() if result else None,
+                due_on=assignment.due_date.isoformat() if assignment else None,
                 ward_code=area.code if area else "",
                 ward_name=area.name if area else "",
             )
