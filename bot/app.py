@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
+from sqlalchemy import Engine
 
 from bot.channels.base import Channel, Handle
 from bot.config import Settings
@@ -38,11 +39,16 @@ def chat_settings(settings: Settings, channels: Sequence[Channel]) -> ChatSettin
     )
 
 
-def web_application(channels: Sequence[Channel]) -> web.Application:
-    """The application the process serves: every channel's routes."""
+def web_application(channels: Sequence[Channel], engine: Engine | None = None) -> web.Application:
+    """The application the process serves: every channel's routes and, given the database, the
+    public record of the wards and the Open311 read API (issue 13)."""
     app = web.Application(client_max_size=2 * 1024 * 1024)
     for channel in channels:
         app.add_routes(channel.routes())
+    if engine is not None:
+        from bot.public import public_routes
+
+        app.add_routes(public_routes(engine))
     return app
 
 
@@ -82,7 +88,7 @@ async def serve(
     host, port = listen_address(settings)
     # No channel with a route (Telegram by long polling alone): no port is opened.
     listening = any(channel.routes() for channel in channels)
-    runner = web.AppRunner(web_application(channels))
+    runner = web.AppRunner(web_application(channels, conversations.engine))
     await runner.setup()
     started: list[Channel] = []
     background: list[asyncio.Task[None]] = []

@@ -21,6 +21,7 @@ from handlers.flows import (
     opinion,
     oversight,
     privacy,
+    publication,
     registration,
     session_changes,
     staff_follow_up,
@@ -393,6 +394,9 @@ STAFF_COMMANDS: dict[str, tuple[Action, Callable[[Turn, str], None]]] = {
     "suaphien": (Action.PLAN_SESSION, _with_session(session_changes.edit)),
     "doilich": (Action.ANNOUNCE_SESSION, _with_session(session_changes.reschedule)),
     "huyphien": (Action.CANCEL_SESSION, _with_session(session_changes.cancel)),
+    # The public record (issue 13): office and head publish a checked petition, or withdraw it.
+    "congkhai": (Action.PUBLISH_PETITION, publication.publish),
+    "ancongkhai": (Action.PUBLISH_PETITION, publication.unpublish),
 }
 
 

@@ -41,6 +41,7 @@ class Action(StrEnum):
     MANAGE_CALENDAR = "manage_calendar"  # X1
     MANAGE_ORG = "manage_org"
     INVITE_STAFF = "invite_staff"
+    PUBLISH_PETITION = "publish_petition"  # B4, B5: the office checks what the public sees
 
 
 _OFFICE = frozenset(
@@ -55,6 +56,7 @@ _OFFICE = frozenset(
         Action.MARK_DUPLICATE,
         Action.TRIAGE_PETITION,
         Action.VIEW_OVERSIGHT,
+        Action.PUBLISH_PETITION,
     }
 )
 

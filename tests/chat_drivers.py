@@ -6,6 +6,7 @@ or python-telegram-bot adapter against the fake Bot API server on 127.0.0.1.
 
 from __future__ import annotations
 
+import base64
 import html
 import re
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ class Reply:
     buttons: list[tuple[str, str]] = field(default_factory=list)  # (label, data)
     image: bool = False
     ask_contact: bool = False
+    document: tuple[str, bytes] | None = None  # (file name, bytes) of an attached file
 
     @property
     def text(self) -> str:
@@ -34,6 +36,7 @@ class Reply:
             buttons=[(b.label, b.data) for row in message.buttons for b in row],
             image=message.image is not None,
             ask_contact=message.ask_contact is not None,
+            document=message.document,
         )
 
 
@@ -236,7 +239,13 @@ class WebDriver:
         buttons = [(b["label"], b["data"]) for row in frame["buttons"] for b in row]
         if buttons:
             self._buttons[user] = buttons
-        return Reply(html=frame["text"], buttons=buttons, image="image" in frame)
+        document = frame.get("document")
+        return Reply(
+            html=frame["text"],
+            buttons=buttons,
+            image="image" in frame,
+            document=(document["name"], base64.b64decode(document["data"])) if document else None,
+        )
 
     async def send(self, user: int, frame: dict[str, object]) -> list[Reply]:
         socket = await self.socket(user)

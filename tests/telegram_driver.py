@@ -24,6 +24,9 @@ def reply_of(sent: Any) -> Reply:
         buttons=buttons,
         image=sent.method.lower() == "sendphoto",
         ask_contact=sent.requests_contact,
+        document=(sent.file.file_name or "", sent.file.data)
+        if sent.method.lower() == "senddocument" and sent.file is not None
+        else None,
     )
 
 

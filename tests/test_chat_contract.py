@@ -157,6 +157,10 @@ async def test_c1_register_for_a_session_from_its_deep_link(
     replies = await give_details(driver, ALICE, replies)
     said = texts(replies)
     assert "Đăng ký thành công" in said
+    # P4, C1: the confirmation carries the session as a calendar file, at 08:00 local time.
+    files = [reply.document for reply in replies if reply.document is not None]
+    assert [name for name, _ in files] == [f"doi-thoai-phien-{world.session_id}.ics"]
+    assert b"DTSTART;TZID=Asia/Ho_Chi_Minh:20260316T080000" in files[0][1]
     code = REGISTRATION_CODE.search(said)
     assert code is not None
     with UnitOfWork(chat_engine) as uow:

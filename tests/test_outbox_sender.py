@@ -51,6 +51,8 @@ INVITATION = {
     "chair": "Phạm Văn Chủ, Chủ tịch UBND phường",
     "unit": "Phường Bến Thành",
 }
+# An invitation carries the session's calendar file (issue 13), so it goes as a document.
+INVITATION_METHOD = "sendDocument"
 
 
 @renderer("test.long_notice")
@@ -188,14 +190,14 @@ async def test_x4_a_429_pauses_every_send_for_retry_after(engine, fake, bot):
     """Two 429s with retry_after=1: each pauses all sending for a second; nothing is lost,
     nothing is sent twice, and no call reaches Telegram during a pause (no second 429)."""
     chats = list(queue_messages(engine, 12).values())
-    fake.fail_next("sendMessage", 429, retry_after=1, times=2)
+    fake.fail_next(INVITATION_METHOD, 429, retry_after=1, times=2)
     sender = sender_for(engine, bot, global_per_second=20)
     assert await sender.drain_once() == 12
     assert fake.too_many_requests_sent == 2
     assert sender.rate_limited == 2
     assert_each_once(fake, chats)
     limited = [moment for moment, record in fake.answered if record.status == 429]
-    sends = [moment for moment, record in fake.answered if record.method == "sendMessage"]
+    sends = [moment for moment, record in fake.answered if record.method == INVITATION_METHOD]
     for moment in limited:
         assert not [s for s in sends if moment < s < moment + 1.0]
     assert all(row.sent_at is not None and row.attempts == 0 for row in rows(engine))
@@ -259,7 +261,7 @@ async def test_x4_the_most_recent_account_of_a_person_receives_the_message(engin
 
 async def test_x4_a_transient_502_is_retried_with_backoff_then_sent(engine, fake, bot):
     chats = list(queue_messages(engine, 3).values())
-    fake.fail_next("sendMessage", 502, times=1)
+    fake.fail_next(INVITATION_METHOD, 502, times=1)
     clock = ShiftedClock()
     sender = sender_for(engine, bot, clock=clock, backoff_seconds=5)
     assert await sender.drain_once() == 2
@@ -275,7 +277,7 @@ async def test_x4_a_transient_502_is_retried_with_backoff_then_sent(engine, fake
 
 async def test_x4_a_row_failing_again_and_again_is_given_up(engine, fake, bot):
     queue_messages(engine, 1)
-    fake.fail_next("sendMessage", 503, times=10)
+    fake.fail_next(INVITATION_METHOD, 503, times=10)
     clock = ShiftedClock()
     sender = sender_for(engine, bot, clock=clock, max_attempts=3, backoff_seconds=60)
     for hour in range(3):
@@ -367,8 +369,8 @@ async def test_x4_run_forever_delivers_new_rows_and_stops(engine, fake, bot):
 async def test_x4_through_python_telegram_bot(engine, fake):
     chats = list(queue_messages(engine, 6).values())
     fake.block(chats[0])
-    fake.fail_next("sendMessage", 429, retry_after=1, times=1)
-    fake.fail_next("sendMessage", 502, times=1)
+    fake.fail_next(INVITATION_METHOD, 429, retry_after=1, times=1)
+    fake.fail_next(INVITATION_METHOD, 502, times=1)
     application = make_application(fake.token, fake.base_url)
     await application.initialize()
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers.calendar_file import session_document
 from handlers.channel import Outgoing
 from handlers.flows.profile import ensure_area, ensure_profile
 from handlers.replies import Html, button, one_per_row, reply, say
@@ -143,10 +144,15 @@ def do_register(turn: Turn) -> None:
         if registration.state == RegistrationState.WAITLISTED
         else "chat.registration.done"
     )
+    unit = lookups.org_unit(turn.uow, session.org_unit_id)
     turn.send(
         Outgoing(
             text=say(key, code=registration.code, card=Html(session_card(turn, session))),
             buttons=((button("chat.registration.cancel", f"unreg:{session_id}"),),),
+            # A registered seat comes with the session as a calendar file (B3).
+            document=session_document(session, unit=unit.name if unit else "")
+            if registration.state == RegistrationState.REGISTERED
+            else None,
         )
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from handlers.calendar_file import SessionFacts, session_document
 from handlers.channel import Outgoing
 from handlers.notifications import renderer
 from handlers.replies import Html, button, say
@@ -40,6 +41,8 @@ def invitation(data: dict[str, object]) -> Outgoing:
             (button("chat.sessions.register", f"reg:{session_id}"),),
             (button("chat.sessions.send_opinion", f"opinion:{session_id}"),),
         ),
+        # The session as a calendar file (B3): a calendar application adds it at local time.
+        document=session_document(SessionFacts.from_data(data), unit=str(data.get("unit", ""))),
     )
 
 

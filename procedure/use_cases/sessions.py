@@ -249,6 +249,7 @@ def session_facts(uow: UnitOfWork, session: DialogueSession) -> dict[str, object
         "venue": session.venue,
         "chair": session.chair_name,
         "unit": unit.name if unit else "",
+        "calendar_sequence": session.calendar_sequence,
     }
 
 

@@ -19,6 +19,7 @@ from storage.tables.petitions import (
     Topic,
     WrittenResult,
 )
+from storage.tables.public import PublicRecord
 from storage.tables.staff import StaffInvite
 from storage.tables.web import WebMessage
 
@@ -43,6 +44,7 @@ __all__ = [
     "Person",
     "Petition",
     "ProcessedUpdate",
+    "PublicRecord",
     "Registration",
     "SessionAgency",
     "StaffInvite",

@@ -24,6 +24,9 @@ class DialogueSession(SQLModel, table=True):
     capacity: int | None = None
     state: str = Field(default="draft", max_length=20, index=True)
     announced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The iCalendar SEQUENCE (B3): raised whenever the time, the venue or the content changes,
+    # so calendar applications replace the event they already have.
+    calendar_sequence: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_by_person_id: int | None = Field(default=None, foreign_key="person.id")
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 
