@@ -66,6 +66,7 @@ BUTTON_PREFIXES = frozenset(
         "fix",
         "form",
         "kind",
+        "name",
         "offer",
         "opinion",
         "phone",
@@ -76,6 +77,8 @@ BUTTON_PREFIXES = frozenset(
         "topic",
         "track",
         "unreg",
+        "word",
+        "words",
     }
 )
 

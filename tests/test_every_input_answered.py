@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -31,7 +32,13 @@ from storage.unit_of_work import UnitOfWork
 from tests.chat_drivers import ConsoleDriver, Driver, Reply, joined
 from tests.chat_world import ChatWorld
 from tests.procedure_world import Clock
-from tests.test_chat_contract import ACCENTED, STRIPPED, give_details, verify_code
+from tests.test_chat_contract import (
+    ACCENTED,
+    STRIPPED,
+    give_details,
+    opinion_until_summary,
+    verify_code,
+)
 
 RESIDENT, OFFICE, HEAD = 7_000_000_101, 7_000_000_102, 7_000_000_103
 HUGE = "99999999999999999999"
@@ -161,9 +168,12 @@ async def test_x5_gopy_again_while_a_text_without_diacritics_waits(
     await driver.press(RESIDENT, "Giao thông")
     refused = joined(await driver.text(RESIDENT, STRIPPED))
     with caplog.at_level(logging.WARNING):
-        again = _answered(await driver.command(RESIDENT, "gopy"), caplog)
+        replies = await driver.command(RESIDENT, "gopy")
+        again = _answered(replies, caplog)
         assert again == refused  # the same question, with the same choices
-        menu = _answered(await driver.press(RESIDENT, "Dùng bản gợi ý"), caplog)
+        choices = [label for reply in replies for label, _ in reply.buttons]
+        assert choices
+        menu = _answered(await driver.press(RESIDENT, choices[0]), caplog)
         assert menu
 
 
@@ -241,6 +251,61 @@ async def record_states(recorder: Recorder, world: ChatWorld) -> None:
         await do(OFFICE, "command", "huy")
     await do(HEAD, "command", "ketluan", str(world.session_id))
     await do(HEAD, "command", "huy")
+    # Q4: the words of a restored text confirmed one by one; a name typed without marks.
+    third = RESIDENT + 11
+    await do(third, "command", "gopy")
+    await do(third, "press", "Không gắn với buổi đối thoại")
+    await do(third, "press", "Kiến nghị")
+    await do(third, "press", "Giao thông")
+    await do(third, "text", STRIPPED)
+    await do(third, "forge", "text:confirm_words")
+    await do(third, "command", "huy")
+    await do(third, "command", "dangky", str(world.session_id))
+    await do(third, "press", "Tôi đồng ý")
+    await do(third, "text", "nguyen thi thu huong")
+    await do(third, "forge", "name:words")
+    await do(third, "command", "huy")
+    # The office inbox (issue 10): a petition sent outside any session, and each triage form.
+    fourth = RESIDENT + 13
+    await opinion_until_summary(recorder.driver, fourth)
+    sent = joined(await recorder.driver.press(fourth, "Gửi"))
+    code = re.search(r"KN-[2-9A-Z]{4}-[2-9A-Z]{4}", sent)
+    assert code is not None, sent
+    for name in ("chuyen", "chuyenngoai", "trungvoi", "tuchoi"):
+        await do(OFFICE, "command", name, code.group(0))
+        await do(OFFICE, "command", "huy")
+    # Sessions that change (issue 10): a plan edited, an announced session moved or cancelled.
+    for name, session_id in (
+        ("suaphien", _draft_session(recorder.engine, world)),
+        ("doilich", world.session_id),
+        ("huyphien", world.session_id),
+    ):
+        await do(OFFICE, "command", name, str(session_id))
+        await do(OFFICE, "command", "huy")
+
+
+def _draft_session(engine: Engine, world: ChatWorld) -> int:
+    """A plan not announced yet, for /suaphien."""
+    from procedure.use_cases.sessions import SessionPlan, plan_session
+    from tests.conftest import at
+
+    with UnitOfWork(engine) as uow:
+        session = plan_session(
+            uow,
+            world.office,
+            SessionPlan(
+                org_unit_id=world.ward,
+                chair_name="Phạm Văn Chủ",
+                venue="Hội trường UBND phường",
+                starts_at=at("2027-06-15", "08:00"),
+                ends_at=at("2027-06-15", "11:00"),
+                content="Đối thoại về giao thông",
+            ),
+            ProcedureContext(),
+        )
+        uow.commit()
+        assert session.id is not None
+        return session.id
 
 
 PAYLOADS = ["", "1", "²", HUGE, "0", "-3", "s1", "s²", f"s{HUGE}", "KN-2345-6789", "2026", "99999"]
@@ -377,7 +442,16 @@ def _button_prefixes_in_code() -> set[str]:
 
     found: set[str] = set()
     for path in Path(__file__).resolve().parent.parent.joinpath("handlers").rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        # Module constants such as NEW_CODE = "code:new" stand for their literal.
+        constants = {
+            target.id: node.value.value
+            for node in tree.body
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        for node in ast.walk(tree):
             if not isinstance(node, ast.Call) or len(node.args) < 2:
                 continue
             name = getattr(node.func, "id", getattr(node.func, "attr", ""))
@@ -385,7 +459,15 @@ def _button_prefixes_in_code() -> set[str]:
                 continue
             data = node.args[1]
             first = data.values[0] if isinstance(data, ast.JoinedStr) and data.values else data
-            literal = first.value if isinstance(first, ast.Constant) else None
+            if isinstance(first, ast.FormattedValue):
+                first = first.value
+            literal = (
+                first.value
+                if isinstance(first, ast.Constant)
+                else constants.get(first.id)
+                if isinstance(first, ast.Name)
+                else None
+            )
             if isinstance(literal, str) and ":" in literal:
                 found.add(literal.partition(":")[0])
     return found

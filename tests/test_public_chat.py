@@ -16,6 +16,7 @@ from tests.test_staff_chat import AGENCY, HEAD, MONITOR, OFFICE, OTHER_OFFICE, R
 
 __all__ = ["driver"]  # fixture
 UNKNOWN = "Không có lệnh này"
+ROLE_NEEDED = "dành cho vai trò: văn phòng, người đứng đầu"
 
 
 async def test_p10_x2_the_office_publishes_and_the_head_withdraws_in_chat(
@@ -27,8 +28,10 @@ async def test_p10_x2_the_office_publishes_and_the_head_withdraws_in_chat(
     assert found is not None
     code = found.group(0)
     assert "/congkhai" in joined(await driver.command(OFFICE, "congkhai"))  # usage
-    assert UNKNOWN in joined(await driver.command(MONITOR, "congkhai", code))
-    assert UNKNOWN in joined(await driver.command(AGENCY, "congkhai", code))
+    # Staff of another role are told which role the command needs; a resident gets "unknown".
+    assert ROLE_NEEDED in joined(await driver.command(MONITOR, "congkhai", code))
+    assert ROLE_NEEDED in joined(await driver.command(AGENCY, "congkhai", code))
+    assert UNKNOWN in joined(await driver.command(RESIDENT, "congkhai", code))
     assert "không có quyền" in joined(await driver.command(OTHER_OFFICE, "congkhai", code))
     replies = joined(
         await driver.command(OFFICE, "congkhai", f"{code} Ngập đường Lê Lợi, gọi 0912 345 678")
