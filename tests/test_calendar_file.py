@@ -152,3 +152,65 @@ def test_p4_every_invitation_carries_the_session_as_a_calendar_file(
         assert "Phường Bến Thành" in str(event["DESCRIPTION"])
         assert str(event["UID"]) == session_uid(session.id)
         assert message.buttons  # register / send an opinion stay with the file
+
+
+def test_p4_a_moved_or_cancelled_session_updates_the_calendar_file(
+    world: World, uow: UnitOfWork
+) -> None:
+    """B3: the notice of a moved session carries the file with a higher SEQUENCE and the new
+    local time; the notice of a cancelled one carries METHOD:CANCEL for the same UID."""
+    from procedure.use_cases import session_changes
+
+    follower = uow.session.get(Person, world.residents[0])
+    assert follower is not None
+    follower.area_org_id = world.ward
+    uow.session.add(follower)
+    world.clock.set("2026-03-02")
+    session = sessions.plan_session(
+        uow,
+        world.office,
+        SessionPlan(
+            org_unit_id=world.ward,
+            chair_name="Phạm Chủ Tịch",
+            venue="Hội trường UBND phường Bến Thành",
+            starts_at=at("2026-03-20", "08:00"),
+            ends_at=at("2026-03-20", "11:00"),
+            content="Đối thoại về trật tự đô thị",
+        ),
+        world.context,
+    )
+    assert session.id is not None
+    sessions.announce_session(uow, world.office, session.id, world.context)
+
+    def last_file(kind: str) -> tuple[Calendar, object]:
+        row = uow.session.exec(
+            select(OutboxMessage)
+            .where(OutboxMessage.kind == kind)
+            .order_by(OutboxMessage.id.desc())  # type: ignore[union-attr]
+        ).first()
+        assert row is not None
+        message = render(row.kind, row.data)
+        assert message.document is not None
+        return event_of(message.document[1])
+
+    _, invited = last_file("session.invitation")
+    session_changes.reschedule_session(
+        uow,
+        world.office,
+        session.id,
+        at("2026-03-27", "14:00"),
+        at("2026-03-27", "16:00"),
+        "Hội trường đang sửa chữa.",
+        world.context,
+    )
+    calendar, moved = last_file("session.rescheduled")
+    assert str(calendar["METHOD"]) == "REQUEST"
+    assert str(moved["UID"]) == str(invited["UID"])
+    assert int(moved["SEQUENCE"]) > int(invited["SEQUENCE"])
+    start = moved.decoded("DTSTART")
+    assert (start.day, start.hour) == (27, 14)
+    sessions.cancel_session(uow, world.office, session.id, "Mưa bão.", world.context)
+    calendar, cancelled = last_file("session.cancelled")
+    assert str(calendar["METHOD"]) == "CANCEL" and str(cancelled["STATUS"]) == "CANCELLED"
+    assert str(cancelled["UID"]) == str(invited["UID"])
+    assert int(cancelled["SEQUENCE"]) > int(moved["SEQUENCE"])

@@ -90,7 +90,9 @@ def rescheduled(data: dict[str, object]) -> Outgoing:
             previous=_previous(data),
             card=_card(data),
             reason=data.get("reason") or "",
-        )
+        ),
+        # The calendar file again, with a higher SEQUENCE: calendars move the event (B3).
+        document=session_document(SessionFacts.from_data(data), unit=str(data.get("unit", ""))),
     )
 
 
@@ -102,7 +104,11 @@ def cancelled(data: dict[str, object]) -> Outgoing:
             "chat.push.cancelled",
             card=_card(data),
             reason=data.get("reason") or "",
-        )
+        ),
+        # METHOD:CANCEL: calendars that added the invitation remove the event (B3).
+        document=session_document(
+            SessionFacts.from_data(data), cancelled=True, unit=str(data.get("unit", ""))
+        ),
     )
 
 

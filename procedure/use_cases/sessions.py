@@ -309,7 +309,12 @@ def notify_session_change(
     serial: str,
 ) -> int:
     """A rescheduled or cancelled session: a notice to everyone who was told of it, written in
-    the same transaction as the change (outbox). ``serial`` tells one change from the next."""
+    the same transaction as the change (outbox). ``serial`` tells one change from the next.
+    A moved session's calendar file gets the next SEQUENCE, so calendars update the event; a
+    cancelled one is sent as METHOD:CANCEL by its renderer."""
+    if kind == "session.rescheduled":
+        session.calendar_sequence += 1
+        uow.session.add(session)
     facts = session_facts(uow, session)
     told = people_told_of(uow, session)
     by_audience: dict[str, list[tuple[int, str]]] = {}
