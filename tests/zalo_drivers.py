@@ -69,6 +69,7 @@ class _Waits:
 
 class ZaloOADriver:
     name = "zalo_oa"
+    sends_documents = False  # capabilities.documents
 
     def __init__(self, fake: FakeZaloOA, make: Callable[[], Conversations]) -> None:
         self.fake = fake
@@ -191,6 +192,8 @@ class ZaloOADriver:
 
 class ZaloBotDriver:
     name = "zalo_bot"
+    shares_phone = False  # capabilities.share_phone: a phone is typed, never shared
+    sends_documents = False  # capabilities.documents
 
     def __init__(self, fake: FakeZaloBot, make: Callable[[], Conversations]) -> None:
         self.fake = fake
