@@ -61,7 +61,7 @@ async def test_p1_plan_a_session_with_words_for_the_day_and_the_time(
     await driver.press(OFFICE, "Phòng Kinh tế, Hạ tầng và Đô thị")
     await driver.press(OFFICE, "Xong")
     summary = joined(await driver.press(OFFICE, "Bỏ qua"))
-    assert "14:00, Thứ Sáu, 08/01/2027" in summary
+    assert "từ 14 giờ 00 đến 16 giờ 30, Thứ Sáu, ngày 08/01/2027" in summary
     await driver.press(OFFICE, "Xác nhận")
     with UnitOfWork(chat_engine) as uow:
         planned = uow.session.exec(
@@ -83,5 +83,5 @@ async def test_p1_a_day_that_is_not_understood_or_has_passed_is_asked_again(
     assert "Ngày đã hiểu: Thứ Hai, 04/01/2027" in said
     said = joined(await driver.press(OFFICE, "Không"))
     assert "Ngày tổ chức" in said  # asked again, nothing taken
-    said = joined(await driver.text(OFFICE, "04/01/2027"))
-    assert "Giờ bắt đầu" in said  # written in full: no read-back needed
+    said = joined(await driver.text(OFFICE, "15/01/2027"))
+    assert "Giờ bắt đầu" in said  # written in full (and not too late): no read-back needed

@@ -65,22 +65,29 @@ def _date(turn: Turn, text: str) -> Parsed:
     day = when.day
     if day < turn.context.today():
         return Parsed(error="staff.input.past_date", values={"date": format_date(day)})
+    status = load_calendar(turn.uow).status(day)
+    note = "" if status.working else t("staff.input.note_not_working", why=describe_day(status))
     lawful = session_changes.lawful_dates(turn.uow, day, turn.context)
     if lawful.too_late:
-        # P4: warned as soon as the day is typed, with the earliest lawful date proposed.
+        # P4: warned as soon as the day is typed, with the earliest lawful date proposed; a day
+        # completed from what was typed is read back in the same message.
+        understood = Html(
+            say("staff.input.understood_date", date=format_date(day), note=note)
+            if when.inferred
+            else ""
+        )
         return Parsed(
             value=day.isoformat(),
             confirm="staff.input.too_late_for_invitation",
             values={
+                "understood": understood,
                 "date": format_date(day),
                 "days": turn.context.periods.notice_working_days,
                 "latest": format_date(lawful.latest_notice_day),
                 "earliest": format_date(lawful.earliest_session_day),
             },
         )
-    status = load_calendar(turn.uow).status(day)
     if when.inferred:
-        note = "" if status.working else t("staff.input.note_not_working", why=describe_day(status))
         return Parsed(
             value=day.isoformat(),
             confirm="staff.input.confirm_date",
