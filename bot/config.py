@@ -54,6 +54,7 @@ class Settings:
     web_chat_origins: tuple[str, ...] = ()
     web_chat_trust_proxy: bool = False  # behind nginx: the client address is X-Real-IP
     web_chat_keep_days: int = 60  # web chat messages kept for a returning page (0: forever)
+    log_format: str = "text"  # LOG_FORMAT=json: one JSON object a line (bot/logs.py)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -79,6 +80,7 @@ class Settings:
             ),
             web_chat_trust_proxy=_flag(env.get("WEB_CHAT_TRUST_PROXY"), default=False),
             web_chat_keep_days=int(env.get("WEB_CHAT_KEEP_DAYS") or 60),
+            log_format=(env.get("LOG_FORMAT") or "text").strip().lower(),
             periods=Periods(
                 notice_working_days=int(env.get("NOTICE_WORKING_DAYS") or 5),
                 conclusion_working_days=int(env.get("CONCLUSION_WORKING_DAYS") or 10),
