@@ -372,6 +372,7 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
     year = _year(args.year)
     with UnitOfWork(_open(settings)) as uow:
         unit = org_unit_by_code(uow, args.org)
+        assert unit.id is not None  # a stored unit
         report = build_annual_report(
             uow,
             Actor.system(),

@@ -54,18 +54,20 @@ def database_figures(engine: Engine, now: datetime) -> dict[str, float]:
         .where(petition.c.state.in_(OPEN_ASSIGNMENT_STATES), assignment.c.due_date <= today)
     )
     with engine.connect() as connection:
-        backlog, oldest = connection.execute(
+        outbox_row = connection.execute(
             select(func.count(), func.min(outbox.c.created_at)).where(pending)
         ).one()
-        due, overdue = connection.execute(open_deadlines).one()
-    if oldest is not None and oldest.tzinfo is None:
+        deadline_row = connection.execute(open_deadlines).one()
+    backlog, due, overdue = int(outbox_row[0]), int(deadline_row[0] or 0), int(deadline_row[1] or 0)
+    oldest: datetime | None = outbox_row[1]
+    if oldest is not None and oldest.tzinfo is None:  # SQLite: stored UTC, read back naive
         oldest = oldest.replace(tzinfo=UTC)
     age = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
     return {
         "backlog": float(backlog),
         "oldest_age": age,
-        "due": float(due or 0),
-        "overdue": float(overdue or 0),
+        "due": float(due),
+        "overdue": float(overdue),
     }
 
 

@@ -3,7 +3,7 @@ theirs gets the same answer as a code that does not exist, and repeated misses a
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from handlers.channel import Outgoing
@@ -41,7 +41,7 @@ def start(turn: Turn, code: str = "") -> None:
     )
 
 
-def _local_day(moment: datetime) -> object:
+def _local_day(moment: datetime) -> date:
     from texts import to_local
 
     return to_local(moment).date()
