@@ -96,7 +96,16 @@ async def test_x4_metrics_count_updates_by_channel_and_outcome_and_time_them(eng
     assert scraped[(f"{timing}_count", (("channel", channel),))] == 3
     assert scraped[(f"{timing}_bucket", (("channel", channel), ("le", "+Inf")))] == 3
     assert scraped[(f"{timing}_sum", (("channel", channel),))] >= 0
-    assert "# TYPE doithoai_rate_limited_total counter" in body or "doithoai_rate_limited" in body
+    for family, kind in (
+        ("doithoai_updates_handled_total", "counter"),
+        ("doithoai_update_handling_seconds", "histogram"),
+        ("doithoai_rate_limited_total", "counter"),
+        ("doithoai_outbox_pending", "gauge"),
+        ("doithoai_outbox_oldest_pending_age_seconds", "gauge"),
+        ("doithoai_deadlines_due", "gauge"),
+        ("doithoai_deadlines_overdue", "gauge"),
+    ):
+        assert f"# TYPE {family} {kind}\n" in body
 
 
 @pytest.fixture
