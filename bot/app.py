@@ -14,12 +14,14 @@ import logging
 import signal
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from aiohttp import web
-from sqlalchemy import Engine
 
 from bot.channels.base import Channel, Handle
 from bot.config import Settings
+from bot.logs import configure_logging
+from bot.public import public_record
 from bot.rate_limit import RateLimiter
 from handlers.conversations import Conversations
 from handlers.turn import ChatSettings
@@ -39,16 +41,20 @@ def chat_settings(settings: Settings, channels: Sequence[Channel]) -> ChatSettin
     )
 
 
-def web_application(channels: Sequence[Channel], engine: Engine | None = None) -> web.Application:
-    """The application the process serves: every channel's routes and, given the database, the
-    public record of the wards and the Open311 read API (issue 13)."""
-    app = web.Application(client_max_size=2 * 1024 * 1024)
-    for channel in channels:
-        app.add_routes(channel.routes())
-    if engine is not None:
-        from bot.public import public_routes
+class RouteProvider(Protocol):
+    """Anything that adds routes to the application: each channel, and the operators' routes."""
 
-        app.add_routes(public_routes(engine))
+    def routes(self) -> Sequence[web.AbstractRouteDef]: ...
+
+
+def web_application(
+    channels: Sequence[Channel], providers: Sequence[RouteProvider] = ()
+) -> web.Application:
+    """The application the process serves: every channel's routes, and the other providers'
+    (``/metrics`` and ``/healthz``, bot/ops.py)."""
+    app = web.Application(client_max_size=2 * 1024 * 1024)
+    for provider in [*channels, *providers]:
+        app.add_routes(provider.routes())
     return app
 
 
@@ -81,14 +87,21 @@ async def serve(
 ) -> None:
     """Serve until ``stop`` is set (or the task is cancelled), then stop everything cleanly:
     the channels stop receiving, the sender finishes what is on the wire, the site closes."""
+    from bot.metrics import observed
+    from bot.ops import OpsRoutes
     from bot.outbox_sender import OutboxSender
     from bot.runner import handler_for
     from bot.scheduler import Scheduler
 
     host, port = listen_address(settings)
-    # No channel with a route (Telegram by long polling alone): no port is opened.
+    # No channel with a route (Telegram by long polling alone): no port is opened, and the
+    # operators' routes are not served either.
     listening = any(channel.routes() for channel in channels)
-    runner = web.AppRunner(web_application(channels, conversations.engine))
+    runner = web.AppRunner(
+        web_application(
+            channels, [OpsRoutes(conversations.engine), *public_record(conversations.engine)]
+        )
+    )
     await runner.setup()
     started: list[Channel] = []
     background: list[asyncio.Task[None]] = []
@@ -97,7 +110,7 @@ async def serve(
             await web.TCPSite(runner, host, port).start()
             if port == 0:  # tests: the port the system chose
                 port = int(runner.addresses[0][1])
-        turn = handle or handler_for(conversations)
+        turn = observed(handle or handler_for(conversations))
         for channel in channels:
             await channel.start(turn)
             started.append(channel)
@@ -130,7 +143,7 @@ def run_app(settings: Settings) -> int:
     from bot.channels.registry import configured_channels
     from bot.database import open_database
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.log_format, logging.INFO)
     engine = open_database(settings)
     limiters: dict[str, RateLimiter] = {}
     channels = configured_channels(settings, engine, limiters=limiters)

@@ -6,6 +6,7 @@ Errors a person can fix get one Vietnamese line and exit code 2.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -18,6 +19,7 @@ from sqlalchemy import Engine
 from bot import nlp_command
 from bot.config import Settings
 from bot.database import open_database
+from bot.logs import configure_logging
 from bot.telegram.text import as_plain
 from nlp.dates import parse_date
 from procedure.errors import Refusal
@@ -374,6 +376,7 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
     year = _year(args.year)
     with UnitOfWork(_open(settings)) as uow:
         unit = org_unit_by_code(uow, args.org)
+        assert unit.id is not None  # a stored unit
         report = build_annual_report(
             uow,
             Actor.system(),
@@ -446,6 +449,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     settings = Settings.from_environ()
+    configure_logging(settings.log_format, logging.WARNING)
     try:
         return int(args.handler(args, settings))
     except (UsageError, Refusal) as problem:

@@ -78,6 +78,7 @@ class Settings:
     zalo_bot_webhook_url: str | None = None
     zalo_bot_webhook_path: str = "/zalo/bot"
     zalo_bot_webhook_secret: str | None = None
+    log_format: str = "text"  # LOG_FORMAT=json: one JSON object a line (bot/logs.py)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -117,6 +118,7 @@ class Settings:
             zalo_bot_webhook_url=env.get("ZALO_BOT_WEBHOOK_URL") or None,
             zalo_bot_webhook_path=env.get("ZALO_BOT_WEBHOOK_PATH") or "/zalo/bot",
             zalo_bot_webhook_secret=env.get("ZALO_BOT_WEBHOOK_SECRET") or None,
+            log_format=(env.get("LOG_FORMAT") or "text").strip().lower(),
             periods=Periods(
                 notice_working_days=int(env.get("NOTICE_WORKING_DAYS") or 5),
                 conclusion_working_days=int(env.get("CONCLUSION_WORKING_DAYS") or 10),

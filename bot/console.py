@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from handlers.channel import (
     Attachment,
@@ -80,7 +80,7 @@ class ConsoleChat:
 
     def incoming_for(self, line: str) -> Incoming:
         persona = self.persona
-        base = {
+        base: dict[str, Any] = {
             "channel": CHANNEL,
             "user_id": persona.user_id,
             "chat_id": persona.user_id,

@@ -74,10 +74,10 @@ class _Timeline:
     """Actions in time order; an action may schedule later ones (a conclusion its results)."""
 
     def __init__(self) -> None:
-        self._queue: list[tuple[datetime, int, int, Callable[[], None]]] = []
+        self._queue: list[tuple[datetime, int, int, Callable[[], object]]] = []
         self._order = itertools.count()
 
-    def at(self, moment: datetime, action: Callable[[], None], rank: int = 5) -> None:
+    def at(self, moment: datetime, action: Callable[[], object], rank: int = 5) -> None:
         heapq.heappush(self._queue, (moment, rank, next(self._order), action))
 
     def play(self, clock: MovingClock, until: date) -> None:

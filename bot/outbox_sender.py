@@ -40,6 +40,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Engine
 
+from bot import metrics
 from bot.channels.base import OutsideReplyWindow
 from bot.rate_limit import RateLimiter
 from bot.transports import (
@@ -344,6 +345,7 @@ class OutboxSender:
             await transport.send(row.chat_id, piece)
         except RateLimited as limit:
             self.rate_limited += 1
+            metrics.rate_limited(row.channel or "")
             self._limiter_for(row).pause(limit.retry_after)
             log.warning(
                 "outbox: rate limited, pausing all sends %.1f s (row %s)", limit.retry_after, row.id

@@ -27,6 +27,7 @@ import logging
 from collections.abc import AsyncIterator, Hashable, Sequence
 from contextlib import asynccontextmanager
 
+from bot import metrics
 from bot.channels.base import Channel, PermanentFailure, RateLimited, TransientFailure
 from bot.outbox_sender import backoff_delay
 from bot.rate_limit import RateLimiter
@@ -79,6 +80,7 @@ class ReplySender:
                     await channel.send(chat_id, piece)
                 except RateLimited as limit:
                     self.rate_limited += 1
+                    metrics.rate_limited(channel.name)
                     self.limiter.pause(limit.retry_after)
                     log.warning(
                         "%s: rate limited, pausing all sends %.1f s (a reply)",

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from bot.config import Settings
 from bot.console import ConsoleChat, run_console
 from bot.database import open_database
+from bot.logs import configure_logging
 from bot.rate_limit import RateLimiter
 from handlers.channel import Incoming, Outgoing
 from handlers.conversations import Conversations
@@ -39,7 +40,7 @@ def run_bot(settings: Settings) -> int:
 
 def run_chat(settings: Settings) -> int:
     """``doithoai chat``: the conversations in this terminal, nothing else needed."""
-    logging.basicConfig(level=logging.WARNING)
+    configure_logging(settings.log_format, logging.WARNING)
     conversations = build_conversations(settings, console=True)
     if not _has_org_units(conversations):
         print(t("console.empty_hint"))

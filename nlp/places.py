@@ -160,7 +160,7 @@ class Gazetteer:
                 continue
             # A few records lack the new name; their key (with diacritics) still names it.
             new_key = _key(record["new_ward"] or record["new_ward_key"])
-            unit = by_province_key.get((code, new_key))
+            new_unit = by_province_key.get((code, new_key))
             old_ward_name = record["old_ward"] or record["old_ward_key"]
             district_kind, district_key = _split_kind(record["old_district"])
             ident = (
@@ -168,9 +168,9 @@ class Gazetteer:
                 district_kind + ":" + district_key,
                 _bare_key(old_ward_name),
             )
-            if unit is None:
+            if new_unit is None:
                 continue
-            grouped[ident].append((bool(record.get("is_default")), unit))
+            grouped[ident].append((bool(record.get("is_default")), new_unit))
             labels[ident] = (new_province, district_kind, record["old_district"], old_ward_name)
         self.old: dict[str, list[_OldWard]] = defaultdict(list)  # old ward bare key -> entries
         for ident, units in grouped.items():

@@ -68,9 +68,12 @@ class Counts:
         """Add ``weight`` times another table of counts."""
         if weight == 0:
             return
-        for table, theirs in ((self.uni, other.uni), (self.bi, other.bi), (self.tri, other.tri)):
-            for key, value in theirs.items():
-                table[key] = table.get(key, 0.0) + weight * value  # type: ignore[index]
+        for word, value in other.uni.items():
+            self.uni[word] = self.uni.get(word, 0.0) + weight * value
+        for pair, value in other.bi.items():
+            self.bi[pair] = self.bi.get(pair, 0.0) + weight * value
+        for triple, value in other.tri.items():
+            self.tri[triple] = self.tri.get(triple, 0.0) + weight * value
 
 
 class LanguageModel:

@@ -838,15 +838,15 @@ class PetitionIndex(Generic[Id]):
                         self._accented.setdefault(match_key(word), word)
             features = word_features(words)
             grams = ngram_features(words)
-            ids = array("i", map(self._intern, features, repeat(0)))
-            ids.extend(map(self._intern, grams, repeat(1)))
+            fids = array("i", map(self._intern, features, repeat(0)))
+            fids.extend(map(self._intern, grams, repeat(1)))
             counts = array("i", features.values())
             counts.extend(grams.values())
-            counted.append((ids, counts))
+            counted.append((fids, counts))
         del readings
         df = array("i", bytes(4 * len(self._vocabulary)))
-        for ids, _ in counted:
-            for fid in ids:
+        for fids, _ in counted:
+            for fid in fids:
                 df[fid] += 1
         self._df = df
         unseen = math.log(self._size + 1) + 1.0
@@ -855,14 +855,14 @@ class PetitionIndex(Generic[Id]):
         self._vectors: list[Vector] = []
         self._words: list[array[int]] = []
         grams_of = self._grams
-        for ids, counts in counted:
-            pairs = list(zip(ids, counts, strict=True))
+        for fids, counts in counted:
+            pairs = list(zip(fids, counts, strict=True))
             vector = self._weigh(
                 [(f, n) for f, n in pairs if not grams_of[f]],
                 [(f, n) for f, n in pairs if grams_of[f]],
             )
             self._vectors.append((array("i", vector.keys()), array("f", vector.values())))
-            self._words.append(array("i", (fid for fid in ids if not self._grams[fid])))
+            self._words.append(array("i", (fid for fid in fids if not self._grams[fid])))
         del counted
 
         self._blocks: defaultdict[str, array[int]] = defaultdict(lambda: array("i"))

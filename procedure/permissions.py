@@ -108,7 +108,9 @@ class Actor:
 
 def ancestors_of(org_unit_id: int, parent_of: Mapping[int, int | None]) -> list[int]:
     """The unit itself, then its parent, up to the root."""
-    chain, current, seen = [], org_unit_id, set()
+    chain: list[int] = []
+    current: int | None = org_unit_id
+    seen: set[int] = set()
     while current is not None and current not in seen:
         seen.add(current)
         chain.append(current)

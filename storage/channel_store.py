@@ -74,7 +74,7 @@ def claim_inbox_events(
     even by several workers. A claim whose holder died expires, and another worker takes it."""
     free = or_(col(InboxEvent.claimed_until).is_(None), col(InboxEvent.claimed_until) < now)
     pending = and_(
-        InboxEvent.channel == channel,
+        col(InboxEvent.channel) == channel,
         col(InboxEvent.handled_at).is_(None),
         col(InboxEvent.attempts) < max_attempts,
     )
@@ -227,13 +227,13 @@ def lock_for_refresh(
     queue on it; on SQLite the guarded UPDATE runs under the database's single write lock."""
     if uow.dialect == "postgresql":
         uow.session.exec(
-            select(ZaloToken.app_id).where(ZaloToken.app_id == app_id).with_for_update()
+            select(ZaloToken.app_id).where(col(ZaloToken.app_id) == app_id).with_for_update()
         )
     result = uow.session.exec(
         update(ZaloToken)
         .execution_options(synchronize_session=False)
-        .where(ZaloToken.app_id == app_id)
-        .where(ZaloToken.generation == generation)
+        .where(col(ZaloToken.app_id) == app_id)
+        .where(col(ZaloToken.generation) == generation)
         .where(
             or_(col(ZaloToken.refreshing_until).is_(None), col(ZaloToken.refreshing_until) < now)
         )
@@ -263,8 +263,8 @@ def store_refreshed(
     result = uow.session.exec(
         update(ZaloToken)
         .execution_options(synchronize_session=False)
-        .where(ZaloToken.app_id == app_id)
-        .where(ZaloToken.refreshing_by == holder)
+        .where(col(ZaloToken.app_id) == app_id)
+        .where(col(ZaloToken.refreshing_by) == holder)
         .values(
             access_token=access,
             refresh_token=refresh,
@@ -283,8 +283,8 @@ def release_refresh_lock(uow: UnitOfWork, app_id: str, *, holder: str) -> None:
     uow.session.exec(
         update(ZaloToken)
         .execution_options(synchronize_session=False)
-        .where(ZaloToken.app_id == app_id)
-        .where(ZaloToken.refreshing_by == holder)
+        .where(col(ZaloToken.app_id) == app_id)
+        .where(col(ZaloToken.refreshing_by) == holder)
         .values(refreshing_by=None, refreshing_until=None)
     )
     uow.commit()

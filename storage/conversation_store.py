@@ -61,10 +61,10 @@ def recent_tracking_misses(
         .where(col(TrackingMiss.at) >= since)
         .where(
             or_(
-                TrackingMiss.person_id == person_id,
+                col(TrackingMiss.person_id) == person_id,
                 and_(
-                    TrackingMiss.channel == channel,
-                    TrackingMiss.external_user_id == external_user_id,
+                    col(TrackingMiss.channel) == channel,
+                    col(TrackingMiss.external_user_id) == external_user_id,
                 ),
             )
         )
@@ -83,7 +83,7 @@ def record_tracking_miss(
     """Keep one miss, and forget this person's misses older than ``forget_before``."""
     uow.session.exec(
         delete(TrackingMiss)
-        .where(TrackingMiss.person_id == person_id)
+        .where(col(TrackingMiss.person_id) == person_id)
         .where(col(TrackingMiss.at) < forget_before)
     )
     uow.session.add(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import settings
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, event, make_url, text
 from sqlalchemy.orm import Session
 
 from procedure.use_cases.administration import ensure_reference_data
@@ -72,29 +73,95 @@ def reset_postgres(engine: Engine) -> None:
         connection.execute(text("CREATE SCHEMA public"))
 
 
+def _bring_to_head(engine: Engine) -> None:
+    """Every migration, then the reference data: what ``open_database`` does."""
+    upgrade_to_head(engine)
+    with UnitOfWork(engine) as uow:
+        ensure_reference_data(uow)
+        uow.commit()
+
+
+class _PostgresAtHead:
+    """Whether the test database's schema is at head from an earlier test of this session: the
+    migrations run once, and each test after that starts from emptied tables (much quicker
+    than dropping and migrating again). A test of an empty database drops the schema."""
+
+    ready = False
+
+
+def _empty_tables(engine: Engine) -> None:
+    """Every table but Alembic's emptied, identities restarted: a new database's state."""
+    with engine.begin() as connection:
+        tables = connection.execute(
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> 'alembic_version'"
+            )
+        ).scalars()
+        names = ", ".join(f'"{name}"' for name in tables)
+        if names:
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite file at head with its reference data, migrated once per session; each test
+    gets a copy (migrating a new file for every test took most of the suite's time)."""
+    directory = tmp_path_factory.mktemp("template-database")
+    engine = make_engine(sqlite_url(directory))
+    _bring_to_head(engine)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    path = engine.url.database
+    assert path is not None
+    return Path(path)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+def database_kind(request: pytest.FixtureRequest) -> str:
+    """Each test of a database runs on SQLite and, where configured (CI), on PostgreSQL."""
+    kind = str(request.param)
+    if kind == "postgresql" and postgres_url() is None:
+        pytest.skip(f"no PostgreSQL: set {POSTGRES_URL_VARIABLE} (CI does)")
+    return kind
+
+
+@pytest.fixture
+def empty_engine(database_kind: str, tmp_path: Path) -> Iterator[Engine]:
     """An empty database of each kind, with no table yet."""
-    if request.param == "sqlite":
+    if database_kind == "sqlite":
         engine = make_engine(sqlite_url(tmp_path))
     else:
-        url = postgres_url()
-        if url is None:
-            pytest.skip(f"no PostgreSQL: set {POSTGRES_URL_VARIABLE} (CI does)")
-        engine = make_engine(url)
+        engine = make_engine(postgres_url() or "")
+        _PostgresAtHead.ready = False
         reset_postgres(engine)
     yield engine
     engine.dispose()
 
 
 @pytest.fixture
-def engine(empty_engine: Engine) -> Engine:
+def engine(database_kind: str, tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
     """A database at the head migration with its reference data."""
-    upgrade_to_head(empty_engine)
-    with UnitOfWork(empty_engine) as uow:
-        ensure_reference_data(uow)
-        uow.commit()
-    return empty_engine
+    if database_kind == "sqlite":
+        url = sqlite_url(tmp_path)
+        target = make_url(url).database
+        assert target is not None
+        shutil.copyfile(sqlite_template, target)
+        engine = make_engine(url)
+    else:
+        engine = make_engine(postgres_url() or "")
+        if _PostgresAtHead.ready:
+            _empty_tables(engine)
+            with UnitOfWork(engine) as uow:
+                ensure_reference_data(uow)
+                uow.commit()
+        else:
+            reset_postgres(engine)
+            _bring_to_head(engine)
+            _PostgresAtHead.ready = True
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture

@@ -1,30 +1,68 @@
-"""The ``doithoai`` command as an administrator uses it (X1, C8): real process, real database."""
+"""The ``doithoai`` command as an administrator uses it (X1, C8): its ``main(argv)`` in this
+process, against a real database; one test starts the real ``doithoai run`` process."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
-
-def run(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DOITHOAI_DATA_DIR": str(tmp_path), "PYTHONIOENCODING": "utf-8"}
-    env.pop("DATABASE_URL", None)
-    env.pop("TELEGRAM_BOT_TOKEN", None)
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        input=stdin,
-        timeout=120,
-    )
+from bot import cli
 
 
-def first_token(result: subprocess.CompletedProcess[str]) -> str:
+@dataclass(frozen=True)
+class Result:
+    """What the command did: as ``subprocess.run`` reports it."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@contextlib.contextmanager
+def command_environment(tmp_path: Path) -> Iterator[None]:
+    """The environment a command started in ``tmp_path`` sees; the logging it configures is
+    undone afterwards."""
+    env = {**os.environ, "DOITHOAI_DATA_DIR": str(tmp_path)}
+    for name in ("DATABASE_URL", "TELEGRAM_BOT_TOKEN"):
+        env.pop(name, None)
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        with mock.patch.dict(os.environ, env, clear=True):
+            yield
+    finally:
+        for handler in [h for h in root.handlers if h not in handlers]:
+            root.removeHandler(handler)
+        root.setLevel(level)
+
+
+def run(tmp_path: Path, *args: str, stdin: str | None = None) -> Result:
+    """``doithoai *args`` through ``bot.cli.main``, with its own standard streams."""
+    out, err = io.StringIO(), io.StringIO()
+    with (
+        command_environment(tmp_path),
+        mock.patch.object(sys, "stdin", io.StringIO(stdin or "")),
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+    ):
+        try:
+            code = cli.main(list(args))
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else 1
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+def first_token(result: Result) -> str:
     return result.stdout.splitlines()[0].split()[0]
 
 

@@ -22,6 +22,7 @@ from sqlmodel import col, select
 from benchmarks.invitation_broadcast import announce, seed_ward
 from bot.channels.telegram.aiogram_shim import make_bot
 from bot.channels.telegram.ptb_shim import make_application
+from bot.metrics import rate_limited_count
 from bot.outbox_sender import NO_ACCOUNT, OutboxSender, backoff_delay
 from bot.rate_limit import RateLimiter
 from bot.transports import (
@@ -192,9 +193,11 @@ async def test_x4_a_429_pauses_every_send_for_retry_after(engine, fake, bot):
     chats = list(queue_messages(engine, 12).values())
     fake.fail_next(INVITATION_METHOD, 429, retry_after=1, times=2)
     sender = sender_for(engine, bot, global_per_second=20)
+    counted = rate_limited_count("telegram")
     assert await sender.drain_once() == 12
     assert fake.too_many_requests_sent == 2
     assert sender.rate_limited == 2
+    assert rate_limited_count("telegram") == counted + 2  # /metrics (tests/test_ops.py)
     assert_each_once(fake, chats)
     limited = [moment for moment, record in fake.answered if record.status == 429]
     sends = [moment for moment, record in fake.answered if record.method == INVITATION_METHOD]

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from bot.app import web_application
+from bot.public import public_record
 from procedure.errors import NotAllowed, Refusal
 from procedure.permissions import Actor
 from procedure.use_cases import follow_up, petitions
@@ -170,7 +171,7 @@ def test_p10_published_text_is_scrubbed_of_phones_emails_and_the_petitioners_nam
 
 @asynccontextmanager
 async def served(engine: Engine) -> AsyncIterator[str]:
-    runner = web.AppRunner(web_application([], engine))
+    runner = web.AppRunner(web_application([], public_record(engine)))
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     try:

@@ -25,6 +25,7 @@ from bot.channels.telegram import from_settings
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.text import telegram_pieces
 from bot.config import Settings
+from bot.metrics import rate_limited_count
 from bot.rate_limit import RateLimiter
 from handlers.channel import Button, Incoming, Outgoing
 from tests.fake_telegram import FakeTelegram, TelegramError
@@ -151,6 +152,7 @@ async def test_x4_a_429_storm_delivers_every_reply_and_piece_exactly_once(framew
     async with StormFake(share=0.3, retry_afters=[3, 2, 1]) as fake:
         chats = Chats(fake, residents=30, turns=1, long_every=10, shorts=1)
         channel = chats.channel(framework, RateLimiter())  # Telegram's 30/s and 1/s a chat
+        counted = rate_limited_count("telegram")
         seconds = await chats.run(channel, timeout=60)
         pieces = chats.check_exactly_once_in_order()
         refused = fake.too_many_requests_sent
@@ -160,6 +162,7 @@ async def test_x4_a_429_storm_delivers_every_reply_and_piece_exactly_once(framew
         assert attempts == pieces + refused
         assert 0.2 <= refused / attempts <= 0.4  # the storm happened, about 30 % of sends
         assert channel.replies.rate_limited == refused
+        assert rate_limited_count("telegram") == counted + refused  # /metrics
         assert channel.replies.dropped == 0
 
 

@@ -13,5 +13,10 @@ from bot.public.open311 import Open311
 from bot.public.pages import PublicPages
 
 
+def public_record(engine: Engine) -> list[PublicPages | Open311]:
+    """The route providers of the public record, for bot/app.py."""
+    return [PublicPages(engine), Open311(engine)]
+
+
 def public_routes(engine: Engine) -> Sequence[web.AbstractRouteDef]:
-    return [*PublicPages(engine).routes(), *Open311(engine).routes()]
+    return [route for provider in public_record(engine) for route in provider.routes()]

@@ -155,12 +155,14 @@ def keep(turn: Turn, code: str) -> None:
         turn.send(reply("staff.input.code_needed"))
         return
     tracking_code = code.strip().upper()
-    session = turn.attempt(
-        lambda: use_cases.keep_for_session(turn.uow, turn.actor, code, turn.context) or False
+    # (the next session, or None when none is planned yet), or None when refused
+    kept = turn.attempt(
+        lambda: (use_cases.keep_for_session(turn.uow, turn.actor, code, turn.context),)
     )
-    if session is None:
+    if kept is None:
         return
-    if session is False:
+    (session,) = kept
+    if session is None:
         turn.send(reply("staff.inbox.kept_later", code=tracking_code))
         return
     turn.send(

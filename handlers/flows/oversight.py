@@ -136,9 +136,11 @@ def link(decision: str) -> Callable[[Turn, str], None]:
         if len(codes) != 2:
             turn.send(reply("review.two_codes"))
             return
-        done = turn.attempt(
-            lambda: decide(turn.uow, turn.actor, codes[0], codes[1], decision, turn.context) or True
-        )
+        def decided() -> bool:
+            decide(turn.uow, turn.actor, codes[0], codes[1], decision, turn.context)
+            return True
+
+        done = turn.attempt(decided)
         if done:
             turn.send(
                 reply(f"review.linked.{decision}", first=codes[0].upper(), second=codes[1].upper())

@@ -420,7 +420,7 @@ def _conducted(turn: Turn, session_id: int) -> object:
 
 @step(CHECKIN, "diemdanh")
 def answer_checkin(turn: Turn) -> None:
-    session_id = int(turn.data.get("checkin") or 0)
+    session_id = int(str(turn.data.get("checkin") or 0))
     if turn.incoming.button == "checkin:done" or not session_id:
         turn.data.pop("checkin", None)
         turn.conversation.reset(keep=("opinion",))

@@ -41,7 +41,7 @@ def start(turn: Turn, code: str = "") -> None:
     )
 
 
-def _local_day(moment: datetime) -> object:
+def _local_day(moment: datetime) -> date:
     from texts import to_local
 
     return to_local(moment).date()

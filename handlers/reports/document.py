@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 
 from docx import Document
+from docx.document import Document as DocumentObject
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -42,7 +43,7 @@ def _run(
     run.font.name = FONT
     run.font.size = Pt(size)
     run.bold, run.italic, run.underline = bold, italic, underline
-    run._element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
+    run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), FONT)
 
 
 def _para(
@@ -73,7 +74,7 @@ def _borderless(table: Table) -> None:
         table._tbl.tblPr.remove(borders)
 
 
-def _heading_block(document: Document, report: AnnualReport) -> None:
+def _heading_block(document: DocumentObject, report: AnnualReport) -> None:
     table = document.add_table(rows=1, cols=2)
     _borderless(table)
     _widths(table, [6.0, 10.5])
@@ -140,7 +141,7 @@ def _page_numbers_from_page_two(section: object) -> None:
 
 
 def _table(
-    document: Document,
+    document: DocumentObject,
     header: list[str],
     rows: list[list[object]],
     widths: list[float] | None = None,
@@ -284,7 +285,7 @@ def render_document(report: AnnualReport, *, chart_png: bytes | None = None) -> 
     return buffer.getvalue()
 
 
-def _signature_block(document: Document, report: AnnualReport) -> None:
+def _signature_block(document: DocumentObject, report: AnnualReport) -> None:
     table = document.add_table(rows=1, cols=2)
     _borderless(table)
     _widths(table, [9.0, 7.5])

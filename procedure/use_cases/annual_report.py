@@ -29,7 +29,6 @@ class RepeatedIssue:
     open: int
     examples: tuple[str, ...]  # tracking codes
     last_answer: str = ""  # what was answered most recently, if anything
-    last_answer: str = ""  # what was answered most recently, if anything
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ def load_calendar(uow: UnitOfWork) -> WorkingCalendar:
 
 def org_parent_map(uow: UnitOfWork) -> dict[int, int | None]:
     rows = uow.session.exec(select(OrgUnit.id, OrgUnit.parent_id)).all()
-    return {unit_id: parent_id for unit_id, parent_id in rows}
+    return {unit_id: parent_id for unit_id, parent_id in rows if unit_id is not None}
 
 
 def require(uow: UnitOfWork, actor: Actor, action: Action, org_unit_id: int) -> None:

@@ -144,6 +144,7 @@ def submit_petition(
     )
     uow.session.add(petition)
     uow.flush()
+    assert petition.id is not None  # flushed
     for attachment in submission.attachments:
         uow.session.add(
             Attachment(

@@ -114,7 +114,7 @@ def issue_groups(
     petitions = _petitions(uow, unit_id, until)
     if len(petitions) < minimum:
         return []
-    by_id = {p.id: p for p in petitions}
+    by_id = {p.id: p for p in petitions if p.id is not None}  # stored: every one has an id
     index = _index(unit_id, petitions)
     automatic = index.groups()
     grouped = {member for group in automatic for member in group}
@@ -175,7 +175,8 @@ def decide(
         raise NotFound("refusal.petition_not_found")
     require(uow, actor, Action.MARK_DUPLICATE, first.area_org_id)
     require(uow, actor, Action.MARK_DUPLICATE, second.area_org_id)
-    low, high = sorted((first.id, second.id))  # type: ignore[type-var]
+    assert first.id is not None and second.id is not None  # stored petitions
+    low, high = sorted((first.id, second.id))
     link = uow.session.get(IssueLink, (low, high)) or IssueLink(
         first_petition_id=low, second_petition_id=high, decision=decision
     )

@@ -194,7 +194,8 @@ def upcoming_sessions(
     )
     if area_org_id is not None:
         parents = org_parent_map(uow)
-        chain, current = [], area_org_id
+        chain: list[int] = []
+        current: int | None = area_org_id
         while current is not None and current not in chain:
             chain.append(current)
             current = parents.get(current)

@@ -49,6 +49,7 @@ def create_invite(
     body = "".join(secrets.choice(CODE_ALPHABET) for _ in range(INVITE_LENGTH)).lower()
     code = f"{INVITE_PREFIX}{body}"
     expires = context.now() + timedelta(days=valid_days)
+    assert unit.id is not None  # a stored unit
     uow.session.add(
         StaffInvite(
             code_hash=_hash(code),
