@@ -3,52 +3,80 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, delete, or_
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select as core_select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, func, select
 
 from storage.tables import Conversation, ProcessedUpdate, TrackingMiss
 from storage.types import utc_now
 from storage.unit_of_work import UnitOfWork
 
+_CONVERSATION = Conversation.__table__  # type: ignore[attr-defined]
+_PROCESSED = ProcessedUpdate.__table__  # type: ignore[attr-defined]
+
+
+def _insert(uow: UnitOfWork, table: Any) -> Any:
+    """``INSERT`` with ``ON CONFLICT`` (SQLite 3.24+ and PostgreSQL both have it)."""
+    if uow.dialect == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
 
 def load_conversation(
     uow: UnitOfWork, channel: str, chat_id: str
 ) -> tuple[str, dict[str, object]] | None:
-    row = uow.session.get(Conversation, (channel, chat_id))
-    return None if row is None else (row.state, dict(row.data))
+    """One ``SELECT`` of two columns (SQLAlchemy Core: no ORM object is built)."""
+    row = uow.session.connection().execute(
+        core_select(_CONVERSATION.c.state, _CONVERSATION.c.data).where(
+            _CONVERSATION.c.channel == channel, _CONVERSATION.c.chat_id == chat_id
+        )
+    ).first()
+    return None if row is None else (row.state, dict(row.data or {}))
 
 
 def save_conversation(
     uow: UnitOfWork, channel: str, chat_id: str, state: str, data: dict[str, object]
 ) -> None:
-    """Write the state in the unit of work; the caller commits."""
-    row = uow.session.get(Conversation, (channel, chat_id))
-    if row is None:
-        row = Conversation(channel=channel, chat_id=chat_id)
-    row.state = state
-    row.data = dict(data)
-    row.version += 1
-    row.updated_at = utc_now()
-    uow.session.add(row)
+    """Write the state in the unit of work, one upsert; the caller commits."""
+    insert = _insert(uow, _CONVERSATION).values(
+        channel=channel,
+        chat_id=chat_id,
+        state=state,
+        data=dict(data),
+        version=1,
+        updated_at=utc_now(),
+    )
+    uow.session.connection().execute(
+        insert.on_conflict_do_update(
+            index_elements=[_CONVERSATION.c.channel, _CONVERSATION.c.chat_id],
+            set_={
+                "state": insert.excluded.state,
+                "data": insert.excluded.data,
+                "version": _CONVERSATION.c.version + 1,
+                "updated_at": insert.excluded.updated_at,
+            },
+        )
+    )
 
 
 def claim_update(uow: UnitOfWork, channel: str, update_id: str) -> bool:
     """Claim an update before handling it; False when it was handled already (X4).
 
-    The claim is flushed, not committed: it commits with the effects of handling the update, so
-    an update whose handling failed can be handled again.
+    One ``INSERT … ON CONFLICT DO NOTHING``: the primary key makes the claim atomic, also
+    between processes. The claim is not committed here: it commits with the effects of handling
+    the update, so an update whose handling failed can be handled again.
     """
-    if uow.session.get(ProcessedUpdate, (channel, update_id)) is not None:
-        return False
-    uow.session.add(ProcessedUpdate(channel=channel, update_id=update_id))
-    try:
-        uow.flush()
-    except IntegrityError:
-        uow.session.rollback()
-        return False
-    return True
+    # RETURNING says whether the row went in (psycopg's rowcount is -1 here); SQLite 3.35+.
+    claimed = uow.session.connection().execute(
+        _insert(uow, _PROCESSED)
+        .values(channel=channel, update_id=update_id, claimed_at=utc_now())
+        .on_conflict_do_nothing(index_elements=[_PROCESSED.c.channel, _PROCESSED.c.update_id])
+        .returning(_PROCESSED.c.update_id)
+    ).first()
+    return claimed is not None
 
 
 def recent_tracking_misses(
