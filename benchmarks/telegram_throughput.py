@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import logging
+import os
 import subprocess
 import sys
 import tempfile
@@ -189,6 +191,36 @@ async def measure(kind: str, framework: str, users: int, turns: int) -> Result:
 # -- the bots (each in a process of its own) ------------------------------------------------------
 
 
+class Profiles:
+    """With BENCHMARK_PROFILE=<prefix>: cProfile of the event loop's thread and of the database
+    thread (each thread's CPU time, not the wall clock, which waits for the GIL) between
+    ``mark`` and ``cpu``, written to <prefix>.loop and <prefix>.database."""
+
+    def __init__(self) -> None:
+        self.prefix = os.environ.get("BENCHMARK_PROFILE")
+        self.loop = cProfile.Profile(time.thread_time)
+        self.database = cProfile.Profile(time.thread_time)
+
+    async def start(self) -> None:
+        if self.prefix:
+            from bot.runner import database_thread
+
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(database_thread(), self.database.enable)
+            self.loop.enable()
+
+    async def stop(self) -> None:
+        if self.prefix:
+            from bot.runner import database_thread
+
+            self.loop.disable()
+            await asyncio.get_running_loop().run_in_executor(
+                database_thread(), self.database.disable
+            )
+            self.loop.dump_stats(f"{self.prefix}.loop")
+            self.database.dump_stats(f"{self.prefix}.database")
+
+
 async def _serve(start: Any, stop: Any) -> None:
     """Start a bot, then answer the benchmark's lines on stdin: ``mark`` notes the CPU time,
     ``cpu`` prints the CPU time since the mark; end of input stops the bot."""
@@ -196,12 +228,15 @@ async def _serve(start: Any, stop: Any) -> None:
     loop = asyncio.get_running_loop()
     print("ready", flush=True)
     mark = time.process_time()
+    profiles = Profiles()
     while line := (await loop.run_in_executor(None, sys.stdin.readline)).strip():
         if line == "mark":
+            await profiles.start()
             mark = time.process_time()
             print("marked", flush=True)
         elif line == "cpu":
             print(time.process_time() - mark, flush=True)
+            await profiles.stop()
     await stop()
 
 
