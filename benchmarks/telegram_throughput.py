@@ -77,6 +77,7 @@ class Result:
     updates: int
     seconds: float
     cpu_seconds: float
+    database_seconds: float  # of cpu_seconds: the turns on the database thread
     latencies: list[float]
 
     @property
@@ -170,6 +171,8 @@ async def measure(kind: str, framework: str, users: int, turns: int) -> Result:
         if line.strip() != "ready":
             raise RuntimeError(f"the {kind} bot did not start: {line!r}")
         replies = [1] * len(SCRIPT) if kind == "echo" else await _calibrate(fake, 1)
+        if kind == "ours":
+            print(f"   messages per step of {SCRIPT}: {replies}")
         # Measured from here: the bot's CPU time while the residents type.
         process.stdin.write("mark\n")
         process.stdin.flush()
@@ -182,10 +185,12 @@ async def measure(kind: str, framework: str, users: int, turns: int) -> Result:
         seconds = time.perf_counter() - started
         process.stdin.write("cpu\n")
         process.stdin.flush()
-        cpu = float(await loop.run_in_executor(None, process.stdout.readline))
+        answer = await loop.run_in_executor(None, process.stdout.readline)
+        cpu, database = map(float, answer.split())
         process.stdin.close()
         await loop.run_in_executor(None, process.wait)
-    return Result(users * turns, seconds, cpu, [x for run in runs for x in run])
+    latencies = [x for run in runs for x in run]
+    return Result(users * turns, seconds, cpu, database, latencies)
 
 
 # -- the bots (each in a process of its own) ------------------------------------------------------
@@ -221,21 +226,34 @@ class Profiles:
             self.database.dump_stats(f"{self.prefix}.database")
 
 
+async def _database_cpu() -> float:
+    """The CPU time of the thread the conversation turns run on (bot/runner.py)."""
+    if "bot.runner" not in sys.modules:
+        return 0.0
+    from bot.runner import database_thread
+
+    return await asyncio.get_running_loop().run_in_executor(database_thread(), time.thread_time)
+
+
 async def _serve(start: Any, stop: Any) -> None:
     """Start a bot, then answer the benchmark's lines on stdin: ``mark`` notes the CPU time,
-    ``cpu`` prints the CPU time since the mark; end of input stops the bot."""
+    ``cpu`` prints the CPU time since the mark (the process's, and the database thread's);
+    end of input stops the bot."""
     await start()
     loop = asyncio.get_running_loop()
     print("ready", flush=True)
     mark = time.process_time()
+    database = 0.0
     profiles = Profiles()
     while line := (await loop.run_in_executor(None, sys.stdin.readline)).strip():
         if line == "mark":
             await profiles.start()
+            database = await _database_cpu()
             mark = time.process_time()
             print("marked", flush=True)
         elif line == "cpu":
-            print(time.process_time() - mark, flush=True)
+            used = time.process_time() - mark
+            print(used, await _database_cpu() - database, flush=True)
             await profiles.stop()
     await stop()
 
@@ -381,6 +399,8 @@ def main() -> None:
                 f"latency p50 {result.percentile(0.5):6.1f} ms "
                 f"p99 {result.percentile(0.99):6.1f} ms"
             )
+        turn_ms = 1000 * real.database_seconds / real.updates
+        print(f"  of which the conversation turn (database thread): {turn_ms:5.2f} ms/update")
         cpu_ratio = echo.cpu_seconds / real.cpu_seconds
         p99_ratio = real.percentile(0.99) / echo.percentile(0.99)
         print(f"CPU ratio echo/ours     : {cpu_ratio:5.2f} (goal >= 0.5)")
