@@ -228,9 +228,10 @@ class Profiles:
 
 async def _database_cpu() -> float:
     """The CPU time of the thread the conversation turns run on (bot/runner.py)."""
-    if "bot.runner" not in sys.modules:
+    try:
+        from bot.runner import database_thread
+    except ImportError:  # the echo bots; or a version that ran turns on a pool of threads
         return 0.0
-    from bot.runner import database_thread
 
     return await asyncio.get_running_loop().run_in_executor(database_thread(), time.thread_time)
 
