@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import io
 
-import matplotlib
-
-matplotlib.use("Agg")  # no screen: render to a file
-
-import matplotlib.pyplot as plt
-
 from handlers.reports.tables import summary_rows
 from procedure.use_cases.annual_report import AnnualReport
 from texts import t
 
 
 def render_chart(report: AnnualReport) -> bytes:
+    # matplotlib is imported here, not with the module: the chat imports this module (/baocao)
+    # and would otherwise spend about half a second of every start loading it (issue 12).
+    import matplotlib
+
+    matplotlib.use("Agg")  # no screen: render to a file
+    import matplotlib.pyplot as plt
+
     # Attendance is counted in people, not in sessions or petitions: it stays in the tables, so
     # that the bars of the other figures remain readable.
     skip = t("report.figure.attendance")
