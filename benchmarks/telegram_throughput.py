@@ -1,63 +1,339 @@
-"""Conversation throughput through the real aiogram adapter, next to a bare aiogram echo bot, both
-against the fake Bot API server on 127.0.0.1 in the same run (issue: residents in chat).
+"""Conversation cost through the real Telegram adapters, next to a bare echo bot of the same
+framework, both against the fake Bot API server on 127.0.0.1 in the same run (issue 12, item 1).
 
-    .venv/bin/python -m benchmarks.telegram_throughput [--users 50] [--turns 20]
+    .venv/bin/python -m benchmarks.telegram_throughput [--framework aiogram|ptb|both]
+        [--users 100] [--turns 12]
 
-Each simulated resident sends ``turns`` messages; a turn of the real bot is a whole conversation
-step (update claimed, state loaded and saved in SQLite, reply rendered and sent). The echo bot
-answers each message with its text. Prints messages per second for both and their ratio.
+Each bot runs in a process of its own (this process runs the fake server and the residents), so
+that its CPU time is its own: the figure that counts is **CPU per update** (the bot process's CPU
+time while the residents type, divided by the updates), not the wall clock of a shared machine.
+
+``users`` residents type at once, each in a closed loop: a message, then its replies, then the
+next message. A turn of Đối thoại is a whole conversation step (update claimed, person looked up,
+state loaded and saved in SQLite, reply rendered and sent through the reply sender and its rate
+limiter); the echo bot answers each message with its text. Latency is from the update being
+queued at the fake server to the first reply in that chat.
+
+The fake server has no flood control, and the bot's replies go through the real rate limiter set
+far above Telegram's budget (10,000 a second, per chat too): with Telegram's real 1 a second per
+chat a resident's second reply would wait a second, and the conversation step would not be what
+is measured. The echo bots: aiogram's ``Dispatcher.start_polling`` (updates as tasks, its
+default), python-telegram-bot's ``Application`` with its ``Updater`` polling and
+``concurrent_updates(True)`` (the same concurrency as our PTB channel).
+
+Prints, per framework: messages a second, CPU per update, p50/p99 latency for both, and the
+ratios CPU(echo)/CPU(ours) (goal ≥ 0.5) and p99(ours)/p99(echo) (goal ≤ 2).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import logging
+import os
+import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from aiogram import Dispatcher
-from aiogram.types import Message
-
-from bot.channels.telegram.aiogram_shim import AiogramChannel, make_bot
-from bot.rate_limit import RateLimiter
-from bot.runner import handler_for
-from handlers.conversations import Conversations
-from handlers.turn import ChatSettings
-from procedure.use_cases.administration import ensure_reference_data
-from procedure.use_cases.context import ProcedureContext
-from storage.engine import make_engine, sqlite_url
-from storage.migrate import upgrade_to_head
-from storage.unit_of_work import UnitOfWork
-from tests.chat_world import seed_chat_world
-from tests.fake_telegram import FakeTelegram
-from tests.procedure_world import Clock
+from tests.fake_telegram import FakeTelegram, RecordedRequest, UploadedFile
 
 # A resident's turns: help, sessions of the ward (asks the ward once), the ward, the session list.
 SCRIPT = ["/trogiup", "/phien", "Bến Thành", "/phien", "/tracuu", "xin chào"]
+KINDS = ("echo", "ours")
 
 
-async def drive(
-    fake: FakeTelegram, users: int, turns: int, first_id: int, handled: Callable[[], int]
-) -> float:
-    """Send every message, then wait until ``handled()`` says all were answered."""
-    people = [fake.user(first_id + n, f"Người {n}") for n in range(users)]
-    started = time.perf_counter()
+class TimedTelegram(FakeTelegram):
+    """The fake server, noting when each chat gets a message (for latencies)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrivals: dict[int, list[float]] = {}
+        self._changed: dict[int, asyncio.Event] = {}
+
+    def changed(self, chat_id: int) -> asyncio.Event:
+        return self._changed.setdefault(chat_id, asyncio.Event())
+
+    async def execute(
+        self,
+        method: str,
+        params: dict[str, Any],
+        files: dict[str, UploadedFile] | None = None,
+    ) -> RecordedRequest:
+        record = await super().execute(method, params, files)
+        if record.ok and method.lower() in {"sendmessage", "sendphoto", "senddocument"}:
+            chat_id = int(record.result["chat"]["id"])
+            self.arrivals.setdefault(chat_id, []).append(time.perf_counter())
+            self.changed(chat_id).set()
+        return record
+
+
+@dataclass
+class Result:
+    updates: int
+    seconds: float
+    cpu_seconds: float
+    database_seconds: float  # of cpu_seconds: the turns on the database thread
+    latencies: list[float]
+
+    @property
+    def rate(self) -> float:
+        return self.updates / self.seconds
+
+    @property
+    def cpu_ms(self) -> float:
+        return 1000 * self.cpu_seconds / self.updates
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        return 1000 * ordered[min(len(ordered) - 1, int(p * len(ordered)))]
+
+
+async def _until(fake: TimedTelegram, chat_id: int, count: int, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while len(fake.arrivals.get(chat_id, [])) < count:
+        event = fake.changed(chat_id)
+        event.clear()
+        if len(fake.arrivals.get(chat_id, [])) >= count:
+            return
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"chat {chat_id}: {count} messages not received")
+        await asyncio.wait_for(event.wait(), left)
+
+
+def _send(fake: TimedTelegram, person: Any, line: str) -> None:
+    if line.startswith("/"):
+        fake.send_command(person, line[1:])
+    else:
+        fake.send_text(person, line)
+
+
+async def _quiet(fake: TimedTelegram, chat_id: int, seconds: float = 0.5) -> int:
+    """Wait until ``chat_id`` got no message for ``seconds``; its message count."""
+    count = -1
+    while count != len(fake.arrivals.get(chat_id, [])):
+        count = len(fake.arrivals.get(chat_id, []))
+        await asyncio.sleep(seconds)
+    return count
+
+
+async def _calibrate(fake: TimedTelegram, first_id: int) -> list[int]:
+    """How many messages each step of the script gets (one resident, one step at a time)."""
+    person = fake.user(first_id, "Người mẫu")
+    counts: list[int] = []
+    before = 0
+    for line in SCRIPT:
+        _send(fake, person, line)
+        await _until(fake, first_id, before + 1)
+        now = await _quiet(fake, first_id)
+        counts.append(now - before)
+        before = now
+    return counts
+
+
+async def _resident(
+    fake: TimedTelegram, person: Any, chat_id: int, turns: int, replies: list[int]
+) -> list[float]:
+    latencies: list[float] = []
+    expected = len(fake.arrivals.get(chat_id, []))
     for turn in range(turns):
-        for person in people:
-            line = SCRIPT[turn % len(SCRIPT)]
-            if line.startswith("/"):
-                fake.send_command(person, line[1:])
-            else:
-                fake.send_text(person, line)
-    total = users * turns
-    await fake.wait_for(lambda: handled() >= total, timeout=600)
-    return total / (time.perf_counter() - started)
+        step = turn % len(SCRIPT)
+        sent = time.perf_counter()
+        _send(fake, person, SCRIPT[step])
+        await _until(fake, chat_id, expected + 1)
+        latencies.append(fake.arrivals[chat_id][expected] - sent)
+        expected += replies[step]
+        await _until(fake, chat_id, expected)
+    return latencies
 
 
-async def real_bot(users: int, turns: int) -> float:
+def _start_bot(kind: str, framework: str, fake: FakeTelegram) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "benchmarks.telegram_throughput", "--bot", kind]
+    command += ["--framework", framework, "--api", fake.base_url, "--token", fake.token]
+    process = subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=Path.cwd()
+    )
+    assert process.stdout is not None
+    return process
+
+
+async def measure(kind: str, framework: str, users: int, turns: int) -> Result:
+    async with TimedTelegram() as fake:
+        process = _start_bot(kind, framework, fake)
+        assert process.stdin is not None and process.stdout is not None
+        loop = asyncio.get_running_loop()
+        line = await loop.run_in_executor(None, process.stdout.readline)
+        if line.strip() != "ready":
+            raise RuntimeError(f"the {kind} bot did not start: {line!r}")
+        replies = [1] * len(SCRIPT) if kind == "echo" else await _calibrate(fake, 1)
+        if kind == "ours":
+            print(f"   messages per step of {SCRIPT}: {replies}")
+        # Measured from here: the bot's CPU time while the residents type.
+        process.stdin.write("mark\n")
+        process.stdin.flush()
+        await loop.run_in_executor(None, process.stdout.readline)
+        people = [(fake.user(1000 + n, f"Người {n}"), 1000 + n) for n in range(users)]
+        started = time.perf_counter()
+        runs = await asyncio.gather(
+            *(_resident(fake, person, chat, turns, replies) for person, chat in people)
+        )
+        seconds = time.perf_counter() - started
+        process.stdin.write("cpu\n")
+        process.stdin.flush()
+        answer = await loop.run_in_executor(None, process.stdout.readline)
+        cpu, database = map(float, answer.split())
+        process.stdin.close()
+        await loop.run_in_executor(None, process.wait)
+    latencies = [x for run in runs for x in run]
+    return Result(users * turns, seconds, cpu, database, latencies)
+
+
+# -- the bots (each in a process of its own) ------------------------------------------------------
+
+
+class Profiles:
+    """With BENCHMARK_PROFILE=<prefix>: cProfile of the event loop's thread and of the database
+    thread (each thread's CPU time, not the wall clock, which waits for the GIL) between
+    ``mark`` and ``cpu``, written to <prefix>.loop and <prefix>.database."""
+
+    def __init__(self) -> None:
+        self.prefix = os.environ.get("BENCHMARK_PROFILE")
+        self.loop = cProfile.Profile(time.thread_time)
+        self.database = cProfile.Profile(time.thread_time)
+
+    async def start(self) -> None:
+        if self.prefix:
+            from bot.runner import database_thread
+
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(database_thread(), self.database.enable)
+            self.loop.enable()
+
+    async def stop(self) -> None:
+        if self.prefix:
+            from bot.runner import database_thread
+
+            self.loop.disable()
+            await asyncio.get_running_loop().run_in_executor(
+                database_thread(), self.database.disable
+            )
+            self.loop.dump_stats(f"{self.prefix}.loop")
+            self.database.dump_stats(f"{self.prefix}.database")
+
+
+async def _database_cpu() -> float:
+    """The CPU time of the thread the conversation turns run on (bot/runner.py)."""
+    try:
+        from bot.runner import database_thread
+    except ImportError:  # the echo bots; or a version that ran turns on a pool of threads
+        return 0.0
+
+    return await asyncio.get_running_loop().run_in_executor(database_thread(), time.thread_time)
+
+
+async def _serve(start: Any, stop: Any) -> None:
+    """Start a bot, then answer the benchmark's lines on stdin: ``mark`` notes the CPU time,
+    ``cpu`` prints the CPU time since the mark (the process's, and the database thread's);
+    end of input stops the bot."""
+    await start()
+    loop = asyncio.get_running_loop()
+    print("ready", flush=True)
+    mark = time.process_time()
+    database = 0.0
+    profiles = Profiles()
+    while line := (await loop.run_in_executor(None, sys.stdin.readline)).strip():
+        if line == "mark":
+            await profiles.start()
+            database = await _database_cpu()
+            mark = time.process_time()
+            print("marked", flush=True)
+        elif line == "cpu":
+            used = time.process_time() - mark
+            print(used, await _database_cpu() - database, flush=True)
+            await profiles.stop()
+    await stop()
+
+
+async def aiogram_echo(api: str, token: str) -> None:
+    from aiogram import Dispatcher
+    from aiogram.types import Message
+
+    from bot.channels.telegram.aiogram_shim import make_bot
+
+    bot = make_bot(token, api)
+    dispatcher = Dispatcher()
+
+    @dispatcher.message()
+    async def echo(message: Message) -> None:
+        await message.answer(message.text or "…", parse_mode=None)
+
+    task: list[asyncio.Task[None]] = []
+
+    async def start() -> None:
+        task.append(asyncio.create_task(dispatcher.start_polling(bot, handle_signals=False)))
+
+    async def stop() -> None:
+        await dispatcher.stop_polling()
+        await task[0]
+        await bot.session.close()
+
+    await _serve(start, stop)
+
+
+async def ptb_echo(api: str, token: str) -> None:
+    from telegram import Update
+    from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
+
+    base = api.rstrip("/")
+    application = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(f"{base}/bot")
+        .base_file_url(f"{base}/file/bot")
+        .concurrent_updates(True)
+        .build()
+    )
+
+    async def echo(update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.message is not None
+        await update.message.reply_text(update.message.text or "…")
+
+    application.add_handler(MessageHandler(filters.ALL, echo))
+
+    async def start() -> None:
+        await application.initialize()
+        assert application.updater is not None
+        await application.updater.start_polling(timeout=25)
+        await application.start()
+
+    async def stop() -> None:
+        assert application.updater is not None
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+
+    await _serve(start, stop)
+
+
+async def ours(framework: str, api: str, token: str) -> None:
+    from bot.channels.telegram.channel import TelegramChannel
+    from bot.rate_limit import RateLimiter
+    from bot.runner import handler_for
+    from handlers.conversations import Conversations
+    from handlers.turn import ChatSettings
+    from procedure.use_cases.administration import ensure_reference_data
+    from procedure.use_cases.context import ProcedureContext
+    from storage.engine import make_engine, sqlite_url
+    from storage.migrate import upgrade_to_head
+    from storage.unit_of_work import UnitOfWork
+    from tests.chat_world import seed_chat_world
+    from tests.procedure_world import Clock
+
     with tempfile.TemporaryDirectory() as folder:
         engine = make_engine(sqlite_url(Path(folder)))
         upgrade_to_head(engine)
@@ -70,57 +346,67 @@ async def real_bot(users: int, turns: int) -> float:
         conversations = Conversations(
             engine, ProcedureContext(clock=clock), ChatSettings(verify_code_as="text")
         )
-        async with FakeTelegram() as fake:
-            done = 0
+        # Far above Telegram's budget: the conversation step is what is measured (module doc).
+        limiter = RateLimiter(global_per_second=10_000, per_chat_per_second=10_000)
+        channel: TelegramChannel
+        if framework == "aiogram":
+            from bot.channels.telegram.aiogram_shim import AiogramChannel, make_bot
 
-            async def on_done(_: str) -> None:
-                nonlocal done
-                done += 1
+            channel = AiogramChannel(make_bot(token, api), limiter=limiter)
+        else:
+            from bot.channels.telegram.ptb_shim import PtbChannel, make_application
 
-            # The fake has no flood control: replies paced far above Telegram's budget, so that
-            # the conversation step is what is measured (the echo bot is not paced either).
-            channel = AiogramChannel(
-                make_bot(fake.token, fake.base_url),
-                limiter=RateLimiter(global_per_second=10_000, per_chat_per_second=10_000),
-                on_done=on_done,
-            )
+            channel = PtbChannel(make_application(token, api), limiter=limiter)
+
+        async def start() -> None:
             await channel.start(handler_for(conversations))
-            rate = await drive(fake, users, turns, 10_000, lambda: done)
-            await channel.stop()
+
+        await _serve(start, channel.stop)
         engine.dispose()
-    return rate
 
 
-async def echo_bot(users: int, turns: int) -> float:
-    async with FakeTelegram() as fake:
-        bot = make_bot(fake.token, fake.base_url)
-        dispatcher = Dispatcher()
-
-        @dispatcher.message()
-        async def echo(message: Message) -> None:
-            await message.answer(message.text or "…", parse_mode=None)
-
-        task = asyncio.create_task(dispatcher.start_polling(bot, handle_signals=False))
-        await fake.wait_for_calls("getMe")
-        rate = await drive(fake, users, turns, 20_000, lambda: len(fake.sent_messages()))
-        await dispatcher.stop_polling()
-        await task
-        await bot.session.close()
-    return rate
+def run_bot(kind: str, framework: str, api: str, token: str) -> None:
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("aiogram").setLevel(logging.CRITICAL)  # shutdown noise of long polls
+    if kind == "ours":
+        asyncio.run(ours(framework, api, token))
+    elif framework == "aiogram":
+        asyncio.run(aiogram_echo(api, token))
+    else:
+        asyncio.run(ptb_echo(api, token))
 
 
 def main() -> None:
-    logging.getLogger("aiogram").setLevel(logging.CRITICAL)  # shutdown noise of long polls
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--users", type=int, default=50)
-    parser.add_argument("--turns", type=int, default=20)
+    parser.add_argument("--framework", choices=["aiogram", "ptb", "both"], default="both")
+    parser.add_argument("--users", type=int, default=100)
+    parser.add_argument("--turns", type=int, default=12)
+    parser.add_argument("--bot", choices=KINDS, help=argparse.SUPPRESS)
+    parser.add_argument("--api", help=argparse.SUPPRESS)
+    parser.add_argument("--token", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    echo = asyncio.run(echo_bot(args.users, args.turns))
-    real = asyncio.run(real_bot(args.users, args.turns))
-    print(f"updates: {args.users} residents x {args.turns} messages = {args.users * args.turns}")
-    print(f"bare aiogram echo bot : {echo:8.1f} messages/s")
-    print(f"Đối thoại via aiogram : {real:8.1f} messages/s (SQLite, full conversation step)")
-    print(f"ratio (ours / echo)   : {real / echo:8.2f}")
+    if args.bot:
+        run_bot(args.bot, args.framework, args.api, args.token)
+        return
+    frameworks = ["aiogram", "ptb"] if args.framework == "both" else [args.framework]
+    print(f"updates: {args.users} residents typing at once x {args.turns} messages each")
+    for framework in frameworks:
+        echo = asyncio.run(measure("echo", framework, args.users, args.turns))
+        real = asyncio.run(measure("ours", framework, args.users, args.turns))
+        print(f"-- {framework}")
+        for name, result in ((f"bare {framework} echo bot", echo), ("Đối thoại", real)):
+            print(
+                f"{name:24}: {result.rate:7.1f} msg/s, CPU {result.cpu_ms:5.2f} ms/update, "
+                f"latency p50 {result.percentile(0.5):6.1f} ms "
+                f"p99 {result.percentile(0.99):6.1f} ms"
+            )
+        turn_ms = 1000 * real.database_seconds / real.updates
+        print(f"  of which the conversation turn (database thread): {turn_ms:5.2f} ms/update")
+        cpu_ratio = echo.cpu_seconds / real.cpu_seconds
+        p99_ratio = real.percentile(0.99) / echo.percentile(0.99)
+        print(f"CPU ratio echo/ours     : {cpu_ratio:5.2f} (goal >= 0.5)")
+        print(f"p99 ratio ours/echo     : {p99_ratio:5.2f} (goal <= 2)")
+        print(f"throughput ratio        : {real.rate / echo.rate:5.2f}")
 
 
 if __name__ == "__main__":

@@ -12,25 +12,32 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import NoReturn
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING, NoReturn
 
 from bot import nlp_command
 from bot.config import Settings
-from bot.database import open_database
 from bot.logs import configure_logging
-from bot.telegram.text import as_plain
 from nlp.dates import parse_date
 from procedure.errors import Refusal
 from procedure.explain import describe_day, explain_deadline, explain_notice_window
 from procedure.permissions import STAFF_ROLES, Actor, Role
-from procedure.use_cases import administration
-from procedure.use_cases.context import ProcedureContext, load_calendar, org_unit_by_code
-from procedure.use_cases.staff import create_invite
-from procedure.working_days import MAX_WORKING_DAYS, OverrideKind
-from storage.unit_of_work import UnitOfWork
+from procedure.working_days import (
+    MAX_WORKING_DAYS,
+    Override,
+    OverrideKind,
+    OverrideOrigin,
+    WorkingCalendar,
+)
+from storage.calendar_file import read_calendar_overrides
+from storage.urls import sqlite_file
 from texts import format_date, format_datetime, t
+
+# The database (SQLAlchemy, Alembic, the use cases) is imported by the commands that use it:
+# ``doithoai workdays add`` answers in a fraction of a second (issue 12).
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from procedure.use_cases.context import ProcedureContext
 
 EXIT_USAGE = 2
 
@@ -179,11 +186,39 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _open(settings: Settings) -> Engine:
+    from bot.database import open_database
+
     return open_database(settings)
 
 
 def _context(settings: Settings) -> ProcedureContext:
+    from procedure.use_cases.context import ProcedureContext
+
     return ProcedureContext(periods=settings.periods)
+
+
+def _calendar(settings: Settings) -> WorkingCalendar:
+    """The official calendar with what administrators added. On SQLite the added days are read
+    with the standard library (no SQLAlchemy, no migrations: a quick answer); with no database
+    file yet, nothing was added. Otherwise the database is opened as every command opens it."""
+    path = sqlite_file(settings.database_url)
+    rows = None if path is None else read_calendar_overrides(path)
+    if rows is not None:
+        return WorkingCalendar.official(
+            Override(
+                day=day,
+                kind=OverrideKind(kind),
+                name=name,
+                source=source,
+                origin=OverrideOrigin.ADMINISTRATOR,
+            )
+            for day, kind, name, source in rows
+        )
+    from procedure.use_cases.context import load_calendar
+    from storage.unit_of_work import UnitOfWork
+
+    with UnitOfWork(_open(settings)) as uow:
+        return load_calendar(uow)
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
@@ -213,8 +248,7 @@ def _describe_database(url: str) -> str:
 
 def _workdays_add(args: argparse.Namespace, settings: Settings) -> int:
     start, count = _date(args.start), _working_days(args.working_days)
-    with UnitOfWork(_open(settings)) as uow:
-        deadline = load_calendar(uow).add_working_days(start, count)
+    deadline = _calendar(settings).add_working_days(start, count)
     print(f"{deadline.due.isoformat()} {format_date(deadline.due)}")
     print("\n".join(explain_deadline(deadline)))
     return 0
@@ -223,8 +257,7 @@ def _workdays_add(args: argparse.Namespace, settings: Settings) -> int:
 def _workdays_latest_notice(args: argparse.Namespace, settings: Settings) -> int:
     session_day = _date(args.session_date)
     days = settings.periods.notice_working_days if args.days is None else _working_days(args.days)
-    with UnitOfWork(_open(settings)) as uow:
-        window = load_calendar(uow).notice_window(session_day, days)
+    window = _calendar(settings).notice_window(session_day, days)
     print(f"{window.latest_day.isoformat()} {format_date(window.latest_day)}")
     print("\n".join(explain_notice_window(window)))
     return 0
@@ -232,8 +265,7 @@ def _workdays_latest_notice(args: argparse.Namespace, settings: Settings) -> int
 
 def _workdays_between(args: argparse.Namespace, settings: Settings) -> int:
     start, end = _date(args.start), _date(args.end)
-    with UnitOfWork(_open(settings)) as uow:
-        count = load_calendar(uow).working_days_between(start, end)
+    count = _calendar(settings).working_days_between(start, end)
     print(count)
     print(t("calendar.between", start=format_date(start), end=format_date(end), count=count))
     return 0
@@ -241,8 +273,7 @@ def _workdays_between(args: argparse.Namespace, settings: Settings) -> int:
 
 def _workdays_check(args: argparse.Namespace, settings: Settings) -> int:
     day = _date(args.day)
-    with UnitOfWork(_open(settings)) as uow:
-        status = load_calendar(uow).status(day)
+    status = _calendar(settings).status(day)
     key = "calendar.working_answer" if status.working else "calendar.not_working_answer"
     print("yes" if status.working else "no", t(key, day=format_date(day)))
     print(describe_day(status))
@@ -250,6 +281,10 @@ def _workdays_check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _override_add(args: argparse.Namespace, settings: Settings) -> int:
+    from procedure.use_cases import administration
+    from procedure.use_cases.context import load_calendar
+    from storage.unit_of_work import UnitOfWork
+
     day, kind = _date(args.day), _kind(args.kind)
     with UnitOfWork(_open(settings)) as uow:
         row = administration.set_calendar_day(
@@ -269,6 +304,10 @@ def _override_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _override_remove(args: argparse.Namespace, settings: Settings) -> int:
+    from procedure.use_cases import administration
+    from procedure.use_cases.context import load_calendar
+    from storage.unit_of_work import UnitOfWork
+
     day = _date(args.day)
     with UnitOfWork(_open(settings)) as uow:
         administration.remove_calendar_day(uow, Actor.system(), day)
@@ -279,6 +318,9 @@ def _override_remove(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _override_list(args: argparse.Namespace, settings: Settings) -> int:
+    from procedure.use_cases import administration
+    from storage.unit_of_work import UnitOfWork
+
     with UnitOfWork(_open(settings)) as uow:
         rows = administration.calendar_days(uow)
     if not rows:
@@ -302,6 +344,9 @@ def _override_line(row: object) -> str:
 
 
 def _staff_invite(args: argparse.Namespace, settings: Settings) -> int:
+    from procedure.use_cases.staff import create_invite
+    from storage.unit_of_work import UnitOfWork
+
     try:
         role = Role(args.role.strip().lower())
     except ValueError as bad:
@@ -371,7 +416,9 @@ def _year(value: str) -> int:
 def _report(args: argparse.Namespace, settings: Settings) -> int:
     from handlers.reports import write_report
     from procedure.use_cases.annual_report import build_annual_report
+    from procedure.use_cases.context import org_unit_by_code
     from procedure.use_cases.repeated import repeated_issues
+    from storage.unit_of_work import UnitOfWork
 
     year = _year(args.year)
     with UnitOfWork(_open(settings)) as uow:
@@ -394,9 +441,12 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _review(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.telegram.text import as_plain
     from handlers.review_text import review_text
+    from procedure.use_cases.context import org_unit_by_code
     from procedure.use_cases.repeated import repeated_issues
     from procedure.use_cases.review import Period, figures
+    from storage.unit_of_work import UnitOfWork
 
     context = _context(settings)
     today = context.today()
@@ -412,6 +462,9 @@ def _review(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _org_import(args: argparse.Namespace, settings: Settings) -> int:
+    from procedure.use_cases import administration
+    from storage.unit_of_work import UnitOfWork
+
     try:
         code = int(args.province_code)
     except ValueError as bad:
@@ -424,6 +477,9 @@ def _org_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _org_add(args: argparse.Namespace, settings: Settings) -> int:
+    from procedure.use_cases import administration
+    from storage.unit_of_work import UnitOfWork
+
     with UnitOfWork(_open(settings)) as uow:
         unit = administration.add_org_unit(
             uow,
@@ -439,6 +495,9 @@ def _org_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _org_list(args: argparse.Namespace, settings: Settings) -> int:
+    from procedure.use_cases import administration
+    from storage.unit_of_work import UnitOfWork
+
     with UnitOfWork(_open(settings)) as uow:
         for unit in administration.children_of(uow, args.parent):
             print(t("cli.org_line", code=unit.code, name=unit.name, level=unit.level_code))

@@ -9,7 +9,7 @@ from datetime import time
 from pathlib import Path
 
 from procedure.periods import Periods
-from storage.engine import sqlite_url
+from storage.urls import sqlite_url
 
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
 DEFAULT_ZALO_API_URL = "https://openapi.zalo.me"

@@ -8,6 +8,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from bot.config import Settings
 from bot.console import ConsoleChat, run_console
@@ -102,10 +103,25 @@ def console_delivery(settings: Settings, conversations: Conversations) -> Callab
     return deliver
 
 
+# Every conversation turn runs on this one thread: SQLite has one writer, and a pool of threads
+# would only fight over its lock (and over the GIL); the event loop stays free meanwhile. Turns
+# run in the order they are handed over, so one chat's updates (handed over one after the other
+# by the channel's ChatTurns) are also handled in order.
+_DATABASE_THREAD: ThreadPoolExecutor | None = None
+
+
+def database_thread() -> ThreadPoolExecutor:
+    global _DATABASE_THREAD
+    if _DATABASE_THREAD is None:
+        _DATABASE_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="database")
+    return _DATABASE_THREAD
+
+
 def handler_for(conversations: Conversations) -> Callable[[Incoming], Awaitable[list[Outgoing]]]:
     async def handle(incoming: Incoming) -> list[Outgoing]:
         # The store is synchronous: keep the event loop free while a turn runs.
-        return await asyncio.to_thread(conversations.handle, incoming)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(database_thread(), conversations.handle, incoming)
 
     return handle
 

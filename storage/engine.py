@@ -9,20 +9,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 
-SQLITE_FILE_NAME = "doithoai.sqlite3"
+from storage.urls import SQLITE_FILE_NAME, normalise_url, sqlite_url
 
-
-def sqlite_url(data_dir: Path) -> str:
-    """The default database: one SQLite file under the data directory."""
-    return f"sqlite:///{(data_dir / SQLITE_FILE_NAME).resolve()}"
-
-
-def normalise_url(url: str) -> str:
-    """``postgresql://`` and ``postgres://`` go through psycopg 3, the driver we install."""
-    for prefix in ("postgres://", "postgresql://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url.removeprefix(prefix)
-    return url
+__all__ = ["SQLITE_FILE_NAME", "make_engine", "normalise_url", "sqlite_url"]
 
 
 def _configure_sqlite(dbapi_connection: sqlite3.Connection, _: ConnectionPoolEntry) -> None:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
+
+# Per database (engine), per name: small caches in process memory (see UnitOfWork.memo).
+_MEMOS: WeakKeyDictionary[Engine, dict[str, dict[Any, Any]]] = WeakKeyDictionary()
 
 
 class UnitOfWork:
@@ -35,6 +39,16 @@ class UnitOfWork:
     @property
     def dialect(self) -> str:
         return self._engine.dialect.name
+
+    def memo(self, name: str) -> dict[Any, Any]:
+        """A dict kept in this process for this database, shared by every unit of work on the
+        same engine: for what a use case may remember between updates (rows that change rarely,
+        and whose changes go through the code that also forgets them). Put only what is
+        committed in it: a unit of work that rolls back does not undo the memo."""
+        memos = _MEMOS.get(self._engine)
+        if memos is None:
+            memos = _MEMOS.setdefault(self._engine, {})
+        return memos.setdefault(name, {})
 
     def __enter__(self) -> Self:
         self._session = Session(self._engine, expire_on_commit=False)

@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import io
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-import matplotlib
-
-matplotlib.use("Agg")  # no screen: render to a file
-
-import matplotlib.pyplot as plt
-from matplotlib.figure import Figure
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 from handlers.reports.tables import summary_rows
 from procedure.use_cases.annual_report import AnnualReport
 from texts import t
 
 
+def _pyplot() -> ModuleType:
+    """matplotlib, imported when a chart is drawn, not with the module: the chat imports this
+    module (/baocao) and would otherwise spend about half a second of every start on it."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no screen: render to a file
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def render_chart(report: AnnualReport) -> bytes:
+    plt = _pyplot()
     figure = chart_figure(report)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
@@ -25,6 +35,7 @@ def render_chart(report: AnnualReport) -> bytes:
 
 
 def chart_figure(report: AnnualReport) -> Figure:
+    plt = _pyplot()
     # Attendance is counted in people, not in sessions or petitions: it stays in the tables, so
     # that the bars of the other figures remain readable.
     skip = t("report.figure.attendance")

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import io
-
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
+from typing import TYPE_CHECKING
 
 from handlers.reports.tables import (
     agencies_table,
@@ -19,8 +16,15 @@ from handlers.reports.tables import (
 from procedure.use_cases.annual_report import AnnualReport
 from texts import t
 
+# openpyxl is imported when a report is written, not with the chat that imports this module.
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+
 
 def _sheet(book: Workbook, title: str, header: list[str], rows: list[list[object]]) -> None:
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
     sheet = book.create_sheet(title[:31])
     sheet.append(header)
     for cell in sheet[1]:
@@ -35,6 +39,8 @@ def _sheet(book: Workbook, title: str, header: list[str], rows: list[list[object
 
 
 def render_spreadsheet(report: AnnualReport) -> bytes:
+    from openpyxl import Workbook
+
     book = Workbook()
     book.remove(book.active)  # type: ignore[arg-type]
     _sheet(

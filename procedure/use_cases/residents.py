@@ -31,9 +31,21 @@ CONSENT_NOTICE_VERSION = "2026-01"
 ERASED = ""
 
 
+ACCOUNTS = "accounts"  # the memo: (channel, external user id) -> (person id, chat id)
+
+
 def person_for_account(uow: UnitOfWork, channel: str, user_id: str, chat_id: str) -> int:
     """The person behind a channel account, created on first contact. Flushed, not committed:
-    the caller commits it with the rest of the turn."""
+    the caller commits it with the rest of the turn.
+
+    An account's person is remembered in this process (``uow.memo``): an update of a known
+    account reads nothing. Only what was already committed is remembered (an account created
+    or changed by this turn is read again next time), and :func:`forget_accounts` forgets a
+    person's accounts when they are erased (or would be joined to another person)."""
+    known = uow.memo(ACCOUNTS)
+    remembered = known.get((channel, user_id))
+    if remembered is not None and remembered[1] == chat_id:
+        return int(remembered[0])
     account = uow.session.exec(
         select(ChannelAccount)
         .where(ChannelAccount.channel == channel)
@@ -43,6 +55,8 @@ def person_for_account(uow: UnitOfWork, channel: str, user_id: str, chat_id: str
         if account.chat_id != chat_id:
             account.chat_id = chat_id
             uow.session.add(account)
+        else:
+            known[(channel, user_id)] = (account.person_id, chat_id)
         return account.person_id
     person = Person()
     uow.session.add(person)
@@ -55,6 +69,14 @@ def person_for_account(uow: UnitOfWork, channel: str, user_id: str, chat_id: str
     )
     uow.flush()
     return person.id
+
+
+def forget_accounts(uow: UnitOfWork, person_id: int) -> None:
+    """Forget what this process remembers of the person's accounts (:func:`person_for_account`)."""
+    known = uow.memo(ACCOUNTS)
+    for key, (person, _) in list(known.items()):
+        if person == person_id:
+            known.pop(key, None)
 
 
 def actor_for(uow: UnitOfWork, person_id: int) -> Actor:
@@ -142,6 +164,7 @@ def erase_personal_data(uow: UnitOfWork, person_id: int, context: ProcedureConte
     answers — the official record of the dialogue — linked to a person record that no longer
     holds a name or a phone, and the chat account, so that the written answers still owed reach
     them; and the dates consent was given and withdrawn, the proof of lawful processing."""
+    forget_accounts(uow, person_id)
     person = get_person(uow, person_id)
     person.full_name = None
     person.phone_e164 = None

@@ -24,6 +24,18 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    DeleteWebhook,
+    GetMe,
+    GetUpdates,
+    SendDocument,
+    SendMessage,
+    SendPhoto,
+    SetMyCommands,
+    SetWebhook,
+)
+from aiogram.methods.base import Response
 from aiogram.types import (
     BotCommand,
     BotCommandScopeChat,
@@ -49,7 +61,34 @@ from bot.rate_limit import RateLimiter
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 
 
+# aiogram reads every answer as ``Response[<the method's result>]``, a pydantic generic model;
+# pydantic keeps such parametrised models only weakly (a WeakValueDictionary), so each garbage
+# collection may drop them and the next answer builds the model again (tens of ms of CPU, many
+# times a minute under load: the largest cost per update in benchmarks/telegram_throughput.py).
+# The ones the channel uses are kept here, built once.
+_METHODS = (
+    GetUpdates,
+    SendMessage,
+    SendPhoto,
+    SendDocument,
+    AnswerCallbackQuery,
+    SetMyCommands,
+    SetWebhook,
+    DeleteWebhook,
+    GetMe,
+)
+_RESPONSE_TYPES: dict[object, object] = {}
+
+
+def keep_response_types() -> None:
+    for method in _METHODS:
+        returning = method.__returning__
+        if returning not in _RESPONSE_TYPES:
+            _RESPONSE_TYPES[returning] = Response[returning]  # type: ignore[valid-type]
+
+
 def make_bot(token: str, api_url: str) -> Bot:
+    keep_response_types()
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode="HTML"))
 

@@ -1,0 +1,221 @@
+"""Starts and memory (issue 12, item 2), each measured on real processes:
+
+    .venv/bin/python -m benchmarks.startup [--runs 5] [--conversations 1000]
+
+1. ``doithoai workdays add 2026-02-10 10`` as a whole process (interpreter start included), over
+   several runs: wall clock and CPU time (goal: under 0.5 s).
+2. ``doithoai run`` with only the web chat: from starting the process to the first answer of a
+   resident on the web chat's WebSocket (goal: within 2 s), on a new data directory (the
+   database is created and migrated) and on an existing one.
+3. The resident set size of that running bot after ``conversations`` residents each opened the
+   web chat and had a short conversation (goal: under 250 MB).
+
+The web chat limits messages per client address; the benchmark speaks as nginx would in front of
+it (WEB_CHAT_TRUST_PROXY=on, one X-Real-IP per resident), so that the 1,000 residents are 1,000
+addresses rather than one loopback address being slowed down.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import resource
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+COMMAND = [sys.executable, "-m", "bot.cli"]
+# A resident's short conversation on the web chat.
+LINES = ["/trogiup", "/phien"]
+
+
+def _environment(data_dir: Path) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DOITHOAI_DATA_DIR": str(data_dir),
+        "PYTHONIOENCODING": "utf-8",
+        "WEBHOOK_LISTEN": "127.0.0.1:0",
+        "WEB_CHAT_TRUST_PROXY": "on",
+    }
+    for name in ("DATABASE_URL", "TELEGRAM_BOT_TOKEN", "ZALO_OA_ACCESS_TOKEN", "WEB_CHAT"):
+        env.pop(name, None)
+    return env
+
+
+def workdays_add(runs: int, data_dir: Path) -> tuple[list[float], list[float]]:
+    """Wall clock and CPU (user + system, of the child) of each run."""
+    walls, cpus = [], []
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        done = subprocess.run(
+            [*COMMAND, "workdays", "add", "2026-02-10", "10"],
+            env=_environment(data_dir),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        walls.append(time.perf_counter() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+        assert done.stdout.startswith("2026-03-"), done.stdout
+    return walls, cpus
+
+
+class Resident:
+    """What the web page's chat.js does: hello, then a line and its frames up to ``done``."""
+
+    def __init__(self, client: aiohttp.ClientSession, url: str, address: str) -> None:
+        self.client, self.url, self.address = client, url, address
+        self.socket: aiohttp.ClientWebSocketResponse | None = None
+        self.frames = 0
+
+    async def open(self) -> None:
+        self.socket = await self.client.ws_connect(
+            self.url + "web/ws", headers={"X-Real-IP": self.address}
+        )
+        await self.socket.send_json({"type": "hello", "after": 0})
+        while (await self.socket.receive_json(timeout=30))["type"] != "session":
+            pass
+
+    async def say(self, text: str, *, first_only: bool = False) -> list[dict[str, Any]]:
+        assert self.socket is not None
+        self.frames += 1
+        frame_id = f"b{self.frames}"
+        await self.socket.send_json({"id": frame_id, "type": "text", "text": text})
+        got = []
+        while True:
+            reply = await self.socket.receive_json(timeout=30)
+            got.append(reply)
+            if first_only and reply["type"] == "message":
+                return got
+            if reply["type"] == "error":
+                raise RuntimeError(f"web chat error: {reply}")
+            if reply["type"] == "done" and reply.get("id") == frame_id:
+                return got
+
+    async def close(self) -> None:
+        if self.socket is not None:
+            await self.socket.close()
+
+
+def _start_bot(data_dir: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*COMMAND, "run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=_environment(data_dir),
+    )
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def first_answer(data_dir: Path) -> tuple[float, subprocess.Popen[str], str]:
+    """Seconds from starting ``doithoai run`` to a resident's first answer; the process (still
+    running) and the web chat's address."""
+    started = time.perf_counter()
+    process = _start_bot(data_dir)
+    assert process.stdout is not None
+    loop = asyncio.get_running_loop()
+    line = await loop.run_in_executor(None, process.stdout.readline)
+    found = re.search(r"http://127\.0\.0\.1:\d+/", line)
+    if found is None:
+        _stop(process)
+        raise RuntimeError(f"doithoai run printed no address: {line!r}")
+    url = found.group(0)
+    async with aiohttp.ClientSession() as client:
+        resident = Resident(client, url, "10.0.0.1")
+        await resident.open()
+        await resident.say(LINES[0], first_only=True)
+        seconds = time.perf_counter() - started
+        await resident.close()
+    return seconds, process, url
+
+
+async def conversations(url: str, count: int, at_once: int = 20) -> float:
+    """``count`` residents, ``at_once`` at a time, each a short conversation; seconds taken."""
+    room = asyncio.Semaphore(at_once)
+    started = time.perf_counter()
+
+    async def one(client: aiohttp.ClientSession, n: int) -> None:
+        async with room:
+            resident = Resident(client, url, f"10.{1 + n // 65536}.{n // 256 % 256}.{n % 256}")
+            await resident.open()
+            for text in LINES:
+                await resident.say(text)
+            await resident.close()
+
+    async with aiohttp.ClientSession() as client:
+        await asyncio.gather(*(one(client, n) for n in range(count)))
+    return time.perf_counter() - started
+
+
+async def run_and_memory(starts: int, count: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        data_dir = Path(folder)
+        firsts: list[float] = []
+        for n in range(starts):
+            seconds, process, url = await first_answer(data_dir)
+            firsts.append(seconds)
+            if n < starts - 1:
+                _stop(process)
+                continue
+            try:
+                rss_before = _rss_mb(process.pid)
+                took = await conversations(url, count)
+                rss_after = _rss_mb(process.pid)
+            finally:
+                _stop(process)
+        print(
+            f"doithoai run, start to first answer: new database {firsts[0]:.2f} s; "
+            f"existing database {', '.join(f'{s:.2f}' for s in firsts[1:])} s (goal < 2 s)"
+        )
+        print(
+            f"doithoai run, memory: {rss_before:.0f} MB after the first answer, "
+            f"{rss_after:.0f} MB after {count} conversations of {len(LINES)} messages "
+            f"({count / took:.0f} conversations/s; goal < 250 MB)"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--starts", type=int, default=3)
+    parser.add_argument("--conversations", type=int, default=1000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        walls, cpus = workdays_add(args.runs, Path(folder))
+    print(
+        f"doithoai workdays add 2026-02-10 10, {args.runs} runs: wall median "
+        f"{statistics.median(walls):.2f} s (min {min(walls):.2f}, max {max(walls):.2f}), "
+        f"CPU median {statistics.median(cpus):.2f} s (goal < 0.5 s)"
+    )
+    asyncio.run(run_and_memory(args.starts, args.conversations))
+
+
+if __name__ == "__main__":
+    main()

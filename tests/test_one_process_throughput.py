@@ -1,0 +1,138 @@
+"""Throughput on one process (issue 12): the turns on one database thread, in order, the event
+loop free meanwhile; an account's person remembered only once committed, forgotten on erasure;
+an update claimed by one statement (X4)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from pathlib import Path
+
+from sqlalchemy import Engine, func
+from sqlmodel import select
+
+from bot.runner import handler_for
+from handlers.channel import Incoming, Outgoing
+from procedure.use_cases.context import ProcedureContext
+from procedure.use_cases.residents import ACCOUNTS, erase_personal_data, person_for_account
+from storage.conversation_store import claim_update
+from storage.tables import ChannelAccount, Person
+from storage.unit_of_work import UnitOfWork
+
+
+class Recorder:
+    """Stands in for Conversations.handle: notes the thread and the order, takes a while."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[int, str | None]] = []
+
+    def handle(self, incoming: Incoming) -> list[Outgoing]:
+        time.sleep(0.005)
+        self.seen.append((threading.get_ident(), incoming.update_id))
+        return [Outgoing(text="ok")]
+
+
+async def test_x4_turns_run_on_one_database_thread_in_order_and_the_loop_stays_free() -> None:
+    recorder = Recorder()
+    handle = handler_for(recorder)  # type: ignore[arg-type]
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.001)
+
+    ticking = asyncio.create_task(ticker())
+    updates = [Incoming(channel="t", user_id="1", chat_id="1", update_id=str(n)) for n in range(30)]
+    answers = await asyncio.gather(*(handle(incoming) for incoming in updates))
+    ticking.cancel()
+    assert all(answer == [Outgoing(text="ok")] for answer in answers)
+    assert len({thread for thread, _ in recorder.seen}) == 1
+    assert recorder.seen[0][0] != threading.get_ident()
+    assert [update for _, update in recorder.seen] == [str(n) for n in range(30)]
+    assert ticks >= 10  # 30 turns of 5 ms: the loop ran meanwhile
+
+
+def _count(engine: Engine, table: type) -> int:
+    with UnitOfWork(engine) as uow:
+        return int(uow.session.exec(select(func.count()).select_from(table)).one())
+
+
+def test_x4_a_claim_is_one_insert_that_ignores_a_repeated_update(engine: Engine) -> None:
+    with UnitOfWork(engine, write=True) as uow:
+        assert claim_update(uow, "telegram", "7")
+        assert not claim_update(uow, "telegram", "7")  # the same update in the same turn
+        uow.commit()
+    with UnitOfWork(engine, write=True) as uow:
+        assert not claim_update(uow, "telegram", "7")
+        assert claim_update(uow, "zalo", "7")
+        uow.rollback()
+    with UnitOfWork(engine, write=True) as uow:
+        assert claim_update(uow, "zalo", "7")  # the rolled-back claim was not kept
+
+
+def test_x4_an_accounts_person_is_remembered_once_committed_and_forgotten_on_erasure(
+    engine: Engine,
+) -> None:
+    # Created in a turn that rolls back: not remembered, and created afresh next time.
+    with UnitOfWork(engine, write=True) as uow:
+        lost = person_for_account(uow, "telegram", "42", "42")
+        assert ("telegram", "42") not in uow.memo(ACCOUNTS)
+    with UnitOfWork(engine, write=True) as uow:
+        person = person_for_account(uow, "telegram", "42", "42")
+        uow.commit()
+    assert _count(engine, ChannelAccount) == 1 and person >= lost
+    # Read once from the database, then from memory: no statement at all.
+    with UnitOfWork(engine, write=True) as uow:
+        assert person_for_account(uow, "telegram", "42", "42") == person
+    with UnitOfWork(engine, write=True) as uow:
+        statements: list[str] = []
+        from sqlalchemy import event
+
+        def note(*args: object) -> None:
+            statements.append(str(args[2]))
+
+        event.listen(engine, "before_cursor_execute", note)
+        try:
+            assert person_for_account(uow, "telegram", "42", "42") == person
+        finally:
+            event.remove(engine, "before_cursor_execute", note)
+        assert not any("channel_account" in sql for sql in statements)
+    # A new chat for the same account: read and updated, not taken from memory.
+    with UnitOfWork(engine, write=True) as uow:
+        assert person_for_account(uow, "telegram", "42", "99") == person
+        uow.commit()
+    with UnitOfWork(engine) as uow:
+        account = uow.session.exec(select(ChannelAccount)).one()
+        assert account.chat_id == "99"
+    # Erasure forgets what this process remembered of the person's accounts.
+    with UnitOfWork(engine, write=True) as uow:
+        assert person_for_account(uow, "telegram", "42", "99") == person
+        assert ("telegram", "42") in uow.memo(ACCOUNTS)
+        erase_personal_data(uow, person, ProcedureContext())
+        assert ("telegram", "42") not in uow.memo(ACCOUNTS)
+        uow.commit()
+    assert _count(engine, Person) >= 1
+
+
+def test_c8_memory_is_per_database(engine: Engine, tmp_path: Path) -> None:
+    from procedure.use_cases.administration import ensure_reference_data
+    from storage.engine import make_engine, sqlite_url
+    from storage.migrate import upgrade_to_head
+
+    second = make_engine(sqlite_url(tmp_path / "second"))
+    upgrade_to_head(second)
+    with UnitOfWork(second) as uow:
+        ensure_reference_data(uow)
+        uow.commit()
+    with UnitOfWork(engine, write=True) as uow:
+        person_for_account(uow, "telegram", "5", "5")
+        uow.commit()
+    with UnitOfWork(engine, write=True) as uow:
+        person_for_account(uow, "telegram", "5", "5")  # remembered for this database
+        assert ("telegram", "5") in uow.memo(ACCOUNTS)
+    with UnitOfWork(second, write=True) as uow:
+        assert ("telegram", "5") not in uow.memo(ACCOUNTS)
+    second.dispose()

@@ -1,0 +1,73 @@
+"""Quick starts (issue 12): ``doithoai workdays …`` answers without loading the database
+libraries, reading the administrators' days straight from the SQLite file (X1)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from storage.calendar_file import read_calendar_overrides
+from storage.urls import SQLITE_FILE_NAME, sqlite_file, sqlite_url
+
+PROBE = """
+import sys
+from bot.cli import main
+code = main(["workdays", "add", "2026-02-10", "10"])
+heavy = sorted(m for m in ("sqlalchemy", "sqlmodel", "alembic", "aiohttp") if m in sys.modules)
+print("loaded:", ",".join(heavy) or "none", "exit:", code)
+"""
+
+
+def _probe(data_dir: Path) -> str:
+    env = {**os.environ, "DOITHOAI_DATA_DIR": str(data_dir), "PYTHONIOENCODING": "utf-8"}
+    env.pop("DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_x1_workdays_add_loads_no_database_library_and_creates_no_database(
+    tmp_path: Path,
+) -> None:
+    out = _probe(tmp_path)
+    assert "loaded: none exit: 0" in out
+    assert out.startswith("2026-03-")  # Tết 2026 falls in the ten working days
+    assert not (tmp_path / SQLITE_FILE_NAME).exists()
+
+
+def test_x1_workdays_add_reads_the_days_administrators_added_without_sqlalchemy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.cli import main
+
+    monkeypatch.setenv("DOITHOAI_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    day = ["2026-12-24", "off", "--name", "Nghỉ bù", "--source", "Quyết định 12/QĐ-UBND"]
+    assert main(["workdays", "override", "add", *day]) == 0
+    path = sqlite_file(sqlite_url(tmp_path))
+    assert path is not None
+    rows = read_calendar_overrides(path)
+    assert rows is not None and [(str(day), kind) for day, kind, _, _ in rows] == [
+        ("2026-12-24", "off")
+    ]
+    # The same answer as the full path gives (tests/test_cli.py checks the CLI's output too).
+    assert "loaded: none exit: 0" in _probe(tmp_path)
+
+
+def test_c8_quick_read_gives_way_to_the_database_when_it_cannot_read_the_file(
+    tmp_path: Path,
+) -> None:
+    empty = tmp_path / "empty.sqlite3"
+    import sqlite3
+
+    sqlite3.connect(empty).close()  # a file with no calendar table (not migrated yet)
+    assert read_calendar_overrides(empty) is None
+    assert read_calendar_overrides(tmp_path / "missing.sqlite3") == []
+    assert sqlite_file("postgresql://u@h/db") is None
+    assert sqlite_file("sqlite:///:memory:") is None
