@@ -8,9 +8,6 @@ from datetime import timedelta
 from typing import Any
 
 from bot.config import Settings
-from storage import channel_store
-from storage.types import utc_now
-from storage.unit_of_work import UnitOfWork
 from texts import format_datetime, t
 
 
@@ -28,6 +25,9 @@ def add_commands(commands: Any) -> None:
 
 def save_token(args: argparse.Namespace, settings: Settings) -> int:
     from bot.database import open_database
+    from storage import channel_store
+    from storage.types import utc_now
+    from storage.unit_of_work import UnitOfWork
 
     app_id = args.app_id or settings.zalo_app_id
     if not app_id:
