@@ -54,8 +54,9 @@ async def test_c7_a_phone_verified_on_telegram_and_zalo_is_one_resident(
         assert "chưa gửi ý kiến nào" in texts(await zalo.command(ALICE_ZALO, "tracuu"))
         # She writes an opinion on Zalo and shares her phone through Zalo's user info form.
         await opinion_until_summary(zalo, ALICE_ZALO)
-        second = TRACKING_CODE.search(texts(await zalo.press(ALICE_ZALO, "Gửi")))
-        assert second is not None
+        sent = texts(await zalo.press(ALICE_ZALO, "Gửi"))
+        second = TRACKING_CODE.search(sent)
+        assert second is not None, sent
         accounts = _people_of_accounts(chat_engine)
         alice = accounts[("telegram", str(ALICE_TELEGRAM))]
         assert accounts[("zalo_oa", str(ALICE_ZALO))] == alice

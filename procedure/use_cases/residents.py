@@ -260,6 +260,7 @@ def join_by_verified_phone(
         return person_id
     survivor = other.id
     _move_references(uow, person_id, survivor)
+    forget_accounts(uow, person_id)  # its accounts are the survivor's now
     joined = get_person(uow, person_id)
     kept = get_person(uow, survivor)
     kept.full_name = kept.full_name or joined.full_name
