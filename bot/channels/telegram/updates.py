@@ -104,6 +104,15 @@ def _message(update_id: str, message: Mapping[str, Any]) -> Incoming:
                 mime_type=document.get("mime_type"),
             ),
         )
+    place = message.get("location") or (message.get("venue") or {}).get("location")
+    if isinstance(place, Mapping) and "latitude" in place and "longitude" in place:
+        # A shared location (or a venue): the place of the problem (issue 13). A live location
+        # is read as its first point.
+        return Incoming(
+            **base,
+            text=caption,
+            location=(float(place["latitude"]), float(place["longitude"])),
+        )
     if "sticker" in message:
         return Incoming(**base, sticker=True)
     return Incoming(**base, unsupported=True)
