@@ -261,3 +261,66 @@ def test_p2_p10_the_report_groups_petitions_by_spot(uow: UnitOfWork) -> None:
     assert any(label.endswith("— Hẻm 42 Lê Lợi") for label in places)
     assert any("vị trí 10.780, 106.700 (trong khoảng 100 m)" in label for label in places)
     assert any(label.endswith("— Lê Lợi") for label in places)
+
+
+def test_p7_p8_the_conclusion_notice_gives_each_petitions_place_and_map_link(
+    uow: UnitOfWork,
+) -> None:
+    from procedure.use_cases import follow_up
+    from procedure.use_cases.follow_up import AssignmentRequest
+    from tests.test_use_cases import held_with_petitions
+
+    world = build_world(uow)
+    session_id, a, _b, _q = held_with_petitions(world, uow)
+    placed = petitions.submit_petition(
+        uow,
+        submission(
+            world,
+            world.residents[1],
+            session_id,
+            text="Cống hẻm 42 Lê Lợi bị vỡ, nước tràn ra đường.",
+            latitude=LATITUDE,
+            longitude=LONGITUDE,
+            place_text="Hẻm 42 Lê Lợi",
+        ),
+        world.context,
+    )
+    world.clock.set("2026-03-27", "16:00")
+    follow_up.notify_conclusion(
+        uow,
+        world.head,
+        session_id,
+        "Giao Phòng Kinh tế, Hạ tầng và Đô thị sửa cống.",
+        [AssignmentRequest(a.id, world.agency), AssignmentRequest(placed.id, world.agency)],
+        world.context,
+    )
+    (row,) = uow.session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.kind == "agency.assigned")
+        .where(OutboxMessage.person_id == world.agency_officer.person_id)
+    ).all()
+    notice = render(row.kind, row.data).text
+    assert "📍 Địa điểm: Hẻm 42 Lê Lợi" in notice
+    assert map_url(LATITUDE, LONGITUDE).replace("&", "&amp;") in notice
+    assert notice.count("openstreetmap.org") == 1  # the petition without a place has no link
+
+
+def test_c7_telegram_locations_and_venues_are_read_and_live_updates_ignored() -> None:
+    from bot.channels.telegram.updates import incoming_from_update
+    from tests.fake_telegram import FakeTelegram
+
+    fake = FakeTelegram()
+    user = fake.user(ALICE, "An")
+    update = fake.send_location(user, LATITUDE, LONGITUDE, horizontal_accuracy=20.0)
+    shared = incoming_from_update(update)
+    assert shared is not None and shared.location == (LATITUDE, LONGITUDE)
+    assert not shared.unsupported and shared.text is None
+    message = update["message"]
+    venue = {**message, "venue": {"location": message.pop("location"), "title": "Chợ"}}
+    read = incoming_from_update({"update_id": 9, "message": venue})
+    assert read is not None and read.location == (LATITUDE, LONGITUDE)
+    moved = {
+        "update_id": 10,
+        "edited_message": {**message, "location": {"latitude": 10.8, "longitude": 106.7}},
+    }
+    assert incoming_from_update(moved) is None

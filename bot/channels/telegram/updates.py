@@ -34,6 +34,9 @@ def incoming_from_update(update: Mapping[str, Any]) -> Incoming | None:
     message = update.get("message") or update.get("edited_message")
     if not message or "from" not in message:
         return None
+    if "message" not in update and "location" in message:
+        # A live location moving: the first point was the place; its updates are not messages.
+        return None
     return _message(update_id, message)
 
 
