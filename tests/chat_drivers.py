@@ -297,6 +297,11 @@ class WebDriver:
     async def contact(self, user: int, phone: str, owner: int) -> list[Reply]:
         raise AssertionError("the web page cannot share a contact (share_phone is false)")
 
+    async def location(self, user: int, latitude: float, longitude: float) -> list[Reply]:
+        """The page's "share my location" button: the browser's geolocation (issue 13)."""
+        frame = {"type": "location", "latitude": latitude, "longitude": longitude}
+        return await self.send(user, {**frame, "id": self._id()})
+
     async def photo(self, user: int, caption: str | None = None) -> list[Reply]:
         import base64
         import io

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -46,14 +47,22 @@ def settings() -> ChatSettings:
     return ChatSettings(verify_code_as="text", typed_phone_channels=frozenset({"web"}))
 
 
-@pytest.fixture(params=["aiogram", "ptb", "zalo_oa"])
+@pytest.fixture(params=["aiogram", "ptb", "zalo_oa", "web"])
 async def driver(
-    request: pytest.FixtureRequest, chat_engine: Engine, clock: Clock, world: ChatWorld
+    request: pytest.FixtureRequest,
+    chat_engine: Engine,
+    clock: Clock,
+    world: ChatWorld,
+    tmp_path: Path,
 ) -> AsyncIterator:
     def make() -> Conversations:
         return Conversations(chat_engine, ProcedureContext(clock=clock), settings())
 
-    if request.param == "zalo_oa":
+    if request.param == "web":
+        from tests.chat_drivers import WebDriver
+
+        chosen = await WebDriver.start(make, chat_engine, tmp_path / "uploads")
+    elif request.param == "zalo_oa":
         from tests.zalo_drivers import ZaloOADriver
 
         chosen = await ZaloOADriver.start(make)
@@ -324,3 +333,17 @@ def test_c7_telegram_locations_and_venues_are_read_and_live_updates_ignored() ->
         "edited_message": {**message, "location": {"latitude": 10.8, "longitude": 106.7}},
     }
     assert incoming_from_update(moved) is None
+
+
+def test_c7_the_web_page_offers_the_browsers_location_and_reads_only_numbers() -> None:
+    from bot.channels.web.channel import _location, frame_of
+    from handlers.channel import Outgoing
+
+    asked = frame_of(Outgoing(text="Ở đâu?", ask_location="📍 Gửi vị trí hiện tại"))
+    assert asked["ask_location"] == "📍 Gửi vị trí hiện tại"
+    assert "ask_location" not in frame_of(Outgoing(text="Chào"))
+    base = {"channel": "web", "user_id": "w1", "chat_id": "w1", "update_id": "w1:f1"}
+    read = _location(base, {"type": "location", "latitude": LATITUDE, "longitude": LONGITUDE})
+    assert not isinstance(read, str) and read.location == (LATITUDE, LONGITUDE)
+    for bad in ("10.7", True, None, float("nan"), float("inf")):
+        assert _location(base, {"latitude": bad, "longitude": LONGITUDE}) == "bad_frame"
