@@ -8,6 +8,7 @@ rounded to the street for a published petition only (P10); erasure keeps only th
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -347,3 +348,80 @@ def test_c7_the_web_page_offers_the_browsers_location_and_reads_only_numbers() -
     assert not isinstance(read, str) and read.location == (LATITUDE, LONGITUDE)
     for bad in ("10.7", True, None, float("nan"), float("inf")):
         assert _location(base, {"latitude": bad, "longitude": LONGITUDE}) == "bad_frame"
+
+
+async def test_c2_c7_the_web_chat_shares_the_browsers_location_with_one_press(
+    chat_engine: Engine, clock: Clock, world: ChatWorld, tmp_path: Path
+) -> None:
+    import shutil
+
+    from tests.test_web_browser import CHROMIUM, TIMEOUT_MS, _require_browser, chat_server
+
+    _require_browser()
+    from playwright.async_api import async_playwright, expect
+
+    from bot.channels.web import WebChatOptions
+
+    options = WebChatOptions(upload_dir=tmp_path)
+    async with chat_server(chat_engine, clock, options) as url, async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM) if CHROMIUM.exists() else shutil.which("chromium"),
+            args=["--no-sandbox", "--disable-background-networking", "--disable-dev-shm-usage"],
+        )
+        try:
+            context = await browser.new_context(
+                viewport={"width": 390, "height": 800},
+                locale="vi-VN",
+                geolocation={"latitude": LATITUDE, "longitude": LONGITUDE},
+                permissions=["geolocation"],
+            )
+            page = await context.new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            log = page.locator("#log")
+            bot = page.locator("#log .msg.bot")
+
+            async def press(label: str) -> None:
+                count = await bot.count()
+                await log.get_by_role("button", name=label).last.click()
+                await expect(bot).not_to_have_count(count)
+
+            async def type_line(text: str) -> None:
+                count = await bot.count()
+                await page.get_by_label("Tin nhắn của Quý ông/bà").fill(text)
+                await page.keyboard.press("Enter")
+                await expect(bot).not_to_have_count(count)
+
+            await page.goto(url)
+            await expect(page.locator("#status")).to_contain_text("Đã kết nối")
+            await type_line("/gopy")
+            await press("Không gắn với buổi đối thoại")
+            await press("Kiến nghị")
+            await press("Giao thông")
+            await expect(log).to_contain_text("Xin gõ nội dung")
+            await type_line(ACCENTED)
+            await expect(log).to_contain_text("Thông báo về dữ liệu cá nhân")
+            await press("Tôi đồng ý")
+            await expect(log).to_contain_text("họ và tên")
+            await type_line("Nguyễn Văn An")
+            await expect(log).to_contain_text("số điện thoại cá nhân")
+            await type_line("0912 345 678")
+            await expect(log).to_contain_text("chưa được xác minh")
+            await type_line("ben thanh")
+            if await page.get_by_role("button", name="Phường Bến Thành").count():
+                await press("Phường Bến Thành")
+            picture = page.get_by_role("img", name=re.compile("Mã kiểm tra")).last
+            alt = await picture.get_attribute("alt")
+            await type_line(re.sub(r"\D", "", (alt or "").rpartition(":")[2]))
+            await expect(log).to_contain_text("Xin kiểm tra lại trước khi gửi")
+            await press("Thêm địa điểm")
+            await expect(log).to_contain_text("Sự việc xảy ra ở đâu?")
+            await page.get_by_role("button", name="Gửi vị trí hiện tại").last.click()
+            await expect(log).to_contain_text("Đã nhận vị trí")
+            await expect(log).to_contain_text("Địa điểm: vị trí đã gửi")
+            await press("Gửi")
+            await expect(log).to_contain_text("KN-")
+        finally:
+            await browser.close()
+    with UnitOfWork(chat_engine) as uow:
+        (petition,) = uow.session.exec(select(Petition)).all()
+        assert (petition.latitude, petition.longitude) == (LATITUDE, LONGITUDE)
