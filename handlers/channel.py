@@ -57,6 +57,7 @@ class Outgoing:
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     ask_contact: str | None = None  # label of a "share my phone" reply-keyboard button
+    ask_location: str | None = None  # label of a "share my location" button, where there is one
     remove_keyboard: bool = False
     image: bytes | None = None  # a PNG, with ``text`` as its caption
     document: tuple[str, bytes] | None = None  # (file name, bytes), with ``text`` as caption

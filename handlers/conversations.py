@@ -149,6 +149,10 @@ def route(turn: Turn) -> None:
     if incoming.command is not None:
         run_command(turn, incoming.command.lower(), incoming.payload)
         return
+    if incoming.location is not None and turn.state not in opinion.TAKES_LOCATION:
+        # The place of a problem, outside a petition being written (issue 13).
+        turn.send(reply("chat.place.without_opinion"))
+        return
     if incoming.sticker or incoming.unsupported:
         turn.send(reply("chat.sticker" if incoming.sticker else "chat.unsupported"))
         return

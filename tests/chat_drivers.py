@@ -120,6 +120,23 @@ class ConsoleDriver:
             ),
         )
 
+    async def location(self, user: int, latitude: float, longitude: float) -> list[Reply]:
+        """A shared location, as the Telegram and Zalo adapters hand it over (issue 13)."""
+        from handlers.channel import Incoming
+
+        self._as(user)
+        base = self.chat.incoming_for("")
+        return self._send(
+            user,
+            Incoming(
+                channel=base.channel,
+                user_id=base.user_id,
+                chat_id=base.chat_id,
+                update_id=base.update_id,
+                location=(latitude, longitude),
+            ),
+        )
+
     async def photo(self, user: int, caption: str | None = None) -> list[Reply]:
         from handlers.channel import Attachment, Incoming
 
@@ -279,6 +296,11 @@ class WebDriver:
 
     async def contact(self, user: int, phone: str, owner: int) -> list[Reply]:
         raise AssertionError("the web page cannot share a contact (share_phone is false)")
+
+    async def location(self, user: int, latitude: float, longitude: float) -> list[Reply]:
+        """The page's "share my location" button: the browser's geolocation (issue 13)."""
+        frame = {"type": "location", "latitude": latitude, "longitude": longitude}
+        return await self.send(user, {**frame, "id": self._id()})
 
     async def photo(self, user: int, caption: str | None = None) -> list[Reply]:
         import base64

@@ -142,6 +142,11 @@ class TelegramDriver:
         update = self.fake.send_contact(self._user(user), phone, contact_user_id=owner)
         return await self._exchange(user, update)
 
+    async def location(self, user: int, latitude: float, longitude: float) -> list[Reply]:
+        """The resident shares a location (the attach menu or a request_location button)."""
+        update = self.fake.send_location(self._user(user), latitude, longitude)
+        return await self._exchange(user, update)
+
     async def photo(self, user: int, caption: str | None = None) -> list[Reply]:
         from handlers.verification import render_png
 

@@ -230,6 +230,7 @@ async def record_states(recorder: Recorder, world: ChatWorld) -> None:
     replies = await give_details(recorder.driver, user, replies)
     recorder.keep(user)
     await do(user, "text", verify_code(replies))
+    await do(user, "press", "Thêm địa điểm")  # the place of the problem (issue 13)
     await do(user, "command", "huy")
     await do(user, "command", "gopy")
     await do(user, "command", "huy")
@@ -353,6 +354,8 @@ def sweep(
     cases.append(("forge", ("staff:xyz:1",)))
     for typed in ("9" * 5000, HUGE, "²", "0", "-1", "1", "31/02/2026", "25:99", "Trần Thị Bình"):
         cases.append(("text", (typed,)))
+    # A shared location (issue 13): in Vietnam, and far away.
+    cases.extend((("location", (10.7721, 106.6983)), ("location", (48.8566, 2.3522))))
     users = (RESIDENT, OFFICE, HEAD)
     for state in sorted(recorder.snapshots):
         for number, (action, args) in enumerate(cases):

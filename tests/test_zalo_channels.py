@@ -219,7 +219,8 @@ def test_c7_zalo_oa_events_become_updates() -> None:
     assert (document.attachment.kind, document.attachment.file_name) == ("document", "d.pdf")
     for short in (False, True):
         place = incoming_from_event(fake.location_event(USER, 10.7721, 106.6983, short=short))
-        assert place is not None and place.location == (10.7721, 106.6983) and place.unsupported
+        assert place is not None and place.location == (10.7721, 106.6983)
+        assert not place.unsupported
     seen = {**fake.text_event(USER, "x"), "event_name": "user_seen_message"}
     assert incoming_from_event(seen) is None
 

@@ -173,6 +173,12 @@ class ZaloOADriver:
             user, self.fake.image_event(str(user), PHOTO_URL, caption or "")
         )
 
+    async def location(self, user: int, latitude: float, longitude: float) -> list[Reply]:
+        """The resident shares a location from Zalo's attach menu (user_send_location)."""
+        return await self._exchange(
+            user, self.fake.location_event(str(user), latitude, longitude)
+        )
+
     async def replay_last(self, user: int) -> list[Reply]:
         """Zalo redelivers the same event (same msg_id): acknowledged, handled once."""
         before = len(self.fake.sent_to(str(user)))

@@ -6,8 +6,8 @@ JSON or XML, for published petitions only, with the public fields of the specifi
 * ``status_notes``: the public answer the office published; ``description``: its summary.
 * ``agency_responsible``: the agency the head assigned the petition to; ``expected_datetime``:
   the end of its due day (P8, or the extended one, P9).
-* ``lat``/``long``/``address``: petitions carry no coordinates yet, so they are null; when they
-  do, they are to be rounded to the street before they appear here.
+* ``lat``/``long``: the location the resident shared, rounded to the street (3 decimals, about
+  100 m; X3), null when none was shared; ``address``: the address as the resident wrote it.
 * ``jurisdiction_id`` (optional): a ward's code, which keeps that ward and the units below it.
 """
 
@@ -99,11 +99,11 @@ def request_of(item: PublicPetition) -> dict[str, Value]:
         "requested_datetime": _moment(item.requested_at),
         "updated_datetime": _moment(item.updated_at),
         "expected_datetime": _end_of(item.due_on),
-        "address": None,
+        "address": item.address,
         "address_id": None,
         "zipcode": None,
-        "lat": None,
-        "long": None,
+        "lat": item.latitude,
+        "long": item.longitude,
         "media_url": None,
     }
     return {name: values[name] for name in REQUEST_FIELDS}

@@ -18,6 +18,7 @@ from handlers.replies import Html, button, one_per_row, reply, say
 from handlers.turn import Turn, entry, go, step
 from nlp.diacritics import Verdict, judge, restore
 from nlp.text import normalise
+from procedure.places import checked_place_text, checked_point, map_url
 from procedure.use_cases import lookups
 from procedure.use_cases.petitions import (
     MAX_PETITION_LENGTH,
@@ -38,6 +39,9 @@ SPLIT_HINT = 3_900
 NO_SESSION = "none"
 NEW_CODE = "code:new"  # the button under a verification picture: draw a new one
 REFUSED = frozenset({Verdict.NO_DIACRITICS, Verdict.PARTLY_WITHOUT, Verdict.TELEX, Verdict.VNI})
+# The steps where a shared location is the place of the problem (issue 13); elsewhere it is not
+# understood.
+TAKES_LOCATION = frozenset({"gopy.text", "gopy.confirm", "gopy.place"})
 
 
 def draft(turn: Turn) -> dict[str, Any]:
@@ -76,6 +80,8 @@ def start(turn: Turn, session_id: int | None = None) -> None:
 def ask_resume(turn: Turn) -> None:
     """/gopy again while asked whether to resume the draft: ask again."""
     start(turn)
+
+
 OFFERED = "offered_text"
 OFFER_MIN_WORDS = 5
 
@@ -218,6 +224,9 @@ def ask_text(turn: Turn) -> None:
 
 @step("gopy.text", FLOW)
 def answer_text(turn: Turn) -> None:
+    if turn.incoming.location is not None:
+        keep_location(turn)
+        return
     if turn.incoming.attachment is not None:
         keep_attachment(turn)
         if not turn.incoming.text:
@@ -467,6 +476,7 @@ def ask_confirm(turn: Turn) -> None:
                     button("chat.opinion.edit_text", "confirm:edit"),
                     button("chat.opinion.add_text", "confirm:add"),
                 ],
+                [button("chat.place.add", "confirm:place")],
                 [button("chat.opinion.cancel", "confirm:cancel")],
             ],
             session=(
@@ -482,6 +492,7 @@ def ask_confirm(turn: Turn) -> None:
             topic=topic.name if topic else "",
             text=str(current.get("text", "")),
             attachments=len(current.get("attachments") or []),
+            place=Html(_place_summary(current)),
             profile=describe_profile(turn),
         )
     )
@@ -491,9 +502,14 @@ def ask_confirm(turn: Turn) -> None:
 def answer_confirm(turn: Turn) -> None:
     pressed = turn.incoming.button
     current = draft(turn)
-    if turn.incoming.attachment is not None:
+    if turn.incoming.location is not None:
+        if keep_location(turn):
+            ask_confirm(turn)
+    elif turn.incoming.attachment is not None:
         keep_attachment(turn)
         ask_confirm(turn)
+    elif pressed == "confirm:place":
+        go(turn, "gopy.place")
     elif pressed == "confirm:send":
         _submit(turn)
     elif pressed == "confirm:edit":
@@ -527,6 +543,9 @@ def _submit(turn: Turn) -> None:
         session_id=current.get("session_id"),  # type: ignore[arg-type]
         channel=turn.incoming.channel,
         attachments=[AttachmentRef(**item) for item in current.get("attachments") or []],
+        latitude=_float(current.get("latitude")),
+        longitude=_float(current.get("longitude")),
+        place_text=str(current.get("place_text") or "") or None,
     )
     petition = turn.attempt(lambda: submit_petition(turn.uow, submission, turn.context))
     if petition is None:
@@ -589,3 +608,69 @@ def keep_attachment(turn: Turn) -> None:
 def _excerpt(text: str, limit: int = 80) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+# --- the place of the problem (issue 13) ----------------------------------------------------------
+
+
+@entry("gopy.place", FLOW)
+def ask_place(turn: Turn) -> None:
+    """Where is the problem? A shared location (a keyboard button where the platform has one,
+    its attach menu elsewhere) or an address typed as the resident knows it."""
+    turn.send(Outgoing(text=say("chat.place.ask"), ask_location=t("chat.place.share")))
+    turn.send(reply("chat.place.or_back", buttons=[[button("chat.place.back", "confirm:back")]]))
+
+
+@step("gopy.place", FLOW)
+def answer_place(turn: Turn) -> None:
+    incoming = turn.incoming
+    current = draft(turn)
+    if incoming.location is not None:
+        if keep_location(turn):
+            go(turn, "gopy.confirm")
+    elif incoming.attachment is not None:
+        keep_attachment(turn)
+    elif incoming.button == "confirm:back":
+        go(turn, "gopy.confirm")
+    elif incoming.text and incoming.text.strip():
+        written = turn.attempt(lambda: checked_place_text(normalise(incoming.text or "")))
+        if written is None:
+            return
+        current["place_text"] = written
+        turn.send(Outgoing(text=say("chat.place.text_kept", place=written), remove_keyboard=True))
+        go(turn, "gopy.confirm")
+    else:
+        turn.send(reply("chat.press_a_button"))
+        ask_place(turn)
+
+
+def keep_location(turn: Turn) -> bool:
+    """A shared location: the place of the problem, when it is in Vietnam."""
+    assert turn.incoming.location is not None
+    latitude, longitude = turn.incoming.location
+    point = turn.attempt(lambda: checked_point(latitude, longitude))
+    if point is None:
+        return False
+    current = draft(turn)
+    current["latitude"], current["longitude"] = point.latitude, point.longitude
+    turn.send(
+        Outgoing(
+            text=say("chat.place.location_kept", map=map_url(point.latitude, point.longitude)),
+            remove_keyboard=True,
+        )
+    )
+    return True
+
+
+def _place_summary(current: dict[str, Any]) -> str:
+    latitude, longitude = _float(current.get("latitude")), _float(current.get("longitude"))
+    parts = []
+    if current.get("place_text"):
+        parts.append(say("chat.place.summary_text", place=str(current["place_text"])))
+    if latitude is not None and longitude is not None:
+        parts.append(say("chat.place.summary_point", map=map_url(latitude, longitude)))
+    return "; ".join(parts) if parts else say("chat.place.summary_none")
+
+
+def _float(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None

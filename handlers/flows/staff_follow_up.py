@@ -9,6 +9,7 @@ from typing import Any
 from handlers import forms
 from handlers.channel import Button, Outgoing
 from handlers.forms import Field, Form, Parsed, official_text
+from handlers.place_lines import place_lines
 from handlers.replies import Html, button, one_per_row, reply, say
 from handlers.turn import Turn, entry, go, step
 from nlp.dates import parse_date, read_when
@@ -258,6 +259,7 @@ def tasks(turn: Turn) -> None:
                     text=task.petition.text[:300],
                     state=t(f"state.petition.{task.petition.state}"),
                 )
+                + place_lines(task.place)
                 + _delivery(task),
                 buttons=(
                     (

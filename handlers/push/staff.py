@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from handlers.channel import Outgoing
 from handlers.notifications import day, renderer
+from handlers.place_lines import place_lines
 from handlers.replies import Html, say
 from texts import t
 
@@ -16,6 +17,7 @@ def assigned(data: dict[str, object]) -> Outgoing:
     items = list(data.get("items") or [])  # type: ignore[call-overload]
     lines = "\n".join(
         say("staff.push.assigned_item", code=item["code"], text=item["text"])
+        + place_lines(item.get("place"))
         for item in items[:MAX_LISTED]
     )
     more = say("staff.push.more", count=len(items) - MAX_LISTED) if len(items) > MAX_LISTED else ""
@@ -61,4 +63,5 @@ def forwarded(data: dict[str, object]) -> Outgoing:
             text=data["text"],
             due=day(data["due"]),
         )
+        + place_lines(data.get("place"))  # type: ignore[arg-type]
     )

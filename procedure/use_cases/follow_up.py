@@ -26,7 +26,7 @@ from procedure.use_cases.context import (
     record_event,
     require,
 )
-from procedure.use_cases.petitions import PetitionKind, petition_by_code
+from procedure.use_cases.petitions import PetitionKind, petition_by_code, place_details
 from procedure.use_cases.sessions import get_session
 from storage.tables import (
     Assignment,
@@ -107,7 +107,11 @@ def notify_conclusion(
     by_agency: dict[int, list[dict[str, object]]] = {}
     for request, petition in zip(assignments, petitions, strict=True):
         by_agency.setdefault(request.agency_org_id, []).append(
-            {"code": petition.tracking_code, "text": petition.text[:200]}
+            {
+                "code": petition.tracking_code,
+                "text": petition.text[:200],
+                "place": place_details(uow, petition),
+            }
         )
         previous = check_petition_transition(petition.state, PetitionState.FORWARDED)
         assignment = Assignment(

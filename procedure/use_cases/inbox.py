@@ -34,7 +34,7 @@ from procedure.notifications import enqueue
 from procedure.permissions import Action, Actor, Role
 from procedure.use_cases.context import ProcedureContext, load_calendar, record_event, require
 from procedure.use_cases.follow_up import staff_with_role
-from procedure.use_cases.petitions import PetitionKind, petition_by_code
+from procedure.use_cases.petitions import PetitionKind, petition_by_code, place_details
 from procedure.use_cases.sessions import units_below
 from procedure.use_cases.staff_views import units_for
 from procedure.working_days import WorkingCalendar
@@ -202,6 +202,7 @@ def forward_petition(
                 "kind": petition.kind,
                 "text": petition.text[:500],
                 "due": due.isoformat(),
+                "place": place_details(uow, petition),
             },
             key=f"petition:{petition.id}:forwarded:{person_id}",
         )

@@ -13,6 +13,7 @@ from procedure.errors import NotFound, Refusal
 from procedure.lifecycles import PetitionState, SessionState, check_petition_transition
 from procedure.notifications import enqueue
 from procedure.permissions import Action, Actor
+from procedure.places import checked_place_text, checked_point
 from procedure.use_cases.context import ProcedureContext, record_event, require
 from storage.tables import (
     Attachment,
@@ -68,6 +69,10 @@ class PetitionSubmission:
     street: str | None = None
     channel: str = "console"
     attachments: Sequence[AttachmentRef] = ()
+    # The place of the problem (issue 13): a shared point and/or the address as written.
+    latitude: float | None = None
+    longitude: float | None = None
+    place_text: str | None = None
 
 
 def missing_required_fields(submission: PetitionSubmission) -> list[str]:
@@ -126,6 +131,12 @@ def submit_petition(
         session = uow.session.get(DialogueSession, submission.session_id)
         if session is None or session.state not in SESSIONS_TAKING_OPINIONS:
             raise Refusal("refusal.session_not_taking_opinions")
+    point = (
+        checked_point(submission.latitude, submission.longitude)
+        if submission.latitude is not None and submission.longitude is not None
+        else None
+    )
+    place_text = checked_place_text(submission.place_text) if submission.place_text else None
     now = context.now()
     petition = Petition(
         tracking_code=_unused_tracking_code(uow),
@@ -137,6 +148,9 @@ def submit_petition(
         petitioner_phone_e164=submission.phone_e164,
         area_org_id=submission.area_org_id,
         street=(submission.street or "").strip() or None,
+        latitude=point.latitude if point else None,
+        longitude=point.longitude if point else None,
+        place_text=place_text,
         session_id=submission.session_id,
         channel=submission.channel,
         state=PetitionState.RECEIVED,
@@ -257,3 +271,26 @@ def mark_duplicate(
     )
     uow.flush()
     return petition
+
+
+MAX_PHOTO_LINKS = 3
+
+
+def place_details(uow: UnitOfWork, petition: Petition) -> dict[str, object]:
+    """The place of the problem and its photos, for the agency that resolves it (issue 13): the
+    written address, the shared point, how many photos, and the links of those a platform gave
+    as addresses (Zalo). Plain values, so that an outbox row can carry them."""
+    attachments = uow.session.exec(
+        select(Attachment)
+        .where(Attachment.petition_id == petition.id)
+        .where(Attachment.kind == "photo")
+        .order_by(col(Attachment.id))
+    ).all()
+    links = [a.file_ref for a in attachments if a.file_ref.startswith(("https://", "http://"))]
+    return {
+        "place_text": petition.place_text,
+        "latitude": petition.latitude,
+        "longitude": petition.longitude,
+        "photos": len(attachments),
+        "photo_links": links[:MAX_PHOTO_LINKS],
+    }

@@ -18,6 +18,7 @@ from sqlmodel import col, func, select
 from procedure.errors import Refusal
 from procedure.lifecycles import OPEN_PETITION_STATES, PetitionState, SessionState
 from procedure.permissions import Action, Actor
+from procedure.places import public_point
 from procedure.use_cases.context import ProcedureContext, record_event, require
 from procedure.use_cases.petitions import petition_by_code
 from procedure.use_cases.sessions import units_below
@@ -146,6 +147,10 @@ class PublicPetition:
     due_on: str | None  # the agency's due date (P8, P9), while the petition is assigned
     ward_code: str
     ward_name: str
+    # The place (issue 13): the shared point rounded to the street (X3), the address as written.
+    latitude: float | None = None
+    longitude: float | None = None
+    address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -195,6 +200,7 @@ def public_petitions(uow: UnitOfWork, filters: PublicFilter) -> list[PublicPetit
         agency = uow.session.get(OrgUnit, assignment.agency_org_id) if assignment else None
         area = uow.session.get(OrgUnit, petition.area_org_id)
         result = latest_result(uow, petition.id) if record.answer else None
+        point = public_point(petition.latitude, petition.longitude)
         found.append(
             PublicPetition(
                 code=petition.tracking_code,
@@ -212,6 +218,9 @@ def public_petitions(uow: UnitOfWork, filters: PublicFilter) -> list[PublicPetit
                 due_on=assignment.due_date.isoformat() if assignment else None,
                 ward_code=area.code if area else "",
                 ward_name=area.name if area else "",
+                latitude=point.latitude if point else None,
+                longitude=point.longitude if point else None,
+                address=petition.place_text,
             )
         )
     return found

@@ -11,6 +11,7 @@ from sqlmodel import col, select
 
 from procedure.lifecycles import SessionState
 from procedure.permissions import Actor, Grant, Role
+from procedure.places import public_point
 from procedure.use_cases.context import ProcedureContext, org_parent_map, record_event
 from storage.tables import (
     ChannelAccount,
@@ -191,6 +192,11 @@ def erase_personal_data(uow: UnitOfWork, person_id: int, context: ProcedureConte
     for petition in petitions:
         petition.petitioner_name = ERASED
         petition.petitioner_phone_e164 = ERASED
+        # A shared location may be the person's home: only the point rounded to the street,
+        # which the public record shows, stays with the record (issue 13).
+        point = public_point(petition.latitude, petition.longitude)
+        petition.latitude = point.latitude if point else None
+        petition.longitude = point.longitude if point else None
         uow.session.add(petition)
     uow.session.exec(delete(TrackingMiss).where(col(TrackingMiss.person_id) == person_id))
     record_event(

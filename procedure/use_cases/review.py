@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from procedure.deadlines import conclusion_deadline
 from procedure.lifecycles import OPEN_PETITION_STATES, PetitionState, SessionState
 from procedure.permissions import Action, Actor
+from procedure.places import public_point
 from procedure.use_cases.context import ProcedureContext, load_calendar, require
 from procedure.use_cases.sessions import units_below
 from storage.tables import (
@@ -31,7 +32,7 @@ from storage.tables import (
     WrittenResult,
 )
 from storage.unit_of_work import UnitOfWork
-from texts import LOCAL_TIMEZONE, to_local
+from texts import LOCAL_TIMEZONE, t, to_local
 
 HELD_STATES = frozenset({SessionState.HELD, SessionState.CONCLUDED, SessionState.CLOSED})
 
@@ -181,7 +182,8 @@ def figures(
         result.by_kind[petition.kind] += 1
         result.by_state[petition.state] += 1
         place = names.get(petition.area_org_id, "")
-        result.by_place[f"{place} — {petition.street}" if petition.street else place] += 1
+        spot = _spot(petition)
+        result.by_place[f"{place} — {spot}" if spot else place] += 1
         result.questions_answered += petition.state == PetitionState.ANSWERED_DIRECTLY
 
     ids = [p.id for p in petitions]
@@ -222,3 +224,18 @@ def figures(
             line.overdue += overdue
             result.results_overdue += overdue
     return result
+
+
+def _spot(petition: Petition) -> str | None:
+    """Where in the ward (P2, issue 13): the street, else the address as written, else the shared
+    point rounded to about 100 m, so that petitions about the same spot count together."""
+    if petition.street:
+        return petition.street
+    if petition.place_text:
+        return petition.place_text
+    point = public_point(petition.latitude, petition.longitude)
+    if point is None:
+        return None
+    return t(
+        "report.place_point", latitude=f"{point.latitude:.3f}", longitude=f"{point.longitude:.3f}"
+    )

@@ -4,7 +4,7 @@ assigned petitions (P8), and opinions recorded in the room on behalf of a reside
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlmodel import col, select
@@ -14,7 +14,12 @@ from procedure.lifecycles import OPEN_PETITION_STATES, RegistrationState
 from procedure.notifications import enqueue
 from procedure.permissions import ROLE_ACTIONS, Action, Actor, ancestors_of
 from procedure.use_cases.context import ProcedureContext, load_calendar, org_parent_map, require
-from procedure.use_cases.petitions import PetitionKind, PetitionSubmission, submit_petition
+from procedure.use_cases.petitions import (
+    PetitionKind,
+    PetitionSubmission,
+    place_details,
+    submit_petition,
+)
 from procedure.use_cases.sessions import get_session
 from storage.tables import (
     Assignment,
@@ -154,6 +159,8 @@ class Task:
     # reached the resident, or None while it has not (or when there was no extension).
     extension_delivered_at: datetime | None = None
     extension_pending: bool = False
+    # The place of the problem and its photos (issue 13): see petitions.place_details.
+    place: dict[str, object] = field(default_factory=dict)
 
 
 def agency_tasks(uow: UnitOfWork, actor: Actor, context: ProcedureContext) -> list[Task]:
@@ -183,6 +190,7 @@ def agency_tasks(uow: UnitOfWork, actor: Actor, context: ProcedureContext) -> li
                 ),
                 extension_delivered_at=delivered,
                 extension_pending=pending,
+                place=place_details(uow, petition),
             )
         )
     return tasks

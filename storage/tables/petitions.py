@@ -36,6 +36,11 @@ class Petition(SQLModel, table=True):
     petitioner_phone_e164: str = Field(max_length=20)
     area_org_id: int = Field(foreign_key="org_unit.id", index=True)
     street: str | None = Field(default=None, max_length=200)
+    # The place of the problem (issue 13): a location the resident shared (personal data, X3;
+    # the public record rounds it to the street) and the address as they wrote it.
+    latitude: float | None = None
+    longitude: float | None = None
+    place_text: str | None = Field(default=None, max_length=300)
     session_id: int | None = Field(default=None, foreign_key="dialogue_session.id", index=True)
     channel: str = Field(default="console", max_length=20)
     state: str = Field(default="received", max_length=20, index=True)

@@ -201,6 +201,11 @@ class SentMessage:
         return any(b.get("request_contact") for b in self.keyboard_buttons)
 
     @property
+    def requests_location(self) -> bool:
+        """A "share my location" keyboard came with this message."""
+        return any(b.get("request_location") for b in self.keyboard_buttons)
+
+    @property
     def removes_keyboard(self) -> bool:
         return bool(self.reply_markup and self.reply_markup.get("remove_keyboard"))
 

@@ -306,6 +306,21 @@ class TelegramWorld:
             contact["last_name"] = last_name or person.last_name
         return self._incoming_message(person, chat_id, {"contact": contact})
 
+    def send_location(
+        self,
+        user: FakeUser | int,
+        latitude: float,
+        longitude: float,
+        chat_id: int | None = None,
+        *,
+        horizontal_accuracy: float | None = None,
+    ) -> dict[str, Any]:
+        """The user shares a location (the attach menu, or a ``request_location`` button)."""
+        location: dict[str, Any] = {"latitude": latitude, "longitude": longitude}
+        if horizontal_accuracy is not None:
+            location["horizontal_accuracy"] = horizontal_accuracy
+        return self._incoming_message(user, chat_id, {"location": location})
+
     def send_photo(
         self,
         user: FakeUser | int,

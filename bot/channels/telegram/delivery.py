@@ -70,6 +70,12 @@ def reply_markup(message: Outgoing) -> ReplyMarkup | None:
             "resize_keyboard": True,
             "one_time_keyboard": True,
         }
+    if message.ask_location:
+        return {
+            "keyboard": [[{"text": message.ask_location, "request_location": True}]],
+            "resize_keyboard": True,
+            "one_time_keyboard": True,
+        }
     if message.remove_keyboard:
         return {"remove_keyboard": True}
     return None

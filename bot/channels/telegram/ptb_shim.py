@@ -83,7 +83,14 @@ def markup(spec: ReplyMarkup | None) -> Markup:
     if "keyboard" in spec:
         return ReplyKeyboardMarkup(
             [
-                [KeyboardButton(b["text"], request_contact=b.get("request_contact")) for b in row]
+                [
+                    KeyboardButton(
+                        b["text"],
+                        request_contact=b.get("request_contact"),
+                        request_location=b.get("request_location"),
+                    )
+                    for b in row
+                ]
                 for row in spec["keyboard"]
             ],
             resize_keyboard=spec.get("resize_keyboard"),

@@ -75,6 +75,7 @@ def telegram_pieces(message: Outgoing) -> list[Outgoing]:
             text=caption,
             buttons=message.buttons,
             ask_contact=message.ask_contact,
+            ask_location=message.ask_location,
             remove_keyboard=message.remove_keyboard,
             image=message.image,
             document=message.document,
@@ -87,6 +88,7 @@ def telegram_pieces(message: Outgoing) -> list[Outgoing]:
         text=texts[-1],
         buttons=message.buttons,
         ask_contact=message.ask_contact,
+        ask_location=message.ask_location,
         remove_keyboard=message.remove_keyboard,
     )
     return [*(Outgoing(text=piece) for piece in texts[:-1]), last]

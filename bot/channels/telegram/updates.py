@@ -34,6 +34,9 @@ def incoming_from_update(update: Mapping[str, Any]) -> Incoming | None:
     message = update.get("message") or update.get("edited_message")
     if not message or "from" not in message:
         return None
+    if "message" not in update and "location" in message:
+        # A live location moving: the first point was the place; its updates are not messages.
+        return None
     return _message(update_id, message)
 
 
@@ -103,6 +106,15 @@ def _message(update_id: str, message: Mapping[str, Any]) -> Incoming:
                 file_name=document.get("file_name"),
                 mime_type=document.get("mime_type"),
             ),
+        )
+    place = message.get("location") or (message.get("venue") or {}).get("location")
+    if isinstance(place, Mapping) and "latitude" in place and "longitude" in place:
+        # A shared location (or a venue): the place of the problem (issue 13). A live location
+        # is read as its first point.
+        return Incoming(
+            **base,
+            text=caption,
+            location=(float(place["latitude"]), float(place["longitude"])),
         )
     if "sticker" in message:
         return Incoming(**base, sticker=True)

@@ -33,6 +33,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import math
 import re
 import secrets
 import uuid
@@ -111,6 +112,9 @@ def frame_of(message: Outgoing) -> dict[str, object]:
     if message.document is not None:
         name, data = message.document
         frame["document"] = {"name": name, "data": base64.b64encode(data).decode("ascii")}
+    if message.ask_location:
+        # The page offers the browser's geolocation behind this label (issue 13).
+        frame["ask_location"] = message.ask_location
     return frame
 
 
@@ -434,6 +438,8 @@ class WebChannel:
             return Incoming(**base, button=data)
         if kind == "photo":
             return self._photo(base, frame)
+        if kind == "location":
+            return _location(base, frame)
         return "bad_frame"
 
     def _photo(self, base: dict[str, Any], frame: dict[str, Any]) -> Incoming | str:
@@ -465,6 +471,17 @@ class WebChannel:
                 kind="photo", file_ref=f"file:{path}", file_name=path.name, mime_type=mime
             ),
         )
+
+
+def _location(base: dict[str, Any], frame: dict[str, Any]) -> Incoming | str:
+    """The browser's geolocation, shared by the resident with the page's button (issue 13)."""
+    latitude, longitude = frame.get("latitude"), frame.get("longitude")
+    if not all(
+        isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        for value in (latitude, longitude)
+    ):
+        return "bad_frame"
+    return Incoming(**base, location=(float(latitude), float(longitude)))  # type: ignore[arg-type]
 
 
 def _read(name: str) -> str:

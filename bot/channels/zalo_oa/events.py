@@ -138,8 +138,11 @@ def incoming_from_event(payload: dict[str, Any]) -> Incoming | None:
             ),
         )
     if name == "user_send_location":
-        # The place of the problem: carried along; the conversations do not read it yet.
-        return Incoming(**base, location=location_of(attachment), unsupported=True)
+        # The place of the problem, for the petition being written (issue 13).
+        place = location_of(attachment)
+        if place is None:
+            return Incoming(**base, unsupported=True)
+        return Incoming(**base, location=place)
     if name == "user_send_sticker":
         return Incoming(**base, sticker=True)
     if name in UNSUPPORTED or name.startswith("user_send_"):

@@ -84,6 +84,14 @@
       item.appendChild(document.createElement("br"));
       item.appendChild(link);
     }
+    if (frame.ask_location && navigator.geolocation) {
+      // "Where is the problem?": the browser's location, only when the resident presses this.
+      var share = document.createElement("button");
+      share.type = "button";
+      share.className = "location";
+      share.textContent = frame.ask_location;
+      item.appendChild(share);
+    }
     var rows = frame.buttons || [];
     if (rows.length) {
       var group = document.createElement("div");
@@ -105,6 +113,15 @@
     store("seq", String(Math.max(lastSeq(), frame.seq)));
     saveLog();
     item.scrollIntoView({ block: "end" });
+  }
+
+  function shareLocation() {
+    navigator.geolocation.getCurrentPosition(function (position) {
+      var frame = { type: "location", latitude: position.coords.latitude, longitude: position.coords.longitude };
+      if (send(frame)) { pressed = true; addMine(TEXTS.location_sent); }
+    }, function () {
+      setStatus(TEXTS.location_failed);
+    }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
   }
 
   function send(frame) {
@@ -161,6 +178,7 @@
   }
 
   log.addEventListener("click", function (event) {
+    if (event.target.closest("button.location")) { shareLocation(); return; }
     var button = event.target.closest("button[data-data]");
     if (!button) { return; }
     if (send({ type: "button", data: button.dataset.data })) { pressed = true; addMine(button.textContent); }
