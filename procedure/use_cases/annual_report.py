@@ -30,6 +30,9 @@ class RepeatedIssue:
     examples: tuple[str, ...]  # tracking codes
     last_answer: str = ""  # what was answered most recently, if anything
     last_answer: str = ""  # what was answered most recently, if anything
+    # "Is it resolved?" (issue 13): how many times the petitioners said it was not, and the
+    # petition was reopened.
+    reopened: int = 0
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from procedure.deadlines import conclusion_deadline
 from procedure.lifecycles import OPEN_PETITION_STATES, PetitionState, SessionState
 from procedure.permissions import Action, Actor
 from procedure.use_cases.context import ProcedureContext, load_calendar, require
+from procedure.use_cases.resolution import Satisfaction, satisfaction
 from procedure.use_cases.sessions import units_below
 from storage.tables import (
     Assignment,
@@ -101,6 +102,8 @@ class Figures:
     extended: int = 0
     questions_answered: int = 0
     agencies: dict[str, AgencyLine] = field(default_factory=dict)
+    # "Is it resolved?" (issue 13): the petitioners' answers and the reopenings.
+    satisfaction: Satisfaction = field(default_factory=Satisfaction)
 
     @property
     def sessions_held(self) -> int:
@@ -221,4 +224,9 @@ def figures(
             overdue = assignment.due_date < today
             line.overdue += overdue
             result.results_overdue += overdue
+    result.satisfaction = satisfaction(
+        uow,
+        [pid for pid in ids if pid is not None],
+        {assignment.petition_id: agency.name for assignment, agency in rows},
+    )
     return result
