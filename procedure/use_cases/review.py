@@ -212,7 +212,8 @@ def figures(
         written = uow.session.exec(
             select(WrittenResult).where(WrittenResult.assignment_id == assignment.id)
         ).first()
-        if written is not None:
+        # A reopened petition (issue 13) is being resolved again: open, whatever came before.
+        if written is not None and states.get(assignment.petition_id) != PetitionState.REOPENED:
             late = bool(written.late_working_days)
             line.late += late
             line.on_time += not late
