@@ -264,3 +264,45 @@ def test_issue13_the_scheduler_asks_in_the_daytime_only(
     world.clock.set("2026-03-05", "09:00")
     assert scheduler.run_once()[1] == 1
     assert scheduler.run_once()[1] == 0
+
+
+def test_issue13_p10_the_review_and_the_yearly_report_show_the_answers(
+    world: World, uow: UnitOfWork
+) -> None:
+    import io
+
+    from docx import Document
+    from openpyxl import load_workbook
+
+    from handlers.reports.document import render_document
+    from handlers.reports.spreadsheet import render_spreadsheet
+    from handlers.review_text import review_text
+    from procedure.use_cases.annual_report import build_annual_report
+
+    submitted = answered_on_thursday_12_02(world, uow)
+    result_id = ask(world, uow, "2026-03-05")
+    answer_resolution(uow, submitted[0].person_id, result_id, "no", world.context)
+    world.clock.set("2026-12-30", "09:00")
+    report = build_annual_report(
+        uow, world.head, world.ward, 2026, world.context, repeated=repeated_issues
+    )
+    said = review_text(report.current, report.repeated)
+    assert "Người dân đánh giá kết quả giải quyết" in said
+    assert "Đã hỏi 1, đã trả lời 1: đã giải quyết 0; một phần 0; chưa giải quyết 1" in said
+    assert "Phòng Kinh tế, Hạ tầng và Đô thị: 0 / 0 / 1 / 1" in said
+    assert "Giao thông, hạ tầng: 0 / 0 / 1 / 1" in said
+
+    book = load_workbook(io.BytesIO(render_spreadsheet(report)))
+    sheet = book["Đánh giá theo cơ quan"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("STT", "Cơ quan, đơn vị", "Đã trả lời")
+    assert rows[1] == (1, "Phòng Kinh tế, Hạ tầng và Đô thị", 1, 0, 0, 1, 1)
+    topics = list(book["Đánh giá theo lĩnh vực"].iter_rows(values_only=True))
+    assert topics[1] == (1, "Giao thông, hạ tầng", 1, 0, 0, 1, 1)
+
+    document = Document(io.BytesIO(render_document(report)))
+    body = "\n".join(p.text for p in document.paragraphs)
+    assert "Sau 10 ngày làm việc kể từ khi có văn bản trả lời" in body
+    assert "1 lần ý kiến được mở lại" in body
+    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    assert "Mở lại" in cells and "Chưa giải quyết" in cells

@@ -45,6 +45,8 @@ class AnnualReport:
     current: Figures
     previous: Figures
     repeated: Sequence[RepeatedIssue] = field(default=())
+    # "Is it resolved?" (issue 13): the working days after a result the petitioner is asked.
+    resolution_check_working_days: int = 10
 
 
 RepeatedFinder = Callable[[UnitOfWork, int, Period], Sequence[RepeatedIssue]]
@@ -88,4 +90,5 @@ def build_annual_report(
         current=current,
         previous=previous,
         repeated=tuple(repeated(uow, unit_id, period)) if repeated else (),
+        resolution_check_working_days=context.periods.resolution_check_working_days,
     )
