@@ -89,11 +89,15 @@ def comment(turn: Turn) -> None:
         return
     feedback_id = turn.data.get("resolution_feedback")
     code = str(turn.data.get("resolution_code") or "")
+    if not isinstance(feedback_id, int):
+        turn.conversation.reset(keep=("opinion",))
+        turn.send(reply("chat.button_expired", buttons=main_menu()))
+        return
     saved = turn.attempt(
         lambda: add_comment(
             turn.uow,
             turn.person_id,
-            int(feedback_id),  # type: ignore[call-overload]
+            feedback_id,
             text,
             turn.context,
         )
