@@ -143,6 +143,7 @@ async def test_issue13_c3_a_resident_who_answers_no_sees_the_petition_reopened(
     # The agency sees it again in /viec; agency and head were told.
     tasks = texts(await driver.command(AGENCY_USER, "viec"))
     assert code in tasks and format_date(new_due) in tasks
+    assert "đã mở lại, đang giải quyết lại" in tasks
     (to_agency,) = notices(chat_engine, "agency.reopened")
     assert code in to_agency and "chưa được giải quyết" in to_agency
     (to_head,) = notices(chat_engine, "head.reopened")
