@@ -127,6 +127,8 @@ async def test_issue13_c3_a_resident_who_answers_no_sees_the_petition_reopened(
         (feedback,) = uow.session.exec(select(ResolutionFeedback)).all()
         assert (feedback.answer, feedback.reopened) == ("no", True)
         assert feedback.comment and "đầu hẻm 12" in feedback.comment
+    (comment,) = notices(chat_engine, "agency.resolution_comment")
+    assert code in comment and "đầu hẻm 12" in comment
     # A second press of the same question is answered, and changes nothing.
     again = await driver.forge(ALICE, no)
     assert "đã trả lời" in texts(again)

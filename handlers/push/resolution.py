@@ -65,3 +65,16 @@ def to_head(data: dict[str, object]) -> Outgoing:
             flag=_flag(data),
         )
     )
+
+
+@renderer("agency.resolution_comment")
+def comment_to_agency(data: dict[str, object]) -> Outgoing:
+    return Outgoing(
+        text=say(
+            "staff.push.resolution_comment",
+            agency=data["agency"],
+            code=data["tracking_code"],
+            answer=t(f"resolution.answer.{data['answer']}"),
+            comment=data.get("comment") or "",
+        )
+    )

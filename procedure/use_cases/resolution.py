@@ -306,6 +306,22 @@ def add_comment(
         session_id=petition.session_id,
         details={"answer": feedback.answer},
     )
+    if feedback.reopened:
+        # The agency that answers again reads what the resident found unresolved.
+        assignment = assignment_of(uow, petition)
+        for officer in staff_with_role(uow, assignment.agency_org_id, Role.AGENCY):
+            enqueue(
+                uow,
+                person_id=officer,
+                kind="agency.resolution_comment",
+                data={
+                    "tracking_code": petition.tracking_code,
+                    "agency": assignment_agency(uow, assignment),
+                    "answer": feedback.answer,
+                    "comment": text,
+                },
+                key=f"petition:{petition.id}:comment:{feedback.id}:{officer}",
+            )
     uow.flush()
     return feedback
 
