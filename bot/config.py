@@ -125,5 +125,6 @@ class Settings:
                 result_working_days=int(env.get("RESULT_WORKING_DAYS") or 20),
                 triage_working_days=int(env.get("TRIAGE_WORKING_DAYS") or 10),
                 inbox_result_working_days=int(env.get("INBOX_RESULT_WORKING_DAYS") or 20),
+                resolution_check_working_days=int(env.get("RESOLUTION_CHECK_WORKING_DAYS") or 10),
             ),
         )

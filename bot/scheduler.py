@@ -1,11 +1,13 @@
-"""The scheduler: every few minutes, queue the officials' deadline digests (C6) and the residents'
-reminders of tomorrow's sessions (P4) in the outbox; the outbox sender delivers them.
+"""The scheduler: every few minutes, queue the officials' deadline digests (C6), the residents'
+reminders of tomorrow's sessions (P4) and the "is it resolved?" questions some working days after
+a written result (issue 13) in the outbox; the outbox sender delivers them.
 
 Restart-safe by construction: what is due is computed from the deadlines each time, and every
-row has an idempotency key (one digest per person per day, one reminder per registration), so a
-run after a restart queues exactly what is still missing — nothing twice, nothing lost. Several
-schedulers may run against one database: when two insert the same key at once, the loser's
-transaction fails on the unique key and is simply run again, finding the rows already there.
+row has an idempotency key (one digest per person per day, one reminder per registration, one
+question per written result), so a run after a restart queues exactly what is still missing —
+nothing twice, nothing lost. Several schedulers may run against one database: when two insert
+the same key at once, the loser's transaction fails on the unique key and is simply run again,
+finding the rows already there.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from sqlalchemy.exc import IntegrityError
 from procedure.alerts import DEFAULT_END, DEFAULT_START
 from procedure.use_cases.alerts import queue_alert_digests, queue_session_reminders
 from procedure.use_cases.context import ProcedureContext
+from procedure.use_cases.resolution import queue_resolution_questions
 from storage.unit_of_work import UnitOfWork
+from texts import LOCAL_TIMEZONE
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +71,8 @@ class Scheduler:
         self.end = end
 
     def run_once(self) -> tuple[int, int]:
-        """Queue what is due now: (digests queued, reminders queued)."""
+        """Queue what is due now: (digests queued, messages to residents queued — reminders of
+        tomorrow's sessions and "is it resolved?" questions)."""
         digests = self._in_transaction(
             lambda uow: queue_alert_digests(uow, self.context, start=self.start, end=self.end)
         )
@@ -75,7 +80,15 @@ class Scheduler:
         reminders = self._in_transaction(
             lambda uow: queue_session_reminders(uow, self.context, not_before=self.start)
         )
-        return digests, reminders
+        # Issue 13: asked once, some working days after a written result; in the daytime.
+        questions = self._in_transaction(self._resolution_questions)
+        return digests, reminders + questions
+
+    def _resolution_questions(self, uow: UnitOfWork) -> int:
+        local = self.context.now().astimezone(LOCAL_TIMEZONE).time()
+        if not self.start <= local < self.end:
+            return 0
+        return queue_resolution_questions(uow, self.context)
 
     def _in_transaction(self, work: Callable[[UnitOfWork], int]) -> int:
         for attempt in range(3):
@@ -98,7 +111,9 @@ class Scheduler:
             try:
                 digests, reminders = await asyncio.to_thread(self.run_once)
                 if digests or reminders:
-                    log.info("scheduler: %d digests, %d reminders queued", digests, reminders)
+                    log.info(
+                        "scheduler: %d digests, %d messages to residents queued", digests, reminders
+                    )
             except Exception:
                 log.exception("scheduler: run failed; trying again at the next interval")
             with contextlib.suppress(TimeoutError):

@@ -23,6 +23,7 @@ from handlers.flows import (
     privacy,
     publication,
     registration,
+    resolution,
     session_changes,
     staff_follow_up,
     staff_sessions,
@@ -212,6 +213,9 @@ def _global_button(turn: Turn, pressed: str) -> bool:
         opinion.answer_offer(turn, value)
     elif prefix == "track" and value:
         tracking.show_by_code(turn, value)
+    elif prefix == "resolved":
+        # Issue 13: "is it resolved?" under a written result, pushed some working days later.
+        resolution.pressed(turn, value)
     elif prefix == "fix" and value in {"name", "phone", "area"}:
         privacy.fix(turn, value)
     elif pressed == "erase:ask":

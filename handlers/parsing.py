@@ -71,6 +71,7 @@ BUTTON_PREFIXES = frozenset(
         "opinion",
         "phone",
         "reg",
+        "resolved",
         "session",
         "staff",
         "text",

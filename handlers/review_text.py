@@ -23,6 +23,39 @@ def _counts(counter: object, key_prefix: str | None = None) -> Html:
     return Html("\n".join(lines) or say("report.no_rows"))
 
 
+def _satisfaction_lines(lines: object) -> Html:
+    rows = sorted(lines.values(), key=lambda line: (-line.no - line.partly, line.name))  # type: ignore[attr-defined]
+    said = [
+        say(
+            "review.satisfaction_line",
+            name=line.name,
+            yes=line.yes,
+            partly=line.partly,
+            no=line.no,
+            reopened=line.reopened,
+        )
+        for line in rows[:LISTED]
+    ]
+    return Html("\n".join(said) or say("report.no_rows"))
+
+
+def satisfaction_text(figures: Figures) -> str:
+    """Issue 13: what the petitioners answered to "is it resolved?", and the reopenings."""
+    found = figures.satisfaction
+    return say(
+        "review.satisfaction",
+        asked=found.asked,
+        answered=found.answered,
+        yes=found.yes,
+        partly=found.partly,
+        no=found.no,
+        reopened=found.reopened,
+        reopened_twice=found.reopened_twice,
+        agencies=_satisfaction_lines(found.by_agency),
+        topics=_satisfaction_lines(found.by_topic),
+    )
+
+
 def review_text(figures: Figures, repeated: Sequence[RepeatedIssue]) -> str:
     agencies = [
         say(
@@ -44,14 +77,15 @@ def review_text(figures: Figures, repeated: Sequence[RepeatedIssue]) -> str:
             first=format_date(issue.first_raised),
             last=format_date(issue.last_raised),
             open=issue.open,
-            examples=", ".join(issue.examples),
+            examples=", ".join(issue.examples)
+            + (t("review.reopened_times", count=issue.reopened) if issue.reopened else ""),
             answer=Html(say("review.last_answer", text=issue.last_answer[:160]))
             if issue.last_answer
             else "",
         )
         for issue in repeated[:LISTED]
     ]
-    return say(
+    text = say(
         "review.text",
         unit=figures.unit,
         start=format_date(figures.period.start),
@@ -69,3 +103,4 @@ def review_text(figures: Figures, repeated: Sequence[RepeatedIssue]) -> str:
         agencies=Html("\n".join(agencies) or say("report.no_rows")),
         repeated=Html("\n".join(issues) or say("review.no_repeated")),
     )
+    return f"{text}\n\n{satisfaction_text(figures)}"

@@ -54,3 +54,11 @@ def timeliness(calendar: WorkingCalendar, due: date, done_on: date) -> Timelines
         late=late,
         late_working_days=calendar.working_days_between(due, done_on) if late else 0,
     )
+
+
+def resolution_check_day(
+    calendar: WorkingCalendar, answered_on: date, periods: Periods
+) -> Deadline:
+    """The day to ask "is it resolved?" (issue 13): this many working days (default 10) after
+    the written result was sent."""
+    return calendar.add_working_days(answered_on, periods.resolution_check_working_days)

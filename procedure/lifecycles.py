@@ -28,6 +28,9 @@ class PetitionState(StrEnum):
     ANSWERED = "answered"  # the written result was sent (P8)
     ANSWERED_DIRECTLY = "answered_directly"  # staff replied directly, for questions (Q6)
     MERGED = "merged"  # a duplicate of another petition; follows the original's answer
+    # "Is it resolved?" (issue 13): the petitioner said the problem was not (or only partly)
+    # resolved after the written result; back to the same agency with a new due date.
+    REOPENED = "reopened"
     # The office inbox (items sent outside any session):
     KEPT = "kept"  # kept for the agenda of the unit's next session (P3)
     TRANSFERRED = "transferred"  # sent on to the competent body outside the unit, in writing
@@ -74,7 +77,12 @@ PETITION_TRANSITIONS: dict[PetitionState, frozenset[PetitionState]] = {
     PetitionState.EXTENDED: frozenset(
         {PetitionState.EXTENDED, PetitionState.ANSWERED, PetitionState.MERGED}
     ),
-    PetitionState.ANSWERED: frozenset(),
+    # Issue 13: a written result the petitioner says did not (fully) resolve the problem.
+    PetitionState.ANSWERED: frozenset({PetitionState.REOPENED}),
+    # Reopened: the same agency answers again in writing, or extends in writing (P8, P9).
+    PetitionState.REOPENED: frozenset(
+        {PetitionState.EXTENDED, PetitionState.ANSWERED, PetitionState.MERGED}
+    ),
     PetitionState.ANSWERED_DIRECTLY: frozenset(),
     PetitionState.MERGED: frozenset(),
     PetitionState.TRANSFERRED: frozenset(),
@@ -113,7 +121,13 @@ REGISTRATION_TRANSITIONS: dict[RegistrationState, frozenset[RegistrationState]] 
 }
 
 OPEN_PETITION_STATES = frozenset(
-    {PetitionState.RECEIVED, PetitionState.KEPT, PetitionState.FORWARDED, PetitionState.EXTENDED}
+    {
+        PetitionState.RECEIVED,
+        PetitionState.KEPT,
+        PetitionState.FORWARDED,
+        PetitionState.EXTENDED,
+        PetitionState.REOPENED,
+    }
 )
 # Waiting for the office to decide what to do with them (the inbox, and /ketluan of a session).
 UNTRIAGED_PETITION_STATES = frozenset({PetitionState.RECEIVED, PetitionState.KEPT})

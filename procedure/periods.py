@@ -20,6 +20,9 @@ class Periods:
     triage_working_days: int = 10
     # ... and, once forwarded to an agency, answered in writing within this many working days.
     inbox_result_working_days: int = 20
+    # "Is it resolved?" (issue 13): the resident is asked this many working days after a written
+    # result (P8) whether the problem was resolved; "no" or "partly" reopens the petition.
+    resolution_check_working_days: int = 10
 
     def __post_init__(self) -> None:
         for name in (
@@ -28,6 +31,7 @@ class Periods:
             "result_working_days",
             "triage_working_days",
             "inbox_result_working_days",
+            "resolution_check_working_days",
         ):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:

@@ -248,6 +248,9 @@ def test_p10_the_three_files_open_and_hold_the_tables(
         "Theo cơ quan",
         "Vấn đề lặp lại",
         "So sánh năm trước",
+        # Issue 13: the answers to "is it resolved?".
+        "Đánh giá theo cơ quan",
+        "Đánh giá theo lĩnh vực",
     ]
     summary = {row[0]: row[1] for row in book["Tổng hợp"].iter_rows(min_row=2, values_only=True)}
     assert summary["Buổi tiếp xúc, đối thoại"] == 2 and summary["Quá hạn chưa trả lời"] == 1

@@ -283,6 +283,39 @@ async def record_states(recorder: Recorder, world: ChatWorld) -> None:
     ):
         await do(OFFICE, "command", name, str(session_id))
         await do(OFFICE, "command", "huy")
+    # Issue 13: "is it resolved?" — the petition forwarded and answered, the question pushed;
+    # the resident's "no" asks for an optional comment.
+    result_id = _answered_and_asked(recorder.engine, code.group(0))
+    await do(fourth, "forge", f"resolved:{result_id}:no")
+
+
+def _answered_and_asked(engine: Engine, tracking_code: str) -> int:
+    """Forward an inbox petition, answer it in writing and queue the question about it."""
+    from sqlmodel import select
+
+    from procedure.notifications import enqueue
+    from procedure.permissions import Actor
+    from procedure.use_cases.follow_up import post_result
+    from procedure.use_cases.inbox import forward_petition
+    from procedure.use_cases.resolution import QUESTION_KIND, question_key
+    from storage.tables import OrgUnit, Petition
+
+    system, context = Actor.system(), ProcedureContext()
+    with UnitOfWork(engine) as uow:
+        agency = uow.session.exec(select(OrgUnit).where(OrgUnit.code == "ben-thanh-dt")).one()
+        forward_petition(uow, system, tracking_code, agency.id, context)  # type: ignore[arg-type]
+        result = post_result(uow, system, tracking_code, "Đã nạo vét cống.", context)
+        petition = uow.session.get(Petition, result.petition_id)
+        assert petition is not None and result.id is not None
+        enqueue(
+            uow,
+            person_id=petition.person_id,
+            kind=QUESTION_KIND,
+            data={"tracking_code": tracking_code, "result_id": result.id},
+            key=question_key(result.id),
+        )
+        uow.commit()
+        return result.id
 
 
 def _draft_session(engine: Engine, world: ChatWorld) -> int:

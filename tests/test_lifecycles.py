@@ -47,6 +47,12 @@ ALLOWED_PETITION = {
     (P.EXTENDED, P.EXTENDED),
     (P.EXTENDED, P.ANSWERED),
     (P.EXTENDED, P.MERGED),
+    # Issue 13: the petitioner says the written result did not (fully) resolve the problem; the
+    # same agency answers again or extends in writing.
+    (P.ANSWERED, P.REOPENED),
+    (P.REOPENED, P.EXTENDED),
+    (P.REOPENED, P.ANSWERED),
+    (P.REOPENED, P.MERGED),
 }
 ALLOWED_REGISTRATION = {
     (R.REGISTERED, R.CANCELLED),
@@ -87,7 +93,7 @@ def test_c1_registration_transition(current: RegistrationState, target: Registra
 
 def test_p9_extension_may_repeat_and_answered_is_final() -> None:
     assert check_petition_transition("extended", P.EXTENDED) is P.EXTENDED
-    for final in (P.ANSWERED, P.ANSWERED_DIRECTLY, P.MERGED, P.TRANSFERRED, P.DECLINED):
+    for final in (P.ANSWERED_DIRECTLY, P.MERGED, P.TRANSFERRED, P.DECLINED):
         for target in P:
             with pytest.raises(InvalidTransition):
                 check_petition_transition(final.value, target)
@@ -109,3 +115,17 @@ def test_p1_p4_session_change(current: SessionState, change: SessionChange) -> N
         with pytest.raises(InvalidTransition) as refused:
             check_session_change(current.value, change)
         assert "trạng thái" in refused.value.message
+
+
+def test_p8_an_answered_petition_only_reopens_and_a_reopened_one_is_open() -> None:
+    """Issue 13: after a written result, the only way on is the petitioner's "no" or "partly";
+    a reopened petition is open again (the agency's /viec, the alerts, the review)."""
+    from procedure.lifecycles import OPEN_PETITION_STATES
+
+    for target in P:
+        if target is P.REOPENED:
+            assert check_petition_transition("answered", target) is P.ANSWERED
+        else:
+            with pytest.raises(InvalidTransition):
+                check_petition_transition("answered", target)
+    assert P.REOPENED in OPEN_PETITION_STATES and P.ANSWERED not in OPEN_PETITION_STATES

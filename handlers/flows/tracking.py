@@ -101,6 +101,8 @@ def _event_line(event: Any, results: dict[int | None, Any]) -> str:
         )
         if (session_day := details.get("session_day"))
         else "",
+        # Issue 13: the petitioner's answer to "is it resolved?".
+        "answer": t(f"resolution.answer.{answer}") if (answer := details.get("answer")) else "",
     }
     if event.kind in {"petition.answered", "petition.answered_directly"}:
         result = results.get(details.get("result_id"))  # type: ignore[arg-type]

@@ -21,6 +21,7 @@ from handlers.reports.tables import (
     agencies_table,
     comparison_table,
     repeated_table,
+    satisfaction_table,
     sessions_table,
     topics_table,
 )
@@ -254,6 +255,7 @@ def render_document(report: AnnualReport, *, chart_png: bytes | None = None) -> 
         indent=True,
     )
     _table(document, *agencies_table(report), widths=[1.3, 4.6, 1.8, 1.8, 1.6, 1.9, 1.8, 1.9])
+    _satisfaction(document, report)
 
     _para(document, t("report.section.repeated"), bold=True)
     _para(document, t("report.repeated_text", count=len(report.repeated)), indent=True)
@@ -283,6 +285,30 @@ def render_document(report: AnnualReport, *, chart_png: bytes | None = None) -> 
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def _satisfaction(document: DocumentObject, report: AnnualReport) -> None:
+    """Issue 13: what the petitioners answered to "is it resolved?", by agency and by topic."""
+    found = report.current.satisfaction
+    _para(document, t("report.satisfaction.section"), bold=True, italic=True)
+    _para(
+        document,
+        t(
+            "report.satisfaction.text",
+            days=report.resolution_check_working_days,
+            asked=found.asked,
+            answered=found.answered,
+            yes=found.yes,
+            partly=found.partly,
+            no=found.no,
+            reopened=found.reopened,
+            reopened_twice=found.reopened_twice,
+        ),
+        indent=True,
+    )
+    widths = [1.3, 5.4, 2.0, 2.0, 1.8, 2.2, 1.8]
+    _table(document, *satisfaction_table(report, "agency"), widths=widths)
+    _table(document, *satisfaction_table(report, "topic"), widths=widths)
 
 
 def _signature_block(document: DocumentObject, report: AnnualReport) -> None:

@@ -9,6 +9,7 @@ from handlers.reports.tables import (
     agencies_table,
     comparison_table,
     repeated_table,
+    satisfaction_table,
     sessions_table,
     summary_rows,
     topics_table,
@@ -54,6 +55,9 @@ def render_spreadsheet(report: AnnualReport) -> bytes:
     _sheet(book, t("report.sheet.agencies"), *agencies_table(report))
     _sheet(book, t("report.sheet.repeated"), *repeated_table(report))
     _sheet(book, t("report.sheet.comparison"), *comparison_table(report))
+    # Issue 13: the petitioners' answers to "is it resolved?".
+    _sheet(book, t("report.sheet.satisfaction_agencies"), *satisfaction_table(report, "agency"))
+    _sheet(book, t("report.sheet.satisfaction_topics"), *satisfaction_table(report, "topic"))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

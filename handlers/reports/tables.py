@@ -129,3 +129,22 @@ def repeated_table(report: AnnualReport) -> tuple[list[str], list[list[object]]]
         for index, issue in enumerate(report.repeated, start=1)
     ]
     return header, rows
+
+
+def satisfaction_table(report: AnnualReport, by: str) -> tuple[list[str], list[list[object]]]:
+    """Issue 13: the petitioners' answers to "is it resolved?" by agency (``by="agency"``) or by
+    topic (``by="topic"``), most unresolved first."""
+    found = report.current.satisfaction
+    lines = found.by_agency if by == "agency" else found.by_topic
+    header = [
+        t(f"report.col.{name}")
+        for name in ("number", by, "answered", "resolved", "partly", "unresolved", "reopened")
+    ]
+    rows: list[list[object]] = [
+        [index, line.name, line.answered, line.yes, line.partly, line.no, line.reopened]
+        for index, line in enumerate(
+            sorted(lines.values(), key=lambda line: (-line.no - line.partly, line.name)),
+            start=1,
+        )
+    ]
+    return header, rows

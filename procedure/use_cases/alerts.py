@@ -66,7 +66,7 @@ from texts import LOCAL_TIMEZONE, to_local
 REMINDER_KIND = "session.reminder"
 LABEL_LENGTH = 80
 ALERTED_ROLES = (Role.OFFICE, Role.HEAD, Role.AGENCY)
-ASSIGNED_STATES = (PetitionState.FORWARDED, PetitionState.EXTENDED)
+ASSIGNED_STATES = (PetitionState.FORWARDED, PetitionState.EXTENDED, PetitionState.REOPENED)
 
 
 def short_label(text: str, limit: int = LABEL_LENGTH) -> str:

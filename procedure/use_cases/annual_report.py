@@ -29,6 +29,9 @@ class RepeatedIssue:
     open: int
     examples: tuple[str, ...]  # tracking codes
     last_answer: str = ""  # what was answered most recently, if anything
+    # "Is it resolved?" (issue 13): how many times the petitioners said it was not, and the
+    # petition was reopened.
+    reopened: int = 0
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,8 @@ class AnnualReport:
     current: Figures
     previous: Figures
     repeated: Sequence[RepeatedIssue] = field(default=())
+    # "Is it resolved?" (issue 13): the working days after a result the petitioner is asked.
+    resolution_check_working_days: int = 10
 
 
 RepeatedFinder = Callable[[UnitOfWork, int, Period], Sequence[RepeatedIssue]]
@@ -84,4 +89,5 @@ def build_annual_report(
         current=current,
         previous=previous,
         repeated=tuple(repeated(uow, unit_id, period)) if repeated else (),
+        resolution_check_working_days=context.periods.resolution_check_working_days,
     )

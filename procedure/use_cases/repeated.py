@@ -17,6 +17,7 @@ from procedure.lifecycles import OPEN_PETITION_STATES
 from procedure.permissions import Action, Actor
 from procedure.use_cases.annual_report import RepeatedIssue
 from procedure.use_cases.context import ProcedureContext, require
+from procedure.use_cases.resolution import REPEATED_REOPENINGS, reopened_counts
 from procedure.use_cases.review import Period
 from procedure.use_cases.sessions import units_below
 from storage.tables import IssueLink, Petition, WrittenResult
@@ -139,10 +140,15 @@ def issue_groups(
 
 def repeated_issues(uow: UnitOfWork, unit_id: int, period: Period) -> list[RepeatedIssue]:
     """P2: the issues raised at least twice up to the end of the period, raised again within
-    it, and not conclusively resolved — largest first."""
+    it, and not conclusively resolved — largest first. A petition whose petitioner said twice
+    that the written result did not resolve it (reopened twice, issue 13) is one too."""
     start, _ = period.bounds()
     issues = []
+    grouped: set[int] = set()
+    petitions = _petitions(uow, unit_id, period.end)
+    reopened = reopened_counts(uow, [p.id for p in petitions if p.id is not None])
     for group in issue_groups(uow, unit_id, period.end):
+        grouped.update(p.id for p in group.petitions if p.id is not None)
         if not group.unresolved or group.petitions[-1].received_at < start:
             continue
         issues.append(
@@ -154,9 +160,32 @@ def repeated_issues(uow: UnitOfWork, unit_id: int, period: Period) -> list[Repea
                 open=sum(p.state in OPEN_PETITION_STATES for p in group.petitions),
                 examples=tuple(p.tracking_code for p in group.petitions[-3:]),
                 last_answer=group.answers[-1] if group.answers else "",
+                reopened=sum(reopened.get(p.id or 0, (0,))[0] for p in group.petitions),
             )
         )
-    return issues
+    for petition in petitions:
+        times, last = reopened.get(petition.id or 0, (0, None))
+        if petition.id in grouped or times < REPEATED_REOPENINGS or last is None or last < start:
+            continue
+        answer = uow.session.exec(
+            select(WrittenResult.text)
+            .where(WrittenResult.petition_id == petition.id)
+            .order_by(col(WrittenResult.id).desc())
+        ).first()
+        day = to_local(petition.received_at).date()
+        issues.append(
+            RepeatedIssue(
+                title=group_title([petition.text]),
+                count=1 + times,  # raised once, then raised again at each reopening
+                first_raised=day,
+                last_raised=day,
+                open=int(petition.state in OPEN_PETITION_STATES),
+                examples=(petition.tracking_code,),
+                last_answer=answer or "",
+                reopened=times,
+            )
+        )
+    return sorted(issues, key=lambda issue: -issue.count)
 
 
 def decide(

@@ -19,6 +19,7 @@ from procedure.lifecycles import OPEN_PETITION_STATES, PetitionState, SessionSta
 from procedure.permissions import Action, Actor
 from procedure.places import public_point
 from procedure.use_cases.context import ProcedureContext, load_calendar, require
+from procedure.use_cases.resolution import Satisfaction, satisfaction
 from procedure.use_cases.sessions import units_below
 from storage.tables import (
     Assignment,
@@ -102,6 +103,8 @@ class Figures:
     extended: int = 0
     questions_answered: int = 0
     agencies: dict[str, AgencyLine] = field(default_factory=dict)
+    # "Is it resolved?" (issue 13): the petitioners' answers and the reopenings.
+    satisfaction: Satisfaction = field(default_factory=Satisfaction)
 
     @property
     def sessions_held(self) -> int:
@@ -211,7 +214,8 @@ def figures(
         written = uow.session.exec(
             select(WrittenResult).where(WrittenResult.assignment_id == assignment.id)
         ).first()
-        if written is not None:
+        # A reopened petition (issue 13) is being resolved again: open, whatever came before.
+        if written is not None and states.get(assignment.petition_id) != PetitionState.REOPENED:
             late = bool(written.late_working_days)
             line.late += late
             line.on_time += not late
@@ -223,6 +227,11 @@ def figures(
             overdue = assignment.due_date < today
             line.overdue += overdue
             result.results_overdue += overdue
+    result.satisfaction = satisfaction(
+        uow,
+        [pid for pid in ids if pid is not None],
+        {assignment.petition_id: agency.name for assignment, agency in rows},
+    )
     return result
 
 

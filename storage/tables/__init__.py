@@ -20,6 +20,7 @@ from storage.tables.petitions import (
     WrittenResult,
 )
 from storage.tables.public import PublicRecord
+from storage.tables.resolution import ResolutionFeedback
 from storage.tables.staff import StaffInvite
 from storage.tables.web import WebMessage
 
@@ -46,6 +47,7 @@ __all__ = [
     "ProcessedUpdate",
     "PublicRecord",
     "Registration",
+    "ResolutionFeedback",
     "SessionAgency",
     "StaffInvite",
     "StaffRole",
