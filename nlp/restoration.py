@@ -31,6 +31,30 @@ END = "</s>"
 #: The context of a run that follows a word the model cannot read (a number, an acronym, a
 #: foreign word): no context at all, so the first syllable is weighed by the unigram.
 UNKNOWN = "<unk>"
+#: A number (house number, hour, quantity) as one token of context: ``hẻm <num> nguyễn``.
+NUMBER = "<num>"
+#: Shorthand and abbreviations read as the syllables they stand for, for context only (the
+#: typed word itself is kept): ``k`` is ``không``, ``P.`` is ``phường``, ``TP`` ``thành phố``.
+CONTEXT_WORDS: Mapping[str, tuple[str, ...]] = {
+    "k": ("không",),
+    "ko": ("không",),
+    "kh": ("không",),
+    "khg": ("không",),
+    "hok": ("không",),
+    "dc": ("được",),
+    "đc": ("được",),
+    "dk": ("đăng", "ký"),
+    "đk": ("đăng", "ký"),
+    "ng": ("người",),
+    "nc": ("nước",),
+    "vs": ("với",),
+    "mn": ("mọi", "người"),
+    "p": ("phường",),
+    "q": ("quận",),
+    "tp": ("thành", "phố"),
+}
+#: Unit abbreviations that a dot follows without ending the clause (``P.7``, ``Q. 3``).
+UNIT_ABBREVIATIONS = frozenset({"p", "q", "tp"})
 #: Unigram add-constant for unseen syllables.
 _ADD = 0.5
 
