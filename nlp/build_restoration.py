@@ -208,10 +208,15 @@ class Weights:
     gold: float = 4.0
 
 
+#: Sources whose 4-grams go into the table (the civic text written for it; the news text and
+#: the word lists give trigrams at most, which keeps the table small).
+QUAD_SOURCES = frozenset({"catalogue", "phrases", "petitions", "vocabulary"})
+
+
 def combine(weights: Weights, petitions: Sequence[str]) -> Counts:
     counts = Counts()
     for name, source in sources().items():
-        counts.add(source, getattr(weights, name))
+        counts.add(source, getattr(weights, name), quads=name in QUAD_SOURCES)
     counts.add(_counts(petitions, padded=True), weights.gold)
     return counts
 

@@ -56,6 +56,7 @@ def test_q4_the_shipped_table_is_built_from_the_tuning_half_only() -> None:
     weights = build.Weights(**shipped.meta["weights"])  # type: ignore[arg-type]
     rebuilt = build.combine(weights, gold.tuning())
     assert set(rebuilt.tri) == set(shipped.lm._tri)
+    assert set(rebuilt.quad) == set(shipped.lm._quad)
     with_held = build.combine(weights, [*gold.tuning(), *gold.held_out_half()])
     assert set(with_held.tri) - set(shipped.lm._tri)
 
