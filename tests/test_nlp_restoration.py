@@ -188,3 +188,16 @@ def test_q4_check_line_gives_verdict_refusal_suggestion_and_uncertain_words() ->
     assert stripped["uncertain"] == [word.best for word in restored.uncertain]
     low = check_line("ban ban ban ban ban ban ban ban ban ban")
     assert low["refused"] is True and low["suggestion"] is None and low["uncertain"] == []
+
+
+def test_q4_numbers_shorthand_and_unit_abbreviations_are_context_and_stay_as_typed() -> None:
+    restored = restore("nha em o hem 45/7, P.7 Q.3 cu, k co den duong")
+    assert restored is not None
+    assert restored.text == "nhà em ở hẻm 45/7, P.7 Q.3 cũ, k có đèn đường"
+    typed = {word.typed for word in restored.words}
+    assert not typed & {"45", "7", "P", "Q", "3", "k"}
+    # A dot after P./Q./TP does not end the clause: the ward word is read as its context.
+    ward = restore("nha toi o P. Tan Dinh, TP.HCM")
+    assert ward is not None and ward.text == "nhà tôi ở P. Tân Định, TP.HCM"
+    shorthand = restore("em dk tam tru ma ko dc")
+    assert shorthand is not None and shorthand.text == "em đk tạm trú mà ko đc"
