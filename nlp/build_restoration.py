@@ -6,12 +6,15 @@ nlp.build_restoration``. Deterministic; reads only material shipped with the cod
 - the word lists of underthesea (``Viet74K.txt``): syllable pairs inside words;
 - the 3,321 wards and 34 provinces of vietnam-provinces, and the old units of underthesea's
   address table (``mapping.json``), each also after its unit word (``phường Bến Nghé``);
-- the catalogue (``texts/vi*.toml``), the civic vocabulary and street names of ``nlp/data``;
+- the catalogue (``texts/vi*.toml``), the civic vocabulary, everyday phrases, street names
+  and the petition sentences written for the model (``petition_sentences.txt``) of
+  ``nlp/data``;
 - the TUNING half of the labelled petitions (``nlp/gold.py``), never the held-out half.
 
 Weights of the sources and the thresholds of the confidence rule are chosen by 4-fold
 cross-validation inside the tuning half (each fold scored by a model built without it), so the
-tuning figures reported are not scored on text the model learnt. ``--report`` prints them.
+tuning figures reported are not scored on text the model learnt; the build prints them.
+Nothing here reads the held-out half's figures: it is scored once, by the tests.
 """
 
 from __future__ import annotations

@@ -657,7 +657,7 @@ def restore(
 
     For Telex or VNI text the raw words are read back (certain) and the other words stay as
     typed; otherwise stripped and plain syllables, names included, are restored by the
-    trigram model of ``nlp.restoration``. Case, punctuation, numbers, acronyms and words that
+    4-gram model of ``nlp.restoration``. Case, punctuation, numbers, acronyms and words that
     are no Vietnamese syllable stay as typed; the text is normalised (``normalise``) first.
     """
     inv = inventory or syllables.inventory()

@@ -1,11 +1,13 @@
 """Q4: restoring the diacritics of text typed without them, with a confidence for every syllable.
 
-The model is a syllable trigram language model (Witten–Bell interpolated with the bigram and
-unigram) read from a table shipped in the repository (``nlp/data/restoration.tsv.gz``), built
-by ``python -m nlp.build_restoration`` from the tagged text and word lists shipped with
-underthesea, the ward and province names of vietnam-provinces, the catalogue, a civic
-vocabulary and the TUNING half of the labelled petitions (``nlp/gold.py``). It is loaded once,
-on first use.
+The model is a syllable 4-gram language model (Witten–Bell interpolated with the trigram,
+bigram and unigram; 4-grams from the civic text only) read from a table shipped in the
+repository (``nlp/data/restoration.tsv.gz``, about 1 MB), built by ``python -m
+nlp.build_restoration`` from the tagged text and word lists shipped with underthesea, the ward
+and province names of vietnam-provinces, the catalogue, a civic vocabulary, petition sentences
+written for it and the TUNING half of the labelled petitions (``nlp/gold.py``). Numbers read
+as ``NUMBER`` and chat shorthand or unit abbreviations as the syllables they stand for
+(``CONTEXT_WORDS``), as context only. It is loaded once, on first use.
 
 ``decode`` runs forward–backward over the candidate syllables of a run of words: the syllable
 chosen at each place is the one with the highest posterior probability, and that probability
@@ -294,7 +296,7 @@ class Choice:
 def _bigram_pass(
     places: Sequence[Place], lm: LanguageModel, first: str, last: bool, power: float
 ) -> list[dict[str, float]]:
-    """Posteriors under the bigram model (first pass, to prune the trigram lattice)."""
+    """Posteriors under the bigram model (first pass, to prune the 4-gram lattice)."""
     alphas: list[dict[str, float]] = []
     previous: dict[str, float] = {first: 1.0}
     for place in places:
