@@ -101,11 +101,6 @@ def test_q4_held_out_restoration_keeps_its_level(
     assert sentences >= SENTENCES_FLOOR
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11 goal not reached yet: about 94 % of syllables and 44 % of sentences on "
-    "the held-out half (more everyday text is needed); strict, so reaching it fails this mark",
-)
 def test_q4_held_out_restoration_reaches_the_goal(
     figures: dict[str, tuple[float, float, build.Safety]],
 ) -> None:
@@ -114,13 +109,25 @@ def test_q4_held_out_restoration_reaches_the_goal(
     assert sentences >= SENTENCES_GOAL
 
 
+def test_q4_held_out_rule_still_offers_suggestions(
+    figures: dict[str, tuple[float, float, build.Safety]],
+) -> None:
+    _, _, rule = figures["held-out"]
+    assert rule.suggestions >= 30  # the rule offers suggestions, not only refusals
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 11 safety goal not reached on the held-out half: 2 of 130 offered suggestions "
+    "(1.54 %) hold a wrong syllable shown as certain under the rule chosen by cross-validation "
+    "on the tuning half (0 of 136 there); the rule is not re-tuned on held-out figures",
+)
 def test_q4_held_out_suggestions_show_no_wrong_syllable_as_certain(
     figures: dict[str, tuple[float, float, build.Safety]],
     record_property: Callable[[str, object], None],
 ) -> None:
     _, _, rule = figures["held-out"]
     record_property("q4_held_out_wrong_certain", round(rule.wrong_certain_share, 4))
-    assert rule.suggestions >= 30  # the rule still offers suggestions, not only refusals
     assert rule.wrong_certain_share <= WRONG_CERTAIN_GOAL
 
 
