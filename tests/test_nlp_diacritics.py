@@ -457,6 +457,9 @@ def _syllable_accuracy(pairs: list[tuple[str, str]]) -> tuple[float, float]:
     return right / total, exact / len(pairs)
 
 
+RESTORATION_SAMPLE = 150
+
+
 def test_q4_suggestion_restores_held_out_sentences(
     held_out_sentences: list[str],
     trained: Inventory,
@@ -464,7 +467,10 @@ def test_q4_suggestion_restores_held_out_sentences(
 ) -> None:
     rng = random.Random(7)
     stripped, partly = [], []
-    for sentence in held_out_sentences:
+    # Every k-th held-out sentence, at most 150 (a fixed sample, chosen before any figure was
+    # seen): restoring all of them took most of the suite's time.
+    step = max(1, -(-len(held_out_sentences) // RESTORATION_SAMPLE))
+    for sentence in held_out_sentences[::step]:
         bare = strip_diacritics(sentence)
         stripped.append((sentence, suggest(bare, inventory=trained) or bare))
         some = partly_stripped(sentence, rng)
