@@ -37,11 +37,11 @@ def _flag(data: dict[str, object]) -> Html:
     return Html(say("staff.push.repeated_flag", count=data.get("reopenings") or 0))
 
 
-@renderer("agency.reopened")
-def to_agency(data: dict[str, object]) -> Outgoing:
+def _reopened(key: str, data: dict[str, object]) -> Outgoing:
+    """A reopened petition, to its agency or to the head: the same facts, their own wording."""
     return Outgoing(
         text=say(
-            "staff.push.reopened",
+            key,
             agency=data["agency"],
             code=data["tracking_code"],
             answer=t(f"resolution.answer.{data['answer']}"),
@@ -50,21 +50,16 @@ def to_agency(data: dict[str, object]) -> Outgoing:
             flag=_flag(data),
         )
     )
+
+
+@renderer("agency.reopened")
+def to_agency(data: dict[str, object]) -> Outgoing:
+    return _reopened("staff.push.reopened", data)
 
 
 @renderer("head.reopened")
 def to_head(data: dict[str, object]) -> Outgoing:
-    return Outgoing(
-        text=say(
-            "staff.push.head_reopened",
-            agency=data["agency"],
-            code=data["tracking_code"],
-            answer=t(f"resolution.answer.{data['answer']}"),
-            due=day(data["due"]),
-            text=data.get("text") or "",
-            flag=_flag(data),
-        )
-    )
+    return _reopened("staff.push.head_reopened", data)
 
 
 @renderer("agency.resolution_comment")
