@@ -47,6 +47,16 @@ class Incoming:
 
 
 @dataclass(frozen=True)
+class Photo:
+    """A photo a platform keeps (a resident sent it): shown again by reference, not uploaded.
+    Only the platform that holds it can show it (a Telegram file id is valid for the same bot)."""
+
+    channel: str  # the platform that holds the file ("telegram")
+    file_ref: str  # that platform's file id
+    caption: str = ""  # HTML; a new caption starts a new group (the photos of one petition)
+
+
+@dataclass(frozen=True)
 class Button:
     label: str
     data: str
@@ -61,6 +71,9 @@ class Outgoing:
     remove_keyboard: bool = False
     image: bytes | None = None  # a PNG, with ``text`` as its caption
     document: tuple[str, bytes] | None = None  # (file name, bytes), with ``text`` as caption
+    # Photos a platform keeps, sent after the text by the channel that holds them; other
+    # channels show only the text, which says how many there are and where to see them.
+    photos: tuple[Photo, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
 
     def button_rows(self) -> list[list[Button]]:

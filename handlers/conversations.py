@@ -381,6 +381,8 @@ STAFF_COMMANDS: dict[str, tuple[Action, Callable[[Turn, str], None]]] = {
     "ketthuc": (Action.CONDUCT_SESSION, _with_session(staff_sessions.hold)),
     "ketluan": (Action.NOTIFY_CONCLUSION, _with_session(staff_follow_up.conclude)),
     "viec": (Action.POST_RESULT, lambda turn, _: staff_follow_up.tasks(turn)),
+    # The photos of a petition (issue 13): office, head and the agency it is assigned to.
+    "anh": (Action.VIEW_PETITION_PHOTOS, staff_follow_up.photos),
     "ketqua": (Action.POST_RESULT, _for_petition("ketqua", Action.POST_RESULT)),
     "giahan": (Action.EXTEND_DEADLINE, _for_petition("giahan", Action.EXTEND_DEADLINE)),
     "traloi": (Action.ANSWER_QUESTION, _for_petition("traloi", Action.ANSWER_QUESTION)),

@@ -42,6 +42,8 @@ class Action(StrEnum):
     MANAGE_ORG = "manage_org"
     INVITE_STAFF = "invite_staff"
     PUBLISH_PETITION = "publish_petition"  # B4, B5: the office checks what the public sees
+    # Issue 13: the photos a resident sent, for those who resolve the petition (not monitors).
+    VIEW_PETITION_PHOTOS = "view_petition_photos"
 
 
 _OFFICE = frozenset(
@@ -57,6 +59,7 @@ _OFFICE = frozenset(
         Action.TRIAGE_PETITION,
         Action.VIEW_OVERSIGHT,
         Action.PUBLISH_PETITION,
+        Action.VIEW_PETITION_PHOTOS,
     }
 )
 
@@ -65,7 +68,14 @@ ROLE_ACTIONS: Mapping[Role, frozenset[Action]] = {
     Role.OFFICE: _OFFICE,
     # The head chairs and concludes; the office notifies on the head's behalf. Both may do it.
     Role.HEAD: _OFFICE,
-    Role.AGENCY: frozenset({Action.POST_RESULT, Action.EXTEND_DEADLINE, Action.VIEW_OVERSIGHT}),
+    Role.AGENCY: frozenset(
+        {
+            Action.POST_RESULT,
+            Action.EXTEND_DEADLINE,
+            Action.VIEW_OVERSIGHT,
+            Action.VIEW_PETITION_PHOTOS,
+        }
+    ),
     Role.MONITOR: frozenset({Action.VIEW_OVERSIGHT}),
     Role.ADMIN: frozenset(
         {Action.MANAGE_CALENDAR, Action.MANAGE_ORG, Action.INVITE_STAFF, Action.VIEW_OVERSIGHT}

@@ -7,9 +7,9 @@ from datetime import date
 from typing import Any
 
 from handlers import forms
-from handlers.channel import Button, Outgoing
+from handlers.channel import Button, Outgoing, Photo
 from handlers.forms import Field, Form, Parsed, official_text
-from handlers.place_lines import place_lines
+from handlers.place_lines import photo_count, place_lines
 from handlers.replies import Html, button, one_per_row, reply, say
 from handlers.turn import Turn, entry, go, step
 from nlp.dates import parse_date, read_when
@@ -20,7 +20,7 @@ from procedure.permissions import Action
 from procedure.use_cases import follow_up, lookups, sessions, staff_views
 from procedure.use_cases.context import load_calendar, require
 from procedure.use_cases.follow_up import AssignmentRequest
-from procedure.use_cases.petitions import petition_by_code
+from procedure.use_cases.petitions import petition_by_code, petition_photos
 from texts import format_date, format_datetime, t, to_local
 
 CONCLUDE = "conclusion"
@@ -259,16 +259,66 @@ def tasks(turn: Turn) -> None:
                     text=task.petition.text[:300],
                     state=t(f"state.petition.{task.petition.state}"),
                 )
-                + place_lines(task.place)
+                + place_lines(task.place, code)
                 + _delivery(task),
                 buttons=(
                     (
                         button("staff.button.ketqua", f"staff:ketqua:{code}"),
                         button("staff.button.giahan", f"staff:giahan:{code}"),
                     ),
+                    *_photos_button(task.place, code),
                 ),
             )
         )
+
+
+def _photos_button(place: dict[str, object], code: str) -> tuple[tuple[Button, ...], ...]:
+    count = photo_count(place)
+    return ((button("staff.button.photos", f"staff:anh:{code}", count=count),),) if count else ()
+
+
+# --- /anh: the photos of a petition (issue 13) --------------------------------------------------
+
+
+def photos(turn: Turn, payload: str) -> None:
+    """The photos a resident sent with a petition, for the office, the head and the agency: sent
+    again on the platform that keeps them (Telegram, by file id); on any other channel a line
+    says how many there are and where to see them."""
+    code = payload.strip()
+    if not code:
+        turn.send(reply("staff.photos.usage"))
+        return
+    found = turn.attempt(lambda: petition_photos(turn.uow, turn.actor, code))
+    if found is None:
+        return
+    shown_code = found.tracking_code
+    if not found.count:
+        turn.send(reply("staff.photos.none", code=shown_code))
+        return
+    here = turn.incoming.channel
+    caption = say("staff.photos.caption", code=shown_code)
+    shown = tuple(
+        Photo(channel, ref, caption="" if index else caption)
+        for index, (channel, ref) in enumerate(
+            (c, r) for c, r in found.kept if c == here and not r.startswith("file:")
+        )
+    )
+    lines = [say("staff.photos.heading", code=shown_code, count=found.count)]
+    if shown:
+        lines.append(say("staff.photos.below", count=len(shown)))
+    on_server = sum(1 for _, ref in found.kept if ref.startswith("file:"))
+    elsewhere: dict[str, int] = {}
+    for channel, ref in found.kept:
+        if channel != here and not ref.startswith("file:"):
+            elsewhere[channel] = elsewhere.get(channel, 0) + 1
+    for channel, count in elsewhere.items():
+        name = t(f"channel_name.{channel}")
+        lines.append(say("staff.photos.elsewhere", count=count, channel=name, code=shown_code))
+    if on_server:
+        lines.append(say("staff.photos.on_server", count=on_server))
+    if found.links:
+        lines.append(say("staff.photos.links", links=" ".join(found.links)))
+    turn.send(Outgoing(text="\n".join(lines), photos=shown))
 
 
 def _delivery(task: staff_views.Task) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from handlers.channel import Outgoing
 from handlers.notifications import day, renderer
-from handlers.place_lines import place_lines
+from handlers.place_lines import photos_of, place_lines
 from handlers.replies import Html, say
 from texts import t
 
@@ -17,8 +17,12 @@ def assigned(data: dict[str, object]) -> Outgoing:
     items = list(data.get("items") or [])  # type: ignore[call-overload]
     lines = "\n".join(
         say("staff.push.assigned_item", code=item["code"], text=item["text"])
-        + place_lines(item.get("place"))
+        + place_lines(item.get("place"), str(item["code"]))
         for item in items[:MAX_LISTED]
+    )
+    # The photos Telegram keeps follow the notice, one album per petition (issue 13).
+    photos = tuple(
+        photo for item in items[:MAX_LISTED] for photo in photos_of(item.get("place"), item["code"])
     )
     more = say("staff.push.more", count=len(items) - MAX_LISTED) if len(items) > MAX_LISTED else ""
     return Outgoing(
@@ -30,7 +34,8 @@ def assigned(data: dict[str, object]) -> Outgoing:
             conclusion=data["conclusion"],
             items=Html(lines),
             more=Html(more),
-        )
+        ),
+        photos=photos,
     )
 
 
@@ -63,5 +68,6 @@ def forwarded(data: dict[str, object]) -> Outgoing:
             text=data["text"],
             due=day(data["due"]),
         )
-        + place_lines(data.get("place"))  # type: ignore[arg-type]
+        + place_lines(data.get("place"), str(data["tracking_code"])),  # type: ignore[arg-type]
+        photos=photos_of(data.get("place"), str(data["tracking_code"])),  # type: ignore[arg-type]
     )

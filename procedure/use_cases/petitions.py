@@ -9,13 +9,19 @@ from enum import StrEnum
 from sqlmodel import col, select
 
 from procedure.codes import new_tracking_code, normalise_code
-from procedure.errors import NotFound, Refusal
+from procedure.errors import NotAllowed, NotFound, Refusal
 from procedure.lifecycles import PetitionState, SessionState, check_petition_transition
 from procedure.notifications import enqueue
-from procedure.permissions import Action, Actor
+from procedure.permissions import Action, Actor, is_allowed
 from procedure.places import checked_place_text, checked_point
-from procedure.use_cases.context import ProcedureContext, record_event, require
+from procedure.use_cases.context import (
+    ProcedureContext,
+    org_parent_map,
+    record_event,
+    require,
+)
 from storage.tables import (
+    Assignment,
     Attachment,
     ChannelAccount,
     DialogueSession,
@@ -274,23 +280,75 @@ def mark_duplicate(
 
 
 MAX_PHOTO_LINKS = 3
+MAX_PHOTOS_SHOWN = 10  # one Telegram album
+
+
+def _photos(uow: UnitOfWork, petition_id: int | None) -> Sequence[Attachment]:
+    return uow.session.exec(
+        select(Attachment)
+        .where(Attachment.petition_id == petition_id)
+        .where(Attachment.kind == "photo")
+        .order_by(col(Attachment.id))
+    ).all()
+
+
+def _is_link(file_ref: str) -> bool:
+    return file_ref.startswith(("https://", "http://"))
 
 
 def place_details(uow: UnitOfWork, petition: Petition) -> dict[str, object]:
     """The place of the problem and its photos, for the agency that resolves it (issue 13): the
-    written address, the shared point, how many photos, and the links of those a platform gave
-    as addresses (Zalo). Plain values, so that an outbox row can carry them."""
-    attachments = uow.session.exec(
-        select(Attachment)
-        .where(Attachment.petition_id == petition.id)
-        .where(Attachment.kind == "photo")
-        .order_by(col(Attachment.id))
-    ).all()
-    links = [a.file_ref for a in attachments if a.file_ref.startswith(("https://", "http://"))]
+    written address, the shared point, how many photos, the links of those a platform gave
+    as addresses (Zalo), and the references of those a platform keeps (a Telegram file id,
+    which the same bot can send again). Plain values, so that an outbox row can carry them."""
+    attachments = _photos(uow, petition.id)
+    links = [a.file_ref for a in attachments if _is_link(a.file_ref)]
+    kept = [[a.channel, a.file_ref] for a in attachments if not _is_link(a.file_ref)]
     return {
         "place_text": petition.place_text,
         "latitude": petition.latitude,
         "longitude": petition.longitude,
         "photos": len(attachments),
         "photo_links": links[:MAX_PHOTO_LINKS],
+        "photo_refs": kept[:MAX_PHOTOS_SHOWN],
     }
+
+
+@dataclass(frozen=True)
+class PetitionPhotos:
+    """The photos of one petition for an official who may see them: (channel, file reference)
+    of those a platform keeps, and the links of those a platform gave as addresses."""
+
+    tracking_code: str
+    kept: tuple[tuple[str, str], ...]
+    links: tuple[str, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.kept) + len(self.links)
+
+
+def petition_photos(uow: UnitOfWork, actor: Actor, typed_code: str) -> PetitionPhotos:
+    """The photos a resident sent with a petition (issue 13), for the office and the head of its
+    area and for the agency it is assigned to; anyone else is refused (the photos may show
+    people and homes)."""
+    petition = petition_by_code(uow, typed_code)
+    parents = org_parent_map(uow)
+    # The office and the head of the area (an agency's unit lies below the ward, so its role
+    # does not cover the area), or the agency the petition is assigned to.
+    allowed = is_allowed(actor, Action.TRIAGE_PETITION, petition.area_org_id, parents)
+    if not allowed:
+        agency_id = uow.session.exec(
+            select(Assignment.agency_org_id).where(Assignment.petition_id == petition.id)
+        ).first()
+        allowed = agency_id is not None and is_allowed(
+            actor, Action.VIEW_PETITION_PHOTOS, agency_id, parents
+        )
+    if not allowed:
+        raise NotAllowed("refusal.not_allowed")
+    attachments = _photos(uow, petition.id)
+    return PetitionPhotos(
+        tracking_code=petition.tracking_code,
+        kept=tuple((a.channel, a.file_ref) for a in attachments if not _is_link(a.file_ref)),
+        links=tuple(a.file_ref for a in attachments if _is_link(a.file_ref)),
+    )

@@ -234,6 +234,44 @@ class BotApi(TelegramWorld):
         message.update(message_part)
         return self._keep_sent("sendPhoto", message, params, raw_caption, markup, sizes[-1])
 
+    @api_method("sendMediaGroup")
+    def _send_media_group(self, params: dict[str, Any], files: dict[str, UploadedFile]) -> Any:
+        """An album of 2–10 items (photos here), each a message of its own with one
+        ``media_group_id``; captions per item; no reply_markup (the method has none)."""
+        chat = self._target_chat(params)
+        media = params.get("media")
+        if not media:
+            raise bad_request("media to send are not specified")
+        if not isinstance(media, list) or not all(isinstance(item, dict) for item in media):
+            raise bad_request("expected an Array of InputMedia")
+        if not 2 <= len(media) <= 10:
+            raise bad_request("wrong number of media specified")  # wording: ours
+        prepared = []
+        for item in media:
+            if item.get("type") != "photo":
+                raise bad_request("unsupported media type in the fake: only photos")
+            reference = input_file_reference(item, files, "media")
+            if isinstance(reference, UploadedFile):
+                dims = image_size(reference.data) or (800, 600)
+                sizes = self._store_photo(reference.data, *dims)
+            else:
+                kept = self._photo_sizes.get(reference)
+                sizes = kept or [self._existing_file(reference, "photo")]
+            part: dict[str, Any] = {}
+            raw_caption = self._caption(item, part)
+            prepared.append((sizes, part, raw_caption, item))
+        group_id = str(10**17 + len(self._sent))
+        sent = []
+        for sizes, part, raw_caption, item in prepared:
+            message = self._bot_message(chat, params)
+            message["media_group_id"] = group_id
+            message["photo"] = [size.photo_size() for size in sizes]
+            message.update(part)
+            sent.append(
+                self._keep_sent("sendMediaGroup", message, item, raw_caption, None, sizes[-1])
+            )
+        return sent
+
     @api_method("sendDocument")
     def _send_document(self, params: dict[str, Any], files: dict[str, UploadedFile]) -> Any:
         chat = self._target_chat(params)

@@ -30,6 +30,7 @@ from aiogram.methods import (
     GetMe,
     GetUpdates,
     SendDocument,
+    SendMediaGroup,
     SendMessage,
     SendPhoto,
     SetMyCommands,
@@ -41,6 +42,7 @@ from aiogram.types import (
     BotCommandScopeChat,
     BufferedInputFile,
     InlineKeyboardMarkup,
+    InputMediaPhoto,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
@@ -71,6 +73,7 @@ _METHODS = (
     SendMessage,
     SendPhoto,
     SendDocument,
+    SendMediaGroup,
     AnswerCallbackQuery,
     SetMyCommands,
     SetWebhook,
@@ -126,13 +129,32 @@ async def execute(bot: Bot, call: TelegramCall) -> None:
         raise TransientFailure(f"{type(failure).__name__}: {failure}") from failure
 
 
+def _photo(call: TelegramCall) -> str | BufferedInputFile:
+    """A photo Telegram keeps, by its file id, or the picture to upload."""
+    if call.photo_ids:
+        return call.photo_ids[0]
+    assert call.file is not None
+    return BufferedInputFile(call.file[1], call.file[0])
+
+
 async def _execute(bot: Bot, call: TelegramCall) -> None:
     reply_markup = markup(call.reply_markup)
-    if call.method == "sendPhoto":
-        assert call.file is not None
+    if call.method == "sendMediaGroup":
+        await bot.send_media_group(
+            call.chat_id,
+            [
+                InputMediaPhoto(
+                    media=file_id,
+                    caption=(call.text or None) if index == 0 else None,
+                    parse_mode=call.parse_mode,
+                )
+                for index, file_id in enumerate(call.photo_ids)
+            ],
+        )
+    elif call.method == "sendPhoto":
         await bot.send_photo(
             call.chat_id,
-            BufferedInputFile(call.file[1], call.file[0]),
+            _photo(call),
             caption=call.text or None,
             reply_markup=reply_markup,
             parse_mode=call.parse_mode,

@@ -2,10 +2,11 @@
 
 :func:`render` turns one piece (see :func:`~bot.channels.telegram.text.telegram_pieces`: a text
 of at most 4,096 characters, or a picture or file with a caption of at most 1,024) into the
-parameters of one Bot API call: ``sendMessage``, ``sendPhoto`` or ``sendDocument``, in HTML parse
-mode (user text in an :class:`Outgoing` is already escaped, handlers/replies.py), the keyboard as
-the Bot API's ``reply_markup`` JSON. A shim only executes that call with its framework's send
-method and maps the framework's errors to the shared failures of :mod:`bot.channels.base`,
+parameters of one Bot API call: ``sendMessage``, ``sendPhoto``, ``sendDocument`` or
+``sendMediaGroup`` (photos Telegram keeps, sent again by file id), in HTML parse mode (user
+text in an :class:`Outgoing` is already escaped, handlers/replies.py), the keyboard as the Bot
+API's ``reply_markup`` JSON. A shim only executes that call with its framework's send method and
+maps the framework's errors to the shared failures of :mod:`bot.channels.base`,
 with :class:`CantParseEntities` for Telegram's "can't parse entities", after which
 :meth:`TelegramDelivery.send` sends the same piece once more as plain text.
 """
@@ -35,7 +36,7 @@ CAPABILITIES = Capabilities(
     edit=False,  # the conversations never edit a sent message
 )
 ParseMode = Literal["HTML"] | None
-Method = Literal["sendMessage", "sendPhoto", "sendDocument"]
+Method = Literal["sendMessage", "sendPhoto", "sendDocument", "sendMediaGroup"]
 # The Bot API's reply_markup: InlineKeyboardMarkup, ReplyKeyboardMarkup or ReplyKeyboardRemove.
 ReplyMarkup = dict[str, Any]
 
@@ -54,6 +55,9 @@ class TelegramCall:
     parse_mode: ParseMode = "HTML"
     reply_markup: ReplyMarkup | None = None
     file: tuple[str, bytes] | None = None  # (file name, content) of a picture or document
+    # Photos Telegram keeps, by file id: one for sendPhoto (instead of ``file``), 2–10 for
+    # sendMediaGroup (``text`` is the caption of the first; an album takes no keyboard).
+    photo_ids: tuple[str, ...] = ()
 
 
 def reply_markup(message: Outgoing) -> ReplyMarkup | None:
@@ -87,6 +91,13 @@ def render(chat_id: str, piece: Outgoing, *, plain: bool = False) -> TelegramCal
     text = as_plain(piece.text) if plain else piece.text
     parse_mode: ParseMode = None if plain else "HTML"
     markup = reply_markup(piece)
+    if piece.photos:
+        ids = tuple(photo.file_ref for photo in piece.photos)
+        caption = piece.photos[0].caption
+        text = as_plain(caption) if plain else caption
+        if len(ids) == 1:
+            return TelegramCall("sendPhoto", chat_id, text, parse_mode, markup, photo_ids=ids)
+        return TelegramCall("sendMediaGroup", chat_id, text, parse_mode, photo_ids=ids)
     if piece.image is not None:
         picture = ("anh.png", piece.image)
         return TelegramCall("sendPhoto", chat_id, text, parse_mode, markup, picture)

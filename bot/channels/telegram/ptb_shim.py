@@ -20,6 +20,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
+    InputMediaPhoto,
     KeyboardButton,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
@@ -121,13 +122,32 @@ async def execute(bot: Bot, call: TelegramCall) -> None:
         raise TransientFailure(failure.message) from failure
 
 
+def _photo(call: TelegramCall) -> str | InputFile:
+    """A photo Telegram keeps, by its file id, or the picture to upload."""
+    if call.photo_ids:
+        return call.photo_ids[0]
+    assert call.file is not None
+    return InputFile(call.file[1], filename=call.file[0])
+
+
 async def _execute(bot: Bot, call: TelegramCall) -> None:
     reply_markup = markup(call.reply_markup)
-    if call.method == "sendPhoto":
-        assert call.file is not None
+    if call.method == "sendMediaGroup":
+        await bot.send_media_group(
+            call.chat_id,
+            [
+                InputMediaPhoto(
+                    file_id,
+                    caption=(call.text or None) if index == 0 else None,
+                    parse_mode=call.parse_mode,
+                )
+                for index, file_id in enumerate(call.photo_ids)
+            ],
+        )
+    elif call.method == "sendPhoto":
         await bot.send_photo(
             call.chat_id,
-            InputFile(call.file[1], filename=call.file[0]),
+            _photo(call),
             caption=call.text or None,
             reply_markup=reply_markup,
             parse_mode=call.parse_mode,

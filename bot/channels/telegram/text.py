@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 
-from handlers.channel import Outgoing
+from handlers.channel import Outgoing, Photo
 
 MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024
+MEDIA_GROUP_LIMIT = 10  # sendMediaGroup takes 2 to 10 items
+CHANNEL = "telegram"
 _TAG = re.compile(r"<(/?)(b|i|u|s|code|pre)>")
 
 
@@ -68,7 +71,32 @@ def as_plain(text: str) -> str:
 def telegram_pieces(message: Outgoing) -> list[Outgoing]:
     """How the Telegram adapters' ``deliver`` cuts a message: the picture or file with the first
     part of the text as its caption, or the text in pieces; the buttons go with the last piece
-    of a text and with the upload."""
+    of a text and with the upload. Photos Telegram keeps (:class:`Photo` of this channel) follow
+    as pieces of their own: one photo, or an album of up to 10 (one per petition)."""
+    if not message.photos:
+        return _message_pieces(message)
+    # An album is a piece without text: its caption is its first photo's.
+    albums = [Outgoing(text="", photos=album) for album in photo_albums(message)]
+    if not message.text and not albums:
+        return []
+    main = _message_pieces(replace(message, photos=())) if message.text else []
+    return [*main, *albums]
+
+
+def photo_albums(message: Outgoing) -> list[tuple[Photo, ...]]:
+    """The photos Telegram holds, in albums of at most 10; a photo with a caption (the next
+    petition's) starts a new album. Photos other platforms hold are left out."""
+    albums: list[list[Photo]] = []
+    for photo in message.photos:
+        if photo.channel != CHANNEL:
+            continue
+        if not albums or len(albums[-1]) >= MEDIA_GROUP_LIMIT or photo.caption:
+            albums.append([])
+        albums[-1].append(photo)
+    return [tuple(album) for album in albums]
+
+
+def _message_pieces(message: Outgoing) -> list[Outgoing]:
     if message.image is not None or message.document is not None:
         caption, *rest = split_html(message.text, CAPTION_LIMIT) if message.text else [""]
         first = Outgoing(
