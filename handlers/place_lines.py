@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from handlers.channel import Photo
-from handlers.replies import say
+from handlers.channel import Button, Photo
+from handlers.replies import button, say
 from procedure.places import map_url
 
 
@@ -50,3 +50,11 @@ def photos_of(details: Mapping[str, object] | None, code: str) -> tuple[Photo, .
         Photo(channel=str(channel), file_ref=str(file_ref), caption="" if index else caption)
         for index, (channel, file_ref) in enumerate(refs)
     )
+
+
+def photos_button(
+    details: Mapping[str, object] | None, code: str
+) -> tuple[tuple[Button, ...], ...]:
+    """A row with the "Xem ảnh" button (/anh) when the petition has photos; else none."""
+    count = photo_count(details)
+    return ((button("staff.button.photos", f"staff:anh:{code}", count=count),),) if count else ()

@@ -174,6 +174,12 @@ async def test_c3_p8_only_the_office_and_the_assigned_agency_see_the_photos(
         await driver.command(OFFICE, "anh", tracking_code)
     )
     assert len(photo_ids_sent(driver, before)) == 1
+    # The office inbox shows the photo line and the button too.
+    waiting = await driver.command(OFFICE, "hopthu")
+    assert f"1 ảnh kèm theo — xem ảnh: /anh {tracking_code}" in joined(waiting)
+    before = last_call(driver)
+    await driver.press(OFFICE, "Xem ảnh (1)")
+    assert len(photo_ids_sent(driver, before)) == 1
     # A monitor reads the oversight figures, not the residents' photos.
     before = last_call(driver)
     await driver.command(AGENCY + 1, "anh", tracking_code)

@@ -11,6 +11,7 @@ from typing import Any
 from handlers import forms
 from handlers.channel import Button, Outgoing
 from handlers.forms import Field, Form, Parsed, official_text, plain_text
+from handlers.place_lines import photos_button, place_lines
 from handlers.replies import button, reply, say
 from handlers.turn import Turn
 from procedure.errors import NotFound
@@ -81,8 +82,16 @@ def show_inbox(turn: Turn, _: str = "") -> None:
                     late=item.overdue_working_days,
                     name=petition.petitioner_name,
                     text=petition.text[:400],
+                )
+                + place_lines(item.place, petition.tracking_code),
+                buttons=(
+                    *item_buttons(turn.actor, petition),
+                    *(
+                        photos_button(item.place, petition.tracking_code)
+                        if _may(turn.actor, Action.VIEW_PETITION_PHOTOS)
+                        else ()
+                    ),
                 ),
-                buttons=item_buttons(turn.actor, petition),
             )
         )
     if len(items) > LISTED:

@@ -9,7 +9,7 @@ from typing import Any
 from handlers import forms
 from handlers.channel import Button, Outgoing, Photo
 from handlers.forms import Field, Form, Parsed, official_text
-from handlers.place_lines import photo_count, place_lines
+from handlers.place_lines import photos_button, place_lines
 from handlers.replies import Html, button, one_per_row, reply, say
 from handlers.turn import Turn, entry, go, step
 from nlp.dates import parse_date, read_when
@@ -266,15 +266,10 @@ def tasks(turn: Turn) -> None:
                         button("staff.button.ketqua", f"staff:ketqua:{code}"),
                         button("staff.button.giahan", f"staff:giahan:{code}"),
                     ),
-                    *_photos_button(task.place, code),
+                    *photos_button(task.place, code),
                 ),
             )
         )
-
-
-def _photos_button(place: dict[str, object], code: str) -> tuple[tuple[Button, ...], ...]:
-    count = photo_count(place)
-    return ((button("staff.button.photos", f"staff:anh:{code}", count=count),),) if count else ()
 
 
 # --- /anh: the photos of a petition (issue 13) --------------------------------------------------

@@ -17,7 +17,7 @@ Use cases here never commit: the caller owns the transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from sqlmodel import col, select
@@ -57,6 +57,8 @@ class InboxItem:
     waited_working_days: int
     triage_due: date
     overdue_working_days: int
+    # The place of the problem and its photos (issue 13): see petitions.place_details.
+    place: dict[str, object] = field(default_factory=dict)
 
     @property
     def overdue(self) -> bool:
@@ -99,7 +101,12 @@ def inbox(uow: UnitOfWork, actor: Actor, context: ProcedureContext) -> list[Inbo
         .order_by(col(Petition.received_at), col(Petition.id))
     ).all()
     calendar = load_calendar(uow)
-    return [_item(calendar, context, petition, topic, area) for petition, topic, area in rows]
+    return [
+        replace(
+            _item(calendar, context, petition, topic, area), place=place_details(uow, petition)
+        )
+        for petition, topic, area in rows
+    ]
 
 
 def questions_waiting(uow: UnitOfWork, actor: Actor, context: ProcedureContext) -> list[InboxItem]:
