@@ -5,6 +5,7 @@ Plain tables a reader who knows the regulation can check line by line.
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import TypeVar
 
@@ -146,6 +147,12 @@ def _check(
             target=state_label(kind, target),
         )
     return current
+
+
+def may_mark_held(state: str, starts_at: datetime, now: datetime) -> bool:
+    """P6: a session is recorded as held (/ketthuc) once it was announced and has started —
+    never before its start time, even on its day. The "end session" button follows this."""
+    return state == SessionState.ANNOUNCED and now >= starts_at
 
 
 def check_session_transition(current: str, target: SessionState) -> SessionState:

@@ -128,9 +128,35 @@ async def test_p10_c3_a_monitor_is_shown_no_action_button(driver: Driver, world:
     assert all(not reply.buttons for reply in overview)
     office = await driver.command(OFFICE, "quanlyphien")
     labels = [label for reply in office for label, _ in reply.buttons]
-    assert "🏁 Đã tổ chức xong" in labels and "📅 Dời lịch" in labels
+    assert "📅 Dời lịch" in labels
     agency = await driver.command(AGENCY, "quanlyphien")
     assert all(not reply.buttons for reply in agency)  # agencies do not run sessions
+
+
+def _end_buttons(replies: list, session_id: int) -> list[str]:
+    end = f"staff:ketthuc:{session_id}"
+    return [data for reply in replies for _, data in reply.buttons if data == end]
+
+
+async def test_p6_the_end_button_shows_only_once_the_session_has_started(
+    driver: Driver, world: ChatWorld, clock: Clock
+) -> None:
+    """/ketthuc is refused before the session's start time (procedure/lifecycles.may_mark_held);
+    its button is not offered before then either, and is offered from the start."""
+    session_id = world.session_id  # announced, 08:00 on Monday 16/03/2026
+    for day, hour, shown in (
+        ("2026-03-02", "09:00", False),
+        ("2026-03-16", "07:59", False),  # its day, before the start
+        ("2026-03-16", "08:00", True),
+        ("2026-03-16", "15:00", True),
+    ):
+        clock.set(day, hour)
+        cards = await driver.command(OFFICE, "quanlyphien")
+        assert bool(_end_buttons(cards, session_id)) is shown, (day, hour)
+    held = await driver.press(OFFICE, "🏁 Đã tổ chức xong")
+    assert f"Đã ghi nhận buổi đối thoại số {session_id} đã tổ chức" in joined(held)
+    cards = await driver.command(OFFICE, "quanlyphien")
+    assert not _end_buttons(cards, session_id)  # held: nothing to end any more
 
 
 def test_c7_command_menus_per_role() -> None:

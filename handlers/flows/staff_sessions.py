@@ -16,6 +16,7 @@ from nlp.dates import read_when
 from nlp.names import title_case
 from nlp.phone import PhoneStatus, parse_phone
 from procedure.explain import describe_day
+from procedure.lifecycles import may_mark_held
 from procedure.permissions import ROLE_ACTIONS, Action, Actor
 from procedure.use_cases import lookups, registrations, session_changes, sessions, staff_views
 from procedure.use_cases.context import load_calendar
@@ -201,7 +202,7 @@ def _plan_finish(turn: Turn, values: dict[str, Any]) -> None:
     turn.send(
         Outgoing(
             text=say("staff.plan.done", id=session.id),
-            buttons=session_buttons(session.id, session.state, turn.actor),
+            buttons=session_buttons(session, turn.actor, turn.context.now()),
         )
     )
 
@@ -265,15 +266,19 @@ BUTTON_ACTIONS = {
 
 
 def session_buttons(
-    session_id: int | None, state: str, actor: Actor | None = None
+    session: Any, actor: Actor | None, now: datetime
 ) -> tuple[tuple[Button, ...], ...]:
-    """What can be done next with a session — only what ``actor`` may do (a monitor: nothing)."""
+    """What can be done next with a session, now — only what ``actor`` may do (a monitor:
+    nothing); "end the session" (/ketthuc) only once it has started (P6)."""
     return one_per_row(
-        button(f"staff.button.{action}", f"staff:{action}:{session_id}")
-        for action in ACTIONS_BY_STATE.get(state, ())
-        if actor is None
-        or actor.is_system
-        or any(BUTTON_ACTIONS[action] in ROLE_ACTIONS[grant.role] for grant in actor.grants)
+        button(f"staff.button.{action}", f"staff:{action}:{session.id}")
+        for action in ACTIONS_BY_STATE.get(session.state, ())
+        if (
+            actor is None
+            or actor.is_system
+            or any(BUTTON_ACTIONS[action] in ROLE_ACTIONS[grant.role] for grant in actor.grants)
+        )
+        and (action != "ketthuc" or may_mark_held(session.state, session.starts_at, now))
     )
 
 
@@ -293,7 +298,7 @@ def manage(turn: Turn) -> None:
                     when=format_datetime(session.starts_at),
                     state=t(f"state.session.{session.state}"),
                 ),
-                buttons=session_buttons(session.id, session.state, turn.actor),
+                buttons=session_buttons(session, turn.actor, turn.context.now()),
             )
         )
 
@@ -321,7 +326,7 @@ def announce(turn: Turn, session_id: int) -> None:
     turn.send(
         Outgoing(
             text=say("staff.announce.done", id=session_id, invited=invited),
-            buttons=session_buttons(session_id, session.state, turn.actor),
+            buttons=session_buttons(session, turn.actor, turn.context.now()),
         )
     )
 
@@ -457,7 +462,7 @@ def hold(turn: Turn, session_id: int) -> None:
     turn.send(
         Outgoing(
             text=say("staff.hold.done", id=session_id, due=format_date(due.due)),
-            buttons=session_buttons(session_id, session.state, turn.actor),
+            buttons=session_buttons(session, turn.actor, turn.context.now()),
         )
     )
 

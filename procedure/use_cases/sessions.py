@@ -18,6 +18,7 @@ from procedure.lifecycles import (
     SessionState,
     check_session_change,
     check_session_transition,
+    may_mark_held,
 )
 from procedure.notifications import enqueue, enqueue_many
 from procedure.permissions import Action, Actor, Role
@@ -385,7 +386,7 @@ def hold_session(
     session = get_session(uow, session_id)
     require(uow, actor, Action.CONDUCT_SESSION, session.org_unit_id)
     current = check_session_transition(session.state, SessionState.HELD)
-    if context.now() < session.starts_at:
+    if not may_mark_held(current, session.starts_at, context.now()):
         # Only once the session has started: not on the morning of it before the start time.
         raise Refusal("refusal.session_not_yet", date=format_datetime(session.starts_at))
     return _move(uow, actor, session, current, SessionState.HELD, Action.CONDUCT_SESSION, context)
