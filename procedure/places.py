@@ -20,6 +20,7 @@ LONGITUDE_RANGE = (102.0, 110.0)
 PUBLIC_DECIMALS = 3
 MAX_PLACE_TEXT = 300
 MAP_ZOOM = 18
+PUBLIC_MAP_ZOOM = 17  # the street and its neighbours: the rounded point is ±50 m
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,13 @@ def public_point(latitude: float | None, longitude: float | None) -> Point | Non
     return Point(round(latitude, PUBLIC_DECIMALS), round(longitude, PUBLIC_DECIMALS))
 
 
-def map_url(latitude: float, longitude: float) -> str:
-    """An OpenStreetMap link centred on the point, with a marker."""
-    lat, lon = f"{latitude:.6f}", f"{longitude:.6f}"
-    return f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map={MAP_ZOOM}/{lat}/{lon}"
+def map_url(latitude: float, longitude: float, *, public: bool = False) -> str:
+    """An OpenStreetMap link centred on the point, with a marker. ``public``: the point rounded
+    to the street (:func:`public_point`), shown at street zoom; nothing finer is in the link."""
+    if public:
+        lat = f"{round(latitude, PUBLIC_DECIMALS):.{PUBLIC_DECIMALS}f}"
+        lon = f"{round(longitude, PUBLIC_DECIMALS):.{PUBLIC_DECIMALS}f}"
+        zoom = PUBLIC_MAP_ZOOM
+    else:
+        lat, lon, zoom = f"{latitude:.6f}", f"{longitude:.6f}", MAP_ZOOM
+    return f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map={zoom}/{lat}/{lon}"

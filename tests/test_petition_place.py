@@ -239,11 +239,12 @@ async def test_p10_x3_open311_shows_the_rounded_point_of_published_petitions_onl
         assert set(by_id) == {with_point.tracking_code, without.tracking_code}
         shown = by_id[with_point.tracking_code]
         assert (shown["lat"], shown["long"]) == (10.772, 106.698)  # the street, not the house
-        assert shown["address"] == "Hẻm 42 Lê Lợi"
+        # The street the office checked (proposed from the written address), and the ward.
+        assert shown["address"] == "Hẻm 42 Lê Lợi, Phường Bến Thành"
         assert str(LATITUDE) not in body and str(LONGITUDE) not in body
         assert "10.7801" not in body and hidden.tracking_code not in body
         assert by_id[without.tracking_code]["lat"] is None
-        assert by_id[without.tracking_code]["address"] is None
+        assert by_id[without.tracking_code]["address"] == "Lê Lợi, Phường Bến Thành"
         status, _, xml = await fetch(f"{base}/open311/v2/requests/{with_point.tracking_code}.xml")
         assert status == 200 and "<lat>10.772</lat>" in xml and "<long>106.698</long>" in xml
 

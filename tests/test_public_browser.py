@@ -8,7 +8,14 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from tests.test_public_record import Published, assert_nothing_identifying, published, served
+from tests.test_public_record import (
+    PUBLIC_MAP_A,
+    PUBLIC_PLACE_A,
+    Published,
+    assert_nothing_identifying,
+    published,
+    served,
+)
 from tests.test_web_browser import page
 
 __all__ = ["page", "published"]  # fixtures
@@ -28,6 +35,12 @@ async def test_p10_the_public_page_reads_well_on_a_phone_and_passes_axe(
         await expect(main).to_contain_text(published.answered)
         await expect(main).to_contain_text("Phòng đã nạo vét cống đường Lê Lợi")
         await expect(main).not_to_contain_text(published.hidden)
+        # Where (issue 13): the street and the ward, and a map of the point rounded to ~100 m.
+        await expect(main).to_contain_text(PUBLIC_PLACE_A)
+        maps = page.get_by_role("link", name="Xem trên bản đồ (vị trí làm tròn khoảng 100 m)")
+        await expect(maps).to_have_count(1)
+        href = await maps.get_attribute("href")
+        assert href == PUBLIC_MAP_A.replace("&amp;", "&")
         # The first Tab reaches the skip link, which leads to the content.
         await page.keyboard.press("Tab")
         await expect(page.get_by_role("link", name="Tới nội dung chính")).to_be_focused()

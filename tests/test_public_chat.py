@@ -39,9 +39,19 @@ async def test_p10_x2_the_office_publishes_and_the_head_withdraws_in_chat(
     assert "Đã công khai" in replies and "/congkhai/ben-thanh" in replies
     assert "Ngập đường Lê Lợi, gọi […]" in replies and "0912" not in replies
     assert "chưa có văn bản trả lời" in replies
+    # Issue 13: the place the public sees is shown to be checked (none written: the ward only).
+    assert "Địa điểm công khai: (không ghi, chỉ tên phường, xã)" in replies
     with UnitOfWork(chat_engine) as uow:
         record = uow.session.exec(select(PublicRecord)).one()
-        assert record.subject == "Ngập đường Lê Lợi, gọi […]"
+        assert record.subject == "Ngập đường Lê Lợi, gọi […]" and record.place is None
+    # After "|", the street the office checked; house numbers never become public.
+    corrected = joined(
+        await driver.command(OFFICE, "congkhai", f"{code} Ngập đường Lê Lợi | Số 12 Lê Lợi")
+    )
+    assert "Địa điểm công khai: Lê Lợi (chỉ tên đường" in corrected
+    with UnitOfWork(chat_engine) as uow:
+        record = uow.session.exec(select(PublicRecord)).one()
+        assert (record.subject, record.place) == ("Ngập đường Lê Lợi", "Lê Lợi")
         kinds = [e.kind for e in uow.session.exec(select(Event).order_by(Event.id)).all()]  # type: ignore[arg-type]
         assert kinds[-1] == "petition.published"
     assert "Đã rút" in joined(await driver.command(HEAD, "ancongkhai", code))

@@ -62,6 +62,12 @@ GEOREPORT_V2_SERVICE_FIELDS = [
 NAMES = ("Nguyễn Văn An", "Trần Thị Bình", "Lý Văn Cường")
 PHONE_DIGITS = re.compile(r"(?:\+?84|0)\s?9\d(?:[\s.\-]?\d){7}")
 ANSWER = "Phòng đã nạo vét cống đường Lê Lợi ngày 10/04/2026; liên hệ 0283 822 1234."
+PLACE_A = "Trước nhà số 12 đường Lê Lợi"
+PLACE_C = "Nhà Lý Văn Cường 0987 654 321, số 7 hẻm 5 Pasteur"
+# What of them may be public: the street and the ward; the point rounded to about 100 m.
+PUBLIC_PLACE_A = "Trước đường Lê Lợi, Phường Bến Thành"
+PUBLIC_PLACE_C = "hẻm 5 Pasteur, Phường Bến Thành"
+PUBLIC_MAP_A = "https://www.openstreetmap.org/?mlat=10.772&amp;mlon=106.698#map=17/10.772/106.698"
 
 
 @dataclass
@@ -90,6 +96,11 @@ def build(uow: UnitOfWork) -> Published:
         ),
         world.context,
     )
+    # Where the problems are (issue 13), as residents wrote them: a house number, a name and a
+    # phone in the address, and a point shared to the metre.
+    a.place_text, a.latitude, a.longitude = PLACE_A, 10.772154, 106.698312
+    c.place_text = PLACE_C
+    uow.session.add_all([a, c])
     world.clock.set("2026-03-27", "16:00")
     follow_up.notify_conclusion(
         uow,
@@ -190,6 +201,10 @@ def assert_nothing_identifying(text: str) -> None:
     assert "+849" not in text and "@example.com" not in text
     for name in (*NAMES, "Lê Văn Phòng", "Võ Cán Bộ"):
         assert name not in text, name
+    # No house from the written places, no shared point finer than about 100 m (X3).
+    for house in ("số 12", "nhà số", "số 7", "0987"):
+        assert house not in text, house
+    assert "10.772154" not in text and "106.698312" not in text and "10.7721" not in text
 
 
 async def test_p10_the_wards_page_shows_published_petitions_only(
@@ -208,6 +223,9 @@ async def test_p10_the_wards_page_shows_published_petitions_only(
         assert "Kết quả các buổi tiếp xúc, đối thoại" in page
         assert "khảo sát, nạo vét cống đường Lê Lợi" in page
         assert '<html lang="vi">' in page and 'name="viewport"' in page
+        # Where (issue 13): the street as the office checked it, the ward, a rounded map link.
+        assert PUBLIC_PLACE_A in page and PUBLIC_PLACE_C in page
+        assert PUBLIC_MAP_A in page
         assert_nothing_identifying(page)
         index = await fetch(f"{base}/congkhai/")
         assert index[0] == 200 and "/congkhai/ben-thanh" in index[2]
@@ -236,7 +254,10 @@ async def test_p10_open311_georeport_v2_contract(published: Published, engine: E
             assert list(request) == GEOREPORT_V2_REQUEST_FIELDS
             assert request["status"] in {"open", "closed"}
             assert request["requested_datetime"].endswith("+07:00")
-            assert request["lat"] is None and request["long"] is None  # no coordinates yet
+            # Coordinates only where a point was shared, rounded to the street (issue 13).
+            shared = request["service_request_id"] == published.answered
+            expected = (10.772, 106.698) if shared else (None, None)
+            assert (request["lat"], request["long"]) == expected
         by_id = {r["service_request_id"]: r for r in requests}
         answered = by_id[published.answered]
         assert answered["status"] == "closed" and answered["service_code"] == "giao_thong"
@@ -297,3 +318,54 @@ async def test_p10_withdrawn_petitions_disappear_everywhere(
         one = await fetch(f"{base}/open311/v2/requests/{published.answered}.json")
     assert published.answered not in page and published.answered not in listed
     assert one[0] == 404
+
+
+async def test_p10_x3_the_public_place_is_the_street_the_office_checked_and_the_rounded_point(
+    published: Published, engine: Engine, uow: UnitOfWork
+) -> None:
+    """B4, B5 (issue 13): the page and Open311 show where the problem is — the street the office
+    checked (proposed from the written address without house numbers, names or phones), the
+    ward, and the point rounded to about 100 m with a map link — never the house."""
+    async with served(engine) as base:
+        _, _, body = await fetch(f"{base}/open311/v2/requests.json")
+        by_id = {r["service_request_id"]: r for r in json.loads(body)}
+        answered, pending = by_id[published.answered], by_id[published.pending]
+        assert answered["address"] == PUBLIC_PLACE_A
+        assert (answered["lat"], answered["long"]) == (10.772, 106.698)
+        assert pending["address"] == PUBLIC_PLACE_C and pending["lat"] is None
+        assert_nothing_identifying(body)
+    # The office corrects the place ("|" in /congkhai), or leaves only the ward.
+    world = published.world
+    publish_petition(
+        uow, world.office, published.answered, "Ngập nước", world.context, "Đường Lê Lợi số 14"
+    )
+    publish_petition(uow, world.office, published.pending, "Đèn hỏng", world.context, "")
+    uow.commit()
+    async with served(engine) as base:
+        _, _, body = await fetch(f"{base}/open311/v2/requests.json")
+        by_id = {r["service_request_id"]: r for r in json.loads(body)}
+        assert by_id[published.answered]["address"] == "Đường Lê Lợi, Phường Bến Thành"
+        assert by_id[published.pending]["address"] == "Phường Bến Thành"
+        _, _, page = await fetch(f"{base}/congkhai/ben-thanh")
+        assert "Đường Lê Lợi, Phường Bến Thành" in page and PUBLIC_MAP_A in page
+        assert "số 14" not in page and "hẻm 5 Pasteur" not in page
+        assert_nothing_identifying(page)
+
+
+@pytest.mark.parametrize(
+    ("written", "public"),
+    [
+        ("Trước số 12 hẻm 42 Lê Lợi, khu phố 3", "Trước hẻm 42 Lê Lợi, khu phố 3"),
+        ("12/3A Lê Lợi", "Lê Lợi"),
+        ("Số nhà 7, hẻm 9 Pasteur", "hẻm 9 Pasteur"),
+        ("nhà 5 đường Nguyễn Huệ", "đường Nguyễn Huệ"),
+        ("Nhà Nguyễn Văn An, gọi 0912 345 678", ""),
+        ("số 12", ""),
+    ],
+)
+def test_p10_x3_a_written_address_is_cut_to_the_street_before_it_is_public(
+    written: str, public: str
+) -> None:
+    from procedure.use_cases.publication import street_only
+
+    assert street_only(written, ["Nguyễn Văn An"]) == public

@@ -7,7 +7,8 @@ JSON or XML, for published petitions only, with the public fields of the specifi
 * ``agency_responsible``: the agency the head assigned the petition to; ``expected_datetime``:
   the end of its due day (P8, or the extended one, P9).
 * ``lat``/``long``: the location the resident shared, rounded to the street (3 decimals, about
-  100 m; X3), null when none was shared; ``address``: the address as the resident wrote it.
+  100 m; X3), null when none was shared; ``address``: the street the office checked when it
+  published the petition (never a house number) and the ward.
 * ``jurisdiction_id`` (optional): a ward's code, which keeps that ward and the units below it.
 """
 

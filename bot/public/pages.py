@@ -80,6 +80,7 @@ def _petition(item: PublicPetition, number: int) -> str:
             (t("public.page.answered_on"), format_date(date.fromisoformat(item.answered_on)))
         )
     listed = "".join(f"<dt>{_e(name)}</dt><dd>{_e(value)}</dd>" for name, value in rows)
+    listed += _place(item)
     answer = (
         f'<p class="answer"><strong>{_e(t("public.page.answer"))}:</strong> {_e(item.answer)}</p>'
         if item.answer
@@ -89,6 +90,16 @@ def _petition(item: PublicPetition, number: int) -> str:
         f'<article aria-labelledby="p{number}"><h3 id="p{number}">{_e(item.subject)}</h3>'
         f"<dl>{listed}</dl>{answer}</article>"
     )
+
+
+def _place(item: PublicPetition) -> str:
+    """Where the problem is (issue 13): the street the office checked and the ward, and a map
+    link to the point rounded to about 100 m; never a house."""
+    where = f"<dt>{_e(t('public.page.place'))}</dt><dd>{_e(item.address)}"
+    if item.map_link:
+        label = t("public.page.map")
+        where += f' · <a href="{_e(item.map_link)}" rel="nofollow">{_e(label)}</a>'
+    return where + "</dd>"
 
 
 def _session(item: PublicSessionResult, number: int) -> str:

@@ -15,10 +15,11 @@ from datetime import datetime
 
 from sqlmodel import col, func, select
 
+from nlp.street_level import street_level
 from procedure.errors import Refusal
 from procedure.lifecycles import OPEN_PETITION_STATES, PetitionState, SessionState
 from procedure.permissions import Action, Actor
-from procedure.places import public_point
+from procedure.places import map_url, public_point
 from procedure.use_cases.context import ProcedureContext, record_event, require
 from procedure.use_cases.petitions import petition_by_code
 from procedure.use_cases.sessions import units_below
@@ -36,6 +37,7 @@ from storage.tables import (
 from storage.unit_of_work import UnitOfWork
 
 MAX_PUBLIC_CHARS = 2000
+MAX_PLACE = 300
 HIDDEN = "[…]"
 # Defensive: anything that looks like a phone number (8+ digits, with spaces, dots, dashes or
 # brackets between them, an optional +) or an e-mail address is removed from published text.
@@ -62,17 +64,38 @@ def latest_result(uow: UnitOfWork, petition_id: int) -> WrittenResult | None:
     ).first()
 
 
+def proposed_place(petition: Petition) -> str:
+    """Where the problem is, as the public record would show it before the office changes it:
+    the address the resident wrote for the problem, else the street of the petition, without
+    house numbers, phone numbers, e-mail addresses or the petitioner's name; "" when none."""
+    return street_only(petition.place_text or petition.street or "", [petition.petitioner_name])
+
+
+def street_only(address: str, names: Iterable[str]) -> str:
+    """Each comma-separated part of ``address`` without house numbers; a part that names a
+    person or holds a phone number or an e-mail address is left out whole."""
+    kept = []
+    for part in address.split(","):
+        street = street_level(part)
+        if street and scrub(street, names) == street:
+            kept.append(street)
+    return ", ".join(kept)[:MAX_PLACE]
+
+
 def publish_petition(
     uow: UnitOfWork,
     actor: Actor,
     typed_code: str,
     subject: str,
     context: ProcedureContext,
+    place: str | None = None,
 ) -> PublicRecord:
     """Publish (or publish again, with the latest answer) a petition's public summary.
 
     ``subject`` is the summary the office checked; empty means the petition's own text. Either
-    way it is scrubbed. A duplicate is not published: its original is.
+    way it is scrubbed. ``place`` is the street the office checked (None: the proposed one,
+    :func:`proposed_place`; "": none, the ward only); it is scrubbed and cut to the street too.
+    A duplicate is not published: its original is.
     """
     petition = petition_by_code(uow, typed_code)
     require(uow, actor, Action.PUBLISH_PETITION, petition.area_org_id)
@@ -92,6 +115,8 @@ def publish_petition(
         record = PublicRecord(petition_id=petition.id, subject=summary)
     record.subject = summary
     record.answer = answer or None
+    checked = proposed_place(petition) if place is None else street_only(place, names)
+    record.place = checked or None
     record.published_by_person_id = actor.person_id
     record.published_at = now
     uow.session.add(record)
@@ -147,10 +172,17 @@ class PublicPetition:
     due_on: str | None  # the agency's due date (P8, P9), while the petition is assigned
     ward_code: str
     ward_name: str
-    # The place (issue 13): the shared point rounded to the street (X3), the address as written.
+    # The place (issue 13): the street the office checked and the ward; the shared point
+    # rounded to the street (X3) and a map link centred on that rounded point.
     latitude: float | None = None
     longitude: float | None = None
-    address: str | None = None
+    place: str | None = None
+    map_link: str | None = None
+
+    @property
+    def address(self) -> str:
+        """The street as the office checked it and the ward: "Hẻm 42 Lê Lợi, Phường Bến Thành"."""
+        return ", ".join(part for part in (self.place, self.ward_name) if part)
 
 
 @dataclass(frozen=True)
@@ -220,7 +252,8 @@ def public_petitions(uow: UnitOfWork, filters: PublicFilter) -> list[PublicPetit
                 ward_name=area.name if area else "",
                 latitude=point.latitude if point else None,
                 longitude=point.longitude if point else None,
-                address=petition.place_text,
+                place=record.place,
+                map_link=map_url(point.latitude, point.longitude, public=True) if point else None,
             )
         )
     return found

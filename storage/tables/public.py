@@ -18,5 +18,7 @@ class PublicRecord(SQLModel, table=True):
     petition_id: int = Field(foreign_key="petition.id", primary_key=True)
     subject: str = Field(sa_type=Text, description="the public summary the office checked")
     answer: str | None = Field(default=None, sa_type=Text, description="the public answer")
+    # Where the problem is (issue 13): the street the office checked, never a house number.
+    place: str | None = Field(default=None, max_length=300)
     published_by_person_id: int | None = Field(default=None, foreign_key="person.id")
     published_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime, index=True)
