@@ -23,6 +23,22 @@ def _counts(counter: object, key_prefix: str | None = None) -> Html:
     return Html("\n".join(lines) or say("report.no_rows"))
 
 
+def _place_lines(figures: Figures) -> Html:
+    """Issue 13: the places with most petitions, each with its answers and reopenings."""
+    rows = sorted(figures.places.values(), key=lambda line: (-line.petitions, line.place))
+    said = [
+        say(
+            "review.place_line",
+            name=line.place,
+            petitions=line.petitions,
+            answered=line.answered,
+            reopened=line.reopened,
+        )
+        for line in rows[:LISTED]
+    ]
+    return Html("\n".join(said) or say("report.no_rows"))
+
+
 def _satisfaction_lines(lines: object) -> Html:
     rows = sorted(lines.values(), key=lambda line: (-line.no - line.partly, line.name))  # type: ignore[attr-defined]
     said = [
@@ -94,7 +110,7 @@ def review_text(figures: Figures, repeated: Sequence[RepeatedIssue]) -> str:
         attendance=figures.attendance,
         petitions=figures.petitions,
         topics=_counts(figures.by_topic),
-        places=_counts(figures.by_place),
+        places=_place_lines(figures),
         states=_counts(figures.by_state, "state.petition"),
         conclusions_late=figures.conclusions_late,
         conclusions_missing=figures.conclusions_missing,

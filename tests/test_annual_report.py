@@ -245,6 +245,7 @@ def test_p10_the_three_files_open_and_hold_the_tables(
         "Tổng hợp",
         "Buổi đối thoại",
         "Theo lĩnh vực",
+        "Theo địa bàn",  # issue 13: by place
         "Theo cơ quan",
         "Vấn đề lặp lại",
         "So sánh năm trước",

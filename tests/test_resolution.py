@@ -306,3 +306,62 @@ def test_issue13_p10_the_review_and_the_yearly_report_show_the_answers(
     assert "1 lần ý kiến được mở lại" in body
     cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
     assert "Mở lại" in cells and "Chưa giải quyết" in cells
+
+
+def test_issue13_p2_p10_the_review_and_the_yearly_report_group_by_place(
+    world: World, uow: UnitOfWork
+) -> None:
+    """Item 3: /tonghop and the yearly report count the petitions by place — the ward and the
+    street, house numbers left out so that one alley counts once — with the answered and the
+    reopened ones."""
+    import io
+
+    from docx import Document
+    from openpyxl import load_workbook
+
+    from handlers.reports.document import render_document
+    from handlers.reports.spreadsheet import render_spreadsheet
+    from handlers.review_text import review_text
+    from procedure.use_cases.annual_report import build_annual_report
+
+    first, second, third = answered_on_thursday_12_02(world, uow)
+    for petition, street, written in (
+        (first, None, "Số 12 hẻm 42 Lê Lợi"),
+        (second, None, "số 14 hẻm 42 Lê Lợi"),
+        (third, "Pasteur", None),
+    ):
+        petition.street, petition.place_text = street, written
+        uow.session.add(petition)
+    result_id = ask(world, uow, "2026-03-05")
+    answer_resolution(uow, first.person_id, result_id, "no", world.context)  # reopened
+    world.clock.set("2026-03-09", "09:00")
+    follow_up.post_result(uow, world.agency_officer, second.tracking_code, RESULT, world.context)
+    world.clock.set("2026-12-30", "09:00")
+    report = build_annual_report(
+        uow, world.head, world.ward, 2026, world.context, repeated=repeated_issues
+    )
+    places = {line.place: line for line in report.current.places.values()}
+    alley = places["Phường Bến Thành — hẻm 42 Lê Lợi"]  # numbers 12 and 14: one alley
+    assert (alley.petitions, alley.answered, alley.reopened) == (2, 1, 1)
+    street = places["Phường Bến Thành — Pasteur"]
+    assert (street.petitions, street.answered, street.reopened) == (1, 0, 0)
+    assert sum(line.petitions for line in places.values()) == report.current.petitions
+
+    said = review_text(report.current, report.repeated)
+    assert "Phường Bến Thành — hẻm 42 Lê Lợi: 2 ý kiến, 1 đã trả lời, 1 mở lại" in said
+    assert "Phường Bến Thành — Pasteur: 1 ý kiến, 0 đã trả lời, 0 mở lại" in said
+
+    book = load_workbook(io.BytesIO(render_spreadsheet(report)))
+    rows = list(book["Theo địa bàn"].iter_rows(values_only=True))
+    assert rows[0] == ("STT", "Địa bàn", "Số ý kiến", "Đã trả lời", "Mở lại")
+    assert rows[1] == (1, "Phường Bến Thành — hẻm 42 Lê Lợi", 2, 1, 1)  # most petitions first
+    assert rows[2] == (2, "Phường Bến Thành — Pasteur", 1, 0, 0)
+
+    document = Document(io.BytesIO(render_document(report)))
+    body = "\n".join(p.text for p in document.paragraphs)
+    assert "Ý kiến, kiến nghị theo địa bàn" in body
+    tables = [
+        [[cell.text for cell in row.cells] for row in table.rows] for table in document.tables
+    ]
+    (by_place,) = [table for table in tables if table[0][1] == "Địa bàn"]
+    assert ["Phường Bến Thành — Pasteur", "1", "0", "0"] in [row[1:] for row in by_place]

@@ -20,6 +20,7 @@ from docx.text.paragraph import Paragraph
 from handlers.reports.tables import (
     agencies_table,
     comparison_table,
+    places_table,
     repeated_table,
     satisfaction_table,
     sessions_table,
@@ -229,6 +230,9 @@ def render_document(report: AnnualReport, *, chart_png: bytes | None = None) -> 
     _table(document, *sessions_table(report), widths=[1.3, 2.6, 3.0, 5.0, 1.5, 1.3, 2.0])
     _para(document, t("report.topics_text"), indent=True)
     _table(document, *topics_table(report), widths=[1.3, 9.4, 3.0, 3.0])
+    # Issue 13: by place (the ward and the street), with answers and reopenings.
+    _para(document, t("report.places_text"), indent=True)
+    _table(document, *places_table(report), widths=[1.3, 8.2, 2.4, 2.4, 2.4])
 
     _para(document, t("report.section.results"), bold=True)
     _para(

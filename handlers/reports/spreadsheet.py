@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from handlers.reports.tables import (
     agencies_table,
     comparison_table,
+    places_table,
     repeated_table,
     satisfaction_table,
     sessions_table,
@@ -52,6 +53,7 @@ def render_spreadsheet(report: AnnualReport) -> bytes:
     )
     _sheet(book, t("report.sheet.sessions"), *sessions_table(report))
     _sheet(book, t("report.sheet.topics"), *topics_table(report))
+    _sheet(book, t("report.sheet.places"), *places_table(report))
     _sheet(book, t("report.sheet.agencies"), *agencies_table(report))
     _sheet(book, t("report.sheet.repeated"), *repeated_table(report))
     _sheet(book, t("report.sheet.comparison"), *comparison_table(report))

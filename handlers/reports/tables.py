@@ -148,3 +148,23 @@ def satisfaction_table(report: AnnualReport, by: str) -> tuple[list[str], list[l
         )
     ]
     return header, rows
+
+
+MAX_PLACES = 30  # the places with most petitions; the rest are counted in the totals
+
+
+def places_table(report: AnnualReport) -> tuple[list[str], list[list[object]]]:
+    """Issue 13: the petitions by place — the ward and the street (or the point rounded to about
+    100 m) — with how many are answered and how many were reopened, most petitions first."""
+    header = [
+        t(f"report.col.{name}")
+        for name in ("number", "place", "count", "place_answered", "place_reopened")
+    ]
+    lines = sorted(
+        report.current.places.values(), key=lambda line: (-line.petitions, line.place)
+    )[:MAX_PLACES]
+    rows: list[list[object]] = [
+        [index, line.place, line.petitions, line.answered, line.reopened]
+        for index, line in enumerate(lines, start=1)
+    ]
+    return header, rows

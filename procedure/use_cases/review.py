@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import col, select
 
+from nlp.street_level import street_level
 from procedure.deadlines import conclusion_deadline
 from procedure.lifecycles import OPEN_PETITION_STATES, PetitionState, SessionState
 from procedure.permissions import Action, Actor
@@ -29,6 +30,7 @@ from storage.tables import (
     OrgUnit,
     Petition,
     Registration,
+    ResolutionFeedback,
     Topic,
     WrittenResult,
 )
@@ -36,6 +38,7 @@ from storage.unit_of_work import UnitOfWork
 from texts import LOCAL_TIMEZONE, t, to_local
 
 HELD_STATES = frozenset({SessionState.HELD, SessionState.CONCLUDED, SessionState.CLOSED})
+ANSWERED_STATES = frozenset({PetitionState.ANSWERED, PetitionState.ANSWERED_DIRECTLY})
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,17 @@ class AgencyLine:
 
 
 @dataclass
+class PlaceLine:
+    """Where in the unit (issue 13): the ward and the street (or the point rounded to ~100 m),
+    with how many petitions were about it, how many are answered, how many were reopened."""
+
+    place: str
+    petitions: int = 0
+    answered: int = 0  # a written result or a direct reply stands (not reopened)
+    reopened: int = 0  # petitions reopened at least once after "is it resolved?"
+
+
+@dataclass
 class Figures:
     unit: str
     period: Period
@@ -93,6 +107,7 @@ class Figures:
     by_kind: Counter[str] = field(default_factory=Counter)
     by_state: Counter[str] = field(default_factory=Counter)
     by_place: Counter[str] = field(default_factory=Counter)
+    places: dict[str, PlaceLine] = field(default_factory=dict)  # the same labels as by_place
     conclusions_on_time: int = 0
     conclusions_late: int = 0
     conclusions_missing: int = 0
@@ -179,6 +194,7 @@ def figures(
         .where(col(Petition.received_at) >= start)
         .where(col(Petition.received_at) < end)
     ).all()
+    place_of: dict[int | None, str] = {}
     for petition in petitions:
         result.petitions += 1
         result.by_topic[topics.get(petition.topic_code, petition.topic_code)] += 1
@@ -186,10 +202,28 @@ def figures(
         result.by_state[petition.state] += 1
         place = names.get(petition.area_org_id, "")
         spot = _spot(petition)
-        result.by_place[f"{place} — {spot}" if spot else place] += 1
+        label = f"{place} — {spot}" if spot else place
+        result.by_place[label] += 1
+        spot_line = result.places.setdefault(label, PlaceLine(label))
+        spot_line.petitions += 1
+        spot_line.answered += petition.state in ANSWERED_STATES
+        place_of[petition.id] = label
         result.questions_answered += petition.state == PetitionState.ANSWERED_DIRECTLY
 
     ids = [p.id for p in petitions]
+    reopened = (
+        set(
+            uow.session.exec(
+                select(ResolutionFeedback.petition_id)
+                .where(col(ResolutionFeedback.petition_id).in_(ids))
+                .where(col(ResolutionFeedback.reopened))
+            ).all()
+        )
+        if ids
+        else set()
+    )
+    for petition_id in reopened:
+        result.places[place_of[petition_id]].reopened += 1
     rows = (
         uow.session.exec(
             select(Assignment, OrgUnit)
@@ -240,8 +274,10 @@ def _spot(petition: Petition) -> str | None:
     point rounded to about 100 m, so that petitions about the same spot count together."""
     if petition.street:
         return petition.street
-    if petition.place_text:
-        return petition.place_text
+    written = street_level(petition.place_text or "")
+    if written:
+        # Without house numbers, so that "số 12 hẻm 42" and "số 14 hẻm 42" count together.
+        return written
     point = public_point(petition.latitude, petition.longitude)
     if point is None:
         return None
