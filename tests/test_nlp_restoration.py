@@ -116,13 +116,12 @@ def test_q4_held_out_rule_still_offers_suggestions(
     assert rule.suggestions >= 30  # the rule offers suggestions, not only refusals
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11 safety goal (at most 1 % of suggestions with a wrong syllable shown as "
-    "certain) not reached on the held-out half under the rule chosen by cross-validation on the "
-    "tuning half (0 % there; the held-out share is printed above); the rule is not re-tuned on "
-    "held-out figures",
-)
+# Issue 11's safety goal: at most 1 % of suggestions with a wrong syllable shown as certain, on
+# the held-out half, under the rule chosen by cross-validation on the tuning half (never
+# re-tuned on held-out figures). It was an expected failure on main (3.88 %, 5 of 129); with the
+# table rebuilt from the catalogue of issue 13's photo and place texts it is 0.76 % (1 of 132).
+# The share rests on about 130 suggestions, so a rebuild after other catalogue changes can move
+# it across the goal again: the figure is printed above.
 def test_q4_held_out_suggestions_show_no_wrong_syllable_as_certain(
     figures: dict[str, tuple[float, float, build.Safety]],
     record_property: Callable[[str, object], None],
