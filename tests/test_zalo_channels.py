@@ -559,20 +559,32 @@ async def _bot_until_code(bot: ZaloBotDriver, user: int) -> list[Reply]:
 async def test_q3_zalo_channels_show_the_verification_code_as_a_picture_where_they_can(
     world: object, chat_engine: Engine
 ) -> None:
-    """Where codes are pictures (VERIFY_CODE_AS=image, the default next to Telegram): the Zalo
-    Bot sends the picture by sendPhoto with its link (PUBLIC_URL), which the platform fetches;
-    without PUBLIC_URL the resident reads the code as text."""
+    """Where codes are pictures (VERIFY_CODE_AS=image, the default next to Telegram): Zalo OA
+    uploads the picture and sends it; the Zalo Bot sends it by sendPhoto with its link
+    (PUBLIC_URL), which the platform fetches; without PUBLIC_URL the Zalo Bot's resident reads
+    the code as text."""
     from handlers.conversations import Conversations
     from handlers.turn import ChatSettings
     from procedure.use_cases.context import ProcedureContext
-    from tests.test_chat_contract import opinion_until_summary, verify_code
+    from tests.test_chat_contract import give_details, verify_code
 
     def make() -> Conversations:
         return Conversations(chat_engine, ProcedureContext(), ChatSettings(verify_code_as="image"))
 
     driver = await ZaloOADriver.start(make)
     try:
-        await opinion_until_summary(driver, 1)  # asserts the summary after the typed code
+        replies = await driver.command(1, "gopy")
+        replies = await driver.press(1, "Không gắn với buổi đối thoại")
+        replies = await driver.press(1, "Kiến nghị")
+        replies = await driver.press(1, "Giao thông")
+        replies = await driver.text(1, "Đường Lê Lợi bị ngập sâu mỗi khi mưa lớn.")
+        replies = await give_details(driver, 1, replies)
+        # Zalo OA: the picture is uploaded (upload/image) and sent as a media message.
+        assert any(reply.image for reply in replies)
+        with pytest.raises(AssertionError):
+            verify_code(replies)
+        assert [upload.kind for upload in driver.fake.uploads] == ["image"]
+        assert driver.fake.uploads[0].content.startswith(b"\x89PNG")
     finally:
         await driver.close()
     bot = await ZaloBotDriver.start(make)

@@ -107,7 +107,8 @@ class _Waits:
 
 class ZaloOADriver:
     name = "zalo_oa"
-    sends_documents = False  # capabilities.documents
+    # Pictures and PDF/Word files are uploaded; other files (the .ics) go as download links.
+    sends_documents = True
 
     def __init__(self, fake: FakeZaloOA, make: Callable[[], Conversations]) -> None:
         self.fake = fake
@@ -117,12 +118,14 @@ class ZaloOADriver:
         self.channel: Any = None
         self._runner: web.AppRunner | None = None
         self.url = ""
+        self.links = FileLinks()
 
     @classmethod
     async def start(cls, make: Callable[[], Conversations]) -> ZaloOADriver:
         fake = FakeZaloOA()
         await fake.start()
         driver = cls(fake, make)
+        await driver.links.start()
         await driver._start_channel()
         return driver
 
@@ -148,6 +151,7 @@ class ZaloOADriver:
             api_url=self.fake.base_url,
             oauth_url=self.fake.base_url,
             on_done=self._waits.on_done,
+            files=self.links.files,
         )
         self._runner, base = await serve(list(self.channel.routes()))
         self.url = base + self.channel.webhook_path
@@ -160,7 +164,7 @@ class ZaloOADriver:
             await self._runner.cleanup()
             self._runner = None
 
-    def _replies(self, user: str, before: int) -> list[Reply]:
+    async def _replies(self, user: str, before: int) -> list[Reply]:
         replies = []
         for sent in self.fake.sent_to(user)[before:]:
             buttons = [(b["title"], b["payload"]) for b in sent.buttons]
@@ -170,6 +174,8 @@ class ZaloOADriver:
                     html=html.escape(sent.text, quote=False),
                     buttons=buttons,
                     ask_contact=sent.asks_user_info,
+                    image=sent.image is not None,
+                    document=sent.file or await linked_file(sent.text),
                 )
             )
         return replies
@@ -182,7 +188,7 @@ class ZaloOADriver:
         from bot.channels.zalo_oa.events import event_id
 
         await self._waits.wait(event_id(event))
-        return self._replies(str(user), before)
+        return await self._replies(str(user), before)
 
     async def text(self, user: int, text: str) -> list[Reply]:
         return await self._exchange(user, self.fake.text_event(str(user), text))
@@ -194,7 +200,7 @@ class ZaloOADriver:
 
     async def press(self, user: int, label: str) -> list[Reply]:
         """Tap a template button (its payload comes back as text) or type a button's number."""
-        replies = self._replies(str(user), 0)
+        replies = await self._replies(str(user), 0)
         for reply in reversed(replies):
             for title, payload in reversed(reply.buttons):
                 if label in title:
@@ -223,7 +229,7 @@ class ZaloOADriver:
         assert await self.fake.post_event(self.url, self._last[user]) == 200
         await self.channel.inbox.drain_once()
         await asyncio.sleep(0.2)
-        return self._replies(str(user), before)
+        return await self._replies(str(user), before)
 
     async def restart(self) -> None:
         await self._stop_channel()
@@ -232,6 +238,7 @@ class ZaloOADriver:
     async def close(self) -> None:
         await self._stop_channel()
         await self.fake.stop()
+        await self.links.close()
 
 
 class ZaloBotDriver:
