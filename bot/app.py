@@ -170,9 +170,10 @@ def run_app(settings: Settings) -> int:
     engine = open_database(settings)
     limiters: dict[str, RateLimiter] = {}
     channels = configured_channels(settings, engine, limiters=limiters)
-    conversations = Conversations(
-        engine, ProcedureContext(periods=settings.periods), chat_settings(settings, channels)
-    )
+    from bot.files import file_link_for
+
+    context = ProcedureContext(periods=settings.periods, file_link=file_link_for(settings))
+    conversations = Conversations(engine, context, chat_settings(settings, channels))
 
     def ready(running: Running) -> None:
         if any(channel.name == "web" for channel in channels):

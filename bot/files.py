@@ -31,12 +31,14 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
-
-from aiohttp import web
 
 from bot.config import Settings
 from texts import t
+
+if TYPE_CHECKING:  # the web library is loaded only where files are served
+    from aiohttp import web
 
 log = logging.getLogger(__name__)
 
@@ -183,12 +185,16 @@ class PublicFiles:
     # -- serving ----------------------------------------------------------------------------------
 
     def routes(self) -> Sequence[web.AbstractRouteDef]:
+        from aiohttp import web
+
         return [
             web.get(ROUTE + "/{token}", self.serve),
             web.get(ROUTE + "/{token}/{name}", self.serve),
         ]
 
     async def serve(self, request: web.Request) -> web.StreamResponse:
+        from aiohttp import web
+
         found = self.resolve(request.match_info["token"])
         if found is None:
             raise web.HTTPNotFound()
@@ -203,6 +209,14 @@ class PublicFiles:
             "Referrer-Policy": "no-referrer",
         }
         return web.Response(body=path.read_bytes(), headers=headers)
+
+
+def file_link_for(settings: Settings) -> Callable[[str], str | None] | None:
+    """Links to stored ``file:`` references for the use cases (staff open a web chat photo),
+    when ``PUBLIC_URL`` is set."""
+    if not settings.public_url:
+        return None
+    return PublicFiles.from_settings(settings).link_ref
 
 
 def file_message(files: PublicFiles | None, name: str, content: bytes) -> str:

@@ -189,3 +189,65 @@ async def test_c7_doithoai_run_serves_file_links_and_warns_without_public_url(
         finally:
             stop.set()
             await asyncio.wait_for(task, 15)
+
+
+async def test_c3_p8_staff_open_a_photo_sent_on_the_web_chat_by_its_link(
+    chat_engine: Engine,
+    clock: object,
+    world: object,
+    served: tuple[PublicFiles, Clock],
+) -> None:
+    """A web chat photo is stored as ``file:<path>``; the agency's notice and ``/viec`` give a
+    link to it (photo_links), which downloads the photo."""
+    from dataclasses import replace
+
+    from sqlmodel import select
+
+    from handlers.channel import Attachment as Sent
+    from handlers.conversations import Conversations
+    from handlers.notifications import render
+    from procedure.permissions import Role
+    from procedure.use_cases import inbox
+    from procedure.use_cases.context import ProcedureContext
+    from storage.tables import OrgUnit, OutboxMessage, Petition
+    from storage.unit_of_work import UnitOfWork
+    from tests.chat_drivers import ConsoleDriver, joined
+    from tests.test_chat_contract import ACCENTED, ALICE
+    from tests.test_petition_place import AGENCY, settings, start_petition, until_summary
+    from tests.test_staff_chat import invite
+
+    files, _clock = served
+    photo = files.root / "web-uploads" / "ngap.jpg"
+    photo.parent.mkdir()
+    photo.write_bytes(b"\xff\xd8\xff flooded street")
+    context = ProcedureContext(clock=clock, file_link=files.link_ref)  # type: ignore[arg-type]
+    chat = ConsoleDriver(lambda: Conversations(chat_engine, context, settings()))
+    code = invite(chat_engine, clock, "ben-thanh-dt", Role.AGENCY)  # type: ignore[arg-type]
+    await chat.command(AGENCY, "start", code)
+    await start_petition(chat)
+    chat._as(ALICE)
+    base = chat.chat.incoming_for("")
+    sent = Sent(kind="photo", file_ref=f"file:{photo}", file_name="ngap.jpg")
+    chat._send(ALICE, replace(base, text=None, attachment=sent))
+    await until_summary(chat, await chat.text(ALICE, ACCENTED))
+    await chat.press(ALICE, "Gửi")
+    with UnitOfWork(chat_engine, write=True) as uow:
+        (petition,) = uow.session.exec(select(Petition)).all()
+        agency = uow.session.exec(select(OrgUnit).where(OrgUnit.code == "ben-thanh-dt")).one()
+        assert agency.id is not None
+        inbox.forward_petition(
+            uow, world.office, petition.tracking_code, agency.id, context  # type: ignore[attr-defined]
+        )
+        uow.commit()
+        notice = uow.session.exec(
+            select(OutboxMessage).where(OutboxMessage.kind == "agency.forwarded")
+        ).first()
+        assert notice is not None
+        text = render(notice.kind, notice.data).text
+    link = f"{files.public_url}/tep/"
+    assert "1 ảnh kèm theo " + link in text
+    url = text[text.index(link) :].split()[0]
+    status, headers, body = await fetch(url)
+    assert (status, headers["Content-Type"], body) == (200, "image/jpeg", photo.read_bytes())
+    tasks = joined(await chat.command(AGENCY, "viec"))
+    assert "1 ảnh kèm theo " + link in tasks

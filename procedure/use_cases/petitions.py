@@ -14,7 +14,7 @@ from procedure.lifecycles import PetitionState, SessionState, check_petition_tra
 from procedure.notifications import enqueue
 from procedure.permissions import Action, Actor
 from procedure.places import checked_place_text, checked_point
-from procedure.use_cases.context import ProcedureContext, record_event, require
+from procedure.use_cases.context import FileLink, ProcedureContext, record_event, require
 from storage.tables import (
     Attachment,
     ChannelAccount,
@@ -276,17 +276,25 @@ def mark_duplicate(
 MAX_PHOTO_LINKS = 3
 
 
-def place_details(uow: UnitOfWork, petition: Petition) -> dict[str, object]:
+def place_details(
+    uow: UnitOfWork, petition: Petition, file_link: FileLink | None = None
+) -> dict[str, object]:
     """The place of the problem and its photos, for the agency that resolves it (issue 13): the
     written address, the shared point, how many photos, and the links of those a platform gave
-    as addresses (Zalo). Plain values, so that an outbox row can carry them."""
+    as addresses (Zalo) or the deployment serves (``file_link``: photos sent on the web chat).
+    Plain values, so that an outbox row can carry them."""
     attachments = uow.session.exec(
         select(Attachment)
         .where(Attachment.petition_id == petition.id)
         .where(Attachment.kind == "photo")
         .order_by(col(Attachment.id))
     ).all()
-    links = [a.file_ref for a in attachments if a.file_ref.startswith(("https://", "http://"))]
+    links = []
+    for attachment in attachments:
+        if attachment.file_ref.startswith(("https://", "http://")):
+            links.append(attachment.file_ref)
+        elif file_link is not None and (served := file_link(attachment.file_ref)):
+            links.append(served)
     return {
         "place_text": petition.place_text,
         "latitude": petition.latitude,
