@@ -1,8 +1,9 @@
-"""B3 ("a file on Zalo"), C7: pictures and files on Zalo OA, against the fake Open API on
-127.0.0.1 — uploads (``/v2.0/oa/upload/image`` ≤ 1 MB JPEG/PNG, ``/v2.0/oa/upload/file`` ≤ 5 MB
-PDF/DOC/DOCX), messages carrying the uploaded id, ids reused and uploaded again when Zalo no
-longer takes them, failures mapped to the shared classes, and the files Zalo does not take
-(the calendar file, a spreadsheet) sent as download links."""
+"""B3 ("a file on Zalo"), C7: pictures and files on Zalo OA and the Zalo Bot, against the fake
+servers on 127.0.0.1. Zalo OA: uploads (``/v2.0/oa/upload/image`` ≤ 1 MB JPEG/PNG,
+``/v2.0/oa/upload/file`` ≤ 5 MB PDF/DOC/DOCX), messages carrying the uploaded id, ids reused and
+uploaded again when Zalo no longer takes them, failures mapped to the shared classes, and the
+files Zalo does not take (the calendar file, a spreadsheet) sent as download links. The Zalo
+Bot: pictures by sendPhoto with a link the platform fetches, files as download links."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.channels.base import PermanentFailure, RateLimited, TransientFailure
+from bot.channels.zalo_bot import ZaloBotChannel
 from bot.channels.zalo_oa import ZaloOAChannel
 from handlers.channel import Outgoing
-from tests.fake_zalo import FakeZaloOA
+from tests.fake_zalo import FakeZaloBot, FakeZaloOA
 from tests.test_zalo_channels import USER, make_channel, save_first_tokens
 from tests.zalo_drivers import FileLinks, linked_file
 from texts import t
@@ -159,3 +161,59 @@ async def test_c7_an_attachment_outside_the_reply_window_is_not_sent_by_template
     with pytest.raises(OutsideReplyWindow):
         await oa.channel.send(USER, pieces[1])
     assert oa.fake.templates == []
+
+
+# -- the Zalo Bot: sendPhoto with a link the platform fetches, files as download links ----------
+
+
+@pytest.fixture
+async def bot(engine: Engine) -> AsyncIterator[tuple[FakeZaloBot, ZaloBotChannel, FileLinks]]:
+    fake = FakeZaloBot()
+    await fake.start()
+    links = FileLinks()
+    await links.start()
+    channel = ZaloBotChannel(
+        engine, token=fake.token, api_url=fake.base_url, poll_timeout=1, files=links.files
+    )
+    try:
+        yield fake, channel, links
+    finally:
+        await channel.stop()
+        await links.close()
+        await fake.stop()
+
+
+async def test_b3_the_zalo_bot_sends_pictures_by_link_and_files_as_download_links(
+    bot: tuple[FakeZaloBot, ZaloBotChannel, FileLinks],
+) -> None:
+    fake, channel, _links = bot
+    for message in (
+        Outgoing(text="Biểu đồ", image=PNG, extra={"file_name": "bieu-do.png"}),
+        Outgoing(text="", document=("doi-thoai-phien-3.ics", ICS)),
+    ):
+        for piece in channel.pieces(message):
+            await channel.send(USER, piece)
+    sent = fake.sent_to(USER)
+    assert [message.text for message in sent[:2]] == ["Biểu đồ", ""]
+    assert sent[1].photo == PNG and sent[1].photo_url and "/tep/" in sent[1].photo_url
+    assert await linked_file(sent[2].text) == ("doi-thoai-phien-3.ics", ICS)
+    assert sent[2].text.startswith("Tệp doi-thoai-phien-3.ics")
+
+
+async def test_c7_a_zalo_bot_picture_link_the_platform_cannot_fetch_fails_the_send(
+    bot: tuple[FakeZaloBot, ZaloBotChannel, FileLinks],
+) -> None:
+    """The platform fetches the photo URL itself: a broken link is a failed send, not a
+    silent one (here the deployment's address answers nothing on that port)."""
+    fake, channel, links = bot
+    links.files.public_url = "http://127.0.0.1:9"  # the discard port: nothing answers
+    with pytest.raises(PermanentFailure):
+        await channel.send(USER, Outgoing(text="", image=PNG))
+    assert fake.sent_to(USER) == []
+    links.files.public_url = None  # no PUBLIC_URL: the resident is told, nothing is dropped
+    await channel.send(USER, Outgoing(text="", image=PNG))
+    await channel.send(USER, Outgoing(text="", document=("lich.ics", ICS)))
+    assert [message.text for message in fake.sent_to(USER)] == [
+        t("files.picture_no_link"),
+        t("files.no_link", name="lich.ics"),
+    ]

@@ -119,7 +119,7 @@ class FakeZaloBot:
         url, caption = str(params.get("photo") or ""), str(params.get("caption") or "")
         if not params.get("chat_id") or not url.startswith(("http://", "https://")):
             return _error(400, "Bad Request")
-        if len(caption) > 2000:
+        if "caption" in params and not 1 <= len(caption) <= 2000:  # optional, 1–2,000
             return _error(400, "Bad Request")
         try:
             async with (

@@ -105,7 +105,11 @@ def incoming_from_event(event: dict[str, Any], *, shows_images: bool = False) ->
     if name == "message.sticker.received":
         return Incoming(**base, sticker=True)
     # message.unsupported.received: voice, files, and every message of the "special group"
-    # (children, people with disabilities, …) whom the platform only announces.
+    # (children, people with disabilities, …) whom the platform only announces. No event
+    # carries a shared location: the platform's documented events are text, image, sticker
+    # and unsupported only (official docs, copy in lamdt1/ckvn-bot docs/zalo-bot-doc.md,
+    # "Webhook" → event_name; OpenClaw's channel handles the same four), so a resident types
+    # the address of the problem instead.
     return Incoming(**base, unsupported=True)
 
 
@@ -280,7 +284,8 @@ class ZaloBotChannel:
         if url is None:
             await self._send_text(chat_id, t("files.picture_no_link"))
             return
-        await self.call("sendPhoto", {"chat_id": chat_id, "photo": url, "caption": ""})
+        # No caption: the docs allow one of 1 to 2,000 characters; the text went before.
+        await self.call("sendPhoto", {"chat_id": chat_id, "photo": url})
 
     async def _send_text(self, chat_id: str, text: str) -> None:
         await self.call("sendMessage", {"chat_id": chat_id, "text": text.strip() or "…"})
