@@ -236,7 +236,11 @@ async def test_c3_p8_staff_open_a_photo_sent_on_the_web_chat_by_its_link(
         agency = uow.session.exec(select(OrgUnit).where(OrgUnit.code == "ben-thanh-dt")).one()
         assert agency.id is not None
         inbox.forward_petition(
-            uow, world.office, petition.tracking_code, agency.id, context  # type: ignore[attr-defined]
+            uow,
+            world.office,
+            petition.tracking_code,
+            agency.id,
+            context,  # type: ignore[attr-defined]
         )
         uow.commit()
         notice = uow.session.exec(

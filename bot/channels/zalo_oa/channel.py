@@ -420,9 +420,7 @@ class ZaloOAChannel:
         url = path_or_url if "://" in path_or_url else self._api_url + path_or_url
         return await self._authorized(url, lambda: {"json": body})
 
-    async def _authorized(
-        self, url: str, request: Callable[[], dict[str, Any]]
-    ) -> dict[str, Any]:
+    async def _authorized(self, url: str, request: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         """POST what ``request`` gives (``json=`` or ``data=``) with the access token; an
         expired token is refreshed once."""
         for attempt in range(2):
