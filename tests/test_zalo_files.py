@@ -217,3 +217,60 @@ async def test_c7_a_zalo_bot_picture_link_the_platform_cannot_fetch_fails_the_se
         t("files.picture_no_link"),
         t("files.no_link", name="lich.ics"),
     ]
+
+
+async def test_b3_p4_an_invitation_from_the_outbox_reaches_zalo_with_its_calendar_file(
+    engine: Engine,
+    oa: Setup,
+    bot: tuple[FakeZaloBot, ZaloBotChannel, FileLinks],
+) -> None:
+    """The outbox sender delivers a queued invitation through both Zalo channels: its text,
+    then the session's .ics by link, which opens at 08:00 Asia/Ho_Chi_Minh."""
+    from sqlmodel import select
+
+    from bot.outbox_sender import OutboxSender
+    from procedure.notifications import enqueue_many
+    from storage.tables import ChannelAccount, OutboxMessage, Person
+    from storage.unit_of_work import UnitOfWork
+    from tests.conftest import at
+
+    invitation = {
+        "session_id": 1,
+        "content": "Đối thoại về chỉnh trang đô thị và vệ sinh môi trường",
+        "starts_at": at("2026-03-16", "08:00").isoformat(),
+        "ends_at": at("2026-03-16", "11:00").isoformat(),
+        "venue": "Hội trường UBND phường Bến Thành",
+        "chair": "Phạm Văn Chủ, Chủ tịch UBND phường",
+        "unit": "Phường Bến Thành",
+    }
+    fake_bot, bot_channel, _links = bot
+    with UnitOfWork(engine) as uow:
+        people = [Person(), Person()]
+        uow.session.add_all(people)
+        uow.flush()
+        for person, channel in zip(people, ("zalo_oa", "zalo_bot"), strict=True):
+            uow.session.add(
+                ChannelAccount(
+                    person_id=person.id,  # type: ignore[arg-type]
+                    channel=channel,
+                    external_user_id=USER,
+                    chat_id=USER,
+                )
+            )
+        enqueue_many(
+            uow,
+            [(person.id, f"test:invitation:{person.id}") for person in people],  # type: ignore[misc]
+            kind="session.invitation",
+            data=invitation,
+        )
+        uow.commit()
+    transports = {"zalo_oa": oa.channel, "zalo_bot": bot_channel}
+    sender = OutboxSender(engine, transports, global_per_second=50, per_chat_per_second=50)  # type: ignore[arg-type]
+    assert await sender.drain_once() == 2
+    with UnitOfWork(engine) as uow:
+        assert all(row.sent_at is not None for row in uow.session.exec(select(OutboxMessage)))
+    for sent in (oa.fake.sent_to(USER), fake_bot.sent_to(USER)):
+        assert "chỉnh trang đô thị" in sent[0].text
+        linked = await linked_file(sent[-1].text)
+        assert linked is not None and linked[0] == "doi-thoai-phien-1.ics"
+        assert b"DTSTART;TZID=Asia/Ho_Chi_Minh:20260316T080000" in linked[1]
