@@ -20,6 +20,7 @@ from aiohttp import web
 
 from bot.channels.base import Channel, Handle
 from bot.config import Settings
+from bot.files import PublicFiles
 from bot.logs import configure_logging
 from bot.public import public_record
 from bot.rate_limit import RateLimiter
@@ -39,6 +40,25 @@ def chat_settings(settings: Settings, channels: Sequence[Channel]) -> ChatSettin
             channel.name for channel in channels if not channel.capabilities.share_phone
         ),
     )
+
+
+# Channels that send files and pictures by link (bot/files.py): without PUBLIC_URL they cannot.
+LINKED_FILES = {"zalo_oa": "calendar files and spreadsheets", "zalo_bot": "files and pictures"}
+
+
+def announce_file_links(files: PublicFiles, channels: Sequence[Channel]) -> None:
+    """Say once at start where file links point, or what cannot be sent without them."""
+    if files.enabled:
+        log.info("file links: %s/tep/… (valid %d days)", files.public_url, files.lifetime // 86400)
+        return
+    for channel in channels:
+        if channel.name in LINKED_FILES:
+            log.warning(
+                "PUBLIC_URL is not set: %s cannot send %s; residents are told in the chat how "
+                "to get them instead",
+                channel.name,
+                LINKED_FILES[channel.name],
+            )
 
 
 class RouteProvider(Protocol):
@@ -94,12 +114,15 @@ async def serve(
     from bot.scheduler import Scheduler
 
     host, port = listen_address(settings)
-    # No channel with a route (Telegram by long polling alone): no port is opened, and the
-    # operators' routes are not served either.
-    listening = any(channel.routes() for channel in channels)
+    files = PublicFiles.from_settings(settings)
+    announce_file_links(files, channels)
+    # No channel with a route (Telegram by long polling alone) and no file links: no port is
+    # opened, and the operators' routes are not served either.
+    listening = files.enabled or any(channel.routes() for channel in channels)
     runner = web.AppRunner(
         web_application(
-            channels, [OpsRoutes(conversations.engine), *public_record(conversations.engine)]
+            channels,
+            [OpsRoutes(conversations.engine), *public_record(conversations.engine), files],
         )
     )
     await runner.setup()
@@ -147,9 +170,10 @@ def run_app(settings: Settings) -> int:
     engine = open_database(settings)
     limiters: dict[str, RateLimiter] = {}
     channels = configured_channels(settings, engine, limiters=limiters)
-    conversations = Conversations(
-        engine, ProcedureContext(periods=settings.periods), chat_settings(settings, channels)
-    )
+    from bot.files import file_link_for
+
+    context = ProcedureContext(periods=settings.periods, file_link=file_link_for(settings))
+    conversations = Conversations(engine, context, chat_settings(settings, channels))
 
     def ready(running: Running) -> None:
         if any(channel.name == "web" for channel in channels):

@@ -192,9 +192,10 @@ def _open(settings: Settings) -> Engine:
 
 
 def _context(settings: Settings) -> ProcedureContext:
+    from bot.files import file_link_for
     from procedure.use_cases.context import ProcedureContext
 
-    return ProcedureContext(periods=settings.periods)
+    return ProcedureContext(periods=settings.periods, file_link=file_link_for(settings))
 
 
 def _calendar(settings: Settings) -> WorkingCalendar:

@@ -79,6 +79,12 @@ class Settings:
     zalo_bot_webhook_path: str = "/zalo/bot"
     zalo_bot_webhook_secret: str | None = None
     log_format: str = "text"  # LOG_FORMAT=json: one JSON object a line (bot/logs.py)
+    # The address residents and platforms reach this deployment at (https://…, no trailing
+    # slash): files and pictures are served there by signed, expiring links (bot/files.py), for
+    # channels that cannot carry them (the Zalo Bot, files Zalo OA refuses) and for staff.
+    public_url: str | None = None
+    file_link_secret: str | None = None  # unset: generated once and kept in the data folder
+    file_link_days: int = 30  # how long a file link works
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -119,6 +125,9 @@ class Settings:
             zalo_bot_webhook_path=env.get("ZALO_BOT_WEBHOOK_PATH") or "/zalo/bot",
             zalo_bot_webhook_secret=env.get("ZALO_BOT_WEBHOOK_SECRET") or None,
             log_format=(env.get("LOG_FORMAT") or "text").strip().lower(),
+            public_url=(env.get("PUBLIC_URL") or "").strip().rstrip("/") or None,
+            file_link_secret=env.get("FILE_LINK_SECRET") or None,
+            file_link_days=int(env.get("FILE_LINK_DAYS") or 30),
             periods=Periods(
                 notice_working_days=int(env.get("NOTICE_WORKING_DAYS") or 5),
                 conclusion_working_days=int(env.get("CONCLUSION_WORKING_DAYS") or 10),

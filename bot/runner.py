@@ -27,9 +27,10 @@ log = logging.getLogger(__name__)
 def build_conversations(settings: Settings, *, console: bool) -> Conversations:
     engine = open_database(settings)
     verify = settings.verify_code_as or ("text" if console else "image")
-    return Conversations(
-        engine, ProcedureContext(periods=settings.periods), ChatSettings(verify_code_as=verify)
-    )
+    from bot.files import file_link_for
+
+    context = ProcedureContext(periods=settings.periods, file_link=file_link_for(settings))
+    return Conversations(engine, context, ChatSettings(verify_code_as=verify))
 
 
 def run_bot(settings: Settings) -> int:

@@ -32,8 +32,9 @@ from storage import channel_store
 from storage.tables import ChannelAccount, InboxEvent, Person
 from storage.types import utc_now
 from storage.unit_of_work import UnitOfWork
+from tests.chat_drivers import Reply
 from tests.fake_zalo import FakeZaloBot, FakeZaloOA
-from tests.zalo_drivers import serve
+from tests.zalo_drivers import ZaloBotDriver, ZaloOADriver, serve
 
 USER = "2468013579"
 
@@ -539,39 +540,64 @@ def test_c7_zalo_first_tokens_come_from_the_cli(tmp_path: Path) -> None:
     assert missing.returncode == 2 and "ZALO_APP_ID" in missing.stdout
 
 
-async def test_q3_zalo_channels_show_the_verification_code_as_text(
+async def _bot_until_code(bot: ZaloBotDriver, user: int) -> list[Reply]:
+    await bot.command(user, "gopy")
+    await bot.press(user, "Không gắn với buổi đối thoại")
+    await bot.press(user, "Góp ý")
+    await bot.press(user, "Môi trường")
+    replies = await bot.text(user, "Vỉa hè đường Lê Lợi bị lấn chiếm, đề nghị phường kiểm tra.")
+    replies = await bot.press(user, "Tôi đồng ý")
+    replies = await bot.text(user, "Nguyễn Văn Bình")
+    assert any(reply.ask_contact for reply in replies)
+    replies = await bot.text(user, "0912345678")
+    if "phường, xã" in " ".join(reply.text for reply in replies):
+        replies = await bot.text(user, "ben thanh")
+        replies = await bot.press(user, "Phường Bến Thành")
+    return replies
+
+
+async def test_q3_zalo_channels_show_the_verification_code_as_a_picture_where_they_can(
     world: object, chat_engine: Engine
 ) -> None:
-    """Zalo shows no pictures here: even where codes are pictures (VERIFY_CODE_AS=image, the
-    default next to Telegram), a Zalo resident reads the code as text."""
+    """Where codes are pictures (VERIFY_CODE_AS=image, the default next to Telegram): Zalo OA
+    uploads the picture and sends it; the Zalo Bot sends it by sendPhoto with its link
+    (PUBLIC_URL), which the platform fetches; without PUBLIC_URL the Zalo Bot's resident reads
+    the code as text."""
     from handlers.conversations import Conversations
     from handlers.turn import ChatSettings
     from procedure.use_cases.context import ProcedureContext
-    from tests.test_chat_contract import opinion_until_summary, verify_code
-    from tests.zalo_drivers import ZaloBotDriver, ZaloOADriver
+    from tests.test_chat_contract import give_details, verify_code
 
     def make() -> Conversations:
         return Conversations(chat_engine, ProcedureContext(), ChatSettings(verify_code_as="image"))
 
     driver = await ZaloOADriver.start(make)
     try:
-        await opinion_until_summary(driver, 1)  # asserts the summary after the typed code
+        replies = await driver.command(1, "gopy")
+        replies = await driver.press(1, "Không gắn với buổi đối thoại")
+        replies = await driver.press(1, "Kiến nghị")
+        replies = await driver.press(1, "Giao thông")
+        replies = await driver.text(1, "Đường Lê Lợi bị ngập sâu mỗi khi mưa lớn.")
+        replies = await give_details(driver, 1, replies)
+        # Zalo OA: the picture is uploaded (upload/image) and sent as a media message.
+        assert any(reply.image for reply in replies)
+        with pytest.raises(AssertionError):
+            verify_code(replies)
+        assert [upload.kind for upload in driver.fake.uploads] == ["image"]
+        assert driver.fake.uploads[0].content.startswith(b"\x89PNG")
     finally:
         await driver.close()
     bot = await ZaloBotDriver.start(make)
     try:
-        await bot.command(2, "gopy")
-        await bot.press(2, "Không gắn với buổi đối thoại")
-        await bot.press(2, "Góp ý")
-        await bot.press(2, "Môi trường")
-        replies = await bot.text(2, "Vỉa hè đường Lê Lợi bị lấn chiếm, đề nghị phường kiểm tra.")
-        replies = await bot.press(2, "Tôi đồng ý")
-        replies = await bot.text(2, "Nguyễn Văn Bình")
-        assert any(reply.ask_contact for reply in replies)
-        replies = await bot.text(2, "0912345678")
-        if "phường, xã" in " ".join(reply.text for reply in replies):
-            replies = await bot.text(2, "ben thanh")
-            replies = await bot.press(2, "Phường Bến Thành")
+        replies = await _bot_until_code(bot, 2)
+        assert any(reply.image for reply in replies)
+        with pytest.raises(AssertionError):
+            verify_code(replies)  # the digits are in the picture only
+        picture = [sent.photo for sent in bot.fake.sent_to("2") if sent.photo]
+        assert picture and picture[-1].startswith(b"\x89PNG")
+        bot.links.files.public_url = None  # no PUBLIC_URL: no picture can be sent
+        replies = await _bot_until_code(bot, 3)
+        assert not any(reply.image for reply in replies)
         assert len(verify_code(replies)) == 5  # the digits, in the text
     finally:
         await bot.close()

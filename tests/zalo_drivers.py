@@ -11,12 +11,17 @@ from __future__ import annotations
 import asyncio
 import html
 import re
+import shutil
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
 
+from bot.files import PublicFiles
 from handlers.channel import Incoming, Outgoing
 from handlers.conversations import Conversations
 from storage import channel_store
@@ -29,6 +34,39 @@ from texts import t
 TIMEOUT = 15
 NUMBERED = re.compile(r"^\s*\[(\d+)\] (.+)$", re.MULTILINE)
 PHOTO_URL = "https://photo-stal.zadn.vn/anh-ngap.jpg"
+FILE_LINK = re.compile(r"https?://[^\s]+/tep/[^\s]+")
+FILE_NAME = re.compile(r'filename="([^"]+)"')
+
+
+async def linked_file(text: str) -> tuple[str, bytes] | None:
+    """The file a message links to (bot/files.py), downloaded as a resident's phone would:
+    its name from Content-Disposition, its bytes."""
+    match = FILE_LINK.search(text)
+    if match is None:
+        return None
+    async with aiohttp.ClientSession() as session, session.get(match.group(0)) as response:
+        assert response.status == 200, f"file link answered {response.status}"
+        name = FILE_NAME.search(response.headers.get("Content-Disposition", ""))
+        assert name is not None
+        return name.group(1), await response.read()
+
+
+class FileLinks:
+    """The deployment's file links (PUBLIC_URL/tep/…) served on 127.0.0.1 for a driver."""
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="zalo-files-"))
+        self.files = PublicFiles(self.folder, b"test-secret", None)
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        self._runner, base = await serve(list(self.files.routes()))
+        self.files.public_url = base
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def numbered_buttons(text: str) -> list[tuple[str, str]]:
@@ -69,7 +107,8 @@ class _Waits:
 
 class ZaloOADriver:
     name = "zalo_oa"
-    sends_documents = False  # capabilities.documents
+    # Pictures and PDF/Word files are uploaded; other files (the .ics) go as download links.
+    sends_documents = True
 
     def __init__(self, fake: FakeZaloOA, make: Callable[[], Conversations]) -> None:
         self.fake = fake
@@ -79,12 +118,14 @@ class ZaloOADriver:
         self.channel: Any = None
         self._runner: web.AppRunner | None = None
         self.url = ""
+        self.links = FileLinks()
 
     @classmethod
     async def start(cls, make: Callable[[], Conversations]) -> ZaloOADriver:
         fake = FakeZaloOA()
         await fake.start()
         driver = cls(fake, make)
+        await driver.links.start()
         await driver._start_channel()
         return driver
 
@@ -110,6 +151,7 @@ class ZaloOADriver:
             api_url=self.fake.base_url,
             oauth_url=self.fake.base_url,
             on_done=self._waits.on_done,
+            files=self.links.files,
         )
         self._runner, base = await serve(list(self.channel.routes()))
         self.url = base + self.channel.webhook_path
@@ -122,7 +164,7 @@ class ZaloOADriver:
             await self._runner.cleanup()
             self._runner = None
 
-    def _replies(self, user: str, before: int) -> list[Reply]:
+    async def _replies(self, user: str, before: int) -> list[Reply]:
         replies = []
         for sent in self.fake.sent_to(user)[before:]:
             buttons = [(b["title"], b["payload"]) for b in sent.buttons]
@@ -132,6 +174,8 @@ class ZaloOADriver:
                     html=html.escape(sent.text, quote=False),
                     buttons=buttons,
                     ask_contact=sent.asks_user_info,
+                    image=sent.image is not None,
+                    document=sent.file or await linked_file(sent.text),
                 )
             )
         return replies
@@ -144,7 +188,7 @@ class ZaloOADriver:
         from bot.channels.zalo_oa.events import event_id
 
         await self._waits.wait(event_id(event))
-        return self._replies(str(user), before)
+        return await self._replies(str(user), before)
 
     async def text(self, user: int, text: str) -> list[Reply]:
         return await self._exchange(user, self.fake.text_event(str(user), text))
@@ -156,7 +200,7 @@ class ZaloOADriver:
 
     async def press(self, user: int, label: str) -> list[Reply]:
         """Tap a template button (its payload comes back as text) or type a button's number."""
-        replies = self._replies(str(user), 0)
+        replies = await self._replies(str(user), 0)
         for reply in reversed(replies):
             for title, payload in reversed(reply.buttons):
                 if label in title:
@@ -185,7 +229,7 @@ class ZaloOADriver:
         assert await self.fake.post_event(self.url, self._last[user]) == 200
         await self.channel.inbox.drain_once()
         await asyncio.sleep(0.2)
-        return self._replies(str(user), before)
+        return await self._replies(str(user), before)
 
     async def restart(self) -> None:
         await self._stop_channel()
@@ -194,12 +238,14 @@ class ZaloOADriver:
     async def close(self) -> None:
         await self._stop_channel()
         await self.fake.stop()
+        await self.links.close()
 
 
 class ZaloBotDriver:
     name = "zalo_bot"
     shares_phone = False  # capabilities.share_phone: a phone is typed, never shared
-    sends_documents = False  # capabilities.documents
+    # Files go as download links and pictures by sendPhoto with a link (bot/files.py).
+    sends_documents = True
 
     def __init__(self, fake: FakeZaloBot, make: Callable[[], Conversations]) -> None:
         self.fake = fake
@@ -207,12 +253,14 @@ class ZaloBotDriver:
         self._waits = _Waits()
         self._last: dict[int, dict[str, Any]] = {}
         self.channel: Any = None
+        self.links = FileLinks()
 
     @classmethod
     async def start(cls, make: Callable[[], Conversations]) -> ZaloBotDriver:
         fake = FakeZaloBot()
         await fake.start()
         driver = cls(fake, make)
+        await driver.links.start()
         await driver._start_channel()
         return driver
 
@@ -226,16 +274,19 @@ class ZaloBotDriver:
             api_url=self.fake.base_url,
             poll_timeout=5,
             on_done=self._waits.on_done,
+            files=self.links.files,
         )
         await self.channel.start(handler_of(conversations))
 
-    def _replies(self, user: str, before: int) -> list[Reply]:
+    async def _replies(self, user: str, before: int) -> list[Reply]:
         hint = t("zalo.bot.type_phone")
         return [
             Reply(
                 html=html.escape(sent.text, quote=False),
                 buttons=numbered_buttons(sent.text),
                 ask_contact=hint in sent.text,
+                image=sent.photo is not None,
+                document=await linked_file(sent.text),
             )
             for sent in self.fake.sent_to(user)[before:]
         ]
@@ -247,7 +298,7 @@ class ZaloBotDriver:
         before = len(self.fake.sent_to(str(user)))
         await self.fake.deliver(event)
         await self._waits.wait(event_id(event))
-        return self._replies(str(user), before)
+        return await self._replies(str(user), before)
 
     async def text(self, user: int, text: str) -> list[Reply]:
         return await self._exchange(user, self.fake.text_event(str(user), text))
@@ -257,7 +308,7 @@ class ZaloBotDriver:
 
     async def press(self, user: int, label: str) -> list[Reply]:
         """Type the number of the button (the platform has no buttons)."""
-        for reply in reversed(self._replies(str(user), 0)):
+        for reply in reversed(await self._replies(str(user), 0)):
             for title, number in reversed(reply.buttons):
                 if label in title:
                     return await self.text(user, number)
@@ -274,7 +325,7 @@ class ZaloBotDriver:
         await self.fake.deliver(self._last[user])
         await asyncio.sleep(0.3)
         await self.channel.inbox.drain_once()
-        return self._replies(str(user), before)
+        return await self._replies(str(user), before)
 
     async def restart(self) -> None:
         await self.channel.stop()
@@ -283,3 +334,4 @@ class ZaloBotDriver:
     async def close(self) -> None:
         await self.channel.stop()
         await self.fake.stop()
+        await self.links.close()

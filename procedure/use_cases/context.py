@@ -21,10 +21,16 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
+# A download address for a stored file reference (``file:<path>``, a photo sent on the web chat),
+# where the deployment serves one (bot/files.py: PUBLIC_URL); None otherwise.
+FileLink = Callable[[str], str | None]
+
+
 @dataclass(frozen=True)
 class ProcedureContext:
     periods: Periods = field(default_factory=Periods)
     clock: Callable[[], datetime] = system_clock
+    file_link: FileLink | None = None
 
     def now(self) -> datetime:
         return self.clock()

@@ -110,7 +110,7 @@ def notify_conclusion(
             {
                 "code": petition.tracking_code,
                 "text": petition.text[:200],
-                "place": place_details(uow, petition),
+                "place": place_details(uow, petition, context.file_link),
             }
         )
         previous = check_petition_transition(petition.state, PetitionState.FORWARDED)

@@ -209,7 +209,7 @@ def forward_petition(
                 "kind": petition.kind,
                 "text": petition.text[:500],
                 "due": due.isoformat(),
-                "place": place_details(uow, petition),
+                "place": place_details(uow, petition, context.file_link),
             },
             key=f"petition:{petition.id}:forwarded:{person_id}",
         )

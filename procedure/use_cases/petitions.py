@@ -15,6 +15,7 @@ from procedure.notifications import enqueue
 from procedure.permissions import Action, Actor, is_allowed
 from procedure.places import checked_place_text, checked_point
 from procedure.use_cases.context import (
+    FileLink,
     ProcedureContext,
     org_parent_map,
     record_event,
@@ -296,14 +297,24 @@ def _is_link(file_ref: str) -> bool:
     return file_ref.startswith(("https://", "http://"))
 
 
-def place_details(uow: UnitOfWork, petition: Petition) -> dict[str, object]:
+def place_details(
+    uow: UnitOfWork, petition: Petition, file_link: FileLink | None = None
+) -> dict[str, object]:
     """The place of the problem and its photos, for the agency that resolves it (issue 13): the
     written address, the shared point, how many photos, the links of those a platform gave
-    as addresses (Zalo), and the references of those a platform keeps (a Telegram file id,
-    which the same bot can send again). Plain values, so that an outbox row can carry them."""
+    as addresses (Zalo) or the deployment serves (``file_link``: photos sent on the web chat),
+    and the references of those a platform keeps (a Telegram file id, which the same bot can
+    send again). Plain values, so that an outbox row can carry them."""
     attachments = _photos(uow, petition.id)
-    links = [a.file_ref for a in attachments if _is_link(a.file_ref)]
-    kept = [[a.channel, a.file_ref] for a in attachments if not _is_link(a.file_ref)]
+    links: list[str] = []
+    kept: list[list[str]] = []
+    for attachment in attachments:
+        if _is_link(attachment.file_ref):
+            links.append(attachment.file_ref)
+        elif file_link is not None and (served := file_link(attachment.file_ref)):
+            links.append(served)
+        else:
+            kept.append([attachment.channel, attachment.file_ref])
     return {
         "place_text": petition.place_text,
         "latitude": petition.latitude,

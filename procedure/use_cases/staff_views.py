@@ -190,7 +190,7 @@ def agency_tasks(uow: UnitOfWork, actor: Actor, context: ProcedureContext) -> li
                 ),
                 extension_delivered_at=delivered,
                 extension_pending=pending,
-                place=place_details(uow, petition),
+                place=place_details(uow, petition, context.file_link),
             )
         )
     return tasks

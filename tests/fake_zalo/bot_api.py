@@ -7,6 +7,9 @@
   ``{"ok": true, "result": {event}}`` with ``X-Bot-Api-Secret-Token``; ``deleteWebhook``.
 * ``sendMessage {chat_id, text}``: 1–2,000 characters, recorded; :meth:`rate_limit` answers
   ``429 Quota exceeded``. A wrong token answers 401.
+* ``sendPhoto {chat_id, photo, caption}``: ``photo`` is a URL, which the platform fetches as
+  the real one does: an address that does not answer 200 with a picture fails the call (400),
+  so a broken link fails the test. The picture's bytes are recorded with the message.
 * Events have no ``update_id``: ``event_name`` + ``message.message_id`` identify them.
 """
 
@@ -29,6 +32,8 @@ TOKEN = "1459232241454765289:FakeZaloBotToken"
 class BotMessage:
     chat_id: str
     text: str
+    photo: bytes | None = None  # the picture fetched from the sendPhoto URL
+    photo_url: str | None = None
 
 
 @dataclass
@@ -103,7 +108,33 @@ class FakeZaloBot:
                 return _error(400, "Bad Request")
             self.sent.append(BotMessage(str(params["chat_id"]), text))
             return _ok({"message_id": secrets.token_hex(10), "date": int(time.time() * 1000)})
+        if method == "sendPhoto":
+            return await self._send_photo(params)
         return _error(404, "Not Found")
+
+    async def _send_photo(self, params: dict[str, Any]) -> web.Response:
+        if self._rate_limited:
+            self._rate_limited -= 1
+            return _error(429, "Quota exceeded")
+        url, caption = str(params.get("photo") or ""), str(params.get("caption") or "")
+        if not params.get("chat_id") or not url.startswith(("http://", "https://")):
+            return _error(400, "Bad Request")
+        if "caption" in params and not 1 <= len(caption) <= 2000:  # optional, 1–2,000
+            return _error(400, "Bad Request")
+        try:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(url, timeout=aiohttp.ClientTimeout(total=10)) as response,
+            ):
+                body = await response.read()
+                kind = response.headers.get("Content-Type", "")
+                status = response.status
+        except (aiohttp.ClientError, TimeoutError):
+            return _error(400, "Bad Request: photo could not be fetched")
+        if status != 200 or not kind.startswith("image/") or not body:
+            return _error(400, "Bad Request: photo is not an image")
+        self.sent.append(BotMessage(str(params["chat_id"]), caption, photo=body, photo_url=url))
+        return _ok({"message_id": secrets.token_hex(10), "date": int(time.time() * 1000)})
 
     async def _get_updates(self, request: web.Request, timeout: float) -> web.Response:
         if self.webhook_url:

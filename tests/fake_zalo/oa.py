@@ -11,6 +11,15 @@ What it does, in Zalo's terms (shared/research/channels.md §1a):
 * ``POST /v4/oa/access_token`` (form, header ``secret_key``): refresh tokens are single-use
   and rotate; a used one answers ``{"error": -14020}``. Access tokens expire after
   ``expires_in`` seconds (a string, as Zalo sends it) or at once with :meth:`expire_access`.
+* ``POST /v2.0/oa/upload/image`` and ``/v2.0/oa/upload/file`` (multipart, field ``file``, the
+  ``access_token`` header): a JPEG or PNG of at most 1 MB answers ``data.attachment_id``; a
+  PDF, DOC or DOCX of at most 5 MB answers ``data.token``; anything else, too big, or missing
+  is refused with a non-zero ``error`` (the codes are this fake's, unverified). Uploaded ids
+  expire after 7 days (:meth:`age_uploads` moves the fake's clock).
+* ``/message/cs`` with ``{"type": "template", "payload": {"template_type": "media",
+  "elements": [{"media_type": "image", "attachment_id"}]}}`` or ``{"type": "file", "payload":
+  {"token"}}``: an unknown or expired id is refused (``-201``); the message is recorded with
+  the picture's or the file's bytes.
 * ``POST /message/template``: a template message by phone (ZBS), recorded.
 * :meth:`post_event` signs an event as Zalo does (``mac=`` + SHA-256 of app id + raw body +
   timestamp + OA secret key; the other documented variants on request) and POSTs it to a
@@ -37,10 +46,29 @@ APP_SECRET = "app-secret-FAKE"
 OA_SECRET_KEY = "oa-secret-key-FAKE"
 
 
+UPLOAD_DAYS = 7
+IMAGE_LIMIT = 1024 * 1024
+FILE_LIMIT = 5 * 1024 * 1024
+FILE_MAGIC = {".pdf": (b"%PDF",), ".doc": (b"\xd0\xcf\x11\xe0",), ".docx": (b"PK\x03\x04",)}
+REFUSED_UPLOAD = -210  # this fake's code for a refused upload (too big, wrong type)
+INVALID = -201
+
+
+@dataclass
+class Upload:
+    kind: str  # "image" or "file"
+    name: str
+    content: bytes
+    reference: str  # attachment_id or token
+    at: float  # the fake's clock
+
+
 @dataclass
 class SentMessage:
     user_id: str
     body: dict[str, Any]
+    image: bytes | None = None  # the uploaded picture a media message showed
+    file: tuple[str, bytes] | None = None  # the uploaded file a file message carried
 
     @property
     def text(self) -> str:
@@ -78,6 +106,8 @@ class FakeZaloOA:
     _failures: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     _rate_limited: int = 0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    uploads: list[Upload] = field(default_factory=list)
+    _clock_offset: float = 0.0
     _runner: web.AppRunner | None = None
     base_url: str = ""
 
@@ -88,6 +118,8 @@ class FakeZaloOA:
         app.router.add_post("/v3.0/oa/message/cs", self._cs)
         app.router.add_post("/v4/oa/access_token", self._oauth)
         app.router.add_post("/message/template", self._template)
+        app.router.add_post("/v2.0/oa/upload/image", self._upload_image)
+        app.router.add_post("/v2.0/oa/upload/file", self._upload_file)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -163,6 +195,68 @@ class FakeZaloOA:
     def rate_limit(self, times: int = 1) -> None:
         self._rate_limited += times
 
+    # -- uploads ----------------------------------------------------------------------------------
+
+    def now(self) -> float:
+        return time.time() + self._clock_offset
+
+    def age_uploads(self, seconds: float) -> None:
+        """Move the fake's clock: uploaded ids older than 7 days are refused."""
+        self._clock_offset += seconds
+
+    def _valid_upload(self, kind: str, reference: object) -> Upload | None:
+        for upload in self.uploads:
+            if upload.kind == kind and upload.reference == reference:
+                return upload if self.now() - upload.at < UPLOAD_DAYS * 86400 else None
+        return None
+
+    async def _received_file(self, request: web.Request) -> tuple[str, bytes] | web.Response:
+        refused = self._token_error(request)
+        if refused is not None:
+            return refused
+        if self._rate_limited:
+            self._rate_limited -= 1
+            return web.json_response({"error": 429}, status=429, headers={"Retry-After": "0.05"})
+        if self._failures:
+            status, body = self._failures.pop(0)
+            return web.json_response(body, status=status)
+        if not request.content_type.startswith("multipart/"):
+            return web.json_response({"error": INVALID, "message": "multipart is required"})
+        form = await request.post()
+        part = form.get("file")
+        if not isinstance(part, web.FileField):
+            return web.json_response({"error": INVALID, "message": "file is missing"})
+        return part.filename or "", part.file.read()
+
+    def _uploaded(self, kind: str, name: str, content: bytes) -> web.Response:
+        reference = secrets.token_hex(16)
+        self.uploads.append(Upload(kind, name, content, reference, self.now()))
+        key = "attachment_id" if kind == "image" else "token"
+        return web.json_response({"error": 0, "message": "Success", "data": {key: reference}})
+
+    async def _upload_image(self, request: web.Request) -> web.Response:
+        received = await self._received_file(request)
+        if isinstance(received, web.Response):
+            return received
+        name, content = received
+        if len(content) > IMAGE_LIMIT:
+            return web.json_response({"error": REFUSED_UPLOAD, "message": "image exceeds 1MB"})
+        if not content.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")):
+            return web.json_response({"error": REFUSED_UPLOAD, "message": "only JPG and PNG"})
+        return self._uploaded("image", name, content)
+
+    async def _upload_file(self, request: web.Request) -> web.Response:
+        received = await self._received_file(request)
+        if isinstance(received, web.Response):
+            return received
+        name, content = received
+        if len(content) > FILE_LIMIT:
+            return web.json_response({"error": REFUSED_UPLOAD, "message": "file exceeds 5MB"})
+        magic = FILE_MAGIC.get("." + name.rpartition(".")[2].lower())
+        if magic is None or not content.startswith(magic):
+            return web.json_response({"error": REFUSED_UPLOAD, "message": "only PDF, DOC, DOCX"})
+        return self._uploaded("file", name, content)
+
     # -- messages ---------------------------------------------------------------------------------
 
     async def _cs(self, request: web.Request) -> web.Response:
@@ -186,10 +280,26 @@ class FakeZaloOA:
         message = body.get("message") or {}
         if len(str(message.get("text") or "")) > 2000:
             return web.json_response({"error": -201, "message": "text is too long"})
-        buttons = ((message.get("attachment") or {}).get("payload") or {}).get("buttons") or []
+        attachment = message.get("attachment") or {}
+        payload = attachment.get("payload") or {}
+        buttons = payload.get("buttons") or []
         if len(buttons) > 5:
             return web.json_response({"error": -201, "message": "too many buttons"})
-        self.sent.append(SentMessage(user, body))
+        sent = SentMessage(user, body)
+        if attachment.get("type") == "file":
+            upload = self._valid_upload("file", payload.get("token"))
+            if upload is None:
+                return web.json_response({"error": INVALID, "message": "file token is invalid"})
+            sent.file = (upload.name, upload.content)
+        elif payload.get("template_type") == "media":
+            elements = payload.get("elements") or [{}]
+            upload = self._valid_upload("image", elements[0].get("attachment_id"))
+            if elements[0].get("media_type") != "image" or upload is None:
+                return web.json_response({"error": INVALID, "message": "attachment is invalid"})
+            sent.image = upload.content
+        elif not message.get("text") and not payload.get("template_type"):
+            return web.json_response({"error": INVALID, "message": "message is empty"})
+        self.sent.append(sent)
         msg_id = f"oa{next(self._ids):030d}"
         return web.json_response({"error": 0, "message": "Success", "data": {"message_id": msg_id}})
 

@@ -24,6 +24,9 @@ def from_settings(
         from bot.database import open_database
 
         engine = open_database(settings)
+    from bot.files import PublicFiles
+
+    options.setdefault("files", PublicFiles.from_settings(settings))
     return ZaloBotChannel(
         engine,
         token=settings.zalo_bot_token,

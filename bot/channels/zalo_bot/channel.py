@@ -35,6 +35,7 @@ from bot.channels.base import (
 )
 from bot.channels.inbox import Inbox
 from bot.channels.plain_text import ButtonMemory, as_numbered, as_plain, text_pieces
+from bot.files import PublicFiles, file_message
 from handlers.channel import Attachment, Incoming, Outgoing
 from texts import t
 
@@ -63,7 +64,9 @@ def chat_of(event: dict[str, Any]) -> str:
     return str(chat.get("id") or sender.get("id") or "")
 
 
-def incoming_from_event(event: dict[str, Any]) -> Incoming | None:
+def incoming_from_event(event: dict[str, Any], *, shows_images: bool = False) -> Incoming | None:
+    """The event as an :class:`Incoming`; ``shows_images``: pictures reach this chat (the
+    channel has file links, bot/files.py), so a verification code may be a picture."""
     name = str(event.get("event_name") or "")
     message = event.get("message") if isinstance(event.get("message"), dict) else {}
     assert isinstance(message, dict)
@@ -78,7 +81,7 @@ def incoming_from_event(event: dict[str, Any]) -> Incoming | None:
         "user_id": user,
         "chat_id": chat,
         "update_id": event_id(event),
-        "shows_images": False,
+        "shows_images": shows_images,
         "message_id": str(message.get("message_id") or "") or None,
         "display_name": str(sender.get("display_name") or "") or None,
     }
@@ -102,14 +105,26 @@ def incoming_from_event(event: dict[str, Any]) -> Incoming | None:
     if name == "message.sticker.received":
         return Incoming(**base, sticker=True)
     # message.unsupported.received: voice, files, and every message of the "special group"
-    # (children, people with disabilities, …) whom the platform only announces.
+    # (children, people with disabilities, …) whom the platform only announces. No event
+    # carries a shared location: the platform's documented events are text, image, sticker
+    # and unsupported only (official docs, copy in lamdt1/ckvn-bot docs/zalo-bot-doc.md,
+    # "Webhook" → event_name; OpenClaw's channel handles the same four), so a resident types
+    # the address of the problem instead.
     return Incoming(**base, unsupported=True)
 
 
 class ZaloBotChannel:
     name = CHANNEL
+    # Pictures and files go out by link (bot/files.py): a picture with sendPhoto and its URL,
+    # a file as a message with its download link. Without PUBLIC_URL, a message says how to
+    # get them instead.
     capabilities = Capabilities(
-        buttons=False, max_buttons=0, max_text=MAX_TEXT, share_phone=False, images=False
+        buttons=False,
+        max_buttons=0,
+        max_text=MAX_TEXT,
+        share_phone=False,
+        images=True,
+        documents=True,
     )
 
     def __init__(
@@ -123,8 +138,10 @@ class ZaloBotChannel:
         webhook_secret: str | None = None,
         poll_timeout: int = POLL_TIMEOUT,
         on_done: Done | None = None,
+        files: PublicFiles | None = None,
     ) -> None:
         self.engine = engine
+        self.files = files
         self._base = f"{api_url.rstrip('/')}/bot{token}/"
         self.webhook_url = webhook_url
         self.webhook_path = webhook_path
@@ -170,16 +187,24 @@ class ZaloBotChannel:
         return self._plain_pieces(as_plain(message))
 
     def _plain_pieces(self, message: Outgoing) -> list[Outgoing]:
+        """Text pieces of at most 2,000 characters, then the picture and the file as pieces of
+        their own (sent by link, see :meth:`_send_piece`)."""
         body = replace(message, image=None, document=None)
         if message.ask_contact:
             body = replace(body, ask_contact=None, text=body.text + "\n" + t("zalo.bot.type_phone"))
-        return text_pieces(body, MAX_TEXT)
+        attached = message.image is not None or message.document is not None
+        pieces = text_pieces(body, MAX_TEXT) if body.text.strip() or not attached else []
+        if message.image is not None:
+            pieces.append(Outgoing(text="", image=message.image, extra=message.extra))
+        if message.document is not None:
+            pieces.append(Outgoing(text="", document=message.document, extra=message.extra))
+        return pieces
 
     async def send(self, chat_id: str, message: Outgoing) -> None:
         """One piece from outside a turn (the outbox): numbered after the buttons shown."""
         if message.buttons:
             message = as_numbered(message, await self.buttons.add(chat_id, message))
-        await self._send_text(chat_id, message.text)
+        await self._send_piece(chat_id, message)
 
     # -- receiving --------------------------------------------------------------------------------
 
@@ -214,7 +239,7 @@ class ZaloBotChannel:
                 await self.inbox.put(event_id(event), event)
 
     async def _process(self, event: dict[str, object]) -> None:
-        incoming = incoming_from_event(event)  # type: ignore[arg-type]
+        incoming = incoming_from_event(event, shows_images=self._links)  # type: ignore[arg-type]
         if incoming is None or self._handle is None:
             return
         if incoming.text is not None and not incoming.command and not incoming.attachment:
@@ -226,10 +251,10 @@ class ZaloBotChannel:
         for reply, first in zip(replies, firsts, strict=True):
             for piece in self._plain_pieces(as_numbered(as_plain(reply), first)):
                 try:
-                    await self._send_text(incoming.chat_id, piece.text)
+                    await self._send_piece(incoming.chat_id, piece)
                 except RateLimited as limit:
                     await asyncio.sleep(min(limit.retry_after, 30))
-                    await self._send_text(incoming.chat_id, piece.text)
+                    await self._send_piece(incoming.chat_id, piece)
                 except DeliveryError as failure:
                     log.warning("Zalo Bot reply not delivered: %s", failure.reason)
                     return
@@ -240,6 +265,27 @@ class ZaloBotChannel:
         if self._http is None:
             self._http = aiohttp.ClientSession()
         return self._http
+
+    @property
+    def _links(self) -> bool:
+        return self.files is not None and self.files.enabled
+
+    async def _send_piece(self, chat_id: str, piece: Outgoing) -> None:
+        if piece.image is not None:
+            await self._send_picture(chat_id, piece.image, piece.extra.get("file_name"))
+        elif piece.document is not None:
+            await self._send_text(chat_id, file_message(self.files, *piece.document))
+        else:
+            await self._send_text(chat_id, piece.text)
+
+    async def _send_picture(self, chat_id: str, picture: bytes, name: str | None) -> None:
+        """``sendPhoto`` with the picture's link: the platform fetches it from our address."""
+        url = self.files.link(name or "anh.png", picture) if self.files is not None else None
+        if url is None:
+            await self._send_text(chat_id, t("files.picture_no_link"))
+            return
+        # No caption: the docs allow one of 1 to 2,000 characters; the text went before.
+        await self.call("sendPhoto", {"chat_id": chat_id, "photo": url})
 
     async def _send_text(self, chat_id: str, text: str) -> None:
         await self.call("sendMessage", {"chat_id": chat_id, "text": text.strip() or "…"})

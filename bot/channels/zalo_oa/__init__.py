@@ -38,6 +38,9 @@ def from_settings(
         from bot.database import open_database
 
         engine = open_database(settings)
+    from bot.files import PublicFiles
+
+    options.setdefault("files", PublicFiles.from_settings(settings))
     return ZaloOAChannel(
         engine,
         app_id=settings.zalo_app_id,

@@ -7,6 +7,24 @@ characters a message; buttons as template buttons (``oa.query.show``, whose tap 
 the button's payload in a text), numbered text past the template's limit; the phone request
 as the ``request_user_info`` template. Zalo answers errors as HTTP 200 with a non-zero
 ``error``, mapped here to the shared failures.
+
+Pictures and files are uploaded first (multipart, field ``file``, the ``access_token`` header),
+then sent by reference (zaloplatform/zalo-php-sdk ``src/Builder/MessageBuilder.php``):
+
+* a picture (JPEG or PNG, at most 1 MB): ``POST /v2.0/oa/upload/image`` answers
+  ``data.attachment_id``, sent as ``{"attachment": {"type": "template", "payload":
+  {"template_type": "media", "elements": [{"media_type": "image", "attachment_id"}]}}}``;
+* a file (at most 5 MB): ``POST /v2.0/oa/upload/file`` answers ``data.token``, sent as
+  ``{"attachment": {"type": "file", "payload": {"token"}}}``. The upload takes PDF, DOC and
+  DOCX only (the SDK @warriorteam/redai-zalo-sdk ``message-management.service``: "Hỗ trợ các
+  định dạng: PDF, DOC, DOCX"; nextlevelbuilder/goclaw ``internal/channels/zalo/oa``:
+  "/v2.0/oa/upload/file accepts PDF/DOC/DOCX only"), so a calendar file (``.ics``) or a
+  spreadsheet goes as a message with its download link (bot/files.py), or, without
+  ``PUBLIC_URL``, a message saying how to get it. Nothing is dropped.
+
+Uploaded ids expire after 7 days and an OA has 5,000 uploads a month (research §1a): the same
+bytes are uploaded once and their id reused for 6 days; an id Zalo no longer accepts is
+uploaded again once.
 """
 
 from __future__ import annotations
@@ -15,8 +33,11 @@ import asyncio
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -38,6 +59,7 @@ from bot.channels.plain_text import ButtonMemory, as_numbered, as_plain, in_stor
 from bot.channels.zalo_oa.events import CHANNEL, event_id, incoming_from_event, user_of
 from bot.channels.zalo_oa.signature import HEADER, matching_variant
 from bot.channels.zalo_oa.tokens import TokenKeeper
+from bot.files import PublicFiles, file_message
 from handlers.channel import Incoming, Outgoing
 from storage.tables import ChannelAccount, Person
 from storage.unit_of_work import UnitOfWork
@@ -55,6 +77,20 @@ RATE_LIMIT = {-32}
 TRANSIENT = {-1, -234}  # server error; promotional sends refused at night
 NOT_DELIVERED = "not delivered: outside Zalo's reply window"
 Done = Any
+UPLOAD_IMAGE_PATH = "/v2.0/oa/upload/image"
+UPLOAD_FILE_PATH = "/v2.0/oa/upload/file"
+IMAGE_LIMIT = 1024 * 1024  # 1 MB
+FILE_LIMIT = 5 * 1024 * 1024  # 5 MB
+FILE_TYPES = {
+    ".pdf": "application/pdf",
+    ".doc": "application/msword",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+REUSE_UPLOAD = 6 * 86400  # attachment ids expire after 7 days
+KEPT_UPLOADS = 256
+# What a piece's attachment keeps of the message's extra (never "kind": a notice by template
+# outside the reply window is sent for the text, once).
+ATTACHMENT_EXTRA = ("file_name", "alt")
 
 
 @dataclass(frozen=True)
@@ -81,8 +117,8 @@ class ZaloOAChannel:
         max_buttons=MAX_BUTTONS,
         max_text=MAX_TEXT,
         share_phone=True,
-        images=False,
-        documents=False,
+        images=True,
+        documents=True,
         edit=False,
     )
 
@@ -99,8 +135,14 @@ class ZaloOAChannel:
         template: TemplatePlan | None = None,
         on_done: Done | None = None,
         http: aiohttp.ClientSession | None = None,
+        files: PublicFiles | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.engine = engine
+        self.files = files
+        self._clock = clock
+        # (kind, digest of the bytes) -> (attachment id or file token, when it was uploaded)
+        self._uploads: OrderedDict[tuple[str, str], tuple[str, float]] = OrderedDict()
         self.app_id = app_id
         self._app_secret = app_secret
         self._oa_secret_key = oa_secret_key
@@ -142,6 +184,11 @@ class ZaloOAChannel:
         pieces = text_pieces(body, MAX_TEXT) if body.text.strip() or body.buttons else []
         if message.ask_contact:
             pieces.append(Outgoing(text="", ask_contact=message.ask_contact, extra=message.extra))
+        extra = {key: value for key, value in message.extra.items() if key in ATTACHMENT_EXTRA}
+        if message.image is not None:
+            pieces.append(Outgoing(text="", image=message.image, extra=extra))
+        if message.document is not None:
+            pieces.append(Outgoing(text="", document=message.document, extra=extra))
         return pieces or [Outgoing(text=" ", extra=message.extra)]
 
     async def send(self, chat_id: str, message: Outgoing) -> None:
@@ -270,17 +317,118 @@ class ZaloOAChannel:
         return {"recipient": recipient, "message": message}
 
     async def _deliver(self, chat_id: str, piece: Outgoing) -> None:
-        await self.call(MESSAGE_PATH, self.body_of(chat_id, piece))
+        if piece.image is not None:
+            await self._send_picture(chat_id, piece.image, piece.extra.get("file_name"))
+        elif piece.document is not None:
+            await self._send_file(chat_id, *piece.document)
+        else:
+            await self.call(MESSAGE_PATH, self.body_of(chat_id, piece))
+
+    # -- pictures and files -----------------------------------------------------------------------
+
+    async def _send_picture(self, chat_id: str, picture: bytes, name: str | None) -> None:
+        """A JPEG or PNG of at most 1 MB as an uploaded image; anything else by link."""
+        name = name or "anh.png"
+        if len(picture) <= IMAGE_LIMIT and picture_type(picture):
+
+            def media(attachment_id: str) -> dict[str, Any]:
+                element = {"media_type": "image", "attachment_id": attachment_id}
+                payload = {"template_type": "media", "elements": [element]}
+                attachment = {"type": "template", "payload": payload}
+                return {"recipient": {"user_id": chat_id}, "message": {"attachment": attachment}}
+
+            if await self._send_uploaded("image", name, picture, media):
+                return
+        await self._send_text(chat_id, file_message(self.files, name, picture))
+
+    async def _send_file(self, chat_id: str, name: str, content: bytes) -> None:
+        """A PDF or Word file of at most 5 MB as an uploaded file; anything else (a calendar
+        file, a spreadsheet) as its download link."""
+        if Path(name).suffix.lower() in FILE_TYPES and len(content) <= FILE_LIMIT:
+
+            def file(token: str) -> dict[str, Any]:
+                attachment = {"type": "file", "payload": {"token": token}}
+                return {"recipient": {"user_id": chat_id}, "message": {"attachment": attachment}}
+
+            if await self._send_uploaded("file", name, content, file):
+                return
+        await self._send_text(chat_id, file_message(self.files, name, content))
+
+    async def _send_text(self, chat_id: str, text: str) -> None:
+        await self.call(MESSAGE_PATH, self.body_of(chat_id, Outgoing(text=text)))
+
+    async def _send_uploaded(
+        self,
+        kind: str,
+        name: str,
+        content: bytes,
+        body: Callable[[str], dict[str, Any]],
+    ) -> bool:
+        """Send the message ``body`` builds around the uploaded ``content``; False when Zalo
+        refuses the upload itself (the caller then sends a link). A reused id Zalo no longer
+        accepts is uploaded again, once."""
+        key = (kind, hashlib.sha256(content).hexdigest())
+        kept = self._uploads.get(key)
+        reused = kept is not None and self._clock() - kept[1] < REUSE_UPLOAD
+        if kept is not None and reused:
+            reference = kept[0]
+        else:
+            try:
+                reference = await self._upload(kind, name, content)
+            except OutsideReplyWindow:
+                raise
+            except PermanentFailure as refused:
+                log.warning("Zalo OA %s upload refused: %s", kind, refused.reason)
+                return False
+        try:
+            await self.call(MESSAGE_PATH, body(reference))
+        except OutsideReplyWindow:
+            raise
+        except PermanentFailure:
+            if not reused:
+                raise
+            self._uploads.pop(key, None)
+            await self.call(MESSAGE_PATH, body(await self._upload(kind, name, content)))
+        return True
+
+    async def _upload(self, kind: str, name: str, content: bytes) -> str:
+        """Upload ``content``; its attachment id (a picture) or token (a file)."""
+        path = UPLOAD_IMAGE_PATH if kind == "image" else UPLOAD_FILE_PATH
+        if kind == "image":
+            mime = picture_type(content) or "image/png"
+        else:
+            mime = FILE_TYPES.get(Path(name).suffix.lower(), "application/octet-stream")
+
+        def form() -> aiohttp.FormData:
+            data = aiohttp.FormData()
+            data.add_field("file", content, filename=name, content_type=mime)
+            return data
+
+        answer = await self._authorized(self._api_url + path, lambda: {"data": form()})
+        data = answer.get("data") if isinstance(answer.get("data"), dict) else {}
+        assert isinstance(data, dict)
+        reference = str(data.get("attachment_id" if kind == "image" else "token") or "")
+        if not reference:
+            raise PermanentFailure(f"Zalo OA {kind} upload: no reference in the answer")
+        self._uploads[(kind, hashlib.sha256(content).hexdigest())] = (reference, self._clock())
+        while len(self._uploads) > KEPT_UPLOADS:
+            self._uploads.popitem(last=False)
+        return reference
 
     async def call(self, path_or_url: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST ``body`` with the access token; an expired token is refreshed once."""
         url = path_or_url if "://" in path_or_url else self._api_url + path_or_url
+        return await self._authorized(url, lambda: {"json": body})
+
+    async def _authorized(self, url: str, request: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """POST what ``request`` gives (``json=`` or ``data=``) with the access token; an
+        expired token is refreshed once."""
         for attempt in range(2):
             try:
                 token, generation = await self.tokens.access_token()
             except PermanentFailure as refused:  # every send fails until new tokens are given
                 raise TransientFailure(f"Zalo OA tokens: {refused.reason}") from refused
-            status, answer = await self._post(url, body, token)
+            status, answer = await self._post(url, request(), token)
             code = _error_code(answer)
             if status == 401 or code in EXPIRED_TOKEN:
                 if attempt:
@@ -294,10 +442,12 @@ class ZaloOAChannel:
             return answer
         raise TransientFailure("unreachable")
 
-    async def _post(self, url: str, body: dict[str, Any], token: str) -> tuple[int, dict[str, Any]]:
+    async def _post(
+        self, url: str, arguments: dict[str, Any], token: str
+    ) -> tuple[int, dict[str, Any]]:
         try:
             async with self._session().post(
-                url, json=body, headers={"access_token": token}
+                url, headers={"access_token": token}, **arguments
             ) as response:
                 status = response.status
                 retry_after = response.headers.get("Retry-After")
@@ -343,6 +493,15 @@ def verified_phone_of(uow: UnitOfWork, chat_id: str) -> str | None:
         .where(col(Person.phone_verified))
     ).first()
     return phone or None
+
+
+def picture_type(picture: bytes) -> str | None:
+    """The type of a picture Zalo's image upload takes (JPEG or PNG), or None."""
+    if picture.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if picture.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    return None
 
 
 def _count(message: Outgoing) -> int:

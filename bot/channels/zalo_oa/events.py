@@ -92,7 +92,8 @@ def incoming_from_event(payload: dict[str, Any]) -> Incoming | None:
         "user_id": user,
         "chat_id": user,
         "update_id": event_id(payload),
-        "shows_images": False,
+        # Pictures reach an OA chat: uploaded, then sent as a media message (channel.py).
+        "shows_images": True,
     }
     message = payload.get("message") if isinstance(payload.get("message"), dict) else {}
     assert isinstance(message, dict)
