@@ -25,22 +25,39 @@ nothing.
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from datetime import UTC, datetime, time, timedelta
+from collections.abc import Collection, Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
+from sqlalchemy import (
+    ColumnElement,
+    SQLColumnExpression,
+    and_,
+    case,
+    func,
+    insert,
+    null,
+    or_,
+)
+from sqlalchemy import select as sql_select
 from sqlmodel import col, select
 
 from procedure.alerts import (
     DEFAULT_END,
     DEFAULT_START,
     DIGEST_KIND,
+    LISTED_ITEMS,
     AlertItem,
+    AlertLevel,
+    Digest,
+    DigestBook,
     OpenDeadline,
     Requirement,
     RoleHolders,
-    build_digests,
     digest_data,
     digest_key,
+    due_levels,
+    late_working_days,
     working_hours,
 )
 from procedure.deadlines import conclusion_deadline, triage_deadline
@@ -60,6 +77,7 @@ from storage.tables import (
     Registration,
     StaffRole,
 )
+from storage.types import utc_now
 from storage.unit_of_work import UnitOfWork
 from texts import LOCAL_TIMEZONE, to_local
 
@@ -94,40 +112,14 @@ def role_holders(uow: UnitOfWork, roles: Collection[Role] = ALERTED_ROLES) -> Ro
     )
 
 
-def open_deadlines(
-    uow: UnitOfWork, context: ProcedureContext, calendar: WorkingCalendar
+def session_deadlines(
+    uow: UnitOfWork, context: ProcedureContext, calendar: WorkingCalendar, roles: RoleHolders
 ) -> list[OpenDeadline]:
-    """Every deadline of P4, P7 and P8/P9 not yet met, with its owners."""
-    roles = role_holders(uow)
+    """The deadlines of sessions not yet met (P4, P7), one by one: a city has a few hundred
+    sessions open, not a million. Petitions (P8/P9, the inbox) are counted in SQL instead."""
     return [
         *_invitation_deadlines(uow, context, calendar, roles),
         *_conclusion_deadlines(uow, context, calendar, roles),
-        *_result_deadlines(uow, roles),
-        *_triage_deadlines(uow, context, calendar, roles),
-    ]
-
-
-def _triage_deadlines(
-    uow: UnitOfWork, context: ProcedureContext, calendar: WorkingCalendar, roles: RoleHolders
-) -> list[OpenDeadline]:
-    """The office inbox: an item nobody has triaged yet is due the triage period after it came."""
-    waiting = uow.session.exec(
-        select(Petition)
-        .where(col(Petition.session_id).is_(None))
-        .where(Petition.state == PetitionState.RECEIVED)
-    ).all()
-    return [
-        OpenDeadline(
-            requirement=Requirement.INBOX,
-            due=triage_deadline(
-                calendar, to_local(petition.received_at).date(), context.periods
-            ).due,
-            label=petition.tracking_code,
-            owners=_session_owners(roles, petition.area_org_id),
-            escalate_to=roles.nearest(Role.HEAD, petition.area_org_id),
-            tracking_code=petition.tracking_code,
-        )
-        for petition in waiting
     ]
 
 
@@ -190,43 +182,6 @@ def _conclusion_deadlines(
     return deadlines
 
 
-def _result_deadlines(uow: UnitOfWork, roles: RoleHolders) -> list[OpenDeadline]:
-    """P8/P9: the agency's written result is due on the assignment's (extended) due date."""
-    rows = uow.session.exec(
-        select(Assignment, Petition, DialogueSession.org_unit_id)
-        .join(Petition, col(Petition.id) == col(Assignment.petition_id))
-        .outerjoin(DialogueSession, col(DialogueSession.id) == col(Petition.session_id))
-        .where(col(Petition.state).in_([state.value for state in ASSIGNED_STATES]))
-    ).all()
-    agency_names = {
-        unit_id: name
-        for unit_id, name in uow.session.exec(
-            select(OrgUnit.id, OrgUnit.name).where(
-                col(OrgUnit.id).in_({assignment.agency_org_id for assignment, _, _ in rows})
-            )
-        ).all()
-    }
-    deadlines = []
-    for assignment, petition, session_unit in rows:
-        agency = agency_names.get(assignment.agency_org_id, "")
-        # The head of the session's unit, or of the petition's area when it is not a session's.
-        answerable = session_unit if session_unit is not None else petition.area_org_id
-        deadlines.append(
-            OpenDeadline(
-                requirement=Requirement.P8,
-                due=assignment.due_date,
-                label=short_label(f"{petition.tracking_code} – {agency}"),
-                owners=roles.covering(Role.AGENCY, assignment.agency_org_id),
-                escalate_to=roles.nearest(Role.HEAD, answerable),
-                session_id=petition.session_id,
-                tracking_code=petition.tracking_code,
-                agency=agency,
-                extended=petition.state == PetitionState.EXTENDED,
-            )
-        )
-    return deadlines
-
-
 PLAN_EXPIRED_KIND = "session.plan_expired"
 
 
@@ -256,13 +211,263 @@ def queue_expired_plans(uow: UnitOfWork, context: ProcedureContext) -> int:
     return count
 
 
-def alert_digests(
-    uow: UnitOfWork, context: ProcedureContext, calendar: WorkingCalendar | None = None
-) -> dict[int, tuple[AlertItem, ...]]:
-    """Today's digest of every official with something due (whatever the hour)."""
+def _level_of(
+    column: SQLColumnExpression[date], today: date, levels: Mapping[date, AlertLevel]
+) -> ColumnElement[str | None]:
+    """The alert level of a due-date column, in SQL: overdue before today, the advance levels
+    on the few dates that carry one, NULL otherwise."""
+    dates: dict[AlertLevel, list[date]] = {}
+    for day, level in levels.items():
+        dates.setdefault(level, []).append(day)
+    whens: list[tuple[ColumnElement[bool], str]] = [(column < today, AlertLevel.OVERDUE.value)]
+    whens += [(column.in_(days), level.value) for level, days in dates.items()]
+    return case(*whens, else_=null())
+
+
+def _result_groups(
+    uow: UnitOfWork,
+    book: DigestBook,
+    roles: RoleHolders,
+    calendar: WorkingCalendar,
+    today: date,
+    levels: Mapping[date, AlertLevel],
+) -> None:
+    """P8/P9: the written results due, grouped by the agency and the unit whose head answers
+    for them (the session's, or the petition's area outside a session): their count per level
+    and the most urgent few of each group, from two aggregate queries."""
+    answerable = func.coalesce(col(DialogueSession.org_unit_id), col(Petition.area_org_id))
+    due = col(Assignment.due_date)
+    alerted: Any = (
+        sql_select(
+            col(Assignment.agency_org_id).label("agency"),
+            answerable.label("answerable"),
+            _level_of(due, today, levels).label("level"),
+            due.label("due"),
+            col(Petition.tracking_code).label("code"),
+            col(Petition.session_id).label("session_id"),
+            col(Petition.state).label("state"),
+        )
+        .select_from(Assignment)
+        .join(Petition, col(Petition.id) == col(Assignment.petition_id))
+        .outerjoin(DialogueSession, col(DialogueSession.id) == col(Petition.session_id))
+        .where(col(Petition.state).in_([state.value for state in ASSIGNED_STATES]))
+        .where(or_(due < today, due.in_(list(levels))))
+    )
+    counted = alerted.subquery("alerted")
+    counts: dict[tuple[int, int], dict[AlertLevel, int]] = {}
+    grouped: list[Any] = list(
+        uow.session.execute(
+            sql_select(
+                counted.c.agency, counted.c.answerable, counted.c.level, func.count()
+            ).group_by(counted.c.agency, counted.c.answerable, counted.c.level)
+        ).all()
+    )
+    for agency, unit, level, count in grouped:
+        counts.setdefault((agency, unit), {})[AlertLevel(level)] = count
+    if not counts:
+        return
+    ranked = alerted.add_columns(
+        func.row_number()
+        .over(
+            partition_by=(col(Assignment.agency_org_id), answerable),
+            order_by=(due, col(Petition.tracking_code)),
+        )
+        .label("rank")
+    ).subquery("ranked")
+    urgent = uow.session.execute(
+        sql_select(ranked).where(ranked.c.rank <= book.limit).order_by(ranked.c.rank)
+    ).all()
+    agency_names = dict(
+        uow.session.execute(
+            select(col(OrgUnit.id), col(OrgUnit.name)).where(
+                col(OrgUnit.id).in_({agency for agency, _ in counts})
+            )
+        ).all()
+    )
+    late = _LateDays(calendar, today)
+    items: dict[tuple[int, int], list[AlertItem]] = {}
+    for row in urgent:
+        agency = agency_names.get(row.agency, "")
+        items.setdefault((row.agency, row.answerable), []).append(
+            AlertItem(
+                requirement=Requirement.P8,
+                level=AlertLevel(row.level),
+                due=row.due,
+                late_working_days=late(row.due),
+                label=short_label(f"{row.code} – {agency}"),
+                session_id=row.session_id,
+                tracking_code=row.code,
+                agency=agency,
+                extended=row.state == PetitionState.EXTENDED,
+            )
+        )
+    for (agency_id, unit), by_level in counts.items():
+        book.add_group(
+            Requirement.P8,
+            by_level,
+            items.get((agency_id, unit), []),
+            roles.covering(Role.AGENCY, agency_id),
+            roles.nearest(Role.HEAD, unit),
+        )
+
+
+def _local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), LOCAL_TIMEZONE).astimezone(UTC)
+
+
+def _triage_groups(
+    uow: UnitOfWork,
+    book: DigestBook,
+    roles: RoleHolders,
+    context: ProcedureContext,
+    calendar: WorkingCalendar,
+    levels: Mapping[date, AlertLevel],
+) -> None:
+    """The office inbox: items nobody has triaged yet, due the triage period after the local day
+    they came, grouped by their area. The due date only grows with the day of receipt, so each
+    level is a range of receipt moments, given to SQL as bounds."""
+    today = context.today()
+
+    def due_of(received_on: date) -> date:
+        return triage_deadline(calendar, received_on, context.periods).due
+
+    # The latest receipt day already overdue, then each later day up to today with its level.
+    overdue_through = today
+    while due_of(overdue_through) >= today:
+        overdue_through -= timedelta(days=1)
+    received = col(Petition.received_at)
+    whens: list[tuple[ColumnElement[bool], str]] = [
+        (received < _local_midnight(overdue_through + timedelta(days=1)), AlertLevel.OVERDUE.value)
+    ]
+    day = overdue_through + timedelta(days=1)
+    while day <= today:
+        day_level = levels.get(due_of(day))
+        if day_level is not None:
+            whens.append(
+                (
+                    and_(
+                        received >= _local_midnight(day),
+                        received < _local_midnight(day + timedelta(days=1)),
+                    ),
+                    day_level.value,
+                )
+            )
+        day += timedelta(days=1)
+    level_column = case(*whens, else_=null())
+    waiting = (
+        sql_select(
+            col(Petition.area_org_id).label("area"),
+            level_column.label("level"),
+            received.label("received_at"),
+            col(Petition.tracking_code).label("code"),
+        )
+        .where(col(Petition.session_id).is_(None))
+        .where(col(Petition.state) == PetitionState.RECEIVED)
+        .where(received < _local_midnight(today + timedelta(days=1)))
+    ).subquery("waiting")
+    counts: dict[int, dict[AlertLevel, int]] = {}
+    grouped: list[Any] = list(
+        uow.session.execute(
+            sql_select(waiting.c.area, waiting.c.level, func.count())
+            .where(waiting.c.level.is_not(None))
+            .group_by(waiting.c.area, waiting.c.level)
+        ).all()
+    )
+    for area, level, count in grouped:
+        counts.setdefault(area, {})[AlertLevel(level)] = count
+    if not counts:
+        return
+    ranked = (
+        sql_select(
+            waiting,
+            func.row_number()
+            .over(
+                partition_by=waiting.c.area,
+                order_by=(waiting.c.received_at, waiting.c.code),
+            )
+            .label("rank"),
+        )
+        .where(waiting.c.level.is_not(None))
+        .subquery("ranked")
+    )
+    late = _LateDays(calendar, today)
+    items: dict[int, list[AlertItem]] = {}
+    for row in uow.session.execute(
+        sql_select(ranked).where(ranked.c.rank <= book.limit).order_by(ranked.c.rank)
+    ).all():
+        due = due_of(to_local(_aware(row.received_at)).date())
+        items.setdefault(row.area, []).append(
+            AlertItem(
+                requirement=Requirement.INBOX,
+                level=AlertLevel(row.level),
+                due=due,
+                late_working_days=late(due),
+                label=row.code,
+                tracking_code=row.code,
+            )
+        )
+    for area, by_level in counts.items():
+        book.add_group(
+            Requirement.INBOX,
+            by_level,
+            items.get(area, []),
+            _session_owners(roles, area),
+            roles.nearest(Role.HEAD, area),
+        )
+
+
+def _aware(moment: datetime) -> datetime:
+    """A moment read from a subquery column (the UTC type's conversion does not always apply)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+class _LateDays:
+    """Working days late of a due date, computed once per date."""
+
+    def __init__(self, calendar: WorkingCalendar, today: date) -> None:
+        self.calendar, self.today = calendar, today
+        self.known: dict[date, int] = {}
+
+    def __call__(self, due: date) -> int:
+        if due not in self.known:
+            self.known[due] = late_working_days(self.calendar, due, self.today)
+        return self.known[due]
+
+
+def digest_summaries(
+    uow: UnitOfWork,
+    context: ProcedureContext,
+    calendar: WorkingCalendar | None = None,
+    limit: int = LISTED_ITEMS,
+) -> dict[int, Digest]:
+    """Today's digest of every official with something due (whatever the hour): counts per
+    level and requirement, and the ``limit`` most urgent items."""
     if calendar is None:
         calendar = load_calendar(uow)
-    return build_digests(calendar, open_deadlines(uow, context, calendar), context.today())
+    today = context.today()
+    levels = due_levels(calendar, today)
+    if not levels:
+        return {}  # a day off: no alerts
+    roles = role_holders(uow)
+    book = DigestBook(limit)
+    for deadline in session_deadlines(uow, context, calendar, roles):
+        book.add_deadline(calendar, deadline, today)
+    _result_groups(uow, book, roles, calendar, today, levels)
+    _triage_groups(uow, book, roles, context, calendar, levels)
+    return book.digests()
+
+
+def alert_digests(
+    uow: UnitOfWork,
+    context: ProcedureContext,
+    calendar: WorkingCalendar | None = None,
+    limit: int = LISTED_ITEMS,
+) -> dict[int, tuple[AlertItem, ...]]:
+    """The items today's digest of every official lists, overdue first then the soonest."""
+    return {
+        person_id: digest.listed
+        for person_id, digest in digest_summaries(uow, context, calendar, limit).items()
+    }
 
 
 def queue_alert_digests(
@@ -280,34 +485,38 @@ def queue_alert_digests(
         return 0
     today = context.today()
     expired = queue_expired_plans(uow, context)
-    digests = alert_digests(uow, context, calendar)
-    if not digests:
-        if expired:
-            uow.flush()
-        return 0
+    if expired:
+        uow.flush()
+    digests = digest_summaries(uow, context, calendar)
     keys = {person_id: digest_key(person_id, today) for person_id in digests}
-    queued_already = set(
-        uow.session.exec(
-            select(OutboxMessage.idempotency_key).where(
-                col(OutboxMessage.idempotency_key).in_(list(keys.values()))
-            )
-        ).all()
-    )
-    count = 0
-    for person_id, items in digests.items():
-        if keys[person_id] in queued_already:
-            continue
-        queued = enqueue(
-            uow,
-            person_id=person_id,
-            kind=DIGEST_KIND,
-            data=digest_data(today, items),
-            key=keys[person_id],
-            transactional=False,
+    queued_already: set[str] = set()
+    wanted = list(keys.values())
+    for first in range(0, len(wanted), 900):
+        queued_already.update(
+            uow.session.exec(
+                select(OutboxMessage.idempotency_key).where(
+                    col(OutboxMessage.idempotency_key).in_(wanted[first : first + 900])
+                )
+            ).all()
         )
-        count += queued is not None
-    uow.flush()
-    return count
+    now = utc_now()
+    rows = [
+        {
+            "idempotency_key": keys[person_id],
+            "person_id": person_id,
+            "kind": DIGEST_KIND,
+            "data": digest_data(today, digest),
+            "transactional": False,
+            "attempts": 0,
+            "created_at": now,
+            "available_at": now,
+        }
+        for person_id, digest in digests.items()
+        if keys[person_id] not in queued_already
+    ]
+    if rows:
+        uow.session.execute(insert(OutboxMessage), rows)
+    return len(rows)
 
 
 def queue_session_reminders(
