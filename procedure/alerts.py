@@ -39,7 +39,10 @@ class AlertLevel(StrEnum):
 
     @property
     def rank(self) -> int:
-        return list(AlertLevel).index(self)
+        return _LEVEL_RANKS[self]
+
+
+_LEVEL_RANKS = {level: rank for rank, level in enumerate(AlertLevel)}
 
 
 class Requirement(StrEnum):
@@ -229,10 +232,15 @@ class Digest:
         return sum(self.counts.values())
 
 
+# A candidate for a digest's list: its sort key, the item, and whether it reaches the person as
+# an escalation (the escalated copy of the item is made only for the items finally listed).
+_Candidate = tuple[tuple[object, ...], AlertItem, bool]
+
+
 @dataclass
 class _Pending:
     counts: dict[CountKey, int] = field(default_factory=dict)
-    candidates: list[AlertItem] = field(default_factory=list)
+    candidates: list[_Candidate] = field(default_factory=list)
 
 
 class DigestBook:
@@ -254,26 +262,24 @@ class DigestBook:
     ) -> None:
         """Items of one requirement owned by ``owners``; ``most_urgent`` holds at least the
         group's first ``limit`` items in urgency order (all of them when there are fewer)."""
+        keyed = [(item.sort_key(), item) for item in most_urgent]
+        owned = [(key, item, False) for key, item in keyed]
         for person_id in owners:
             pending = self._people.setdefault(person_id, _Pending())
             for level, count in counts.items():
                 if count:
-                    key = (level, requirement, False)
-                    pending.counts[key] = pending.counts.get(key, 0) + count
-            self._offer(pending, most_urgent)
+                    owner_key = (level, requirement, False)
+                    pending.counts[owner_key] = pending.counts.get(owner_key, 0) + count
+            self._offer(pending, owned)
         overdue = counts.get(AlertLevel.OVERDUE, 0)
         heads = [person_id for person_id in escalate_to if person_id not in owners]
         if not overdue or not heads:
             return
-        escalated = [
-            replace(item, escalated=True)
-            for item in most_urgent
-            if item.level is AlertLevel.OVERDUE
-        ]
+        escalated = [(key, item, True) for key, item in keyed if item.level is AlertLevel.OVERDUE]
+        head_key = (AlertLevel.OVERDUE, requirement, True)
         for person_id in heads:
             pending = self._people.setdefault(person_id, _Pending())
-            key = (AlertLevel.OVERDUE, requirement, True)
-            pending.counts[key] = pending.counts.get(key, 0) + overdue
+            pending.counts[head_key] = pending.counts.get(head_key, 0) + overdue
             self._offer(pending, escalated)
 
     def add_deadline(self, calendar: WorkingCalendar, deadline: OpenDeadline, today: date) -> None:
@@ -288,12 +294,10 @@ class DigestBook:
                 deadline.escalate_to,
             )
 
-    def _offer(self, pending: _Pending, items: Iterable[AlertItem]) -> None:
-        pending.candidates.extend(items)
+    def _offer(self, pending: _Pending, candidates: Iterable[_Candidate]) -> None:
+        pending.candidates.extend(candidates)
         if len(pending.candidates) > 8 * self.limit:
-            pending.candidates = heapq.nsmallest(
-                self.limit, pending.candidates, key=AlertItem.sort_key
-            )
+            pending.candidates = heapq.nsmallest(self.limit, pending.candidates, key=_first)
 
     def digests(self) -> dict[int, Digest]:
         """Every person with something due, by person id."""
@@ -301,12 +305,19 @@ class DigestBook:
             person_id: Digest(
                 counts=dict(sorted(pending.counts.items(), key=_count_order)),
                 listed=tuple(
-                    heapq.nsmallest(self.limit, pending.candidates, key=AlertItem.sort_key)
+                    replace(item, escalated=True) if escalated else item
+                    for _, item, escalated in heapq.nsmallest(
+                        self.limit, pending.candidates, key=_first
+                    )
                 ),
             )
             for person_id, pending in sorted(self._people.items())
             if pending.counts
         }
+
+
+def _first(candidate: _Candidate) -> tuple[object, ...]:
+    return candidate[0]
 
 
 def _count_order(entry: tuple[CountKey, int]) -> tuple[int, int, bool]:
