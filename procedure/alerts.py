@@ -8,6 +8,11 @@ the government level, marked as escalated. Alerts go out only on working days of
 
 What the digest says is recomputed from the open deadlines every time, never from a log of past
 alerts: a scheduler that was down catches up by itself on its next working-hours run.
+
+A digest counts the items per level and requirement and lists only the most urgent few
+(``LISTED_ITEMS``): an official of a city may have thousands of open items (issue 12). The
+counts come in groups of items that reach the same people (``DigestBook``); the storage side
+aggregates them in SQL.
 """
 
 from __future__ import annotations

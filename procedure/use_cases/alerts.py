@@ -18,6 +18,11 @@ The open deadlines and their owners:
 Office and agency roles held on a unit cover the units below it (procedure/permissions.py). Of
 heads only the nearest level hears, so a city's chair is not flooded with every ward's alerts.
 
+At city scale (issue 12: a million open petitions, 910 officials) nothing is built per item:
+P8/P9 and the inbox are counted in SQL per group of items that reach the same people (the
+agency and the unit whose head answers; the inbox's area) and level, and only each group's few
+most urgent items are read. Sessions (P4, P7) are few and read one by one.
+
 Idempotent by construction: one outbox row per person and day under a fixed key, computed from
 the deadlines as they stand, so a second run queues nothing and a run after an outage misses
 nothing.
@@ -261,7 +266,7 @@ def _result_groups(
     # random order, five times slower).
     counted = alerted.subquery("alerted")
     counts: dict[tuple[int, int], dict[AlertLevel, int]] = {}
-    earliest: date | None = None
+    first_due: dict[tuple[int, int], date] = {}
     grouped: list[Any] = list(
         uow.session.connection()
         .execute(
@@ -279,11 +284,11 @@ def _result_groups(
         if level is None:
             continue
         counts.setdefault((agency, unit), {})[LEVELS[level]] = count
-        earliest = first if earliest is None else min(earliest, first)
-    if not counts or earliest is None:
+        held = first_due.get((agency, unit))
+        first_due[(agency, unit)] = first if held is None else min(held, first)
+    if not counts:
         return
     alerted = alerted.where(or_(due < today, due.in_(list(levels))))
-    last_due = max([today, *levels])
 
     def ranked(bounded: bool) -> Any:
         """The first rows of each of an agency's groups (the parameter ``agency``) among its
@@ -300,7 +305,7 @@ def _result_groups(
         ).subquery("ranked")
         return sql_select(query).where(query.c.rank <= book.limit)
 
-    urgent = _most_urgent(uow, counts, ranked, earliest, last_due, book.limit)
+    urgent = _most_urgent(uow, counts, first_due, ranked, today, book.limit)
     agency_names = dict(
         uow.session.connection()
         .execute(
@@ -340,37 +345,52 @@ def _result_groups(
 def _most_urgent(
     uow: UnitOfWork,
     counts: Mapping[tuple[int, int], Mapping[AlertLevel, int]],
+    first_due: Mapping[tuple[int, int], date],
     ranked: Callable[[bool], Any],
-    earliest: date,
-    last_due: date,
+    today: date,
     limit: int,
 ) -> dict[tuple[int, int], list[Any]]:
-    """The first ``limit`` rows of each (agency, unit) group, without ranking every row: the
-    groups are ranked among the rows due in the first days only, then in a window four times
-    as long for the groups that had fewer rows there than they need, and so on. The rows of a
-    group due before a day are the first of its rows (urgency is the due date's order), so a
-    group with enough of them there has its answer. Usually two or three small queries; at
-    worst, for a group whose few items are all due late, one query over its agency's rows."""
+    """The first ``limit`` rows of each (agency, unit) group, without ranking every row. The
+    rows of a group due before a day are the first of its rows (urgency is the due date's
+    order), so a group with enough rows there has its answer. Each agency is asked for its rows
+    due before a day estimated from its groups' overdue counts and earliest due dates (twice
+    the days that should hold them), then, for the groups that had fewer, before a day four
+    times further, and so on; a group with fewer overdue rows than it lists is read whole.
+    Usually one small query per agency; at worst a few, and never more rows than the agency's."""
     need = {group: min(limit, sum(by_level.values())) for group, by_level in counts.items()}
+    days: dict[tuple[int, int], int | None] = {}
+    for group, wanted in need.items():
+        overdue = counts[group].get(AlertLevel.OVERDUE, 0)
+        spread = max(1, (today - first_due[group]).days)
+        days[group] = -(-2 * wanted * spread // overdue) + 1 if overdue >= wanted else None
     found: dict[tuple[int, int], list[Any]] = {}
     connection = uow.session.connection()
     statements = {True: ranked(True), False: ranked(False)}
-    span = 4
     while need:
-        before: date | None = earliest + timedelta(days=span)
-        if before is not None and before > last_due:
-            before = None
-        statement = statements[before is not None]
-        rows: dict[tuple[int, int], list[Any]] = {}
-        for agency in sorted({agency for agency, _ in need}):
-            for row in connection.execute(statement, {"agency": agency, "before": before}):
+        by_agency: dict[int, list[tuple[int, int]]] = {}
+        for group in need:
+            by_agency.setdefault(group[0], []).append(group)
+        for agency, groups in sorted(by_agency.items()):
+            spans = [days[group] for group in groups]
+            before: date | None = None
+            if None not in spans:
+                before = min(first_due[group] for group in groups) + timedelta(
+                    days=max(span for span in spans if span is not None)
+                )
+                if before > today:
+                    before = None
+            rows: dict[tuple[int, int], list[Any]] = {}
+            parameters = {"agency": agency, "before": before}
+            for row in connection.execute(statements[before is not None], parameters):
                 rows.setdefault((row.agency, row.answerable), []).append(row)
-        for group, wanted in list(need.items()):
-            got = rows.get(group, [])
-            if before is None or len(got) >= wanted:
-                found[group] = got[:wanted]
-                del need[group]
-        span *= 4
+            for group in groups:
+                got = rows.get(group, [])
+                if before is None or len(got) >= need[group]:
+                    found[group] = got[: need[group]]
+                    del need[group]
+                else:
+                    span = days[group]
+                    days[group] = None if span is None else span * 4
     return found
 
 
