@@ -84,6 +84,7 @@ from storage.tables import (
     Registration,
     StaffRole,
 )
+from storage.tuning import no_parallel_plans
 from storage.types import utc_now
 from storage.unit_of_work import UnitOfWork
 from texts import LOCAL_TIMEZONE, to_local
@@ -291,16 +292,20 @@ def _result_groups(
     alerted = alerted.where(or_(due < today, due.in_(list(levels))))
 
     def ranked(bounded: bool) -> Any:
-        """The first rows of each of an agency's groups (the parameter ``agency``) among its
-        rows due before the parameter ``before`` (all of them when not ``bounded``), in urgency
-        order. One agency a query: an equality on the agency leads both databases to its index
-        by due date; the statement is built once and run with each agency's parameters."""
-        rows = alerted.where(col(Assignment.agency_org_id) == bindparam("agency"))
+        """The first rows of each group of the agencies in the parameter ``agencies`` among
+        their rows due before the parameter ``before`` (all of them when not ``bounded``), in
+        urgency order. Built once, run with each batch's parameters."""
+        rows = alerted.where(
+            col(Assignment.agency_org_id).in_(bindparam("agencies", expanding=True))
+        )
         if bounded:
             rows = rows.where(due < bindparam("before", type_=Date))
         query = rows.add_columns(
             func.row_number()
-            .over(partition_by=answerable, order_by=(due, col(Petition.tracking_code)))
+            .over(
+                partition_by=(col(Assignment.agency_org_id), answerable),
+                order_by=(due, col(Petition.tracking_code)),
+            )
             .label("rank")
         ).subquery("ranked")
         return sql_select(query).where(query.c.rank <= book.limit)
@@ -364,12 +369,16 @@ def _most_urgent(
         spread = max(1, (today - first_due[group]).days)
         days[group] = -(-2 * wanted * spread // overdue) + 1 if overdue >= wanted else None
     found: dict[tuple[int, int], list[Any]] = {}
+    no_parallel_plans(uow)  # the large count before this may use them; these queries are small
     connection = uow.session.connection()
     statements = {True: ranked(True), False: ranked(False)}
+    per_agency = uow.dialect == "sqlite"
     while need:
         by_agency: dict[int, list[tuple[int, int]]] = {}
         for group in need:
             by_agency.setdefault(group[0], []).append(group)
+        batches: dict[date | None, list[int]] = {}
+        bounds: dict[int, date | None] = {}
         for agency, groups in sorted(by_agency.items()):
             spans = [days[group] for group in groups]
             before: date | None = None
@@ -377,12 +386,24 @@ def _most_urgent(
                 before = min(first_due[group] for group in groups) + timedelta(
                     days=max(span for span in spans if span is not None)
                 )
-                if before > today:
+                # On a weekly grid (never earlier): agencies with the same bound share a query.
+                before = today - timedelta(days=7 * ((today - before).days // 7))
+                if before >= today:
                     before = None
-            rows: dict[tuple[int, int], list[Any]] = {}
-            parameters = {"agency": agency, "before": before}
-            for row in connection.execute(statements[before is not None], parameters):
-                rows.setdefault((row.agency, row.answerable), []).append(row)
+            bounds[agency] = before
+            batches.setdefault(before, []).append(agency)
+        rows: dict[tuple[int, int], list[Any]] = {}
+        for before, agencies in batches.items():
+            # One agency a query on SQLite: without statistics its planner reads the index by
+            # agency and due date only for an equality. PostgreSQL is asked once per window
+            # (a round trip costs more there than the rows).
+            chunks = [[agency] for agency in agencies] if per_agency else [agencies]
+            for chunk in chunks:
+                parameters = {"agencies": chunk, "before": before}
+                for row in connection.execute(statements[before is not None], parameters):
+                    rows.setdefault((row.agency, row.answerable), []).append(row)
+        for agency, groups in by_agency.items():
+            before = bounds[agency]
             for group in groups:
                 got = rows.get(group, [])
                 if before is None or len(got) >= need[group]:
