@@ -236,6 +236,7 @@ def seed(engine: Engine, petitions: int, seed_value: int = 12) -> dict[str, int]
         for n in range(first, min(first + 50_000, petitions)):
             ward = wards[rng.randrange(WARDS)]
             draw = rng.random()
+            session_id: int | None
             if draw < 0.15:  # the office inbox
                 state, session_id = "received", None
                 received = _utc(TODAY - timedelta(days=rng.randint(0, 30)), rng.randint(0, 23))
@@ -283,6 +284,8 @@ def seed(engine: Engine, petitions: int, seed_value: int = 12) -> dict[str, int]
         assigned += len(assignment_rows)
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
+            # What autovacuum does after such a load; SQLite gets no statistics, as in use.
+            connection.execute(text("ANALYZE"))
             for name in ("org_unit", "person", "dialogue_session", "petition"):
                 connection.execute(
                     text(
@@ -290,7 +293,6 @@ def seed(engine: Engine, petitions: int, seed_value: int = 12) -> dict[str, int]
                         f"(SELECT max(id) FROM {name}))"
                     )
                 )
-        connection.execute(text("ANALYZE"))
     return {
         "units": len(units),
         "officials": officials,
@@ -311,6 +313,16 @@ def _peak_rss_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+def _cpu_of(pid: int | None) -> float:
+    """User and system CPU seconds of a process of this machine (the PostgreSQL backend that
+    serves the run's connection: the pool hands the same one back), 0 when unknown."""
+    stat = Path(f"/proc/{pid}/stat")
+    if pid is None or not stat.exists():
+        return 0.0
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(url: str) -> dict[str, float | int]:
     """One run of ``doithoai alerts run``'s work, then a second one, in this process."""
     from bot.scheduler import Scheduler
@@ -321,23 +333,31 @@ def measure(url: str) -> dict[str, float | int]:
     engine = make_engine(url)
     with engine.connect() as connection:
         connection.execute(text("SELECT 1"))
+    backend: int | None = None
+    if engine.dialect.name == "postgresql":  # the server's CPU, when it runs on this machine
+        with engine.connect() as connection:
+            backend = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
     scheduler = Scheduler(engine, ProcedureContext(clock=lambda: moment))
     rss_before = _peak_rss_kb()
+    server = _cpu_of(backend)
     wall, cpu = time.perf_counter(), time.process_time()
     digests, _ = scheduler.run_once()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    server = _cpu_of(backend) - server
     rss_peak = _peak_rss_kb()
     again = time.perf_counter()
     digests_again, _ = scheduler.run_once()
     again = time.perf_counter() - again
     with engine.connect() as connection:
-        data = connection.execute(
+        data: Any = connection.execute(
             text("SELECT data FROM outbox_message WHERE kind = 'alert.digest'")
         ).scalars()
         sizes = [len(json.dumps(row if isinstance(row, dict) else json.loads(row))) for row in data]
     return {
         "wall_s": wall,
         "cpu_s": cpu,
+        "server_cpu_s": server,
+        "load": os.getloadavg()[0],
         "rss_before_mb": rss_before / 1024,
         "rss_peak_mb": rss_peak / 1024,
         "digests": digests,
@@ -392,9 +412,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             check=True, capture_output=True, text=True, env=os.environ,
         )  # fmt: skip
         figures = json.loads(child.stdout.strip().splitlines()[-1])
+    server = (
+        f" + PostgreSQL backend {figures['server_cpu_s']:.2f} s" if figures["server_cpu_s"] else ""
+    )
     print(
-        f"alerts run: wall {figures['wall_s']:.2f} s, CPU {figures['cpu_s']:.2f} s, peak RSS "
-        f"{figures['rss_peak_mb']:.0f} MB (before the run {figures['rss_before_mb']:.0f} MB)"
+        f"alerts run: wall {figures['wall_s']:.2f} s (load average {figures['load']:.1f}), "
+        f"CPU {figures['cpu_s']:.2f} s{server}, peak RSS {figures['rss_peak_mb']:.0f} MB "
+        f"(before the run {figures['rss_before_mb']:.0f} MB)"
     )
     print(
         f"digests queued: {figures['digests']}, outbox bytes {figures['outbox_bytes']:,} "
