@@ -236,13 +236,13 @@ def seed(engine: Engine, petitions: int, seed_value: int = 12) -> dict[str, int]
         for n in range(first, min(first + 50_000, petitions)):
             ward = wards[rng.randrange(WARDS)]
             draw = rng.random()
-            session_id: int | None
+            in_session: int | None
             if draw < 0.15:  # the office inbox
-                state, session_id = "received", None
+                state, in_session = "received", None
                 received = _utc(TODAY - timedelta(days=rng.randint(0, 30)), rng.randint(0, 23))
             else:
                 state = "forwarded" if draw < 0.90 else "extended" if draw < 0.97 else "reopened"
-                session_id = rng.choice(ward_sessions[ward]) if rng.random() < 0.6 else None
+                in_session = rng.choice(ward_sessions[ward]) if rng.random() < 0.6 else None
                 received = _utc(TODAY - timedelta(days=rng.randint(60, 400)))
             petition_id = n + 1
             petition_rows.append(
@@ -256,7 +256,7 @@ def seed(engine: Engine, petitions: int, seed_value: int = 12) -> dict[str, int]
                     "petitioner_name": "Nguyễn Văn An",
                     "petitioner_phone_e164": "+84912345678",
                     "area_org_id": ward,
-                    "session_id": session_id,
+                    "session_id": in_session,
                     "channel": "telegram",
                     "state": state,
                     "received_at": received,
