@@ -308,7 +308,7 @@ def _result_groups(
             )
             .label("rank")
         ).subquery("ranked")
-        return sql_select(query).where(query.c.rank <= book.limit)
+        return sql_select(query).where(query.c.rank <= book.limit).order_by(query.c.rank)
 
     urgent = _most_urgent(uow, counts, first_due, ranked, today, book.limit)
     agency_names = dict(
