@@ -29,10 +29,12 @@ class Petition(SQLModel, table=True):
     # them spare reading the rows (with their text) of a million petitions.
     __table_args__ = (
         Index("ix_petition_alerts", "state", "id", "session_id", "area_org_id", "tracking_code"),
+        # session_id first: this one cannot serve the digests' scan of petitions by state, which
+        # must read them in id order (the index above).
         Index(
             "ix_petition_inbox",
-            "state",
             "session_id",
+            "state",
             "area_org_id",
             "received_at",
             "tracking_code",

@@ -23,7 +23,7 @@ def upgrade() -> None:
     op.create_index(
         'ix_petition_inbox',
         'petition',
-        ['state', 'session_id', 'area_org_id', 'received_at', 'tracking_code'],
+        ['session_id', 'state', 'area_org_id', 'received_at', 'tracking_code'],
     )
     op.create_index(
         'ix_assignment_alerts', 'assignment', ['petition_id', 'due_date', 'agency_org_id']
