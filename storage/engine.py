@@ -14,18 +14,12 @@ from storage.urls import SQLITE_FILE_NAME, normalise_url, sqlite_url
 __all__ = ["SQLITE_FILE_NAME", "make_engine", "normalise_url", "sqlite_url"]
 
 
-SQLITE_MMAP_BYTES = 256 * 1024 * 1024
-
-
 def _configure_sqlite(dbapi_connection: sqlite3.Connection, _: ConnectionPoolEntry) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    # Read through a memory map rather than a read() per page: the deadline digests (C6) probe
-    # a million index entries; pages read this way are the file's, shared with the OS cache.
-    cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
     cursor.close()
 
 
