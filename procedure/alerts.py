@@ -8,13 +8,19 @@ the government level, marked as escalated. Alerts go out only on working days of
 
 What the digest says is recomputed from the open deadlines every time, never from a log of past
 alerts: a scheduler that was down catches up by itself on its next working-hours run.
+
+A digest counts the items per level and requirement and lists only the most urgent few
+(``LISTED_ITEMS``): an official of a city may have thousands of open items (issue 12). The
+counts come in groups of items that reach the same people (``DigestBook``); the storage side
+aggregates them in SQL.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import heapq
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from procedure.permissions import ancestors_of
@@ -38,7 +44,10 @@ class AlertLevel(StrEnum):
 
     @property
     def rank(self) -> int:
-        return list(AlertLevel).index(self)
+        return _LEVEL_RANKS[self]
+
+
+_LEVEL_RANKS = {level: rank for rank, level in enumerate(AlertLevel)}
 
 
 class Requirement(StrEnum):
@@ -190,36 +199,165 @@ def alert_item(calendar: WorkingCalendar, deadline: OpenDeadline, today: date) -
     )
 
 
+# The most urgent items a digest lists by name; the rest are counted (C6, issue 12: an official
+# of a city may have thousands of open items, and a digest is a message a person reads).
+LISTED_ITEMS = 5
+
+
+def due_levels(calendar: WorkingCalendar, today: date) -> dict[date, AlertLevel]:
+    """The due dates on or after ``today`` that carry an alert today, with its level. A due date
+    before ``today`` is overdue; any date not given here carries none. Empty on a day off."""
+    if not calendar.is_working_day(today):
+        return {}
+    furthest = max(ADVANCE_ALERTS)
+    levels: dict[date, AlertLevel] = {}
+    day = today
+    while calendar.working_days_between(today, day) <= furthest:
+        level = alert_level(calendar, day, today)
+        if level is not None:
+            levels[day] = level
+        day += timedelta(days=1)
+    return levels
+
+
+CountKey = tuple[AlertLevel, Requirement, bool]  # level, requirement, escalated
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A person's digest of a day: how many items of each level and requirement (and whether
+    they reach the person as an escalation), and the most urgent few, overdue first then the
+    soonest deadline."""
+
+    counts: Mapping[CountKey, int]
+    listed: tuple[AlertItem, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+# A candidate for a digest's list: its sort key, the item, and whether it reaches the person as
+# an escalation (the escalated copy of the item is made only for the items finally listed).
+_Candidate = tuple[tuple[object, ...], AlertItem, bool]
+
+
+@dataclass
+class _Pending:
+    counts: dict[CountKey, int] = field(default_factory=dict)
+    candidates: list[_Candidate] = field(default_factory=list)
+
+
+class DigestBook:
+    """Collects digests from groups of items that reach the same people: each group brings its
+    counts per level and its most urgent items, never every item. An item reaches a person once:
+    as an owner, or else (when overdue) as an escalation."""
+
+    def __init__(self, limit: int = LISTED_ITEMS) -> None:
+        self.limit = limit
+        self._people: dict[int, _Pending] = {}
+
+    def add_group(
+        self,
+        requirement: Requirement,
+        counts: Mapping[AlertLevel, int],
+        most_urgent: Sequence[AlertItem],
+        owners: Collection[int],
+        escalate_to: Collection[int] = (),
+    ) -> None:
+        """Items of one requirement owned by ``owners``; ``most_urgent`` holds at least the
+        group's first ``limit`` items in urgency order (all of them when there are fewer)."""
+        keyed = [(item.sort_key(), item) for item in most_urgent]
+        owned = [(key, item, False) for key, item in keyed]
+        for person_id in owners:
+            pending = self._people.setdefault(person_id, _Pending())
+            for level, count in counts.items():
+                if count:
+                    owner_key = (level, requirement, False)
+                    pending.counts[owner_key] = pending.counts.get(owner_key, 0) + count
+            self._offer(pending, owned)
+        overdue = counts.get(AlertLevel.OVERDUE, 0)
+        heads = [person_id for person_id in escalate_to if person_id not in owners]
+        if not overdue or not heads:
+            return
+        escalated = [(key, item, True) for key, item in keyed if item.level is AlertLevel.OVERDUE]
+        head_key = (AlertLevel.OVERDUE, requirement, True)
+        for person_id in heads:
+            pending = self._people.setdefault(person_id, _Pending())
+            pending.counts[head_key] = pending.counts.get(head_key, 0) + overdue
+            self._offer(pending, escalated)
+
+    def add_deadline(self, calendar: WorkingCalendar, deadline: OpenDeadline, today: date) -> None:
+        """One deadline, as a group of one item."""
+        item = alert_item(calendar, deadline, today)
+        if item is not None:
+            self.add_group(
+                deadline.requirement,
+                {item.level: 1},
+                [item],
+                deadline.owners,
+                deadline.escalate_to,
+            )
+
+    def _offer(self, pending: _Pending, candidates: Iterable[_Candidate]) -> None:
+        pending.candidates.extend(candidates)
+        if len(pending.candidates) > 8 * self.limit:
+            pending.candidates = heapq.nsmallest(self.limit, pending.candidates, key=_first)
+
+    def digests(self) -> dict[int, Digest]:
+        """Every person with something due, by person id."""
+        return {
+            person_id: Digest(
+                counts=dict(sorted(pending.counts.items(), key=_count_order)),
+                listed=tuple(
+                    replace(item, escalated=True) if escalated else item
+                    for _, item, escalated in heapq.nsmallest(
+                        self.limit, pending.candidates, key=_first
+                    )
+                ),
+            )
+            for person_id, pending in sorted(self._people.items())
+            if pending.counts
+        }
+
+
+def _first(candidate: _Candidate) -> tuple[object, ...]:
+    return candidate[0]
+
+
+def _count_order(entry: tuple[CountKey, int]) -> tuple[int, int, bool]:
+    (level, requirement, escalated), _ = entry
+    return level.rank, list(Requirement).index(requirement), escalated
+
+
+def summarise(
+    calendar: WorkingCalendar,
+    deadlines: Iterable[OpenDeadline],
+    today: date,
+    limit: int = LISTED_ITEMS,
+) -> dict[int, Digest]:
+    """Today's digest of each person from deadlines given one by one."""
+    book = DigestBook(limit)
+    for deadline in deadlines:
+        book.add_deadline(calendar, deadline, today)
+    return book.digests()
+
+
 def build_digests(
-    calendar: WorkingCalendar, deadlines: Iterable[OpenDeadline], today: date
+    calendar: WorkingCalendar,
+    deadlines: Iterable[OpenDeadline],
+    today: date,
+    limit: int = LISTED_ITEMS,
 ) -> dict[int, tuple[AlertItem, ...]]:
-    """Today's digest of each person: their items, overdue first then the soonest.
+    """The items today's digest of each person lists: overdue first, then the soonest (at most
+    ``limit``).
 
     Owners get every alert of their deadlines; the people in ``escalate_to`` get the overdue
     ones, marked escalated (unless they own the deadline too). An item reaches a person once.
     """
-    per_person: dict[int, dict[tuple[object, ...], AlertItem]] = {}
-
-    def add(person_id: int, item: AlertItem) -> None:
-        items = per_person.setdefault(person_id, {})
-        held = items.get(item.identity)
-        if held is None or (held.escalated and not item.escalated):
-            items[item.identity] = item
-
-    for deadline in deadlines:
-        item = alert_item(calendar, deadline, today)
-        if item is None:
-            continue
-        for person_id in deadline.owners:
-            add(person_id, item)
-        if item.level is AlertLevel.OVERDUE:
-            escalated = replace(item, escalated=True)
-            for person_id in deadline.escalate_to - deadline.owners:
-                add(person_id, escalated)
     return {
-        person_id: tuple(sorted(items.values(), key=AlertItem.sort_key))
-        for person_id, items in sorted(per_person.items())
-        if items
+        person_id: digest.listed
+        for person_id, digest in summarise(calendar, deadlines, today, limit).items()
     }
 
 
@@ -228,9 +366,23 @@ def digest_key(person_id: int, day: date) -> str:
     return f"alert-digest:{person_id}:{day.isoformat()}"
 
 
-def digest_data(day: date, items: Iterable[AlertItem]) -> dict[str, object]:
-    """The data of a digest's outbox row."""
-    return {"day": day.isoformat(), "items": [item.as_data() for item in items]}
+def digest_data(day: date, digest: Digest) -> dict[str, object]:
+    """The data of a digest's outbox row: the counts and the few items listed, a few hundred
+    bytes however many items the person has."""
+    return {
+        "day": day.isoformat(),
+        "total": digest.total,
+        "counts": [
+            {
+                "level": level.value,
+                "requirement": requirement.value,
+                "escalated": escalated,
+                "count": count,
+            }
+            for (level, requirement, escalated), count in digest.counts.items()
+        ],
+        "items": [item.as_data() for item in digest.listed],
+    }
 
 
 @dataclass(frozen=True)

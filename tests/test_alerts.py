@@ -627,13 +627,14 @@ def test_c6_digest_rendering_groups_marks_escalation_and_truncates() -> None:
     ]
     text = render("alert.digest", {"day": "2026-02-23", "items": many}).text
     assert len(text) < 4096
-    assert text.count("• ") == 30
-    assert "… và 15 việc khác" in text
+    assert text.count("• ") == 5  # issue 12: the five most urgent, the rest counted
+    assert "⛔ <b>Quá hạn</b>: 45 việc" in text
+    assert "… và 40 việc khác chưa liệt kê trong tin nhắn này; xem đầy đủ: /viec." in text
     # Very long names: fewer lines, still one message within Telegram's limit.
     wordy = [{**item, "agency": "Phòng " + "rất dài " * 40} for item in many]
     text = render("alert.digest", {"day": "2026-02-23", "items": wordy}).text
     listed = text.count("• ")
-    assert len(text) < 4096 and 0 < listed < 30
+    assert len(text) < 4096 and 0 < listed <= 5
     assert f"… và {45 - listed} việc khác" in text
     assert "🔺" not in text
 

@@ -136,6 +136,7 @@ def link(decision: str) -> Callable[[Turn, str], None]:
         if len(codes) != 2:
             turn.send(reply("review.two_codes"))
             return
+
         def decided() -> bool:
             decide(turn.uow, turn.actor, codes[0], codes[1], decision, turn.context)
             return True

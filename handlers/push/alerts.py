@@ -1,5 +1,6 @@
-"""The daily digest of deadline alerts for an official (C6): one message, items grouped by how
-urgent they are (overdue, due today, one working day left, three left), then by requirement."""
+"""The daily digest of deadline alerts for an official (C6): one message that counts the items
+by how urgent they are (overdue, due today, one working day left, three left), then by
+requirement, lists the most urgent few under their group, and says where to see the rest."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from collections.abc import Mapping, Sequence
 from handlers.channel import Outgoing
 from handlers.notifications import day, renderer
 from handlers.replies import Html, say
-from procedure.alerts import DIGEST_KIND, AlertLevel, Requirement
+from procedure.alerts import DIGEST_KIND, LISTED_ITEMS, AlertLevel, Requirement
 
-MAX_ITEMS_LISTED = 30
+# The most urgent items listed by name (the digest's rows hold no more, issue 12); the others
+# are counted, with the command that lists them all.
+MAX_ITEMS_LISTED = LISTED_ITEMS
 # Telegram allows 4096 characters in a message; keep well below with the markup counted.
 TEXT_BUDGET = 3800
 
@@ -53,48 +56,124 @@ def _line(item: Mapping[str, object]) -> str:
 def _ordered(items: Sequence[Mapping[str, object]]) -> list[Mapping[str, object]]:
     """By urgency, then by requirement; the order of the row within each group (the soonest
     deadline first) is kept."""
-    levels = [level.value for level in AlertLevel]
-    requirements = [requirement.value for requirement in Requirement]
 
     def rank(item: Mapping[str, object]) -> tuple[int, int]:
-        level, requirement = item.get("level"), item.get("requirement")
-        return (
-            levels.index(level) if level in levels else len(levels),
-            requirements.index(requirement) if requirement in requirements else len(requirements),
-        )
+        return _level_rank(item.get("level")), _requirement_rank(item.get("requirement"))
 
     return sorted(items, key=rank)
 
 
+LEVELS = [level.value for level in AlertLevel]
+REQUIREMENTS = [requirement.value for requirement in Requirement]
+# Where the whole list is, by requirement (and for escalated items, the head's overview).
+SEE_ALL = {"P4": "/quanlyphien", "P7": "/quanlyphien", "P8": "/viec", "INBOX": "/hopthu"}
+SEE_ESCALATED = "/tonghop"
+
+
+def _level_rank(level: object) -> int:
+    return LEVELS.index(level) if level in LEVELS else len(LEVELS)  # type: ignore[arg-type]
+
+
+def _requirement_rank(requirement: object) -> int:
+    return (
+        REQUIREMENTS.index(requirement)  # type: ignore[arg-type]
+        if requirement in REQUIREMENTS
+        else len(REQUIREMENTS)
+    )
+
+
+def _number(count: int) -> str:
+    """1.234.567: thousands separated by dots, as Vietnamese writes them."""
+    return f"{count:,}".replace(",", ".")
+
+
+def _counts(data: Mapping[str, object]) -> list[dict[str, object]]:
+    """How many items of each level and requirement (escalated apart). A row queued before the
+    digests were counted (issue 12) lists every item: they are counted here."""
+    given = data.get("counts")
+    if isinstance(given, list):
+        return [dict(entry) for entry in given if isinstance(entry, Mapping)]
+    counted: dict[tuple[object, object, bool], int] = {}
+    for item in data.get("items") or []:  # type: ignore[attr-defined]
+        key = (item.get("level"), item.get("requirement"), bool(item.get("escalated")))
+        counted[key] = counted.get(key, 0) + 1
+    return [
+        {"level": level, "requirement": requirement, "escalated": escalated, "count": count}
+        for (level, requirement, escalated), count in counted.items()
+    ]
+
+
 @renderer(DIGEST_KIND)
 def alert_digest(data: dict[str, object]) -> Outgoing:
-    items: list[Mapping[str, object]] = list(data.get("items") or [])  # type: ignore[call-overload]
-    parts = [say("chat.alerts.heading", day=day(data["day"]), count=len(items))]
+    """The counts of each level and requirement, with the most urgent items listed under their
+    group (at most ``MAX_ITEMS_LISTED``), and where to see the rest."""
+    counts = [
+        entry
+        for entry in _counts(data)
+        if entry.get("level") in LEVELS and entry.get("requirement") in REQUIREMENTS
+    ]
+    total = sum(int(entry.get("count") or 0) for entry in counts)  # type: ignore[call-overload]
+    items = _ordered(list(data.get("items") or []))[:MAX_ITEMS_LISTED]  # type: ignore[call-overload]
+    parts = [say("chat.alerts.heading", day=day(data["day"]), count=_number(total))]
     used = len(parts[0])
-    listed, escalated = 0, False
-    level_shown: object = None
-    requirement_shown: object = None
-    for item in _ordered(items):
-        needed = []
-        if item.get("level") != level_shown:
-            level = item.get("level")
-            if level in {member.value for member in AlertLevel}:
-                needed.append("\n" + say(f"chat.alerts.level.{level}"))
-        if item.get("level") != level_shown or item.get("requirement") != requirement_shown:
-            requirement = item.get("requirement")
-            if requirement in {member.value for member in Requirement}:
-                needed.append(say(f"chat.alerts.requirement.{requirement}"))
-        needed.append(_line(item))
-        cost = sum(len(part) + 1 for part in needed)
-        if listed >= MAX_ITEMS_LISTED or used + cost > TEXT_BUDGET:
-            break
-        parts.extend(needed)
-        used += cost
-        listed += 1
-        escalated = escalated or bool(item.get("escalated"))
-        level_shown, requirement_shown = item.get("level"), item.get("requirement")
-    if listed < len(items):
-        parts.append(say("chat.alerts.more", count=len(items) - listed))
-    if escalated:
+    listed = 0
+    escalated_items = False
+    for level in LEVELS:
+        at_level = [entry for entry in counts if entry["level"] == level]
+        if not at_level:
+            continue
+        level_total = sum(int(entry["count"]) for entry in at_level)  # type: ignore[call-overload]
+        parts.append(
+            "\n"
+            + say(
+                "chat.alerts.group",
+                heading=Html(say(f"chat.alerts.level.{level}")),
+                count=_number(level_total),
+            )
+        )
+        for requirement in sorted(
+            {str(entry["requirement"]) for entry in at_level}, key=_requirement_rank
+        ):
+            entries = [entry for entry in at_level if entry["requirement"] == requirement]
+            count = sum(int(entry["count"]) for entry in entries)  # type: ignore[call-overload]
+            escalated = sum(
+                int(entry["count"])  # type: ignore[call-overload]
+                for entry in entries
+                if entry.get("escalated")
+            )
+            parts.append(
+                say(
+                    "chat.alerts.group",
+                    heading=Html(say(f"chat.alerts.requirement.{requirement}")),
+                    count=_number(count),
+                )
+                + (
+                    say("chat.alerts.escalated_count", count=_number(escalated))
+                    if escalated
+                    else ""
+                )
+            )
+            for item in items:
+                if item.get("level") != level or item.get("requirement") != requirement:
+                    continue
+                line = _line(item)
+                if used + len(line) + 1 > TEXT_BUDGET:
+                    continue
+                parts.append(line)
+                used += len(line) + 1
+                listed += 1
+                escalated_items = escalated_items or bool(item.get("escalated"))
+    if listed < total:
+        places = sorted(
+            {
+                SEE_ESCALATED if entry.get("escalated") else SEE_ALL[str(entry["requirement"])]
+                for entry in counts
+            }
+        )
+        parts.append(
+            "\n"
+            + say("chat.alerts.more", count=_number(total - listed), commands=", ".join(places))
+        )
+    if escalated_items or any(entry.get("escalated") for entry in counts):
         parts.append("\n" + say("chat.alerts.escalated_legend"))
     return Outgoing(text="\n".join(parts))

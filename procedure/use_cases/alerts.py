@@ -18,6 +18,11 @@ The open deadlines and their owners:
 Office and agency roles held on a unit cover the units below it (procedure/permissions.py). Of
 heads only the nearest level hears, so a city's chair is not flooded with every ward's alerts.
 
+At city scale (issue 12: a million open petitions, 910 officials) nothing is built per item:
+P8/P9 and the inbox are counted in SQL per group of items that reach the same people (the
+agency and the unit whose head answers; the inbox's area) and level, and only each group's few
+most urgent items are read. Sessions (P4, P7) are few and read one by one.
+
 Idempotent by construction: one outbox row per person and day under a fixed key, computed from
 the deadlines as they stand, so a second run queues nothing and a run after an outage misses
 nothing.
@@ -25,22 +30,41 @@ nothing.
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from datetime import UTC, datetime, time, timedelta
+from collections.abc import Callable, Collection, Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    SQLColumnExpression,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    null,
+    or_,
+)
+from sqlalchemy import select as sql_select
 from sqlmodel import col, select
 
 from procedure.alerts import (
     DEFAULT_END,
     DEFAULT_START,
     DIGEST_KIND,
+    LISTED_ITEMS,
     AlertItem,
+    AlertLevel,
+    Digest,
+    DigestBook,
     OpenDeadline,
     Requirement,
     RoleHolders,
-    build_digests,
     digest_data,
     digest_key,
+    due_levels,
+    late_working_days,
     working_hours,
 )
 from procedure.deadlines import conclusion_deadline, triage_deadline
@@ -60,12 +84,15 @@ from storage.tables import (
     Registration,
     StaffRole,
 )
+from storage.tuning import no_parallel_plans
+from storage.types import utc_now
 from storage.unit_of_work import UnitOfWork
 from texts import LOCAL_TIMEZONE, to_local
 
 REMINDER_KIND = "session.reminder"
 LABEL_LENGTH = 80
 ALERTED_ROLES = (Role.OFFICE, Role.HEAD, Role.AGENCY)
+LEVELS = {level.value: level for level in AlertLevel}
 ASSIGNED_STATES = (PetitionState.FORWARDED, PetitionState.EXTENDED, PetitionState.REOPENED)
 
 
@@ -94,40 +121,14 @@ def role_holders(uow: UnitOfWork, roles: Collection[Role] = ALERTED_ROLES) -> Ro
     )
 
 
-def open_deadlines(
-    uow: UnitOfWork, context: ProcedureContext, calendar: WorkingCalendar
+def session_deadlines(
+    uow: UnitOfWork, context: ProcedureContext, calendar: WorkingCalendar, roles: RoleHolders
 ) -> list[OpenDeadline]:
-    """Every deadline of P4, P7 and P8/P9 not yet met, with its owners."""
-    roles = role_holders(uow)
+    """The deadlines of sessions not yet met (P4, P7), one by one: a city has a few hundred
+    sessions open, not a million. Petitions (P8/P9, the inbox) are counted in SQL instead."""
     return [
         *_invitation_deadlines(uow, context, calendar, roles),
         *_conclusion_deadlines(uow, context, calendar, roles),
-        *_result_deadlines(uow, roles),
-        *_triage_deadlines(uow, context, calendar, roles),
-    ]
-
-
-def _triage_deadlines(
-    uow: UnitOfWork, context: ProcedureContext, calendar: WorkingCalendar, roles: RoleHolders
-) -> list[OpenDeadline]:
-    """The office inbox: an item nobody has triaged yet is due the triage period after it came."""
-    waiting = uow.session.exec(
-        select(Petition)
-        .where(col(Petition.session_id).is_(None))
-        .where(Petition.state == PetitionState.RECEIVED)
-    ).all()
-    return [
-        OpenDeadline(
-            requirement=Requirement.INBOX,
-            due=triage_deadline(
-                calendar, to_local(petition.received_at).date(), context.periods
-            ).due,
-            label=petition.tracking_code,
-            owners=_session_owners(roles, petition.area_org_id),
-            escalate_to=roles.nearest(Role.HEAD, petition.area_org_id),
-            tracking_code=petition.tracking_code,
-        )
-        for petition in waiting
     ]
 
 
@@ -190,43 +191,6 @@ def _conclusion_deadlines(
     return deadlines
 
 
-def _result_deadlines(uow: UnitOfWork, roles: RoleHolders) -> list[OpenDeadline]:
-    """P8/P9: the agency's written result is due on the assignment's (extended) due date."""
-    rows = uow.session.exec(
-        select(Assignment, Petition, DialogueSession.org_unit_id)
-        .join(Petition, col(Petition.id) == col(Assignment.petition_id))
-        .outerjoin(DialogueSession, col(DialogueSession.id) == col(Petition.session_id))
-        .where(col(Petition.state).in_([state.value for state in ASSIGNED_STATES]))
-    ).all()
-    agency_names = {
-        unit_id: name
-        for unit_id, name in uow.session.exec(
-            select(OrgUnit.id, OrgUnit.name).where(
-                col(OrgUnit.id).in_({assignment.agency_org_id for assignment, _, _ in rows})
-            )
-        ).all()
-    }
-    deadlines = []
-    for assignment, petition, session_unit in rows:
-        agency = agency_names.get(assignment.agency_org_id, "")
-        # The head of the session's unit, or of the petition's area when it is not a session's.
-        answerable = session_unit if session_unit is not None else petition.area_org_id
-        deadlines.append(
-            OpenDeadline(
-                requirement=Requirement.P8,
-                due=assignment.due_date,
-                label=short_label(f"{petition.tracking_code} – {agency}"),
-                owners=roles.covering(Role.AGENCY, assignment.agency_org_id),
-                escalate_to=roles.nearest(Role.HEAD, answerable),
-                session_id=petition.session_id,
-                tracking_code=petition.tracking_code,
-                agency=agency,
-                extended=petition.state == PetitionState.EXTENDED,
-            )
-        )
-    return deadlines
-
-
 PLAN_EXPIRED_KIND = "session.plan_expired"
 
 
@@ -256,13 +220,362 @@ def queue_expired_plans(uow: UnitOfWork, context: ProcedureContext) -> int:
     return count
 
 
-def alert_digests(
-    uow: UnitOfWork, context: ProcedureContext, calendar: WorkingCalendar | None = None
-) -> dict[int, tuple[AlertItem, ...]]:
-    """Today's digest of every official with something due (whatever the hour)."""
+def _level_of(
+    column: SQLColumnExpression[date], today: date, levels: Mapping[date, AlertLevel]
+) -> ColumnElement[str | None]:
+    """The alert level of a due-date column, in SQL: overdue before today, the advance levels
+    on the few dates that carry one, NULL otherwise."""
+    dates: dict[AlertLevel, list[date]] = {}
+    for day, level in levels.items():
+        dates.setdefault(level, []).append(day)
+    whens: list[tuple[ColumnElement[bool], str]] = [(column < today, AlertLevel.OVERDUE.value)]
+    whens += [(column.in_(days), level.value) for level, days in dates.items()]
+    return case(*whens, else_=null())
+
+
+def _result_groups(
+    uow: UnitOfWork,
+    book: DigestBook,
+    roles: RoleHolders,
+    calendar: WorkingCalendar,
+    today: date,
+    levels: Mapping[date, AlertLevel],
+) -> None:
+    """P8/P9: the written results due, grouped by the agency and the unit whose head answers
+    for them (the session's, or the petition's area outside a session): their count per level
+    from one aggregate query, and the most urgent few of each group (see ``_most_urgent``)."""
+    answerable = func.coalesce(col(DialogueSession.org_unit_id), col(Petition.area_org_id))
+    due = col(Assignment.due_date)
+    alerted: Any = (
+        sql_select(
+            col(Assignment.agency_org_id).label("agency"),
+            answerable.label("answerable"),
+            _level_of(due, today, levels).label("level"),
+            due.label("due"),
+            col(Petition.tracking_code).label("code"),
+            col(Petition.session_id).label("session_id"),
+            col(Petition.state).label("state"),
+        )
+        .select_from(Assignment)
+        .join(Petition, col(Petition.id) == col(Assignment.petition_id))
+        .outerjoin(DialogueSession, col(DialogueSession.id) == col(Petition.session_id))
+        .where(col(Petition.state).in_([state.value for state in ASSIGNED_STATES]))
+    )
+    # Counted over every open assignment, the level NULL for a due date that carries no alert:
+    # no condition on the due date, so that both databases read the petitions' index and the
+    # assignments' in step (a range on the due date made SQLite probe a million petitions in
+    # random order, five times slower).
+    counted = alerted.subquery("alerted")
+    counts: dict[tuple[int, int], dict[AlertLevel, int]] = {}
+    first_due: dict[tuple[int, int], date] = {}
+    grouped: list[Any] = list(
+        uow.session.connection()
+        .execute(
+            sql_select(
+                counted.c.answerable,
+                counted.c.agency,
+                counted.c.level,
+                func.count(),
+                func.min(counted.c.due),
+            ).group_by(counted.c.answerable, counted.c.agency, counted.c.level)
+        )
+        .all()
+    )
+    for unit, agency, level, count, first in grouped:
+        if level is None:
+            continue
+        counts.setdefault((agency, unit), {})[LEVELS[level]] = count
+        held = first_due.get((agency, unit))
+        first_due[(agency, unit)] = first if held is None else min(held, first)
+    if not counts:
+        return
+    alerted = alerted.where(or_(due < today, due.in_(list(levels))))
+
+    def ranked(bounded: bool) -> Any:
+        """The first rows of each group of the agencies in the parameter ``agencies`` among
+        their rows due before the parameter ``before`` (all of them when not ``bounded``), in
+        urgency order. Built once, run with each batch's parameters."""
+        rows = alerted.where(
+            col(Assignment.agency_org_id).in_(bindparam("agencies", expanding=True))
+        )
+        if bounded:
+            rows = rows.where(due < bindparam("before", type_=Date))
+        query = rows.add_columns(
+            func.row_number()
+            .over(
+                partition_by=(col(Assignment.agency_org_id), answerable),
+                order_by=(due, col(Petition.tracking_code)),
+            )
+            .label("rank")
+        ).subquery("ranked")
+        return sql_select(query).where(query.c.rank <= book.limit).order_by(query.c.rank)
+
+    urgent = _most_urgent(uow, counts, first_due, ranked, today, book.limit)
+    agency_names = dict(
+        uow.session.connection()
+        .execute(
+            select(col(OrgUnit.id), col(OrgUnit.name)).where(
+                col(OrgUnit.id).in_({agency for agency, _ in counts})
+            )
+        )
+        .all()
+    )
+    late = _LateDays(calendar, today)
+    items: dict[tuple[int, int], list[AlertItem]] = {}
+    for row in (row for rows in urgent.values() for row in rows):
+        agency = agency_names.get(row.agency, "")
+        items.setdefault((row.agency, row.answerable), []).append(
+            AlertItem(
+                requirement=Requirement.P8,
+                level=LEVELS[row.level],
+                due=row.due,
+                late_working_days=late(row.due),
+                label=short_label(f"{row.code} – {agency}"),
+                session_id=row.session_id,
+                tracking_code=row.code,
+                agency=agency,
+                extended=row.state == PetitionState.EXTENDED,
+            )
+        )
+    for (agency_id, unit), by_level in counts.items():
+        book.add_group(
+            Requirement.P8,
+            by_level,
+            items.get((agency_id, unit), []),
+            roles.covering(Role.AGENCY, agency_id),
+            roles.nearest(Role.HEAD, unit),
+        )
+
+
+def _most_urgent(
+    uow: UnitOfWork,
+    counts: Mapping[tuple[int, int], Mapping[AlertLevel, int]],
+    first_due: Mapping[tuple[int, int], date],
+    ranked: Callable[[bool], Any],
+    today: date,
+    limit: int,
+) -> dict[tuple[int, int], list[Any]]:
+    """The first ``limit`` rows of each (agency, unit) group, without ranking every row. The
+    rows of a group due before a day are the first of its rows (urgency is the due date's
+    order), so a group with enough rows there has its answer. Each agency is asked for its rows
+    due before a day estimated from its groups' overdue counts and earliest due dates (twice
+    the days that should hold them), then, for the groups that had fewer, before a day four
+    times further, and so on; a group with fewer overdue rows than it lists is read whole.
+    Usually one small query per agency; at worst a few, and never more rows than the agency's."""
+    need = {group: min(limit, sum(by_level.values())) for group, by_level in counts.items()}
+    days: dict[tuple[int, int], int | None] = {}
+    for group, wanted in need.items():
+        overdue = counts[group].get(AlertLevel.OVERDUE, 0)
+        spread = max(1, (today - first_due[group]).days)
+        days[group] = -(-2 * wanted * spread // overdue) + 1 if overdue >= wanted else None
+    found: dict[tuple[int, int], list[Any]] = {}
+    no_parallel_plans(uow)  # the large count before this may use them; these queries are small
+    connection = uow.session.connection()
+    statements = {True: ranked(True), False: ranked(False)}
+    per_agency = uow.dialect == "sqlite"
+    while need:
+        by_agency: dict[int, list[tuple[int, int]]] = {}
+        for group in need:
+            by_agency.setdefault(group[0], []).append(group)
+        batches: dict[date | None, list[int]] = {}
+        bounds: dict[int, date | None] = {}
+        for agency, groups in sorted(by_agency.items()):
+            spans = [days[group] for group in groups]
+            before: date | None = None
+            if None not in spans:
+                before = min(first_due[group] for group in groups) + timedelta(
+                    days=max(span for span in spans if span is not None)
+                )
+                # On a weekly grid (never earlier): agencies with the same bound share a query.
+                before = today - timedelta(days=7 * ((today - before).days // 7))
+                if before >= today:
+                    before = None
+            bounds[agency] = before
+            batches.setdefault(before, []).append(agency)
+        rows: dict[tuple[int, int], list[Any]] = {}
+        for before, agencies in batches.items():
+            # One agency a query on SQLite: without statistics its planner reads the index by
+            # agency and due date only for an equality. PostgreSQL is asked once per window
+            # (a round trip costs more there than the rows).
+            chunks = [[agency] for agency in agencies] if per_agency else [agencies]
+            for chunk in chunks:
+                parameters = {"agencies": chunk, "before": before}
+                for row in connection.execute(statements[before is not None], parameters):
+                    rows.setdefault((row.agency, row.answerable), []).append(row)
+        for agency, groups in by_agency.items():
+            before = bounds[agency]
+            for group in groups:
+                got = rows.get(group, [])
+                if before is None or len(got) >= need[group]:
+                    found[group] = got[: need[group]]
+                    del need[group]
+                else:
+                    span = days[group]
+                    days[group] = None if span is None else span * 4
+    return found
+
+
+def _local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), LOCAL_TIMEZONE).astimezone(UTC)
+
+
+def _triage_groups(
+    uow: UnitOfWork,
+    book: DigestBook,
+    roles: RoleHolders,
+    context: ProcedureContext,
+    calendar: WorkingCalendar,
+    levels: Mapping[date, AlertLevel],
+) -> None:
+    """The office inbox: items nobody has triaged yet, due the triage period after the local day
+    they came, grouped by their area. The due date only grows with the day of receipt, so each
+    level is a range of receipt moments, given to SQL as bounds."""
+    today = context.today()
+
+    def due_of(received_on: date) -> date:
+        return triage_deadline(calendar, received_on, context.periods).due
+
+    # The latest receipt day already overdue, then each later day up to today with its level.
+    overdue_through = today
+    while due_of(overdue_through) >= today:
+        overdue_through -= timedelta(days=1)
+    received = col(Petition.received_at)
+    whens: list[tuple[ColumnElement[bool], str]] = [
+        (received < _local_midnight(overdue_through + timedelta(days=1)), AlertLevel.OVERDUE.value)
+    ]
+    day = overdue_through + timedelta(days=1)
+    while day <= today:
+        day_level = levels.get(due_of(day))
+        if day_level is not None:
+            whens.append(
+                (
+                    and_(
+                        received >= _local_midnight(day),
+                        received < _local_midnight(day + timedelta(days=1)),
+                    ),
+                    day_level.value,
+                )
+            )
+        day += timedelta(days=1)
+    level_column = case(*whens, else_=null())
+    waiting = (
+        sql_select(
+            col(Petition.area_org_id).label("area"),
+            level_column.label("level"),
+            received.label("received_at"),
+            col(Petition.tracking_code).label("code"),
+        )
+        .where(col(Petition.session_id).is_(None))
+        .where(col(Petition.state) == PetitionState.RECEIVED)
+        .where(received < _local_midnight(today + timedelta(days=1)))
+    ).subquery("waiting")
+    counts: dict[int, dict[AlertLevel, int]] = {}
+    grouped: list[Any] = list(
+        uow.session.connection()
+        .execute(
+            sql_select(waiting.c.area, waiting.c.level, func.count())
+            .where(waiting.c.level.is_not(None))
+            .group_by(waiting.c.area, waiting.c.level)
+        )
+        .all()
+    )
+    for area, level, count in grouped:
+        counts.setdefault(area, {})[LEVELS[level]] = count
+    if not counts:
+        return
+    ranked = (
+        sql_select(
+            waiting,
+            func.row_number()
+            .over(
+                partition_by=waiting.c.area,
+                order_by=(waiting.c.received_at, waiting.c.code),
+            )
+            .label("rank"),
+        )
+        .where(waiting.c.level.is_not(None))
+        .subquery("ranked")
+    )
+    late = _LateDays(calendar, today)
+    items: dict[int, list[AlertItem]] = {}
+    for row in (
+        uow.session.connection()
+        .execute(sql_select(ranked).where(ranked.c.rank <= book.limit).order_by(ranked.c.rank))
+        .all()
+    ):
+        due = due_of(to_local(_aware(row.received_at)).date())
+        items.setdefault(row.area, []).append(
+            AlertItem(
+                requirement=Requirement.INBOX,
+                level=LEVELS[row.level],
+                due=due,
+                late_working_days=late(due),
+                label=row.code,
+                tracking_code=row.code,
+            )
+        )
+    for area, by_level in counts.items():
+        book.add_group(
+            Requirement.INBOX,
+            by_level,
+            items.get(area, []),
+            _session_owners(roles, area),
+            roles.nearest(Role.HEAD, area),
+        )
+
+
+def _aware(moment: datetime) -> datetime:
+    """A moment read from a subquery column (the UTC type's conversion does not always apply)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+class _LateDays:
+    """Working days late of a due date, computed once per date."""
+
+    def __init__(self, calendar: WorkingCalendar, today: date) -> None:
+        self.calendar, self.today = calendar, today
+        self.known: dict[date, int] = {}
+
+    def __call__(self, due: date) -> int:
+        if due not in self.known:
+            self.known[due] = late_working_days(self.calendar, due, self.today)
+        return self.known[due]
+
+
+def digest_summaries(
+    uow: UnitOfWork,
+    context: ProcedureContext,
+    calendar: WorkingCalendar | None = None,
+    limit: int = LISTED_ITEMS,
+) -> dict[int, Digest]:
+    """Today's digest of every official with something due (whatever the hour): counts per
+    level and requirement, and the ``limit`` most urgent items."""
     if calendar is None:
         calendar = load_calendar(uow)
-    return build_digests(calendar, open_deadlines(uow, context, calendar), context.today())
+    today = context.today()
+    levels = due_levels(calendar, today)
+    if not levels:
+        return {}  # a day off: no alerts
+    roles = role_holders(uow)
+    book = DigestBook(limit)
+    for deadline in session_deadlines(uow, context, calendar, roles):
+        book.add_deadline(calendar, deadline, today)
+    _result_groups(uow, book, roles, calendar, today, levels)
+    _triage_groups(uow, book, roles, context, calendar, levels)
+    return book.digests()
+
+
+def alert_digests(
+    uow: UnitOfWork,
+    context: ProcedureContext,
+    calendar: WorkingCalendar | None = None,
+    limit: int = LISTED_ITEMS,
+) -> dict[int, tuple[AlertItem, ...]]:
+    """The items today's digest of every official lists, overdue first then the soonest."""
+    return {
+        person_id: digest.listed
+        for person_id, digest in digest_summaries(uow, context, calendar, limit).items()
+    }
 
 
 def queue_alert_digests(
@@ -280,34 +593,38 @@ def queue_alert_digests(
         return 0
     today = context.today()
     expired = queue_expired_plans(uow, context)
-    digests = alert_digests(uow, context, calendar)
-    if not digests:
-        if expired:
-            uow.flush()
-        return 0
+    if expired:
+        uow.flush()
+    digests = digest_summaries(uow, context, calendar)
     keys = {person_id: digest_key(person_id, today) for person_id in digests}
-    queued_already = set(
-        uow.session.exec(
-            select(OutboxMessage.idempotency_key).where(
-                col(OutboxMessage.idempotency_key).in_(list(keys.values()))
-            )
-        ).all()
-    )
-    count = 0
-    for person_id, items in digests.items():
-        if keys[person_id] in queued_already:
-            continue
-        queued = enqueue(
-            uow,
-            person_id=person_id,
-            kind=DIGEST_KIND,
-            data=digest_data(today, items),
-            key=keys[person_id],
-            transactional=False,
+    queued_already: set[str] = set()
+    wanted = list(keys.values())
+    for first in range(0, len(wanted), 900):
+        queued_already.update(
+            uow.session.exec(
+                select(OutboxMessage.idempotency_key).where(
+                    col(OutboxMessage.idempotency_key).in_(wanted[first : first + 900])
+                )
+            ).all()
         )
-        count += queued is not None
-    uow.flush()
-    return count
+    now = utc_now()
+    rows = [
+        {
+            "idempotency_key": keys[person_id],
+            "person_id": person_id,
+            "kind": DIGEST_KIND,
+            "data": digest_data(today, digest),
+            "transactional": False,
+            "attempts": 0,
+            "created_at": now,
+            "available_at": now,
+        }
+        for person_id, digest in digests.items()
+        if keys[person_id] not in queued_already
+    ]
+    if rows:
+        uow.session.execute(insert(OutboxMessage), rows)
+    return len(rows)
 
 
 def queue_session_reminders(

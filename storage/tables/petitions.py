@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Text
+from sqlalchemy import Index, Text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utc_now
@@ -25,6 +25,21 @@ class Topic(SQLModel, table=True):
 
 class Petition(SQLModel, table=True):
     __tablename__ = "petition"
+    # The deadline digests (C6) read these columns of every open petition: indexes that hold
+    # them spare reading the rows (with their text) of a million petitions.
+    __table_args__ = (
+        Index("ix_petition_alerts", "state", "id", "session_id", "area_org_id", "tracking_code"),
+        # session_id first: this one cannot serve the digests' scan of petitions by state, which
+        # must read them in id order (the index above).
+        Index(
+            "ix_petition_inbox",
+            "session_id",
+            "state",
+            "area_org_id",
+            "received_at",
+            "tracking_code",
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     tracking_code: str = Field(unique=True, max_length=16)
@@ -67,6 +82,12 @@ class Assignment(SQLModel, table=True):
     """A petition given to the agency responsible for it, with its due date (P7, P8)."""
 
     __tablename__ = "assignment"
+    # The deadline digests (C6): the due date of each open petition in the order of the petition
+    # index above (read in step with it), and an agency's assignments by due date.
+    __table_args__ = (
+        Index("ix_assignment_alerts", "petition_id", "due_date", "agency_org_id"),
+        Index("ix_assignment_agency_due", "agency_org_id", "due_date", "petition_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     petition_id: int = Field(foreign_key="petition.id", unique=True)
