@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import heapq
 from array import array
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from itertools import repeat
 from operator import mul
+from typing import Generic, TypeVar
+
+T = TypeVar("T", bound=Hashable)
 
 #: A vector: feature ids and weights (a unit vector for one petition, a sum for a group).
 Vector = tuple["array[int]", "array[float]"]
@@ -130,3 +133,38 @@ def _add(left: Vector, right: Vector) -> Vector:
     if len(total) > SUM_KEPT:
         total = dict(sorted(total.items(), key=lambda item: -item[1])[:SUM_KEPT])
     return array("i", total.keys()), array("f", total.values())
+
+
+class Membership(Generic[T]):
+    """Which group each item is in, kept up to date as items join (what a store of groups does,
+    in memory: for benchmarks and tests of ``PetitionIndex.nearest_groups``). A group is named
+    by its first member."""
+
+    def __init__(self, groups: Iterable[Sequence[T]] = ()) -> None:
+        self.group_of: dict[T, T] = {}
+        self.members: dict[T, list[T]] = {}
+        for group in groups:
+            for item in group:
+                self.group_of[item] = group[0]
+            self.members[group[0]] = list(group)
+
+    def members_of(self, item: T) -> list[T]:
+        """The members of the group of ``item`` (``item`` alone when in none)."""
+        group = self.group_of.get(item)
+        return list(self.members[group]) if group is not None else [item]
+
+    def join(self, item: T, group: Sequence[T] | None) -> T:
+        """``item`` joins the group of ``group``'s members (a group of its own when None, or
+        when they are one item in no group: the two begin one). Returns the group's name."""
+        if group is None:
+            name = item
+        else:
+            name = self.group_of.get(group[0], group[0])
+            if name not in self.members:
+                self.group_of[name] = name
+                self.members[name] = [name]
+        self.group_of[item] = name
+        self.members.setdefault(name, [])
+        if item not in self.members[name]:
+            self.members[name].append(item)
+        return name

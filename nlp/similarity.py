@@ -816,6 +816,7 @@ class PetitionIndex(Generic[Id]):
             cleaned.append(_clean(text))
         self._ids = ids
         self._size = len(ids)
+        self._positions: dict[Id, int] | None = None
         self.gazetteer = Gazetteer(_place_names(cleaned))
         places = [_find_places(clean, self.gazetteer) for clean in cleaned]
         problems = [_problem(c, p) for c, p in zip(cleaned, places, strict=True)]
@@ -913,6 +914,117 @@ class PetitionIndex(Generic[Id]):
 
     def _syllable_weight(self, fid: int | None) -> float:
         return SYLLABLE_WEIGHT if fid is not None and self._syllables[fid] else 1.0
+
+    # -- a petition added -------------------------------------------------------------------
+
+    def add(self, pid: Id, text: str) -> int:
+        """Add one petition without rebuilding (its position is returned): read with the
+        collection's place names, weighted with the collection's word frequencies as built
+        (those of the words it brings anew are counted from it), and indexed for ``similar``
+        and ``nearest_groups``. A rebuild (a full regrouping) weighs everything afresh."""
+        clean = _clean(text)
+        places = _find_places(clean, self.gazetteer)
+        words, bare = _read(_problem(clean, places))
+        if not bare:
+            for word in words:
+                if not word.isascii():
+                    self._accented.setdefault(match_key(word), word)
+        features = word_features(words)
+        grams = ngram_features(words)
+        word_pairs = [(self._intern(f, 0), n) for f, n in features.items()]
+        gram_pairs = [(self._intern(f, 1), n) for f, n in grams.items()]
+        unseen = self._unseen_idf
+        while len(self._df) < len(self._vocabulary):  # its new features: weighed as unseen
+            self._df.append(0)
+            self._idfs.append(unseen)
+        for fid, _ in word_pairs + gram_pairs:
+            self._df[fid] += 1
+        vector = self._weigh(word_pairs, gram_pairs)
+        doc = self._size
+        self._ids.append(pid)
+        if self._positions is not None:
+            self._positions[pid] = doc
+        self._size += 1
+        self._vectors.append((array("i", vector.keys()), array("f", vector.values())))
+        word_ids = array("i", (fid for fid, _ in word_pairs))
+        self._words.append(word_ids)
+        keys = frozenset(place.key for place in places)
+        self._places.append(keys)
+        for key in keys:
+            self._blocks[key].append(doc)
+        if not keys:
+            self._placeless.append(doc)
+        for fid in word_ids:
+            self._postings.setdefault(fid, array("i")).append(doc)
+            if not keys:
+                self._placeless_postings.setdefault(fid, array("i")).append(doc)
+        return doc
+
+    def position(self, pid: Id) -> int | None:
+        """Where a petition is in the index (None when it is not there)."""
+        if self._positions is None or len(self._positions) != self._size:
+            self._positions = {pid: doc for doc, pid in enumerate(self._ids)}
+        return self._positions.get(pid)
+
+    def nearest_groups(
+        self,
+        pid: Id,
+        members_of: Callable[[Id], Collection[Id]],
+        *,
+        threshold: float = THRESHOLD,
+    ) -> list[tuple[list[Id], float]]:
+        """The groups a petition of the index may join, best first: those of its neighbours
+        (the petitions ``similar`` would score, each scoring ``threshold`` or more with it),
+        each group as ``members_of`` a neighbour gives it (the neighbour alone when in none),
+        kept when the mean score over all pairs between the petition and the group is
+        ``threshold`` or more (average link, as ``groups`` decides a merge, places included)."""
+        doc = self.position(pid)
+        if doc is None:
+            raise KeyError(pid)
+        ids, weights = self._vectors[doc]
+        query = dict(zip(ids, weights, strict=True))
+        named = self._places[doc]
+        neighbours = self._neighbours(doc, query, named)
+        seen: set[int] = set()
+        found: list[tuple[list[Id], float]] = []
+        for other, score in sorted(neighbours.items(), key=lambda item: (-item[1], item[0])):
+            if score < threshold or other in seen:
+                continue
+            positions = [
+                at
+                for member in members_of(self._ids[other])
+                if (at := self.position(member)) is not None and at != doc
+            ] or [other]
+            seen.update(positions)
+            places: frozenset[str] = frozenset().union(*(self._places[at] for at in positions))
+            if named and places and not named & places:
+                continue
+            mean = sum(self._score(query, at) for at in positions) / len(positions)
+            if named & places:
+                mean = _same_place(mean)
+            if mean >= threshold:
+                found.append(([self._ids[at] for at in sorted(positions)], mean))
+        found.sort(key=lambda item: -item[1])
+        return found
+
+    def _neighbours(
+        self, doc: int, query: Mapping[int, float], named: frozenset[str]
+    ) -> dict[int, float]:
+        """The petitions ``similar`` would score for petition ``doc`` (itself left out), with
+        their scores (raised for a shared place)."""
+        word_ids = self._words[doc]
+        budget = QUERY_POSTINGS_BUDGET
+        scores: dict[int, float] = {}
+        for key in named:
+            for other in self._of_place(key, word_ids, budget):
+                if other != doc and other not in scores:
+                    scores[other] = _same_place(self._score(query, other))
+        postings = self._placeless_postings if named else self._postings
+        for other in self._candidates(word_ids, postings, budget, doc.__ne__):
+            if other not in scores:
+                score = self._score(query, other)
+                scores[other] = _same_place(score) if named & self._places[other] else score
+        return scores
 
     # -- the collection ---------------------------------------------------------------------
 
