@@ -62,7 +62,8 @@ class _Clustering:
         self.same_place = same_place
         self.members: list[list[int]] = [[i] for i in range(size)]
         self.named: list[frozenset[str]] = list(places)
-        self.sums: dict[int, Vector] = {}  # groups of two or more
+        #: The vector sums of groups of two or more (feature id -> weight).
+        self.sums: dict[int, dict[int, float]] = {}
         #: Groups linked by a scored pair, and the best score of such a pair: what proposes a
         #: merge (the exact mean decides it).
         self.links: list[dict[int, float]] = [{} for _ in range(size)]
@@ -73,15 +74,24 @@ class _Clustering:
         for i, j, score in edges:
             if i != j and score > self.links[i].get(j, 0.0):
                 self.links[node[i]][node[j]] = self.links[node[j]][node[i]] = score
-        self.heap = [
+        # The links in order, best first: the initial ones sorted once, those a merge makes
+        # in a heap; the next proposal is the better of their heads (the order a heap of all
+        # of them would give, at a fraction of its cost).
+        initial = sorted(
             (-score, i, j)
             for i, row in enumerate(self.links)
             for j, score in row.items()
             if i < j and score >= self.threshold
-        ]
-        heapq.heapify(self.heap)
-        while self.heap:
-            negative, a, b = heapq.heappop(self.heap)
+        )
+        self.heap = []
+        heap = self.heap
+        at, count = 0, len(initial)
+        while at < count or heap:
+            if heap and (at == count or heap[0] < initial[at]):
+                negative, a, b = heapq.heappop(heap)
+            else:
+                negative, a, b = initial[at]
+                at += 1
             if self.links[a].get(b) != -negative:
                 continue  # stale: a group merged away or linked better since
             del self.links[a][b], self.links[b][a]
@@ -94,17 +104,19 @@ class _Clustering:
     def _compatible(self, a: int, b: int) -> bool:
         return not self.named[a] or not self.named[b] or bool(self.named[a] & self.named[b])
 
-    def _vector(self, group: int) -> Vector:
+    def _sum(self, group: int) -> dict[int, float]:
         found = self.sums.get(group)
-        return found if found is not None else self.vectors[group]
+        if found is None:
+            ids, weights = self.vectors[group]
+            found = dict(zip(ids, weights, strict=True))
+        return found
 
     def _mean(self, a: int, b: int) -> float:
         """The mean score over all pairs across two groups."""
-        (ids_a, weights_a), (ids_b, weights_b) = self._vector(a), self._vector(b)
-        if len(ids_a) > len(ids_b):
-            ids_a, weights_a, ids_b, weights_b = ids_b, weights_b, ids_a, weights_a
-        lookup = dict(zip(ids_b, weights_b, strict=True))
-        dot = sum(map(mul, map(lookup.get, ids_a, repeat(0.0)), weights_a))
+        small, large = self._sum(a), self._sum(b)
+        if len(small) > len(large):
+            small, large = large, small
+        dot = sum(map(mul, map(large.get, small, repeat(0.0)), small.values()))
         mean = dot / (len(self.members[a]) * len(self.members[b]))
         return self.same_place(mean) if self.named[a] & self.named[b] else mean
 
@@ -117,7 +129,7 @@ class _Clustering:
                 links_a[c] = self.links[c][a] = score
                 heapq.heappush(self.heap, (-score, min(a, c), max(a, c)))
         self.links[b] = {}
-        self.sums[a] = _add(self._vector(a), self._vector(b))
+        self.sums[a] = _add(self._sum(a), self._sum(b))
         self.sums.pop(b, None)
         self.members[a].extend(self.members[b])
         self.members[b] = []
@@ -125,14 +137,16 @@ class _Clustering:
         self.named[b] = frozenset()
 
 
-def _add(left: Vector, right: Vector) -> Vector:
-    """The sum of two vectors, its ``SUM_KEPT`` heaviest features."""
-    total = dict(zip(left[0], left[1], strict=True))
-    for feature, weight in zip(right[0], right[1], strict=True):
-        total[feature] = total.get(feature, 0.0) + weight
+def _add(left: dict[int, float], right: dict[int, float]) -> dict[int, float]:
+    """The sum of two vectors, its ``SUM_KEPT`` heaviest features (``left`` is updated when it
+    is a group's own sum)."""
+    total = left
+    get = total.get
+    for feature, weight in right.items():
+        total[feature] = get(feature, 0.0) + weight
     if len(total) > SUM_KEPT:
         total = dict(sorted(total.items(), key=lambda item: -item[1])[:SUM_KEPT])
-    return array("i", total.keys()), array("f", total.values())
+    return total
 
 
 class Membership(Generic[T]):
