@@ -455,11 +455,11 @@ def _forms(token: str) -> tuple[str, str]:
 
 def _tokens(text: str) -> list[_Token]:
     make = tuple.__new__  # _Token(...) without its Python-level __new__: built per token
-    tokens: list[_Token] = []
-    for match in _TOKEN.finditer(text):
-        token = match.group()
-        tokens.append(make(_Token, (token, *_forms(token), *match.span())))
-    return tokens
+    forms = _forms
+    return [
+        make(_Token, (token := match.group(), *forms(token), *match.span()))
+        for match in _TOKEN.finditer(text)
+    ]
 
 
 class _Phrases:
@@ -491,6 +491,9 @@ _PLACE_PHRASES = _Phrases(PLACE_WORDS)
 _UNIT_PHRASES = _Phrases(UNIT_WORDS)
 _QUALIFIER_PHRASES = _Phrases(QUALIFIERS)
 _NUMBERED = frozenset(match_key(word) for word in NUMBERED_PLACES)
+#: First words of the units and place words, as written and without diacritics.
+_ACCENTED_FIRSTS = frozenset(_UNIT_PHRASES.accented) | frozenset(_PLACE_PHRASES.accented)
+_BARE_FIRSTS = frozenset(_UNIT_PHRASES.bare) | frozenset(_PLACE_PHRASES.bare)
 
 
 @dataclass(frozen=True, slots=True)
@@ -631,8 +634,14 @@ def _find_places(clean: str, gazetteer: Gazetteer) -> list[Place]:
     tokens = _tokens(clean)
     bare = typed_without_diacritics(clean)
     places: list[Place] = []
+    firsts = _BARE_FIRSTS if bare else _ACCENTED_FIRSTS
+    lengths = gazetteer.lengths
     i = 0
     while i < len(tokens):
+        token = tokens[i]
+        if (token.key if bare else token.lower) not in firsts and token.key not in lengths:
+            i += 1  # begins no unit, place word or known name (most words): nothing to read
+            continue
         if unit := _UNIT_PHRASES.match(tokens, i, bare):
             i += unit
             while i < len(tokens) and (tokens[i].capitalised or tokens[i].number):
@@ -780,10 +789,36 @@ def ngram_features(words: Iterable[str]) -> Counter[str]:
     return features
 
 
+@lru_cache(maxsize=1 << 18)
+def _parts(word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A word's word features and n-grams, in the order ``word_features`` and
+    ``ngram_features`` count them."""
+    key = match_key(word)
+    syllables = key.split() if " " in key else []
+    return ("w:" + key, *("s:" + syllable for syllable in syllables)), tuple(
+        gram
+        for syllable in _NON_ALNUM.split(match_key(word))
+        if syllable
+        for gram in _syllable_ngrams(syllable)
+    )
+
+
 @lru_cache(maxsize=1 << 16)
 def _syllable_ngrams(syllable: str) -> tuple[str, ...]:
     padded = f" {syllable} "
     return tuple(padded[i : i + n] for n in NGRAM_SIZES for i in range(len(padded) - n + 1))
+
+
+#: 1 + ln(n), the sublinear weight of a count, for the small counts (most of them).
+_TF = [0.0] + [1.0 + math.log(n) for n in range(1, 64)]
+
+
+def _tf(n: int) -> float:
+    return _TF[n] if n < 64 else 1.0 + math.log(n)
+
+
+def _heaviest_first(item: tuple[int | None, float]) -> tuple[float, int]:
+    return -item[1], -1 if item[0] is None else item[0]
 
 
 def _same_place(score: float) -> float:
@@ -830,28 +865,34 @@ class PetitionIndex(Generic[Id]):
         del places
 
         # Features as ids and counts (a Counter per petition would weigh gigabytes at 100,000).
-        self._vocabulary: dict[str, int] = {}
-        self._syllables = bytearray()  # per feature id: 1 for a syllable of a compound
-        self._grams = bytearray()  # per feature id: 1 for a character n-gram
+        vocabulary: dict[str, int] = {}
+        self._vocabulary = vocabulary
         counted: list[tuple[array[int], array[int]]] = []
         self._accented: dict[str, str] = {}
+        intern = vocabulary.setdefault
         for words, bare in readings:
             if not bare:
                 for word in words:
                     if not word.isascii():
                         self._accented.setdefault(match_key(word), word)
-            features = word_features(words)
-            grams = ngram_features(words)
-            fids = array("i", map(self._intern, features, repeat(0)))
-            fids.extend(map(self._intern, grams, repeat(1)))
+            features: Counter[str] = Counter()
+            grams: Counter[str] = Counter()
+            for word in words:  # as word_features and ngram_features, a word's parts cached
+                word_parts, gram_parts = _parts(word)
+                features.update(word_parts)
+                grams.update(gram_parts)
+            fids = array("i", [intern(f, len(vocabulary)) for f in features])
+            fids.extend([intern(f, len(vocabulary)) for f in grams])
             counts = array("i", features.values())
             counts.extend(grams.values())
             counted.append((fids, counts))
         del readings
-        df = array("i", bytes(4 * len(self._vocabulary)))
-        for fids, _ in counted:
-            for fid in fids:
-                df[fid] += 1
+        #: Per feature id: 1 for a syllable of a compound; 1 for a character n-gram.
+        self._syllables = bytearray(key.startswith("s:") for key in vocabulary)
+        self._grams = bytearray(not key.startswith(("w:", "s:")) for key in vocabulary)
+        everything = np.frombuffer(b"".join(fids.tobytes() for fids, _ in counted), np.intc)
+        df = array("i", np.bincount(everything, minlength=len(vocabulary)).astype(np.intc))
+        del everything
         self._df = df
         unseen = math.log(self._size + 1) + 1.0
         self._unseen_idf = unseen
@@ -900,20 +941,31 @@ class PetitionIndex(Generic[Id]):
         """The unit vector of a petition (feature id -> weight) from the counts of its word
         features and its n-grams, weighted and normalised apart. A feature unknown to the
         collection (id None: a query's) counts in the norm and is then dropped."""
+        idfs, unseen, syllables = self._idfs, self._unseen_idf, self._syllables
         word_weights = [
-            (fid, (1.0 + math.log(n)) * self._idf(fid) * self._syllable_weight(fid))
+            (
+                fid,
+                _tf(n)
+                * (unseen if fid is None else idfs[fid])
+                * (SYLLABLE_WEIGHT if fid is not None and syllables[fid] else 1.0),
+            )
             for fid, n in words
         ]
-        gram_weights = [(fid, (1.0 + math.log(n)) * self._idf(fid)) for fid, n in grams]
+        gram_weights = [
+            (fid, _tf(n) * (unseen if fid is None else idfs[fid])) for fid, n in grams
+        ]
         if len(gram_weights) > NGRAMS_KEPT:
-            gram_weights.sort(key=lambda item: (-item[1], -1 if item[0] is None else item[0]))
+            gram_weights.sort(key=_heaviest_first)
             del gram_weights[NGRAMS_KEPT:]
         vector: dict[int, float] = {}
         for part, share in ((word_weights, WORD_WEIGHT), (gram_weights, 1.0 - WORD_WEIGHT)):
-            norm = math.sqrt(sum(weight * weight for _, weight in part))
+            weights = [weight for _, weight in part]
+            norm = math.sqrt(sum(map(mul, weights, weights)))
             if norm:
                 scale = math.sqrt(share) / norm
-                vector.update((fid, weight * scale) for fid, weight in part if fid is not None)
+                for fid, weight in part:
+                    if fid is not None:
+                        vector[fid] = weight * scale
         return vector
 
     def _syllable_weight(self, fid: int | None) -> float:
@@ -1134,8 +1186,7 @@ class PetitionIndex(Generic[Id]):
         dense[ids] = np.fromiter(query.values(), np.float64, len(query))
         starts = self._indptr[rows]
         lengths = self._indptr[rows + 1] - starts
-        at = np.arange(int(lengths.sum()), dtype=np.int64)
-        at += np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+        at = _ranges(starts, lengths)
         products = self._data[at] * dense[self._indices[at]]
         dense[ids] = 0.0
         owners = np.repeat(np.arange(len(rows)), lengths)
@@ -1224,6 +1275,9 @@ class PetitionIndex(Generic[Id]):
 
     def _block_edges(self, block: array[int], threshold: float) -> Iterable[tuple[int, int, float]]:
         small = len(block) <= CANDIDATES + 1
+        if small and len(block) >= 2 and max(block) < self._packed:
+            yield from self._small_block_edges(block, threshold)
+            return
         postings = {} if small else _postings(block, self._words)
         for at, doc in enumerate(block):
             ids, weights = self._vectors[doc]
@@ -1238,6 +1292,40 @@ class PetitionIndex(Generic[Id]):
                 score = _same_place(score)
                 if score >= threshold:
                     yield doc, other, score
+
+    def _small_block_edges(
+        self, block: array[int], threshold: float
+    ) -> Iterable[tuple[int, int, float]]:
+        """Every pair of a small block scored at once: for each pair, the products of the
+        later petition's weights with the earlier one's, summed in the later one's order (the
+        sums ``_score`` makes, pair by pair)."""
+        rows = np.frombuffer(block, dtype=np.intc).astype(np.int64)
+        starts = self._indptr[rows]
+        lengths = self._indptr[rows + 1] - starts
+        entries = _ranges(starts, lengths)
+        features, local = np.unique(self._indices[entries], return_inverse=True)
+        weights = self._data[entries]
+        dense = np.zeros((len(rows), len(features)), np.float64)
+        dense[np.repeat(np.arange(len(rows)), lengths), local] = weights
+        first, second = np.triu_indices(len(rows), 1)
+        offsets = np.cumsum(lengths) - lengths
+        pair_lengths = lengths[second]
+        within = _ranges(offsets[second], pair_lengths)
+        products = weights[within] * dense[np.repeat(first, pair_lengths), local[within]]
+        pairs = np.repeat(np.arange(len(first)), pair_lengths)
+        scores = np.bincount(pairs, weights=products, minlength=len(first))
+        for i, j, score in zip(first.tolist(), second.tolist(), scores.tolist(), strict=True):
+            score = _same_place(score)
+            if score >= threshold:
+                yield block[i], block[j], score
+
+
+def _ranges(starts: npt.NDArray[np.int64], lengths: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """The positions ``starts[k]``, ``starts[k] + 1``, … (``lengths[k]`` of them), for each
+    ``k`` in turn."""
+    at = np.arange(int(lengths.sum()), dtype=np.int64)
+    at += np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+    return at
 
 
 Mask = Callable[[npt.NDArray[np.intc]], npt.NDArray[np.bool_]]
