@@ -1177,8 +1177,18 @@ class PetitionIndex(Generic[Id]):
         if not docs:
             return []
         rows = np.asarray(docs, dtype=np.int64)
-        if rows.max() >= self._packed:
-            return [self._score(query, doc) for doc in docs]
+        if rows.max() >= self._packed:  # added since the build: scored one by one
+            packed = rows < self._packed
+            found = dict(
+                zip(
+                    rows[packed].tolist(),
+                    self._scores(query, rows[packed].tolist()),
+                    strict=True,
+                )
+            )
+            return [
+                found[doc] if doc in found else self._score(query, doc) for doc in rows.tolist()
+            ]
         if len(self._dense) < len(self._vocabulary):
             self._dense = np.zeros(len(self._vocabulary), np.float64)
         dense = self._dense

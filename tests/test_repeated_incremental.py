@@ -136,3 +136,21 @@ def test_p2_x3_the_incremental_join_gives_the_group_a_full_regrouping_gives_on_a
     )
     print(f"\nP2 incremental join = full regrouping for {agree} of {len(sample)} sampled petitions")
     assert agree >= 0.9 * len(sample)
+
+
+def test_p2_x3_a_petition_added_to_the_index_then_rolled_back_is_not_kept(
+    uow: UnitOfWork,
+) -> None:
+    """The index is kept between transactions; a submission that rolls back leaves nothing in
+    it that a later petition (which may get the same id) would be read as."""
+    world = build_world(uow)
+    first = submit(world, uow, FLOODING[0], "2026-03-10")
+    uow.commit()
+    submit(world, uow, NOISE, "2026-03-11")  # joined, in the index, then rolled back
+    uow.rollback()
+    second = submit(world, uow, FLOODING[1], "2026-03-12")
+    uow.commit()
+    assert _stored(uow, world)[second] == (first, JOINED)
+    assert _partition(uow, world) == {frozenset({first, second})}
+    index = uow.memo(repeated_module._INDEX_MEMO)[world.ward].index
+    assert len(index) == 2

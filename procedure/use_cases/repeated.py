@@ -4,11 +4,14 @@ about to submit, the similar earlier petitions of the same area and their answer
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import delete, func, insert, or_
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import col, select
 
 from nlp.similarity import PetitionIndex
@@ -33,6 +36,8 @@ FULL, JOINED, STAFF = "full", "join", "staff"
 #: petitions than this (a larger one waits for ``regroup``: the CLI or the first review).
 REGROUP_INLINE = 2_000
 _INDEX_MEMO = "repeated.petition_index"
+#: The indexes are shared by the threads of a process: one at a time reads or adds.
+_LOCK = threading.RLock()
 
 
 def _text(petition: Petition) -> str:
@@ -59,22 +64,28 @@ class _CachedIndex:
     index: PetitionIndex[int]
     #: The largest petition id read from the database into the index.
     max_id: int
-    #: Petitions added since the build, by id, with their text: checked against the database
-    #: before the index is used again (a transaction that added one may have rolled back).
-    added: dict[int, str]
+    #: Petitions added by the last transaction that added any, by id, with their text:
+    #: checked against the database when another transaction uses the index (the one that
+    #: added them may have rolled back), then taken as stored.
+    added: dict[int, str] = field(default_factory=dict)
+    added_in: weakref.ref[SessionTransaction] | None = None
 
 
 def _index(uow: UnitOfWork, unit_id: int) -> PetitionIndex[int]:
     """The index of a unit's petitions: built once per process and database, then brought up
     to date by adding the petitions submitted since (never rebuilt for them; rebuilt when a
-    petition it holds has gone or changed)."""
+    petition it holds has gone or changed). Call it holding ``_LOCK``."""
     units = units_below(uow, unit_id)
     scope = col(Petition.area_org_id).in_(units)
     memo = uow.memo(_INDEX_MEMO)
     cached: _CachedIndex | None = memo.get(unit_id)
-    count = uow.session.exec(select(func.count()).select_from(Petition).where(scope)).one()
-    if cached is not None and cached.added:
-        rows = uow.session.exec(
+    session = uow.session
+    count = session.exec(select(func.count()).select_from(Petition).where(scope)).one()
+    transaction = session.get_transaction()
+    if cached is not None and cached.added and (
+        cached.added_in is None or cached.added_in() is not transaction
+    ):
+        rows = session.exec(
             select(Petition.id, Petition.text, Petition.street).where(
                 col(Petition.id).in_(list(cached.added))
             )
@@ -82,8 +93,10 @@ def _index(uow: UnitOfWork, unit_id: int) -> PetitionIndex[int]:
         found = {pid: _written(text, street) for pid, text, street in rows}
         if found != cached.added:
             cached = None
+        else:
+            cached.added, cached.added_in = {}, None
     if cached is not None:
-        rows = uow.session.exec(
+        rows = session.exec(
             select(Petition.id, Petition.text, Petition.street)
             .where(scope, col(Petition.id) > cached.max_id)
             .order_by(col(Petition.id))
@@ -92,21 +105,25 @@ def _index(uow: UnitOfWork, unit_id: int) -> PetitionIndex[int]:
             assert pid is not None  # stored
             cached.index.add(pid, _written(text, street))
             cached.added[pid] = _written(text, street)
+            cached.added_in = weakref.ref(transaction) if transaction is not None else None
             cached.max_id = max(cached.max_id, pid)
         if len(cached.index) != count:
             cached = None
     if cached is None:
-        rows = uow.session.exec(
-            select(Petition.id, Petition.text, Petition.street)
-            .where(scope)
-            .order_by(col(Petition.received_at), col(Petition.id))
-        ).all()
-        index = PetitionIndex(
-            [(pid, _written(text, street)) for pid, text, street in rows if pid is not None]
-        )
-        cached = _CachedIndex(index, max((pid or 0 for pid, _, _ in rows), default=0), {})
-        memo[unit_id] = cached
+        cached = memo[unit_id] = _build(uow, unit_id)
     return cached.index
+
+
+def _build(uow: UnitOfWork, unit_id: int) -> _CachedIndex:
+    rows = uow.session.exec(
+        select(Petition.id, Petition.text, Petition.street)
+        .where(col(Petition.area_org_id).in_(units_below(uow, unit_id)))
+        .order_by(col(Petition.received_at), col(Petition.id))
+    ).all()
+    index = PetitionIndex(
+        [(pid, _written(text, street)) for pid, text, street in rows if pid is not None]
+    )
+    return _CachedIndex(index, max((pid or 0 for pid, _, _ in rows), default=0))
 
 
 def forget_indexes(uow: UnitOfWork) -> None:
@@ -240,11 +257,12 @@ def regroup(uow: UnitOfWork, unit_id: int) -> int:
     """A full regrouping of the unit's petitions (for staff and cron; petitions submitted
     later join their nearest group): the index rebuilt, average-link groups, the staff's
     decisions applied, and stored. Returns the number of groups of two or more."""
-    memo = uow.memo(_INDEX_MEMO)
-    memo.pop(unit_id, None)
-    index = _index(uow, unit_id)
+    cached = _build(uow, unit_id)  # a fresh index, outside the lock: submissions go on
+    index = cached.index
     ids = index.ids
     automatic = index.groups()
+    with _LOCK:
+        uow.memo(_INDEX_MEMO)[unit_id] = cached  # brought up to date at its next use
     grouped = {member for group in automatic for member in group}
     automatic += [[pid] for pid in ids if pid not in grouped]
     groups = _apply_decisions(automatic, _links(uow, set(ids)))
@@ -277,7 +295,6 @@ def join_group(uow: UnitOfWork, petition_id: int, unit_id: int) -> int:
     current = uow.session.get(IssueGroupMember, (unit_id, petition_id))
     if current is not None:
         return current.group_id
-    index = _index(uow, unit_id)
     apart: set[int] = set()
     for link in uow.session.exec(
         select(IssueLink).where(
@@ -316,8 +333,10 @@ def join_group(uow: UnitOfWork, petition_id: int, unit_id: int) -> int:
             group_of.update(dict.fromkeys(members[group_id], group_id))
         return members[group_id]
 
+    with _LOCK:
+        nearest = _index(uow, unit_id).nearest_groups(petition_id, members_of)
     group_id = petition_id
-    for group, _ in index.nearest_groups(petition_id, members_of):
+    for group, _ in nearest:
         if apart.intersection(group):
             continue
         first = group[0]
@@ -491,11 +510,11 @@ def similar_earlier(
 ) -> list[tuple[Petition, str | None]]:
     """For a resident about to submit: earlier petitions of the same area on the same issue,
     with their answer if there is one. A suggestion, never a refusal."""
-    index = _index(uow, area_org_id)
-    if not len(index):
-        return []
+    with _LOCK:
+        index = _index(uow, area_org_id)
+        similar = index.similar(text, limit=limit) if len(index) else []
     found = []
-    for petition_id, _ in index.similar(text, limit=limit):
+    for petition_id, _ in similar:
         petition = uow.session.get(Petition, petition_id)
         if petition is None:
             continue
