@@ -20,7 +20,7 @@ import heapq
 from array import array
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from itertools import repeat
-from operator import mul
+from operator import itemgetter, mul
 from typing import Generic, TypeVar
 
 T = TypeVar("T", bound=Hashable)
@@ -111,12 +111,24 @@ class _Clustering:
             found = dict(zip(ids, weights, strict=True))
         return found
 
+    def _features(self, group: int) -> tuple[Iterable[int], Iterable[float], int]:
+        """The features and weights of a group's vector sum (a petition's vector when alone),
+        and how many."""
+        found = self.sums.get(group)
+        if found is None:
+            ids, weights = self.vectors[group]
+            return ids, weights, len(ids)
+        return found.keys(), found.values(), len(found)
+
     def _mean(self, a: int, b: int) -> float:
         """The mean score over all pairs across two groups."""
-        small, large = self._sum(a), self._sum(b)
-        if len(small) > len(large):
-            small, large = large, small
-        dot = sum(map(mul, map(large.get, small, repeat(0.0)), small.values()))
+        large = b  # the other is read feature by feature: the one with fewer features
+        ids, weights, size = self._features(a)
+        if size > len(self.sums.get(b) or self.vectors[b][0]):
+            large = a
+            ids, weights, _ = self._features(b)
+        lookup = self._sum(large)
+        dot = sum(map(mul, map(lookup.get, ids, repeat(0.0)), weights))
         mean = dot / (len(self.members[a]) * len(self.members[b]))
         return self.same_place(mean) if self.named[a] & self.named[b] else mean
 
@@ -129,7 +141,8 @@ class _Clustering:
                 links_a[c] = self.links[c][a] = score
                 heapq.heappush(self.heap, (-score, min(a, c), max(a, c)))
         self.links[b] = {}
-        self.sums[a] = _add(self._sum(a), self._sum(b))
+        ids, weights, _ = self._features(b)
+        self.sums[a] = _add(self._sum(a), zip(ids, weights, strict=True))
         self.sums.pop(b, None)
         self.members[a].extend(self.members[b])
         self.members[b] = []
@@ -137,15 +150,15 @@ class _Clustering:
         self.named[b] = frozenset()
 
 
-def _add(left: dict[int, float], right: dict[int, float]) -> dict[int, float]:
+def _add(left: dict[int, float], right: Iterable[tuple[int, float]]) -> dict[int, float]:
     """The sum of two vectors, its ``SUM_KEPT`` heaviest features (``left`` is updated when it
     is a group's own sum)."""
     total = left
     get = total.get
-    for feature, weight in right.items():
+    for feature, weight in right:
         total[feature] = get(feature, 0.0) + weight
-    if len(total) > SUM_KEPT:
-        total = dict(sorted(total.items(), key=lambda item: -item[1])[:SUM_KEPT])
+    if len(total) > SUM_KEPT:  # heaviest first, ties in their order (a stable sort)
+        total = dict(sorted(total.items(), key=itemgetter(1), reverse=True)[:SUM_KEPT])
     return total
 
 
