@@ -154,3 +154,15 @@ def test_p2_x3_a_petition_added_to_the_index_then_rolled_back_is_not_kept(
     assert _partition(uow, world) == {frozenset({first, second})}
     index = uow.memo(repeated_module._INDEX_MEMO)[world.ward].index
     assert len(index) == 2
+
+
+def test_p2_x3_a_large_group_gets_the_same_title_computed_as_one_matrix() -> None:
+    """A group of thousands would take seconds pair by pair: from ``BATCH_FROM`` petitions the
+    overlaps are one matrix product, the same floats as the loop (so the same title)."""
+    from nlp import titles
+
+    texts = [text for _, text in TUNING + HELD_OUT]
+    assert len(texts) >= titles.BATCH_FROM
+    sets = [titles._syllables(text) for text in texts]
+    loop = [titles._mean_overlap(sets, i) for i in range(len(sets))]
+    assert titles._mean_overlaps(sets) == loop
