@@ -1138,6 +1138,7 @@ class PetitionIndex(Generic[Id]):
         ).astype(np.float64)
         self._packed = self._size
         self._dense = np.zeros(len(self._vocabulary), np.float64)
+        self._queries = np.zeros((0, 0), np.float64)
 
     def _candidates(
         self,
@@ -1273,15 +1274,73 @@ class PetitionIndex(Generic[Id]):
         index, and from each petition that names no place to its candidates anywhere."""
         for block in self._blocks.values():
             yield from self._block_edges(block, threshold)
-        for doc in self._placeless:
-            ids, weights = self._vectors[doc]
-            query = dict(zip(ids, weights, strict=True))
-            others = self._candidates(
-                self._words[doc], self._postings, POSTINGS_BUDGET, _other_than(doc)
-            )
-            for other, score in zip(others, self._scores(query, others), strict=True):
-                if score >= threshold:
-                    yield doc, other, score
+        postings = self._postings
+        yield from self._scored_edges(
+            self._placeless,
+            lambda doc: self._candidates(
+                self._words[doc], postings, POSTINGS_BUDGET, _other_than(doc)
+            ),
+            threshold,
+            same_place=False,
+        )
+
+    def _scored_edges(
+        self,
+        docs: Sequence[int],
+        candidates_of: Callable[[int], list[int]],
+        threshold: float,
+        *,
+        same_place: bool,
+    ) -> Iterable[tuple[int, int, float]]:
+        """The pairs of each petition and its candidates scoring ``threshold`` or more, the
+        candidates of many petitions scored in one batch."""
+        for start in range(0, len(docs), _BATCH):
+            chunk = list(docs[start : start + _BATCH])
+            lists = [candidates_of(doc) for doc in chunk]
+            for doc, others, scores in zip(
+                chunk, lists, self._pair_scores(chunk, lists), strict=True
+            ):
+                for other, score in zip(others, scores, strict=True):
+                    if same_place:
+                        score = _same_place(score)
+                    if score >= threshold:
+                        yield doc, other, score
+
+    def _pair_scores(self, docs: list[int], others: list[list[int]]) -> list[list[float]]:
+        """``_scores`` of each petition of ``docs`` with its ``others``, all in one go (the
+        same products summed in the same order)."""
+        flat = [other for found in others for other in found]
+        if not flat or max(max(docs), max(flat)) >= self._packed:
+            return [
+                self._scores(dict(zip(*self._vectors[doc], strict=True)), found)
+                for doc, found in zip(docs, others, strict=True)
+            ]
+        rows = np.asarray(docs, dtype=np.int64)
+        starts = self._indptr[rows]
+        lengths = self._indptr[rows + 1] - starts
+        entries = _ranges(starts, lengths)
+        shape = (_BATCH, len(self._vocabulary))
+        if self._queries.shape != shape:
+            self._queries = np.zeros(shape, np.float64)
+        queries = self._queries  # zero but where set here, and set back to zero below
+        where = (np.repeat(np.arange(len(rows)), lengths), self._indices[entries])
+        queries[where] = self._data[entries]
+        counts = np.fromiter(map(len, others), np.int64, len(others))
+        scored = np.asarray(flat, dtype=np.int64)
+        starts = self._indptr[scored]
+        lengths = self._indptr[scored + 1] - starts
+        entries = _ranges(starts, lengths)
+        owners = np.repeat(np.repeat(np.arange(len(rows)), counts), lengths)
+        products = self._data[entries] * queries[owners, self._indices[entries]]
+        pairs = np.repeat(np.arange(len(scored)), lengths)
+        scores = np.bincount(pairs, weights=products, minlength=len(scored)).tolist()
+        queries[where] = 0.0
+        found: list[list[float]] = []
+        at = 0
+        for count in counts.tolist():
+            found.append(scores[at : at + count])
+            at += count
+        return found
 
     def _block_edges(self, block: array[int], threshold: float) -> Iterable[tuple[int, int, float]]:
         small = len(block) <= CANDIDATES + 1
@@ -1289,6 +1348,16 @@ class PetitionIndex(Generic[Id]):
             yield from self._small_block_edges(block, threshold)
             return
         postings = {} if small else _postings(block, self._words)
+        if not small:
+            yield from self._scored_edges(
+                block,
+                lambda doc: self._candidates(
+                    self._words[doc], postings, POSTINGS_BUDGET, _after(doc)
+                ),
+                threshold,
+                same_place=True,
+            )
+            return
         for at, doc in enumerate(block):
             ids, weights = self._vectors[doc]
             query = dict(zip(ids, weights, strict=True))
@@ -1339,6 +1408,8 @@ def _ranges(starts: npt.NDArray[np.int64], lengths: npt.NDArray[np.int64]) -> np
 
 
 Mask = Callable[[npt.NDArray[np.intc]], npt.NDArray[np.bool_]]
+#: Petitions whose candidates are scored in one batch when grouping.
+_BATCH = 128
 
 
 def _other_than(doc: int) -> Mask:
