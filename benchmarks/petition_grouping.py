@@ -605,6 +605,7 @@ def main() -> None:
     parser.add_argument("--petitions", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--skip-rebuild", action="store_true")
     parser.add_argument(
         "--agreement",
         action="store_true",
@@ -645,13 +646,14 @@ def main() -> None:
         f"{arguments.workers} workers, "
         f"{len(cache):,} distinct problem texts segmented)"
     )
-    del index
-    start, cpu = time.perf_counter(), time.process_time()
-    index = PetitionIndex(enumerate(texts), cache=cache)
-    print(
-        f"rebuild, segmentation cached {time.perf_counter() - start:.1f} s "
-        f"({time.process_time() - cpu:.1f} s of CPU; one core: places, vectors, indexes)"
-    )
+    if not arguments.skip_rebuild:
+        del index
+        start, cpu = time.perf_counter(), time.process_time()
+        index = PetitionIndex(enumerate(texts), cache=cache)
+        print(
+            f"rebuild, segmentation cached {time.perf_counter() - start:.1f} s "
+            f"({time.process_time() - cpu:.1f} s of CPU; one core: places, vectors, indexes)"
+        )
     del cache
     print(f"resident after build         {resident_megabytes():.0f} MB")
 
@@ -667,35 +669,40 @@ def main() -> None:
     precision, recall = pairwise(groups, issues)
     print(f"pairwise precision / recall  {precision:.3f} / {recall:.3f} (synthetic issues)")
 
-    timings = []
+    timings, cpu_timings = [], []
     hits = 0
     for query, issue in zip(queries, query_issues, strict=True):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         found = index.similar(query)
         timings.append((time.perf_counter() - start) * 1000)
+        cpu_timings.append((time.process_time() - cpu) * 1000)
         hits += bool(found) and issues[found[0][0]] == issue
     print(
         f"similar() per query          {_percentiles(timings)}; best match on the same issue: "
         f"{hits}/{len(timings)}"
     )
+    print(f"  CPU per query              {_percentiles(cpu_timings)}")
 
     # A new petition joins its nearest group (no regrouping): added to the index, its
     # neighbours' groups scored by their mean (nlp.similarity.PetitionIndex.nearest_groups).
     membership = Membership(groups)
-    timings = []
+    timings, cpu_timings = [], []
     joined = 0
+    index.position(0)  # the positions by id: made once, on first use
     for number, query in enumerate(queries):
         pid = len(texts) + number
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         index.add(pid, query)
         found_groups = index.nearest_groups(pid, membership.members_of)
         membership.join(pid, found_groups[0][0] if found_groups else None)
         timings.append((time.perf_counter() - start) * 1000)
+        cpu_timings.append((time.process_time() - cpu) * 1000)
         joined += bool(found_groups)
     print(
         f"incremental join per petition {_percentiles(timings)}; {joined}/{len(queries)} "
         "joined a group"
     )
+    print(f"  CPU per join               {_percentiles(cpu_timings)}")
     right = sum(
         issues[membership.group_of[len(texts) + n]] == issue
         for n, issue in enumerate(query_issues)
