@@ -1294,8 +1294,9 @@ class PetitionIndex(Generic[Id]):
     ) -> Iterable[tuple[int, int, float]]:
         """The pairs of each petition and its candidates scoring ``threshold`` or more, the
         candidates of many petitions scored in one batch."""
-        for start in range(0, len(docs), _BATCH):
-            chunk = list(docs[start : start + _BATCH])
+        batch = self._batch()
+        for start in range(0, len(docs), batch):
+            chunk = list(docs[start : start + batch])
             lists = [candidates_of(doc) for doc in chunk]
             for doc, others, scores in zip(
                 chunk, lists, self._pair_scores(chunk, lists), strict=True
@@ -1305,6 +1306,11 @@ class PetitionIndex(Generic[Id]):
                         score = _same_place(score)
                     if score >= threshold:
                         yield doc, other, score
+
+    def _batch(self) -> int:
+        """Petitions scored in one batch: ``_BATCH``, fewer for a large vocabulary (their
+        vectors are held dense: at most ``_BATCH_CELLS`` weights)."""
+        return max(1, min(_BATCH, _BATCH_CELLS // max(1, len(self._vocabulary))))
 
     def _pair_scores(self, docs: list[int], others: list[list[int]]) -> list[list[float]]:
         """``_scores`` of each petition of ``docs`` with its ``others``, all in one go (the
@@ -1319,7 +1325,7 @@ class PetitionIndex(Generic[Id]):
         starts = self._indptr[rows]
         lengths = self._indptr[rows + 1] - starts
         entries = _ranges(starts, lengths)
-        shape = (_BATCH, len(self._vocabulary))
+        shape = (self._batch(), len(self._vocabulary))
         if self._queries.shape != shape:
             self._queries = np.zeros(shape, np.float64)
         queries = self._queries  # zero but where set here, and set back to zero below
@@ -1410,6 +1416,8 @@ def _ranges(starts: npt.NDArray[np.int64], lengths: npt.NDArray[np.int64]) -> np
 Mask = Callable[[npt.NDArray[np.intc]], npt.NDArray[np.bool_]]
 #: Petitions whose candidates are scored in one batch when grouping.
 _BATCH = 128
+#: At most this many weights held dense for a batch (8 bytes each).
+_BATCH_CELLS = 4_000_000
 
 
 def _other_than(doc: int) -> Mask:
