@@ -11,8 +11,11 @@ issue is raised follows a long tail (a few issues come back hundreds of times). 
 petition knows its issue, the grouping's pairwise precision and recall are printed as well.
 
 Timed: reading the petitions (segmentation, the slow part, on one core), the whole index build
-(segmentation on all cores), a rebuild with the segmentation cached, ``groups()``, and
-``similar()`` for 100 new petitions (median).
+(segmentation on all cores), a rebuild with the segmentation cached, a full regrouping
+(``groups()``), ``similar()`` for 100 new petitions, and those petitions joining their nearest
+group one by one without a regrouping (``add`` and ``nearest_groups``): median and p95; with
+``--agreement``, whether each joined the group a full regrouping with them gives it. Wall-clock
+times and, where the machine may be shared, CPU times.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 
+from nlp.grouping import Membership
 from nlp.similarity import PetitionIndex, Reading, analyse
 from nlp.text import strip_diacritics
 
@@ -601,6 +605,12 @@ def main() -> None:
     parser.add_argument("--petitions", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--skip-rebuild", action="store_true")
+    parser.add_argument(
+        "--agreement",
+        action="store_true",
+        help="regroup everything again with the new petitions and compare with their joins",
+    )
     arguments = parser.parse_args()
 
     generator = Generator()
@@ -628,49 +638,109 @@ def main() -> None:
     )
 
     cache: dict[str, Reading] = {}
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     index = PetitionIndex(enumerate(texts), workers=arguments.workers, cache=cache)
-    built = time.perf_counter() - start
+    built, built_cpu = time.perf_counter() - start, time.process_time() - cpu
     print(
-        f"build index                  {built:.1f} s ({arguments.workers} workers, "
+        f"build index                  {built:.1f} s ({built_cpu:.1f} s of CPU in this process; "
+        f"{arguments.workers} workers, "
         f"{len(cache):,} distinct problem texts segmented)"
     )
-    del index
-    start = time.perf_counter()
-    index = PetitionIndex(enumerate(texts), cache=cache)
-    print(
-        f"rebuild, segmentation cached {time.perf_counter() - start:.1f} s (one core: places, "
-        f"vectors, indexes)"
-    )
+    if not arguments.skip_rebuild:
+        del index
+        start, cpu = time.perf_counter(), time.process_time()
+        index = PetitionIndex(enumerate(texts), cache=cache)
+        print(
+            f"rebuild, segmentation cached {time.perf_counter() - start:.1f} s "
+            f"({time.process_time() - cpu:.1f} s of CPU; one core: places, vectors, indexes)"
+        )
     del cache
     print(f"resident after build         {resident_megabytes():.0f} MB")
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     groups = index.groups()
-    grouped = time.perf_counter() - start
+    grouped, grouped_cpu = time.perf_counter() - start, time.process_time() - cpu
     members = sum(len(g) for g in groups)
     print(
-        f"groups()                     {grouped:.1f} s: {len(groups):,} groups of 2 or more "
-        f"holding {members:,} petitions (largest {len(groups[0]) if groups else 0})"
+        f"full regrouping (groups())   {grouped:.1f} s ({grouped_cpu:.1f} s of CPU): "
+        f"{len(groups):,} groups of 2 or more holding {members:,} petitions "
+        f"(largest {len(groups[0]) if groups else 0})"
     )
     precision, recall = pairwise(groups, issues)
     print(f"pairwise precision / recall  {precision:.3f} / {recall:.3f} (synthetic issues)")
 
-    timings = []
+    timings, cpu_timings = [], []
     hits = 0
     for query, issue in zip(queries, query_issues, strict=True):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         found = index.similar(query)
         timings.append((time.perf_counter() - start) * 1000)
+        cpu_timings.append((time.process_time() - cpu) * 1000)
         hits += bool(found) and issues[found[0][0]] == issue
-    timings.sort()
     print(
-        f"similar() per query          median {statistics.median(timings):.1f} ms, "
-        f"p95 {timings[int(len(timings) * 0.95)]:.1f} ms, max {timings[-1]:.1f} ms "
-        f"(n={len(timings)}); best match on the same issue: {hits}/{len(timings)}"
+        f"similar() per query          {_percentiles(timings)}; best match on the same issue: "
+        f"{hits}/{len(timings)}"
     )
+    print(f"  CPU per query              {_percentiles(cpu_timings)}")
+
+    # A new petition joins its nearest group (no regrouping): added to the index, its
+    # neighbours' groups scored by their mean (nlp.similarity.PetitionIndex.nearest_groups).
+    membership = Membership(groups)
+    timings, cpu_timings = [], []
+    joined = 0
+    index.position(0)  # the positions by id: made once, on first use
+    for number, query in enumerate(queries):
+        pid = len(texts) + number
+        start, cpu = time.perf_counter(), time.process_time()
+        index.add(pid, query)
+        found_groups = index.nearest_groups(pid, membership.members_of)
+        membership.join(pid, found_groups[0][0] if found_groups else None)
+        timings.append((time.perf_counter() - start) * 1000)
+        cpu_timings.append((time.process_time() - cpu) * 1000)
+        joined += bool(found_groups)
+    print(
+        f"incremental join per petition {_percentiles(timings)}; {joined}/{len(queries)} "
+        "joined a group"
+    )
+    print(f"  CPU per join               {_percentiles(cpu_timings)}")
+    right = sum(
+        issues[membership.group_of[len(texts) + n]] == issue
+        for n, issue in enumerate(query_issues)
+        if membership.group_of.get(len(texts) + n, len(texts) + n) < len(texts)
+    )
+    print(f"  joined the group of their own issue: {right}/{joined}")
+    if arguments.agreement:
+        start = time.perf_counter()
+        everything = PetitionIndex(enumerate(texts + queries), workers=arguments.workers)
+        full = everything.groups()
+        print(f"full regrouping with them    {time.perf_counter() - start:.1f} s (build included)")
+        of = {member: set(group) for group in full for member in group}
+        new = set(range(len(texts), len(texts) + len(queries)))
+        same = most = 0
+        for pid in new:
+            mine, theirs = set(membership.members_of(pid)) - new, of.get(pid, {pid}) - new
+            same += mine == theirs
+            most += mine == theirs or 2 * len(mine & theirs) > len(theirs)
+        print(
+            f"  incremental join = full regrouping for {same}/{len(new)} new petitions (the "
+            f"same earlier members); joined the group holding most of them: {most}/{len(new)}"
+        )
+        unchanged = {frozenset(g) for g in groups} & {frozenset(set(g) - new) for g in full}
+        print(
+            f"  (the new petitions changed the full regrouping itself: {len(unchanged):,} of "
+            f"{len(groups):,} earlier groups unchanged)"
+        )
     own, children = peak_megabytes()
     print(f"peak memory (RSS)            {own:.0f} MB (workers: {children:.0f} MB each at most)")
+
+
+def _percentiles(timings: list[float]) -> str:
+    timings = sorted(timings)
+    return (
+        f"median {statistics.median(timings):.1f} ms, "
+        f"p95 {timings[min(len(timings) - 1, int(len(timings) * 0.95))]:.1f} ms, "
+        f"max {timings[-1]:.1f} ms (n={len(timings)})"
+    )
 
 
 if __name__ == "__main__":

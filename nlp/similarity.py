@@ -62,6 +62,9 @@ from itertools import repeat
 from operator import mul
 from typing import Generic, NamedTuple, TypeVar
 
+import numpy as np
+import numpy.typing as npt
+
 from nlp.grouping import Vector, average_link
 from nlp.syllables import TAGGED_TEXT, underthesea_root
 from nlp.text import fold_tone_placement, normalise, strip_diacritics
@@ -452,11 +455,11 @@ def _forms(token: str) -> tuple[str, str]:
 
 def _tokens(text: str) -> list[_Token]:
     make = tuple.__new__  # _Token(...) without its Python-level __new__: built per token
-    tokens: list[_Token] = []
-    for match in _TOKEN.finditer(text):
-        token = match.group()
-        tokens.append(make(_Token, (token, *_forms(token), *match.span())))
-    return tokens
+    forms = _forms
+    return [
+        make(_Token, (token := match.group(), *forms(token), *match.span()))
+        for match in _TOKEN.finditer(text)
+    ]
 
 
 class _Phrases:
@@ -488,6 +491,9 @@ _PLACE_PHRASES = _Phrases(PLACE_WORDS)
 _UNIT_PHRASES = _Phrases(UNIT_WORDS)
 _QUALIFIER_PHRASES = _Phrases(QUALIFIERS)
 _NUMBERED = frozenset(match_key(word) for word in NUMBERED_PLACES)
+#: First words of the units and place words, as written and without diacritics.
+_ACCENTED_FIRSTS = frozenset(_UNIT_PHRASES.accented) | frozenset(_PLACE_PHRASES.accented)
+_BARE_FIRSTS = frozenset(_UNIT_PHRASES.bare) | frozenset(_PLACE_PHRASES.bare)
 
 
 @dataclass(frozen=True, slots=True)
@@ -628,8 +634,14 @@ def _find_places(clean: str, gazetteer: Gazetteer) -> list[Place]:
     tokens = _tokens(clean)
     bare = typed_without_diacritics(clean)
     places: list[Place] = []
+    firsts = _BARE_FIRSTS if bare else _ACCENTED_FIRSTS
+    lengths = gazetteer.lengths
     i = 0
     while i < len(tokens):
+        token = tokens[i]
+        if (token.key if bare else token.lower) not in firsts and token.key not in lengths:
+            i += 1  # begins no unit, place word or known name (most words): nothing to read
+            continue
         if unit := _UNIT_PHRASES.match(tokens, i, bare):
             i += unit
             while i < len(tokens) and (tokens[i].capitalised or tokens[i].number):
@@ -777,10 +789,36 @@ def ngram_features(words: Iterable[str]) -> Counter[str]:
     return features
 
 
+@lru_cache(maxsize=1 << 18)
+def _parts(word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A word's word features and n-grams, in the order ``word_features`` and
+    ``ngram_features`` count them."""
+    key = match_key(word)
+    syllables = key.split() if " " in key else []
+    return ("w:" + key, *("s:" + syllable for syllable in syllables)), tuple(
+        gram
+        for syllable in _NON_ALNUM.split(match_key(word))
+        if syllable
+        for gram in _syllable_ngrams(syllable)
+    )
+
+
 @lru_cache(maxsize=1 << 16)
 def _syllable_ngrams(syllable: str) -> tuple[str, ...]:
     padded = f" {syllable} "
     return tuple(padded[i : i + n] for n in NGRAM_SIZES for i in range(len(padded) - n + 1))
+
+
+#: 1 + ln(n), the sublinear weight of a count, for the small counts (most of them).
+_TF = [0.0] + [1.0 + math.log(n) for n in range(1, 64)]
+
+
+def _tf(n: int) -> float:
+    return _TF[n] if n < 64 else 1.0 + math.log(n)
+
+
+def _heaviest_first(item: tuple[int | None, float]) -> tuple[float, int]:
+    return -item[1], -1 if item[0] is None else item[0]
 
 
 def _same_place(score: float) -> float:
@@ -816,6 +854,7 @@ class PetitionIndex(Generic[Id]):
             cleaned.append(_clean(text))
         self._ids = ids
         self._size = len(ids)
+        self._positions: dict[Id, int] | None = None
         self.gazetteer = Gazetteer(_place_names(cleaned))
         places = [_find_places(clean, self.gazetteer) for clean in cleaned]
         problems = [_problem(c, p) for c, p in zip(cleaned, places, strict=True)]
@@ -826,28 +865,34 @@ class PetitionIndex(Generic[Id]):
         del places
 
         # Features as ids and counts (a Counter per petition would weigh gigabytes at 100,000).
-        self._vocabulary: dict[str, int] = {}
-        self._syllables = bytearray()  # per feature id: 1 for a syllable of a compound
-        self._grams = bytearray()  # per feature id: 1 for a character n-gram
+        vocabulary: dict[str, int] = {}
+        self._vocabulary = vocabulary
         counted: list[tuple[array[int], array[int]]] = []
         self._accented: dict[str, str] = {}
+        intern = vocabulary.setdefault
         for words, bare in readings:
             if not bare:
                 for word in words:
                     if not word.isascii():
                         self._accented.setdefault(match_key(word), word)
-            features = word_features(words)
-            grams = ngram_features(words)
-            fids = array("i", map(self._intern, features, repeat(0)))
-            fids.extend(map(self._intern, grams, repeat(1)))
+            features: Counter[str] = Counter()
+            grams: Counter[str] = Counter()
+            for word in words:  # as word_features and ngram_features, a word's parts cached
+                word_parts, gram_parts = _parts(word)
+                features.update(word_parts)
+                grams.update(gram_parts)
+            fids = array("i", [intern(f, len(vocabulary)) for f in features])
+            fids.extend([intern(f, len(vocabulary)) for f in grams])
             counts = array("i", features.values())
             counts.extend(grams.values())
             counted.append((fids, counts))
         del readings
-        df = array("i", bytes(4 * len(self._vocabulary)))
-        for fids, _ in counted:
-            for fid in fids:
-                df[fid] += 1
+        #: Per feature id: 1 for a syllable of a compound; 1 for a character n-gram.
+        self._syllables = bytearray(key.startswith("s:") for key in vocabulary)
+        self._grams = bytearray(not key.startswith(("w:", "s:")) for key in vocabulary)
+        everything = np.frombuffer(b"".join(fids.tobytes() for fids, _ in counted), np.intc)
+        df = array("i", np.bincount(everything, minlength=len(vocabulary)).astype(np.intc))
+        del everything
         self._df = df
         unseen = math.log(self._size + 1) + 1.0
         self._unseen_idf = unseen
@@ -872,6 +917,7 @@ class PetitionIndex(Generic[Id]):
         self._placeless = array("i", (d for d, keys in enumerate(self._places) if not keys))
         self._postings = _postings(range(self._size), self._words)
         self._placeless_postings = _postings(self._placeless, self._words)
+        self._pack()
 
     # -- vectors ----------------------------------------------------------------------------
 
@@ -895,24 +941,146 @@ class PetitionIndex(Generic[Id]):
         """The unit vector of a petition (feature id -> weight) from the counts of its word
         features and its n-grams, weighted and normalised apart. A feature unknown to the
         collection (id None: a query's) counts in the norm and is then dropped."""
+        idfs, unseen, syllables = self._idfs, self._unseen_idf, self._syllables
         word_weights = [
-            (fid, (1.0 + math.log(n)) * self._idf(fid) * self._syllable_weight(fid))
+            (
+                fid,
+                _tf(n)
+                * (unseen if fid is None else idfs[fid])
+                * (SYLLABLE_WEIGHT if fid is not None and syllables[fid] else 1.0),
+            )
             for fid, n in words
         ]
-        gram_weights = [(fid, (1.0 + math.log(n)) * self._idf(fid)) for fid, n in grams]
+        gram_weights = [
+            (fid, _tf(n) * (unseen if fid is None else idfs[fid])) for fid, n in grams
+        ]
         if len(gram_weights) > NGRAMS_KEPT:
-            gram_weights.sort(key=lambda item: (-item[1], -1 if item[0] is None else item[0]))
+            gram_weights.sort(key=_heaviest_first)
             del gram_weights[NGRAMS_KEPT:]
         vector: dict[int, float] = {}
         for part, share in ((word_weights, WORD_WEIGHT), (gram_weights, 1.0 - WORD_WEIGHT)):
-            norm = math.sqrt(sum(weight * weight for _, weight in part))
+            weights = [weight for _, weight in part]
+            norm = math.sqrt(sum(map(mul, weights, weights)))
             if norm:
                 scale = math.sqrt(share) / norm
-                vector.update((fid, weight * scale) for fid, weight in part if fid is not None)
+                for fid, weight in part:
+                    if fid is not None:
+                        vector[fid] = weight * scale
         return vector
 
     def _syllable_weight(self, fid: int | None) -> float:
         return SYLLABLE_WEIGHT if fid is not None and self._syllables[fid] else 1.0
+
+    # -- a petition added -------------------------------------------------------------------
+
+    def add(self, pid: Id, text: str) -> int:
+        """Add one petition without rebuilding (its position is returned): read with the
+        collection's place names, weighted with the collection's word frequencies as built
+        (those of the words it brings anew are counted from it), and indexed for ``similar``
+        and ``nearest_groups``. A rebuild (a full regrouping) weighs everything afresh."""
+        clean = _clean(text)
+        places = _find_places(clean, self.gazetteer)
+        words, bare = _read(_problem(clean, places))
+        if not bare:
+            for word in words:
+                if not word.isascii():
+                    self._accented.setdefault(match_key(word), word)
+        features = word_features(words)
+        grams = ngram_features(words)
+        word_pairs = [(self._intern(f, 0), n) for f, n in features.items()]
+        gram_pairs = [(self._intern(f, 1), n) for f, n in grams.items()]
+        unseen = self._unseen_idf
+        while len(self._df) < len(self._vocabulary):  # its new features: weighed as unseen
+            self._df.append(0)
+            self._idfs.append(unseen)
+        for fid, _ in word_pairs + gram_pairs:
+            self._df[fid] += 1
+        vector = self._weigh(word_pairs, gram_pairs)
+        doc = self._size
+        self._ids.append(pid)
+        if self._positions is not None:
+            self._positions[pid] = doc
+        self._size += 1
+        self._vectors.append((array("i", vector.keys()), array("f", vector.values())))
+        word_ids = array("i", (fid for fid, _ in word_pairs))
+        self._words.append(word_ids)
+        keys = frozenset(place.key for place in places)
+        self._places.append(keys)
+        for key in keys:
+            self._blocks[key].append(doc)
+        if not keys:
+            self._placeless.append(doc)
+        for fid in word_ids:
+            self._postings.setdefault(fid, array("i")).append(doc)
+            if not keys:
+                self._placeless_postings.setdefault(fid, array("i")).append(doc)
+        return doc
+
+    def position(self, pid: Id) -> int | None:
+        """Where a petition is in the index (None when it is not there)."""
+        if self._positions is None or len(self._positions) != self._size:
+            self._positions = {pid: doc for doc, pid in enumerate(self._ids)}
+        return self._positions.get(pid)
+
+    def nearest_groups(
+        self,
+        pid: Id,
+        members_of: Callable[[Id], Collection[Id]],
+        *,
+        threshold: float = THRESHOLD,
+    ) -> list[tuple[list[Id], float]]:
+        """The groups a petition of the index may join, best first: those of its neighbours
+        (the petitions ``similar`` would score, each scoring ``threshold`` or more with it),
+        each group as ``members_of`` a neighbour gives it (the neighbour alone when in none),
+        kept when the mean score over all pairs between the petition and the group is
+        ``threshold`` or more (average link, as ``groups`` decides a merge, places included)."""
+        doc = self.position(pid)
+        if doc is None:
+            raise KeyError(pid)
+        ids, weights = self._vectors[doc]
+        query = dict(zip(ids, weights, strict=True))
+        named = self._places[doc]
+        neighbours = self._neighbours(doc, query, named)
+        seen: set[int] = set()
+        found: list[tuple[list[Id], float]] = []
+        for other, score in sorted(neighbours.items(), key=lambda item: (-item[1], item[0])):
+            if score < threshold or other in seen:
+                continue
+            positions = [
+                at
+                for member in members_of(self._ids[other])
+                if (at := self.position(member)) is not None and at != doc
+            ] or [other]
+            seen.update(positions)
+            places: frozenset[str] = frozenset().union(*(self._places[at] for at in positions))
+            if named and places and not named & places:
+                continue
+            mean = sum(self._scores(query, positions)) / len(positions)
+            if named & places:
+                mean = _same_place(mean)
+            if mean >= threshold:
+                found.append(([self._ids[at] for at in sorted(positions)], mean))
+        found.sort(key=lambda item: -item[1])
+        return found
+
+    def _neighbours(
+        self, doc: int, query: Mapping[int, float], named: frozenset[str]
+    ) -> dict[int, float]:
+        """The petitions ``similar`` would score for petition ``doc`` (itself left out), with
+        their scores (raised for a shared place)."""
+        word_ids = self._words[doc]
+        budget = QUERY_POSTINGS_BUDGET
+        scores: dict[int, float] = {}
+        for key in named:
+            others = [d for d in self._of_place(key, word_ids, budget) if d != doc]
+            for other, score in zip(others, self._scores(query, others), strict=True):
+                scores.setdefault(other, _same_place(score))
+        postings = self._placeless_postings if named else self._postings
+        others = self._candidates(word_ids, postings, budget, _other_than(doc))
+        others = [other for other in others if other not in scores]
+        for other, score in zip(others, self._scores(query, others), strict=True):
+            scores[other] = _same_place(score) if named & self._places[other] else score
+        return scores
 
     # -- the collection ---------------------------------------------------------------------
 
@@ -956,35 +1124,84 @@ class PetitionIndex(Generic[Id]):
 
     # -- candidates and scores --------------------------------------------------------------
 
+    def _pack(self) -> None:
+        """The vectors as one compressed sparse row matrix (numpy arrays), scored many at a
+        time; petitions added later are scored one by one until the next build."""
+        lengths = np.fromiter((len(ids) for ids, _ in self._vectors), np.int64, self._size)
+        self._indptr = np.zeros(self._size + 1, np.int64)
+        np.cumsum(lengths, out=self._indptr[1:])
+        self._indices = np.frombuffer(
+            b"".join(ids.tobytes() for ids, _ in self._vectors), dtype=np.intc
+        )
+        self._data = np.frombuffer(
+            b"".join(weights.tobytes() for _, weights in self._vectors), dtype=np.float32
+        ).astype(np.float64)
+        self._packed = self._size
+        self._dense = np.zeros(len(self._vocabulary), np.float64)
+        self._queries = np.zeros((0, 0), np.float64)
+
     def _candidates(
         self,
         words: Collection[int],
         postings: Mapping[int, array[int]],
         budget: int,
-        keep: Callable[[int], bool] | None = None,
+        keep: Mask | None = None,
         limit: int | None = None,
     ) -> list[int]:
         """The petitions that share the most words with a petition, reading the rarest words
-        first within ``budget`` postings (ties: the earlier petition first); ``keep`` filters."""
+        first within ``budget`` postings (ties: the one met first); ``keep`` filters (a mask
+        over an array of petitions)."""
         limit = CANDIDATES if limit is None else limit
-        shared: Counter[int] = Counter()
+        chosen: list[array[int]] = []
         read = 0
         for length, feature in sorted((len(postings[f]), f) for f in words if f in postings):
             if read + length > budget and read:
                 break
             read += length
-            shared.update(postings[feature])
-        if keep is None:
-            return [doc for doc, _ in shared.most_common(limit)]
-        top = shared.most_common(4 * limit)
-        found = [doc for doc, _ in top if keep(doc)]
-        if len(found) < limit < len(shared) and len(top) < len(shared):
-            found = [doc for doc, _ in shared.most_common() if keep(doc)]
-        return found[:limit]
+            chosen.append(postings[feature])
+        if not chosen:
+            return []
+        met = np.concatenate([np.frombuffer(found, dtype=np.intc) for found in chosen])
+        docs, first, counts = np.unique(met, return_index=True, return_counts=True)
+        if keep is not None:
+            kept = keep(docs)
+            docs, first, counts = docs[kept], first[kept], counts[kept]
+        order = np.lexsort((first, -counts))[:limit]
+        return docs[order].tolist()  # type: ignore[no-any-return]
 
     def _score(self, query: Mapping[int, float], doc: int) -> float:
         ids, weights = self._vectors[doc]
         return float(sum(map(mul, map(query.get, ids, repeat(0.0)), weights)))
+
+    def _scores(self, query: Mapping[int, float], docs: Sequence[int]) -> list[float]:
+        """``_score`` of many petitions at once (the same sums, in the same order)."""
+        if not docs:
+            return []
+        rows = np.asarray(docs, dtype=np.int64)
+        if rows.max() >= self._packed:  # added since the build: scored one by one
+            packed = rows < self._packed
+            found = dict(
+                zip(
+                    rows[packed].tolist(),
+                    self._scores(query, rows[packed].tolist()),
+                    strict=True,
+                )
+            )
+            return [
+                found[doc] if doc in found else self._score(query, doc) for doc in rows.tolist()
+            ]
+        if len(self._dense) < len(self._vocabulary):
+            self._dense = np.zeros(len(self._vocabulary), np.float64)
+        dense = self._dense
+        ids = np.fromiter(query.keys(), np.int64, len(query))
+        dense[ids] = np.fromiter(query.values(), np.float64, len(query))
+        starts = self._indptr[rows]
+        lengths = self._indptr[rows + 1] - starts
+        at = _ranges(starts, lengths)
+        products = self._data[at] * dense[self._indices[at]]
+        dense[ids] = 0.0
+        owners = np.repeat(np.arange(len(rows)), lengths)
+        return np.bincount(owners, weights=products, minlength=len(rows)).tolist()  # type: ignore[no-any-return]
 
     def similar(
         self, text: str, *, limit: int = 5, threshold: float = SIMILAR_THRESHOLD
@@ -1012,13 +1229,12 @@ class PetitionIndex(Generic[Id]):
         places = {place.key for place in analysis.places}
         scores: dict[int, float] = {}
         for key in places:
-            for doc in self._of_place(key, word_ids, budget):
-                if doc not in scores:
-                    scores[doc] = _same_place(self._score(query, doc))
+            docs = self._of_place(key, word_ids, budget)
+            for doc, score in zip(docs, self._scores(query, docs), strict=True):
+                scores.setdefault(doc, _same_place(score))
         postings = self._placeless_postings if places else self._postings
-        for doc in self._candidates(word_ids, postings, budget):
-            if doc not in scores:
-                scores[doc] = self._score(query, doc)
+        docs = [d for d in self._candidates(word_ids, postings, budget) if d not in scores]
+        scores.update(zip(docs, self._scores(query, docs), strict=True))
         best = sorted(
             ((doc, score) for doc, score in scores.items() if score >= threshold),
             key=lambda item: (-item[1], item[0]),
@@ -1030,9 +1246,13 @@ class PetitionIndex(Generic[Id]):
         block = self._blocks.get(key, array("i"))
         if len(block) <= BLOCK_SCAN:
             return block
-        members = set(block)
+        members = np.frombuffer(block, dtype=np.intc)
         return self._candidates(
-            words, self._postings, budget, members.__contains__, BLOCK_SCAN // 10
+            words,
+            self._postings,
+            budget,
+            lambda docs: np.isin(docs, members, assume_unique=True),
+            BLOCK_SCAN // 10,
         )
 
     # -- groups -----------------------------------------------------------------------------
@@ -1054,30 +1274,160 @@ class PetitionIndex(Generic[Id]):
         index, and from each petition that names no place to its candidates anywhere."""
         for block in self._blocks.values():
             yield from self._block_edges(block, threshold)
-        for doc in self._placeless:
-            ids, weights = self._vectors[doc]
-            query = dict(zip(ids, weights, strict=True))
-            for other in self._candidates(
-                self._words[doc], self._postings, POSTINGS_BUDGET, doc.__ne__
+        postings = self._postings
+        yield from self._scored_edges(
+            self._placeless,
+            lambda doc: self._candidates(
+                self._words[doc], postings, POSTINGS_BUDGET, _other_than(doc)
+            ),
+            threshold,
+            same_place=False,
+        )
+
+    def _scored_edges(
+        self,
+        docs: Sequence[int],
+        candidates_of: Callable[[int], list[int]],
+        threshold: float,
+        *,
+        same_place: bool,
+    ) -> Iterable[tuple[int, int, float]]:
+        """The pairs of each petition and its candidates scoring ``threshold`` or more, the
+        candidates of many petitions scored in one batch."""
+        batch = self._batch()
+        for start in range(0, len(docs), batch):
+            chunk = list(docs[start : start + batch])
+            lists = [candidates_of(doc) for doc in chunk]
+            for doc, others, scores in zip(
+                chunk, lists, self._pair_scores(chunk, lists), strict=True
             ):
-                score = self._score(query, other)
-                if score >= threshold:
-                    yield doc, other, score
+                for other, score in zip(others, scores, strict=True):
+                    if same_place:
+                        score = _same_place(score)
+                    if score >= threshold:
+                        yield doc, other, score
+
+    def _batch(self) -> int:
+        """Petitions scored in one batch: ``_BATCH``, fewer for a large vocabulary (their
+        vectors are held dense: at most ``_BATCH_CELLS`` weights)."""
+        return max(1, min(_BATCH, _BATCH_CELLS // max(1, len(self._vocabulary))))
+
+    def _pair_scores(self, docs: list[int], others: list[list[int]]) -> list[list[float]]:
+        """``_scores`` of each petition of ``docs`` with its ``others``, all in one go (the
+        same products summed in the same order)."""
+        flat = [other for found in others for other in found]
+        if not flat or max(max(docs), max(flat)) >= self._packed:
+            return [
+                self._scores(dict(zip(*self._vectors[doc], strict=True)), found)
+                for doc, found in zip(docs, others, strict=True)
+            ]
+        rows = np.asarray(docs, dtype=np.int64)
+        starts = self._indptr[rows]
+        lengths = self._indptr[rows + 1] - starts
+        entries = _ranges(starts, lengths)
+        shape = (self._batch(), len(self._vocabulary))
+        if self._queries.shape != shape:
+            self._queries = np.zeros(shape, np.float64)
+        queries = self._queries  # zero but where set here, and set back to zero below
+        where = (np.repeat(np.arange(len(rows)), lengths), self._indices[entries])
+        queries[where] = self._data[entries]
+        counts = np.fromiter(map(len, others), np.int64, len(others))
+        scored = np.asarray(flat, dtype=np.int64)
+        starts = self._indptr[scored]
+        lengths = self._indptr[scored + 1] - starts
+        entries = _ranges(starts, lengths)
+        owners = np.repeat(np.repeat(np.arange(len(rows)), counts), lengths)
+        products = self._data[entries] * queries[owners, self._indices[entries]]
+        pairs = np.repeat(np.arange(len(scored)), lengths)
+        scores = np.bincount(pairs, weights=products, minlength=len(scored)).tolist()
+        queries[where] = 0.0
+        found: list[list[float]] = []
+        at = 0
+        for count in counts.tolist():
+            found.append(scores[at : at + count])
+            at += count
+        return found
 
     def _block_edges(self, block: array[int], threshold: float) -> Iterable[tuple[int, int, float]]:
         small = len(block) <= CANDIDATES + 1
+        if small and len(block) >= 2 and max(block) < self._packed:
+            yield from self._small_block_edges(block, threshold)
+            return
         postings = {} if small else _postings(block, self._words)
+        if not small:
+            yield from self._scored_edges(
+                block,
+                lambda doc: self._candidates(
+                    self._words[doc], postings, POSTINGS_BUDGET, _after(doc)
+                ),
+                threshold,
+                same_place=True,
+            )
+            return
         for at, doc in enumerate(block):
             ids, weights = self._vectors[doc]
             query = dict(zip(ids, weights, strict=True))
             if small:
                 others: Sequence[int] = block[at + 1 :]
             else:
-                others = self._candidates(self._words[doc], postings, POSTINGS_BUDGET, doc.__lt__)
-            for other in others:
-                score = _same_place(self._score(query, other))
+                others = self._candidates(
+                    self._words[doc], postings, POSTINGS_BUDGET, _after(doc)
+                )
+            for other, score in zip(others, self._scores(query, others), strict=True):
+                score = _same_place(score)
                 if score >= threshold:
                     yield doc, other, score
+
+    def _small_block_edges(
+        self, block: array[int], threshold: float
+    ) -> Iterable[tuple[int, int, float]]:
+        """Every pair of a small block scored at once: for each pair, the products of the
+        later petition's weights with the earlier one's, summed in the later one's order (the
+        sums ``_score`` makes, pair by pair)."""
+        rows = np.frombuffer(block, dtype=np.intc).astype(np.int64)
+        starts = self._indptr[rows]
+        lengths = self._indptr[rows + 1] - starts
+        entries = _ranges(starts, lengths)
+        features, local = np.unique(self._indices[entries], return_inverse=True)
+        weights = self._data[entries]
+        dense = np.zeros((len(rows), len(features)), np.float64)
+        dense[np.repeat(np.arange(len(rows)), lengths), local] = weights
+        first, second = np.triu_indices(len(rows), 1)
+        offsets = np.cumsum(lengths) - lengths
+        pair_lengths = lengths[second]
+        within = _ranges(offsets[second], pair_lengths)
+        products = weights[within] * dense[np.repeat(first, pair_lengths), local[within]]
+        pairs = np.repeat(np.arange(len(first)), pair_lengths)
+        scores = np.bincount(pairs, weights=products, minlength=len(first))
+        for i, j, score in zip(first.tolist(), second.tolist(), scores.tolist(), strict=True):
+            score = _same_place(score)
+            if score >= threshold:
+                yield block[i], block[j], score
+
+
+def _ranges(starts: npt.NDArray[np.int64], lengths: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """The positions ``starts[k]``, ``starts[k] + 1``, … (``lengths[k]`` of them), for each
+    ``k`` in turn."""
+    at = np.arange(int(lengths.sum()), dtype=np.int64)
+    at += np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+    return at
+
+
+Mask = Callable[[npt.NDArray[np.intc]], npt.NDArray[np.bool_]]
+#: Petitions whose candidates are scored in one batch when grouping.
+_BATCH = 128
+#: At most this many weights held dense for a batch (8 bytes each).
+_BATCH_CELLS = 4_000_000
+
+
+def _other_than(doc: int) -> Mask:
+    """A filter of candidates: all but ``doc``."""
+    return lambda docs: docs != doc  # type: ignore[no-any-return]
+
+
+def _after(doc: int) -> Mask:
+    """A filter of candidates: those after ``doc``."""
+    return lambda docs: docs > doc  # type: ignore[no-any-return]
 
 
 def _postings(docs: Iterable[int], words: Sequence[array[int]]) -> dict[int, array[int]]:

@@ -66,20 +66,50 @@ def _syllables(text: str) -> frozenset[str]:
     return frozenset(_SYLLABLES.findall(_fold(text)))
 
 
+#: From this many petitions, the overlaps of a group are computed as one matrix product.
+BATCH_FROM = 64
+
+
 def representative(texts: Sequence[str]) -> int:
     """The position of the petition that best stands for the group."""
     sets = [_syllables(text) for text in texts]
-
-    def mean_overlap(i: int) -> float:
-        others = [s for j, s in enumerate(sets) if j != i]
-        if not others:
-            return 0.0
-        return sum(len(sets[i] & s) / (len(sets[i] | s) or 1) for s in others) / len(others)
-
+    overlaps = _mean_overlaps(sets)
     return max(
         range(len(texts)),
-        key=lambda i: (_has_diacritics(texts[i]), round(mean_overlap(i), 3), -len(texts[i])),
+        key=lambda i: (_has_diacritics(texts[i]), round(overlaps[i], 3), -len(texts[i])),
     )
+
+
+def _mean_overlaps(sets: Sequence[frozenset[str]]) -> list[float]:
+    """For each set, its mean Jaccard overlap with the others (0 when alone)."""
+    if len(sets) < BATCH_FROM:
+        return [_mean_overlap(sets, i) for i in range(len(sets))]
+    import numpy as np
+
+    columns: dict[str, int] = {}
+    rows = [[columns.setdefault(syllable, len(columns)) for syllable in s] for s in sets]
+    matrix = np.zeros((len(sets), len(columns)), np.float32)  # counts: exact in float32
+    for i, row in enumerate(rows):
+        matrix[i, row] = 1.0
+    sizes = matrix.sum(axis=1, dtype=np.float64)
+    means: list[float] = []
+    for start in range(0, len(sets), 256):
+        shared = (matrix[start : start + 256] @ matrix.T).astype(np.float64)
+        union = sizes[start : start + 256, None] + sizes[None, :] - shared
+        union[union == 0] = 1.0
+        fractions = shared / union
+        for at, row_fractions in enumerate(fractions):
+            others = np.delete(row_fractions, start + at)
+            # summed one after the other, as sum() does: the same float as the loop
+            means.append(float(np.cumsum(others)[-1]) / len(others))
+    return means
+
+
+def _mean_overlap(sets: Sequence[frozenset[str]], i: int) -> float:
+    others = [s for j, s in enumerate(sets) if j != i]
+    if not others:
+        return 0.0
+    return sum(len(sets[i] & s) / (len(sets[i] | s) or 1) for s in others) / len(others)
 
 
 def subject(text: str) -> str:

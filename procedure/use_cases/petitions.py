@@ -188,6 +188,9 @@ def submit_petition(
         to_state=PetitionState.RECEIVED,
     )
     uow.flush()
+    from procedure.use_cases.repeated import joined_on_submission
+
+    joined_on_submission(uow, petition)  # P2: into its group of repeated issues, no regrouping
     return petition
 
 
@@ -277,6 +280,9 @@ def mark_duplicate(
         key=f"petition:{petition.id}:merged",
     )
     uow.flush()
+    from procedure.use_cases.repeated import follow_duplicate
+
+    follow_duplicate(uow, petition.id, original.id)  # type: ignore[arg-type]
     return petition
 
 

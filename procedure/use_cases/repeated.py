@@ -4,10 +4,14 @@ about to submit, the similar earlier petitions of the same area and their answer
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy import delete, func, insert, or_
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import col, select
 
 from nlp.similarity import PetitionIndex
@@ -20,19 +24,31 @@ from procedure.use_cases.context import ProcedureContext, require
 from procedure.use_cases.resolution import REPEATED_REOPENINGS, reopened_counts
 from procedure.use_cases.review import Period
 from procedure.use_cases.sessions import units_below
-from storage.tables import IssueLink, Petition, WrittenResult
+from storage.tables import IssueGroupMember, IssueLink, Petition, WrittenResult
+from storage.types import utc_now
 from storage.unit_of_work import UnitOfWork
 from texts import to_local
 
 SAME, DIFFERENT = "same", "different"
-_INDEXES: dict[tuple[int, int, int], PetitionIndex[int]] = {}
+#: How a petition came to be in its group (``IssueGroupMember.source``).
+FULL, JOINED, STAFF = "full", "join", "staff"
+#: A unit never grouped is grouped in full when a petition is submitted if it holds no more
+#: petitions than this (a larger one waits for ``regroup``: the CLI or the first review).
+REGROUP_INLINE = 2_000
+_INDEX_MEMO = "repeated.petition_index"
+#: The indexes are shared by the threads of a process: one at a time reads or adds.
+_LOCK = threading.RLock()
 
 
 def _text(petition: Petition) -> str:
-    street = petition.street or ""
-    if street and street not in petition.text:
-        return f"{petition.text} ({street})"
-    return petition.text
+    return _written(petition.text, petition.street)
+
+
+def _written(text: str, street: str | None) -> str:
+    street = street or ""
+    if street and street not in text:
+        return f"{text} ({street})"
+    return text
 
 
 def _petitions(uow: UnitOfWork, unit_id: int, until: date | None = None) -> list[Petition]:
@@ -43,23 +59,100 @@ def _petitions(uow: UnitOfWork, unit_id: int, until: date | None = None) -> list
     return rows
 
 
-def _index(unit_id: int, petitions: Sequence[Petition]) -> PetitionIndex[int]:
-    """The index of a unit's petitions, rebuilt only when petitions were added."""
-    key = (unit_id, len(petitions), max((p.id or 0 for p in petitions), default=0))
-    index = _INDEXES.get(key)
-    if index is None:
-        index = PetitionIndex([(p.id, _text(p)) for p in petitions])  # type: ignore[misc]
-        _INDEXES.clear()
-        _INDEXES[key] = index
-    return index
+@dataclass
+class _CachedIndex:
+    index: PetitionIndex[int]
+    #: The largest petition id read from the database into the index.
+    max_id: int
+    #: Petitions added by the last transaction that added any, by id, with their text:
+    #: checked against the database when another transaction uses the index (the one that
+    #: added them may have rolled back), then taken as stored.
+    added: dict[int, str] = field(default_factory=dict)
+    added_in: weakref.ref[SessionTransaction] | None = None
+
+
+def _index(uow: UnitOfWork, unit_id: int) -> PetitionIndex[int]:
+    """The index of a unit's petitions: built once per process and database, then brought up
+    to date by adding the petitions submitted since (never rebuilt for them; rebuilt when a
+    petition it holds has gone or changed). Call it holding ``_LOCK``."""
+    units = units_below(uow, unit_id)
+    scope = col(Petition.area_org_id).in_(units)
+    memo = uow.memo(_INDEX_MEMO)
+    cached: _CachedIndex | None = memo.get(unit_id)
+    session = uow.session
+    count = session.exec(select(func.count()).select_from(Petition).where(scope)).one()
+    transaction = session.get_transaction()
+    if cached is not None and cached.added and (
+        cached.added_in is None or cached.added_in() is not transaction
+    ):
+        rows = session.exec(
+            select(Petition.id, Petition.text, Petition.street).where(
+                col(Petition.id).in_(list(cached.added))
+            )
+        ).all()
+        found = {pid: _written(text, street) for pid, text, street in rows}
+        if found != cached.added:
+            cached = None
+        else:
+            cached.added, cached.added_in = {}, None
+    if cached is not None:
+        rows = session.exec(
+            select(Petition.id, Petition.text, Petition.street)
+            .where(scope, col(Petition.id) > cached.max_id)
+            .order_by(col(Petition.id))
+        ).all()
+        for pid, text, street in rows:
+            assert pid is not None  # stored
+            cached.index.add(pid, _written(text, street))
+            cached.added[pid] = _written(text, street)
+            cached.added_in = weakref.ref(transaction) if transaction is not None else None
+            cached.max_id = max(cached.max_id, pid)
+        if len(cached.index) != count:
+            cached = None
+    if cached is None:
+        cached = memo[unit_id] = _build(uow, unit_id)
+    return cached.index
+
+
+def _build(uow: UnitOfWork, unit_id: int) -> _CachedIndex:
+    rows = uow.session.exec(
+        select(Petition.id, Petition.text, Petition.street)
+        .where(col(Petition.area_org_id).in_(units_below(uow, unit_id)))
+        .order_by(col(Petition.received_at), col(Petition.id))
+    ).all()
+    index = PetitionIndex(
+        [(pid, _written(text, street)) for pid, text, street in rows if pid is not None]
+    )
+    return _CachedIndex(index, max((pid or 0 for pid, _, _ in rows), default=0))
+
+
+def forget_indexes(uow: UnitOfWork) -> None:
+    """Drop the indexes kept for this database (the next use rebuilds them)."""
+    uow.memo(_INDEX_MEMO).clear()
 
 
 def _links(uow: UnitOfWork, ids: set[int]) -> list[IssueLink]:
-    return [
+    """Staff decisions between these petitions: the links, and a petition marked as the
+    duplicate of another (/trung) as the same issue."""
+    links = [
         link
         for link in uow.session.exec(select(IssueLink)).all()
         if link.first_petition_id in ids and link.second_petition_id in ids
     ]
+    decided = {(link.first_petition_id, link.second_petition_id) for link in links}
+    duplicates = uow.session.exec(
+        select(Petition.id, Petition.duplicate_of_id).where(
+            col(Petition.duplicate_of_id).is_not(None)
+        )
+    ).all()
+    for copy, original in duplicates:
+        assert copy is not None and original is not None
+        pair = (min(copy, original), max(copy, original))
+        if copy in ids and original in ids and pair not in decided:
+            links.append(
+                IssueLink(first_petition_id=pair[0], second_petition_id=pair[1], decision=SAME)
+            )
+    return links
 
 
 def _apply_decisions(groups: list[list[int]], links: Sequence[IssueLink]) -> list[list[int]]:
@@ -111,21 +204,31 @@ class IssueGroup:
 def issue_groups(
     uow: UnitOfWork, unit_id: int, until: date | None = None, *, minimum: int = 2
 ) -> list[IssueGroup]:
-    """Groups of near-duplicate petitions of the unit, largest first."""
+    """Groups of near-duplicate petitions of the unit, largest first: as stored (a full
+    regrouping, then each petition joining its nearest group when submitted), with the staff's
+    decisions on top. A unit never grouped is grouped in full first."""
     petitions = _petitions(uow, unit_id, until)
     if len(petitions) < minimum:
         return []
     by_id = {p.id: p for p in petitions if p.id is not None}  # stored: every one has an id
-    index = _index(unit_id, petitions)
-    automatic = index.groups()
-    grouped = {member for group in automatic for member in group}
-    automatic += [[pid] for pid in by_id if pid not in grouped]  # decisions may join singles
-    groups = _apply_decisions(automatic, _links(uow, set(by_id)))  # type: ignore[arg-type]
+    assigned = _assignments(uow, unit_id)
+    if not assigned:
+        regroup(uow, unit_id)
+    else:
+        for petition in petitions:  # those submitted before the unit had groups
+            if petition.id not in assigned:
+                assert petition.id is not None
+                join_group(uow, petition.id, unit_id)
+    members: dict[int, list[int]] = {}
+    for pid, group_id in _assignments(uow, unit_id).items():
+        if pid in by_id:
+            members.setdefault(group_id, []).append(pid)
+    groups = _apply_decisions(list(members.values()), _links(uow, set(by_id)))  # type: ignore[arg-type]
     found = []
     for group in groups:
         if len(group) < minimum:
             continue
-        members = tuple(sorted((by_id[i] for i in group), key=lambda p: p.received_at))
+        petitions_of = tuple(sorted((by_id[i] for i in group), key=lambda p: p.received_at))
         answers = tuple(
             result.text
             for result in uow.session.exec(
@@ -134,8 +237,193 @@ def issue_groups(
                 .order_by(col(WrittenResult.id))
             ).all()
         )
-        found.append(IssueGroup(members, group_title([p.text for p in members]), answers))
+        found.append(
+            IssueGroup(petitions_of, group_title([p.text for p in petitions_of]), answers)
+        )
     return sorted(found, key=lambda g: (-len(g.petitions), g.petitions[0].received_at))
+
+
+def _assignments(uow: UnitOfWork, unit_id: int) -> dict[int, int]:
+    """Petition id -> group id, as stored for the unit."""
+    rows = uow.session.exec(
+        select(IssueGroupMember.petition_id, IssueGroupMember.group_id).where(
+            IssueGroupMember.unit_org_id == unit_id
+        )
+    ).all()
+    return dict(rows)
+
+
+def regroup(uow: UnitOfWork, unit_id: int) -> int:
+    """A full regrouping of the unit's petitions (for staff and cron; petitions submitted
+    later join their nearest group): the index rebuilt, average-link groups, the staff's
+    decisions applied, and stored. Returns the number of groups of two or more."""
+    cached = _build(uow, unit_id)  # a fresh index, outside the lock: submissions go on
+    index = cached.index
+    ids = index.ids
+    automatic = index.groups()
+    with _LOCK:
+        uow.memo(_INDEX_MEMO)[unit_id] = cached  # brought up to date at its next use
+    grouped = {member for group in automatic for member in group}
+    automatic += [[pid] for pid in ids if pid not in grouped]
+    groups = _apply_decisions(automatic, _links(uow, set(ids)))
+    uow.session.execute(
+        delete(IssueGroupMember).where(col(IssueGroupMember.unit_org_id) == unit_id)
+    )
+    now = utc_now()
+    rows = [
+        {
+            "unit_org_id": unit_id,
+            "petition_id": pid,
+            "group_id": group[0],
+            "source": FULL,
+            "assigned_at": now,
+        }
+        for group in groups
+        for pid in group
+    ]
+    if rows:
+        uow.session.execute(insert(IssueGroupMember), rows)
+    uow.flush()
+    return sum(len(group) >= 2 for group in groups)
+
+
+def join_group(uow: UnitOfWork, petition_id: int, unit_id: int) -> int:
+    """A petition joins its nearest group of the unit without a regrouping (the index finds
+    its neighbours; the group whose mean score with it is best, at the grouping threshold or
+    more, and with none of whose members staff said it is not the same issue); alone when
+    there is none. Stored; returns the group id. Already placed: left where it is."""
+    current = uow.session.get(IssueGroupMember, (unit_id, petition_id))
+    if current is not None:
+        return current.group_id
+    apart: set[int] = set()
+    for link in uow.session.exec(
+        select(IssueLink).where(
+            IssueLink.decision == DIFFERENT,
+            or_(
+                col(IssueLink.first_petition_id) == petition_id,
+                col(IssueLink.second_petition_id) == petition_id,
+            ),
+        )
+    ).all():
+        apart.update((link.first_petition_id, link.second_petition_id))
+    apart.discard(petition_id)
+    group_of: dict[int, int] = {}
+    members: dict[int, list[int]] = {}
+
+    def members_of(pid: int) -> list[int]:
+        group_id = group_of.get(pid)
+        if group_id is None:
+            group_id = uow.session.exec(
+                select(IssueGroupMember.group_id).where(
+                    IssueGroupMember.unit_org_id == unit_id,
+                    IssueGroupMember.petition_id == pid,
+                )
+            ).first()
+            if group_id is None:
+                return [pid]
+        if group_id not in members:
+            members[group_id] = list(
+                uow.session.exec(
+                    select(IssueGroupMember.petition_id).where(
+                        IssueGroupMember.unit_org_id == unit_id,
+                        IssueGroupMember.group_id == group_id,
+                    )
+                ).all()
+            )
+            group_of.update(dict.fromkeys(members[group_id], group_id))
+        return members[group_id]
+
+    with _LOCK:
+        nearest = _index(uow, unit_id).nearest_groups(petition_id, members_of)
+    group_id = petition_id
+    for group, _ in nearest:
+        if apart.intersection(group):
+            continue
+        first = group[0]
+        found = group_of.get(first)
+        if found is None:  # a petition in no group yet: the two begin one
+            found = first
+            _place(uow, unit_id, first, found, JOINED)
+        group_id = found
+        break
+    _place(uow, unit_id, petition_id, group_id, JOINED)
+    uow.flush()
+    return group_id
+
+
+def _place(uow: UnitOfWork, unit_id: int, petition_id: int, group_id: int, source: str) -> None:
+    row = uow.session.get(IssueGroupMember, (unit_id, petition_id))
+    if row is None:
+        row = IssueGroupMember(
+            unit_org_id=unit_id, petition_id=petition_id, group_id=group_id, source=source
+        )
+    row.group_id, row.source, row.assigned_at = group_id, source, utc_now()
+    uow.session.add(row)
+
+
+def joined_on_submission(uow: UnitOfWork, petition: Petition) -> None:
+    """When a petition is submitted: it joins its nearest group of its area (a unit never
+    grouped is grouped in full when small; a large one waits for ``regroup``)."""
+    assert petition.id is not None  # flushed
+    unit_id = petition.area_org_id
+    grouped = uow.session.exec(
+        select(IssueGroupMember.petition_id).where(IssueGroupMember.unit_org_id == unit_id)
+    ).first()
+    if grouped is not None:
+        join_group(uow, petition.id, unit_id)
+        return
+    count = uow.session.exec(
+        select(func.count())
+        .select_from(Petition)
+        .where(col(Petition.area_org_id).in_(units_below(uow, unit_id)))
+    ).one()
+    if count <= REGROUP_INLINE:
+        regroup(uow, unit_id)
+
+
+def follow_duplicate(uow: UnitOfWork, copy_id: int, original_id: int) -> None:
+    """/trung: a petition marked as the duplicate of another is in the other's group."""
+    low, high = sorted((copy_id, original_id))
+    _staff_moves(uow, low, high, SAME)
+
+
+def _staff_moves(uow: UnitOfWork, low: int, high: int, decision: str) -> None:
+    """Stored groups follow a staff decision in every unit that grouped both petitions:
+    ``same`` brings the second's group into the first's, ``different`` takes the second out
+    of a group they share."""
+    rows = uow.session.exec(
+        select(IssueGroupMember).where(col(IssueGroupMember.petition_id).in_([low, high]))
+    ).all()
+    by_unit: dict[int, dict[int, IssueGroupMember]] = {}
+    for row in rows:
+        by_unit.setdefault(row.unit_org_id, {})[row.petition_id] = row
+    for unit_id, pair in by_unit.items():
+        if len(pair) != 2:
+            continue
+        first, second = pair[low], pair[high]
+        if decision == SAME and first.group_id != second.group_id:
+            moved = uow.session.exec(
+                select(IssueGroupMember).where(
+                    IssueGroupMember.unit_org_id == unit_id,
+                    IssueGroupMember.group_id == second.group_id,
+                )
+            ).all()
+            for row in moved:
+                _place(uow, unit_id, row.petition_id, first.group_id, STAFF)
+        elif decision == DIFFERENT and first.group_id == second.group_id:
+            if second.group_id == high:  # the group was named after it: renamed
+                rest = uow.session.exec(
+                    select(IssueGroupMember).where(
+                        IssueGroupMember.unit_org_id == unit_id,
+                        IssueGroupMember.group_id == high,
+                        IssueGroupMember.petition_id != high,
+                    )
+                ).all()
+                name = min(row.petition_id for row in rest)
+                for row in rest:
+                    _place(uow, unit_id, row.petition_id, name, row.source)
+            _place(uow, unit_id, high, high, STAFF)
+    uow.flush()
 
 
 def repeated_issues(uow: UnitOfWork, unit_id: int, period: Period) -> list[RepeatedIssue]:
@@ -214,6 +502,7 @@ def decide(
     link.decided_at = context.now()
     uow.session.add(link)
     uow.flush()
+    _staff_moves(uow, low, high, decision)
 
 
 def similar_earlier(
@@ -221,13 +510,14 @@ def similar_earlier(
 ) -> list[tuple[Petition, str | None]]:
     """For a resident about to submit: earlier petitions of the same area on the same issue,
     with their answer if there is one. A suggestion, never a refusal."""
-    petitions = _petitions(uow, area_org_id)
-    if not petitions:
-        return []
-    by_id = {p.id: p for p in petitions}
+    with _LOCK:
+        index = _index(uow, area_org_id)
+        similar = index.similar(text, limit=limit) if len(index) else []
     found = []
-    for petition_id, _ in _index(area_org_id, petitions).similar(text, limit=limit):
-        petition = by_id[petition_id]
+    for petition_id, _ in similar:
+        petition = uow.session.get(Petition, petition_id)
+        if petition is None:
+            continue
         answer = uow.session.exec(
             select(WrittenResult.text)
             .where(WrittenResult.petition_id == petition_id)

@@ -6,7 +6,7 @@ from storage.tables.consent import Consent
 from storage.tables.conversations import Conversation, ProcessedUpdate, TrackingMiss
 from storage.tables.dialogue import AgendaItem, DialogueSession, Registration, SessionAgency
 from storage.tables.events import Event
-from storage.tables.issues import IssueLink
+from storage.tables.issues import IssueGroupMember, IssueLink
 from storage.tables.org import OrgLevel, OrgUnit
 from storage.tables.outbox import OutboxMessage
 from storage.tables.people import ChannelAccount, Person, StaffRole
@@ -38,6 +38,7 @@ __all__ = [
     "Event",
     "Extension",
     "InboxEvent",
+    "IssueGroupMember",
     "IssueLink",
     "OrgLevel",
     "OrgUnit",

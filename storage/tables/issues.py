@@ -20,3 +20,18 @@ class IssueLink(SQLModel, table=True):
     decision: str = Field(max_length=10)
     decided_by_person_id: int | None = Field(default=None, foreign_key="person.id")
     decided_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class IssueGroupMember(SQLModel, table=True):
+    """Which group of near-duplicate petitions a petition is in, as grouped for a unit: by a
+    full regrouping (``full``), by joining its nearest group when it was submitted (``join``),
+    or as staff decided (``staff``). ``group_id`` names the group (a member's petition id, for
+    the group's life); a petition in no group has its own id there."""
+
+    __tablename__ = "issue_group_member"
+
+    unit_org_id: int = Field(foreign_key="org_unit.id", primary_key=True)
+    petition_id: int = Field(foreign_key="petition.id", primary_key=True)
+    group_id: int = Field(index=True)
+    source: str = Field(max_length=10)
+    assigned_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
