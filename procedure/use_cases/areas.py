@@ -5,13 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
 
-from nlp.places import Reading, Status, fold, read_address
 from procedure.use_cases.administration import WARD_LEVEL
 from storage.tables import OrgUnit
 from storage.unit_of_work import UnitOfWork
+
+# The official table of units (nlp.places) is read by the first search, not by every start of
+# the bot (issue 12).
+if TYPE_CHECKING:
+    from nlp.places import Reading, Status
 
 MAX_MATCHES = 8
 
@@ -29,10 +34,14 @@ class AreaSearch:
 
 
 def _same(a: str, b: str) -> bool:
+    from nlp.places import fold
+
     return fold(a).split() == fold(b).split()
 
 
 def _bare(name: str) -> str:
+    from nlp.places import fold
+
     words = fold(name).replace(",", " ").replace(".", " ").split()
     if words[:1] in (["phuong"], ["xa"], ["tinh"]):
         words = words[1:]
@@ -78,6 +87,8 @@ def search_area(uow: UnitOfWork, typed: str) -> AreaSearch:
     wards = uow.session.exec(
         select(OrgUnit).where(OrgUnit.level_code == WARD_LEVEL).order_by(col(OrgUnit.name))
     ).all()
+    from nlp.places import read_address
+
     reading = read_address(typed)
     today = tuple(unit.name for unit in reading.wards)
     if reading.status in ("old_unknown", "old_ambiguous"):

@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
 
-from nlp.similarity import PetitionIndex
 from nlp.titles import group_title
 from procedure.errors import NotFound
 from procedure.lifecycles import OPEN_PETITION_STATES
@@ -23,6 +23,11 @@ from procedure.use_cases.sessions import units_below
 from storage.tables import IssueLink, Petition, WrittenResult
 from storage.unit_of_work import UnitOfWork
 from texts import to_local
+
+# The similarity index (word lists read from underthesea's data) is loaded by the first search
+# for similar petitions, not by every start of the bot (issue 12).
+if TYPE_CHECKING:
+    from nlp.similarity import PetitionIndex
 
 SAME, DIFFERENT = "same", "different"
 _INDEXES: dict[tuple[int, int, int], PetitionIndex[int]] = {}
@@ -48,6 +53,8 @@ def _index(unit_id: int, petitions: Sequence[Petition]) -> PetitionIndex[int]:
     key = (unit_id, len(petitions), max((p.id or 0 for p in petitions), default=0))
     index = _INDEXES.get(key)
     if index is None:
+        from nlp.similarity import PetitionIndex
+
         index = PetitionIndex([(p.id, _text(p)) for p in petitions])  # type: ignore[misc]
         _INDEXES.clear()
         _INDEXES[key] = index
