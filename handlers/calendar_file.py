@@ -12,14 +12,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from typing import Protocol
-
-from icalendar import Alarm, Calendar, Event, Timezone
+from typing import TYPE_CHECKING, Protocol
 
 from texts import LOCAL_TIMEZONE, t, to_local
 
 PRODID = "-//Doi thoai//Dialogue sessions//VI"
 REMINDER_BEFORE = timedelta(days=1)
+
+# icalendar is imported when the first file is written: a start of the bot needs none (issue 12).
+if TYPE_CHECKING:
+    from icalendar import Timezone
 
 
 class CalendarSession(Protocol):
@@ -70,6 +72,8 @@ class SessionFacts:
 def _local_timezone(year: int) -> Timezone:
     """Asia/Ho_Chi_Minh as a VTIMEZONE around ``year`` (computing it is slow: kept per year;
     the component is only read when a file is written)."""
+    from icalendar import Timezone
+
     return Timezone.from_tzinfo(
         LOCAL_TIMEZONE, first_date=date(year - 1, 1, 1), last_date=date(year + 1, 12, 31)
     )
@@ -97,6 +101,8 @@ def session_calendar(
     or content), plus one for the cancellation, so the cancelling file always outranks the
     last invitation a resident received.
     """
+    from icalendar import Alarm, Calendar, Event
+
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")

@@ -7,8 +7,11 @@ import io
 import random
 import secrets
 from functools import cache
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+# Pillow is imported when the first picture is drawn: a start of the bot needs none (issue 12).
+if TYPE_CHECKING:
+    from PIL import ImageFont
 
 CODE_DIGITS = "23456789"
 CODE_LENGTH = 5
@@ -25,6 +28,8 @@ def matches(expected: str, typed: str) -> bool:
 
 @cache
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    from PIL import ImageFont
+
     for name in ("DejaVuSans-Bold.ttf", "LiberationSans-Bold.ttf", "Arial Bold.ttf"):
         try:
             return ImageFont.truetype(name, size)
@@ -35,6 +40,8 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 
 def render_png(code: str) -> bytes:
     """Large dark digits on a light background with light noise: easy for a person to read."""
+    from PIL import Image, ImageDraw, ImageFilter
+
     rng = random.Random(secrets.randbits(32))
     width, height = 60 * len(code) + 40, 110
     image = Image.new("RGB", (width, height), (250, 248, 240))

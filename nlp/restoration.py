@@ -179,6 +179,39 @@ class LanguageModel:
         self._memo[key] = value
         return value
 
+    def trigram_row(self, b: str, c: str, options: Sequence[str]) -> list[float]:
+        """``[prob(b, c, d) for d in options]``, the same figures computed without a call or a
+        memo lookup per option (the decoder asks for whole rows)."""
+        bi_ctx = self._bi_ctx.get(c)
+        tri_ctx = self._tri_ctx.get((b, c))
+        uni, bi, tri = self.uni, self._bi, self._tri
+        den = self._uni_den
+        row: list[float] = []
+        for d in options:
+            value = self._end if d == END else (uni.get(d, 0.0) + _ADD) / den
+            if bi_ctx is not None:
+                total, types = bi_ctx
+                value = (bi.get((c, d), 0.0) + types * value) / (total + types)
+            if tri_ctx is not None:
+                total, types = tri_ctx
+                value = (tri.get((b, c, d), 0.0) + types * value) / (total + types)
+            row.append(value)
+        return row
+
+    def quad_row(
+        self, a: str, b: str, c: str, options: Sequence[str], trigrams: Sequence[float]
+    ) -> list[float]:
+        """``[prob4(a, b, c, d) for d in options]`` given their ``trigram_row(b, c, options)``."""
+        context = self._quad_ctx.get((a, b, c))
+        if context is None:
+            return list(trigrams)
+        total, types = context
+        quad = self._quad
+        return [
+            (quad.get((a, b, c, d), 0.0) + types * base) / (total + types)
+            for d, base in zip(options, trigrams, strict=True)
+        ]
+
     def prob4(self, a: str, b: str, c: str, d: str) -> float:
         """P(d | a b c), interpolated down to the unigram."""
         key = (a, b, c, d)
@@ -362,15 +395,28 @@ def decode(
     # P(option | START); UNKNOWN has none at all: P falls back to the unigram.
     prob4 = lm.prob4
     alphas: list[dict[tuple[str, str, str], float]] = []
+    # rows[index][state]: P(option | state) ** power for each option of place ``index``, from
+    # each state before it; the backward pass reuses the forward pass's.
+    rows: list[dict[tuple[str, str, str], list[float]]] = []
     state: dict[tuple[str, str, str], float] = {(left, left, left): 1.0}
     for index, place in enumerate(pruned):
         alpha: dict[tuple[str, str, str], float] = {}
         emit = emits[index]
-        for (a, b, c), p in state.items():
-            for option in place.options:
-                value = p * prob4(a, b, c, option) ** power * emit[option]
+        options = place.options
+        trigrams: dict[tuple[str, str], list[float]] = {}
+        powered: dict[tuple[str, str, str], list[float]] = {}
+        for history, p in state.items():
+            a, b, c = history
+            tri = trigrams.get((b, c))
+            if tri is None:
+                tri = trigrams[(b, c)] = lm.trigram_row(b, c, options)
+            weights = [q**power for q in lm.quad_row(a, b, c, options, tri)]
+            powered[history] = weights
+            for option, weight in zip(options, weights, strict=True):
+                value = p * weight * emit[option]
                 key = (b, c, option)
                 alpha[key] = alpha.get(key, 0.0) + value
+        rows.append(powered)
         norm = sum(alpha.values()) or 1.0
         state = {key: value / norm for key, value in alpha.items()}
         alphas.append(state)
@@ -380,10 +426,11 @@ def decode(
     for index in range(len(pruned) - 2, -1, -1):
         nxt, emit, after = pruned[index + 1], emits[index + 1], betas[index + 1]
         beta: dict[tuple[str, str, str], float] = {}
+        powered = rows[index + 1]
         for a, b, c in alphas[index]:
             beta[(a, b, c)] = sum(
-                prob4(a, b, c, option) ** power * emit[option] * after[(b, c, option)]
-                for option in nxt.options
+                weight * emit[option] * after[(b, c, option)]
+                for option, weight in zip(nxt.options, powered[(a, b, c)], strict=True)
             )
         norm = sum(beta.values()) or 1.0
         betas[index] = {key: value / norm for key, value in beta.items()}

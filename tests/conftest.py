@@ -7,6 +7,7 @@ import shutil
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,7 @@ from sqlalchemy import Engine, event, make_url, text
 from sqlalchemy.orm import Session
 
 from procedure.use_cases.administration import ensure_reference_data
-from storage.engine import make_engine, sqlite_url
+from storage.engine import make_engine, normalise_url, sqlite_url
 from storage.migrate import upgrade_to_head
 from storage.unit_of_work import UnitOfWork
 
@@ -64,7 +65,29 @@ def postgres_url() -> str | None:
     if not url and os.environ.get("CI"):
         # In CI PostgreSQL is required: .ci/run starts it. Never let CI skip it quietly.
         raise RuntimeError(f"CI must set {POSTGRES_URL_VARIABLE} (see .ci/start-postgres)")
+    if url and os.environ.get("PYTEST_XDIST_WORKER"):
+        return worker_database(url, os.environ["PYTEST_XDIST_WORKER"])
     return url or None
+
+
+@cache
+def worker_database(url: str, worker: str) -> str:
+    """The database of one pytest-xdist worker (``<database>_gw0``, ``<database>_gw1``, …),
+    created beside the configured one on first use: the tests of each worker drop and empty
+    tables, so two workers never share a database."""
+    base = make_url(normalise_url(url))
+    name = f"{base.database}_{worker}"
+    engine = make_engine(url)
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            found = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).scalar()
+            if found is None:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def reset_postgres(engine: Engine) -> None:

@@ -71,3 +71,45 @@ def test_c8_quick_read_gives_way_to_the_database_when_it_cannot_read_the_file(
     assert read_calendar_overrides(tmp_path / "missing.sqlite3") == []
     assert sqlite_file("postgresql://u@h/db") is None
     assert sqlite_file("sqlite:///:memory:") is None
+
+
+START_PROBE = """
+import sys
+from bot.app import chat_settings, web_application
+from bot.channels.registry import configured_channels
+from bot.config import Settings
+from bot.database import open_database
+from bot.runner import build_conversations
+from handlers.channel import Incoming
+from handlers.conversations import Conversations
+from procedure.use_cases.context import ProcedureContext
+
+settings = Settings.from_environ()
+console = build_conversations(settings, console=True)
+engine = open_database(settings)
+channels = configured_channels(settings, engine, limiters={})
+assert [channel.name for channel in channels] == ["web"], channels
+web_application(channels)
+conversations = Conversations(engine, ProcedureContext(), chat_settings(settings, channels))
+for chat in (console, conversations):
+    replies = chat.handle(Incoming(channel="web", user_id="u1", chat_id="c1", command="trogiup"))
+    assert "/tracuu" in replies[0].text, replies
+late = ("nlp.places", "nlp.similarity", "PIL", "underthesea", "docx", "openpyxl", "matplotlib",
+        "icalendar")
+print("loaded:", ",".join(sorted(m for m in late if m in sys.modules)) or "none")
+"""
+
+
+def test_c7_c9_starting_the_bot_and_its_first_answer_load_no_late_library(tmp_path: Path) -> None:
+    """``doithoai run`` and ``doithoai chat`` answer their first message within 2 s (issue 12):
+    the place table, the similarity index, Pillow (code pictures), underthesea, the report's
+    Word/spreadsheet/chart libraries and icalendar are imported where first needed, not by a
+    start (benchmarks/startup.py measures the start itself)."""
+    env = {**os.environ, "DOITHOAI_DATA_DIR": str(tmp_path), "PYTHONIOENCODING": "utf-8"}
+    for name in ("DATABASE_URL", "TELEGRAM_BOT_TOKEN", "ZALO_OA_ACCESS_TOKEN", "WEB_CHAT"):
+        env.pop(name, None)
+    done = subprocess.run(
+        [sys.executable, "-c", START_PROBE], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "loaded: none" in done.stdout

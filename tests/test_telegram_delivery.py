@@ -42,6 +42,7 @@ class StormFake(FakeTelegram):
         super().__init__()
         self.share = share
         self.retry_afters = list(retry_afters)
+        self.served: list[int] = []  # the retry_after of each 429, in the order answered
         self._random = random.Random(seed)
 
     def _take_failure(self, method: str, params: dict[str, Any]) -> TelegramError | None:
@@ -49,9 +50,28 @@ class StormFake(FakeTelegram):
         if scheduled is not None or method not in SENDS or self._random.random() >= self.share:
             return scheduled
         seconds = self.retry_afters.pop(0) if len(self.retry_afters) > 1 else self.retry_afters[0]
+        self.served.append(seconds)
         return TelegramError(
             429, f"Too Many Requests: retry after {seconds}", {"retry_after": seconds}
         )
+
+
+class QuickPauses(RateLimiter):
+    """Telegram's pacing (30/s, 1/s a chat), with each 429's pause a tenth of what it asked:
+    every refusal still pauses every send (``pause`` is called with the retry_after Telegram
+    gave, noted in ``asked``), and a storm of them takes seconds instead of half a minute. That
+    a pause really holds the sends for the whole retry_after is checked at full length in
+    tests/test_telegram_adapters.py and tests/test_outbox_sender.py."""
+
+    SCALE = 0.1
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[float] = []
+
+    def pause(self, seconds: float) -> None:
+        self.asked.append(seconds)
+        super().pause(seconds * self.SCALE)
 
 
 def long_reply(chat: str, turn: str) -> Outgoing:
@@ -147,11 +167,13 @@ class Chats:
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 async def test_x4_a_429_storm_delivers_every_reply_and_piece_exactly_once(framework):
     """30 residents write at once; 30 % of sends are answered 429 (retry_after 3 s, 2 s, then
-    1 s to keep the test short: every 429 pauses every send): every reply and every piece of the
-    long ones (three replies of three pieces) arrives once, in order, with Telegram's pacing."""
+    1 s: every 429 pauses every send, for a tenth of it here, QuickPauses): every reply and every
+    piece of the long ones (three replies of three pieces) arrives once, in order, with
+    Telegram's pacing."""
     async with StormFake(share=0.3, retry_afters=[3, 2, 1]) as fake:
         chats = Chats(fake, residents=30, turns=1, long_every=10, shorts=1)
-        channel = chats.channel(framework, RateLimiter())  # Telegram's 30/s and 1/s a chat
+        limiter = QuickPauses()
+        channel = chats.channel(framework, limiter)
         counted = rate_limited_count("telegram")
         seconds = await chats.run(channel, timeout=60)
         pieces = chats.check_exactly_once_in_order()
@@ -164,6 +186,9 @@ async def test_x4_a_429_storm_delivers_every_reply_and_piece_exactly_once(framew
         assert channel.replies.rate_limited == refused
         assert rate_limited_count("telegram") == counted + refused  # /metrics
         assert channel.replies.dropped == 0
+        # Each 429 paused every send for the retry_after it carried.
+        assert Counter(limiter.asked) == Counter(fake.served)
+        assert set(fake.served) == {3, 2, 1}
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
@@ -277,6 +302,7 @@ async def test_x4_webhook_replies_under_429s_are_sent_once_and_updates_not_redel
     port = free_port()
     async with StormFake(share=0.3, retry_afters=[1]) as fake:
         chats = Chats(fake, residents=10, turns=1, long_every=5, shorts=1)
+        limiter = QuickPauses()
         settings = Settings(
             data_dir=Path("."),
             database_url="sqlite://",
@@ -285,7 +311,7 @@ async def test_x4_webhook_replies_under_429s_are_sent_once_and_updates_not_redel
             telegram_framework=framework,
             webhook_url=f"http://127.0.0.1:{port}",
         )
-        channel = from_settings(settings, limiter=RateLimiter(), on_done=chats.on_done)
+        channel = from_settings(settings, limiter=limiter, on_done=chats.on_done)
         assert channel is not None
         app = web.Application()
         app.add_routes(channel.routes())
@@ -303,6 +329,7 @@ async def test_x4_webhook_replies_under_429s_are_sent_once_and_updates_not_redel
             await runner.cleanup()
         assert chats.check_exactly_once_in_order() == 8 + 2 * 3
         assert fake.too_many_requests_sent > 0
+        assert Counter(limiter.asked) == Counter(fake.served)
         assert set(fake.delivery_counts.values()) == {1}
         assert all(attempt.get("status") == 200 for attempt in fake.webhook_attempts)
 

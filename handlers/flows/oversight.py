@@ -8,9 +8,6 @@ from collections.abc import Callable
 from handlers.channel import Outgoing
 from handlers.parsing import parse_year
 from handlers.replies import Html, reply, say
-from handlers.reports.chart import render_chart
-from handlers.reports.document import render_document
-from handlers.reports.spreadsheet import render_spreadsheet
 from handlers.review_text import review_text
 from handlers.turn import Turn
 from nlp.dates import parse_date
@@ -86,6 +83,12 @@ def send_report(turn: Turn, payload: str) -> None:
         return
     unit = lookups.org_unit(turn.uow, unit_id)
     stem = f"bao-cao-doi-thoai-{unit.code if unit else unit_id}-{year}"
+    # The report's libraries (Word, spreadsheet, chart) are loaded by the first report, not by
+    # every start of the bot (issue 12).
+    from handlers.reports.chart import render_chart
+    from handlers.reports.document import render_document
+    from handlers.reports.spreadsheet import render_spreadsheet
+
     chart = render_chart(report)
     document = render_document(report, chart_png=chart)
     spreadsheet = render_spreadsheet(report)

@@ -5,13 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
 
-from nlp.places import Reading, Status, fold, read_address
 from procedure.use_cases.administration import WARD_LEVEL
 from storage.tables import OrgUnit
 from storage.unit_of_work import UnitOfWork
+
+# The official table of units (nlp.places) is read by the first search, not by every start of
+# the bot (issue 12).
+if TYPE_CHECKING:
+    from nlp.places import Reading, Status
 
 MAX_MATCHES = 8
 
@@ -28,11 +34,28 @@ class AreaSearch:
     today: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class _Ward:
+    """What the search reads of a ward (plain columns: a search compares every ward's name, and
+    only the few it finds are loaded as rows)."""
+
+    id: int
+    code: str
+    name: str
+    parent_id: int | None
+
+
+@lru_cache(maxsize=8192)
 def _same(a: str, b: str) -> bool:
+    from nlp.places import fold
+
     return fold(a).split() == fold(b).split()
 
 
+@lru_cache(maxsize=8192)
 def _bare(name: str) -> str:
+    from nlp.places import fold
+
     words = fold(name).replace(",", " ").replace(".", " ").split()
     if words[:1] in (["phuong"], ["xa"], ["tinh"]):
         words = words[1:]
@@ -41,17 +64,20 @@ def _bare(name: str) -> str:
     return " ".join(words)
 
 
-def _in_database(uow: UnitOfWork, wards: Sequence[OrgUnit], reading: Reading) -> list[OrgUnit]:
+def _in_database(uow: UnitOfWork, wards: Sequence[_Ward], reading: Reading) -> list[_Ward]:
     """Today's units of the reading as rows of this database: by official code (imported with
     ``import_province``), else by name under a province of the same name."""
     by_code = {w.code: w for w in wards}
-    parents = {
-        u.id: u.name
-        for u in uow.session.exec(
-            select(OrgUnit).where(col(OrgUnit.id).in_({w.parent_id for w in wards}))
+    parents: dict[int, str] = {
+        unit_id: name
+        for unit_id, name in uow.session.exec(
+            select(OrgUnit.id, OrgUnit.name).where(
+                col(OrgUnit.id).in_({w.parent_id for w in wards})
+            )
         ).all()
+        if unit_id is not None
     }
-    found: list[OrgUnit] = []
+    found: list[_Ward] = []
     for unit in reading.wards:
         row = by_code.get(f"vn-{unit.province_code}-{unit.code}")
         if row is None:
@@ -75,9 +101,17 @@ def _in_database(uow: UnitOfWork, wards: Sequence[OrgUnit], reading: Reading) ->
 
 def search_area(uow: UnitOfWork, typed: str) -> AreaSearch:
     """The wards/communes for what a resident typed, with how it was understood."""
-    wards = uow.session.exec(
-        select(OrgUnit).where(OrgUnit.level_code == WARD_LEVEL).order_by(col(OrgUnit.name))
-    ).all()
+    wards = [
+        _Ward(unit_id, code, name, parent_id)
+        for unit_id, code, name, parent_id in uow.session.exec(
+            select(OrgUnit.id, OrgUnit.code, OrgUnit.name, OrgUnit.parent_id)
+            .where(OrgUnit.level_code == WARD_LEVEL)
+            .order_by(col(OrgUnit.name))
+        ).all()
+        if unit_id is not None
+    ]
+    from nlp.places import read_address
+
     reading = read_address(typed)
     today = tuple(unit.name for unit in reading.wards)
     if reading.status in ("old_unknown", "old_ambiguous"):
@@ -85,14 +119,20 @@ def search_area(uow: UnitOfWork, typed: str) -> AreaSearch:
     if reading.status in ("current", "old"):
         found = _in_database(uow, wards, reading)
         if found or reading.status == "old":
-            return AreaSearch(reading.status, found[:MAX_MATCHES], reading.old, today)
+            return AreaSearch(reading.status, _rows(uow, found), reading.old, today)
     # Part of a name ("ben thanh" for a ward this database calls otherwise, "Tân Đ").
     query = _bare(typed)
     if len(query) < 2:
         return AreaSearch("none", [])
     exact = [w for w in wards if _bare(w.name) == query]
     partial = exact or [w for w in wards if query in _bare(w.name)]
-    return AreaSearch("current" if partial else "none", partial[:MAX_MATCHES])
+    return AreaSearch("current" if partial else "none", _rows(uow, partial))
+
+
+def _rows(uow: UnitOfWork, wards: Sequence[_Ward]) -> list[OrgUnit]:
+    """The first :data:`MAX_MATCHES` wards found, as rows, in the order found."""
+    rows = [uow.session.get(OrgUnit, ward.id) for ward in wards[:MAX_MATCHES]]
+    return [row for row in rows if row is not None]
 
 
 def find_wards(uow: UnitOfWork, typed: str) -> Sequence[OrgUnit]:

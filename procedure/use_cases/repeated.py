@@ -9,12 +9,12 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, func, insert, or_
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import col, select
 
-from nlp.similarity import PetitionIndex
 from nlp.titles import group_title
 from procedure.errors import NotFound
 from procedure.lifecycles import OPEN_PETITION_STATES
@@ -28,6 +28,11 @@ from storage.tables import IssueGroupMember, IssueLink, Petition, WrittenResult
 from storage.types import utc_now
 from storage.unit_of_work import UnitOfWork
 from texts import to_local
+
+# The similarity index (word lists read from underthesea's data) is loaded by the first search
+# for similar petitions, not by every start of the bot (issue 12).
+if TYPE_CHECKING:
+    from nlp.similarity import PetitionIndex
 
 SAME, DIFFERENT = "same", "different"
 #: How a petition came to be in its group (``IssueGroupMember.source``).
@@ -120,6 +125,8 @@ def _build(uow: UnitOfWork, unit_id: int) -> _CachedIndex:
         .where(col(Petition.area_org_id).in_(units_below(uow, unit_id)))
         .order_by(col(Petition.received_at), col(Petition.id))
     ).all()
+    from nlp.similarity import PetitionIndex
+
     index = PetitionIndex(
         [(pid, _written(text, street)) for pid, text, street in rows if pid is not None]
     )
