@@ -8,20 +8,30 @@ PostgreSQL (``DOITHOAI_TEST_POSTGRES_URL``; CI sets it).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
+from aiohttp import web
 from sqlalchemy import Engine, text
 
+from bot.app import web_application
 from bot.outbox_sender import OutboxSender
 from bot.transports import TelegramAiogramTransport
+from handlers.channel import Incoming, Outgoing
+from storage import channel_store
 from storage.advisory import advisory_key
 from storage.engine import make_engine
 from storage.unit_of_work import UnitOfWork
+from tests.chat_world import ChatWorld
 from tests.fake_telegram import FakeTelegram
+from tests.procedure_world import Clock
 from tests.test_outbox_sender import queue_messages, received
 
+SECRET = "two-workers-secret"
 postgresql_only = pytest.mark.parametrize("database_kind", ["postgresql"], indirect=True)
 
 
@@ -94,7 +104,8 @@ def test_x3_c8_an_account_joined_in_another_process_is_not_served_stale(
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:  # 30 a second, 1 a second per chat, 429 beyond
+    async with FakeTelegram() as server:
+        server.rate_limit()  # Telegram's 30 a second, 1 a second per chat: 429 beyond
         yield server
 
 
@@ -165,6 +176,133 @@ async def test_x4_c8_one_active_sender_and_a_take_over_when_its_connection_dies(
     assert sorted(chat for chat in chats if counts[chat] == 0) == []
     assert sum(counts[chat] - 1 for chat in chats) <= 1
     assert leader.sent + follower.sent >= 90 and leader.sent > 0 and follower.sent > 0
-    assert leader.rate_limited == follower.rate_limited == 0  # never both over the limit
+    # Never both sending at 30 a second: the fake would have answered 429.
+    assert fake.too_many_requests_sent == 0
+    assert leader.rate_limited == follower.rate_limited == 0
     assert both_leading == [] or both_leading[-1] - both_leading[0] < 0.5
     print(f"\nsender taken over {took_over:.2f} s after its connection was killed")
+
+
+# -- Telegram webhooks on two workers: the inbox --------------------------------------------------
+
+
+@dataclass
+class Worker:
+    """One ``doithoai run`` process: its engine, its conversations, its Telegram channel on a
+    webhook route of its own, and what its conversations handled (update, start, end)."""
+
+    name: str
+    engine: Engine
+    channel: Any
+    runner: web.AppRunner
+    url: str
+    handled: list[tuple[str, str, float, float]] = field(default_factory=list)
+
+
+async def start_worker(
+    name: str, db: Engine, fake: FakeTelegram, clock: Clock, workers: int, framework: str
+) -> Worker:
+    from bot.channels.telegram.aiogram_shim import AiogramChannel, make_bot
+    from bot.channels.telegram.ptb_shim import PtbChannel, make_application
+    from bot.rate_limit import RateLimiter
+    from bot.runner import handler_for
+    from handlers.conversations import Conversations
+    from procedure.use_cases.context import ProcedureContext
+    from storage.unit_of_work import shared_between_processes
+
+    shared_between_processes(db)
+    options: dict[str, Any] = {
+        "webhook_url": "http://127.0.0.1/",  # the real address once the port is known
+        "webhook_secret": SECRET,
+        "limiter": RateLimiter(30 / workers),  # each worker its share of the 30 a second
+        "inbox": db,
+        "chat_spacing_seconds": 1.0,
+    }
+    channel: AiogramChannel | PtbChannel = (
+        AiogramChannel(make_bot(fake.token, fake.base_url), **options)
+        if framework == "aiogram"
+        else PtbChannel(make_application(fake.token, fake.base_url), **options)
+    )
+    runner = web.AppRunner(web_application([channel]))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}/"
+    channel.webhook_url = url
+    worker = Worker(name, db, channel, runner, url)
+    handle = handler_for(Conversations(db, ProcedureContext(clock=clock)))
+
+    async def observed(incoming: Incoming) -> list[Outgoing]:
+        started = time.monotonic()
+        try:
+            return await handle(incoming)
+        finally:
+            worker.handled.append(
+                (incoming.chat_id, incoming.update_id or "", started, time.monotonic())
+            )
+
+    await channel.start(observed)
+    return worker
+
+
+async def stop_worker(worker: Worker) -> None:
+    await worker.channel.stop()
+    await worker.runner.cleanup()
+
+
+@postgresql_only
+@pytest.mark.parametrize("framework", ["aiogram", "ptb"])
+async def test_x4_c8_two_webhook_workers_handle_each_update_once_in_order_without_429(
+    world: ChatWorld,
+    clock: Clock,
+    engine: Engine,
+    other_engine: Engine,
+    fake: FakeTelegram,
+    framework: str,
+) -> None:
+    """Two workers behind one webhook address: every update reaches both (Telegram's delivery
+    to the last one set, and a copy posted to the other, as after a timeout behind nginx).
+    Each update is handled once, a resident's updates one after the other in the order typed,
+    and the fake Bot API (30 a second, 1 a second per chat) never answers 429."""
+    import aiohttp
+
+    a = await start_worker("a", engine, fake, clock, 2, framework)
+    b = await start_worker("b", other_engine, fake, clock, 2, framework)  # the webhook now
+    residents = [fake.user(800 + n, f"Người {n}") for n in range(4)]
+    script = ["/trogiup", "/phien", "Bến Thành", "/tracuu"]
+    sent: list[dict[str, Any]] = []
+    try:
+        async with aiohttp.ClientSession() as http:
+            for text_line in script:
+                for resident in residents:
+                    update = fake.send_text(resident, text_line)  # delivered to b by the fake
+                    sent.append(update)
+                    async with http.post(
+                        a.url + "telegram/webhook",
+                        json=update,
+                        headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
+                    ) as response:
+                        assert response.status == 200
+
+        def all_handled() -> bool:
+            with UnitOfWork(engine) as uow:
+                return channel_store.unhandled_count(uow, "telegram") == 0
+
+        await fake.wait_for(lambda: len(a.handled) + len(b.handled) >= len(sent), timeout=60)
+        await fake.wait_for(all_handled, timeout=60)
+        await asyncio.sleep(1.0)
+    finally:
+        await stop_worker(a)
+        await stop_worker(b)
+    handled = sorted(a.handled + b.handled, key=lambda item: item[2])
+    ids = [update_id for _, update_id, _, _ in handled]
+    assert sorted(ids) == sorted(str(u["update_id"]) for u in sent)  # each once
+    assert a.handled and b.handled  # both workers took some
+    for resident in residents:
+        mine = [item for item in handled if item[0] == str(resident.id)]
+        assert [int(item[1]) for item in mine] == sorted(int(item[1]) for item in mine)
+        for earlier, later in itertools.pairwise(mine):
+            assert earlier[3] <= later[2]  # never at the same time
+        assert len(fake.sent_messages(resident.id)) >= len(script)
+    assert fake.too_many_requests_sent == 0
+    print(f"\nworker a handled {len(a.handled)}, worker b {len(b.handled)} of {len(sent)}")
