@@ -306,3 +306,71 @@ async def test_x4_c8_two_webhook_workers_handle_each_update_once_in_order_withou
         assert len(fake.sent_messages(resident.id)) >= len(script)
     assert fake.too_many_requests_sent == 0
     print(f"\nworker a handled {len(a.handled)}, worker b {len(b.handled)} of {len(sent)}")
+
+
+# -- one conversation's updates: never at once, each once -----------------------------------------
+
+
+@postgresql_only
+def test_x4_c8_a_conversations_lock_holds_its_other_updates_until_commit(
+    engine: Engine, other_engine: Engine
+) -> None:
+    """``pg_advisory_xact_lock`` per conversation: another process's update of the same chat
+    waits until the first transaction ends; another chat does not wait."""
+    import threading
+
+    from storage.conversation_store import lock_conversation
+
+    events: list[str] = []
+    holding = threading.Event()
+
+    def second(chat: str) -> None:
+        holding.wait(5)
+        with UnitOfWork(other_engine, write=True) as uow:
+            lock_conversation(uow, "telegram", chat)
+            events.append(f"second {chat}")
+            uow.commit()
+
+    with UnitOfWork(engine, write=True) as uow:
+        lock_conversation(uow, "telegram", "42")
+        same = threading.Thread(target=second, args=("42",))
+        other = threading.Thread(target=second, args=("43",))
+        same.start()
+        other.start()
+        holding.set()
+        other.join(5)
+        time.sleep(0.3)
+        events.append("first commits")
+        uow.commit()
+    same.join(5)
+    assert events == ["second 43", "first commits", "second 42"]
+
+
+@postgresql_only
+def test_x4_c8_the_same_update_in_two_processes_at_once_is_handled_once(
+    world: ChatWorld, clock: Clock, engine: Engine, other_engine: Engine
+) -> None:
+    """Two workers handle the same update at the same moment (no inbox in front): one answers,
+    the other finds it claimed and answers nothing."""
+    import threading
+
+    from handlers.conversations import Conversations
+    from procedure.use_cases.context import ProcedureContext
+
+    workers = [Conversations(db, ProcedureContext(clock=clock)) for db in (engine, other_engine)]
+    update = Incoming(
+        channel="telegram", user_id="77", chat_id="77", update_id="9001", text="/trogiup"
+    )
+    answers: list[list[Outgoing]] = []
+    start = threading.Barrier(2)
+
+    def run(conversations: Conversations) -> None:
+        start.wait()
+        answers.append(conversations.handle(update))
+
+    threads = [threading.Thread(target=run, args=(w,)) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert sorted(len(answer) > 0 for answer in answers) == [False, True]

@@ -47,6 +47,9 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 # Called once an update is fully handled and answered (metrics, tests).
 Done = Callable[[str], Awaitable[None]]
 Acknowledge = Callable[[], Awaitable[object]]
+# How long an update taken from the inbox is its worker's (a turn and its replies take
+# seconds); past it, another worker takes it (its claim of the update id keeps it answered once).
+INBOX_LEASE_SECONDS = 30.0
 # How long stopping waits for updates being handled and replies being sent.
 STOP_GRACE_SECONDS = 10.0
 
@@ -96,6 +99,8 @@ class TelegramChannel(TelegramDelivery):
                 self._from_inbox,
                 chat_of_update,
                 chat_spacing_seconds=chat_spacing_seconds,
+                # A worker killed while it held an update: another takes it after this.
+                lease_seconds=INBOX_LEASE_SECONDS,
             )
             if inbox is not None and webhook_url
             else None
