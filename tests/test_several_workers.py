@@ -12,6 +12,7 @@ import itertools
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -374,3 +375,20 @@ def test_x4_c8_the_same_update_in_two_processes_at_once_is_handled_once(
     for thread in threads:
         thread.join(10)
     assert sorted(len(answer) > 0 for answer in answers) == [False, True]
+
+
+def test_c8_several_workers_need_the_webhook_and_one_secret(tmp_path: Path) -> None:
+    from bot.channels.telegram import from_settings
+    from bot.config import Settings
+
+    base = {"DOITHOAI_DATA_DIR": str(tmp_path), "TELEGRAM_BOT_TOKEN": "1:x", "WORKERS": "2"}
+    for missing in ({}, {"WEBHOOK_URL": "https://x.example"}, {"WEBHOOK_SECRET": "s"}):
+        with pytest.raises(ValueError, match="WORKERS"):
+            from_settings(Settings.from_environ({**base, **missing}))
+    settings = Settings.from_environ(
+        {**base, "WEBHOOK_URL": "https://x.example", "WEBHOOK_SECRET": "s"}
+    )
+    assert settings.workers == 2
+    assert from_settings(settings) is not None
+    with pytest.raises(ValueError):
+        Settings.from_environ({**base, "WORKERS": "0"})

@@ -38,6 +38,10 @@ def from_settings(
     if framework not in FRAMEWORKS:
         raise ValueError(f"TELEGRAM_FRAMEWORK must be one of {', '.join(FRAMEWORKS)}")
     url, secret = settings.webhook_url, settings.webhook_secret
+    if settings.workers > 1 and not (url and secret):
+        # Only one process may poll a token, and every worker must accept the one secret
+        # Telegram was given (by whichever worker set the webhook last).
+        raise ValueError("WORKERS > 1 needs WEBHOOK_URL and WEBHOOK_SECRET (one for all workers)")
     inbox = engine if settings.workers > 1 else None
     spacing = 1.0 if inbox is not None else 0.0
     if framework == "ptb":
