@@ -392,3 +392,36 @@ def test_c8_several_workers_need_the_webhook_and_one_secret(tmp_path: Path) -> N
     assert from_settings(settings) is not None
     with pytest.raises(ValueError):
         Settings.from_environ({**base, "WORKERS": "0"})
+
+
+@postgresql_only
+async def test_x4_c8_a_new_sender_takes_back_the_rows_a_dead_sender_had_claimed(
+    engine: Engine, fake: FakeTelegram
+) -> None:
+    """A sender killed with rows claimed for a long lease: the elected sender gives them back
+    at once instead of waiting for the lease to expire."""
+    from datetime import timedelta
+
+    from bot.channels.telegram.aiogram_shim import make_bot
+    from storage import outbox_store
+    from storage.types import utc_now
+
+    chats = list(queue_messages(engine, 5).values())
+    with UnitOfWork(engine) as uow:
+        claimed = outbox_store.claim_due(
+            uow, sender_id="dead", now=utc_now(), lease=timedelta(hours=1), limit=10
+        )
+    assert len(claimed) == 5
+    bot = make_bot(fake.token, fake.base_url)
+    sender = OutboxSender(
+        engine, {"telegram": TelegramAiogramTransport(bot)}, retry_seconds=0.2, check_seconds=0.1
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(sender.run_forever(stop, idle_seconds=0.05))
+    try:
+        await fake.wait_for(lambda: len(fake.sent_messages()) >= 5, timeout=5)
+    finally:
+        stop.set()
+        await task
+        await bot.session.close()
+    assert sorted(received(fake)) == sorted(chats)
