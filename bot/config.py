@@ -32,6 +32,13 @@ def _flag(value: str | None, *, default: bool) -> bool:
     return value.strip().lower() not in {"0", "off", "no", "false"}
 
 
+def _workers(value: str | None) -> int:
+    workers = int(value.strip()) if value and value.strip() else 1
+    if workers < 1:
+        raise ValueError("WORKERS must be 1 or more")
+    return workers
+
+
 def default_data_dir(environ: Mapping[str, str]) -> Path:
     base = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "doithoai"
@@ -85,6 +92,10 @@ class Settings:
     public_url: str | None = None
     file_link_secret: str | None = None  # unset: generated once and kept in the data folder
     file_link_days: int = 30  # how long a file link works
+    # How many `doithoai run` processes share the database (issue 12, README "Production: several
+    # workers on one PostgreSQL"): above 1, webhook updates go through the inbox, each worker
+    # sends within 1/WORKERS of Telegram's budget and keeps no memo of accounts.
+    workers: int = 1
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -128,6 +139,7 @@ class Settings:
             public_url=(env.get("PUBLIC_URL") or "").strip().rstrip("/") or None,
             file_link_secret=env.get("FILE_LINK_SECRET") or None,
             file_link_days=int(env.get("FILE_LINK_DAYS") or 30),
+            workers=_workers(env.get("WORKERS")),
             periods=Periods(
                 notice_working_days=int(env.get("NOTICE_WORKING_DAYS") or 5),
                 conclusion_working_days=int(env.get("CONCLUSION_WORKING_DAYS") or 10),

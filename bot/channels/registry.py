@@ -28,8 +28,12 @@ def telegram(
     from bot.channels import telegram as telegram_channel
     from bot.channels.telegram.menu import ChatMenus
 
-    limiter = limiters.setdefault("telegram", RateLimiter())  # 30 a second, 1 a second per chat
-    return telegram_channel.from_settings(settings, limiter=limiter, menus=ChatMenus(engine))
+    # 30 a second, 1 a second per chat; with several workers, each keeps to its share of the 30
+    # (its replies, and the outbox when it is the elected sender): never over the bot's budget.
+    limiter = limiters.setdefault("telegram", RateLimiter(30 / settings.workers))
+    return telegram_channel.from_settings(
+        settings, limiter=limiter, menus=ChatMenus(engine), engine=engine
+    )
 
 
 def web_chat(
