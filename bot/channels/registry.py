@@ -28,7 +28,12 @@ def telegram(
     from bot.channels import telegram as telegram_channel
     from bot.channels.telegram.menu import ChatMenus
 
-    limiter = limiters.setdefault("telegram", RateLimiter())  # 30 a second, 1 a second per chat
+    limiter = limiters.setdefault(  # Telegram's 30 a second, 1 a second per chat unless set
+        "telegram",
+        RateLimiter(
+            settings.telegram_messages_per_second, settings.telegram_messages_per_chat_per_second
+        ),
+    )
     return telegram_channel.from_settings(settings, limiter=limiter, menus=ChatMenus(engine))
 
 
