@@ -32,6 +32,13 @@ def _flag(value: str | None, *, default: bool) -> bool:
     return value.strip().lower() not in {"0", "off", "no", "false"}
 
 
+def _workers(value: str | None) -> int:
+    workers = int(value.strip()) if value and value.strip() else 1
+    if workers < 1:
+        raise ValueError("WORKERS must be 1 or more")
+    return workers
+
+
 def default_data_dir(environ: Mapping[str, str]) -> Path:
     base = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "doithoai"
@@ -83,6 +90,10 @@ class Settings:
     zalo_bot_webhook_path: str = "/zalo/bot"
     zalo_bot_webhook_secret: str | None = None
     log_format: str = "text"  # LOG_FORMAT=json: one JSON object a line (bot/logs.py)
+    # How many `doithoai run` processes share the database (issue 12, README "Production: several
+    # workers on one PostgreSQL"): above 1, webhook updates go through the inbox, each worker
+    # sends within 1/WORKERS of Telegram's budget and keeps no memo of accounts.
+    workers: int = 1
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -127,6 +138,7 @@ class Settings:
             zalo_bot_webhook_path=env.get("ZALO_BOT_WEBHOOK_PATH") or "/zalo/bot",
             zalo_bot_webhook_secret=env.get("ZALO_BOT_WEBHOOK_SECRET") or None,
             log_format=(env.get("LOG_FORMAT") or "text").strip().lower(),
+            workers=_workers(env.get("WORKERS")),
             periods=Periods(
                 notice_working_days=int(env.get("NOTICE_WORKING_DAYS") or 5),
                 conclusion_working_days=int(env.get("CONCLUSION_WORKING_DAYS") or 10),

@@ -6,16 +6,22 @@ from sqlalchemy import Engine
 
 from bot.config import Settings
 from procedure.use_cases.administration import ensure_reference_data
+from storage.advisory import held_during
 from storage.engine import make_engine
 from storage.migrate import upgrade_to_head
-from storage.unit_of_work import UnitOfWork
+from storage.unit_of_work import UnitOfWork, shared_between_processes
 
 
 def open_database(settings: Settings) -> Engine:
-    """The engine, with every migration applied and the reference data in place."""
+    """The engine, with every migration applied and the reference data in place. Several
+    workers starting at once (``WORKERS``) take turns (a PostgreSQL advisory lock), and keep no
+    memo of rows another process may change (storage/unit_of_work.py)."""
     engine = make_engine(settings.database_url)
-    upgrade_to_head(engine)
-    with UnitOfWork(engine) as uow:
-        ensure_reference_data(uow)
-        uow.commit()
+    with held_during(engine, "migrations"):
+        upgrade_to_head(engine)
+        with UnitOfWork(engine) as uow:
+            ensure_reference_data(uow)
+            uow.commit()
+    if settings.workers > 1:
+        shared_between_processes(engine)
     return engine

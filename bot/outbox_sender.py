@@ -15,6 +15,15 @@ How a row goes out:
   A transient failure (network, 5xx) pushes the row back with exponential backoff, up to
   ``max_attempts``; a permanent one (blocked, chat not found, no account) fails the row with
   its reason. A row is marked sent right after its send, in its own short transaction.
+* Several processes on one PostgreSQL (issue 12): one of them is the active sender, elected
+  with ``pg_try_advisory_lock`` on a connection held for the sender's life
+  (:class:`storage.advisory.SessionLock`), so one global budget is kept per bot. The others try
+  again every ``retry_seconds``; when the holder dies its connection closes, PostgreSQL releases
+  the lock and one of them takes over within seconds. The holder checks its connection every
+  ``check_seconds`` and stops sending when it is lost; a new holder waits twice that before
+  its first send, so an old holder that lost its connection but lives has stopped by then, and
+  takes over the rows other senders still had claimed (their leases need not expire). On
+  SQLite (one process) the sender is always active.
 * Stopping (``stop`` of :meth:`OutboxSender.run_forever`, or cancelling the task) lets sends
   already on the wire finish and be recorded, and gives the other claimed rows back at once;
   after a crash they come back when the lease expires. Delivery is at least once: only a
@@ -53,6 +62,7 @@ from bot.transports import (
 from handlers.channel import Outgoing
 from handlers.notifications import render
 from storage import outbox_store
+from storage.advisory import SessionLock
 from storage.outbox_store import ClaimedMessage
 from storage.types import utc_now
 from storage.unit_of_work import UnitOfWork
@@ -115,6 +125,9 @@ class OutboxSender:
         limiter: RateLimiter | None = None,
         limiters: Mapping[str, RateLimiter] | None = None,
         wait_without_account: bool = False,
+        elect: bool = True,
+        retry_seconds: float = 1.5,
+        check_seconds: float = 0.5,
     ) -> None:
         if batch < 1 or lease_seconds <= 0 or max_attempts < 1:
             raise ValueError("batch, lease_seconds and max_attempts must be positive")
@@ -133,6 +146,13 @@ class OutboxSender:
         # The console: a message for someone with no chat account yet waits for one (quietly)
         # instead of failing; a deployed bot fails it with the reason.
         self._wait_without_account = wait_without_account
+        # One active sender per database (PostgreSQL); None: always active.
+        self.election = SessionLock(engine, "outbox-sender") if elect else None
+        self._retry_seconds = retry_seconds
+        self._check_seconds = check_seconds
+        self._elected = self.election is not None and engine.dialect.name == "postgresql"
+        self.leading = not self._elected
+        self.takeovers = 0  # how many times this sender became the active one
         # Totals over the sender's life, for logs and benchmarks.
         self.sent = 0
         self.failed = 0
@@ -167,23 +187,32 @@ class OutboxSender:
         return waiting
 
     async def run_forever(self, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:
-        """Drain, then look again every ``idle_seconds`` when nothing was due, until ``stop``."""
+        """Drain, then look again every ``idle_seconds`` when nothing was due, until ``stop``;
+        with several processes, only while this one is the elected sender."""
         log.info("outbox sender %s started", self.sender_id)
         await self.report_waiting()
         try:
             while not stop.is_set():
+                if not await self._lead(stop):
+                    continue
                 drain = asyncio.create_task(self.drain_once(), name="outbox-drain")
                 stopping = asyncio.create_task(stop.wait(), name="outbox-stop")
+                watch = asyncio.create_task(self._watch_lock(), name="outbox-lock")
                 try:
-                    await asyncio.wait({drain, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                    await asyncio.wait(
+                        {drain, stopping, watch}, return_when=asyncio.FIRST_COMPLETED
+                    )
                 finally:
                     stopping.cancel()
+                    watch.cancel()
                     if not drain.done():
                         drain.cancel()
                         with contextlib.suppress(asyncio.CancelledError):
                             await drain
                 if drain.cancelled():
-                    break
+                    if stop.is_set():
+                        break
+                    continue  # the lock was lost: another process sends now
                 error = drain.exception()
                 if error is not None:
                     log.error("outbox drain failed", exc_info=error)
@@ -191,7 +220,65 @@ class OutboxSender:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), idle_seconds)
         finally:
+            if self.election is not None and self.election.held:
+                with contextlib.suppress(Exception):
+                    await asyncio.to_thread(self.election.release)
+            self.leading = not self._elected
             log.info("outbox sender %s stopped: %s sent", self.sender_id, self.sent)
+
+    async def _lead(self, stop: asyncio.Event) -> bool:
+        """Whether this process is the active sender (and still is); waits ``retry_seconds``
+        before saying no."""
+        election = self.election
+        if election is None:
+            return True
+        try:
+            if election.held:
+                leading = await asyncio.to_thread(election.still_held)
+                became = False
+            else:
+                leading = await asyncio.to_thread(election.try_acquire)
+                became = leading
+        except Exception as error:
+            log.warning("outbox sender election failed: %s", type(error).__name__)
+            leading, became = False, False
+        if self.leading and not leading:
+            log.warning("outbox sender %s is no longer the active sender", self.sender_id)
+        self.leading = leading
+        if became and self._elected:
+            self.takeovers += 1
+            log.info("outbox sender %s is the active sender", self.sender_id)
+            # An old holder that lost its connection but lives stops within check_seconds;
+            # then the rows it (or a dead holder) had claimed are taken over at once.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 2 * self._check_seconds)
+            try:
+                taken = await self._db(outbox_store.take_over_claims, sender_id=self.sender_id)
+                if taken:
+                    log.info("outbox: %s rows claimed by an earlier sender taken over", taken)
+            except Exception:
+                log.exception("outbox: could not take over earlier claims")
+        if not leading:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._retry_seconds)
+        return leading and not stop.is_set()
+
+    async def _watch_lock(self) -> None:
+        """Return when the election's connection is lost (never on SQLite)."""
+        election = self.election
+        if election is None or not self._elected:
+            await asyncio.Event().wait()
+            return
+        while True:
+            await asyncio.sleep(self._check_seconds)
+            try:
+                alive = await asyncio.to_thread(election.still_held)
+            except Exception:
+                alive = False
+            if not alive:
+                log.warning("outbox sender %s lost the election lock; stops", self.sender_id)
+                self.leading = False
+                return
 
     async def drain_once(self) -> int:
         """Send everything due now; returns how many messages were sent.

@@ -5,9 +5,12 @@ a written result (issue 13) in the outbox; the outbox sender delivers them.
 Restart-safe by construction: what is due is computed from the deadlines each time, and every
 row has an idempotency key (one digest per person per day, one reminder per registration, one
 question per written result), so a run after a restart queues exactly what is still missing —
-nothing twice, nothing lost. Several schedulers may run against one database: when two insert
-the same key at once, the loser's transaction fails on the unique key and is simply run again,
-finding the rows already there.
+nothing twice, nothing lost. Several schedulers may run against one database (issue 12: several
+workers on one PostgreSQL): each periodic run of a job first claims its (job, period) row
+(storage/scheduling_store.py, ``INSERT … ON CONFLICT DO NOTHING`` in the job's own transaction),
+so each job runs once per period across all processes; the others skip it. Should two still
+insert the same idempotency key at once, the loser's transaction fails on the unique key and is
+simply run again, finding the rows already there.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ import asyncio
 import contextlib
 import logging
 import os
+import socket
 from collections.abc import Callable, Mapping
-from datetime import time
+from datetime import UTC, datetime, time
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -26,6 +30,7 @@ from procedure.alerts import DEFAULT_END, DEFAULT_START
 from procedure.use_cases.alerts import queue_alert_digests, queue_session_reminders
 from procedure.use_cases.context import ProcedureContext
 from procedure.use_cases.resolution import queue_resolution_questions
+from storage.scheduling_store import claim_run
 from storage.unit_of_work import UnitOfWork
 from texts import LOCAL_TIMEZONE
 
@@ -69,19 +74,34 @@ class Scheduler:
         self.interval_seconds = interval_seconds
         self.start = start
         self.end = end
+        self.run_by = f"{socket.gethostname()[:40]}:{os.getpid()}"
 
-    def run_once(self) -> tuple[int, int]:
+    def period(self) -> str:
+        """The period now falls in: the UTC start of its ``interval_seconds`` slot."""
+        stamp = self.context.now().timestamp()
+        start = stamp - stamp % self.interval_seconds
+        return datetime.fromtimestamp(start, UTC).isoformat()
+
+    def run_once(self, period: str | None = None) -> tuple[int, int]:
         """Queue what is due now: (digests queued, messages to residents queued — reminders of
-        tomorrow's sessions and "is it resolved?" questions)."""
+        tomorrow's sessions and "is it resolved?" questions). With a ``period`` (the periodic
+        runs of :meth:`run_forever`), a job another process already ran for that period is
+        skipped; without one (``doithoai alerts run``, the console) every job runs."""
         digests = self._in_transaction(
-            lambda uow: queue_alert_digests(uow, self.context, start=self.start, end=self.end)
+            "alert_digests",
+            period,
+            lambda uow: queue_alert_digests(uow, self.context, start=self.start, end=self.end),
         )
         # Residents are reminded any day of the week, but not before the morning.
         reminders = self._in_transaction(
-            lambda uow: queue_session_reminders(uow, self.context, not_before=self.start)
+            "session_reminders",
+            period,
+            lambda uow: queue_session_reminders(uow, self.context, not_before=self.start),
         )
         # Issue 13: asked once, some working days after a written result; in the daytime.
-        questions = self._in_transaction(self._resolution_questions)
+        questions = self._in_transaction(
+            "resolution_questions", period, self._resolution_questions
+        )
         return digests, reminders + questions
 
     def _resolution_questions(self, uow: UnitOfWork) -> int:
@@ -90,10 +110,16 @@ class Scheduler:
             return 0
         return queue_resolution_questions(uow, self.context)
 
-    def _in_transaction(self, work: Callable[[UnitOfWork], int]) -> int:
+    def _in_transaction(
+        self, job: str, period: str | None, work: Callable[[UnitOfWork], int]
+    ) -> int:
         for attempt in range(3):
             try:
-                with UnitOfWork(self.engine) as uow:
+                with UnitOfWork(self.engine, write=True) as uow:
+                    if period is not None and not claim_run(
+                        uow, job, period, run_by=self.run_by, now=self.context.now()
+                    ):
+                        return 0  # another process ran it for this period
                     done = work(uow)
                     uow.commit()
                     return done
@@ -109,7 +135,7 @@ class Scheduler:
         next one tries again: the work is idempotent."""
         while not stop.is_set():
             try:
-                digests, reminders = await asyncio.to_thread(self.run_once)
+                digests, reminders = await asyncio.to_thread(self.run_once, self.period())
                 if digests or reminders:
                     log.info(
                         "scheduler: %d digests, %d messages to residents queued", digests, reminders

@@ -31,7 +31,7 @@ from handlers.flows import (
 )
 from handlers.parsing import parse_button, parse_id
 from handlers.replies import Html, main_menu, reply, say
-from handlers.state import IDLE, claim_update, load, save
+from handlers.state import IDLE, claim_update, load, lock_conversation, save
 from handlers.turn import STEPS, ChatSettings, Turn, entry, go
 from procedure.permissions import ROLE_ACTIONS, Action, Actor, Role
 from procedure.use_cases.context import ProcedureContext
@@ -99,6 +99,9 @@ class Conversations:
 
     def _handle(self, incoming: Incoming) -> list[Outgoing]:
         with UnitOfWork(self.engine, write=True) as uow:
+            # Several processes on one PostgreSQL: this conversation's other updates wait
+            # until this transaction ends, so its state is read after theirs was written.
+            lock_conversation(uow, incoming.channel, incoming.chat_id)
             if incoming.update_id is not None and not claim_update(
                 uow, incoming.channel, incoming.update_id
             ):

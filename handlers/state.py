@@ -5,12 +5,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from storage.conversation_store import claim_update, load_conversation, save_conversation
+from storage.conversation_store import (
+    claim_update,
+    load_conversation,
+    lock_conversation,
+    save_conversation,
+)
 from storage.unit_of_work import UnitOfWork
 
 IDLE = "idle"
 
-__all__ = ["IDLE", "ConversationState", "claim_update", "load", "save"]
+__all__ = ["IDLE", "ConversationState", "claim_update", "load", "lock_conversation", "save"]
 
 
 @dataclass

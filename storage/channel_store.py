@@ -68,10 +68,14 @@ def claim_inbox_events(
     lease: timedelta,
     limit: int,
     max_attempts: int = 5,
+    chat_spacing: timedelta | None = None,
 ) -> list[ClaimedEvent]:
     """Claim unhandled events of ``channel``, oldest first, for ``lease``; commits. Only the
     oldest unhandled event of each chat is claimed, so a chat's events are handled in order
-    even by several workers. A claim whose holder died expires, and another worker takes it."""
+    even by several workers. A claim whose holder died expires, and another worker takes it.
+    With ``chat_spacing``, a chat's next event waits until that long after its previous one
+    was handled (its replies sent): several workers keep Telegram's one message a second per
+    chat between them."""
     free = or_(col(InboxEvent.claimed_until).is_(None), col(InboxEvent.claimed_until) < now)
     pending = and_(
         col(InboxEvent.channel) == channel,
@@ -88,12 +92,18 @@ def claim_inbox_events(
         .where(col(earlier.attempts) < max_attempts)
         .exists()
     )
+    query = select(InboxEvent.id).where(pending).where(free).where(first_of_chat)
+    if chat_spacing is not None:
+        recent = aliased(InboxEvent)
+        query = query.where(
+            ~select(recent.id)
+            .where(recent.channel == InboxEvent.channel)
+            .where(recent.chat_id == InboxEvent.chat_id)
+            .where(col(recent.handled_at) > now - chat_spacing)
+            .exists()
+        )
     query = (
-        select(InboxEvent.id)
-        .where(pending)
-        .where(free)
-        .where(first_of_chat)
-        .order_by(col(InboxEvent.received_at), col(InboxEvent.id))
+        query.order_by(col(InboxEvent.received_at), col(InboxEvent.id))
         .limit(limit)
     )
     if uow.dialect == "postgresql":

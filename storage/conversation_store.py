@@ -10,6 +10,7 @@ from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, func, select
 
+from storage.advisory import lock_for_transaction
 from storage.tables import Conversation, ProcessedUpdate, TrackingMiss
 from storage.types import utc_now
 from storage.unit_of_work import UnitOfWork
@@ -89,6 +90,13 @@ def save_conversation(
             "updated_at": utc_now(),
         },
     )
+
+
+def lock_conversation(uow: UnitOfWork, channel: str, chat_id: str) -> None:
+    """Hold the conversation's lock until the unit of work ends (PostgreSQL's
+    ``pg_advisory_xact_lock``): two updates of one chat never run at the same time, whichever
+    processes handle them (issue 12). SQLite runs one write transaction at a time anyway."""
+    lock_for_transaction(uow, "conversation", channel, chat_id)
 
 
 def claim_update(uow: UnitOfWork, channel: str, update_id: str) -> bool:

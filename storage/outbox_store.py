@@ -261,6 +261,22 @@ def release_claims(uow: UnitOfWork, ids: Sequence[int], *, sender_id: str) -> in
     return released
 
 
+def take_over_claims(uow: UnitOfWork, *, sender_id: str) -> int:
+    """The elected sender's first act (several processes, issue 12): rows still claimed by
+    other senders are given back at once rather than at lease expiry — only the elected sender
+    sends, so their holders are dead or have stopped. Commits; how many."""
+    result = uow.session.exec(
+        update(OutboxMessage)
+        .execution_options(synchronize_session=False)
+        .where(col(OutboxMessage.claimed_by).is_not(None))
+        .where(col(OutboxMessage.claimed_by) != sender_id)
+        .where(_pending())
+        .values(claimed_by=None, claimed_until=None)
+    )
+    uow.commit()
+    return int(result.rowcount)
+
+
 def mark_sent(uow: UnitOfWork, message_id: int, *, now: datetime) -> bool:
     """The message went out; False if it was already marked sent (by a sender whose lease
     had expired while it was sending)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import TracebackType
 from typing import Any, Self
-from weakref import WeakKeyDictionary
+from weakref import WeakKeyDictionary, WeakSet
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import SessionTransaction
@@ -12,6 +12,17 @@ from sqlmodel import Session
 
 # Per database (engine), per name: small caches in process memory (see UnitOfWork.memo).
 _MEMOS: WeakKeyDictionary[Engine, dict[str, dict[Any, Any]]] = WeakKeyDictionary()
+# Databases that other processes change too (several workers): no memo is kept for them.
+_SHARED: WeakSet[Engine] = WeakSet()
+
+
+def shared_between_processes(engine: Engine) -> None:
+    """Say that other processes write to this database too (``WORKERS`` > 1): from now on
+    :meth:`UnitOfWork.memo` remembers nothing for it, since a memo is forgotten only in the
+    process that made the change (an erasure, a join of two accounts in another worker would
+    leave this one's memo stale). Costs one indexed lookup per update instead of none."""
+    _SHARED.add(engine)
+    _MEMOS.pop(engine, None)
 
 
 class UnitOfWork:
@@ -44,7 +55,10 @@ class UnitOfWork:
         """A dict kept in this process for this database, shared by every unit of work on the
         same engine: for what a use case may remember between updates (rows that change rarely,
         and whose changes go through the code that also forgets them). Put only what is
-        committed in it: a unit of work that rolls back does not undo the memo."""
+        committed in it: a unit of work that rolls back does not undo the memo. For a database
+        :func:`shared_between_processes`, a new empty dict each time (nothing remembered)."""
+        if self._engine in _SHARED:
+            return {}
         memos = _MEMOS.get(self._engine)
         if memos is None:
             memos = _MEMOS.setdefault(self._engine, {})

@@ -673,3 +673,61 @@ def test_p4_reminder_the_day_before_to_registered_residents(
     assert queue_session_reminders(uow, world.context) == 1  # the promoted resident
     world.clock.set("2026-03-16", "07:00")
     assert queue_session_reminders(uow, world.context) == 0  # the day itself: too late
+
+
+def test_c6_c8_two_schedulers_run_each_job_once_per_period(
+    world: World, uow: UnitOfWork, engine: Engine
+) -> None:
+    """Issue 12: two processes (two engines) run the scheduler at the same moment; each job of
+    the period runs in one of them, the other skips it; the next period runs again."""
+    import threading
+
+    from sqlmodel import select
+
+    from storage.engine import make_engine
+    from storage.tables import ScheduledRun
+
+    tet_assignments(world, uow)
+    uow.commit()
+    world.clock.set("2026-02-13", "07:45")
+    other_engine = make_engine(engine.url.render_as_string(hide_password=False))
+    try:
+        first = Scheduler(engine, world.context, interval_seconds=300)
+        second = Scheduler(other_engine, world.context, interval_seconds=300)
+        second.run_by = "second"
+        period = first.period()
+        assert period == second.period() == "2026-02-13T00:45:00+00:00"
+        results: dict[str, tuple[int, int]] = {}
+        start = threading.Barrier(2)
+
+        def run(name: str, scheduler: Scheduler) -> None:
+            start.wait()
+            results[name] = scheduler.run_once(period)
+
+        threads = [
+            threading.Thread(target=run, args=("first", first)),
+            threading.Thread(target=run, args=("second", second)),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert results["first"][0] + results["second"][0] == 2
+        assert len(digest_rows(uow)) == 2
+        runs = uow.session.exec(select(ScheduledRun)).all()
+        assert sorted(r.job for r in runs) == [
+            "alert_digests",
+            "resolution_questions",
+            "session_reminders",
+        ]
+        assert {r.period for r in runs} == {period}
+        # The same period again: skipped by both, whatever is due.
+        assert first.run_once(period) == second.run_once(period) == (0, 0)
+        # The next period runs again, in one process only.
+        world.clock.set("2026-02-24", "08:10")
+        assert second.run_once(second.period()) == (3, 0)
+        assert first.run_once(first.period()) == (0, 0)
+        uow.session.expire_all()
+        assert len(uow.session.exec(select(ScheduledRun)).all()) == 6
+    finally:
+        other_engine.dispose()

@@ -42,6 +42,7 @@ class Inbox:
         lease_seconds: float = 120,
         batch: int = 50,
         idle_seconds: float = 1.0,
+        chat_spacing_seconds: float = 0.0,
     ) -> None:
         self._engine = engine
         self.channel = channel
@@ -51,6 +52,7 @@ class Inbox:
         self._lease = timedelta(seconds=lease_seconds)
         self._batch = batch
         self._idle = idle_seconds
+        self._spacing = timedelta(seconds=chat_spacing_seconds) if chat_spacing_seconds else None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._draining = asyncio.Lock()
@@ -107,6 +109,7 @@ class Inbox:
             now=utc_now(),
             lease=self._lease,
             limit=self._batch,
+            chat_spacing=self._spacing,
         )
         by_chat: dict[str, list[ClaimedEvent]] = {}
         for event in claimed:

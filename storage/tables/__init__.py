@@ -21,6 +21,7 @@ from storage.tables.petitions import (
 )
 from storage.tables.public import PublicRecord
 from storage.tables.resolution import ResolutionFeedback
+from storage.tables.scheduling import ScheduledRun
 from storage.tables.staff import StaffInvite
 from storage.tables.web import WebMessage
 
@@ -48,6 +49,7 @@ __all__ = [
     "PublicRecord",
     "Registration",
     "ResolutionFeedback",
+    "ScheduledRun",
     "SessionAgency",
     "StaffInvite",
     "StaffRole",

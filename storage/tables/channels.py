@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Text, UniqueConstraint
+from sqlalchemy import JSON, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utc_now
@@ -17,7 +17,11 @@ class InboxEvent(SQLModel, table=True):
     event_id) makes a redelivered event a no-op."""
 
     __tablename__ = "inbox_event"
-    __table_args__ = (UniqueConstraint("channel", "event_id"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "event_id"),
+        # A chat's earlier or recent events, looked up by every claim (issue 12).
+        Index("ix_inbox_event_chat", "channel", "chat_id", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=20)

@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the frameworks and the channel are imported when a channel is made
+    from sqlalchemy import Engine
+
     from bot.channels.telegram.channel import Done, TelegramChannel
     from bot.channels.telegram.menu import ChatMenus
     from bot.config import Settings
@@ -21,10 +23,13 @@ def from_settings(
     limiter: RateLimiter | None = None,
     on_done: Done | None = None,
     menus: ChatMenus | None = None,
+    engine: Engine | None = None,
 ) -> TelegramChannel | None:
     """The Telegram channel the settings ask for, or None without a bot token.
 
     ``limiter`` paces its replies; give it the outbox sender's, so that both share one budget.
+    With several workers (``WORKERS`` > 1) and a webhook, updates go through the inbox in
+    ``engine``, a chat's updates at least a second apart (see channel.py).
     """
     token = settings.telegram_bot_token
     if token is None:
@@ -33,6 +38,12 @@ def from_settings(
     if framework not in FRAMEWORKS:
         raise ValueError(f"TELEGRAM_FRAMEWORK must be one of {', '.join(FRAMEWORKS)}")
     url, secret = settings.webhook_url, settings.webhook_secret
+    if settings.workers > 1 and not (url and secret):
+        # Only one process may poll a token, and every worker must accept the one secret
+        # Telegram was given (by whichever worker set the webhook last).
+        raise ValueError("WORKERS > 1 needs WEBHOOK_URL and WEBHOOK_SECRET (one for all workers)")
+    inbox = engine if settings.workers > 1 else None
+    spacing = 1.0 if inbox is not None else 0.0
     if framework == "ptb":
         from bot.channels.telegram.ptb_shim import PtbChannel, make_application
 
@@ -43,6 +54,8 @@ def from_settings(
             limiter=limiter,
             on_done=on_done,
             menus=menus,
+            inbox=inbox,
+            chat_spacing_seconds=spacing,
         )
     from bot.channels.telegram.aiogram_shim import AiogramChannel, make_bot
 
@@ -53,4 +66,6 @@ def from_settings(
         limiter=limiter,
         on_done=on_done,
         menus=menus,
+        inbox=inbox,
+        chat_spacing_seconds=spacing,
     )

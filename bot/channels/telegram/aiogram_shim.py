@@ -45,6 +45,7 @@ from aiogram.types import (
     ReplyKeyboardRemove,
     Update,
 )
+from sqlalchemy import Engine
 
 from bot.channels.base import PermanentFailure, RateLimited, TransientFailure
 from bot.channels.telegram.channel import ALLOWED_UPDATES, Done, TelegramChannel
@@ -174,6 +175,8 @@ class AiogramChannel(TelegramChannel):
         limiter: RateLimiter | None = None,
         on_done: Done | None = None,
         menus: ChatMenus | None = None,
+        inbox: Engine | None = None,
+        chat_spacing_seconds: float = 0.0,
     ) -> None:
         super().__init__(
             webhook_url=webhook_url,
@@ -181,6 +184,8 @@ class AiogramChannel(TelegramChannel):
             limiter=limiter,
             on_done=on_done,
             menus=menus,
+            inbox=inbox,
+            chat_spacing_seconds=chat_spacing_seconds,
         )
         self.bot = bot
         self.dispatcher = Dispatcher()

@@ -9,6 +9,14 @@ as the turn is stored, not after a 429 storm), its replies are sent through the 
 limiter, piece by piece, exactly once (:class:`~bot.reply_sender.ReplySender`), before the
 chat's turn ends. Updates of different chats are handled at once; one chat's updates one after
 the other, in the order they came. Stopping lets replies under way finish (a grace period).
+
+With several workers (issue 12: ``WORKERS`` > 1, a webhook behind nginx), the webhook stores each
+update in the inbox (bot/channels/inbox.py: UNIQUE (channel, update id), so an update delivered
+to two workers is stored once) and answers at once; any worker's inbox task claims it and feeds
+it to the framework. An update is marked handled once its replies went out; a chat's next
+update is claimed only then, and no sooner than a second later (Telegram's one message a second
+per chat, kept between the workers), so one chat's updates are handled in order by whichever
+worker takes them.
 """
 
 from __future__ import annotations
@@ -22,11 +30,13 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy import Engine
 
 from bot.channels.base import Handle
+from bot.channels.inbox import Inbox
 from bot.channels.telegram.delivery import TelegramDelivery
 from bot.channels.telegram.menu import ChatMenus, Commands, menu_changed
-from bot.channels.telegram.updates import incoming_from_update
+from bot.channels.telegram.updates import CHANNEL, incoming_from_update
 from bot.rate_limit import RateLimiter
 from bot.reply_sender import ChatTurns, ReplySender
 from bot.webhook import WEBHOOK_PATH, webhook_handler
@@ -37,8 +47,18 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 # Called once an update is fully handled and answered (metrics, tests).
 Done = Callable[[str], Awaitable[None]]
 Acknowledge = Callable[[], Awaitable[object]]
+# How long an update taken from the inbox is its worker's (a turn and its replies take
+# seconds); past it, another worker takes it (its claim of the update id keeps it answered once).
+INBOX_LEASE_SECONDS = 30.0
 # How long stopping waits for updates being handled and replies being sent.
 STOP_GRACE_SECONDS = 10.0
+
+
+def chat_of_update(update: Mapping[str, Any]) -> str:
+    """The chat an update belongs to (the inbox keeps a chat's updates in order); an update
+    that is no message of a chat is a chat of its own."""
+    incoming = incoming_from_update(update)
+    return incoming.chat_id if incoming is not None else f"update:{update.get('update_id')}"
 
 
 def webhook_address(url: str) -> str:
@@ -59,6 +79,8 @@ class TelegramChannel(TelegramDelivery):
         limiter: RateLimiter | None = None,
         on_done: Done | None = None,
         menus: ChatMenus | None = None,
+        inbox: Engine | None = None,
+        chat_spacing_seconds: float = 0.0,
     ) -> None:
         self.webhook_url = webhook_url
         self.menus = menus
@@ -69,6 +91,21 @@ class TelegramChannel(TelegramDelivery):
         self._turns = ChatTurns()
         self._polling: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        # Webhook updates through the inbox (several workers): ``inbox`` is the database.
+        self.inbox = (
+            Inbox(
+                inbox,
+                CHANNEL,
+                self._from_inbox,
+                chat_of_update,
+                chat_spacing_seconds=chat_spacing_seconds,
+                # A worker killed while it held an update: another takes it after this.
+                lease_seconds=INBOX_LEASE_SECONDS,
+            )
+            if inbox is not None and webhook_url
+            else None
+        )
+        self._replying: dict[str, asyncio.Task[None]] = {}
 
     @property
     def limiter(self) -> RateLimiter:
@@ -83,6 +120,8 @@ class TelegramChannel(TelegramDelivery):
         await self._register_commands()
         await self._set_staff_menus()
         if self.webhook_url:
+            if self.inbox is not None:
+                await self.inbox.start()  # updates stored before a crash are handled now
             await self._set_webhook(webhook_address(self.webhook_url), self.webhook_secret)
             log.info("Telegram webhook set")
         else:
@@ -96,13 +135,31 @@ class TelegramChannel(TelegramDelivery):
             polling.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await polling
+        if self.inbox is not None:
+            await self.inbox.stop()
         await self._finish_tasks()
         await self._close()
 
     def routes(self) -> Sequence[web.AbstractRouteDef]:
         if not self.webhook_url:
             return []
-        return [web.post(WEBHOOK_PATH, webhook_handler(self.feed, self.webhook_secret))]
+        return [web.post(WEBHOOK_PATH, webhook_handler(self.receive, self.webhook_secret))]
+
+    async def receive(self, update: dict[str, Any]) -> None:
+        """An update from the webhook: into the inbox (several workers), or handled now."""
+        if self.inbox is None:
+            await self.feed(update)
+        else:
+            await self.inbox.put(str(update["update_id"]), update)
+
+    async def _from_inbox(self, update: dict[str, object]) -> None:
+        """A stored update, claimed by this worker: through the framework, then its replies;
+        the inbox marks it handled when this returns."""
+        update_id = str(update.get("update_id"))
+        await self.feed(update)
+        replying = self._replying.pop(update_id, None)
+        if replying is not None:
+            await asyncio.shield(replying)
 
     # -- one update -------------------------------------------------------------------------------
 
@@ -132,7 +189,10 @@ class TelegramChannel(TelegramDelivery):
             self._turns.end(chat)
             await self._done(update_id)
             raise
-        self._track(asyncio.create_task(self._reply(chat, replies, update_id), name="reply"))
+        replying = asyncio.create_task(self._reply(chat, replies, update_id), name="reply")
+        self._track(replying)
+        if self.inbox is not None:
+            self._replying[update_id] = replying
 
     async def _reply(self, chat: str, replies: list[Outgoing], update_id: str) -> None:
         try:

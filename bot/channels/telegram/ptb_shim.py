@@ -13,6 +13,7 @@ from typing import Any
 # Opt in to PTB 22's coming behaviour now: RetryAfter.retry_after as a timedelta.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
+from sqlalchemy import Engine
 from telegram import (
     Bot,
     BotCommand,
@@ -171,6 +172,8 @@ class PtbChannel(TelegramChannel):
         limiter: RateLimiter | None = None,
         on_done: Done | None = None,
         menus: ChatMenus | None = None,
+        inbox: Engine | None = None,
+        chat_spacing_seconds: float = 0.0,
     ) -> None:
         super().__init__(
             webhook_url=webhook_url,
@@ -178,6 +181,8 @@ class PtbChannel(TelegramChannel):
             limiter=limiter,
             on_done=on_done,
             menus=menus,
+            inbox=inbox,
+            chat_spacing_seconds=chat_spacing_seconds,
         )
         self.application = application
         self._bot: Bot = application.bot
