@@ -512,6 +512,7 @@ class Resident:
     finished: bool = False
     stuck_at: str | None = None
     last_said: str = ""
+    latencies: list[float] = field(default_factory=list)  # seconds from update to answer
 
     @property
     def phone(self) -> str:
@@ -545,7 +546,10 @@ class Resident:
         start = len(self.messages())
         update = action()
         self.sent.append(int(update["update_id"]))
-        return await self._until(step, start, found)
+        began = time.monotonic()
+        value = await self._until(step, start, found)
+        self.latencies.append(time.monotonic() - began)
+        return value
 
     def _press(self, label: str) -> Callable[[], dict[str, Any]]:
         def press() -> dict[str, Any]:
@@ -645,6 +649,11 @@ class Run:
     worker_cpu: float
     postgres_cpu: float
     killed: str | None = None
+    harness_cpu: float = 0.0  # this process: the fake server and the residents
+
+    def latency(self, share: float) -> float:
+        ordered = sorted(x for r in self.residents for x in r.latencies)
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
 
     @property
     def updates(self) -> int:
@@ -747,6 +756,7 @@ async def drive(
         killed.append(victim.name)
 
     worker_cpu, postgres_cpu = rig.cpu()
+    harness_cpu = time.process_time()
     started = time.monotonic()
     task = asyncio.create_task(killer()) if kill_at is not None else None
     await asyncio.gather(*(resident.petition() for resident in residents))
@@ -760,6 +770,7 @@ async def drive(
         worker_after - worker_cpu,
         postgres_after - postgres_cpu,
         killed[0] if killed else None,
+        time.process_time() - harness_cpu,
     )
 
 
@@ -773,6 +784,8 @@ class Integrity:
     unfinished: int
     stuck_steps: Counter[str]
     stuck_sample: list[str] = field(default_factory=list)
+    # Residents whose last update the database holds as handled, but whose answer never came.
+    answer_lost: int = 0
 
 
 async def integrity(rig: Rig, run: Run) -> Integrity:
@@ -789,6 +802,9 @@ async def integrity(rig: Rig, run: Run) -> Integrity:
         unfinished=sum(1 for r in run.residents if not r.finished),
         stuck_steps=Counter(r.stuck_at for r in run.residents if r.stuck_at),
         stuck_sample=[f"{r.stuck_at}: {r.last_said!r}" for r in run.residents if r.stuck_at][:3],
+        answer_lost=sum(
+            1 for r in run.residents if r.stuck_at and r.sent and handled[r.sent[-1]] > 0
+        ),
     )
 
 
@@ -851,16 +867,25 @@ async def invitation(rig: Rig, followers: int, timeout: float) -> Broadcast:
 # -- the report -----------------------------------------------------------------------------------
 
 
+BEGAN = time.monotonic()
+
+
 def print_run(title: str, run: Run, check: Integrity | None = None) -> None:
-    print(f"-- {title}")
+    print(f"-- {title} (at {time.monotonic() - BEGAN:.0f} s)")
     print(
         f"   residents {len(run.residents)}, updates {run.updates} in {run.seconds:.1f} s: "
         f"{run.rate:.1f} updates/s"
     )
     if run.updates:
+        per = 1000 / run.updates
         print(
-            f"   CPU per update: workers {1000 * run.worker_cpu / run.updates:.2f} ms, "
-            f"PostgreSQL {1000 * run.postgres_cpu / run.updates:.2f} ms"
+            f"   CPU per update: workers {per * run.worker_cpu:.2f} ms, "
+            f"PostgreSQL {per * run.postgres_cpu:.2f} ms (the fake server and residents "
+            f"{per * run.harness_cpu:.2f} ms)"
+        )
+        print(
+            f"   update to answer: p50 {1000 * run.latency(0.5):.0f} ms, "
+            f"p99 {1000 * run.latency(0.99):.0f} ms"
         )
     if run.killed:
         print(f"   SIGKILL: {run.killed}")
@@ -874,6 +899,11 @@ def print_run(title: str, run: Run, check: Integrity | None = None) -> None:
         print(f"   residents who did not finish: {check.unfinished} {dict(check.stuck_steps)}")
         for line in check.stuck_sample:
             print(f"     e.g. stuck at {line}")
+        if check.unfinished:
+            print(
+                f"   of whom {check.answer_lost} wait for the answer to an update the database "
+                "holds as handled (the answer was lost)"
+            )
 
 
 async def main_async(args: argparse.Namespace) -> int:
@@ -892,6 +922,7 @@ async def main_async(args: argparse.Namespace) -> int:
         engine.dispose()
     finally:
         await asyncio.to_thread(postgres.stop)
+    print(f"== {time.monotonic() - BEGAN:.0f} s in all")
     if failures:
         print("FAILED: " + "; ".join(failures))
         return 1
@@ -909,7 +940,7 @@ async def phases(rig: Rig, args: argparse.Namespace, failures: list[str]) -> Non
     for count in sorted({1, args.workers}):
         await rig.start_workers(count, budget=100_000)
         # Warm-up, not measured: each worker's first petitions load what a turn needs.
-        await drive(rig, rig.residents(2 * count, think=0.0, timeout=60.0))
+        await drive(rig, rig.residents(count, think=0.0, timeout=60.0))
         run = await drive(rig, rig.residents(args.residents, think=0.0, timeout=60.0))
         check = await integrity(rig, run)
         print_run(f"throughput, {count} worker(s)", run, check)
@@ -926,7 +957,7 @@ async def phases(rig: Rig, args: argparse.Namespace, failures: list[str]) -> Non
     fake.rate_limit(global_per_second=30, per_chat_per_second=1)
     before_429 = fake.too_many_requests_sent
     await rig.start_workers(args.workers, budget=args.budget)
-    run = await drive(rig, rig.residents(args.residents, think=1.0, timeout=50.0), kill_at=0.5)
+    run = await drive(rig, rig.residents(args.residents, think=1.0, timeout=40.0), kill_at=0.5)
     check = await integrity(rig, run)
     print_run(f"{args.workers} workers, one killed half way, Telegram's limits", run, check)
     assert rig.nginx is not None
