@@ -412,7 +412,7 @@ def handled_updates(engine: Engine) -> Counter[int]:
         rows = connection.execute(
             text("SELECT update_id FROM processed_update WHERE channel = 'telegram'")
         ).all()
-    return Counter(int(update_id) for (update_id,) in rows)
+    return Counter(int(str(update_id)) for (update_id,) in rows)
 
 
 def petitions_per_resident(engine: Engine) -> Counter[int]:
@@ -424,7 +424,7 @@ def petitions_per_resident(engine: Engine) -> Counter[int]:
                 "WHERE a.channel = 'telegram'"
             )
         ).all()
-    return Counter(int(user) for (user,) in rows)
+    return Counter(int(str(user)) for (user,) in rows)
 
 
 def sender_holders(engine: Engine) -> list[tuple[str, int, int]]:
@@ -438,7 +438,7 @@ def sender_holders(engine: Engine) -> list[tuple[str, int, int]]:
                 f"AND a.application_name LIKE '{APP_PREFIX}%'"
             )
         ).all()
-    return [(str(name), int(classid), int(objid)) for name, classid, objid in rows]
+    return [(str(name), int(str(classid)), int(str(objid))) for name, classid, objid in rows]
 
 
 async def find_sender_holder(engine: Engine, samples: int = 6) -> str | None:
