@@ -973,7 +973,8 @@ async def phases(rig: Rig, args: argparse.Namespace, failures: list[str]) -> Non
     if killed is not None:
         await rig.restart(killed, args.budget)
     before_429 = fake.too_many_requests_sent
-    timeout = args.followers / 20 + 120
+    # The sender keeps to its share of the budget: 30/WORKERS a second.
+    timeout = 1.5 * args.followers / ((args.budget or 30) / args.workers) + 120
     broadcast = await invitation(rig, args.followers, timeout)
     too_many = fake.too_many_requests_sent - before_429
     print(f"-- invitation to {broadcast.followers} followers, sender's holder killed half way")
