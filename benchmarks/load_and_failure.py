@@ -512,6 +512,7 @@ class Resident:
     finished: bool = False
     stuck_at: str | None = None
     last_said: str = ""
+    seen_when_stuck: int = 0  # messages received when the resident gave up
     latencies: list[float] = field(default_factory=list)  # seconds from update to answer
 
     @property
@@ -595,6 +596,7 @@ class Resident:
             self.finished = True
         except Unanswered as stuck:
             self.stuck_at = str(stuck)
+            self.seen_when_stuck = len(self.messages())
             last = self.messages()[-1:] or None
             self.last_said = (last[0].text or "")[:160] if last else ""
 
@@ -786,6 +788,7 @@ class Integrity:
     stuck_sample: list[str] = field(default_factory=list)
     # Residents whose last update the database holds as handled, but whose answer never came.
     answer_lost: int = 0
+    answered_late: int = 0  # an answer came after the resident gave up
 
 
 async def integrity(rig: Rig, run: Run) -> Integrity:
@@ -803,7 +806,15 @@ async def integrity(rig: Rig, run: Run) -> Integrity:
         stuck_steps=Counter(r.stuck_at for r in run.residents if r.stuck_at),
         stuck_sample=[f"{r.stuck_at}: {r.last_said!r}" for r in run.residents if r.stuck_at][:3],
         answer_lost=sum(
-            1 for r in run.residents if r.stuck_at and r.sent and handled[r.sent[-1]] > 0
+            1
+            for r in run.residents
+            if r.stuck_at
+            and r.sent
+            and handled[r.sent[-1]] > 0
+            and len(r.messages()) == r.seen_when_stuck
+        ),
+        answered_late=sum(
+            1 for r in run.residents if r.stuck_at and len(r.messages()) > r.seen_when_stuck
         ),
     )
 
@@ -902,7 +913,8 @@ def print_run(title: str, run: Run, check: Integrity | None = None) -> None:
         if check.unfinished:
             print(
                 f"   of whom {check.answer_lost} wait for the answer to an update the database "
-                "holds as handled (the answer was lost)"
+                f"holds as handled (the answer was lost), {check.answered_late} got it after "
+                "giving up"
             )
 
 
