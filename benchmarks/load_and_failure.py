@@ -700,8 +700,7 @@ class Rig:
         await wait_healthy([again])
 
     async def stop_workers(self) -> None:
-        for worker in self.workers:
-            await asyncio.to_thread(worker.stop)
+        await asyncio.gather(*(asyncio.to_thread(worker.stop) for worker in self.workers))
         self.workers = []
         if self.nginx is not None:
             self.nginx.stop()
