@@ -2,10 +2,16 @@
 
 The webhook stores each event (UNIQUE (channel, event id): a redelivery is a no-op) and answers
 at once; a background task claims stored events and handles them, the events of one chat in
-order and different chats side by side. An event is marked handled only after its replies went
-out, so a crash after the acknowledgement loses nothing: on start, and when a claim expires,
-unhandled events are handled. The conversation's own claim of the update id (handlers/state.py)
-keeps a half-handled event from being answered twice.
+order and different chats side by side: each claimed event runs in a task of its own, and a
+chat's next event is claimed as soon as the previous one is done (not when a whole batch is).
+With several workers on one PostgreSQL every worker runs this task; claims skip each other's
+rows (``FOR UPDATE SKIP LOCKED``) and only the oldest unhandled event of a chat is claimable, so
+a chat's events are handled one after the other whichever worker takes them.
+
+An event is marked handled only after its replies went out, so a crash after the
+acknowledgement loses nothing: on start, and when a claim expires, unhandled events are handled.
+The conversation's own claim of the update id (handlers/state.py) keeps a half-handled event
+from being answered twice.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ from storage.types import utc_now
 
 log = logging.getLogger(__name__)
 
+# How long stopping waits for the events under way.
+STOP_GRACE_SECONDS = 10.0
 Process = Callable[[dict[str, object]], Awaitable[None]]
 ChatOf = Callable[[dict[str, object]], str]
 Done = Callable[[str], Awaitable[None]]
@@ -56,6 +64,7 @@ class Inbox:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._draining = asyncio.Lock()
+        self._in_flight: set[asyncio.Task[None]] = set()
         self.handled = 0
 
     async def put(self, event_id: str, payload: dict[str, object]) -> bool:
@@ -82,18 +91,52 @@ class Inbox:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._in_flight:  # events under way finish (their replies too), for a while
+            _, late = await asyncio.wait(set(self._in_flight), timeout=STOP_GRACE_SECONDS)
+            for task in late:  # their claims expire and another worker handles them
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
 
     async def _run(self) -> None:
+        """Claim what is due whenever there is room and something happened (an event stored
+        here, an event finished, or ``idle_seconds`` passed): a chat's next event is handed out
+        as soon as its previous one is done, without waiting for the other chats of a batch."""
         while True:
-            try:
-                found = await self.drain_once()
-            except Exception:
-                log.exception("inbox %s: drain failed", self.channel)
-                found = 0
-            if not found:
+            found = 0
+            room = self._batch - len(self._in_flight)
+            if room > 0:
+                try:
+                    found = await self._dispatch(room)
+                except Exception:
+                    log.exception("inbox %s: claiming failed", self.channel)
+            if not found or room <= found:
+                # asyncio.timeout, not wait_for: Python 3.11's wait_for may swallow a
+                # cancellation that comes as the event is set (stop() would wait forever).
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._idle)
+                    async with asyncio.timeout(self._idle):
+                        await self._wake.wait()
                 self._wake.clear()
+
+    async def _dispatch(self, room: int) -> int:
+        self._wake.clear()
+        claimed = await in_store(
+            self._engine,
+            channel_store.claim_inbox_events,
+            self.channel,
+            now=utc_now(),
+            lease=self._lease,
+            limit=room,
+            chat_spacing=self._spacing,
+        )
+        for event in claimed:
+            task = asyncio.create_task(self._chat([event]), name=f"inbox-{self.channel}-event")
+            self._in_flight.add(task)
+            task.add_done_callback(self._finished)
+        return len(claimed)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        self._wake.set()  # the chat's next event may be due now
 
     async def drain_once(self) -> int:
         """Handle the stored events that are due (the oldest of each chat); how many."""

@@ -101,6 +101,8 @@ class TelegramChannel(TelegramDelivery):
                 chat_spacing_seconds=chat_spacing_seconds,
                 # A worker killed while it held an update: another takes it after this.
                 lease_seconds=INBOX_LEASE_SECONDS,
+                # A chat's next update is due a second after the last: look again soon.
+                idle_seconds=0.25,
             )
             if inbox is not None and webhook_url
             else None
