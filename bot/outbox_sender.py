@@ -212,7 +212,11 @@ class OutboxSender:
                 if drain.cancelled():
                     if stop.is_set():
                         break
-                    continue  # the lock was lost: another process sends now
+                    # The lock was lost (its connection died): another process sends now; try
+                    # again after the others had their chance.
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), self._retry_seconds)
+                    continue
                 error = drain.exception()
                 if error is not None:
                     log.error("outbox drain failed", exc_info=error)
@@ -230,8 +234,8 @@ class OutboxSender:
         """Whether this process is the active sender (and still is); waits ``retry_seconds``
         before saying no."""
         election = self.election
-        if election is None:
-            return True
+        if election is None or not self._elected:
+            return True  # SQLite: one process, always the sender
         try:
             if election.held:
                 leading = await asyncio.to_thread(election.still_held)
