@@ -52,6 +52,10 @@ class Settings:
     telegram_api_url: str = DEFAULT_TELEGRAM_API_URL
     telegram_framework: str = "aiogram"
     telegram_bot_username: str | None = None  # for t.me deep links printed by the CLI
+    # The process's budget of Telegram messages (replies and outbox share it): Telegram's
+    # published limits by default; lower it when several processes send for one bot.
+    telegram_messages_per_second: float = 30.0
+    telegram_messages_per_chat_per_second: float = 1.0
     periods: Periods = field(default_factory=Periods)
     verify_code_as: str | None = (
         None  # "image" or "text"; unset: image on Telegram, text in a console
@@ -108,6 +112,10 @@ class Settings:
             telegram_api_url=env.get("TELEGRAM_API_URL") or DEFAULT_TELEGRAM_API_URL,
             telegram_framework=(env.get("TELEGRAM_FRAMEWORK") or "aiogram").lower(),
             telegram_bot_username=(env.get("TELEGRAM_BOT_USERNAME") or "").lstrip("@") or None,
+            telegram_messages_per_second=float(env.get("TELEGRAM_MESSAGES_PER_SECOND") or 30),
+            telegram_messages_per_chat_per_second=float(
+                env.get("TELEGRAM_MESSAGES_PER_CHAT_PER_SECOND") or 1
+            ),
             verify_code_as=(env.get("VERIFY_CODE_AS") or "").lower() or None,
             webhook_url=env.get("WEBHOOK_URL") or None,
             webhook_secret=env.get("WEBHOOK_SECRET") or None,

@@ -435,6 +435,47 @@ async def test_webhook_posts_updates_with_secret_token_and_retries(fake: FakeTel
     assert info.allowed_updates == ["message"] and info.pending_update_count == 0
 
 
+async def test_x4_webhook_with_several_connections_keeps_each_chats_order() -> None:
+    """As Telegram with ``max_connections``: chats at once, one chat's updates in order, a
+    failed update retried before that chat's next one (the load test's delivery, X4)."""
+    first, second = 3101, 3102
+    received: list[tuple[int, str]] = []
+    both_chats = asyncio.Event()
+    refused: set[str] = set()
+
+    async def hook(request: web.Request) -> web.Response:
+        body = await request.json()
+        chat, text = body["message"]["chat"]["id"], body["message"]["text"]
+        received.append((chat, text))
+        if {c for c, _ in received} == {first, second}:
+            both_chats.set()
+        # The first chat's first update waits until the other chat's arrived: only possible
+        # when two updates are on the wire at once.
+        if text == "a1":
+            await asyncio.wait_for(both_chats.wait(), 5)
+        if text == "a2" and text not in refused:
+            refused.add(text)
+            return web.Response(status=502)
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/tg", hook)
+    async with FakeTelegram(webhook_connections=8) as fake, http_server(app) as url:
+        for text in ("a1", "a2", "a3"):
+            fake.send_text(fake.user(first, "An"), text)
+        fake.send_text(fake.user(second, "Bình"), "b1")
+        async with aiohttp.ClientSession() as session:
+            status, _ = await raw_call(
+                session, fake, "setWebhook", json={"url": f"{url}/tg", "max_connections": 4}
+            )
+        assert status == 200
+        await fake.wait_for(lambda: not fake.pending_updates)
+    mine = [text for chat, text in received if chat == first]
+    assert mine == ["a1", "a2", "a2", "a3"]
+    assert received.index((second, "b1")) < received.index((first, "a2"))
+    assert not fake.internal_errors
+
+
 # -- 64-bit ids through aiogram ---------------------------------------------------------------
 
 

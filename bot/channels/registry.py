@@ -28,9 +28,16 @@ def telegram(
     from bot.channels import telegram as telegram_channel
     from bot.channels.telegram.menu import ChatMenus
 
-    # 30 a second, 1 a second per chat; with several workers, each keeps to its share of the 30
-    # (its replies, and the outbox when it is the elected sender): never over the bot's budget.
-    limiter = limiters.setdefault("telegram", RateLimiter(30 / settings.workers))
+    # TELEGRAM_MESSAGES_PER_SECOND (30) a second, 1 a second per chat; with several workers, each
+    # keeps to its share of the bot's budget (its replies, and the outbox when it is the elected
+    # sender): never over it.
+    limiter = limiters.setdefault(
+        "telegram",
+        RateLimiter(
+            settings.telegram_messages_per_second / settings.workers,
+            settings.telegram_messages_per_chat_per_second,
+        ),
+    )
     return telegram_channel.from_settings(
         settings, limiter=limiter, menus=ChatMenus(engine), engine=engine
     )

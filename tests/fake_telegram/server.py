@@ -31,7 +31,9 @@ What it does, in Telegram's terms:
   poller terminates the first with 409, as Telegram does; getUpdates while a webhook is
   set answers 409.
 * setWebhook/deleteWebhook/getWebhookInfo; with a webhook the queue is POSTed as JSON to
-  its URL (``http://`` allowed here), one update at a time in order, with
+  its URL (``http://`` allowed here), one update at a time in order (or, with
+  ``webhook_connections`` > 1, up to that many and the webhook's ``max_connections`` at once,
+  as Telegram does, one chat's updates still one after the other), with
   ``X-Telegram-Bot-Api-Secret-Token``; a non-2xx answer or a connection error is retried
   with backoff and shows in getWebhookInfo's ``last_error_message``. A 2xx answer that
   carries a method call (aiogram's webhook reply, JSON or multipart) is executed.
@@ -82,6 +84,21 @@ def _flood_limited(method: str) -> bool:
     return method.startswith(("send", "copy", "forward")) and method != "sendchataction"
 
 
+def _chat_key(update: dict[str, Any]) -> object:
+    """The chat an update belongs to (its updates are delivered in order), or None."""
+    for kind, body in update.items():
+        if kind == "update_id" or not isinstance(body, dict):
+            continue
+        message = body.get("message") if kind == "callback_query" else body
+        chat = message.get("chat") if isinstance(message, dict) else None
+        if isinstance(chat, dict) and "id" in chat:
+            return chat["id"]
+        sender = body.get("from")
+        if isinstance(sender, dict) and "id" in sender:
+            return sender["id"]
+    return None
+
+
 def _as_int(value: Any, default: int | None = None) -> int | None:
     if isinstance(value, bool):
         return default
@@ -107,6 +124,7 @@ class FakeTelegram(BotApi):
         first_update_id: int = 1,
         webhook_retry_delay: float = 0.05,
         webhook_timeout: float = 10.0,
+        webhook_connections: int = 1,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(
@@ -121,6 +139,7 @@ class FakeTelegram(BotApi):
         self.port: int | None = None
         self.webhook_retry_delay = webhook_retry_delay
         self.webhook_timeout = webhook_timeout
+        self.webhook_connections = max(1, webhook_connections)
         self._clock = clock
         self.requests: list[RecordedRequest] = []
         self.webhook_attempts: list[dict[str, Any]] = []
@@ -461,6 +480,9 @@ class FakeTelegram(BotApi):
     # -- webhook delivery -------------------------------------------------------------------
 
     async def _deliver_webhooks(self) -> None:
+        if self.webhook_connections > 1:
+            await self._deliver_webhooks_at_once()
+            return
         delay = self.webhook_retry_delay
         while not self._closing:
             hook = self.webhook
@@ -474,6 +496,63 @@ class FakeTelegram(BotApi):
             else:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 1.0)
+
+    async def _deliver_webhooks_at_once(self) -> None:
+        """Up to ``webhook_connections`` (and the webhook's ``max_connections``) updates on the
+        wire at once; an update of a chat waits until that chat's earlier updates are
+        acknowledged; a failed one is retried with its own backoff."""
+        loop = asyncio.get_running_loop()
+        in_flight: dict[int, asyncio.Task[None]] = {}
+        retry_at: dict[int, float] = {}
+        delays: dict[int, float] = {}
+
+        async def deliver(hook: Webhook, entry: QueuedUpdate) -> None:
+            key = id(entry)
+            try:
+                if await self._post_update(hook, entry):
+                    self._acknowledged(entry)
+                    retry_at.pop(key, None)
+                    delays.pop(key, None)
+                else:
+                    delay = delays.get(key, self.webhook_retry_delay)
+                    retry_at[key] = loop.time() + delay
+                    delays[key] = min(delay * 2, 1.0)
+            finally:
+                in_flight.pop(key, None)
+                self._updates_changed()
+
+        try:
+            while not self._closing:
+                changed = self._updates_event
+                hook = self.webhook
+                wake_at: float | None = None
+                if hook is not None:
+                    limit = min(self.webhook_connections, hook.max_connections)
+                    now = loop.time()
+                    blocked: set[object] = set()
+                    for entry in self._ordered_queue():
+                        if len(in_flight) >= limit:
+                            break
+                        key = id(entry)
+                        chat = _chat_key(entry.update)
+                        if chat is not None and chat in blocked:
+                            continue
+                        waiting = retry_at.get(key, 0.0) > now
+                        if key not in in_flight and not waiting:
+                            in_flight[key] = asyncio.create_task(deliver(hook, entry))
+                        elif waiting:
+                            retry = retry_at[key]
+                            wake_at = retry if wake_at is None else min(wake_at, retry)
+                        if chat is not None:
+                            blocked.add(chat)
+                timeout = None if wake_at is None else max(0.0, wake_at - loop.time())
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), timeout)
+        finally:
+            for task in list(in_flight.values()):
+                task.cancel()
+            if in_flight:
+                await asyncio.gather(*in_flight.values(), return_exceptions=True)
 
     async def _post_update(self, hook: Webhook, entry: QueuedUpdate) -> bool:
         assert self._session is not None

@@ -43,7 +43,8 @@ def from_settings(
         # Telegram was given (by whichever worker set the webhook last).
         raise ValueError("WORKERS > 1 needs WEBHOOK_URL and WEBHOOK_SECRET (one for all workers)")
     inbox = engine if settings.workers > 1 else None
-    spacing = 1.0 if inbox is not None else 0.0
+    # Telegram's one message a second per chat (TELEGRAM_MESSAGES_PER_CHAT_PER_SECOND).
+    spacing = 1.0 / settings.telegram_messages_per_chat_per_second if inbox is not None else 0.0
     if framework == "ptb":
         from bot.channels.telegram.ptb_shim import PtbChannel, make_application
 
