@@ -1,7 +1,7 @@
 """issue group members: the persisted groups of near-duplicate petitions (incremental joins)
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0016
 Create Date: 2026-11-30 12:40:00.000000
 """
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import storage.types  # noqa: F401
 
 
 revision: str = '0017'
-down_revision: str | None = '0014'
+down_revision: str | None = '0016'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """indexes for the deadline digests at city scale (C6, issue 12)
 
 Revision ID: 0019
-Revises: 0014
+Revises: 0018
 Create Date: 2026-11-30 13:00:00.000000
 """
 from collections.abc import Sequence
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = '0019'
-down_revision: str | None = '0014'
+down_revision: str | None = '0018'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
