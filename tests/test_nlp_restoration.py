@@ -46,6 +46,16 @@ def test_q4_the_split_is_fixed_by_the_hash_rule_and_has_two_real_halves() -> Non
         assert gold.held_out(sentence) is (digest[0] % 2 == 1)
 
 
+def test_q4_the_fresh_held_out_set_is_new_text() -> None:
+    fresh = gold.fresh_held_out()
+    assert len(fresh) >= 150 and len(set(fresh)) == len(fresh)
+    seen: set[str] = set()
+    for path in sorted(gold.GOLD.parent.glob("*.txt")):
+        if path != gold.FRESH:
+            seen.update(line.strip().lower() for line in path.read_text("utf-8").splitlines())
+    assert not {sentence.lower() for sentence in fresh} & seen
+
+
 def test_q4_the_shipped_table_is_built_from_the_tuning_half_only() -> None:
     shipped = model()
     assert shipped.meta["tuning_sentences"] == len(gold.tuning())
