@@ -11,8 +11,12 @@ as ``NUMBER`` and chat shorthand or unit abbreviations as the syllables they sta
 
 ``decode`` runs forward–backward over the candidate syllables of a run of words: the syllable
 chosen at each place is the one with the highest posterior probability, and that probability
-is its confidence. The thresholds that mark a syllable uncertain, and the floor under which no
-suggestion is offered at all, were chosen on the tuning half only and ship with the table.
+is its confidence. A restored syllable is shown as certain only when its confidence reaches a
+threshold AND its ambiguity class (the word as typed, lower case: ``phuong`` for phường and
+phương) is in the table's list of safe classes: classes whose restorations, measured by
+cross-validation, were wrong rarely enough (``nlp.build_restoration`` says how). The thresholds,
+the list and the floor under which no suggestion is offered at all were chosen without the
+held-out sets and ship with the table.
 """
 
 from __future__ import annotations
@@ -213,6 +217,9 @@ class Params:
     #: Probabilities are raised to 1/temperature before forward–backward: n-gram products are
     #: overconfident, and a flatter posterior makes the confidence mean what it says.
     temperature: float = 1.0
+    #: The level under which the upper confidence bound of a class's error rate must stay for
+    #: the class to be safe (``Model.safe``; 1.0: every class is safe).
+    class_bound: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,12 +227,39 @@ class Model:
     lm: LanguageModel
     params: Params
     meta: Mapping[str, object]
+    #: Ambiguity classes (a word as typed, lower case) whose syllables may be shown as certain;
+    #: None: every class.
+    safe: frozenset[str] | None = None
+
+    def uncertain(self, typed: str, confidence: float, options: int) -> bool:
+        """Whether a restored syllable is shown as uncertain (``shown_uncertain``)."""
+        return shown_uncertain(
+            typed, confidence, options, self.params.uncertain_below, self.safe
+        )
 
 
-def write_table(path: Path, counts: Counts, params: Params, meta: Mapping[str, object]) -> None:
+def shown_uncertain(
+    typed: str, confidence: float, options: int, below: float, safe: frozenset[str] | None
+) -> bool:
+    """The confidence rule: a syllable with a choice of readings is certain only when its
+    confidence reaches ``below`` and its class (``typed`` in lower case) is safe."""
+    if options <= 1:
+        return False
+    return confidence < below or (safe is not None and typed.lower() not in safe)
+
+
+def write_table(
+    path: Path,
+    counts: Counts,
+    params: Params,
+    meta: Mapping[str, object],
+    safe: frozenset[str] | None = None,
+) -> None:
     """Write counts and parameters as gzipped text (deterministic: sorted, fixed rounding)."""
     lines = ["#meta\t" + json.dumps(dict(meta), ensure_ascii=False, sort_keys=True)]
     lines.append("#params\t" + json.dumps(_params_dict(params), sort_keys=True))
+    if safe is not None:
+        lines.append("#safe\t" + json.dumps(sorted(safe), ensure_ascii=False))
     lines += (f"1\t{key}\t{value:.3g}" for key, value in sorted(counts.uni.items()))
     lines += (f"2\t{' '.join(key)}\t{value:.3g}" for key, value in sorted(counts.bi.items()))
     lines += (f"3\t{' '.join(key)}\t{value:.3g}" for key, value in sorted(counts.tri.items()))
@@ -243,6 +277,7 @@ def read_table(path: Path = TABLE) -> Model:
     counts = Counts()
     meta: dict[str, object] = {}
     params = Params()
+    safe: frozenset[str] | None = None
     with gzip.open(path, "rt", encoding="utf-8") as lines:
         for line in lines:
             kind, key, *rest = line.rstrip("\n").split("\t")
@@ -262,7 +297,9 @@ def read_table(path: Path = TABLE) -> Model:
                 meta = json.loads(key)
             elif kind == "#params":
                 params = Params(**json.loads(key))
-    return Model(LanguageModel(counts), params, meta)
+            elif kind == "#safe":
+                safe = frozenset(json.loads(key))
+    return Model(LanguageModel(counts), params, meta, safe)
 
 
 @cache
