@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import resource
 import sys
 import time
 from collections.abc import Sequence
@@ -45,16 +46,23 @@ DATES = (
 )
 
 
+def _children_cpu() -> float:
+    """CPU seconds of the worker processes that have ended (``--workers``)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run(argv: Sequence[str], lines: Sequence[str]) -> tuple[float, float, list[str]]:
-    """Seconds ``doithoai <argv>`` takes on ``lines`` (wall clock, and CPU of this process: the
-    machine may be shared), and the lines it printed."""
+    """Seconds ``doithoai <argv>`` takes on ``lines`` (wall clock, and CPU of this process and
+    its workers: the machine may be shared), and the lines it printed."""
     stdin, stdout = sys.stdin, sys.stdout
     sys.stdin = io.StringIO("".join(f"{line}\n" for line in lines))
     sys.stdout = out = io.StringIO()
     try:
-        start, cpu = time.perf_counter(), time.process_time()
+        start, cpu = time.perf_counter(), time.process_time() + _children_cpu()
         code = doithoai(list(argv))
-        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+        elapsed = time.perf_counter() - start
+        cpu = time.process_time() + _children_cpu() - cpu
     finally:
         sys.stdin, sys.stdout = stdin, stdout
     if code != 0:
