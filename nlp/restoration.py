@@ -397,17 +397,31 @@ def decode(
     # Forward: states are the last three syllables (START/UNKNOWN before the run).
     # (START, START, START) has no 4-gram or trigram context: P falls back to
     # P(option | START); UNKNOWN has none at all: P falls back to the unigram.
-    prob4 = lm.prob4
+    # Most histories (a, b, c) have no 4-gram context: then P(d | a b c) is P(d | b c), the
+    # same for every a. Such histories are summed per (b, c) before the candidates are weighed
+    # (forward), and their backward value is computed once per (b, c): the same sums, fewer
+    # lookups (the figures may differ from weighing each history apart by rounding only).
+    prob4, prob, quad_ctx = lm.prob4, lm.prob, lm._quad_ctx
     alphas: list[dict[tuple[str, str, str], float]] = []
     state: dict[tuple[str, str, str], float] = {(left, left, left): 1.0}
     for index, place in enumerate(pruned):
         alpha: dict[tuple[str, str, str], float] = {}
         emit = emits[index]
-        for (a, b, c), p in state.items():
-            for option in place.options:
-                value = p * prob4(a, b, c, option) ** power * emit[option]
+        options = place.options
+        shared: dict[tuple[str, str], float] = {}
+        for history, p in state.items():
+            a, b, c = history
+            if history in quad_ctx:
+                for option in options:
+                    key = (b, c, option)
+                    value = p * prob4(a, b, c, option) ** power * emit[option]
+                    alpha[key] = alpha.get(key, 0.0) + value
+            else:
+                shared[(b, c)] = shared.get((b, c), 0.0) + p
+        for (b, c), p in shared.items():
+            for option in options:
                 key = (b, c, option)
-                alpha[key] = alpha.get(key, 0.0) + value
+                alpha[key] = alpha.get(key, 0.0) + p * prob(b, c, option) ** power * emit[option]
         norm = sum(alpha.values()) or 1.0
         state = {key: value / norm for key, value in alpha.items()}
         alphas.append(state)
@@ -417,11 +431,22 @@ def decode(
     for index in range(len(pruned) - 2, -1, -1):
         nxt, emit, after = pruned[index + 1], emits[index + 1], betas[index + 1]
         beta: dict[tuple[str, str, str], float] = {}
-        for a, b, c in alphas[index]:
-            beta[(a, b, c)] = sum(
-                prob4(a, b, c, option) ** power * emit[option] * after[(b, c, option)]
-                for option in nxt.options
-            )
+        by_pair: dict[tuple[str, str], float] = {}
+        for history in alphas[index]:
+            a, b, c = history
+            if history in quad_ctx:
+                beta[history] = sum(
+                    prob4(a, b, c, option) ** power * emit[option] * after[(b, c, option)]
+                    for option in nxt.options
+                )
+                continue
+            value = by_pair.get((b, c))
+            if value is None:
+                value = by_pair[(b, c)] = sum(
+                    prob(b, c, option) ** power * emit[option] * after[(b, c, option)]
+                    for option in nxt.options
+                )
+            beta[history] = value
         norm = sum(beta.values()) or 1.0
         betas[index] = {key: value / norm for key, value in beta.items()}
     choices: list[Choice] = []

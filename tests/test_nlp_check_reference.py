@@ -2,7 +2,9 @@
 plain one. ``tests/data/nlp_check_reference.jsonl.gz`` holds what the plain implementation
 (commit 8c047a2, the same table) printed for 472 lines (stripped and accented written petition
 sentences and everyday phrases, Telex, shorthand): ``check_line``'s object, and every restored
-word with its confidence, uncertainty and alternatives."""
+word with its confidence (rounded to 12 places), uncertainty and alternatives. The texts, the
+uncertain words and the order of the alternatives must be equal; the confidences may differ by
+rounding only (the faster decoder sums the same terms in another order)."""
 
 from __future__ import annotations
 
