@@ -9,8 +9,9 @@ input, one JSON object per line on standard output. The shapes are stable: tools
 - ``group``: lines ``ID|text`` -> after the whole input, one line per group of two or more,
   largest first: ``{"ids", "size", "title"}``; a line without ``|`` -> ``{"line", "error"}``.
 
-Each command loads what it needs once, then streams. ``check`` (the diacritics verdict of
-bot/nlp_check.py) prints ``{"input", "verdict", "refused", "suggestion", "uncertain"}``.
+Each command loads what it needs once, then streams. ``check [--workers N]`` (the diacritics
+verdict of bot/nlp_check.py) prints ``{"input", "verdict", "refused", "suggestion",
+"uncertain"}``, in input order also with N worker processes.
 """
 
 from __future__ import annotations
@@ -117,10 +118,10 @@ def _date(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _check(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.nlp_check import check_line, warm_up
+    from bot.nlp_check import check_stream, warm_up
 
-    warm_up()  # load once, before the first line
-    return _emit(({"input": line, **check_line(line)} for line in _lines(sys.stdin)), sys.stdout)
+    warm_up()  # load once, before the first line (and before forking any worker)
+    return _emit(check_stream(_lines(sys.stdin), args.workers), sys.stdout)
 
 
 def _group(args: argparse.Namespace, settings: Settings) -> int:
@@ -138,13 +139,18 @@ def _date_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--today", type=_today, default=None)
 
 
+def _check_arguments(parser: argparse.ArgumentParser) -> None:
+    # ``--workers N``: that many processes check lines, answers still in input order.
+    parser.add_argument("--workers", type=int, choices=range(1, 33), default=1, metavar="N")
+
+
 def _no_arguments(parser: argparse.ArgumentParser) -> None:
     return None
 
 
 #: name -> (help key, arguments, handler).
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handler]] = {
-    "check": ("cli.help.nlp_check", _no_arguments, _check),
+    "check": ("cli.help.nlp_check", _check_arguments, _check),
     "ward": ("cli.help.nlp_ward", _no_arguments, _ward),
     "date": ("cli.help.nlp_date", _date_arguments, _date),
     "group": ("cli.help.nlp_group", _no_arguments, _group),

@@ -697,7 +697,7 @@ def restore(
                     alternatives[0],
                     choice.confidence,
                     alternatives,
-                    choice.confidence < params.uncertain_below and len(choice.ranked) > 1,
+                    current.uncertain(token.text, choice.confidence, len(choice.ranked)),
                 )
     words = tuple(found[start] for start in sorted(found))
     if all(word.best == word.typed for word in words):

@@ -11,8 +11,12 @@ as ``NUMBER`` and chat shorthand or unit abbreviations as the syllables they sta
 
 ``decode`` runs forward–backward over the candidate syllables of a run of words: the syllable
 chosen at each place is the one with the highest posterior probability, and that probability
-is its confidence. The thresholds that mark a syllable uncertain, and the floor under which no
-suggestion is offered at all, were chosen on the tuning half only and ship with the table.
+is its confidence. A restored syllable is shown as certain only when its confidence reaches a
+threshold AND its ambiguity class (the word as typed, lower case: ``phuong`` for phường and
+phương) is in the table's list of safe classes: classes whose restorations, measured by
+cross-validation, were wrong rarely enough (``nlp.build_restoration`` says how). The thresholds,
+the list and the floor under which no suggestion is offered at all were chosen without the
+held-out sets and ship with the table.
 """
 
 from __future__ import annotations
@@ -179,39 +183,6 @@ class LanguageModel:
         self._memo[key] = value
         return value
 
-    def trigram_row(self, b: str, c: str, options: Sequence[str]) -> list[float]:
-        """``[prob(b, c, d) for d in options]``, the same figures computed without a call or a
-        memo lookup per option (the decoder asks for whole rows)."""
-        bi_ctx = self._bi_ctx.get(c)
-        tri_ctx = self._tri_ctx.get((b, c))
-        uni, bi, tri = self.uni, self._bi, self._tri
-        den = self._uni_den
-        row: list[float] = []
-        for d in options:
-            value = self._end if d == END else (uni.get(d, 0.0) + _ADD) / den
-            if bi_ctx is not None:
-                total, types = bi_ctx
-                value = (bi.get((c, d), 0.0) + types * value) / (total + types)
-            if tri_ctx is not None:
-                total, types = tri_ctx
-                value = (tri.get((b, c, d), 0.0) + types * value) / (total + types)
-            row.append(value)
-        return row
-
-    def quad_row(
-        self, a: str, b: str, c: str, options: Sequence[str], trigrams: Sequence[float]
-    ) -> list[float]:
-        """``[prob4(a, b, c, d) for d in options]`` given their ``trigram_row(b, c, options)``."""
-        context = self._quad_ctx.get((a, b, c))
-        if context is None:
-            return list(trigrams)
-        total, types = context
-        quad = self._quad
-        return [
-            (quad.get((a, b, c, d), 0.0) + types * base) / (total + types)
-            for d, base in zip(options, trigrams, strict=True)
-        ]
-
     def prob4(self, a: str, b: str, c: str, d: str) -> float:
         """P(d | a b c), interpolated down to the unigram."""
         key = (a, b, c, d)
@@ -246,6 +217,9 @@ class Params:
     #: Probabilities are raised to 1/temperature before forward–backward: n-gram products are
     #: overconfident, and a flatter posterior makes the confidence mean what it says.
     temperature: float = 1.0
+    #: The level under which the upper confidence bound of a class's error rate must stay for
+    #: the class to be safe (``Model.safe``; 1.0: every class is safe).
+    class_bound: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,12 +227,39 @@ class Model:
     lm: LanguageModel
     params: Params
     meta: Mapping[str, object]
+    #: Ambiguity classes (a word as typed, lower case) whose syllables may be shown as certain;
+    #: None: every class.
+    safe: frozenset[str] | None = None
+
+    def uncertain(self, typed: str, confidence: float, options: int) -> bool:
+        """Whether a restored syllable is shown as uncertain (``shown_uncertain``)."""
+        return shown_uncertain(
+            typed, confidence, options, self.params.uncertain_below, self.safe
+        )
 
 
-def write_table(path: Path, counts: Counts, params: Params, meta: Mapping[str, object]) -> None:
+def shown_uncertain(
+    typed: str, confidence: float, options: int, below: float, safe: frozenset[str] | None
+) -> bool:
+    """The confidence rule: a syllable with a choice of readings is certain only when its
+    confidence reaches ``below`` and its class (``typed`` in lower case) is safe."""
+    if options <= 1:
+        return False
+    return confidence < below or (safe is not None and typed.lower() not in safe)
+
+
+def write_table(
+    path: Path,
+    counts: Counts,
+    params: Params,
+    meta: Mapping[str, object],
+    safe: frozenset[str] | None = None,
+) -> None:
     """Write counts and parameters as gzipped text (deterministic: sorted, fixed rounding)."""
     lines = ["#meta\t" + json.dumps(dict(meta), ensure_ascii=False, sort_keys=True)]
     lines.append("#params\t" + json.dumps(_params_dict(params), sort_keys=True))
+    if safe is not None:
+        lines.append("#safe\t" + json.dumps(sorted(safe), ensure_ascii=False))
     lines += (f"1\t{key}\t{value:.3g}" for key, value in sorted(counts.uni.items()))
     lines += (f"2\t{' '.join(key)}\t{value:.3g}" for key, value in sorted(counts.bi.items()))
     lines += (f"3\t{' '.join(key)}\t{value:.3g}" for key, value in sorted(counts.tri.items()))
@@ -276,6 +277,7 @@ def read_table(path: Path = TABLE) -> Model:
     counts = Counts()
     meta: dict[str, object] = {}
     params = Params()
+    safe: frozenset[str] | None = None
     with gzip.open(path, "rt", encoding="utf-8") as lines:
         for line in lines:
             kind, key, *rest = line.rstrip("\n").split("\t")
@@ -295,7 +297,9 @@ def read_table(path: Path = TABLE) -> Model:
                 meta = json.loads(key)
             elif kind == "#params":
                 params = Params(**json.loads(key))
-    return Model(LanguageModel(counts), params, meta)
+            elif kind == "#safe":
+                safe = frozenset(json.loads(key))
+    return Model(LanguageModel(counts), params, meta, safe)
 
 
 @cache
@@ -393,30 +397,31 @@ def decode(
     # Forward: states are the last three syllables (START/UNKNOWN before the run).
     # (START, START, START) has no 4-gram or trigram context: P falls back to
     # P(option | START); UNKNOWN has none at all: P falls back to the unigram.
-    prob4 = lm.prob4
+    # Most histories (a, b, c) have no 4-gram context: then P(d | a b c) is P(d | b c), the
+    # same for every a. Such histories are summed per (b, c) before the candidates are weighed
+    # (forward), and their backward value is computed once per (b, c): the same sums, fewer
+    # lookups (the figures may differ from weighing each history apart by rounding only).
+    prob4, prob, quad_ctx = lm.prob4, lm.prob, lm._quad_ctx
     alphas: list[dict[tuple[str, str, str], float]] = []
-    # rows[index][state]: P(option | state) ** power for each option of place ``index``, from
-    # each state before it; the backward pass reuses the forward pass's.
-    rows: list[dict[tuple[str, str, str], list[float]]] = []
     state: dict[tuple[str, str, str], float] = {(left, left, left): 1.0}
     for index, place in enumerate(pruned):
         alpha: dict[tuple[str, str, str], float] = {}
         emit = emits[index]
         options = place.options
-        trigrams: dict[tuple[str, str], list[float]] = {}
-        powered: dict[tuple[str, str, str], list[float]] = {}
+        shared: dict[tuple[str, str], float] = {}
         for history, p in state.items():
             a, b, c = history
-            tri = trigrams.get((b, c))
-            if tri is None:
-                tri = trigrams[(b, c)] = lm.trigram_row(b, c, options)
-            weights = [q**power for q in lm.quad_row(a, b, c, options, tri)]
-            powered[history] = weights
-            for option, weight in zip(options, weights, strict=True):
-                value = p * weight * emit[option]
+            if history in quad_ctx:
+                for option in options:
+                    key = (b, c, option)
+                    value = p * prob4(a, b, c, option) ** power * emit[option]
+                    alpha[key] = alpha.get(key, 0.0) + value
+            else:
+                shared[(b, c)] = shared.get((b, c), 0.0) + p
+        for (b, c), p in shared.items():
+            for option in options:
                 key = (b, c, option)
-                alpha[key] = alpha.get(key, 0.0) + value
-        rows.append(powered)
+                alpha[key] = alpha.get(key, 0.0) + p * prob(b, c, option) ** power * emit[option]
         norm = sum(alpha.values()) or 1.0
         state = {key: value / norm for key, value in alpha.items()}
         alphas.append(state)
@@ -426,12 +431,22 @@ def decode(
     for index in range(len(pruned) - 2, -1, -1):
         nxt, emit, after = pruned[index + 1], emits[index + 1], betas[index + 1]
         beta: dict[tuple[str, str, str], float] = {}
-        powered = rows[index + 1]
-        for a, b, c in alphas[index]:
-            beta[(a, b, c)] = sum(
-                weight * emit[option] * after[(b, c, option)]
-                for option, weight in zip(nxt.options, powered[(a, b, c)], strict=True)
-            )
+        by_pair: dict[tuple[str, str], float] = {}
+        for history in alphas[index]:
+            a, b, c = history
+            if history in quad_ctx:
+                beta[history] = sum(
+                    prob4(a, b, c, option) ** power * emit[option] * after[(b, c, option)]
+                    for option in nxt.options
+                )
+                continue
+            value = by_pair.get((b, c))
+            if value is None:
+                value = by_pair[(b, c)] = sum(
+                    prob(b, c, option) ** power * emit[option] * after[(b, c, option)]
+                    for option in nxt.options
+                )
+            beta[history] = value
         norm = sum(beta.values()) or 1.0
         betas[index] = {key: value / norm for key, value in beta.items()}
     choices: list[Choice] = []

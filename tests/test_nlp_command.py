@@ -129,6 +129,24 @@ def test_q4_nlp_check_prints_the_verdict_suggestion_and_uncertain_words(monkeypa
     }
 
 
+def test_c9_nlp_check_with_workers_answers_in_input_order(monkeypatch, capsys) -> None:
+    """``--workers 2``: two forked processes check the lines; the answers are those of one
+    process, line for line, in input order."""
+    samples = [
+        "toi muon hoi ve den duong",
+        "Tôi muốn hỏi về đèn đường ở hẻm 12.",
+        "nha em o hem 45/7, P.7 Q.3 cu, k co den duong",
+        "ddeef nghij suwra chuwax ddwowngf",
+        "",
+        "Duong Le Loi bi ngap sau moi khi mua lon, de nghi phuong nao vet cong.",
+    ]
+    lines = [f"{samples[n % len(samples)]} {n}" for n in range(36)]
+    one = run(monkeypatch, capsys, ["nlp", "check"], lines)
+    two = run(monkeypatch, capsys, ["nlp", "check", "--workers", "2"], lines)
+    assert [answer["input"] for answer in two] == lines
+    assert two == one
+
+
 def test_p2_nlp_group_on_synthetic_petitions_keeps_issues_apart(monkeypatch, capsys) -> None:
     """A sanity check of the groups of 2,000 synthetic petitions (benchmarks/petition_grouping.py);
     the goal is on the labelled held-out set (tests/test_nlp_similarity.py)."""

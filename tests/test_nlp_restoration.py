@@ -2,11 +2,15 @@
 
 The labelled petitions (``nlp/data/petitions_gold.txt``, written as residents type) are split
 once by a hash rule (``nlp/gold.py``) into a tuning half and a held-out half. The shipped table
-is built from the tuning half only (checked below by rebuilding it), and the thresholds of the
-confidence rule were chosen on the tuning half only (by cross-validation inside it).
+is built from the tuning half only (checked below by rebuilding it). The confidence rule was
+chosen on cross-validated calibration sentences (the tuning half and the written petition
+sentences), never on a held-out set. A second, fresh held-out set (``petitions_fresh.txt``) was
+written after the first held-out half's safety figure had been seen, and committed before any
+rule was scored on it.
 
 Figures printed (``pytest -s``): syllables right, whole sentences right, and the share of
-offered suggestions holding a wrong syllable shown as certain; held out, tuning by
+offered suggestions holding a wrong syllable shown as certain (with the upper end of its
+one-sided 95 % Wilson interval); held out, fresh held out, calibration and tuning by
 cross-validation (each fold restored by a model built without it), and tuning in-sample.
 """
 
@@ -46,6 +50,16 @@ def test_q4_the_split_is_fixed_by_the_hash_rule_and_has_two_real_halves() -> Non
         assert gold.held_out(sentence) is (digest[0] % 2 == 1)
 
 
+def test_q4_the_fresh_held_out_set_is_new_text() -> None:
+    fresh = gold.fresh_held_out()
+    assert len(fresh) >= 150 and len(set(fresh)) == len(fresh)
+    seen: set[str] = set()
+    for path in sorted(gold.GOLD.parent.glob("*.txt")):
+        if path != gold.FRESH:
+            seen.update(line.strip().lower() for line in path.read_text("utf-8").splitlines())
+    assert not {sentence.lower() for sentence in fresh} & seen
+
+
 def test_q4_the_shipped_table_is_built_from_the_tuning_half_only() -> None:
     shipped = model()
     assert shipped.meta["tuning_sentences"] == len(gold.tuning())
@@ -59,39 +73,63 @@ def test_q4_the_shipped_table_is_built_from_the_tuning_half_only() -> None:
     assert set(rebuilt.quad) == set(shipped.lm._quad)
     with_held = build.combine(weights, [*gold.tuning(), *gold.held_out_half()])
     assert set(with_held.tri) - set(shipped.lm._tri)
+    with_fresh = build.combine(weights, [*gold.tuning(), *gold.fresh_held_out()])
+    assert set(with_fresh.tri) - set(shipped.lm._tri)
+
+
+Figures = dict[str, tuple[float, float, build.Safety]]
 
 
 @pytest.fixture(scope="module")
-def figures() -> dict[str, tuple[float, float, build.Safety]]:
+def figures() -> Figures:
     shipped = model()
     params = shipped.params
-    out: dict[str, tuple[float, float, build.Safety]] = {}
-    held = build.score(shipped, gold.held_out_half())
-    out["held-out"] = (*build.accuracy(held), build.safety(held, params))
+    out: Figures = {}
+    for name, texts in (
+        ("held-out", gold.held_out_half()),
+        ("fresh held-out", gold.fresh_held_out()),
+    ):
+        scored = build.score(shipped, texts)
+        out[name] = (*build.accuracy(scored), build.safety(scored, params, shipped.safe))
     folds = build.cross_validated(
         build.Weights(**shipped.meta["weights"]),  # type: ignore[arg-type]
         (params.temperature,),
     )[params.temperature]
-    out["tuning, cross-validated"] = (*build.accuracy(folds), build.safety(folds, params))
+    # Each fold judged with the safe classes of the other folds (cross-fitted).
+    safe = build.cross_fitted(
+        build.class_counts(folds, params.uncertain_below), params.class_bound
+    )
+    tuning_folds = [item for item in folds if item.gold]
+    out["calibration, cross-valid."] = (*build.accuracy(folds), build.safety(folds, params, safe))
+    out["tuning, cross-validated"] = (
+        *build.accuracy(tuning_folds),
+        build.safety(tuning_folds, params, safe),
+    )
     seen = build.score(shipped, gold.tuning())
-    out["tuning, in-sample"] = (*build.accuracy(seen), build.safety(seen, params))
+    out["tuning, in-sample"] = (*build.accuracy(seen), build.safety(seen, params, shipped.safe))
     lines = [
-        f"{'':<26}{'syllables':>10}{'sentences':>11}{'offered':>9}{'wrong+certain':>15}"
-        f"{'words to confirm':>18}"
+        f"{'':<26}{'syllables':>10}{'sentences':>11}{'offered':>10}{'wrong+certain':>15}"
+        f"{'(95 % upper)':>13}{'words to confirm':>18}"
     ]
     for name, (syllables, sentences, rule) in out.items():
         lines.append(
             f"{name:<26}{syllables:>10.2%}{sentences:>11.2%}"
-            f"{rule.suggestions:>5}/{rule.suggestions + rule.below_floor:<3}"
-            f"{rule.wrong_certain_share:>15.2%}{rule.uncertain_words:>9}/{rule.words:<8}"
+            f"{rule.suggestions:>6}/{rule.suggestions + rule.below_floor:<3}"
+            f"{rule.wrong_certain_share:>15.2%}{rule.wrong_certain_upper:>13.2%}"
+            f"{rule.uncertain_words:>9}/{rule.words:<8}"
         )
+    lines.append(
+        f"goals (held-out sets): syllables >= {SYLLABLES_GOAL:.0%}, sentences >= "
+        f"{SENTENCES_GOAL:.0%}, wrong+certain <= {WRONG_CERTAIN_GOAL:.0%}, suggestions offered"
+    )
     print("\nQ4 restoration of everyday petitions typed without diacritics\n" + "\n".join(lines))
-    print(f"confidence rule (chosen on the tuning half): {params}")
+    print(f"confidence rule (chosen on the calibration folds): {params}")
+    print(f"safe classes: {'all' if shipped.safe is None else len(shipped.safe)}")
     return out
 
 
 def test_q4_held_out_restoration_keeps_its_level(
-    figures: dict[str, tuple[float, float, build.Safety]],
+    figures: Figures,
     record_property: Callable[[str, object], None],
 ) -> None:
     syllables, sentences, _ = figures["held-out"]
@@ -102,33 +140,47 @@ def test_q4_held_out_restoration_keeps_its_level(
 
 
 def test_q4_held_out_restoration_reaches_the_goal(
-    figures: dict[str, tuple[float, float, build.Safety]],
+    figures: Figures,
 ) -> None:
     syllables, sentences, _ = figures["held-out"]
     assert syllables >= SYLLABLES_GOAL
     assert sentences >= SENTENCES_GOAL
 
 
+@pytest.mark.parametrize(("name", "least"), [("held-out", 30), ("fresh held-out", 24)])
 def test_q4_held_out_rule_still_offers_suggestions(
-    figures: dict[str, tuple[float, float, build.Safety]],
+    figures: Figures, name: str, least: int
 ) -> None:
-    _, _, rule = figures["held-out"]
-    assert rule.suggestions >= 30  # the rule offers suggestions, not only refusals
+    _, _, rule = figures[name]
+    assert rule.suggestions >= least  # the rule offers suggestions, not only refusals
 
 
-# Issue 11's safety goal: at most 1 % of suggestions with a wrong syllable shown as certain, on
-# the held-out half, under the rule chosen by cross-validation on the tuning half (never
-# re-tuned on held-out figures). It was an expected failure on main (3.88 %, 5 of 129); with the
-# table rebuilt from the catalogue of issue 13's photo and place texts it is 0.76 % (1 of 132).
-# The share rests on about 130 suggestions, so a rebuild after other catalogue changes can move
-# it across the goal again: the figure is printed above.
+@pytest.mark.parametrize("name", ["held-out", "fresh held-out"])
 def test_q4_held_out_suggestions_show_no_wrong_syllable_as_certain(
-    figures: dict[str, tuple[float, float, build.Safety]],
+    figures: Figures,
+    record_property: Callable[[str, object], None],
+    name: str,
+) -> None:
+    _, _, rule = figures[name]
+    record_property(f"q4_{name.replace(' ', '_')}_wrong_certain", rule.wrong_certain_share)
+    assert rule.wrong_certain_share <= WRONG_CERTAIN_GOAL
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 11 accuracy goal (95 % of syllables, 60 % of sentences) not reached on the "
+    "fresh held-out set written after the first held-out half was seen (figures printed by the "
+    "`figures` fixture: 92.09 % and 29.73 % when first scored); the weights are not re-tuned on it",
+)
+def test_q4_fresh_held_out_restoration_reaches_the_goal(
+    figures: Figures,
     record_property: Callable[[str, object], None],
 ) -> None:
-    _, _, rule = figures["held-out"]
-    record_property("q4_held_out_wrong_certain", round(rule.wrong_certain_share, 4))
-    assert rule.wrong_certain_share <= WRONG_CERTAIN_GOAL
+    syllables, sentences, _ = figures["fresh held-out"]
+    record_property("q4_fresh_held_out_syllables", round(syllables, 4))
+    record_property("q4_fresh_held_out_sentences", round(sentences, 4))
+    assert syllables >= SYLLABLES_GOAL
+    assert sentences >= SENTENCES_GOAL
 
 
 def test_q4_every_restored_word_carries_a_confidence() -> None:
@@ -138,7 +190,11 @@ def test_q4_every_restored_word_carries_a_confidence() -> None:
     for word in restored.words:
         assert 0.0 < word.confidence <= 1.0
         assert word.best == word.alternatives[0]
-        assert word.uncertain == (word.confidence < model().params.uncertain_below)
+        assert word.uncertain == model().uncertain(
+            word.typed, word.confidence, len(word.alternatives)
+        )
+        if word.confidence < model().params.uncertain_below and len(word.alternatives) > 1:
+            assert word.uncertain
     again = Restoration.from_dict(restored.to_dict())
     assert again == restored
     assert again.with_choices({0: "ĐƯỜNG"}).startswith("ĐƯỜNG Lê Lợi")
