@@ -40,7 +40,8 @@ no idempotency key), 429 answers (0), seconds until the sender was taken over. T
 is 1 when lost, doubled (beyond that allowance) or 429 is not 0, or when a resident did not
 finish; ``.ci/run`` runs ``--short``.
 
-Ports: nginx 18700, the fake server 18701, workers 18711 upward; PostgreSQL 55477.
+Ports: nginx 18700, the fake server 18701, workers 18711 upward; PostgreSQL 55477 (other ones
+with ``DOITHOAI_LOAD_PORT_BASE`` and ``DOITHOAI_LOAD_PG_PORT``).
 """
 
 from __future__ import annotations
@@ -70,10 +71,13 @@ from sqlalchemy import Engine, text
 from tests.fake_telegram import FakeTelegram, RecordedRequest, SentMessage, UploadedFile
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_PORT = 55477
-NGINX_PORT = 18700
-FAKE_PORT = 18701
-FIRST_WORKER_PORT = 18711
+# Two runs on one machine (say, two branches measured side by side) pick other ports with
+# DOITHOAI_LOAD_PORT_BASE (nginx there, the fake server +1, workers +11 upward) and
+# DOITHOAI_LOAD_PG_PORT.
+PG_PORT = int(os.environ.get("DOITHOAI_LOAD_PG_PORT", "55477"))
+NGINX_PORT = int(os.environ.get("DOITHOAI_LOAD_PORT_BASE", "18700"))
+FAKE_PORT = NGINX_PORT + 1
+FIRST_WORKER_PORT = NGINX_PORT + 11
 FIRST_RESIDENT_ID = 810_000_001
 FIRST_FOLLOWER_ID = 700_000_001
 SECRET = "load-test-webhook-secret"
