@@ -68,7 +68,8 @@ from typing import Any
 import aiohttp
 from sqlalchemy import Engine, text
 
-from tests.fake_telegram import FakeTelegram, RecordedRequest, SentMessage, UploadedFile
+from benchmarks.recording_telegram import RecordingTelegram
+from tests.fake_telegram import FakeTelegram, SentMessage
 
 ROOT = Path(__file__).resolve().parent.parent
 # Two runs on one machine (say, two branches measured side by side) pick other ports with
@@ -103,35 +104,11 @@ def full_name(number: int) -> str:
 # -- the fake server, noting when each chat gets a message ---------------------------------------
 
 
-class LoadTelegram(FakeTelegram):
-    """The fake Bot API server with a wake-up per chat and the time of every message."""
+class LoadTelegram(RecordingTelegram):
+    """The fake Bot API server delivering by webhook over 40 connections."""
 
     def __init__(self) -> None:
         super().__init__(port=FAKE_PORT, webhook_connections=40, webhook_timeout=30.0)
-        self._changed: dict[int, asyncio.Event] = {}
-        self.arrivals: list[tuple[float, int]] = []  # (monotonic time, chat id) of each message
-
-    def changed(self, chat_id: int) -> asyncio.Event:
-        return self._changed.setdefault(chat_id, asyncio.Event())
-
-    async def execute(
-        self,
-        method: str,
-        params: dict[str, Any],
-        files: dict[str, UploadedFile] | None = None,
-    ) -> RecordedRequest:
-        record = await super().execute(method, params, files)
-        if record.ok and method.lower() in {"sendmessage", "sendphoto", "senddocument"}:
-            chat_id = int(record.result["chat"]["id"])
-            self.arrivals.append((time.monotonic(), chat_id))
-            self.changed(chat_id).set()
-        return record
-
-    def acknowledged(self) -> set[int]:
-        """Updates a worker (through nginx) answered with 2xx."""
-        return {
-            int(a["update_id"]) for a in self.webhook_attempts if 200 <= a.get("status", 0) < 300
-        }
 
 
 # -- processes ------------------------------------------------------------------------------------

@@ -40,36 +40,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.fake_telegram import FakeTelegram, RecordedRequest, UploadedFile
+from benchmarks.recording_telegram import RecordingTelegram
+from tests.fake_telegram import FakeTelegram
 
 # A resident's turns: help, sessions of the ward (asks the ward once), the ward, the session list.
 SCRIPT = ["/trogiup", "/phien", "Bến Thành", "/phien", "/tracuu", "xin chào"]
 KINDS = ("echo", "ours")
-
-
-class TimedTelegram(FakeTelegram):
-    """The fake server, noting when each chat gets a message (for latencies)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.arrivals: dict[int, list[float]] = {}
-        self._changed: dict[int, asyncio.Event] = {}
-
-    def changed(self, chat_id: int) -> asyncio.Event:
-        return self._changed.setdefault(chat_id, asyncio.Event())
-
-    async def execute(
-        self,
-        method: str,
-        params: dict[str, Any],
-        files: dict[str, UploadedFile] | None = None,
-    ) -> RecordedRequest:
-        record = await super().execute(method, params, files)
-        if record.ok and method.lower() in {"sendmessage", "sendphoto", "senddocument"}:
-            chat_id = int(record.result["chat"]["id"])
-            self.arrivals.setdefault(chat_id, []).append(time.perf_counter())
-            self.changed(chat_id).set()
-        return record
 
 
 @dataclass
@@ -93,12 +69,12 @@ class Result:
         return 1000 * ordered[min(len(ordered) - 1, int(p * len(ordered)))]
 
 
-async def _until(fake: TimedTelegram, chat_id: int, count: int, timeout: float = 120) -> None:
+async def _until(fake: RecordingTelegram, chat_id: int, count: int, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
-    while len(fake.arrivals.get(chat_id, [])) < count:
+    while len(fake.times(chat_id)) < count:
         event = fake.changed(chat_id)
         event.clear()
-        if len(fake.arrivals.get(chat_id, [])) >= count:
+        if len(fake.times(chat_id)) >= count:
             return
         left = deadline - time.monotonic()
         if left <= 0:
@@ -106,23 +82,23 @@ async def _until(fake: TimedTelegram, chat_id: int, count: int, timeout: float =
         await asyncio.wait_for(event.wait(), left)
 
 
-def _send(fake: TimedTelegram, person: Any, line: str) -> None:
+def _send(fake: RecordingTelegram, person: Any, line: str) -> None:
     if line.startswith("/"):
         fake.send_command(person, line[1:])
     else:
         fake.send_text(person, line)
 
 
-async def _quiet(fake: TimedTelegram, chat_id: int, seconds: float = 0.5) -> int:
+async def _quiet(fake: RecordingTelegram, chat_id: int, seconds: float = 0.5) -> int:
     """Wait until ``chat_id`` got no message for ``seconds``; its message count."""
     count = -1
-    while count != len(fake.arrivals.get(chat_id, [])):
-        count = len(fake.arrivals.get(chat_id, []))
+    while count != len(fake.times(chat_id)):
+        count = len(fake.times(chat_id))
         await asyncio.sleep(seconds)
     return count
 
 
-async def _calibrate(fake: TimedTelegram, first_id: int) -> list[int]:
+async def _calibrate(fake: RecordingTelegram, first_id: int) -> list[int]:
     """How many messages each step of the script gets (one resident, one step at a time)."""
     person = fake.user(first_id, "Người mẫu")
     counts: list[int] = []
@@ -137,16 +113,16 @@ async def _calibrate(fake: TimedTelegram, first_id: int) -> list[int]:
 
 
 async def _resident(
-    fake: TimedTelegram, person: Any, chat_id: int, turns: int, replies: list[int]
+    fake: RecordingTelegram, person: Any, chat_id: int, turns: int, replies: list[int]
 ) -> list[float]:
     latencies: list[float] = []
-    expected = len(fake.arrivals.get(chat_id, []))
+    expected = len(fake.times(chat_id))
     for turn in range(turns):
         step = turn % len(SCRIPT)
-        sent = time.perf_counter()
+        sent = time.monotonic()  # the fake's clock
         _send(fake, person, SCRIPT[step])
         await _until(fake, chat_id, expected + 1)
-        latencies.append(fake.arrivals[chat_id][expected] - sent)
+        latencies.append(fake.times(chat_id)[expected] - sent)
         expected += replies[step]
         await _until(fake, chat_id, expected)
     return latencies
@@ -163,7 +139,7 @@ def _start_bot(kind: str, framework: str, fake: FakeTelegram) -> subprocess.Pope
 
 
 async def measure(kind: str, framework: str, users: int, turns: int) -> Result:
-    async with TimedTelegram() as fake:
+    async with RecordingTelegram() as fake:
         process = _start_bot(kind, framework, fake)
         assert process.stdin is not None and process.stdout is not None
         loop = asyncio.get_running_loop()
