@@ -41,7 +41,7 @@ import logging
 import os
 import secrets
 import socket
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from enum import Enum
@@ -73,6 +73,8 @@ T = TypeVar("T")
 ChatKey = tuple[str, str]
 
 NO_ACCOUNT = "no chat account"
+# How many of the people without a chat account the summary line names.
+NAMED_WITHOUT_ACCOUNT = 10
 # After this many 429s in a row for one message, it waits as a transient failure instead.
 MAX_RATE_LIMITED_IN_A_ROW = 10
 # How long a stopping sender waits for sends already on the wire.
@@ -167,6 +169,9 @@ class OutboxSender:
         self._workers: set[asyncio.Task[None]] = set()
         self._on_wire: set[asyncio.Task[_Step]] = set()
         self._progress = asyncio.Event()
+        # Rows failed for want of a chat account during the drain under way: one summary line
+        # at its end instead of one warning a row (the demo's officials have none).
+        self._without_account: list[ClaimedMessage] = []
 
     # -- the loop ---------------------------------------------------------------------------------
 
@@ -320,6 +325,7 @@ class OutboxSender:
             renewer.cancel()
             await self._wind_down()
             self._draining = False
+            self._report_without_account()
         sent = self.sent - sent_before
         if sent:
             log.info(
@@ -474,8 +480,32 @@ class OutboxSender:
 
     async def _fail(self, row: ClaimedMessage, reason: str) -> None:
         self.failed += 1
-        log.warning("outbox row %s (%s) failed: %s", row.id, row.kind, reason)
+        if reason == NO_ACCOUNT:
+            self._without_account.append(row)
+            log.debug("outbox row %s (%s) failed: %s", row.id, row.kind, reason)
+        else:
+            log.warning("outbox row %s (%s) failed: %s", row.id, row.kind, reason)
         await self._record(row, outbox_store.mark_failed, row.id, reason=reason, now=self._clock())
+
+    def _report_without_account(self) -> None:
+        """One warning for every row of the drain that failed for want of a chat account: how
+        many, for whom (person ids, the first few) and of which kinds."""
+        rows, self._without_account = self._without_account, []
+        if not rows:
+            return
+        people = sorted({row.person_id for row in rows})
+        kinds = Counter(row.kind for row in rows)
+        shown = ", ".join(str(person) for person in people[:NAMED_WITHOUT_ACCOUNT])
+        if len(people) > NAMED_WITHOUT_ACCOUNT:
+            shown += f" and {len(people) - NAMED_WITHOUT_ACCOUNT} more"
+        log.warning(
+            "outbox: %s messages failed: %s (%s people: %s; %s)",
+            len(rows),
+            NO_ACCOUNT,
+            len(people),
+            shown,
+            ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items())),
+        )
 
     async def _retry(self, row: ClaimedMessage, reason: str) -> None:
         attempts = row.attempts + 1

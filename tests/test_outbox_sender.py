@@ -296,6 +296,55 @@ async def test_x4_a_person_without_a_chat_account_fails_with_the_reason(engine, 
     assert row.failure == NO_ACCOUNT and row.failed_at is not None and row.sent_at is None
 
 
+async def test_x4_people_without_a_chat_account_make_one_warning_a_real_failure_its_own(
+    engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`doithoai demo seed` then `doithoai run`: the demo's officials have no chat account, and
+    their hundred rows fail with one summary warning, not a warning each. A real delivery
+    failure (a resident who blocked the bot) still has its own warning with its reason."""
+    import logging
+
+    async with FakeTelegram(strict_chats=True) as fake:
+        chats = queue_messages(engine, 2)
+        blocked, reached = chats.values()
+        for chat in (blocked, reached):
+            fake.user(chat, "Cư dân")
+        fake.block(blocked)
+        with UnitOfWork(engine) as uow:
+            loners = [Person(full_name=f"Cán bộ {n}") for n in range(12)]
+            uow.session.add_all(loners)
+            uow.flush()
+            enqueue_many(
+                uow,
+                [(loner.id, f"test:loner:{loner.id}") for loner in loners],  # type: ignore[misc]
+                kind="session.invitation",
+                data=INVITATION,
+            )
+            uow.commit()
+            loner_ids = sorted(loner.id for loner in loners)  # type: ignore[type-var]
+        bot = make_bot(fake.token, fake.base_url)
+        try:
+            with caplog.at_level(logging.INFO, logger="bot.outbox_sender"):
+                assert await sender_for(engine, bot).drain_once() == 1
+        finally:
+            await bot.session.close()
+    assert_each_once(fake, [reached])
+    failures = {row.person_id: row.failure for row in rows(engine) if row.failed_at is not None}
+    blocked_person = next(person for person, chat in chats.items() if chat == blocked)
+    assert "blocked" in (failures.pop(blocked_person) or "")
+    assert failures == dict.fromkeys(loner_ids, NO_ACCOUNT)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 2
+    (summary,) = [w for w in warnings if NO_ACCOUNT in w]
+    named = ", ".join(str(person) for person in loner_ids[:10])
+    assert summary == (
+        f"outbox: 12 messages failed: no chat account (12 people: {named} and 2 more; "
+        "session.invitation 12)"
+    )
+    (blocked_warning,) = [w for w in warnings if NO_ACCOUNT not in w]
+    assert "failed" in blocked_warning and "blocked" in blocked_warning
+
+
 async def test_x4_the_most_recent_account_of_a_person_receives_the_message(engine, fake, bot):
     chats = queue_messages(engine, 1)
     (person_id,) = chats
