@@ -15,6 +15,7 @@ import pytest
 from hypothesis import settings
 from sqlalchemy import Engine, event, make_url, text
 from sqlalchemy.orm import Session
+from sqlmodel import SQLModel
 
 from procedure.use_cases.administration import ensure_reference_data
 from storage.engine import make_engine, normalise_url, sqlite_url
@@ -112,18 +113,46 @@ class _PostgresAtHead:
     ready = False
 
 
+@cache
+def _deletion_order() -> tuple[str, ...]:
+    """Every table of ours, children before parents (foreign keys)."""
+    import storage.tables  # noqa: F401  (registers the tables on the metadata)
+
+    return tuple(table.name for table in reversed(SQLModel.metadata.sorted_tables))
+
+
 def _empty_tables(engine: Engine) -> None:
-    """Every table but Alembic's emptied, identities restarted: a new database's state."""
+    """Every table but Alembic's emptied, identities restarted: a new database's state.
+
+    DELETE, children first, rather than TRUNCATE: the tables of a test hold a few rows, and
+    TRUNCATE of 33 tables costs about 0.25 s (a new file per table) against 0.04 s, for each of
+    the hundreds of PostgreSQL tests. A table the metadata does not know (made by a test) is
+    truncated."""
     with engine.begin() as connection:
-        tables = connection.execute(
+        present = set(
+            connection.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version'"
+                )
+            ).scalars()
+        )
+        known = [name for name in _deletion_order() if name in present]
+        unknown = sorted(present - set(known))
+        if unknown:
+            names = ", ".join(f'"{name}"' for name in unknown)
+            connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        if known:
+            connection.exec_driver_sql("; ".join(f'DELETE FROM "{name}"' for name in known))
+        used = connection.execute(
             text(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                "AND tablename <> 'alembic_version'"
+                "SELECT format('%I.%I', schemaname, sequencename), start_value FROM pg_sequences "
+                "WHERE schemaname = 'public' AND last_value IS NOT NULL"
             )
-        ).scalars()
-        names = ", ".join(f'"{name}"' for name in tables)
-        if names:
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        ).all()
+        if used:
+            restarts = ", ".join(f"setval('{name}', {start}, false)" for name, start in used)
+            connection.exec_driver_sql(f"SELECT {restarts}")
 
 
 @pytest.fixture(scope="session")
