@@ -333,6 +333,23 @@ class OutboxSender:
             )
         return sent
 
+    async def drain_once_if_elected(self) -> int | None:
+        """One drain by a process that is not a long-running sender (the console of ``doithoai
+        chat``, a benchmark), taking part in the election: on PostgreSQL it drains only while no
+        other process is the active sender, holding the election's lock for the drain and
+        letting it go after; None, and nothing sent, while another process holds it. On SQLite
+        (one process) it is :meth:`drain_once`."""
+        election = self.election
+        if election is None or not self._elected:
+            return await self.drain_once()
+        if not await asyncio.to_thread(election.try_acquire):
+            log.info("outbox: another process is the active sender; no drain here")
+            return None
+        try:
+            return await self.drain_once()
+        finally:
+            await asyncio.to_thread(election.release)
+
     def _dispatch(self, rows: list[ClaimedMessage]) -> None:
         """Queue each row behind its chat; a chat without a worker gets one."""
         for row in rows:

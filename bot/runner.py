@@ -72,6 +72,7 @@ def console_delivery(settings: Settings, conversations: Conversations) -> Callab
     scheduler = Scheduler(conversations.engine, conversations.context, start=start, end=end)
 
     reported: list[bool] = []
+    elsewhere: list[bool] = []  # said once: another process is the active sender
 
     def deliver() -> list[str]:
         delivered.clear()
@@ -98,7 +99,13 @@ def console_delivery(settings: Settings, conversations: Conversations) -> Callab
                         ),
                     )
                 )
-        asyncio.run(sender.drain_once())
+        if asyncio.run(sender.drain_once_if_elected()) is None and not elsewhere:
+            # PostgreSQL, and a `doithoai run` is the active sender: it sends, not the console.
+            elsewhere.append(True)
+            log.warning(
+                "outbox: another process (doithoai run) is the active sender; this console "
+                "sends nothing while it runs, and its own messages wait in the outbox"
+            )
         return list(delivered)
 
     return deliver
