@@ -35,6 +35,51 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 
+# -- the order of the modules on the two pytest-xdist workers ----------------------------------
+
+# Worker-seconds of the modules that take longest (measured with --durations on this two-core
+# machine, loaded; only their ratios matter). `--dist loadscope` hands whole modules to the
+# workers in the order of the collection (`--no-loadscope-reorder`, pyproject.toml): the longest
+# go first, so the last module handed out is a short one and the other worker is not left idle
+# for minutes at the end (xdist's own order, by number of tests, put the long NLP modules of
+# few tests last). A module not listed counts half a second a test.
+MODULE_SECONDS = {
+    "test_chat_contract.py": 600,
+    "test_nlp_restoration.py": 330,
+    "test_staff_chat.py": 200,
+    "test_nlp_diacritics.py": 190,
+    "test_every_input_answered.py": 120,
+    "test_lifecycles.py": 90,
+    "test_nlp_command.py": 65,
+    "test_resolution.py": 65,
+    "test_web_browser.py": 55,
+    "test_cli.py": 55,
+    "test_one_transaction.py": 55,
+    "test_procedure_end_to_end.py": 50,
+    "test_telegram_delivery.py": 50,
+    "test_petition_place.py": 50,
+    "test_nlp_similarity.py": 50,
+    "test_zalo_channels.py": 45,
+    "test_permissions.py": 45,
+    "test_nlp_check_reference.py": 32,
+}
+SECONDS_A_TEST = 0.5
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules longest first (see MODULE_SECONDS); the tests of a module keep their order."""
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item.path.name] = counts.get(item.path.name, 0) + 1
+
+    def cost(name: str) -> float:
+        return MODULE_SECONDS.get(name, SECONDS_A_TEST * counts[name])
+
+    modules = sorted(counts, key=lambda name: (-cost(name), name))
+    rank = {name: position for position, name in enumerate(modules)}
+    items.sort(key=lambda item: rank[item.path.name])  # stable: a module's order is kept
+
+
 def committer_in_procedure() -> str | None:
     """The procedure/ function on the stack of a commit, if any: use cases never commit (the
     conversation or the CLI command owns the one transaction)."""
