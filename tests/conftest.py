@@ -37,33 +37,39 @@ if os.environ.get("CI"):
 
 # -- the order of the modules on the two pytest-xdist workers ----------------------------------
 
-# Worker-seconds of the modules that take longest (measured with --durations on this two-core
-# machine, loaded; only their ratios matter). `--dist loadscope` hands whole modules to the
-# workers in the order of the collection (`--no-loadscope-reorder`, pyproject.toml): the longest
-# go first, so the last module handed out is a short one and the other worker is not left idle
-# for minutes at the end (xdist's own order, by number of tests, put the long NLP modules of
-# few tests last). A module not listed counts half a second a test.
+# Worker-seconds of the modules that take longest: setup, call and teardown in a whole run with
+# --durations=0 on this two-core machine, loaded, 30/11/2026 (only their ratios matter).
+# `--dist loadscope` hands whole modules to the workers in the order of the collection
+# (`--no-loadscope-reorder`, pyproject.toml): the longest go first, so the last module handed
+# out is a short one and the other worker is not left idle at the end (xdist's own order, by
+# number of tests, put long modules of few tests last). A module not listed counts 0.3 s a test
+# (the mean of those not listed).
 MODULE_SECONDS = {
-    "test_chat_contract.py": 600,
-    "test_nlp_restoration.py": 330,
-    "test_staff_chat.py": 200,
-    "test_nlp_diacritics.py": 190,
-    "test_every_input_answered.py": 120,
-    "test_lifecycles.py": 90,
-    "test_nlp_command.py": 65,
-    "test_resolution.py": 65,
-    "test_web_browser.py": 55,
-    "test_cli.py": 55,
-    "test_one_transaction.py": 55,
-    "test_procedure_end_to_end.py": 50,
-    "test_telegram_delivery.py": 50,
-    "test_petition_place.py": 50,
-    "test_nlp_similarity.py": 50,
-    "test_zalo_channels.py": 45,
-    "test_permissions.py": 45,
-    "test_nlp_check_reference.py": 32,
+    "test_chat_contract.py": 607,
+    "test_nlp_restoration.py": 286,
+    "test_staff_chat.py": 201,
+    "test_nlp_diacritics.py": 182,
+    "test_petition_place.py": 157,
+    "test_every_input_answered.py": 147,
+    "test_one_transaction.py": 129,
+    "test_resolution.py": 107,
+    "test_cli.py": 101,
+    "test_procedure_end_to_end.py": 97,
+    "test_nlp_command.py": 96,
+    "test_nlp_similarity.py": 68,
+    "test_web_browser.py": 67,
+    "test_outbox_sender.py": 66,
+    "test_telegram_delivery.py": 53,
+    "test_chat_resolution.py": 44,
+    "test_telegram_adapters.py": 42,
+    "test_petition_photos.py": 39,
+    "test_annual_report.py": 37,
+    "test_use_cases.py": 33,
+    "test_web_chat.py": 31,
+    "test_nlp_check_reference.py": 28,
+    "test_several_workers.py": 26,
 }
-SECONDS_A_TEST = 0.5
+SECONDS_A_TEST = 0.3
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
