@@ -282,6 +282,9 @@ def seed(engine: Engine, petitions: int, seed_value: int = 12) -> dict[str, int]
                         "original_due_date": due,
                         "due_date": due,
                         "created_at": now,
+                        "awaiting_result": True,
+                        "answerable_org_id": ward,  # its session's unit, or its area: the ward
+                        "tracking_code": f"KN-{n:08d}",
                     }
                 )
         _load(engine, table(Petition), petition_rows)

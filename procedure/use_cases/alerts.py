@@ -21,7 +21,10 @@ heads only the nearest level hears, so a city's chair is not flooded with every 
 At city scale (issue 12: a million open petitions, 910 officials) nothing is built per item:
 P8/P9 and the inbox are counted in SQL per group of items that reach the same people (the
 agency and the unit whose head answers; the inbox's area) and level, and only each group's few
-most urgent items are read. Sessions (P4, P7) are few and read one by one.
+most urgent items are read. For P8/P9 the assignment row keeps what this needs (whether the
+result is still owed, the answerable unit, the tracking code: procedure/use_cases/assignments.py),
+so one index of the assignments answers it without reading a petition. Sessions (P4, P7) are
+few and read one by one.
 
 Idempotent by construction: one outbox row per person and day under a fixed key, computed from
 the deadlines as they stand, so a second run queues nothing and a run after an outage misses
@@ -30,14 +33,17 @@ nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+import json
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
-    Date,
-    SQLColumnExpression,
+    Integer,
+    Row,
+    Table,
     and_,
     bindparam,
     case,
@@ -45,6 +51,7 @@ from sqlalchemy import (
     insert,
     null,
     or_,
+    true,
 )
 from sqlalchemy import select as sql_select
 from sqlmodel import col, select
@@ -84,7 +91,6 @@ from storage.tables import (
     Registration,
     StaffRole,
 )
-from storage.tuning import no_parallel_plans
 from storage.types import utc_now
 from storage.unit_of_work import UnitOfWork
 from texts import LOCAL_TIMEZONE, to_local
@@ -220,19 +226,6 @@ def queue_expired_plans(uow: UnitOfWork, context: ProcedureContext) -> int:
     return count
 
 
-def _level_of(
-    column: SQLColumnExpression[date], today: date, levels: Mapping[date, AlertLevel]
-) -> ColumnElement[str | None]:
-    """The alert level of a due-date column, in SQL: overdue before today, the advance levels
-    on the few dates that carry one, NULL otherwise."""
-    dates: dict[AlertLevel, list[date]] = {}
-    for day, level in levels.items():
-        dates.setdefault(level, []).append(day)
-    whens: list[tuple[ColumnElement[bool], str]] = [(column < today, AlertLevel.OVERDUE.value)]
-    whens += [(column.in_(days), level.value) for level, days in dates.items()]
-    return case(*whens, else_=null())
-
-
 def _result_groups(
     uow: UnitOfWork,
     book: DigestBook,
@@ -241,93 +234,54 @@ def _result_groups(
     today: date,
     levels: Mapping[date, AlertLevel],
 ) -> None:
-    """P8/P9: the written results due, grouped by the agency and the unit whose head answers
-    for them (the session's, or the petition's area outside a session): their count per level
-    from one aggregate query, and the most urgent few of each group (see ``_most_urgent``)."""
-    answerable = func.coalesce(col(DialogueSession.org_unit_id), col(Petition.area_org_id))
-    due = col(Assignment.due_date)
-    alerted: Any = (
-        sql_select(
-            col(Assignment.agency_org_id).label("agency"),
-            answerable.label("answerable"),
-            _level_of(due, today, levels).label("level"),
-            due.label("due"),
-            col(Petition.tracking_code).label("code"),
-            col(Petition.session_id).label("session_id"),
-            col(Petition.state).label("state"),
-        )
-        .select_from(Assignment)
-        .join(Petition, col(Petition.id) == col(Assignment.petition_id))
-        .outerjoin(DialogueSession, col(DialogueSession.id) == col(Petition.session_id))
-        .where(col(Petition.state).in_([state.value for state in ASSIGNED_STATES]))
-    )
-    # Counted over every open assignment, the level NULL for a due date that carries no alert:
-    # no condition on the due date, so that both databases read the petitions' index and the
-    # assignments' in step (a range on the due date made SQLite probe a million petitions in
-    # random order, five times slower).
-    counted = alerted.subquery("alerted")
-    counts: dict[tuple[int, int], dict[AlertLevel, int]] = {}
-    first_due: dict[tuple[int, int], date] = {}
+    """P8/P9: the written results still owed, grouped by the agency and the unit whose head
+    answers for them. The assignment row holds all this needs (procedure/use_cases/
+    assignments.py), so both queries read one index of the assignments and no petition
+    (``ix_assignment_awaiting``: the results owed per agency and unit, by due date then
+    tracking code): the counts per group and level in one pass along it, then the first
+    ``book.limit`` entries of each group that carry an alert, its most urgent."""
+    assignment = _assignments()
+    due = assignment.c.due_date
+    days_of: dict[AlertLevel, list[date]] = {}
+    for day, day_level in sorted(levels.items()):
+        days_of.setdefault(day_level, []).append(day)
+    counted_levels = [AlertLevel.OVERDUE, *days_of]
+    connection = uow.session.connection()
     grouped: list[Any] = list(
-        uow.session.connection()
-        .execute(
+        connection.execute(
             sql_select(
-                counted.c.answerable,
-                counted.c.agency,
-                counted.c.level,
-                func.count(),
-                func.min(counted.c.due),
-            ).group_by(counted.c.answerable, counted.c.agency, counted.c.level)
+                assignment.c.agency_org_id,
+                assignment.c.answerable_org_id,
+                func.count().filter(due < today),
+                *(func.count().filter(due.in_(days)) for days in days_of.values()),
+            )
+            .where(assignment.c.awaiting_result == true(), due <= max(levels))
+            .group_by(assignment.c.agency_org_id, assignment.c.answerable_org_id)
         )
-        .all()
     )
-    for unit, agency, level, count, first in grouped:
-        if level is None:
-            continue
-        counts.setdefault((agency, unit), {})[LEVELS[level]] = count
-        held = first_due.get((agency, unit))
-        first_due[(agency, unit)] = first if held is None else min(held, first)
+    counts: dict[tuple[int, int], dict[AlertLevel, int]] = {}
+    for agency_id, unit, *numbers in grouped:
+        by_level = {level: n for level, n in zip(counted_levels, numbers, strict=True) if n}
+        if by_level:
+            counts[(agency_id, unit)] = by_level
     if not counts:
         return
-    alerted = alerted.where(or_(due < today, due.in_(list(levels))))
-
-    def ranked(bounded: bool) -> Any:
-        """The first rows of each group of the agencies in the parameter ``agencies`` among
-        their rows due before the parameter ``before`` (all of them when not ``bounded``), in
-        urgency order. Built once, run with each batch's parameters."""
-        rows = alerted.where(
-            col(Assignment.agency_org_id).in_(bindparam("agencies", expanding=True))
-        )
-        if bounded:
-            rows = rows.where(due < bindparam("before", type_=Date))
-        query = rows.add_columns(
-            func.row_number()
-            .over(
-                partition_by=(col(Assignment.agency_org_id), answerable),
-                order_by=(due, col(Petition.tracking_code)),
-            )
-            .label("rank")
-        ).subquery("ranked")
-        return sql_select(query).where(query.c.rank <= book.limit).order_by(query.c.rank)
-
-    urgent = _most_urgent(uow, counts, first_due, ranked, today, book.limit)
+    urgent = _first_of_groups(uow, list(counts), today, levels, book.limit)
     agency_names = dict(
-        uow.session.connection()
-        .execute(
+        connection.execute(
             select(col(OrgUnit.id), col(OrgUnit.name)).where(
-                col(OrgUnit.id).in_({agency for agency, _ in counts})
+                col(OrgUnit.id).in_({agency_id for agency_id, _ in counts})
             )
-        )
-        .all()
+        ).all()
     )
     late = _LateDays(calendar, today)
     items: dict[tuple[int, int], list[AlertItem]] = {}
-    for row in (row for rows in urgent.values() for row in rows):
+    for row in urgent:
         agency = agency_names.get(row.agency, "")
         items.setdefault((row.agency, row.answerable), []).append(
             AlertItem(
                 requirement=Requirement.P8,
-                level=LEVELS[row.level],
+                level=levels.get(row.due, AlertLevel.OVERDUE),
                 due=row.due,
                 late_working_days=late(row.due),
                 label=short_label(f"{row.code} – {agency}"),
@@ -347,72 +301,93 @@ def _result_groups(
         )
 
 
-def _most_urgent(
+def _assignments() -> Table:
+    return Assignment.__table__  # type: ignore[attr-defined,no-any-return]
+
+
+def _first_of_groups(
     uow: UnitOfWork,
-    counts: Mapping[tuple[int, int], Mapping[AlertLevel, int]],
-    first_due: Mapping[tuple[int, int], date],
-    ranked: Callable[[bool], Any],
+    groups: Sequence[tuple[int, int]],
     today: date,
+    levels: Mapping[date, AlertLevel],
     limit: int,
-) -> dict[tuple[int, int], list[Any]]:
-    """The first ``limit`` rows of each (agency, unit) group, without ranking every row. The
-    rows of a group due before a day are the first of its rows (urgency is the due date's
-    order), so a group with enough rows there has its answer. Each agency is asked for its rows
-    due before a day estimated from its groups' overdue counts and earliest due dates (twice
-    the days that should hold them), then, for the groups that had fewer, before a day four
-    times further, and so on; a group with fewer overdue rows than it lists is read whole.
-    Usually one small query per agency; at worst a few, and never more rows than the agency's."""
-    need = {group: min(limit, sum(by_level.values())) for group, by_level in counts.items()}
-    days: dict[tuple[int, int], int | None] = {}
-    for group, wanted in need.items():
-        overdue = counts[group].get(AlertLevel.OVERDUE, 0)
-        spread = max(1, (today - first_due[group]).days)
-        days[group] = -(-2 * wanted * spread // overdue) + 1 if overdue >= wanted else None
-    found: dict[tuple[int, int], list[Any]] = {}
-    no_parallel_plans(uow)  # the large count before this may use them; these queries are small
-    connection = uow.session.connection()
-    statements = {True: ranked(True), False: ranked(False)}
-    per_agency = uow.dialect == "sqlite"
-    while need:
-        by_agency: dict[int, list[tuple[int, int]]] = {}
-        for group in need:
-            by_agency.setdefault(group[0], []).append(group)
-        batches: dict[date | None, list[int]] = {}
-        bounds: dict[int, date | None] = {}
-        for agency, groups in sorted(by_agency.items()):
-            spans = [days[group] for group in groups]
-            before: date | None = None
-            if None not in spans:
-                before = min(first_due[group] for group in groups) + timedelta(
-                    days=max(span for span in spans if span is not None)
-                )
-                # On a weekly grid (never earlier): agencies with the same bound share a query.
-                before = today - timedelta(days=7 * ((today - before).days // 7))
-                if before >= today:
-                    before = None
-            bounds[agency] = before
-            batches.setdefault(before, []).append(agency)
-        rows: dict[tuple[int, int], list[Any]] = {}
-        for before, agencies in batches.items():
-            # One agency a query on SQLite: without statistics its planner reads the index by
-            # agency and due date only for an equality. PostgreSQL is asked once per window
-            # (a round trip costs more there than the rows).
-            chunks = [[agency] for agency in agencies] if per_agency else [agencies]
-            for chunk in chunks:
-                parameters = {"agencies": chunk, "before": before}
-                for row in connection.execute(statements[before is not None], parameters):
-                    rows.setdefault((row.agency, row.answerable), []).append(row)
-        for agency, groups in by_agency.items():
-            before = bounds[agency]
-            for group in groups:
-                got = rows.get(group, [])
-                if before is None or len(got) >= need[group]:
-                    found[group] = got[: need[group]]
-                    del need[group]
-                else:
-                    span = days[group]
-                    days[group] = None if span is None else span * 4
-    return found
+) -> list[Row[Any]]:
+    """The first ``limit`` results owed of each (agency, answerable unit) group that carry an
+    alert today (overdue, or due on a day of ``levels``), with their petition's session and
+    state, in one query: each group's entries of ``ix_assignment_awaiting`` are read from its
+    start until ``limit`` are found, whatever the size of the group. PostgreSQL joins the groups
+    (given as two arrays) to a LATERAL subquery; SQLite has no LATERAL and takes them as a JSON
+    array, each matched to the ids its correlated subquery finds."""
+    assignment = _assignments()
+    petition: Table = Petition.__table__  # type: ignore[attr-defined]
+    first = assignment.alias("first")
+
+    def alerted(rows: Any) -> list[ColumnElement[bool]]:
+        return [
+            rows.c.awaiting_result == true(),
+            rows.c.due_date <= max(levels),
+            or_(rows.c.due_date < today, rows.c.due_date.in_(list(levels))),
+        ]
+
+    if uow.dialect == "postgresql":
+        group = (
+            func.unnest(
+                bindparam("agencies", [agency for agency, _ in groups], ARRAY(Integer)),
+                bindparam("units", [unit for _, unit in groups], ARRAY(Integer)),
+            )
+            .table_valued("agency", "unit")
+            .render_derived(name="grp")
+        )
+        by_group = assignment.alias("by_group")
+        found: Any = (
+            sql_select(by_group.c.id, by_group.c.petition_id)
+            .where(
+                *alerted(by_group),
+                by_group.c.agency_org_id == group.c.agency,
+                by_group.c.answerable_org_id == group.c.unit,
+            )
+            .order_by(by_group.c.due_date, by_group.c.tracking_code)
+            .limit(limit)
+            .correlate(group)
+            .lateral("found")
+        )
+        chosen = (
+            group.join(found, true())
+            .join(first, first.c.id == found.c.id)
+            .join(petition, petition.c.id == found.c.petition_id)
+        )
+    else:
+        group = func.json_each(
+            bindparam("groups", json.dumps([[agency, unit] for agency, unit in groups]))
+        ).table_valued("value", name="grp")
+        ids = (
+            sql_select(first.c.id)
+            .where(
+                *alerted(first),
+                first.c.agency_org_id == func.json_extract(group.c.value, "$[0]"),
+                first.c.answerable_org_id == func.json_extract(group.c.value, "$[1]"),
+            )
+            .order_by(first.c.due_date, first.c.tracking_code)
+            .limit(limit)
+            .correlate(group)
+        )
+        chosen = group.join(first, first.c.id.in_(ids)).join(
+            petition, petition.c.id == first.c.petition_id
+        )
+    return list(
+        uow.session.connection()
+        .execute(
+            sql_select(
+                first.c.agency_org_id.label("agency"),
+                first.c.answerable_org_id.label("answerable"),
+                first.c.due_date.label("due"),
+                first.c.tracking_code.label("code"),
+                petition.c.session_id,
+                petition.c.state,
+            ).select_from(chosen)
+        )
+        .all()
+    )
 
 
 def _local_midnight(day: date) -> datetime:
