@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -42,7 +43,6 @@ from sqlalchemy import (
     ARRAY,
     ColumnElement,
     Integer,
-    Row,
     Table,
     and_,
     bindparam,
@@ -239,7 +239,9 @@ def _result_groups(
     assignments.py), so both queries read one index of the assignments and no petition
     (``ix_assignment_awaiting``: the results owed per agency and unit, by due date then
     tracking code): the counts per group and level in one pass along it, then the first
-    ``book.limit`` entries of each group that carry an alert, its most urgent."""
+    ``book.limit`` entries of each group that carry an alert, its most urgent. The items are
+    built without their petition's session and extension, which only the few listed in the
+    end need (``_with_petition_facts``)."""
     assignment = _assignments()
     due = assignment.c.due_date
     days_of: dict[AlertLevel, list[date]] = {}
@@ -266,7 +268,6 @@ def _result_groups(
             counts[(agency_id, unit)] = by_level
     if not counts:
         return
-    urgent = _first_of_groups(uow, list(counts), today, levels, book.limit)
     agency_names = dict(
         connection.execute(
             select(col(OrgUnit.id), col(OrgUnit.name)).where(
@@ -276,19 +277,19 @@ def _result_groups(
     )
     late = _LateDays(calendar, today)
     items: dict[tuple[int, int], list[AlertItem]] = {}
-    for row in urgent:
-        agency = agency_names.get(row.agency, "")
-        items.setdefault((row.agency, row.answerable), []).append(
+    for agency_id, unit, due_date, code in _first_of_groups(
+        uow, list(counts), today, levels, book.limit
+    ):
+        agency = agency_names.get(agency_id, "")
+        items.setdefault((agency_id, unit), []).append(
             AlertItem(
                 requirement=Requirement.P8,
-                level=levels.get(row.due, AlertLevel.OVERDUE),
-                due=row.due,
-                late_working_days=late(row.due),
-                label=short_label(f"{row.code} – {agency}"),
-                session_id=row.session_id,
-                tracking_code=row.code,
+                level=levels.get(due_date, AlertLevel.OVERDUE),
+                due=due_date,
+                late_working_days=late(due_date),
+                label=short_label(f"{code} – {agency}"),
+                tracking_code=code,
                 agency=agency,
-                extended=row.state == PetitionState.EXTENDED,
             )
         )
     for (agency_id, unit), by_level in counts.items():
@@ -311,24 +312,28 @@ def _first_of_groups(
     today: date,
     levels: Mapping[date, AlertLevel],
     limit: int,
-) -> list[Row[Any]]:
+) -> list[tuple[int, int, date, str]]:
     """The first ``limit`` results owed of each (agency, answerable unit) group that carry an
-    alert today (overdue, or due on a day of ``levels``), with their petition's session and
-    state, in one query: each group's entries of ``ix_assignment_awaiting`` are read from its
+    alert today (overdue, or due on a day of ``levels``) as (agency, unit, due date, tracking
+    code), in one query: each group's entries of ``ix_assignment_awaiting`` are read from its
     start until ``limit`` are found, whatever the size of the group. PostgreSQL joins the groups
-    (given as two arrays) to a LATERAL subquery; SQLite has no LATERAL and takes them as a JSON
-    array, each matched to the ids its correlated subquery finds."""
+    (given as two arrays) to a LATERAL subquery that reads only the index; SQLite has no
+    LATERAL and takes them as a JSON array, each matched to the rows its correlated subquery
+    finds."""
     assignment = _assignments()
-    petition: Table = Petition.__table__  # type: ignore[attr-defined]
-    first = assignment.alias("first")
-
-    def alerted(rows: Any) -> list[ColumnElement[bool]]:
-        return [
-            rows.c.awaiting_result == true(),
-            rows.c.due_date <= max(levels),
-            or_(rows.c.due_date < today, rows.c.due_date.in_(list(levels))),
-        ]
-
+    by_group = assignment.alias("by_group")
+    alerted = (
+        by_group.c.awaiting_result == true(),
+        by_group.c.due_date <= max(levels),
+        or_(by_group.c.due_date < today, by_group.c.due_date.in_(list(levels))),
+    )
+    columns = (
+        by_group.c.agency_org_id,
+        by_group.c.answerable_org_id,
+        by_group.c.due_date,
+        by_group.c.tracking_code,
+    )
+    query: Any
     if uow.dialect == "postgresql":
         group = (
             func.unnest(
@@ -338,11 +343,10 @@ def _first_of_groups(
             .table_valued("agency", "unit")
             .render_derived(name="grp")
         )
-        by_group = assignment.alias("by_group")
-        found: Any = (
-            sql_select(by_group.c.id, by_group.c.petition_id)
+        found = (
+            sql_select(*columns)
             .where(
-                *alerted(by_group),
+                *alerted,
                 by_group.c.agency_org_id == group.c.agency,
                 by_group.c.answerable_org_id == group.c.unit,
             )
@@ -351,43 +355,66 @@ def _first_of_groups(
             .correlate(group)
             .lateral("found")
         )
-        chosen = (
-            group.join(found, true())
-            .join(first, first.c.id == found.c.id)
-            .join(petition, petition.c.id == found.c.petition_id)
-        )
+        query = sql_select(found).select_from(group.join(found, true()))
     else:
         group = func.json_each(
             bindparam("groups", json.dumps([[agency, unit] for agency, unit in groups]))
         ).table_valued("value", name="grp")
         ids = (
-            sql_select(first.c.id)
+            sql_select(by_group.c.id)
             .where(
-                *alerted(first),
-                first.c.agency_org_id == func.json_extract(group.c.value, "$[0]"),
-                first.c.answerable_org_id == func.json_extract(group.c.value, "$[1]"),
+                *alerted,
+                by_group.c.agency_org_id == func.json_extract(group.c.value, "$[0]"),
+                by_group.c.answerable_org_id == func.json_extract(group.c.value, "$[1]"),
             )
-            .order_by(first.c.due_date, first.c.tracking_code)
+            .order_by(by_group.c.due_date, by_group.c.tracking_code)
             .limit(limit)
             .correlate(group)
         )
-        chosen = group.join(first, first.c.id.in_(ids)).join(
-            petition, petition.c.id == first.c.petition_id
-        )
-    return list(
-        uow.session.connection()
-        .execute(
-            sql_select(
-                first.c.agency_org_id.label("agency"),
-                first.c.answerable_org_id.label("answerable"),
-                first.c.due_date.label("due"),
-                first.c.tracking_code.label("code"),
-                petition.c.session_id,
-                petition.c.state,
-            ).select_from(chosen)
-        )
-        .all()
+        first = assignment.alias("first")
+        query = sql_select(
+            first.c.agency_org_id,
+            first.c.answerable_org_id,
+            first.c.due_date,
+            first.c.tracking_code,
+        ).select_from(group.join(first, first.c.id.in_(ids)))
+    rows: list[Any] = list(uow.session.connection().execute(query))
+    return [(agency, unit, due, code) for agency, unit, due, code in rows]
+
+
+def _with_petition_facts(uow: UnitOfWork, digests: dict[int, Digest]) -> dict[int, Digest]:
+    """The P8 items listed, with their petition's session and whether its due date was extended
+    (P9): read for these few, not for every group's candidates."""
+    codes = sorted(
+        {
+            item.tracking_code
+            for digest in digests.values()
+            for item in digest.listed
+            if item.requirement is Requirement.P8 and item.tracking_code is not None
+        }
     )
+    if not codes:
+        return digests
+    facts: dict[str, tuple[int | None, bool]] = {}
+    connection = uow.session.connection()
+    for first in range(0, len(codes), 900):
+        for code, session_id, state in connection.execute(
+            select(
+                col(Petition.tracking_code), col(Petition.session_id), col(Petition.state)
+            ).where(col(Petition.tracking_code).in_(codes[first : first + 900]))
+        ):
+            facts[code] = (session_id, state == PetitionState.EXTENDED)
+
+    def completed(item: AlertItem) -> AlertItem:
+        if item.requirement is not Requirement.P8 or item.tracking_code not in facts:
+            return item
+        session_id, extended = facts[item.tracking_code]
+        return replace(item, session_id=session_id, extended=extended)
+
+    return {
+        person_id: replace(digest, listed=tuple(completed(item) for item in digest.listed))
+        for person_id, digest in digests.items()
+    }
 
 
 def _local_midnight(day: date) -> datetime:
@@ -537,7 +564,7 @@ def digest_summaries(
         book.add_deadline(calendar, deadline, today)
     _result_groups(uow, book, roles, calendar, today, levels)
     _triage_groups(uow, book, roles, context, calendar, levels)
-    return book.digests()
+    return _with_petition_facts(uow, book.digests())
 
 
 def alert_digests(
