@@ -41,15 +41,12 @@ from typing import Any
 
 from sqlalchemy import (
     ARRAY,
-    ColumnElement,
     Integer,
     Table,
     and_,
     bindparam,
-    case,
     func,
     insert,
-    null,
     or_,
     true,
 )
@@ -98,8 +95,6 @@ from texts import LOCAL_TIMEZONE, to_local
 REMINDER_KIND = "session.reminder"
 LABEL_LENGTH = 80
 ALERTED_ROLES = (Role.OFFICE, Role.HEAD, Role.AGENCY)
-LEVELS = {level.value: level for level in AlertLevel}
-ASSIGNED_STATES = (PetitionState.FORWARDED, PetitionState.EXTENDED, PetitionState.REOPENED)
 
 
 def short_label(text: str, limit: int = LABEL_LENGTH) -> str:
@@ -431,7 +426,9 @@ def _triage_groups(
 ) -> None:
     """The office inbox: items nobody has triaged yet, due the triage period after the local day
     they came, grouped by their area. The due date only grows with the day of receipt, so each
-    level is a range of receipt moments, given to SQL as bounds."""
+    level is a range of receipt moments, given to SQL as bounds. Both queries read the index
+    ``ix_petition_inbox`` (untriaged items per area by receipt): the counts per area and level
+    in one pass along it, then each area's first ``book.limit`` items that carry an alert."""
     today = context.today()
 
     def due_of(received_on: date) -> date:
@@ -441,79 +438,104 @@ def _triage_groups(
     overdue_through = today
     while due_of(overdue_through) >= today:
         overdue_through -= timedelta(days=1)
-    received = col(Petition.received_at)
-    whens: list[tuple[ColumnElement[bool], str]] = [
-        (received < _local_midnight(overdue_through + timedelta(days=1)), AlertLevel.OVERDUE.value)
-    ]
+    # Receipt moments per level: before a bound (overdue), or within some local days.
+    spans: dict[AlertLevel, list[tuple[datetime | None, datetime]]] = {
+        AlertLevel.OVERDUE: [(None, _local_midnight(overdue_through + timedelta(days=1)))]
+    }
     day = overdue_through + timedelta(days=1)
     while day <= today:
         day_level = levels.get(due_of(day))
         if day_level is not None:
-            whens.append(
-                (
-                    and_(
-                        received >= _local_midnight(day),
-                        received < _local_midnight(day + timedelta(days=1)),
-                    ),
-                    day_level.value,
-                )
+            spans.setdefault(day_level, []).append(
+                (_local_midnight(day), _local_midnight(day + timedelta(days=1)))
             )
         day += timedelta(days=1)
-    level_column = case(*whens, else_=null())
-    waiting = (
-        sql_select(
-            col(Petition.area_org_id).label("area"),
-            level_column.label("level"),
-            received.label("received_at"),
-            col(Petition.tracking_code).label("code"),
+
+    def received_in(column: Any, level_spans: list[tuple[datetime | None, datetime]]) -> Any:
+        return or_(
+            *(
+                column < end if start is None else and_(column >= start, column < end)
+                for start, end in level_spans
+            )
         )
-        .where(col(Petition.session_id).is_(None))
-        .where(col(Petition.state) == PetitionState.RECEIVED)
-        .where(received < _local_midnight(today + timedelta(days=1)))
-    ).subquery("waiting")
-    counts: dict[int, dict[AlertLevel, int]] = {}
-    grouped: list[Any] = list(
-        uow.session.connection()
-        .execute(
-            sql_select(waiting.c.area, waiting.c.level, func.count())
-            .where(waiting.c.level.is_not(None))
-            .group_by(waiting.c.area, waiting.c.level)
-        )
-        .all()
+
+    petition = _petitions()
+    received = petition.c.received_at
+    in_levels = {level: received_in(received, level_spans) for level, level_spans in spans.items()}
+    untriaged = (
+        petition.c.session_id.is_(None),
+        petition.c.state == PetitionState.RECEIVED.value,
+        received < _local_midnight(today + timedelta(days=1)),
     )
-    for area, level, count in grouped:
-        counts.setdefault(area, {})[LEVELS[level]] = count
+    connection = uow.session.connection()
+    grouped: list[Any] = list(
+        connection.execute(
+            sql_select(
+                petition.c.area_org_id,
+                *(func.count().filter(condition) for condition in in_levels.values()),
+            )
+            .where(*untriaged)
+            .group_by(petition.c.area_org_id)
+        )
+    )
+    counts: dict[int, dict[AlertLevel, int]] = {}
+    for area, *numbers in grouped:
+        by_level = {level: n for level, n in zip(in_levels, numbers, strict=True) if n}
+        if by_level:
+            counts[area] = by_level
     if not counts:
         return
-    ranked = (
-        sql_select(
-            waiting,
-            func.row_number()
-            .over(
-                partition_by=waiting.c.area,
-                order_by=(waiting.c.received_at, waiting.c.code),
-            )
-            .label("rank"),
-        )
-        .where(waiting.c.level.is_not(None))
-        .subquery("ranked")
+    by_area = petition.alias("by_area")
+    alerted = (
+        by_area.c.session_id.is_(None),
+        by_area.c.state == PetitionState.RECEIVED.value,
+        received_in(by_area.c.received_at, [span for each in spans.values() for span in each]),
     )
+    columns = (by_area.c.area_org_id, by_area.c.received_at, by_area.c.tracking_code)
+    query: Any
+    if uow.dialect == "postgresql":
+        area_ids = (
+            func.unnest(bindparam("areas", list(counts), ARRAY(Integer)))
+            .table_valued("area")
+            .render_derived(name="grp")
+        )
+        found = (
+            sql_select(*columns)
+            .where(*alerted, by_area.c.area_org_id == area_ids.c.area)
+            .order_by(by_area.c.received_at, by_area.c.tracking_code)
+            .limit(book.limit)
+            .correlate(area_ids)
+            .lateral("found")
+        )
+        query = sql_select(found).select_from(area_ids.join(found, true()))
+    else:
+        area_ids = func.json_each(bindparam("areas", json.dumps(list(counts)))).table_valued(
+            "value", name="grp"
+        )
+        ids = (
+            sql_select(by_area.c.id)
+            .where(*alerted, by_area.c.area_org_id == area_ids.c.value)
+            .order_by(by_area.c.received_at, by_area.c.tracking_code)
+            .limit(book.limit)
+            .correlate(area_ids)
+        )
+        first = petition.alias("first")
+        query = sql_select(
+            first.c.area_org_id, first.c.received_at, first.c.tracking_code
+        ).select_from(area_ids.join(first, first.c.id.in_(ids)))
     late = _LateDays(calendar, today)
     items: dict[int, list[AlertItem]] = {}
-    for row in (
-        uow.session.connection()
-        .execute(sql_select(ranked).where(ranked.c.rank <= book.limit).order_by(ranked.c.rank))
-        .all()
-    ):
-        due = due_of(to_local(_aware(row.received_at)).date())
-        items.setdefault(row.area, []).append(
+    rows: list[Any] = list(connection.execute(query))
+    for area, received_at, code in rows:
+        due = due_of(to_local(_aware(received_at)).date())
+        items.setdefault(area, []).append(
             AlertItem(
                 requirement=Requirement.INBOX,
-                level=LEVELS[row.level],
+                level=levels.get(due, AlertLevel.OVERDUE),
                 due=due,
                 late_working_days=late(due),
-                label=row.code,
-                tracking_code=row.code,
+                label=code,
+                tracking_code=code,
             )
         )
     for area, by_level in counts.items():
@@ -524,6 +546,10 @@ def _triage_groups(
             _session_owners(roles, area),
             roles.nearest(Role.HEAD, area),
         )
+
+
+def _petitions() -> Table:
+    return Petition.__table__  # type: ignore[attr-defined,no-any-return]
 
 
 def _aware(moment: datetime) -> datetime:
