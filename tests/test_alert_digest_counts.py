@@ -111,6 +111,8 @@ def city(uow: UnitOfWork) -> tuple[World, dict[str, int], list[Seeded]]:
                     notice_date=due - timedelta(days=28),
                     original_due_date=due,
                     due_date=due,
+                    answerable_org_id=area,
+                    tracking_code=code,
                 )
             )
             seeded.append(
@@ -141,6 +143,9 @@ def city(uow: UnitOfWork) -> tuple[World, dict[str, int], list[Seeded]]:
                     notice_date=TODAY - timedelta(days=60),
                     original_due_date=TODAY - timedelta(days=30),
                     due_date=TODAY - timedelta(days=30),
+                    awaiting_result=False,
+                    answerable_org_id=area,
+                    tracking_code=code,
                 )
             )
     uow.commit()

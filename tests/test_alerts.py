@@ -427,6 +427,8 @@ def test_c6_p8_escalation_of_a_petition_outside_a_session_goes_to_the_nearest_he
                 notice_date=D("2026-02-02"),
                 original_due_date=D("2026-03-02"),
                 due_date=D("2026-03-02"),
+                answerable_org_id=petition.area_org_id,
+                tracking_code=petition.tracking_code,
             )
         )
     uow.commit()

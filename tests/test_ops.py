@@ -27,6 +27,7 @@ from bot.ops import OpsRoutes
 from handlers.channel import Incoming, Outgoing
 from procedure.lifecycles import PetitionState
 from procedure.use_cases import petitions
+from procedure.use_cases.assignments import AWAITING_RESULT_STATES
 from procedure.use_cases.petitions import PetitionKind, PetitionSubmission
 from storage.engine import make_engine
 from storage.tables import Assignment, OutboxMessage
@@ -138,6 +139,9 @@ def assign(world: World, uow: UnitOfWork, due: date, state: PetitionState) -> No
             notice_date=due - timedelta(days=30),
             original_due_date=due,
             due_date=due,
+            awaiting_result=state in AWAITING_RESULT_STATES,
+            answerable_org_id=world.ward,
+            tracking_code=petition.tracking_code,
         )
     )
 

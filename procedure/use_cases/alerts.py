@@ -21,7 +21,10 @@ heads only the nearest level hears, so a city's chair is not flooded with every 
 At city scale (issue 12: a million open petitions, 910 officials) nothing is built per item:
 P8/P9 and the inbox are counted in SQL per group of items that reach the same people (the
 agency and the unit whose head answers; the inbox's area) and level, and only each group's few
-most urgent items are read. Sessions (P4, P7) are few and read one by one.
+most urgent items are read. For P8/P9 the assignment row keeps what this needs (whether the
+result is still owed, the answerable unit, the tracking code: procedure/use_cases/assignments.py),
+so one index of the assignments answers it without reading a petition. Sessions (P4, P7) are
+few and read one by one.
 
 Idempotent by construction: one outbox row per person and day under a fixed key, computed from
 the deadlines as they stand, so a second run queues nothing and a run after an outage misses
@@ -30,21 +33,22 @@ nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+import json
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
-    Date,
-    SQLColumnExpression,
+    ARRAY,
+    Integer,
+    Table,
     and_,
     bindparam,
-    case,
     func,
     insert,
-    null,
     or_,
+    true,
 )
 from sqlalchemy import select as sql_select
 from sqlmodel import col, select
@@ -84,7 +88,6 @@ from storage.tables import (
     Registration,
     StaffRole,
 )
-from storage.tuning import no_parallel_plans
 from storage.types import utc_now
 from storage.unit_of_work import UnitOfWork
 from texts import LOCAL_TIMEZONE, to_local
@@ -92,8 +95,6 @@ from texts import LOCAL_TIMEZONE, to_local
 REMINDER_KIND = "session.reminder"
 LABEL_LENGTH = 80
 ALERTED_ROLES = (Role.OFFICE, Role.HEAD, Role.AGENCY)
-LEVELS = {level.value: level for level in AlertLevel}
-ASSIGNED_STATES = (PetitionState.FORWARDED, PetitionState.EXTENDED, PetitionState.REOPENED)
 
 
 def short_label(text: str, limit: int = LABEL_LENGTH) -> str:
@@ -220,19 +221,6 @@ def queue_expired_plans(uow: UnitOfWork, context: ProcedureContext) -> int:
     return count
 
 
-def _level_of(
-    column: SQLColumnExpression[date], today: date, levels: Mapping[date, AlertLevel]
-) -> ColumnElement[str | None]:
-    """The alert level of a due-date column, in SQL: overdue before today, the advance levels
-    on the few dates that carry one, NULL otherwise."""
-    dates: dict[AlertLevel, list[date]] = {}
-    for day, level in levels.items():
-        dates.setdefault(level, []).append(day)
-    whens: list[tuple[ColumnElement[bool], str]] = [(column < today, AlertLevel.OVERDUE.value)]
-    whens += [(column.in_(days), level.value) for level, days in dates.items()]
-    return case(*whens, else_=null())
-
-
 def _result_groups(
     uow: UnitOfWork,
     book: DigestBook,
@@ -241,100 +229,62 @@ def _result_groups(
     today: date,
     levels: Mapping[date, AlertLevel],
 ) -> None:
-    """P8/P9: the written results due, grouped by the agency and the unit whose head answers
-    for them (the session's, or the petition's area outside a session): their count per level
-    from one aggregate query, and the most urgent few of each group (see ``_most_urgent``)."""
-    answerable = func.coalesce(col(DialogueSession.org_unit_id), col(Petition.area_org_id))
-    due = col(Assignment.due_date)
-    alerted: Any = (
-        sql_select(
-            col(Assignment.agency_org_id).label("agency"),
-            answerable.label("answerable"),
-            _level_of(due, today, levels).label("level"),
-            due.label("due"),
-            col(Petition.tracking_code).label("code"),
-            col(Petition.session_id).label("session_id"),
-            col(Petition.state).label("state"),
-        )
-        .select_from(Assignment)
-        .join(Petition, col(Petition.id) == col(Assignment.petition_id))
-        .outerjoin(DialogueSession, col(DialogueSession.id) == col(Petition.session_id))
-        .where(col(Petition.state).in_([state.value for state in ASSIGNED_STATES]))
-    )
-    # Counted over every open assignment, the level NULL for a due date that carries no alert:
-    # no condition on the due date, so that both databases read the petitions' index and the
-    # assignments' in step (a range on the due date made SQLite probe a million petitions in
-    # random order, five times slower).
-    counted = alerted.subquery("alerted")
-    counts: dict[tuple[int, int], dict[AlertLevel, int]] = {}
-    first_due: dict[tuple[int, int], date] = {}
+    """P8/P9: the written results still owed, grouped by the agency and the unit whose head
+    answers for them. The assignment row holds all this needs (procedure/use_cases/
+    assignments.py), so both queries read one index of the assignments and no petition
+    (``ix_assignment_awaiting``: the results owed per agency and unit, by due date then
+    tracking code): the counts per group and level in one pass along it, then the first
+    ``book.limit`` entries of each group that carry an alert, its most urgent. The items are
+    built without their petition's session and extension, which only the few listed in the
+    end need (``_with_petition_facts``)."""
+    assignment = _assignments()
+    due = assignment.c.due_date
+    days_of: dict[AlertLevel, list[date]] = {}
+    for day, day_level in sorted(levels.items()):
+        days_of.setdefault(day_level, []).append(day)
+    counted_levels = [AlertLevel.OVERDUE, *days_of]
+    connection = uow.session.connection()
     grouped: list[Any] = list(
-        uow.session.connection()
-        .execute(
+        connection.execute(
             sql_select(
-                counted.c.answerable,
-                counted.c.agency,
-                counted.c.level,
-                func.count(),
-                func.min(counted.c.due),
-            ).group_by(counted.c.answerable, counted.c.agency, counted.c.level)
+                assignment.c.agency_org_id,
+                assignment.c.answerable_org_id,
+                func.count().filter(due < today),
+                *(func.count().filter(due.in_(days)) for days in days_of.values()),
+            )
+            .where(assignment.c.awaiting_result == true(), due <= max(levels))
+            .group_by(assignment.c.agency_org_id, assignment.c.answerable_org_id)
         )
-        .all()
     )
-    for unit, agency, level, count, first in grouped:
-        if level is None:
-            continue
-        counts.setdefault((agency, unit), {})[LEVELS[level]] = count
-        held = first_due.get((agency, unit))
-        first_due[(agency, unit)] = first if held is None else min(held, first)
+    counts: dict[tuple[int, int], dict[AlertLevel, int]] = {}
+    for agency_id, unit, *numbers in grouped:
+        by_level = {level: n for level, n in zip(counted_levels, numbers, strict=True) if n}
+        if by_level:
+            counts[(agency_id, unit)] = by_level
     if not counts:
         return
-    alerted = alerted.where(or_(due < today, due.in_(list(levels))))
-
-    def ranked(bounded: bool) -> Any:
-        """The first rows of each group of the agencies in the parameter ``agencies`` among
-        their rows due before the parameter ``before`` (all of them when not ``bounded``), in
-        urgency order. Built once, run with each batch's parameters."""
-        rows = alerted.where(
-            col(Assignment.agency_org_id).in_(bindparam("agencies", expanding=True))
-        )
-        if bounded:
-            rows = rows.where(due < bindparam("before", type_=Date))
-        query = rows.add_columns(
-            func.row_number()
-            .over(
-                partition_by=(col(Assignment.agency_org_id), answerable),
-                order_by=(due, col(Petition.tracking_code)),
-            )
-            .label("rank")
-        ).subquery("ranked")
-        return sql_select(query).where(query.c.rank <= book.limit).order_by(query.c.rank)
-
-    urgent = _most_urgent(uow, counts, first_due, ranked, today, book.limit)
     agency_names = dict(
-        uow.session.connection()
-        .execute(
+        connection.execute(
             select(col(OrgUnit.id), col(OrgUnit.name)).where(
-                col(OrgUnit.id).in_({agency for agency, _ in counts})
+                col(OrgUnit.id).in_({agency_id for agency_id, _ in counts})
             )
-        )
-        .all()
+        ).all()
     )
     late = _LateDays(calendar, today)
     items: dict[tuple[int, int], list[AlertItem]] = {}
-    for row in (row for rows in urgent.values() for row in rows):
-        agency = agency_names.get(row.agency, "")
-        items.setdefault((row.agency, row.answerable), []).append(
+    for agency_id, unit, due_date, code in _first_of_groups(
+        uow, list(counts), today, levels, book.limit
+    ):
+        agency = agency_names.get(agency_id, "")
+        items.setdefault((agency_id, unit), []).append(
             AlertItem(
                 requirement=Requirement.P8,
-                level=LEVELS[row.level],
-                due=row.due,
-                late_working_days=late(row.due),
-                label=short_label(f"{row.code} – {agency}"),
-                session_id=row.session_id,
-                tracking_code=row.code,
+                level=levels.get(due_date, AlertLevel.OVERDUE),
+                due=due_date,
+                late_working_days=late(due_date),
+                label=short_label(f"{code} – {agency}"),
+                tracking_code=code,
                 agency=agency,
-                extended=row.state == PetitionState.EXTENDED,
             )
         )
     for (agency_id, unit), by_level in counts.items():
@@ -347,72 +297,119 @@ def _result_groups(
         )
 
 
-def _most_urgent(
+def _assignments() -> Table:
+    return Assignment.__table__  # type: ignore[attr-defined,no-any-return]
+
+
+def _first_of_groups(
     uow: UnitOfWork,
-    counts: Mapping[tuple[int, int], Mapping[AlertLevel, int]],
-    first_due: Mapping[tuple[int, int], date],
-    ranked: Callable[[bool], Any],
+    groups: Sequence[tuple[int, int]],
     today: date,
+    levels: Mapping[date, AlertLevel],
     limit: int,
-) -> dict[tuple[int, int], list[Any]]:
-    """The first ``limit`` rows of each (agency, unit) group, without ranking every row. The
-    rows of a group due before a day are the first of its rows (urgency is the due date's
-    order), so a group with enough rows there has its answer. Each agency is asked for its rows
-    due before a day estimated from its groups' overdue counts and earliest due dates (twice
-    the days that should hold them), then, for the groups that had fewer, before a day four
-    times further, and so on; a group with fewer overdue rows than it lists is read whole.
-    Usually one small query per agency; at worst a few, and never more rows than the agency's."""
-    need = {group: min(limit, sum(by_level.values())) for group, by_level in counts.items()}
-    days: dict[tuple[int, int], int | None] = {}
-    for group, wanted in need.items():
-        overdue = counts[group].get(AlertLevel.OVERDUE, 0)
-        spread = max(1, (today - first_due[group]).days)
-        days[group] = -(-2 * wanted * spread // overdue) + 1 if overdue >= wanted else None
-    found: dict[tuple[int, int], list[Any]] = {}
-    no_parallel_plans(uow)  # the large count before this may use them; these queries are small
+) -> list[tuple[int, int, date, str]]:
+    """The first ``limit`` results owed of each (agency, answerable unit) group that carry an
+    alert today (overdue, or due on a day of ``levels``) as (agency, unit, due date, tracking
+    code), in one query: each group's entries of ``ix_assignment_awaiting`` are read from its
+    start until ``limit`` are found, whatever the size of the group. PostgreSQL joins the groups
+    (given as two arrays) to a LATERAL subquery that reads only the index; SQLite has no
+    LATERAL and takes them as a JSON array, each matched to the rows its correlated subquery
+    finds."""
+    assignment = _assignments()
+    by_group = assignment.alias("by_group")
+    alerted = (
+        by_group.c.awaiting_result == true(),
+        by_group.c.due_date <= max(levels),
+        or_(by_group.c.due_date < today, by_group.c.due_date.in_(list(levels))),
+    )
+    columns = (
+        by_group.c.agency_org_id,
+        by_group.c.answerable_org_id,
+        by_group.c.due_date,
+        by_group.c.tracking_code,
+    )
+    query: Any
+    if uow.dialect == "postgresql":
+        group = (
+            func.unnest(
+                bindparam("agencies", [agency for agency, _ in groups], ARRAY(Integer)),
+                bindparam("units", [unit for _, unit in groups], ARRAY(Integer)),
+            )
+            .table_valued("agency", "unit")
+            .render_derived(name="grp")
+        )
+        found = (
+            sql_select(*columns)
+            .where(
+                *alerted,
+                by_group.c.agency_org_id == group.c.agency,
+                by_group.c.answerable_org_id == group.c.unit,
+            )
+            .order_by(by_group.c.due_date, by_group.c.tracking_code)
+            .limit(limit)
+            .correlate(group)
+            .lateral("found")
+        )
+        query = sql_select(found).select_from(group.join(found, true()))
+    else:
+        group = func.json_each(
+            bindparam("groups", json.dumps([[agency, unit] for agency, unit in groups]))
+        ).table_valued("value", name="grp")
+        ids = (
+            sql_select(by_group.c.id)
+            .where(
+                *alerted,
+                by_group.c.agency_org_id == func.json_extract(group.c.value, "$[0]"),
+                by_group.c.answerable_org_id == func.json_extract(group.c.value, "$[1]"),
+            )
+            .order_by(by_group.c.due_date, by_group.c.tracking_code)
+            .limit(limit)
+            .correlate(group)
+        )
+        first = assignment.alias("first")
+        query = sql_select(
+            first.c.agency_org_id,
+            first.c.answerable_org_id,
+            first.c.due_date,
+            first.c.tracking_code,
+        ).select_from(group.join(first, first.c.id.in_(ids)))
+    rows: list[Any] = list(uow.session.connection().execute(query))
+    return [(agency, unit, due, code) for agency, unit, due, code in rows]
+
+
+def _with_petition_facts(uow: UnitOfWork, digests: dict[int, Digest]) -> dict[int, Digest]:
+    """The P8 items listed, with their petition's session and whether its due date was extended
+    (P9): read for these few, not for every group's candidates."""
+    codes = sorted(
+        {
+            item.tracking_code
+            for digest in digests.values()
+            for item in digest.listed
+            if item.requirement is Requirement.P8 and item.tracking_code is not None
+        }
+    )
+    if not codes:
+        return digests
+    facts: dict[str, tuple[int | None, bool]] = {}
     connection = uow.session.connection()
-    statements = {True: ranked(True), False: ranked(False)}
-    per_agency = uow.dialect == "sqlite"
-    while need:
-        by_agency: dict[int, list[tuple[int, int]]] = {}
-        for group in need:
-            by_agency.setdefault(group[0], []).append(group)
-        batches: dict[date | None, list[int]] = {}
-        bounds: dict[int, date | None] = {}
-        for agency, groups in sorted(by_agency.items()):
-            spans = [days[group] for group in groups]
-            before: date | None = None
-            if None not in spans:
-                before = min(first_due[group] for group in groups) + timedelta(
-                    days=max(span for span in spans if span is not None)
-                )
-                # On a weekly grid (never earlier): agencies with the same bound share a query.
-                before = today - timedelta(days=7 * ((today - before).days // 7))
-                if before >= today:
-                    before = None
-            bounds[agency] = before
-            batches.setdefault(before, []).append(agency)
-        rows: dict[tuple[int, int], list[Any]] = {}
-        for before, agencies in batches.items():
-            # One agency a query on SQLite: without statistics its planner reads the index by
-            # agency and due date only for an equality. PostgreSQL is asked once per window
-            # (a round trip costs more there than the rows).
-            chunks = [[agency] for agency in agencies] if per_agency else [agencies]
-            for chunk in chunks:
-                parameters = {"agencies": chunk, "before": before}
-                for row in connection.execute(statements[before is not None], parameters):
-                    rows.setdefault((row.agency, row.answerable), []).append(row)
-        for agency, groups in by_agency.items():
-            before = bounds[agency]
-            for group in groups:
-                got = rows.get(group, [])
-                if before is None or len(got) >= need[group]:
-                    found[group] = got[: need[group]]
-                    del need[group]
-                else:
-                    span = days[group]
-                    days[group] = None if span is None else span * 4
-    return found
+    for first in range(0, len(codes), 900):
+        for code, session_id, state in connection.execute(
+            select(
+                col(Petition.tracking_code), col(Petition.session_id), col(Petition.state)
+            ).where(col(Petition.tracking_code).in_(codes[first : first + 900]))
+        ):
+            facts[code] = (session_id, state == PetitionState.EXTENDED)
+
+    def completed(item: AlertItem) -> AlertItem:
+        if item.requirement is not Requirement.P8 or item.tracking_code not in facts:
+            return item
+        session_id, extended = facts[item.tracking_code]
+        return replace(item, session_id=session_id, extended=extended)
+
+    return {
+        person_id: replace(digest, listed=tuple(completed(item) for item in digest.listed))
+        for person_id, digest in digests.items()
+    }
 
 
 def _local_midnight(day: date) -> datetime:
@@ -429,7 +426,9 @@ def _triage_groups(
 ) -> None:
     """The office inbox: items nobody has triaged yet, due the triage period after the local day
     they came, grouped by their area. The due date only grows with the day of receipt, so each
-    level is a range of receipt moments, given to SQL as bounds."""
+    level is a range of receipt moments, given to SQL as bounds. Both queries read the index
+    ``ix_petition_inbox`` (untriaged items per area by receipt): the counts per area and level
+    in one pass along it, then each area's first ``book.limit`` items that carry an alert."""
     today = context.today()
 
     def due_of(received_on: date) -> date:
@@ -439,79 +438,104 @@ def _triage_groups(
     overdue_through = today
     while due_of(overdue_through) >= today:
         overdue_through -= timedelta(days=1)
-    received = col(Petition.received_at)
-    whens: list[tuple[ColumnElement[bool], str]] = [
-        (received < _local_midnight(overdue_through + timedelta(days=1)), AlertLevel.OVERDUE.value)
-    ]
+    # Receipt moments per level: before a bound (overdue), or within some local days.
+    spans: dict[AlertLevel, list[tuple[datetime | None, datetime]]] = {
+        AlertLevel.OVERDUE: [(None, _local_midnight(overdue_through + timedelta(days=1)))]
+    }
     day = overdue_through + timedelta(days=1)
     while day <= today:
         day_level = levels.get(due_of(day))
         if day_level is not None:
-            whens.append(
-                (
-                    and_(
-                        received >= _local_midnight(day),
-                        received < _local_midnight(day + timedelta(days=1)),
-                    ),
-                    day_level.value,
-                )
+            spans.setdefault(day_level, []).append(
+                (_local_midnight(day), _local_midnight(day + timedelta(days=1)))
             )
         day += timedelta(days=1)
-    level_column = case(*whens, else_=null())
-    waiting = (
-        sql_select(
-            col(Petition.area_org_id).label("area"),
-            level_column.label("level"),
-            received.label("received_at"),
-            col(Petition.tracking_code).label("code"),
+
+    def received_in(column: Any, level_spans: list[tuple[datetime | None, datetime]]) -> Any:
+        return or_(
+            *(
+                column < end if start is None else and_(column >= start, column < end)
+                for start, end in level_spans
+            )
         )
-        .where(col(Petition.session_id).is_(None))
-        .where(col(Petition.state) == PetitionState.RECEIVED)
-        .where(received < _local_midnight(today + timedelta(days=1)))
-    ).subquery("waiting")
-    counts: dict[int, dict[AlertLevel, int]] = {}
-    grouped: list[Any] = list(
-        uow.session.connection()
-        .execute(
-            sql_select(waiting.c.area, waiting.c.level, func.count())
-            .where(waiting.c.level.is_not(None))
-            .group_by(waiting.c.area, waiting.c.level)
-        )
-        .all()
+
+    petition = _petitions()
+    received = petition.c.received_at
+    in_levels = {level: received_in(received, level_spans) for level, level_spans in spans.items()}
+    untriaged = (
+        petition.c.session_id.is_(None),
+        petition.c.state == PetitionState.RECEIVED.value,
+        received < _local_midnight(today + timedelta(days=1)),
     )
-    for area, level, count in grouped:
-        counts.setdefault(area, {})[LEVELS[level]] = count
+    connection = uow.session.connection()
+    grouped: list[Any] = list(
+        connection.execute(
+            sql_select(
+                petition.c.area_org_id,
+                *(func.count().filter(condition) for condition in in_levels.values()),
+            )
+            .where(*untriaged)
+            .group_by(petition.c.area_org_id)
+        )
+    )
+    counts: dict[int, dict[AlertLevel, int]] = {}
+    for area, *numbers in grouped:
+        by_level = {level: n for level, n in zip(in_levels, numbers, strict=True) if n}
+        if by_level:
+            counts[area] = by_level
     if not counts:
         return
-    ranked = (
-        sql_select(
-            waiting,
-            func.row_number()
-            .over(
-                partition_by=waiting.c.area,
-                order_by=(waiting.c.received_at, waiting.c.code),
-            )
-            .label("rank"),
-        )
-        .where(waiting.c.level.is_not(None))
-        .subquery("ranked")
+    by_area = petition.alias("by_area")
+    alerted = (
+        by_area.c.session_id.is_(None),
+        by_area.c.state == PetitionState.RECEIVED.value,
+        received_in(by_area.c.received_at, [span for each in spans.values() for span in each]),
     )
+    columns = (by_area.c.area_org_id, by_area.c.received_at, by_area.c.tracking_code)
+    query: Any
+    if uow.dialect == "postgresql":
+        area_ids = (
+            func.unnest(bindparam("areas", list(counts), ARRAY(Integer)))
+            .table_valued("area")
+            .render_derived(name="grp")
+        )
+        found = (
+            sql_select(*columns)
+            .where(*alerted, by_area.c.area_org_id == area_ids.c.area)
+            .order_by(by_area.c.received_at, by_area.c.tracking_code)
+            .limit(book.limit)
+            .correlate(area_ids)
+            .lateral("found")
+        )
+        query = sql_select(found).select_from(area_ids.join(found, true()))
+    else:
+        area_ids = func.json_each(bindparam("areas", json.dumps(list(counts)))).table_valued(
+            "value", name="grp"
+        )
+        ids = (
+            sql_select(by_area.c.id)
+            .where(*alerted, by_area.c.area_org_id == area_ids.c.value)
+            .order_by(by_area.c.received_at, by_area.c.tracking_code)
+            .limit(book.limit)
+            .correlate(area_ids)
+        )
+        first = petition.alias("first")
+        query = sql_select(
+            first.c.area_org_id, first.c.received_at, first.c.tracking_code
+        ).select_from(area_ids.join(first, first.c.id.in_(ids)))
     late = _LateDays(calendar, today)
     items: dict[int, list[AlertItem]] = {}
-    for row in (
-        uow.session.connection()
-        .execute(sql_select(ranked).where(ranked.c.rank <= book.limit).order_by(ranked.c.rank))
-        .all()
-    ):
-        due = due_of(to_local(_aware(row.received_at)).date())
-        items.setdefault(row.area, []).append(
+    rows: list[Any] = list(connection.execute(query))
+    for area, received_at, code in rows:
+        due = due_of(to_local(_aware(received_at)).date())
+        items.setdefault(area, []).append(
             AlertItem(
                 requirement=Requirement.INBOX,
-                level=LEVELS[row.level],
+                level=levels.get(due, AlertLevel.OVERDUE),
                 due=due,
                 late_working_days=late(due),
-                label=row.code,
-                tracking_code=row.code,
+                label=code,
+                tracking_code=code,
             )
         )
     for area, by_level in counts.items():
@@ -522,6 +546,10 @@ def _triage_groups(
             _session_owners(roles, area),
             roles.nearest(Role.HEAD, area),
         )
+
+
+def _petitions() -> Table:
+    return Petition.__table__  # type: ignore[attr-defined,no-any-return]
 
 
 def _aware(moment: datetime) -> datetime:
@@ -562,7 +590,7 @@ def digest_summaries(
         book.add_deadline(calendar, deadline, today)
     _result_groups(uow, book, roles, calendar, today, levels)
     _triage_groups(uow, book, roles, context, calendar, levels)
-    return book.digests()
+    return _with_petition_facts(uow, book.digests())
 
 
 def alert_digests(

@@ -19,6 +19,7 @@ from procedure.lifecycles import (
 )
 from procedure.notifications import enqueue
 from procedure.permissions import Action, Actor, Role, ancestors_of
+from procedure.use_cases.assignments import follow_petition_state, new_assignment
 from procedure.use_cases.context import (
     ProcedureContext,
     load_calendar,
@@ -114,16 +115,15 @@ def notify_conclusion(
             }
         )
         previous = check_petition_transition(petition.state, PetitionState.FORWARDED)
-        assignment = Assignment(
-            petition_id=request.petition_id,
+        new_assignment(
+            uow,
+            petition,
             agency_org_id=request.agency_org_id,
             conclusion_id=conclusion.id,
             notice_date=notice_day,
-            original_due_date=result_due,
-            due_date=result_due,
+            due=result_due,
             created_at=now,
         )
-        uow.session.add(assignment)
         petition.state = PetitionState.FORWARDED
         uow.session.add(petition)
         agency = uow.session.get(OrgUnit, request.agency_org_id)
@@ -267,6 +267,7 @@ def post_result(
     uow.flush()
     petition.state = PetitionState.ANSWERED
     uow.session.add(petition)
+    follow_petition_state(uow, petition, assignment)
     record_event(
         uow,
         kind="petition.answered",
@@ -360,6 +361,7 @@ def extend_deadline(
     uow.session.add(assignment)
     petition.state = PetitionState.EXTENDED
     uow.session.add(petition)
+    follow_petition_state(uow, petition, assignment)
     record_event(
         uow,
         kind="petition.extended",

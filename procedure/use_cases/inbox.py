@@ -32,6 +32,7 @@ from procedure.lifecycles import (
 )
 from procedure.notifications import enqueue
 from procedure.permissions import Action, Actor, Role
+from procedure.use_cases.assignments import new_assignment
 from procedure.use_cases.context import ProcedureContext, load_calendar, record_event, require
 from procedure.use_cases.follow_up import staff_with_role
 from procedure.use_cases.petitions import PetitionKind, petition_by_code, place_details
@@ -163,16 +164,9 @@ def forward_petition(
     today = context.today()
     due = inbox_result_deadline(calendar, today, context.periods).due
     now = context.now()
-    assignment = Assignment(
-        petition_id=petition.id,  # type: ignore[arg-type]
-        agency_org_id=agency_org_id,
-        conclusion_id=None,
-        notice_date=today,
-        original_due_date=due,
-        due_date=due,
-        created_at=now,
+    assignment = new_assignment(
+        uow, petition, agency_org_id=agency_org_id, notice_date=today, due=due, created_at=now
     )
-    uow.session.add(assignment)
     petition.state = PetitionState.FORWARDED
     uow.session.add(petition)
     record_event(

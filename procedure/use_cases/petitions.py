@@ -14,6 +14,7 @@ from procedure.lifecycles import PetitionState, SessionState, check_petition_tra
 from procedure.notifications import enqueue
 from procedure.permissions import Action, Actor, is_allowed
 from procedure.places import checked_place_text, checked_point
+from procedure.use_cases.assignments import follow_petition_state
 from procedure.use_cases.context import (
     FileLink,
     ProcedureContext,
@@ -258,6 +259,7 @@ def mark_duplicate(
     petition.state = PetitionState.MERGED
     petition.duplicate_of_id = original.id
     uow.session.add(petition)
+    follow_petition_state(uow, petition)
     record_event(
         uow,
         kind="petition.merged",

@@ -24,6 +24,7 @@ from procedure.errors import NotFound, Refusal
 from procedure.lifecycles import PetitionState, check_petition_transition
 from procedure.notifications import enqueue
 from procedure.permissions import Actor, Role
+from procedure.use_cases.assignments import follow_petition_state
 from procedure.use_cases.context import ProcedureContext, load_calendar, record_event
 from procedure.use_cases.follow_up import (
     assignment_agency,
@@ -229,6 +230,7 @@ def answer_resolution(
     uow.session.add(assignment)
     petition.state = PetitionState.REOPENED
     uow.session.add(petition)
+    follow_petition_state(uow, petition, assignment)
     count = reopenings_of(uow, petition.id)  # type: ignore[arg-type]
     repeated = count >= REPEATED_REOPENINGS
     record_event(

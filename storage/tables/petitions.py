@@ -25,12 +25,9 @@ class Topic(SQLModel, table=True):
 
 class Petition(SQLModel, table=True):
     __tablename__ = "petition"
-    # The deadline digests (C6) read these columns of every open petition: indexes that hold
-    # them spare reading the rows (with their text) of a million petitions.
+    # The deadline digests (C6) read these columns of every item in an office inbox: an index
+    # that holds them spares reading the rows (with their text) of a city's petitions.
     __table_args__ = (
-        Index("ix_petition_alerts", "state", "id", "session_id", "area_org_id", "tracking_code"),
-        # session_id first: this one cannot serve the digests' scan of petitions by state, which
-        # must read them in id order (the index above).
         Index(
             "ix_petition_inbox",
             "session_id",
@@ -82,16 +79,33 @@ class Assignment(SQLModel, table=True):
     """A petition given to the agency responsible for it, with its due date (P7, P8)."""
 
     __tablename__ = "assignment"
-    # The deadline digests (C6): the due date of each open petition in the order of the petition
-    # index above (read in step with it), and an agency's assignments by due date.
+    # The deadline digests (C6, issue 12: a million open petitions) read only this index: the
+    # results still owed, per agency and answerable unit, by due date (then tracking code, the
+    # digest's order), so counting them reads no petition and each group's most urgent few are
+    # its first entries. An agency's assignments by due date (/viec) use the second.
     __table_args__ = (
-        Index("ix_assignment_alerts", "petition_id", "due_date", "agency_org_id"),
+        Index(
+            "ix_assignment_awaiting",
+            "awaiting_result",
+            "agency_org_id",
+            "answerable_org_id",
+            "due_date",
+            "tracking_code",
+        ),
         Index("ix_assignment_agency_due", "agency_org_id", "due_date", "petition_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     petition_id: int = Field(foreign_key="petition.id", unique=True)
     agency_org_id: int = Field(foreign_key="org_unit.id", index=True)
+    # Copies kept on the row for the digests (set by the use cases that change them:
+    # procedure/use_cases/assignments.py): whether the agency still owes the written result
+    # (the petition is forwarded, extended or reopened), the unit whose head answers for it when
+    # overdue (the session's unit, or the petition's area outside a session; neither changes
+    # once assigned) and the petition's tracking code.
+    awaiting_result: bool = True
+    answerable_org_id: int  # a unit's id; no foreign key (see migration 0020)
+    tracking_code: str = Field(max_length=16)
     conclusion_id: int | None = Field(default=None, foreign_key="conclusion.id")
     notice_date: date
     original_due_date: date
