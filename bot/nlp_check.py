@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from nlp import restoration, syllables
-from nlp.diacritics import judge, restore
+from nlp.diacritics import judge_and_restore
 
 
 def warm_up() -> None:
@@ -46,14 +46,12 @@ def check_line(text: str) -> dict[str, Any]:
     """The verdict, whether the text is refused, the suggestion offered (None when there is
     none, or below the confidence floor) and its uncertain words (to be confirmed before the
     suggestion may be used)."""
-    report = judge(text)
+    report, restored = judge_and_restore(text)
     suggestion: str | None = None
     uncertain: list[str] = []
-    if report.refused:
-        restored = restore(text)
-        if restored is not None and restored.offered:
-            suggestion = restored.text
-            uncertain = [word.best for word in restored.uncertain]
+    if restored is not None and restored.offered:
+        suggestion = restored.text
+        uncertain = [word.best for word in restored.uncertain]
     return {
         "verdict": report.verdict.value,
         "refused": report.refused,

@@ -661,11 +661,38 @@ def restore(
     are no Vietnamese syllable stay as typed; the text is normalised (``normalise``) first.
     """
     inv = inventory or syllables.inventory()
-    current = model or restoration.model()
-    params = current.params
     clean = normalise(text)
     tokens = _tokenise(clean, inv)
     verdict = _report(tokens, inv).verdict
+    return _restoration(clean, tokens, verdict, inv, model or restoration.model())
+
+
+def judge_and_restore(
+    text: str, *, inventory: Inventory | None = None, model: restoration.Model | None = None
+) -> tuple[DiacriticsReport, Restoration | None]:
+    """``judge(text)`` and, when the text is refused, ``restore(text)`` (else None), reading
+    the text once (``doithoai nlp check``)."""
+    inv = inventory or syllables.inventory()
+    clean = normalise(text)
+    tokens = _tokenise(clean, inv)
+    report = _report(tokens, inv)
+    if not report.refused:
+        return report, None
+    return report, _restoration(
+        clean, tokens, report.verdict, inv, model or restoration.model()
+    )
+
+
+def _restoration(
+    clean: str,
+    tokens: Sequence[_Token],
+    verdict: Verdict,
+    inv: Inventory,
+    current: restoration.Model,
+) -> Restoration | None:
+    """``restore`` of a normalised text, tokenised and judged (``_report`` has run on
+    ``tokens``)."""
+    params = current.params
     if verdict in {Verdict.OK, Verdict.NOT_VIETNAMESE}:
         return None
     keyed = _KEYED.get(verdict)
