@@ -381,6 +381,31 @@ def decode(
 
     ``starts``/``ends``: the run starts/ends the text or a clause (punctuation); otherwise it
     touches a word the model cannot read, and nothing is assumed about that side.
+
+    Computed over arrays by ``nlp.lattice`` (the same sums, vectorised); by
+    ``decode_with_dicts`` when those arrays cannot stand in for the model.
+    """
+    from nlp import lattice
+
+    current = model_ or model()
+    fast = lattice.decode(places, current, starts=starts, ends=ends)
+    if fast is not None:
+        return fast
+    return decode_with_dicts(places, current, starts=starts, ends=ends)
+
+
+def decode_with_dicts(
+    places: Sequence[Place],
+    model_: Model | None = None,
+    *,
+    starts: bool = True,
+    ends: bool = True,
+) -> list[Choice]:
+    """Posterior of every candidate at every place under the 4-gram model (forward–backward
+    over triples of syllables), after pruning candidates the bigram pass finds negligible.
+
+    ``starts``/``ends``: the run starts/ends the text or a clause (punctuation); otherwise it
+    touches a word the model cannot read, and nothing is assumed about that side.
     """
     if not places:
         return []
