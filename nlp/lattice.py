@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 
 from nlp import restoration
 from nlp.restoration import END, START, UNKNOWN, Choice, LanguageModel, Place
+from nlp.syllables import Inventory
 
 Ids = NDArray[np.int64]
 Floats = NDArray[np.float64]
@@ -119,45 +120,100 @@ class Tables:
     def id_of(self, syllable: str) -> int:
         return self.ids.get(syllable, self.unseen)
 
-    # Probabilities of every combination of candidates (the formulas of LanguageModel).
+    # Probabilities of every combination of candidates (the formulas of LanguageModel),
+    # for every step of a run at once (one lookup per table).
 
-    def bigram(self, left: Ids, right: Ids) -> Floats:
-        """P(right | left) for every pair: shape (len(left), len(right))."""
-        unigram = self.uni[right][None, :]
-        total = self.bi_total[left][:, None]
-        types = self.bi_types[left][:, None]
-        _, count, _ = self.bi.find(left[:, None] * self.size + right[None, :])
-        value = (count + types * unigram) / (total + types)
-        return np.where(self.bi_has[left][:, None], value, unigram)
+    def _flat(self, *columns: Ids) -> Ids:
+        """Keys of every combination of the columns' ids (row-major), flattened."""
+        key = columns[0]
+        for column in columns[1:]:
+            key = (key[:, None] * self.size + column[None, :]).ravel()
+        return key
 
-    def trigram(self, a: Ids, b: Ids, c: Ids, base: Floats) -> Floats:
-        """P(c | a b) for every triple, from ``base`` = ``bigram(b, c)``: shape (A, B, C)."""
-        context = a[:, None] * self.size + b[None, :]
-        hit, total, types = self.tri_ctx.find(context)
-        if not hit.any():
-            return np.broadcast_to(base[None, :, :], (len(a), len(b), len(c)))
-        assert types is not None
-        _, count, _ = self.tri.find(context[:, :, None] * self.size + c[None, None, :])
-        value = (count + types[:, :, None] * base[None, :, :]) / (total + types)[:, :, None]
-        return np.where(hit[:, :, None], value, base[None, :, :])
-
-    def fourgram(self, a: Ids, b: Ids, c: Ids, d: Ids, base: Floats) -> Floats:
-        """P(d | a b c) for every quadruple, from ``base`` = ``trigram(b, c, d)``."""
-        context = (a[:, None, None] * self.size + b[None, :, None]) * self.size + c[None, None, :]
-        hit, total, types = self.quad_ctx.find(context)
-        shape = (len(a), len(b), len(c), len(d))
-        if not hit.any():
-            return np.broadcast_to(base[None], shape)
-        assert types is not None
-        where = np.nonzero(hit)
-        keys = context[where][:, None] * self.size + d[None, :]
-        _, count, _ = self.quad.find(keys)
-        rows = base[where[1], where[2]]
-        value = np.array(np.broadcast_to(base[None], shape))
-        value[where] = (count + types[where][:, None] * rows) / (total[where] + types[where])[
-            :, None
+    def bigrams(self, steps: Sequence[tuple[Ids, Ids]]) -> list[Floats]:
+        """``bigram(left, right)`` of every step."""
+        keys = np.concatenate([self._flat(left, right) for left, right in steps])
+        left, right = np.divmod(keys, self.size)
+        unigram = self.uni[right]
+        types = self.bi_types[left]
+        _, count, _ = self.bi.find(keys)
+        value = (count + types * unigram) / (self.bi_total[left] + types)
+        value = np.where(self.bi_has[left], value, unigram)
+        ends = np.cumsum([len(left) * len(right) for left, right in steps])
+        return [
+            part.reshape(len(left), len(right))
+            for part, (left, right) in zip(np.split(value, ends[:-1]), steps, strict=True)
         ]
-        return value
+
+    def transitions(
+        self, windows: Sequence[tuple[Ids, Ids, Ids, Ids]], bases: Sequence[Floats]
+    ) -> list[Floats]:
+        """``fourgram(a, b, c, d, trigram(b, c, d, base))`` of every window (a, b, c, d) and
+        ``base`` = ``bigram(c, d)``."""
+        size = self.size
+        threes: list[Floats] = [
+            np.broadcast_to(base[None], (len(b), len(c), len(d)))
+            for (_, b, c, d), base in zip(windows, bases, strict=True)
+        ]
+        contexts = [self._flat(b, c) for _, b, c, _ in windows]
+        hit, total, types = self.tri_ctx.find(np.concatenate(contexts))
+        assert types is not None
+        sizes = [len(context) for context in contexts]
+        starts = np.cumsum([0, *sizes[:-1]])
+        hits = np.add.reduceat(hit, starts)
+        found = [i for i in range(len(windows)) if hits[i]]
+        if found:
+            queries = [
+                (contexts[i][:, None] * size + windows[i][3][None, :]).ravel() for i in found
+            ]
+            _, counts, _ = self.tri.find(np.concatenate(queries))
+            offset = 0
+            for i, query in zip(found, queries, strict=True):
+                _, b, c, d = windows[i]
+                shape = (len(b), len(c), len(d))
+                count = counts[offset : offset + len(query)].reshape(shape)
+                offset += len(query)
+                at = slice(starts[i], starts[i] + sizes[i])
+                here = hit[at].reshape(shape[:2])[:, :, None]
+                tot = total[at].reshape(shape[:2])[:, :, None]
+                typ = types[at].reshape(shape[:2])[:, :, None]
+                base = bases[i][None, :, :]
+                threes[i] = np.where(here, (count + typ * base) / (tot + typ), base)
+        fours: list[Floats] = [
+            np.broadcast_to(three[None], (len(a), *three.shape))
+            for (a, _, _, _), three in zip(windows, threes, strict=True)
+        ]
+        contexts = [
+            (contexts[i][None, :] + windows[i][0][:, None] * size * size).ravel()
+            for i in range(len(windows))
+        ]
+        hit, total, types = self.quad_ctx.find(np.concatenate(contexts))
+        assert types is not None
+        sizes = [len(context) for context in contexts]
+        starts = np.cumsum([0, *sizes[:-1]])
+        hits = np.add.reduceat(hit, starts)
+        found = [i for i in range(len(windows)) if hits[i]]
+        if not found:
+            return fours
+        where = [np.flatnonzero(hit[starts[i] : starts[i] + sizes[i]]) for i in found]
+        queries = [
+            (contexts[i][rows][:, None] * size + windows[i][3][None, :]).ravel()
+            for i, rows in zip(found, where, strict=True)
+        ]
+        _, counts, _ = self.quad.find(np.concatenate(queries))
+        offset = 0
+        for i, rows, query in zip(found, where, queries, strict=True):
+            width = len(windows[i][3])
+            found_counts = counts[offset : offset + len(query)].reshape(len(rows), width)
+            offset += len(query)
+            tot = total[starts[i] + rows][:, None]
+            typ = types[starts[i] + rows][:, None]
+            value = np.array(fours[i], order="C")
+            flat = value.reshape(-1, width)
+            base = threes[i].reshape(-1, width)[rows % (len(flat) // len(windows[i][0]))]
+            flat[rows] = (found_counts + typ * base) / (tot + typ)
+            fours[i] = value
+        return fours
 
     def _agrees(self, lm: LanguageModel) -> bool:
         """Whether the arrays give the model's own probabilities on a sample of n-grams."""
@@ -173,18 +229,21 @@ class Tables:
             sample += [tuple(picks[:2]), tuple(picks[:3]), tuple(picks)]
         # a suffix of a seen 4-gram after another history, and a syllable never seen
         sample += [(k[0], k[1], k[2], "\x00") for k in list(lm._quad)[:20]]
+        unseen = np.array([self.unseen], dtype=np.int64)
         for gram in sample:
             arrays = [np.array([self.id_of(s)], dtype=np.int64) for s in gram]
-            two = self.bigram(arrays[-2], arrays[-1])
+            (two,) = self.bigrams([(arrays[-2], arrays[-1])])
             if len(gram) == 2:
                 got, expected = two[0, 0], lm.bigram(*gram)
             else:
-                three = self.trigram(arrays[-3], arrays[-2], arrays[-1], two)
-                if len(gram) == 3:
-                    got, expected = three[0, 0, 0], lm.prob(*gram)
-                else:
-                    four = self.fourgram(arrays[0], arrays[1], arrays[2], arrays[3], three)
-                    got, expected = four[0, 0, 0, 0], lm.prob4(*gram)
+                window = (
+                    (arrays[0], arrays[1], arrays[2], arrays[3])
+                    if len(gram) == 4
+                    else (unseen, arrays[0], arrays[1], arrays[2])
+                )
+                (four,) = self.transitions([window], [two])
+                expected = lm.prob4(*gram) if len(gram) == 4 else lm.prob(*gram)
+                got = four[0, 0, 0, 0]
             if not math.isclose(float(got), expected, rel_tol=1e-12, abs_tol=0.0):
                 return False
         return True
@@ -232,8 +291,7 @@ def decode(
     end = np.array([table.id_of(END)], dtype=np.int64)
 
     # First pass: bigram posteriors, to prune the candidates.
-    pairs = [table.bigram(start, ids[0])]
-    pairs += [table.bigram(ids[i - 1], ids[i]) for i in range(1, len(places))]
+    pairs = table.bigrams(list(itertools.pairwise([start, *ids, end])))
     powered = [pair**power for pair in pairs]
     emits = [_emissions(place, 1.0) for place in places]
     alphas: list[Floats] = []
@@ -241,7 +299,7 @@ def decode(
     for index in range(len(places)):
         previous = _normalised(emits[index] * (previous @ powered[index]))
         alphas.append(previous)
-    after = table.bigram(ids[-1], end)[:, 0] ** power if ends else np.ones(len(ids[-1]))
+    after = powered[-1][:, 0] if ends else np.ones(len(ids[-1]))
     kept: list[Ids] = []
     for index in range(len(places) - 1, -1, -1):
         if index < len(places) - 1:
@@ -255,15 +313,15 @@ def decode(
     options = [tuple(places[i].options[k] for k in keep) for i, keep in enumerate(kept)]
     cand = [ids[i][keep] for i, keep in enumerate(kept)]
     emit4 = [_emissions(place, power)[keep] for place, keep in zip(places, kept, strict=True)]
+    whole = np.zeros(1, dtype=np.int64)
+    picks = [*kept, whole]
     two = [pairs[0][:, kept[0]]]
-    two += [pairs[i][np.ix_(kept[i - 1], kept[i])] for i in range(1, len(places))]
+    two += [pairs[i][np.ix_(picks[i - 1], picks[i])] for i in range(1, len(places) + 1)]
     padded = [start, start, start, *cand, end]
-    steps: list[Floats] = []
-    for index in range(len(places) + 1):
-        a, b, c, d = padded[index : index + 4]
-        base2 = two[index] if index < len(places) else table.bigram(c, d)
-        three = table.trigram(b, c, d, base2)
-        steps.append(table.fourgram(a, b, c, d, three) ** power)
+    windows = [
+        (padded[i], padded[i + 1], padded[i + 2], padded[i + 3]) for i in range(len(places) + 1)
+    ]
+    steps = [step**power for step in table.transitions(windows, two)]
     forward: list[Floats] = []
     state = np.ones((1, 1, 1))
     for index in range(len(places)):
@@ -278,11 +336,74 @@ def decode(
     choices: list[Choice] = []
     for index in range(len(places)):
         marginal = _normalised((forward[index] * backward[index]).sum(axis=(0, 1)))
-        ranked = tuple(
-            sorted(
-                zip(options[index], marginal.tolist(), strict=True),
-                key=lambda kv: (-kv[1], kv[0]),
-            )
-        )
+        ranked = restoration.rank(zip(options[index], marginal.tolist(), strict=True))
         choices.append(Choice(ranked[0][0], ranked[0][1], ranked))
     return choices
+
+
+class InventoryTables:
+    """The syllable bigrams of an ``Inventory`` (``nlp.syllables``) as arrays: the judging
+    Viterbi pass of ``nlp.diacritics`` weighs every pair of candidates of a text at once."""
+
+    def __init__(self, inv: Inventory) -> None:
+        ids: dict[str, int] = {}
+        for syllable in itertools.chain(inv.counts, inv._unigram, inv.bigrams):
+            ids.setdefault(syllable, len(ids))
+        for right in inv.bigrams.values():
+            for syllable in right:
+                ids.setdefault(syllable, len(ids))
+        for syllable in (START, END):
+            ids.setdefault(syllable, len(ids))
+        self.ids = ids
+        self.unseen = len(ids)
+        size = self.size = len(ids) + 1
+        self.uni = np.array([inv._unigram.get(s, inv._unknown) for s in ids] + [inv._unknown])
+        self.followers = np.zeros(size)
+        self.left_total = np.ones(size)
+        for left, followers in inv._followers.items():
+            self.followers[ids[left]] = followers
+            self.left_total[ids[left]] = inv._left_total[left]
+        keys = [ids[left] * size + ids[right] for left, row in inv.bigrams.items() for right in row]
+        seen = [value for row in inv.bigrams.values() for value in row.values()]
+        self.pairs = _Keyed(np.array(keys, dtype=np.int64), np.array(seen, dtype=np.float64))
+
+    def id_of(self, syllable: str) -> int:
+        return self.ids.get(syllable, self.unseen)
+
+    def log_bigrams(self, steps: Sequence[tuple[Sequence[int], Sequence[int]]]) -> list[Floats]:
+        """``Inventory.log_bigram`` of every (left, right) of each step's ids, as one matrix
+        (left × right) per step, looked up all at once."""
+        lefts = [left for lhs, rhs in steps for left in lhs for _ in rhs]
+        rights = [right for lhs, rhs in steps for _ in lhs for right in rhs]
+        left = np.array(lefts, dtype=np.int64)
+        right = np.array(rights, dtype=np.int64)
+        unigram = self.uni[right]
+        followers = self.followers[left]
+        _, seen, _ = self.pairs.find(left * self.size + right)
+        value = np.where(
+            followers > 0,
+            (seen + followers * unigram) / (self.left_total[left] + followers),
+            unigram,
+        )
+        logs = np.log(value)
+        matrices: list[Floats] = []
+        offset = 0
+        for lhs, rhs in steps:
+            count = len(lhs) * len(rhs)
+            matrices.append(logs[offset : offset + count].reshape(len(lhs), len(rhs)))
+            offset += count
+        return matrices
+
+
+_INVENTORIES: list[tuple[Inventory, InventoryTables]] = []
+
+
+def inventory_tables(inv: Inventory) -> InventoryTables:
+    """The arrays of an inventory, built on first use (the last few are kept)."""
+    for known, found in _INVENTORIES:
+        if known is inv:
+            return found
+    found = InventoryTables(inv)
+    _INVENTORIES.insert(0, (inv, found))
+    del _INVENTORIES[4:]
+    return found

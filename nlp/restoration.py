@@ -481,11 +481,26 @@ def decode_with_dicts(
             last = history[-1]
             marginal[last] = marginal.get(last, 0.0) + value * beta.get(history, 0.0)
         norm = sum(marginal.values()) or 1.0
-        ranked = tuple(
-            sorted(((k, v / norm) for k, v in marginal.items()), key=lambda kv: (-kv[1], kv[0]))
-        )
+        ranked = rank((k, v / norm) for k, v in marginal.items())
         choices.append(Choice(ranked[0][0], ranked[0][1], ranked))
     return choices
+
+
+#: Posteriors equal to this many significant digits are ties (``rank``).
+TIE_DIGITS = 12
+
+
+def _tie_key(item: tuple[str, float]) -> tuple[float, str]:
+    return (-float(f"{item[1]:.{TIE_DIGITS - 1}e}"), item[0])
+
+
+def rank(posteriors: Iterable[tuple[str, float]]) -> tuple[tuple[str, float], ...]:
+    """Candidates with their posteriors, best first; posteriors equal to ``TIE_DIGITS``
+    significant digits are ties, ranked by the syllable. Two candidates the model cannot tell
+    apart (``chắt`` and ``chật`` before a word neither was seen with) then come in the same
+    order whatever the order in which a decoder summed their paths (sums taken in another
+    order differ in the last digits)."""
+    return tuple(sorted(posteriors, key=_tie_key))
 
 
 def runs_of(words: Iterable[str | None]) -> Iterable[list[str]]:

@@ -50,14 +50,18 @@ def test_q4_the_arrays_give_the_language_models_probabilities() -> None:
     assert table.usable
     words = ["<s>", "phường", "bến", "nghé", "đường", "bị", "ngập", "\x00new", "</s>", "<num>"]
     ids = np.array([table.id_of(w) for w in words], dtype=np.int64)
-    two = table.bigram(ids, ids)
-    three = table.trigram(ids, ids, ids, two)
-    four = table.fourgram(ids, ids, ids, ids, three)
+    (two,) = table.bigrams([(ids, ids)])
+    (four_all,) = table.transitions([(ids, ids, ids, ids)], [two])
+    unseen = np.array([table.unseen], dtype=np.int64)
+    threes = table.transitions(
+        [(unseen, ids[[i]], ids, ids) for i in range(len(words))], [two] * len(words)
+    )
     for (i, a), (j, b), (k, c) in itertools.product(enumerate(words), repeat=3):
         assert math.isclose(two[j, k], lm.bigram(b, c), rel_tol=1e-13)
-        assert math.isclose(three[i, j, k], lm.prob(a, b, c), rel_tol=1e-13)
+        assert math.isclose(threes[i][0, 0, j, k], lm.prob(a, b, c), rel_tol=1e-13)
         for h, d in enumerate(words):
-            assert math.isclose(four[h, i, j, k], lm.prob4(d, a, b, c), rel_tol=1e-13)
+            four = four_all[h, i, j, k]
+            assert math.isclose(four, lm.prob4(d, a, b, c), rel_tol=1e-13)
 
 
 def test_q4_the_vectorised_decoder_equals_the_dictionary_decoder() -> None:
