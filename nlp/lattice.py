@@ -91,6 +91,9 @@ class Tables:
         self.quad = self._counts(lm._quad.items())
         self.tri_ctx = self._contexts(lm._tri_ctx.items())
         self.quad_ctx = self._contexts(lm._quad_ctx.items())
+        #: Every 4-gram context (a, b, c) ends in a trigram context (b, c) (as when the counts
+        #: come from runs of text): only those pairs need a look for a 4-gram context.
+        self.nested = bool(self.tri_ctx.find(self.quad_ctx.keys % (size * size))[0].all())
         self.usable = self._agrees(lm)
 
     def _key(self, columns: Ids) -> Ids:
@@ -148,70 +151,77 @@ class Tables:
     def transitions(
         self, windows: Sequence[tuple[Ids, Ids, Ids, Ids]], bases: Sequence[Floats]
     ) -> list[Floats]:
-        """``fourgram(a, b, c, d, trigram(b, c, d, base))`` of every window (a, b, c, d) and
-        ``base`` = ``bigram(c, d)``."""
+        """P(d | a b c) of every window (a, b, c, d), from ``base`` = ``bigram(c, d)``: a
+        tensor (A, B, C, D), or (B, C, D) when no history (a, b, c) has a 4-gram context (the
+        same for every a), or ``base`` itself (C, D) when no (b, c) has a trigram context
+        either.
+
+        Only the histories with a context of their own are looked up: the pairs (b, c) with a
+        trigram context, and the triples (a, b, c) with a 4-gram context among those (when
+        every 4-gram context ends in a trigram context, ``nested``; else among all)."""
         size = self.size
-        threes: list[Floats] = [
-            np.broadcast_to(base[None], (len(b), len(c), len(d)))
-            for (_, b, c, d), base in zip(windows, bases, strict=True)
-        ]
-        contexts = [self._flat(b, c) for _, b, c, _ in windows]
-        hit, total, types = self.tri_ctx.find(np.concatenate(contexts))
+        pairs = [self._flat(b, c) for _, b, c, _ in windows]
+        hit, total, types = self.tri_ctx.find(np.concatenate(pairs))
         assert types is not None
-        sizes = [len(context) for context in contexts]
-        starts = np.cumsum([0, *sizes[:-1]])
-        hits = np.add.reduceat(hit, starts)
-        found = [i for i in range(len(windows)) if hits[i]]
+        starts = np.cumsum([0, *(len(keys) for keys in pairs[:-1])])
+        seen = [
+            np.flatnonzero(hit[start : start + len(keys)])
+            for start, keys in zip(starts, pairs, strict=True)
+        ]
+        threes: list[Floats] = list(bases)
+        found = [i for i, rows in enumerate(seen) if len(rows)]
         if found:
-            queries = [
-                (contexts[i][:, None] * size + windows[i][3][None, :]).ravel() for i in found
-            ]
-            _, counts, _ = self.tri.find(np.concatenate(queries))
+            queries = [(pairs[i][seen[i]][:, None] * size + windows[i][3][None, :]) for i in found]
+            _, counts, _ = self.tri.find(np.concatenate([q.ravel() for q in queries]))
             offset = 0
             for i, query in zip(found, queries, strict=True):
-                _, b, c, d = windows[i]
-                shape = (len(b), len(c), len(d))
-                count = counts[offset : offset + len(query)].reshape(shape)
-                offset += len(query)
-                at = slice(starts[i], starts[i] + sizes[i])
-                here = hit[at].reshape(shape[:2])[:, :, None]
-                tot = total[at].reshape(shape[:2])[:, :, None]
-                typ = types[at].reshape(shape[:2])[:, :, None]
-                base = bases[i][None, :, :]
-                threes[i] = np.where(here, (count + typ * base) / (tot + typ), base)
-        fours: list[Floats] = [
-            np.broadcast_to(three[None], (len(a), *three.shape))
-            for (a, _, _, _), three in zip(windows, threes, strict=True)
-        ]
-        contexts = [
-            (contexts[i][None, :] + windows[i][0][:, None] * size * size).ravel()
-            for i in range(len(windows))
-        ]
-        hit, total, types = self.quad_ctx.find(np.concatenate(contexts))
+                _, _, c, d = windows[i]
+                rows = seen[i]
+                count = counts[offset : offset + query.size].reshape(query.shape)
+                offset += query.size
+                tot = total[starts[i] + rows][:, None]
+                typ = types[starts[i] + rows][:, None]
+                value = np.repeat(bases[i][None], len(pairs[i]) // len(c), axis=0)
+                value.reshape(-1, len(d))[rows] = (count + typ * bases[i][rows % len(c)]) / (
+                    tot + typ
+                )
+                threes[i] = value
+        fours: list[Floats] = list(threes)
+        histories: list[Ids] = []
+        places: list[Ids] = []
+        for (a, _, _, _), keys, rows in zip(windows, pairs, seen, strict=True):
+            if not self.nested:
+                rows = np.arange(len(keys))
+            histories.append((a[:, None] * size * size + keys[rows][None, :]).ravel())
+            places.append((np.arange(len(a))[:, None] * len(keys) + rows[None, :]).ravel())
+        hit, total, types = self.quad_ctx.find(np.concatenate(histories))
         assert types is not None
-        sizes = [len(context) for context in contexts]
-        starts = np.cumsum([0, *sizes[:-1]])
-        hits = np.add.reduceat(hit, starts)
-        found = [i for i in range(len(windows)) if hits[i]]
+        starts = np.cumsum([0, *(len(keys) for keys in histories[:-1])])
+        where = [
+            np.flatnonzero(hit[start : start + len(keys)])
+            for start, keys in zip(starts, histories, strict=True)
+        ]
+        found = [i for i, rows in enumerate(where) if len(rows)]
         if not found:
             return fours
-        where = [np.flatnonzero(hit[starts[i] : starts[i] + sizes[i]]) for i in found]
-        queries = [
-            (contexts[i][rows][:, None] * size + windows[i][3][None, :]).ravel()
-            for i, rows in zip(found, where, strict=True)
-        ]
-        _, counts, _ = self.quad.find(np.concatenate(queries))
+        queries = [histories[i][where[i]][:, None] * size + windows[i][3][None, :] for i in found]
+        _, counts, _ = self.quad.find(np.concatenate([q.ravel() for q in queries]))
         offset = 0
-        for i, rows, query in zip(found, where, queries, strict=True):
+        for i, query in zip(found, queries, strict=True):
             width = len(windows[i][3])
-            found_counts = counts[offset : offset + len(query)].reshape(len(rows), width)
-            offset += len(query)
-            tot = total[starts[i] + rows][:, None]
-            typ = types[starts[i] + rows][:, None]
-            value = np.array(fours[i], order="C")
+            count = counts[offset : offset + query.size].reshape(query.shape)
+            offset += query.size
+            rows = places[i][where[i]]
+            tot = total[starts[i] + where[i]][:, None]
+            typ = types[starts[i] + where[i]][:, None]
+            a, b, c, _ = windows[i]
+            three = threes[i]
+            if three.ndim == 2:
+                three = np.repeat(three[None], len(b), axis=0)
+            value = np.repeat(three[None], len(a), axis=0)
             flat = value.reshape(-1, width)
-            base = threes[i].reshape(-1, width)[rows % (len(flat) // len(windows[i][0]))]
-            flat[rows] = (found_counts + typ * base) / (tot + typ)
+            base = three.reshape(-1, width)[rows % len(pairs[i])]
+            flat[rows] = (count + typ * base) / (tot + typ)
             fours[i] = value
         return fours
 
@@ -243,7 +253,7 @@ class Tables:
                 )
                 (four,) = self.transitions([window], [two])
                 expected = lm.prob4(*gram) if len(gram) == 4 else lm.prob(*gram)
-                got = four[0, 0, 0, 0]
+                got = np.broadcast_to(four, (1, 1, 1, 1))[0, 0, 0, 0]
             if not math.isclose(float(got), expected, rel_tol=1e-12, abs_tol=0.0):
                 return False
         return True
@@ -316,7 +326,7 @@ def decode(
     whole = np.zeros(1, dtype=np.int64)
     picks = [*kept, whole]
     two = [pairs[0][:, kept[0]]]
-    two += [pairs[i][np.ix_(picks[i - 1], picks[i])] for i in range(1, len(places) + 1)]
+    two += [pairs[i][picks[i - 1]][:, picks[i]] for i in range(1, len(places) + 1)]
     padded = [start, start, start, *cand, end]
     windows = [
         (padded[i], padded[i + 1], padded[i + 2], padded[i + 3]) for i in range(len(places) + 1)
@@ -325,14 +335,24 @@ def decode(
     forward: list[Floats] = []
     state = np.ones((1, 1, 1))
     for index in range(len(places)):
-        state = _normalised(np.einsum("abc,abcd->bcd", state, steps[index]) * emit4[index])
+        step = steps[index]
+        if step.ndim == 4:
+            state = np.einsum("abc,abcd->bcd", state, step)
+        else:  # the same for every a: sum the histories over a first
+            state = state.sum(axis=0)[:, :, None] * step
+        state = _normalised(state * emit4[index])
         forward.append(state)
     backward: list[Floats] = [np.empty(0)] * len(places)
-    last = steps[-1][..., 0] if ends else np.ones(forward[-1].shape)
-    backward[-1] = last
+    shape = forward[-1].shape
+    backward[-1] = np.ones(shape) * steps[-1][..., 0] if ends else np.ones(shape)
     for index in range(len(places) - 2, -1, -1):
         weighted = emit4[index + 1] * backward[index + 1]
-        backward[index] = _normalised(np.einsum("abcd,bcd->abc", steps[index + 1], weighted))
+        step = steps[index + 1]
+        if step.ndim == 4:
+            beta = np.einsum("abcd,bcd->abc", step, weighted)
+        else:
+            beta = np.repeat((step * weighted).sum(axis=-1)[None], len(forward[index]), axis=0)
+        backward[index] = _normalised(beta)
     choices: list[Choice] = []
     for index in range(len(places)):
         marginal = _normalised((forward[index] * backward[index]).sum(axis=(0, 1)))
