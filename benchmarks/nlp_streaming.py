@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import resource
 import sys
 import time
@@ -91,6 +92,9 @@ def main() -> None:
     parser.add_argument("--only", choices=("check", "group", "ward", "date"), action="append")
     arguments = parser.parse_args()
     only = set(arguments.only or ("check", "group", "ward", "date"))
+    # Wall-clock figures mean little on a shared machine: the CPU figures are the ones to
+    # compare, with the load the machine was under.
+    print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
     if "check" in only:
         lines = check_lines(arguments.check_lines)

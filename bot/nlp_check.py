@@ -11,16 +11,17 @@ import multiprocessing
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from nlp import restoration, syllables
-from nlp.diacritics import judge, restore
+from nlp import lattice, restoration, syllables
+from nlp.diacritics import judge_and_restore
 
 
 def warm_up() -> None:
-    """Load the syllable inventory and the restoration table now (about two seconds), and
-    move them out of the garbage collector's sight (``gc.freeze``: millions of long-lived
-    objects it would otherwise walk again and again, and pages a forked worker would copy)."""
-    syllables.inventory()
-    restoration.model()
+    """Load the syllable inventory and the restoration table and build their arrays for the
+    decoder (``nlp.lattice``) now (about two seconds), and move them out of the garbage
+    collector's sight (``gc.freeze``: millions of long-lived objects it would otherwise walk
+    again and again, and pages a forked worker would copy). Forked workers share them all."""
+    lattice.inventory_tables(syllables.inventory())
+    lattice.tables(restoration.model().lm)
     gc.freeze()
 
 
@@ -46,14 +47,12 @@ def check_line(text: str) -> dict[str, Any]:
     """The verdict, whether the text is refused, the suggestion offered (None when there is
     none, or below the confidence floor) and its uncertain words (to be confirmed before the
     suggestion may be used)."""
-    report = judge(text)
+    report, restored = judge_and_restore(text)
     suggestion: str | None = None
     uncertain: list[str] = []
-    if report.refused:
-        restored = restore(text)
-        if restored is not None and restored.offered:
-            suggestion = restored.text
-            uncertain = [word.best for word in restored.uncertain]
+    if restored is not None and restored.offered:
+        suggestion = restored.text
+        uncertain = [word.best for word in restored.uncertain]
     return {
         "verdict": report.verdict.value,
         "refused": report.refused,

@@ -22,7 +22,9 @@ from enum import Enum, StrEnum, auto
 from functools import lru_cache
 from typing import Any
 
-from nlp import restoration, syllables
+import numpy as np
+
+from nlp import lattice, restoration, syllables
 from nlp.keystrokes import from_telex, from_vni
 from nlp.orthography import (
     VOWELS,
@@ -325,25 +327,29 @@ _BEAM = 12
 def _viterbi(
     positions: Sequence[tuple[tuple[str, ...], dict[str, float]]], inv: Inventory
 ) -> list[str]:
-    """The most likely syllable sequence: bigram LM plus a per-candidate bonus (log)."""
-    scores: dict[str, float] = {START: 0.0}
-    back: list[dict[str, str]] = []
-    for options, bonus in positions:
-        step_scores: dict[str, float] = {}
-        step_back: dict[str, str] = {}
-        for option in options:
-            left, score = max(
-                ((left, score + inv.log_bigram(left, option)) for left, score in scores.items()),
-                key=lambda item: item[1],
-            )
-            step_scores[option] = score + bonus.get(option, 0.0)
-            step_back[option] = left
-        scores = step_scores
-        back.append(step_back)
-    last = max(scores, key=lambda option: scores[option] + inv.log_bigram(option, END))
-    path = [last]
-    for step in reversed(back[1:]):
-        path.append(step[path[-1]])
+    """The most likely syllable sequence: bigram LM plus a per-candidate bonus (log).
+
+    Every pair of neighbouring candidates is weighed at once (``lattice.InventoryTables``);
+    ties go to the earlier candidate, as with ``max``."""
+    table = lattice.inventory_tables(inv)
+    ids = [[table.id_of(START)]]
+    ids += [[table.id_of(option) for option in options] for options, _ in positions]
+    ids.append([table.id_of(END)])
+    logs = table.log_bigrams(list(itertools.pairwise(ids)))
+    scores = np.zeros(1)
+    back: list[Any] = []
+    for (options, bonus), log in zip(positions, logs, strict=False):
+        total = scores[:, None] + log
+        best = total.argmax(axis=0)
+        scores = total[best, np.arange(len(options))]
+        if bonus:
+            scores = scores + np.array([bonus.get(option, 0.0) for option in options])
+        back.append(best)
+    index = int((scores + logs[-1][:, 0]).argmax())
+    path = [positions[-1][0][index]]
+    for step, (options, _) in zip(reversed(back[1:]), reversed(positions[:-1]), strict=True):
+        index = int(step[index])
+        path.append(options[index])
     return path[::-1]
 
 
@@ -661,11 +667,38 @@ def restore(
     are no Vietnamese syllable stay as typed; the text is normalised (``normalise``) first.
     """
     inv = inventory or syllables.inventory()
-    current = model or restoration.model()
-    params = current.params
     clean = normalise(text)
     tokens = _tokenise(clean, inv)
     verdict = _report(tokens, inv).verdict
+    return _restoration(clean, tokens, verdict, inv, model or restoration.model())
+
+
+def judge_and_restore(
+    text: str, *, inventory: Inventory | None = None, model: restoration.Model | None = None
+) -> tuple[DiacriticsReport, Restoration | None]:
+    """``judge(text)`` and, when the text is refused, ``restore(text)`` (else None), reading
+    the text once (``doithoai nlp check``)."""
+    inv = inventory or syllables.inventory()
+    clean = normalise(text)
+    tokens = _tokenise(clean, inv)
+    report = _report(tokens, inv)
+    if not report.refused:
+        return report, None
+    return report, _restoration(
+        clean, tokens, report.verdict, inv, model or restoration.model()
+    )
+
+
+def _restoration(
+    clean: str,
+    tokens: Sequence[_Token],
+    verdict: Verdict,
+    inv: Inventory,
+    current: restoration.Model,
+) -> Restoration | None:
+    """``restore`` of a normalised text, tokenised and judged (``_report`` has run on
+    ``tokens``)."""
+    params = current.params
     if verdict in {Verdict.OK, Verdict.NOT_VIETNAMESE}:
         return None
     keyed = _KEYED.get(verdict)

@@ -381,6 +381,31 @@ def decode(
 
     ``starts``/``ends``: the run starts/ends the text or a clause (punctuation); otherwise it
     touches a word the model cannot read, and nothing is assumed about that side.
+
+    Computed over arrays by ``nlp.lattice`` (the same sums, vectorised); by
+    ``decode_with_dicts`` when those arrays cannot stand in for the model.
+    """
+    from nlp import lattice
+
+    current = model_ or model()
+    fast = lattice.decode(places, current, starts=starts, ends=ends)
+    if fast is not None:
+        return fast
+    return decode_with_dicts(places, current, starts=starts, ends=ends)
+
+
+def decode_with_dicts(
+    places: Sequence[Place],
+    model_: Model | None = None,
+    *,
+    starts: bool = True,
+    ends: bool = True,
+) -> list[Choice]:
+    """Posterior of every candidate at every place under the 4-gram model (forward–backward
+    over triples of syllables), after pruning candidates the bigram pass finds negligible.
+
+    ``starts``/``ends``: the run starts/ends the text or a clause (punctuation); otherwise it
+    touches a word the model cannot read, and nothing is assumed about that side.
     """
     if not places:
         return []
@@ -456,11 +481,26 @@ def decode(
             last = history[-1]
             marginal[last] = marginal.get(last, 0.0) + value * beta.get(history, 0.0)
         norm = sum(marginal.values()) or 1.0
-        ranked = tuple(
-            sorted(((k, v / norm) for k, v in marginal.items()), key=lambda kv: (-kv[1], kv[0]))
-        )
+        ranked = rank((k, v / norm) for k, v in marginal.items())
         choices.append(Choice(ranked[0][0], ranked[0][1], ranked))
     return choices
+
+
+#: Posteriors equal to this many significant digits are ties (``rank``).
+TIE_DIGITS = 12
+
+
+def _tie_key(item: tuple[str, float]) -> tuple[float, str]:
+    return (-float(f"{item[1]:.{TIE_DIGITS - 1}e}"), item[0])
+
+
+def rank(posteriors: Iterable[tuple[str, float]]) -> tuple[tuple[str, float], ...]:
+    """Candidates with their posteriors, best first; posteriors equal to ``TIE_DIGITS``
+    significant digits are ties, ranked by the syllable. Two candidates the model cannot tell
+    apart (``chắt`` and ``chật`` before a word neither was seen with) then come in the same
+    order whatever the order in which a decoder summed their paths (sums taken in another
+    order differ in the last digits)."""
+    return tuple(sorted(posteriors, key=_tie_key))
 
 
 def runs_of(words: Iterable[str | None]) -> Iterable[list[str]]:

@@ -1,8 +1,9 @@
 """Write ``tests/data/nlp_check_reference.jsonl.gz`` again after the restoration table changed.
 
 The reference is what the PLAIN decoder (``nlp/restoration.py`` as of commit 8c047a2, before the
-faster forward–backward) prints with the CURRENT table, for the same input lines; the faster
-decoder must match it (``tests/test_nlp_check_reference.py``). Run from the repository root:
+faster forward–backward; with today's rule for ties, ``restoration.rank``) prints with the
+CURRENT table, for the same input lines; the faster decoder must match it
+(``tests/test_nlp_check_reference.py``). Run from the repository root:
 
     .venv/bin/python -m tests.make_nlp_check_reference
 
@@ -41,6 +42,21 @@ with gzip.open(sys.argv[2], "wt", encoding="utf-8") as target:
 """
 
 
+#: How the plain decoder ranked the candidates: by exact posterior, then by syllable.
+PLAIN_RANKING = "key=lambda kv: (-kv[1], kv[0])"
+
+
+def _with_tie_rule(plain: str) -> str:
+    """The plain decoder with the tie rule of ``nlp.restoration.rank`` (posteriors equal to
+    ``TIE_DIGITS`` significant digits are ranked by the syllable), so that the order of two
+    candidates the model cannot tell apart does not come from the rounding of its sums."""
+    from nlp.restoration import TIE_DIGITS
+
+    assert plain.count(PLAIN_RANKING) == 1, "the plain decoder's ranking has moved"
+    tie_rule = f'key=lambda kv: (-float(f"{{kv[1]:.{TIE_DIGITS - 1}e}}"), kv[0])'
+    return plain.replace(PLAIN_RANKING, tie_rule)
+
+
 def main() -> None:
     plain = subprocess.run(
         ["git", "show", f"{PLAIN_DECODER_COMMIT}:nlp/restoration.py"],
@@ -53,7 +69,7 @@ def main() -> None:
         tree = Path(scratch) / "tree"
         for part in ("bot", "handlers", "nlp", "procedure", "storage", "texts"):
             shutil.copytree(ROOT / part, tree / part)
-        (tree / "nlp" / "restoration.py").write_text(plain, encoding="utf-8")
+        (tree / "nlp" / "restoration.py").write_text(_with_tie_rule(plain), encoding="utf-8")
         target = Path(scratch) / "reference.jsonl.gz"
         subprocess.run(
             [sys.executable, "-c", DECODE, str(REFERENCE), str(target)],
