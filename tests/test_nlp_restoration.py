@@ -264,3 +264,23 @@ def test_q4_numbers_shorthand_and_unit_abbreviations_are_context_and_stay_as_typ
     assert ward is not None and ward.text == "nhà tôi ở P. Tân Định, TP.HCM"
     shorthand = restore("em dk tam tru ma ko dc")
     assert shorthand is not None and shorthand.text == "em đk tạm trú mà ko đc"
+
+
+def test_q4_cross_validation_sorts_errors_into_classes() -> None:
+    from nlp.restoration import Counts
+    from nlp.restoration_cv import error_classes
+
+    counts = Counts()
+    counts.add_run(["đèn", "đường", "hỏng"])
+    counts.add_run(["mấy", "hôm"])
+    counts.add_run(["ở", "lê", "lợi"])
+    scored = [
+        # đèn -> đến: a short function word; hỏng -> hông: a pair the table has (context).
+        build.Scored("đèn đường hỏng", "đến đường hông", [], fold=0),
+        # ngập: never in the table; mấy after ngập: an unseen pair; Lợi: a name.
+        build.Scored("ngập mấy hôm ở Lê Lợi", "ngấp máy hôm ở Lê Lối", [], fold=0),
+    ]
+    classes, confusions = error_classes(scored, [counts])
+    assert classes == {"function": 1, "context": 1, "unknown": 1, "name": 1, "unseen pair": 1}
+    assert confusions[("den", "đèn", "đến")] == 1
+    assert confusions[("may", "mấy", "máy")] == 1
