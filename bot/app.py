@@ -133,6 +133,11 @@ async def serve(
             await web.TCPSite(runner, host, port).start()
             if port == 0:  # tests: the port the system chose
                 port = int(runner.addresses[0][1])
+        # Channels whose replies go through the outbox (issue 12): the conversation queues them
+        # in the turn's transaction; the outbox sender below sends them.
+        conversations.queue_replies_for = frozenset(
+            channel.name for channel in channels if getattr(channel, "queues_replies", False)
+        )
         turn = observed(handle or handler_for(conversations))
         for channel in channels:
             await channel.start(turn)

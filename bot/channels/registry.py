@@ -28,19 +28,24 @@ def telegram(
     from bot.channels import telegram as telegram_channel
     from bot.channels.telegram.menu import ChatMenus
 
-    # TELEGRAM_MESSAGES_PER_SECOND (30) a second, 1 a second per chat; with several workers, each
-    # keeps to its share of the bot's budget (its replies, and the outbox when it is the elected
-    # sender): never over it.
+    # TELEGRAM_MESSAGES_PER_SECOND (30) a second, 1 a second per chat. Replies through the
+    # outbox (PostgreSQL, issue 12): only the one elected sender sends, at the whole budget.
+    # Otherwise, with several workers, each keeps to its share of it (its replies, and the
+    # outbox when it is the elected sender): never over it.
+    queued = settings.queues_replies(engine.dialect.name)
     limiter = limiters.setdefault(
         "telegram",
         RateLimiter(
-            settings.telegram_messages_per_second / settings.workers,
+            settings.telegram_messages_per_second / (1 if queued else settings.workers),
             settings.telegram_messages_per_chat_per_second,
         ),
     )
-    return telegram_channel.from_settings(
+    channel = telegram_channel.from_settings(
         settings, limiter=limiter, menus=ChatMenus(engine), engine=engine
     )
+    if channel is not None:
+        channel.queues_replies = queued
+    return channel
 
 
 def web_chat(
