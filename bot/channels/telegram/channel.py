@@ -17,6 +17,11 @@ it to the framework. An update is marked handled once its replies went out; a ch
 update is claimed only then, and no sooner than a second later (Telegram's one message a second
 per chat, kept between the workers), so one chat's updates are handled in order by whichever
 worker takes them.
+
+Replies through the outbox (``queues_replies``, on PostgreSQL by default): the conversation
+queues the replies in the turn's own transaction (handlers/reply_queue.py) and this channel sends
+none of them; the one elected outbox sender does, so a worker killed after the commit loses no
+reply and all Telegram messages keep one global limit.
 """
 
 from __future__ import annotations
