@@ -47,9 +47,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import secrets
 import socket
+import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -182,6 +184,7 @@ class OutboxSender:
         # Set when a reply was queued (a NOTIFY, or :meth:`wake`): claim replies now.
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._checked_at = -math.inf  # when the election's connection last answered
         # In-place retries of a reply: 0.5 s, 1 s, 2 s… up to 30 s, as long as this is the sender.
         self._reply_backoff = (0.5, 30.0)
 
@@ -196,8 +199,10 @@ class OutboxSender:
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
                 loop.call_soon_threadsafe(self.wake)
 
-    async def _pause(self, stop: asyncio.Event, seconds: float) -> None:
-        """Wait ``seconds``, or less if stopped or woken by a queued reply."""
+    async def _pause(self, stop: asyncio.Event, seconds: float) -> bool:
+        """Wait ``seconds``, or less if stopped or woken by a queued reply; True if woken."""
+        if self._wake.is_set():
+            return not stop.is_set()
         waits = [
             asyncio.ensure_future(stop.wait()),
             asyncio.ensure_future(self._wake.wait()),
@@ -207,6 +212,7 @@ class OutboxSender:
         finally:
             for waiting in waits:
                 waiting.cancel()
+        return self._wake.is_set() and not stop.is_set()
 
     # -- the loop ---------------------------------------------------------------------------------
 
@@ -228,17 +234,26 @@ class OutboxSender:
 
     async def run_forever(self, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:
         """Drain, then look again every ``idle_seconds`` when nothing was due, until ``stop``;
-        with several processes, only while this one is the elected sender."""
+        with several processes, only while this one is the elected sender. Woken by a queued
+        reply, it claims replies only (a cheap query), and looks for everything else at most
+        every ``idle_seconds``."""
         log.info("outbox sender %s started", self.sender_id)
         await self.report_waiting()
         self._loop = asyncio.get_running_loop()
         listener = Listener(self._engine, outbox_store.WAKE_CHANNEL, self._wake_from_thread)
         listener.start()
+        loop = asyncio.get_running_loop()
+        woken, last_full = False, -math.inf
         try:
             while not stop.is_set():
                 if not await self._lead(stop):
                     continue
-                drain = asyncio.create_task(self.drain_once(), name="outbox-drain")
+                full = not woken or loop.time() - last_full >= idle_seconds
+                if full:
+                    last_full = loop.time()
+                drain = asyncio.create_task(
+                    self.drain_once(urgent_only=not full), name="outbox-drain"
+                )
                 stopping = asyncio.create_task(stop.wait(), name="outbox-stop")
                 watch = asyncio.create_task(self._watch_lock(), name="outbox-lock")
                 try:
@@ -263,8 +278,10 @@ class OutboxSender:
                 error = drain.exception()
                 if error is not None:
                     log.error("outbox drain failed", exc_info=error)
-                if error is not None or drain.result() == 0:
-                    await self._pause(stop, idle_seconds)
+                if error is not None or drain.result() == 0 or not full:
+                    woken = await self._pause(stop, idle_seconds)
+                else:
+                    woken = False
         finally:
             await asyncio.to_thread(listener.stop)
             if self.election is not None and self.election.held:
@@ -279,9 +296,13 @@ class OutboxSender:
         election = self.election
         if election is None or not self._elected:
             return True  # SQLite: one process, always the sender
+        if election.held and time.monotonic() - self._checked_at < self._check_seconds:
+            return not stop.is_set()  # checked a moment ago (a reply wakes this often)
         try:
             if election.held:
                 leading = await asyncio.to_thread(election.still_held)
+                if leading:
+                    self._checked_at = time.monotonic()
                 became = False
             else:
                 leading = await asyncio.to_thread(election.try_acquire)
@@ -322,13 +343,16 @@ class OutboxSender:
                 alive = await asyncio.to_thread(election.still_held)
             except Exception:
                 alive = False
+            if alive:
+                self._checked_at = time.monotonic()
             if not alive:
                 log.warning("outbox sender %s lost the election lock; stops", self.sender_id)
                 self.leading = False
                 return
 
-    async def drain_once(self) -> int:
-        """Send everything due now; returns how many messages were sent.
+    async def drain_once(self, *, urgent_only: bool = False) -> int:
+        """Send everything due now (with ``urgent_only``, the replies); returns how many
+        messages were sent.
 
         Cancelling it stops cleanly: sends on the wire finish and are recorded, the other
         claimed rows are given back."""
@@ -344,7 +368,7 @@ class OutboxSender:
                 self._wake.clear()
                 room = self._batch - len(self._held)
                 if not exhausted and room >= max(1, self._batch // 2):
-                    claimed = await self._claim(room)
+                    claimed = await self._claim(room, urgent_only=urgent_only)
                     exhausted = len(claimed) < room
                     self._dispatch(claimed)
                 elif woken:  # replies were queued: they go before the broadcast held here

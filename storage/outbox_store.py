@@ -161,6 +161,8 @@ def claim_due(
     if limit <= 0:
         return []
     until = now + lease
+    if urgent_only and uow.dialect == "postgresql":
+        return _claim_replies(uow, sender_id, now, until, limit, channels)
     candidates: list[int] = []
     won = 0
     # On SQLite another sender may claim a selected row before our UPDATE takes the write lock;
@@ -179,9 +181,12 @@ def claim_due(
             )
             .limit(wanted)
         )
-        if urgent_only:
+        if urgent_only:  # replies: to a chat, no lookup of accounts
             query = query.where(col(OutboxMessage.urgent).is_(True))
-        if channels is not None:
+            query = query.where(col(OutboxMessage.chat_id).is_not(None))
+            if channels is not None:
+                query = query.where(col(OutboxMessage.channel).in_(list(channels)))
+        elif channels is not None:
             query = query.where(_for_channels(channels, without_account))
         if uow.dialect == "postgresql":
             query = query.with_for_update(skip_locked=True)
@@ -239,6 +244,62 @@ def claim_due(
             )
         )
     return claimed
+
+
+def _claim_replies(
+    uow: UnitOfWork,
+    sender_id: str,
+    now: datetime,
+    until: datetime,
+    limit: int,
+    channels: Collection[str] | None,
+) -> list[ClaimedMessage]:
+    """PostgreSQL, replies only (the sender woken by a turn's NOTIFY, once per reply): one
+    ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING``. Commits."""
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    due = (
+        select(table.c.id)
+        .where(table.c.sent_at.is_(None), table.c.failed_at.is_(None))
+        .where(table.c.urgent.is_(True), table.c.chat_id.is_not(None))
+        .where(table.c.available_at <= now)
+        .where(or_(table.c.claimed_until.is_(None), table.c.claimed_until < now))
+        .order_by(table.c.available_at, table.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    if channels is not None:
+        due = due.where(table.c.channel.in_(list(channels)))
+    rows = uow.session.execute(
+        update(table)
+        .where(table.c.id.in_(due.scalar_subquery()))
+        .values(claimed_by=sender_id, claimed_until=until)
+        .returning(
+            table.c.id,
+            table.c.person_id,
+            table.c.kind,
+            table.c.data,
+            table.c.attempts,
+            table.c.channel,
+            table.c.chat_id,
+            table.c.pieces_sent,
+            table.c.available_at,
+        )
+    ).all()
+    uow.commit()
+    return [
+        ClaimedMessage(
+            id=row.id,
+            person_id=row.person_id,
+            kind=row.kind,
+            data=dict(row.data),
+            attempts=row.attempts,
+            channel=row.channel,
+            chat_id=row.chat_id,
+            urgent=True,
+            pieces_sent=row.pieces_sent,
+        )
+        for row in sorted(rows, key=lambda row: (row.available_at, row.id))
+    ]
 
 
 def latest_accounts(uow: UnitOfWork, person_ids: Iterable[int]) -> dict[int, ChannelAccount]:
