@@ -803,17 +803,35 @@ class Integrity:
     # Messages a resident got beyond the rows the outbox holds as sent to that chat (issue
     # 12: replies go through the outbox on PostgreSQL); None where replies are sent directly.
     replies_doubled: int | None = None
+    doubled_sample: list[str] = field(default_factory=list)  # the repeated texts, shortened
+
+
+def repeated_texts(messages: list[SentMessage]) -> list[str]:
+    """The beginnings of texts a chat got more than once."""
+    counts = Counter(message.text or "" for message in messages)
+    return [text[:40] for text, count in counts.items() if count > 1]
 
 
 def reply_rows_sent(engine: Engine, chats: list[int]) -> dict[str, int] | None:
     """How many outbox rows (queued replies, and pushes such as "petition received") the
     outbox holds as sent to each chat's person; None if it holds no reply (the workers send
     their replies directly)."""
+    deadline = time.monotonic() + 15
     with engine.connect() as connection:
         if not connection.execute(
             text("SELECT 1 FROM outbox_message WHERE kind = 'reply' LIMIT 1")
         ).first():
             return None
+        # A reply the resident already got may not be recorded as sent yet: wait for the
+        # sender's records before counting.
+        pending = text(
+            "SELECT count(*) FROM outbox_message WHERE kind = 'reply' "
+            "AND sent_at IS NULL AND failed_at IS NULL"
+        )
+        while connection.execute(pending).scalar_one() and time.monotonic() < deadline:
+            connection.commit()
+            time.sleep(0.2)
+        connection.commit()
         rows = connection.execute(
             text(
                 "SELECT a.chat_id, count(*) FROM outbox_message o "
@@ -842,6 +860,12 @@ async def integrity(rig: Rig, run: Run) -> Integrity:
             if sent_rows is not None
             else None
         ),
+        doubled_sample=[
+            f"{r.user_id}: {len(r.messages())} messages, {(sent_rows or {}).get(str(r.user_id))} "
+            f"rows sent; repeated: {repeated_texts(r.messages())}"
+            for r in run.residents
+            if sent_rows is not None and len(r.messages()) > sent_rows.get(str(r.user_id), 0)
+        ][:3],
         sent=len(expected),
         acknowledged=len(expected & rig.fake.acknowledged()),
         lost=len(expected - set(handled)),
@@ -958,6 +982,8 @@ def print_run(title: str, run: Run, check: Integrity | None = None) -> None:
                 f"   replies sent twice: {check.replies_doubled} (allowed: 1 if the killed "
                 "worker was the sender, the piece in flight)"
             )
+            for line in check.doubled_sample:
+                print(f"     e.g. {line}")
         for line in check.stuck_sample:
             print(f"     e.g. stuck at {line}")
         if check.unfinished:

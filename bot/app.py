@@ -24,6 +24,7 @@ from bot.files import PublicFiles
 from bot.logs import configure_logging
 from bot.public import public_record
 from bot.rate_limit import RateLimiter
+from handlers.channel import Incoming, Outgoing
 from handlers.conversations import Conversations
 from handlers.turn import ChatSettings
 from procedure.use_cases.context import ProcedureContext
@@ -112,6 +113,7 @@ async def serve(
     from bot.outbox_sender import OutboxSender
     from bot.runner import handler_for
     from bot.scheduler import Scheduler
+    from handlers.reply_queue import QueuedReplies
 
     host, port = listen_address(settings)
     files = PublicFiles.from_settings(settings)
@@ -138,15 +140,24 @@ async def serve(
         conversations.queue_replies_for = frozenset(
             channel.name for channel in channels if getattr(channel, "queues_replies", False)
         )
-        turn = observed(handle or handler_for(conversations))
-        for channel in channels:
-            await channel.start(turn)
-            started.append(channel)
-            log.info("channel %s started", channel.name)
-        start, end = settings.alert_hours
         sender = OutboxSender(
             conversations.engine, {c.name: c for c in channels}, limiters=limiters
         )
+        turn = observed(handle or handler_for(conversations))
+
+        async def turn_then_wake(incoming: Incoming) -> list[Outgoing]:
+            replies = await turn(incoming)
+            if isinstance(replies, QueuedReplies):
+                # Committed: this process's sender (if it is the elected one) sends them now,
+                # without waiting for the NOTIFY (and on SQLite, which has none).
+                sender.wake()
+            return replies
+
+        for channel in channels:
+            await channel.start(turn_then_wake)
+            started.append(channel)
+            log.info("channel %s started", channel.name)
+        start, end = settings.alert_hours
         scheduler = Scheduler(conversations.engine, conversations.context, start=start, end=end)
         background = [
             asyncio.create_task(sender.run_forever(stop), name="outbox-sender"),

@@ -20,6 +20,7 @@ import statistics
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -375,3 +376,42 @@ async def test_x4_c8_replies_and_a_broadcast_from_two_workers_stay_within_the_gl
         f"median {statistics.median(waits) * 1000:.0f} ms, max {max(waits) * 1000:.0f} ms; "
         f"invitations left when the residents were done: {broadcast_left}"
     )
+
+
+def test_x4_replies_go_through_the_outbox_on_postgresql_unless_switched_off(
+    tmp_path: Path,
+) -> None:
+    """PostgreSQL (a production deployment, one worker or several): replies are queued with the
+    turn's commit; SQLite (one process) keeps its direct replies; REPLIES_THROUGH_OUTBOX decides
+    either way. Only the elected sender then sends Telegram messages: it keeps the whole budget."""
+    from bot.channels.registry import telegram
+    from bot.config import Settings
+
+    base = {"DOITHOAI_DATA_DIR": str(tmp_path), "TELEGRAM_BOT_TOKEN": "1:x", "WORKERS": "1"}
+    assert Settings.from_environ(base).queues_replies("postgresql")
+    assert not Settings.from_environ(base).queues_replies("sqlite")
+    off = Settings.from_environ({**base, "REPLIES_THROUGH_OUTBOX": "off"})
+    assert not off.queues_replies("postgresql")
+    on = Settings.from_environ({**base, "REPLIES_THROUGH_OUTBOX": "on"})
+    assert on.queues_replies("sqlite")
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    try:
+        for settings, queued in ((Settings.from_environ(base), False), (on, True)):
+            limiters: dict[str, RateLimiter] = {}
+            channel = telegram(settings, engine, limiters)
+            assert channel is not None and channel.queues_replies is queued  # type: ignore[attr-defined]
+            assert limiters["telegram"].global_per_second == 30
+        several = Settings.from_environ(
+            {
+                **base,
+                "WORKERS": "3",
+                "REPLIES_THROUGH_OUTBOX": "off",
+                "WEBHOOK_URL": "https://x.example",
+                "WEBHOOK_SECRET": "s",
+            }
+        )
+        limiters = {}
+        assert telegram(several, engine, limiters) is not None
+        assert limiters["telegram"].global_per_second == 10  # each worker its share
+    finally:
+        engine.dispose()
