@@ -263,7 +263,9 @@ def _claim_replies(
         .where(table.c.urgent.is_(True), table.c.chat_id.is_not(None))
         .where(table.c.available_at <= now)
         .where(or_(table.c.claimed_until.is_(None), table.c.claimed_until < now))
-        .order_by(table.c.available_at, table.c.id)
+        # In the order written: a chat's turns commit one after the other (its lock), so by id,
+        # whatever the clocks of the workers that wrote them.
+        .order_by(table.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
@@ -282,7 +284,6 @@ def _claim_replies(
             table.c.channel,
             table.c.chat_id,
             table.c.pieces_sent,
-            table.c.available_at,
         )
     ).all()
     uow.commit()
@@ -298,7 +299,7 @@ def _claim_replies(
             urgent=True,
             pieces_sent=row.pieces_sent,
         )
-        for row in sorted(rows, key=lambda row: (row.available_at, row.id))
+        for row in sorted(rows, key=lambda row: row.id)
     ]
 
 
