@@ -333,8 +333,9 @@ def start_worker(
         "ALERT_HOURS_START": "00:00",
         "ALERT_HOURS_END": "00:01",
         "LOG_FORMAT": "text",
-        # How many workers share the database: above 1, the webhook goes through the inbox and
-        # each worker keeps to its share of the bot's budget (README, "several workers").
+        # How many workers share the database: above 1, the webhook goes through the inbox; on
+        # PostgreSQL replies are queued in the outbox with the turn and the one elected sender
+        # sends them and the broadcasts at the bot's budget (README, "several workers").
         "WORKERS": str(workers),
     }
     if budget is not None:
@@ -776,6 +777,48 @@ class Integrity:
     # Residents whose last update the database holds as handled, but whose answer never came.
     answer_lost: int = 0
     answered_late: int = 0  # an answer came after the resident gave up
+    # Messages a resident got beyond the rows the outbox holds as sent to that chat (issue
+    # 12: replies go through the outbox on PostgreSQL); None where replies are sent directly.
+    replies_doubled: int | None = None
+    doubled_sample: list[str] = field(default_factory=list)  # the repeated texts, shortened
+
+
+def repeated_texts(messages: list[SentMessage]) -> list[str]:
+    """The beginnings of texts a chat got more than once."""
+    counts = Counter(message.text or "" for message in messages)
+    return [text[:40] for text, count in counts.items() if count > 1]
+
+
+def reply_rows_sent(engine: Engine, chats: list[int]) -> dict[str, int] | None:
+    """How many outbox rows (queued replies, and pushes such as "petition received") the
+    outbox holds as sent to each chat's person; None if it holds no reply (the workers send
+    their replies directly)."""
+    deadline = time.monotonic() + 15
+    with engine.connect() as connection:
+        if not connection.execute(
+            text("SELECT 1 FROM outbox_message WHERE kind = 'reply' LIMIT 1")
+        ).first():
+            return None
+        # A reply the resident already got may not be recorded as sent yet: wait for the
+        # sender's records before counting.
+        pending = text(
+            "SELECT count(*) FROM outbox_message WHERE kind = 'reply' "
+            "AND sent_at IS NULL AND failed_at IS NULL"
+        )
+        while connection.execute(pending).scalar_one() and time.monotonic() < deadline:
+            connection.commit()
+            time.sleep(0.2)
+        connection.commit()
+        rows = connection.execute(
+            text(
+                "SELECT a.chat_id, count(*) FROM outbox_message o "
+                "JOIN channel_account a ON a.person_id = o.person_id "
+                "WHERE o.sent_at IS NOT NULL AND a.channel = 'telegram' "
+                "AND a.chat_id = ANY(:chats) GROUP BY a.chat_id"
+            ),
+            {"chats": [str(chat) for chat in chats]},
+        ).all()
+    return {str(chat): int(count) for chat, count in rows}
 
 
 async def integrity(rig: Rig, run: Run) -> Integrity:
@@ -783,7 +826,23 @@ async def integrity(rig: Rig, run: Run) -> Integrity:
     handled = await rig.settle(expected)
     petitions = await asyncio.to_thread(petitions_per_resident, rig.engine)
     residents = {r.user_id for r in run.residents}
+    sent_rows = await asyncio.to_thread(
+        reply_rows_sent, rig.engine, [r.user_id for r in run.residents]
+    )
     return Integrity(
+        # Every reply is one message here (codes as text, no long text): a message beyond the
+        # rows marked sent was sent twice (a sender killed between a send and its record).
+        replies_doubled=(
+            sum(max(0, len(r.messages()) - sent_rows.get(str(r.user_id), 0)) for r in run.residents)
+            if sent_rows is not None
+            else None
+        ),
+        doubled_sample=[
+            f"{r.user_id}: {len(r.messages())} messages, {(sent_rows or {}).get(str(r.user_id))} "
+            f"rows sent; repeated: {repeated_texts(r.messages())}"
+            for r in run.residents
+            if sent_rows is not None and len(r.messages()) > sent_rows.get(str(r.user_id), 0)
+        ][:3],
         sent=len(expected),
         acknowledged=len(expected & rig.fake.acknowledged()),
         lost=len(expected - set(handled)),
@@ -895,6 +954,13 @@ def print_run(title: str, run: Run, check: Integrity | None = None) -> None:
             f"residents with two petitions: {check.petitions_doubled}"
         )
         print(f"   residents who did not finish: {check.unfinished} {dict(check.stuck_steps)}")
+        if check.replies_doubled is not None:
+            print(
+                f"   replies sent twice: {check.replies_doubled} (allowed: 1 if the killed "
+                "worker was the sender, the piece in flight)"
+            )
+            for line in check.doubled_sample:
+                print(f"     e.g. {line}")
         for line in check.stuck_sample:
             print(f"     e.g. stuck at {line}")
         if check.unfinished:
@@ -968,7 +1034,7 @@ async def phases(rig: Rig, args: argparse.Namespace, failures: list[str]) -> Non
     print_run(f"{args.workers} workers, one killed half way, Telegram's limits", run, check)
     assert rig.nginx is not None
     print(f"   requests nginx passed to another worker: {rig.nginx.retried()}")
-    collect("worker killed", check, failures, killed=True)
+    collect("worker killed", check, failures)
     too_many = fake.too_many_requests_sent - before_429
     print(f"   429 answers: {too_many}", flush=True)
     if too_many:
@@ -979,7 +1045,7 @@ async def phases(rig: Rig, args: argparse.Namespace, failures: list[str]) -> Non
     if killed is not None:
         await rig.restart(killed, args.budget)
     before_429 = fake.too_many_requests_sent
-    # The sender keeps to its share of the budget: 30/WORKERS a second.
+    # The one elected sender sends at the bot's budget (30 a second); the timeout leaves room.
     timeout = 1.5 * args.followers / ((args.budget or 30) / args.workers) + 120
     broadcast = await invitation(rig, args.followers, timeout)
     too_many = fake.too_many_requests_sent - before_429
@@ -1015,16 +1081,18 @@ async def phases(rig: Rig, args: argparse.Namespace, failures: list[str]) -> Non
         failures.append("the sender was never taken over")
 
 
-def collect(phase: str, check: Integrity, failures: list[str], *, killed: bool = False) -> None:
-    """The failures of a phase. Where a worker was killed, a resident left without an answer is
-    reported, not counted: the replies of a handled update live in that worker's memory until
-    they are sent (bot/reply_sender.py), so a kill may take some with it."""
+def collect(phase: str, check: Integrity, failures: list[str]) -> None:
+    """The failures of a phase. A resident left without an answer is one, where a worker was
+    killed too: a turn's replies are queued in the outbox with its commit (PostgreSQL, issue
+    12), so a kill after the commit takes none with it."""
     if check.lost:
         failures.append(f"{phase}: {check.lost} updates lost")
     if check.handled_twice or check.petitions_doubled:
         failures.append(f"{phase}: updates handled twice")
-    if check.unfinished and not killed:
+    if check.unfinished:
         failures.append(f"{phase}: {check.unfinished} residents did not finish")
+    if check.replies_doubled is not None and check.replies_doubled > 1:
+        failures.append(f"{phase}: {check.replies_doubled} replies sent twice")
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:

@@ -24,6 +24,7 @@ from bot.files import PublicFiles
 from bot.logs import configure_logging
 from bot.public import public_record
 from bot.rate_limit import RateLimiter
+from handlers.channel import Incoming, Outgoing
 from handlers.conversations import Conversations
 from handlers.turn import ChatSettings
 from procedure.use_cases.context import ProcedureContext
@@ -112,6 +113,7 @@ async def serve(
     from bot.outbox_sender import OutboxSender
     from bot.runner import handler_for
     from bot.scheduler import Scheduler
+    from handlers.reply_queue import QueuedReplies
 
     host, port = listen_address(settings)
     files = PublicFiles.from_settings(settings)
@@ -133,15 +135,29 @@ async def serve(
             await web.TCPSite(runner, host, port).start()
             if port == 0:  # tests: the port the system chose
                 port = int(runner.addresses[0][1])
-        turn = observed(handle or handler_for(conversations))
-        for channel in channels:
-            await channel.start(turn)
-            started.append(channel)
-            log.info("channel %s started", channel.name)
-        start, end = settings.alert_hours
+        # Channels whose replies go through the outbox (issue 12): the conversation queues them
+        # in the turn's transaction; the outbox sender below sends them.
+        conversations.queue_replies_for = frozenset(
+            channel.name for channel in channels if getattr(channel, "queues_replies", False)
+        )
         sender = OutboxSender(
             conversations.engine, {c.name: c for c in channels}, limiters=limiters
         )
+        turn = observed(handle or handler_for(conversations))
+
+        async def turn_then_wake(incoming: Incoming) -> list[Outgoing]:
+            replies = await turn(incoming)
+            if isinstance(replies, QueuedReplies):
+                # Committed: this process's sender (if it is the elected one) sends them now,
+                # without waiting for the NOTIFY (and on SQLite, which has none).
+                sender.wake()
+            return replies
+
+        for channel in channels:
+            await channel.start(turn_then_wake)
+            started.append(channel)
+            log.info("channel %s started", channel.name)
+        start, end = settings.alert_hours
         scheduler = Scheduler(conversations.engine, conversations.context, start=start, end=end)
         background = [
             asyncio.create_task(sender.run_forever(stop), name="outbox-sender"),

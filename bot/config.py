@@ -100,6 +100,16 @@ class Settings:
     # workers on one PostgreSQL"): above 1, webhook updates go through the inbox, each worker
     # sends within 1/WORKERS of Telegram's budget and keeps no memo of accounts.
     workers: int = 1
+    # Replies through the outbox, queued in the turn's transaction and sent by the elected
+    # sender (issue 12, X4: a kill after the commit loses no reply). None: on PostgreSQL, off
+    # on SQLite (one process, replies sent directly); REPLIES_THROUGH_OUTBOX=on/off decides.
+    replies_through_outbox: bool | None = None
+
+    def queues_replies(self, dialect: str) -> bool:
+        """Whether replies go through the outbox on a database of ``dialect``."""
+        if self.replies_through_outbox is not None:
+            return self.replies_through_outbox
+        return dialect == "postgresql"
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -148,6 +158,11 @@ class Settings:
             file_link_secret=env.get("FILE_LINK_SECRET") or None,
             file_link_days=int(env.get("FILE_LINK_DAYS") or 30),
             workers=_workers(env.get("WORKERS")),
+            replies_through_outbox=(
+                _flag(env.get("REPLIES_THROUGH_OUTBOX"), default=False)
+                if (env.get("REPLIES_THROUGH_OUTBOX") or "").strip()
+                else None
+            ),
             periods=Periods(
                 notice_working_days=int(env.get("NOTICE_WORKING_DAYS") or 5),
                 conclusion_working_days=int(env.get("CONCLUSION_WORKING_DAYS") or 10),

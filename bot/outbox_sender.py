@@ -24,6 +24,15 @@ How a row goes out:
   its first send, so an old holder that lost its connection but lives has stopped by then, and
   takes over the rows other senders still had claimed (their leases need not expire). On
   SQLite (one process) the sender is always active.
+* Replies (issue 12: several workers queue a conversation's replies here, in the turn's
+  transaction): rows with ``urgent`` set, addressed to the chat that wrote. They are claimed
+  before broadcasts, paced as urgent sends (before the broadcast's waiting sends), and in the
+  order written per chat; a transient failure or 429s in a row retry the same piece in place
+  (never rescheduled behind later replies). The sender LISTENs (storage/notify.py) for the
+  ``NOTIFY`` a turn sends when it queues replies, and claims them at once, even mid-broadcast.
+* A message of several pieces records each piece sent (``pieces_sent``) before the next: a
+  sender that takes it over starts at the first piece not sent, so only the piece in flight at
+  a kill can go out twice.
 * Stopping (``stop`` of :meth:`OutboxSender.run_forever`, or cancelling the task) lets sends
   already on the wire finish and be recorded, and gives the other claimed rows back at once;
   after a crash they come back when the lease expires. Delivery is at least once: only a
@@ -38,9 +47,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import secrets
 import socket
+import time
 from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -61,9 +72,11 @@ from bot.transports import (
 )
 from handlers.channel import Outgoing
 from handlers.notifications import render
+from handlers.reply_queue import from_data
 from storage import outbox_store
 from storage.advisory import SessionLock
-from storage.outbox_store import ClaimedMessage
+from storage.notify import Listener
+from storage.outbox_store import REPLY_KIND, ClaimedMessage
 from storage.types import utc_now
 from storage.unit_of_work import UnitOfWork
 
@@ -84,6 +97,7 @@ STOP_GRACE_SECONDS = 10.0
 class _Step(Enum):
     NEXT_PIECE = "next piece"  # this piece went out; the message has more
     AGAIN = "again"  # rate limited: the same piece after the pause
+    RETRY_HERE = "retry here"  # a reply's transient failure: the same piece after a backoff
     FINISHED = "finished"  # sent, failed or rescheduled: the row is done for now
 
 
@@ -172,6 +186,38 @@ class OutboxSender:
         # Rows failed for want of a chat account during the drain under way: one summary line
         # at its end instead of one warning a row (the demo's officials have none).
         self._without_account: list[ClaimedMessage] = []
+        # Set when a reply was queued (a NOTIFY, or :meth:`wake`): claim replies now.
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._checked_at = -math.inf  # when the election's connection last answered
+        # In-place retries of a reply: 0.5 s, 1 s, 2 s… up to 30 s, as long as this is the sender.
+        self._reply_backoff = (0.5, 30.0)
+
+    def wake(self) -> None:
+        """A reply was queued: claim it now rather than at the next look."""
+        self._wake.set()
+        self._progress.set()
+
+    def _wake_from_thread(self) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(self.wake)
+
+    async def _pause(self, stop: asyncio.Event, seconds: float) -> bool:
+        """Wait ``seconds``, or less if stopped or woken by a queued reply; True if woken."""
+        if self._wake.is_set():
+            return not stop.is_set()
+        waits = [
+            asyncio.ensure_future(stop.wait()),
+            asyncio.ensure_future(self._wake.wait()),
+        ]
+        try:
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+        return self._wake.is_set() and not stop.is_set()
 
     # -- the loop ---------------------------------------------------------------------------------
 
@@ -193,14 +239,26 @@ class OutboxSender:
 
     async def run_forever(self, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:
         """Drain, then look again every ``idle_seconds`` when nothing was due, until ``stop``;
-        with several processes, only while this one is the elected sender."""
+        with several processes, only while this one is the elected sender. Woken by a queued
+        reply, it claims replies only (a cheap query), and looks for everything else at most
+        every ``idle_seconds``."""
         log.info("outbox sender %s started", self.sender_id)
         await self.report_waiting()
+        self._loop = asyncio.get_running_loop()
+        listener = Listener(self._engine, outbox_store.WAKE_CHANNEL, self._wake_from_thread)
+        listener.start()
+        loop = asyncio.get_running_loop()
+        woken, last_full = False, -math.inf
         try:
             while not stop.is_set():
                 if not await self._lead(stop):
                     continue
-                drain = asyncio.create_task(self.drain_once(), name="outbox-drain")
+                full = not woken or loop.time() - last_full >= idle_seconds
+                if full:
+                    last_full = loop.time()
+                drain = asyncio.create_task(
+                    self.drain_once(urgent_only=not full), name="outbox-drain"
+                )
                 stopping = asyncio.create_task(stop.wait(), name="outbox-stop")
                 watch = asyncio.create_task(self._watch_lock(), name="outbox-lock")
                 try:
@@ -225,10 +283,12 @@ class OutboxSender:
                 error = drain.exception()
                 if error is not None:
                     log.error("outbox drain failed", exc_info=error)
-                if error is not None or drain.result() == 0:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), idle_seconds)
+                if error is not None or drain.result() == 0 or not full:
+                    woken = await self._pause(stop, idle_seconds)
+                else:
+                    woken = False
         finally:
+            await asyncio.to_thread(listener.stop)
             if self.election is not None and self.election.held:
                 with contextlib.suppress(Exception):
                     await asyncio.to_thread(self.election.release)
@@ -241,9 +301,13 @@ class OutboxSender:
         election = self.election
         if election is None or not self._elected:
             return True  # SQLite: one process, always the sender
+        if election.held and time.monotonic() - self._checked_at < self._check_seconds:
+            return not stop.is_set()  # checked a moment ago (a reply wakes this often)
         try:
             if election.held:
                 leading = await asyncio.to_thread(election.still_held)
+                if leading:
+                    self._checked_at = time.monotonic()
                 became = False
             else:
                 leading = await asyncio.to_thread(election.try_acquire)
@@ -284,13 +348,16 @@ class OutboxSender:
                 alive = await asyncio.to_thread(election.still_held)
             except Exception:
                 alive = False
+            if alive:
+                self._checked_at = time.monotonic()
             if not alive:
                 log.warning("outbox sender %s lost the election lock; stops", self.sender_id)
                 self.leading = False
                 return
 
-    async def drain_once(self) -> int:
-        """Send everything due now; returns how many messages were sent.
+    async def drain_once(self, *, urgent_only: bool = False) -> int:
+        """Send everything due now (with ``urgent_only``, the replies); returns how many
+        messages were sent.
 
         Cancelling it stops cleanly: sends on the wire finish and are recorded, the other
         claimed rows are given back."""
@@ -302,19 +369,15 @@ class OutboxSender:
         try:
             exhausted = False
             while True:
+                woken = self._wake.is_set()
+                self._wake.clear()
                 room = self._batch - len(self._held)
                 if not exhausted and room >= max(1, self._batch // 2):
-                    claimed = await self._db(
-                        outbox_store.claim_due,
-                        sender_id=self.sender_id,
-                        now=self._clock(),
-                        lease=self._lease,
-                        limit=room,
-                        channels=set(self._transports),
-                        without_account=not self._wait_without_account,
-                    )
+                    claimed = await self._claim(room, urgent_only=urgent_only)
                     exhausted = len(claimed) < room
                     self._dispatch(claimed)
+                elif woken:  # replies were queued: they go before the broadcast held here
+                    self._dispatch(await self._claim(self._batch, urgent_only=True))
                 if not self._held:
                     if exhausted:
                         break
@@ -349,6 +412,18 @@ class OutboxSender:
             return await self.drain_once()
         finally:
             await asyncio.to_thread(election.release)
+
+    async def _claim(self, limit: int, *, urgent_only: bool = False) -> list[ClaimedMessage]:
+        return await self._db(
+            outbox_store.claim_due,
+            sender_id=self.sender_id,
+            now=self._clock(),
+            lease=self._lease,
+            limit=limit,
+            channels=set(self._transports),
+            without_account=not self._wait_without_account,
+            urgent_only=urgent_only,
+        )
 
     def _dispatch(self, rows: list[ClaimedMessage]) -> None:
         """Queue each row behind its chat; a chat without a worker gets one."""
@@ -409,25 +484,31 @@ class OutboxSender:
             await self._fail(row, prepared)
             return
         transport, pieces = prepared
-        index, limited = 0, 0
+        # The pieces an earlier sender already sent are not sent again.
+        index, limited, failures = min(row.pieces_sent, len(pieces) - 1), 0, 0
         while index < len(pieces):
             if row.id in self._lost:
                 self._let_go(row.id)
                 return
-            async with self._limiter_for(row).slot(key):
+            async with self._limiter_for(row).slot(key, urgent=row.urgent):
                 attempt = asyncio.create_task(
-                    self._attempt(row, transport, pieces[index], index == len(pieces) - 1)
+                    self._attempt(row, transport, pieces[index], index, len(pieces))
                 )
                 self._on_wire.add(attempt)
                 attempt.add_done_callback(self._on_wire.discard)
                 step = await asyncio.shield(attempt)
             if step is _Step.NEXT_PIECE:
-                index, limited = index + 1, 0
+                index, limited, failures = index + 1, 0, 0
             elif step is _Step.AGAIN:
                 limited += 1
-                if limited >= MAX_RATE_LIMITED_IN_A_ROW:
+                if limited >= MAX_RATE_LIMITED_IN_A_ROW and not row.urgent:
                     await self._retry(row, "rate limited again and again")
                     return
+            elif step is _Step.RETRY_HERE:
+                # A reply keeps its place in its chat's order: the same piece after a backoff.
+                failures += 1
+                self.retried += 1
+                await asyncio.sleep(backoff_delay(failures, *self._reply_backoff).total_seconds())
             else:
                 return
 
@@ -439,7 +520,7 @@ class OutboxSender:
         if transport is None:
             return f"no transport for channel {row.channel}"
         try:
-            message = render(row.kind, row.data)
+            message = from_data(row.data) if row.kind == REPLY_KIND else render(row.kind, row.data)
         except Exception as error:
             log.exception("outbox row %s: cannot render kind %s", row.id, row.kind)
             return f"cannot render {row.kind}: {type(error).__name__}"
@@ -450,10 +531,10 @@ class OutboxSender:
         return self._limiters.get(row.channel or "", self.limiter)
 
     async def _attempt(
-        self, row: ClaimedMessage, transport: Transport, piece: Outgoing, last: bool
+        self, row: ClaimedMessage, transport: Transport, piece: Outgoing, index: int, count: int
     ) -> _Step:
-        """Send one piece and record the outcome; shielded, so a stopping sender still records
-        a send that went out."""
+        """Send piece ``index`` of ``count`` and record the outcome; shielded, so a stopping
+        sender still records a send that went out."""
         assert row.chat_id is not None
         try:
             await transport.send(row.chat_id, piece)
@@ -482,13 +563,22 @@ class OutboxSender:
             await self._fail(row, failure.reason)
             return _Step.FINISHED
         except TransientFailure as failure:
+            if row.urgent:
+                log.warning("outbox row %s: a reply piece retried: %s", row.id, failure.reason)
+                return _Step.RETRY_HERE
             await self._retry(row, failure.reason)
             return _Step.FINISHED
         except Exception as error:  # an unmapped error: assume it may pass
             log.exception("outbox row %s: unexpected error while sending", row.id)
+            if row.urgent:
+                return _Step.RETRY_HERE
             await self._retry(row, f"unexpected {type(error).__name__}")
             return _Step.FINISHED
-        if not last:
+        if index < count - 1:
+            try:  # a sender taking the row over starts after this piece
+                await self._db(outbox_store.mark_pieces_sent, row.id, pieces=index + 1)
+            except Exception:
+                log.exception("outbox row %s: could not record a piece sent", row.id)
             return _Step.NEXT_PIECE
         await self._record(row, outbox_store.mark_sent, row.id, now=self._clock())
         self.sent += 1

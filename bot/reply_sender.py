@@ -16,8 +16,10 @@ chats), piece by piece (:meth:`Channel.pieces`):
 updates are handled, and answered, one after the other.
 
 What is not covered: replies live in memory, so a crash between the turn's commit and the last
-piece loses the rest (the outbox, written in the turn's transaction, would survive it); a send
-that timed out after Telegram took it may be sent twice.
+piece loses the rest; a send that timed out after Telegram took it may be sent twice. On
+PostgreSQL Telegram's replies therefore go through the outbox instead (issue 12: queued in the
+turn's transaction, handlers/reply_queue.py; ``REPLIES_THROUGH_OUTBOX``), and this sender serves
+SQLite's single process, the web chat and the Zalo channels.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 
 from sqlalchemy import Engine
 
@@ -31,6 +32,7 @@ from handlers.flows import (
 )
 from handlers.parsing import parse_button, parse_id
 from handlers.replies import Html, main_menu, reply, say
+from handlers.reply_queue import queue_replies
 from handlers.state import IDLE, claim_update, load, lock_conversation, save
 from handlers.turn import STEPS, ChatSettings, Turn, entry, go
 from procedure.permissions import ROLE_ACTIONS, Action, Actor, Role
@@ -80,6 +82,9 @@ class Conversations:
         self.engine = engine
         self.context = context or ProcedureContext()
         self._settings = settings or ChatSettings()
+        # Channels whose replies are queued in the outbox in the turn's transaction (several
+        # workers, issue 12: handlers/reply_queue.py); the others' replies are returned.
+        self.queue_replies_for: frozenset[str] = frozenset()
 
     def handle(self, incoming: Incoming) -> list[Outgoing]:
         """Handle one update in ONE transaction: the claim, the account, the step, the use case,
@@ -95,7 +100,25 @@ class Conversations:
                 incoming.channel,
                 describe_failure(error),
             )
-            return [reply("chat.failed")]
+            return self._apologise(incoming)
+
+    def _apologise(self, incoming: Incoming) -> list[Outgoing]:
+        """The one short apology; queued in a transaction of its own where replies are queued
+        (sent directly if even that fails)."""
+        apology = [reply("chat.failed")]
+        if incoming.channel not in self.queue_replies_for:
+            return apology
+        try:
+            with UnitOfWork(self.engine, write=True) as uow:
+                person_id = person_for_account(
+                    uow, incoming.channel, incoming.user_id, incoming.chat_id
+                )
+                queued = queue_replies(uow, replace(incoming, update_id=None), person_id, apology)
+                uow.commit()
+                return queued
+        except Exception as error:
+            log.error("conversation: the apology could not be queued: %s", type(error).__name__)
+            return apology
 
     def _handle(self, incoming: Incoming) -> list[Outgoing]:
         with UnitOfWork(self.engine, write=True) as uow:
@@ -127,8 +150,11 @@ class Conversations:
                 log.warning("conversation: no reply in state %s; answered generally", state)
                 turn.send(reply("chat.not_understood", buttons=main_menu()))
             save(uow, turn.conversation)
+            replies = turn.replies
+            if incoming.channel in self.queue_replies_for:
+                replies = queue_replies(uow, incoming, person_id, replies)
             uow.commit()
-            return turn.replies
+            return replies
 
 
 def describe_failure(error: BaseException) -> str:

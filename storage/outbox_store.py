@@ -7,7 +7,13 @@ transaction selects with ``FOR UPDATE SKIP LOCKED``, so concurrent claims never 
 other; on SQLite (one writer at a time) the claim is an ``UPDATE … WHERE`` the lease is free,
 whose winner reads its rows back.
 
-Each function is one short transaction and commits it.
+Replies (issue 12, several workers) are rows too: :func:`queue_replies` writes them in the
+turn's transaction (it does not commit) and, on PostgreSQL, sends a ``NOTIFY`` on
+:data:`WAKE_CHANNEL` that PostgreSQL delivers at commit, so the elected sender (which listens,
+storage/notify.py) sends them at once instead of at its next look. They are claimed before any
+broadcast (``urgent``), and go to the chat that wrote (``channel``, ``chat_id``).
+
+Each other function is one short transaction and commits it.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, update
+from sqlalchemy import ColumnElement, and_, insert, or_, text, update
 from sqlmodel import col, func, select
 
 from storage.tables import ChannelAccount, OutboxMessage
@@ -25,6 +31,11 @@ from storage.unit_of_work import UnitOfWork
 
 # Bound parameters per statement stay well under SQLite's limit.
 _CHUNK = 500
+# The kind of a queued reply; its data is the serialized message (handlers/reply_queue.py).
+REPLY_KIND = "reply"
+# What the outbox sender LISTENs on (PostgreSQL): a reply was queued.
+WAKE_CHANNEL = "doithoai_outbox"
+_NOTIFY = text(f"NOTIFY {WAKE_CHANNEL}")
 
 
 @dataclass(frozen=True)
@@ -38,6 +49,8 @@ class ClaimedMessage:
     attempts: int
     channel: str | None
     chat_id: str | None
+    urgent: bool = False
+    pieces_sent: int = 0
 
 
 def _pending() -> ColumnElement[bool]:
@@ -75,12 +88,22 @@ def _for_channels(channels: Collection[str], without_account: bool = True) -> An
         .join(ChannelAccount, col(ChannelAccount.id) == newest.c.account_id)
         .where(col(ChannelAccount.channel).in_(list(channels)))
     )
+    to_a_chat = and_(
+        col(OutboxMessage.chat_id).is_not(None), col(OutboxMessage.channel).in_(list(channels))
+    )
+    to_a_person = col(OutboxMessage.chat_id).is_(None)
     if not without_account:
-        return col(OutboxMessage.person_id).in_(reachable)
+        return or_(to_a_chat, and_(to_a_person, col(OutboxMessage.person_id).in_(reachable)))
     with_account = select(ChannelAccount.person_id)
     return or_(
-        col(OutboxMessage.person_id).in_(reachable),
-        col(OutboxMessage.person_id).not_in(with_account),
+        to_a_chat,
+        and_(
+            to_a_person,
+            or_(
+                col(OutboxMessage.person_id).in_(reachable),
+                col(OutboxMessage.person_id).not_in(with_account),
+            ),
+        ),
     )
 
 
@@ -100,6 +123,7 @@ def waiting_for_other_channels(
         .join(newest, newest.c.person_id == col(OutboxMessage.person_id))
         .join(ChannelAccount, col(ChannelAccount.id) == newest.c.account_id)
         .where(_pending())
+        .where(col(OutboxMessage.chat_id).is_(None))
         .where(col(ChannelAccount.channel).not_in(list(channels)))
         .group_by(col(ChannelAccount.channel))
     ).all()
@@ -110,6 +134,7 @@ def waiting_for_other_channels(
     without = uow.session.exec(
         select(func.count(col(OutboxMessage.id)))
         .where(_pending())
+        .where(col(OutboxMessage.chat_id).is_(None))
         .where(col(OutboxMessage.person_id).not_in(select(ChannelAccount.person_id)))
     ).one()
     uow.session.rollback()
@@ -127,13 +152,17 @@ def claim_due(
     limit: int,
     channels: Collection[str] | None = None,
     without_account: bool = True,
+    urgent_only: bool = False,
 ) -> list[ClaimedMessage]:
     """Claim up to ``limit`` rows that are due (not sent, not failed, available, lease free),
-    oldest first, for ``sender_id`` until ``now + lease``; commits. With ``channels``, only the
-    rows this process can deliver (see :func:`_for_channels`)."""
+    urgent ones (replies) first, then oldest first, for ``sender_id`` until ``now + lease``;
+    commits. With ``channels``, only the rows this process can deliver (see
+    :func:`_for_channels`); with ``urgent_only``, only replies."""
     if limit <= 0:
         return []
     until = now + lease
+    if urgent_only and uow.dialect == "postgresql":
+        return _claim_replies(uow, sender_id, now, until, limit, channels)
     candidates: list[int] = []
     won = 0
     # On SQLite another sender may claim a selected row before our UPDATE takes the write lock;
@@ -145,10 +174,19 @@ def claim_due(
             .where(_pending())
             .where(col(OutboxMessage.available_at) <= now)
             .where(_lease_free(now))
-            .order_by(col(OutboxMessage.available_at), col(OutboxMessage.id))
+            .order_by(
+                col(OutboxMessage.urgent).desc(),
+                col(OutboxMessage.available_at),
+                col(OutboxMessage.id),
+            )
             .limit(wanted)
         )
-        if channels is not None:
+        if urgent_only:  # replies: to a chat, no lookup of accounts
+            query = query.where(col(OutboxMessage.urgent).is_(True))
+            query = query.where(col(OutboxMessage.chat_id).is_not(None))
+            if channels is not None:
+                query = query.where(col(OutboxMessage.channel).in_(list(channels)))
+        elif channels is not None:
             query = query.where(_for_channels(channels, without_account))
         if uow.dialect == "postgresql":
             query = query.with_for_update(skip_locked=True)
@@ -175,14 +213,23 @@ def claim_due(
         .where(col(OutboxMessage.id).in_(candidates))
         .where(OutboxMessage.claimed_by == sender_id)
         .where(OutboxMessage.claimed_until == until)
-        .order_by(col(OutboxMessage.available_at), col(OutboxMessage.id))
+        .order_by(
+            col(OutboxMessage.urgent).desc(), col(OutboxMessage.available_at), col(OutboxMessage.id)
+        )
     ).all()
-    accounts = latest_accounts(uow, {row.person_id for row in rows})
+    accounts = latest_accounts(uow, {row.person_id for row in rows if row.chat_id is None})
     uow.commit()
     claimed = []
     for row in rows:
         assert row.id is not None
-        account = accounts.get(row.person_id)
+        channel: str | None
+        chat_id: str | None
+        if row.chat_id is not None:  # a reply: to the chat that wrote
+            channel, chat_id = row.channel, row.chat_id
+        else:
+            account = accounts.get(row.person_id)
+            channel = account.channel if account else None
+            chat_id = account.chat_id if account else None
         claimed.append(
             ClaimedMessage(
                 id=row.id,
@@ -190,11 +237,70 @@ def claim_due(
                 kind=row.kind,
                 data=dict(row.data),
                 attempts=row.attempts,
-                channel=account.channel if account else None,
-                chat_id=account.chat_id if account else None,
+                channel=channel,
+                chat_id=chat_id,
+                urgent=row.urgent,
+                pieces_sent=row.pieces_sent,
             )
         )
     return claimed
+
+
+def _claim_replies(
+    uow: UnitOfWork,
+    sender_id: str,
+    now: datetime,
+    until: datetime,
+    limit: int,
+    channels: Collection[str] | None,
+) -> list[ClaimedMessage]:
+    """PostgreSQL, replies only (the sender woken by a turn's NOTIFY, once per reply): one
+    ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING``. Commits."""
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    due = (
+        select(table.c.id)
+        .where(table.c.sent_at.is_(None), table.c.failed_at.is_(None))
+        .where(table.c.urgent.is_(True), table.c.chat_id.is_not(None))
+        .where(table.c.available_at <= now)
+        .where(or_(table.c.claimed_until.is_(None), table.c.claimed_until < now))
+        # In the order written: a chat's turns commit one after the other (its lock), so by id,
+        # whatever the clocks of the workers that wrote them.
+        .order_by(table.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    if channels is not None:
+        due = due.where(table.c.channel.in_(list(channels)))
+    rows = uow.session.execute(
+        update(table)
+        .where(table.c.id.in_(due.scalar_subquery()))
+        .values(claimed_by=sender_id, claimed_until=until)
+        .returning(
+            table.c.id,
+            table.c.person_id,
+            table.c.kind,
+            table.c.data,
+            table.c.attempts,
+            table.c.channel,
+            table.c.chat_id,
+            table.c.pieces_sent,
+        )
+    ).all()
+    uow.commit()
+    return [
+        ClaimedMessage(
+            id=row.id,
+            person_id=row.person_id,
+            kind=row.kind,
+            data=dict(row.data),
+            attempts=row.attempts,
+            channel=row.channel,
+            chat_id=row.chat_id,
+            urgent=True,
+            pieces_sent=row.pieces_sent,
+        )
+        for row in sorted(rows, key=lambda row: row.id)
+    ]
 
 
 def latest_accounts(uow: UnitOfWork, person_ids: Iterable[int]) -> dict[int, ChannelAccount]:
@@ -275,6 +381,58 @@ def take_over_claims(uow: UnitOfWork, *, sender_id: str) -> int:
     )
     uow.commit()
     return int(result.rowcount)
+
+
+def queue_replies(
+    uow: UnitOfWork,
+    *,
+    person_id: int,
+    channel: str,
+    chat_id: str,
+    key: str,
+    messages: Sequence[dict[str, object]],
+    now: datetime,
+) -> None:
+    """A turn's replies, in order, as urgent rows for the chat that wrote (``key`` names the
+    turn: one row ``reply:<key>:<n>`` each); flushed with the caller's transaction, not
+    committed. On PostgreSQL the listening sender is woken when that transaction commits."""
+    if not messages:
+        return
+    uow.session.execute(
+        insert(OutboxMessage),
+        [
+            {
+                "idempotency_key": f"{REPLY_KIND}:{key}:{number}"[:200],
+                "person_id": person_id,
+                "kind": REPLY_KIND,
+                "data": message,
+                "transactional": True,
+                "created_at": now,
+                "available_at": now,
+                "attempts": 0,
+                "channel": channel,
+                "chat_id": chat_id,
+                "urgent": True,
+                "pieces_sent": 0,
+            }
+            for number, message in enumerate(messages)
+        ],
+    )
+    if uow.dialect == "postgresql":
+        uow.session.execute(_NOTIFY)
+
+
+def mark_pieces_sent(uow: UnitOfWork, message_id: int, *, pieces: int) -> None:
+    """The first ``pieces`` pieces of a message went out: a sender taking it over later starts
+    after them. Commits."""
+    uow.session.exec(
+        update(OutboxMessage)
+        .execution_options(synchronize_session=False)
+        .where(col(OutboxMessage.id) == message_id)
+        .where(col(OutboxMessage.pieces_sent) < pieces)
+        .values(pieces_sent=pieces)
+    )
+    uow.commit()
 
 
 def mark_sent(uow: UnitOfWork, message_id: int, *, now: datetime) -> bool:

@@ -13,7 +13,10 @@ from sqlalchemy import Engine
 
 from bot.channels.base import Channel
 from bot.config import Settings
-from bot.rate_limit import RateLimiter
+from bot.rate_limit import DEFAULT_HEADROOM, RateLimiter
+
+# Telegram's budget as the one outbox sender of several workers paces it (issue 12).
+QUEUED_HEADROOM = 0.9
 
 # A factory gets the settings, the database and the process's rate limiters by channel name: a
 # channel with platform limits registers its limiter there, shared by its replies and the outbox.
@@ -28,19 +31,27 @@ def telegram(
     from bot.channels import telegram as telegram_channel
     from bot.channels.telegram.menu import ChatMenus
 
-    # TELEGRAM_MESSAGES_PER_SECOND (30) a second, 1 a second per chat; with several workers, each
-    # keeps to its share of the bot's budget (its replies, and the outbox when it is the elected
-    # sender): never over it.
+    # TELEGRAM_MESSAGES_PER_SECOND (30) a second, 1 a second per chat. Replies through the
+    # outbox (PostgreSQL, issue 12): only the one elected sender sends, at the whole budget.
+    # Otherwise, with several workers, each keeps to its share of it (its replies, and the
+    # outbox when it is the elected sender): never over it.
+    queued = settings.queues_replies(engine.dialect.name)
     limiter = limiters.setdefault(
         "telegram",
         RateLimiter(
-            settings.telegram_messages_per_second / settings.workers,
+            settings.telegram_messages_per_second / (1 if queued else settings.workers),
             settings.telegram_messages_per_chat_per_second,
+            # The one sender of several workers carries the whole budget: more room for the
+            # jitter between its evenly spaced sends and their arrival (27 a second, not 28.8).
+            headroom=QUEUED_HEADROOM if queued and settings.workers > 1 else DEFAULT_HEADROOM,
         ),
     )
-    return telegram_channel.from_settings(
+    channel = telegram_channel.from_settings(
         settings, limiter=limiter, menus=ChatMenus(engine), engine=engine
     )
+    if channel is not None:
+        channel.queues_replies = queued
+    return channel
 
 
 def web_chat(

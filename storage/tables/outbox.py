@@ -1,5 +1,10 @@
 """The outbox: every message to someone other than the current sender, written in the same
-transaction as the change that causes it, delivered at least once by a sender (X4)."""
+transaction as the change that causes it, delivered at least once by a sender (X4).
+
+With several workers (issue 12) a conversation's replies are queued here too, in the turn's
+transaction (handlers/reply_queue.py): ``channel`` and ``chat_id`` name the chat that wrote,
+``urgent`` puts them before broadcasts, and ``pieces_sent`` records how far a message of several
+pieces went out, so a piece already sent is not sent again after a sender dies."""
 
 from __future__ import annotations
 
@@ -18,6 +23,11 @@ class OutboxMessage(SQLModel, table=True):
     idempotency_key: str = Field(unique=True, max_length=200)
     person_id: int = Field(foreign_key="person.id", index=True)
     kind: str = Field(max_length=60)
+    # A reply goes to the chat that wrote, not to the person's most recent account.
+    channel: str | None = Field(default=None, max_length=20)
+    chat_id: str | None = Field(default=None, max_length=64)
+    urgent: bool = Field(default=False, description="a reply: before broadcasts")
+    pieces_sent: int = Field(default=0, description="pieces of the message already sent")
     data: dict[str, object] = Field(default_factory=dict, sa_type=JSON)
     transactional: bool = Field(default=True, description="codes, results: ignore preferences")
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)

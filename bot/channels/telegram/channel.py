@@ -17,6 +17,11 @@ it to the framework. An update is marked handled once its replies went out; a ch
 update is claimed only then, and no sooner than a second later (Telegram's one message a second
 per chat, kept between the workers), so one chat's updates are handled in order by whichever
 worker takes them.
+
+Replies through the outbox (``queues_replies``, on PostgreSQL by default): the conversation
+queues the replies in the turn's own transaction (handlers/reply_queue.py) and this channel sends
+none of them; the one elected outbox sender does, so a worker killed after the commit loses no
+reply and all Telegram messages keep one global limit.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from bot.rate_limit import RateLimiter
 from bot.reply_sender import ChatTurns, ReplySender
 from bot.webhook import WEBHOOK_PATH, webhook_handler
 from handlers.channel import Outgoing
+from handlers.reply_queue import QueuedReplies
 
 log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
@@ -70,6 +76,10 @@ def webhook_address(url: str) -> str:
 class TelegramChannel(TelegramDelivery):
     """One bot token as a :class:`~bot.channels.base.Channel`: long polling, or a webhook when
     ``webhook_url`` is set (the route is then in :meth:`routes`)."""
+
+    # Replies queued in the outbox by the conversation, in the turn's transaction, and sent by
+    # the elected outbox sender (issue 12, bot/app.py tells the conversations); not sent here.
+    queues_replies = False
 
     def __init__(
         self,
@@ -191,6 +201,10 @@ class TelegramChannel(TelegramDelivery):
             self._turns.end(chat)
             await self._done(update_id)
             raise
+        if isinstance(replies, QueuedReplies):  # committed with the turn: the outbox sends them
+            self._turns.end(chat)
+            await self._done(update_id)
+            return
         replying = asyncio.create_task(self._reply(chat, replies, update_id), name="reply")
         self._track(replying)
         if self.inbox is not None:
