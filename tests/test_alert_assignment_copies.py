@@ -130,8 +130,10 @@ def test_c6_c8_migration_0020_fills_the_copies_in_for_an_existing_database(
 ) -> None:
     """A database at 0019 with assignments of every kind (of a session, outside any, answered,
     reopened, extended) gets their copies from the petitions and sessions on upgrade; the
-    session's unit answers for its petitions whatever their area."""
-    command.upgrade(alembic_config(empty_engine), "0019")
+    session's unit answers for its petitions whatever their area. The world is built by today's
+    use cases (which write today's tables), then the database is taken down to 0019, where the
+    assignments are written as that version would have them."""
+    upgrade_to_head(empty_engine)
     with UnitOfWork(empty_engine) as uow:
         ensure_reference_data(uow)
         world = build_world(uow)
@@ -140,6 +142,8 @@ def test_c6_c8_migration_0020_fills_the_copies_in_for_an_existing_database(
         world.clock.set("2026-03-02", "09:00")
         outside = submit(world, uow, world.residents[0], None, "Cây xanh đổ.")
         uow.commit()
+    command.downgrade(alembic_config(empty_engine), "0019")
+    with UnitOfWork(empty_engine) as uow:
         connection = uow.session.connection()
         for petition, state in (
             (in_session[0], PetitionState.ANSWERED),
