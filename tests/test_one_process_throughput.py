@@ -8,6 +8,7 @@ import asyncio
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, func
 from sqlmodel import select
@@ -19,6 +20,7 @@ from procedure.use_cases.residents import ACCOUNTS, erase_personal_data, person_
 from storage.conversation_store import claim_update
 from storage.tables import ChannelAccount, Person
 from storage.unit_of_work import UnitOfWork
+from tests.fake_telegram import FakeTelegram, RecordedRequest, UploadedFile
 
 
 class Recorder:
@@ -136,3 +138,44 @@ def test_c8_memory_is_per_database(engine: Engine, tmp_path: Path) -> None:
     with UnitOfWork(second, write=True) as uow:
         assert ("telegram", "5") not in uow.memo(ACCOUNTS)
     second.dispose()
+
+
+class SlowTelegram(FakeTelegram):
+    """The fake Bot API, each call taking a while; notes how many were under way at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.under_way = 0
+        self.most = 0
+
+    async def execute(
+        self, method: str, params: dict[str, Any], files: dict[str, UploadedFile] | None = None
+    ) -> RecordedRequest:
+        self.under_way += 1
+        self.most = max(self.most, self.under_way)
+        try:
+            await asyncio.sleep(0.1)
+            return await super().execute(method, params, files)
+        finally:
+            self.under_way -= 1
+
+
+async def test_c8_python_telegram_bot_sends_through_a_small_pool_and_none_fail() -> None:
+    """PTB's own pool of 256 connections costs CPU quadratic in the connections open; ours has
+    SEND_CONNECTIONS, and the calls beyond wait their turn (no pool timeout, none lost)."""
+    from bot.channels.telegram.ptb_shim import SEND_CONNECTIONS, PtbDelivery, make_application
+
+    async with SlowTelegram() as fake:
+        chats = [fake.user(8_000_000 + n).id for n in range(3 * SEND_CONNECTIONS)]
+        application = make_application(fake.token, fake.base_url)
+        await application.initialize()
+        try:
+            delivery = PtbDelivery(application.bot)
+            await asyncio.gather(
+                *(delivery.send(str(chat), Outgoing(text=f"tin {chat}")) for chat in chats)
+            )
+        finally:
+            await application.shutdown()
+        assert fake.most == SEND_CONNECTIONS
+        for chat in chats:
+            assert [m.text for m in fake.sent_messages(chat)] == [f"tin {chat}"]
