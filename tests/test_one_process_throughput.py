@@ -5,6 +5,7 @@ an update claimed by one statement (X4)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from pathlib import Path
@@ -55,6 +56,41 @@ async def test_x4_turns_run_on_one_database_thread_in_order_and_the_loop_stays_f
     assert recorder.seen[0][0] != threading.get_ident()
     assert [update for _, update in recorder.seen] == [str(n) for n in range(30)]
     assert ticks >= 10  # 30 turns of 5 ms: the loop ran meanwhile
+
+
+async def test_c8_the_database_thread_gives_back_errors_and_skips_turns_whose_caller_left() -> None:
+    from bot.runner import database_thread
+
+    thread = database_thread()
+    ran: list[int] = []
+
+    def slow(number: int) -> int:
+        time.sleep(0.05)
+        ran.append(number)
+        return number
+
+    def failing(_: int) -> int:
+        raise ValueError("boom")
+
+    first = asyncio.create_task(thread.run(slow, 1))
+    left = asyncio.create_task(thread.run(slow, 2))
+    await asyncio.sleep(0.01)  # the first is running, the second waits its turn
+    left.cancel()
+    assert await first == 1
+    with contextlib.suppress(asyncio.CancelledError):
+        await left
+    try:
+        await thread.run(failing, 3)
+    except ValueError as error:
+        assert str(error) == "boom"
+    else:
+        raise AssertionError("the error was not given back")
+    # run_in_executor, as the benchmark uses it, goes through the same thread, in order.
+    loop = asyncio.get_running_loop()
+    assert await loop.run_in_executor(thread, slow, 4) == 4
+    assert ran == [1, 4]
+    results = await asyncio.gather(*(thread.run(slow, n) for n in range(5, 10)))
+    assert results == list(range(5, 10)) and ran == [1, 4, 5, 6, 7, 8, 9]
 
 
 def _count(engine: Engine, table: type) -> int:
