@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import select
 
 from bot.runner import handler_for
-from handlers.channel import Incoming, Outgoing
+from handlers.channel import Button, Incoming, Outgoing
 from procedure.use_cases.context import ProcedureContext
 from procedure.use_cases.residents import ACCOUNTS, erase_personal_data, person_for_account
 from storage.conversation_store import claim_update
@@ -215,3 +215,40 @@ async def test_c8_python_telegram_bot_sends_through_a_small_pool_and_none_fail()
         assert fake.most == SEND_CONNECTIONS
         for chat in chats:
             assert [m.text for m in fake.sent_messages(chat)] == [f"tin {chat}"]
+
+
+async def test_c8_aiogram_posts_a_text_as_json_and_a_file_as_a_form() -> None:
+    """The JSON body (cheaper than a url-encoded Vietnamese text) carries what the form did: the
+    HTML text, the default parse mode, the keyboard; a document still goes as multipart."""
+    from bot.channels.telegram.aiogram_shim import AiogramDelivery, make_bot
+
+    async with FakeTelegram() as fake:
+        chat = fake.user(8_100_001).id
+        bot = make_bot(fake.token, fake.base_url)
+        try:
+            delivery = AiogramDelivery(bot)
+            buttons = ((Button("Đăng ký", "reg:1"), Button("Xem", "view:2")),)
+            await delivery.send(
+                str(chat), Outgoing(text="<b>Phiên</b> ngày 02/03", buttons=buttons)
+            )
+            await delivery.send(
+                str(chat), Outgoing(text="Báo cáo", document=("bao-cao.txt", b"noi dung"))
+            )
+        finally:
+            await bot.session.close()
+        text, document = fake.sent_messages(chat)
+        assert text.text == "Phiên ngày 02/03" and text.parse_mode == "HTML"
+        assert [e["type"] for e in text.entities] == ["bold"]
+        assert text.reply_markup == {
+            "inline_keyboard": [
+                [
+                    {"text": "Đăng ký", "callback_data": "reg:1"},
+                    {"text": "Xem", "callback_data": "view:2"},
+                ]
+            ]
+        }
+        assert document.file is not None and document.file.file_name == "bao-cao.txt"
+        kinds = [(call.method.lower(), call.content_type) for call in fake.calls()]
+        assert ("sendmessage", "application/json") in kinds
+        assert ("senddocument", "multipart/form-data") in kinds
+
