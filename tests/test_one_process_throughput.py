@@ -19,7 +19,7 @@ from handlers.channel import Button, Incoming, Outgoing
 from procedure.use_cases.context import ProcedureContext
 from procedure.use_cases.residents import ACCOUNTS, erase_personal_data, person_for_account
 from storage.conversation_store import claim_update
-from storage.tables import ChannelAccount, Person
+from storage.tables import ChannelAccount, OrgUnit, Person
 from storage.unit_of_work import UnitOfWork
 from tests.fake_telegram import FakeTelegram, RecordedRequest, UploadedFile
 
@@ -252,3 +252,24 @@ async def test_c8_aiogram_posts_a_text_as_json_and_a_file_as_a_form() -> None:
         assert ("sendmessage", "application/json") in kinds
         assert ("senddocument", "multipart/form-data") in kinds
 
+
+def test_c8_a_persons_ward_is_read_as_one_column_and_sees_this_turns_change(
+    engine: Engine,
+) -> None:
+    from procedure.use_cases.administration import WARD_LEVEL
+    from procedure.use_cases.residents import area_of_person, get_person
+
+    with UnitOfWork(engine, write=True) as uow:
+        person = person_for_account(uow, "telegram", "77", "77")
+        uow.commit()
+    with UnitOfWork(engine, write=True) as uow:
+        assert area_of_person(uow, person) is None
+        ward = OrgUnit(code="vn-79-26734", name="Phường Bến Thành", level_code=WARD_LEVEL)
+        uow.session.add(ward)
+        uow.flush()
+        assert ward.id is not None
+        get_person(uow, person).area_org_id = ward.id  # changed, not flushed
+        assert area_of_person(uow, person) == ward.id
+        uow.commit()
+    with UnitOfWork(engine, write=True) as uow:  # read from the database
+        assert area_of_person(uow, person) == ward.id
