@@ -81,13 +81,22 @@ def forget_accounts(uow: UnitOfWork, person_id: int) -> None:
             known.pop(key, None)
 
 
+# Built once (issue 12): two columns, no StaffRole rows (most people have none).
+_GRANTS_OF_PERSON = (
+    core_select(col(StaffRole.role), col(StaffRole.org_unit_id))
+    .where(col(StaffRole.person_id) == bindparam("person_id"))
+    .where(col(StaffRole.active))
+    .order_by(col(StaffRole.id))
+)
+
+
 def actor_for(uow: UnitOfWork, person_id: int) -> Actor:
-    grants = uow.session.exec(
-        select(StaffRole).where(StaffRole.person_id == person_id).where(col(StaffRole.active))
-    ).all()
+    grants: Sequence[tuple[str, int]] = (
+        uow.session.execute(_GRANTS_OF_PERSON, {"person_id": person_id}).all()
+    )
     return Actor(
         person_id=person_id,
-        grants=tuple(Grant(Role(g.role), g.org_unit_id) for g in grants),
+        grants=tuple(Grant(Role(role), unit_id) for role, unit_id in grants),
     )
 
 
