@@ -19,7 +19,9 @@ far above Telegram's budget (10,000 a second, per chat too): with Telegram's rea
 chat a resident's second reply would wait a second, and the conversation step would not be what
 is measured. The echo bots: aiogram's ``Dispatcher.start_polling`` (updates as tasks, its
 default), python-telegram-bot's ``Application`` with its ``Updater`` polling and
-``concurrent_updates(True)`` (the same concurrency as our PTB channel).
+``concurrent_updates(True)`` (the same concurrency as our PTB channel). Both send as ours does
+(the aiogram bot of ``make_bot``, with its JSON session; PTB's request with our pool of
+``SEND_CONNECTIONS``), so that the ratio compares the conversation, not two ways to post.
 
 Prints, per framework: messages a second, CPU per update, p50/p99 latency for both, and the
 ratios CPU(echo)/CPU(ours) (goal ≥ 0.5) and p99(ours)/p99(echo) (goal ≤ 2).
@@ -265,12 +267,17 @@ async def ptb_echo(api: str, token: str) -> None:
     from telegram import Update
     from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
+    from bot.channels.telegram.ptb_shim import SEND_CONNECTIONS, BoundedRequest
+
     base = api.rstrip("/")
     application = (
         ApplicationBuilder()
         .token(token)
         .base_url(f"{base}/bot")
         .base_file_url(f"{base}/file/bot")
+        # The same sending pool as ours (as the aiogram echo bot uses our make_bot): PTB's
+        # default pool of 256 costs CPU quadratic in its connections, which is not the bot.
+        .request(BoundedRequest(SEND_CONNECTIONS))
         .concurrent_updates(True)
         .build()
     )

@@ -5,10 +5,15 @@ aiogram or python-telegram-bot when a token is set, the web chat unless switched
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import queue
 import sys
+import threading
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future
+from functools import partial
+from typing import TypeVar
 
 from bot.config import Settings
 from bot.console import ConsoleChat, run_console
@@ -115,21 +120,105 @@ def console_delivery(settings: Settings, conversations: Conversations) -> Callab
 # would only fight over its lock (and over the GIL); the event loop stays free meanwhile. Turns
 # run in the order they are handed over, so one chat's updates (handed over one after the other
 # by the channel's ChatTurns) are also handled in order.
-_DATABASE_THREAD: ThreadPoolExecutor | None = None
+_DATABASE_THREAD: DatabaseThread | None = None
+
+T = TypeVar("T")
+A = TypeVar("A")
 
 
-def database_thread() -> ThreadPoolExecutor:
+class DatabaseThread(Executor):
+    """One thread that runs what it is handed, in order; an executor (``run_in_executor``) and,
+    for the turns, :meth:`run`, which costs less per call: no concurrent future wrapped in an
+    asyncio one, and the results that finish while the event loop is busy are handed back with
+    one wake-up of the loop instead of one each (issue 12: the hop was ~0.1 ms of CPU a turn)."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._finished: list[Callable[[], None]] = []
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._work, name="database", daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        while (job := self._queue.get()) is not None:
+            job()
+
+    def submit(  # type: ignore[override]
+        self, fn: Callable[..., T], /, *args: object, **kwargs: object
+    ) -> Future[T]:
+        future: Future[T] = Future()
+
+        def job() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as error:
+                future.set_exception(error)
+            else:
+                future.set_result(result)
+
+        self._queue.put(job)
+        return future
+
+    async def run(self, fn: Callable[[A], T], argument: A) -> T:
+        """``fn(argument)`` on the thread; not run at all if the caller is cancelled before."""
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[T] = loop.create_future()
+
+        def job() -> None:
+            if waiter.cancelled():
+                return
+            try:
+                outcome: tuple[T | None, BaseException | None] = (fn(argument), None)
+            except BaseException as error:
+                outcome = (None, error)
+            self._hand_back(loop, partial(_settle, waiter, outcome))
+
+        self._queue.put(job)
+        return await waiter
+
+    def _hand_back(self, loop: asyncio.AbstractEventLoop, settle: Callable[[], None]) -> None:
+        with self._lock:
+            first = not self._finished
+            self._finished.append(settle)
+        if first:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+                loop.call_soon_threadsafe(self._settle_finished)
+
+    def _settle_finished(self) -> None:
+        with self._lock:
+            finished, self._finished = self._finished, []
+        for settle in finished:
+            settle()
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._queue.put(None)
+        if wait:
+            self._thread.join()
+
+
+def _settle(waiter: asyncio.Future[T], outcome: tuple[T | None, BaseException | None]) -> None:
+    if waiter.cancelled():
+        return
+    result, error = outcome
+    if error is not None:
+        waiter.set_exception(error)
+    else:
+        waiter.set_result(result)  # type: ignore[arg-type]
+
+
+def database_thread() -> DatabaseThread:
     global _DATABASE_THREAD
     if _DATABASE_THREAD is None:
-        _DATABASE_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="database")
+        _DATABASE_THREAD = DatabaseThread()
     return _DATABASE_THREAD
 
 
 def handler_for(conversations: Conversations) -> Callable[[Incoming], Awaitable[list[Outgoing]]]:
     async def handle(incoming: Incoming) -> list[Outgoing]:
         # The store is synchronous: keep the event loop free while a turn runs.
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(database_thread(), conversations.handle, incoming)
+        return await database_thread().run(conversations.handle, incoming)
 
     return handle
 

@@ -17,6 +17,7 @@ from procedure.use_cases import lookups
 from procedure.use_cases.areas import search_area
 from procedure.use_cases.residents import (
     ProfileChange,
+    area_of_person,
     get_person,
     give_consent,
     has_consent,
@@ -31,7 +32,7 @@ NAME_MIN, NAME_MAX = 4, 100
 
 def ensure_area(turn: Turn, resume: str) -> bool:
     """True when the resident's ward is known; otherwise ask for it only, then ``resume``."""
-    if get_person(turn.uow, turn.person_id).area_org_id is not None:
+    if area_of_person(turn.uow, turn.person_id) is not None:
         return True
     turn.data["resume"] = resume
     turn.data["area_only"] = True

@@ -13,7 +13,7 @@ from handlers.turn import Turn, entry, go, step
 from procedure.lifecycles import RegistrationState
 from procedure.use_cases import lookups
 from procedure.use_cases.registrations import cancel_registration, register
-from procedure.use_cases.residents import get_person, upcoming_sessions
+from procedure.use_cases.residents import area_of_person, upcoming_sessions
 from texts import format_datetime, format_span
 
 FLOW = "dangky"
@@ -51,13 +51,13 @@ def after_area(turn: Turn) -> None:
 
 
 def show_sessions(turn: Turn) -> None:
-    person = get_person(turn.uow, turn.person_id)
-    area = lookups.org_unit(turn.uow, person.area_org_id)
+    area_id = area_of_person(turn.uow, turn.person_id)
+    area = lookups.org_unit(turn.uow, area_id)
     if area is None:
         # No ward set yet (asked in the middle of another step): say so, and how to set it.
         turn.send(reply("chat.sessions.no_area"))
         return
-    sessions = upcoming_sessions(turn.uow, person.area_org_id, turn.context.now())
+    sessions = upcoming_sessions(turn.uow, area_id, turn.context.now())
     if not sessions:
         turn.send(reply("chat.sessions.none", area=area.name))
         return
@@ -96,10 +96,10 @@ def start(turn: Turn, session_id: int | None = None) -> None:
                 buttons=((button("chat.registration.cancel", f"unreg:{session.id}"),),),
             )
         )
-    person = get_person(turn.uow, turn.person_id)
+    area_id = area_of_person(turn.uow, turn.person_id)
     sessions = [
         s
-        for s in upcoming_sessions(turn.uow, person.area_org_id, turn.context.now())
+        for s in upcoming_sessions(turn.uow, area_id, turn.context.now())
         if s.id not in {session.id for _, session in mine}
     ]
     if not sessions:

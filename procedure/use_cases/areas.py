@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from sqlmodel import col, select
+from sqlalchemy import bindparam
+from sqlalchemy import select as core_select
+from sqlmodel import col
 
 from procedure.use_cases.administration import WARD_LEVEL
 from storage.tables import OrgUnit
@@ -20,6 +22,16 @@ if TYPE_CHECKING:
     from nlp.places import Reading, Status
 
 MAX_MATCHES = 8
+# The search's two statements, built once (issue 12: building a statement cost more than
+# running it); plain columns, no rows.
+_WARDS = (
+    core_select(col(OrgUnit.id), col(OrgUnit.code), col(OrgUnit.name), col(OrgUnit.parent_id))
+    .where(col(OrgUnit.level_code) == WARD_LEVEL)
+    .order_by(col(OrgUnit.name))
+)
+_NAMES = core_select(col(OrgUnit.id), col(OrgUnit.name)).where(
+    col(OrgUnit.id).in_(bindparam("ids", expanding=True))
+)
 
 
 @dataclass(frozen=True)
@@ -68,15 +80,9 @@ def _in_database(uow: UnitOfWork, wards: Sequence[_Ward], reading: Reading) -> l
     """Today's units of the reading as rows of this database: by official code (imported with
     ``import_province``), else by name under a province of the same name."""
     by_code = {w.code: w for w in wards}
-    parents: dict[int, str] = {
-        unit_id: name
-        for unit_id, name in uow.session.exec(
-            select(OrgUnit.id, OrgUnit.name).where(
-                col(OrgUnit.id).in_({w.parent_id for w in wards})
-            )
-        ).all()
-        if unit_id is not None
-    }
+    ids = sorted({w.parent_id for w in wards if w.parent_id is not None})
+    named = cast("Sequence[tuple[int, str]]", uow.session.execute(_NAMES, {"ids": ids}).all())
+    parents: dict[int, str] = dict(named)
     found: list[_Ward] = []
     for unit in reading.wards:
         row = by_code.get(f"vn-{unit.province_code}-{unit.code}")
@@ -101,15 +107,8 @@ def _in_database(uow: UnitOfWork, wards: Sequence[_Ward], reading: Reading) -> l
 
 def search_area(uow: UnitOfWork, typed: str) -> AreaSearch:
     """The wards/communes for what a resident typed, with how it was understood."""
-    wards = [
-        _Ward(unit_id, code, name, parent_id)
-        for unit_id, code, name, parent_id in uow.session.exec(
-            select(OrgUnit.id, OrgUnit.code, OrgUnit.name, OrgUnit.parent_id)
-            .where(OrgUnit.level_code == WARD_LEVEL)
-            .order_by(col(OrgUnit.name))
-        ).all()
-        if unit_id is not None
-    ]
+    rows = cast("Sequence[tuple[int, str, str, int | None]]", uow.session.execute(_WARDS).all())
+    wards = [_Ward(*row) for row in rows]
     from nlp.places import read_address
 
     reading = read_address(typed)

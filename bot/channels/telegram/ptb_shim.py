@@ -37,6 +37,7 @@ from telegram.error import (
     TelegramError,
 )
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.request import HTTPXRequest, RequestData
 
 from bot.channels.base import PermanentFailure, RateLimited, TransientFailure
 from bot.channels.telegram.channel import ALLOWED_UPDATES, Done, TelegramChannel
@@ -58,6 +59,45 @@ PtbApplication = Application[Any, Any, Any, Any, Any, Any]
 CONCURRENT_UPDATES = 64
 # After a failed getUpdates (network, 5xx), the next try waits this long.
 POLL_RETRY_SECONDS = 1.0
+# Bot API calls under way at once (replies and the outbox together). Telegram takes 30 messages
+# a second; at 0.25 s a call, 16 connections carry twice that. PTB's default pool has 256, and
+# httpcore's pool spends CPU quadratic in its connections on every request (each idle
+# connection's socket is polled, and counted once per connection): with 100 chats typing at once
+# that was most of the CPU of a reply (benchmarks/telegram_throughput.py).
+SEND_CONNECTIONS = 16
+
+
+class BoundedRequest(HTTPXRequest):
+    """PTB's HTTPX request with at most ``connection_pool_size`` calls under way: the others wait
+    here, in order, instead of in httpcore's pool (where a wait costs CPU per waiting call and
+    fails after PTB's pool timeout of one second)."""
+
+    __slots__ = ("_room",)
+
+    def __init__(self, connection_pool_size: int) -> None:
+        super().__init__(connection_pool_size=connection_pool_size)
+        self._room = asyncio.Semaphore(connection_pool_size)
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = HTTPXRequest.DEFAULT_NONE,
+        write_timeout: Any = HTTPXRequest.DEFAULT_NONE,
+        connect_timeout: Any = HTTPXRequest.DEFAULT_NONE,
+        pool_timeout: Any = HTTPXRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        async with self._room:
+            return await super().do_request(
+                url,
+                method,
+                request_data,
+                read_timeout=read_timeout,
+                write_timeout=write_timeout,
+                connect_timeout=connect_timeout,
+                pool_timeout=pool_timeout,
+            )
 
 
 def make_application(token: str, api_url: str) -> PtbApplication:
@@ -67,6 +107,7 @@ def make_application(token: str, api_url: str) -> PtbApplication:
         .token(token)
         .base_url(f"{base}/bot")
         .base_file_url(f"{base}/file/bot")
+        .request(BoundedRequest(SEND_CONNECTIONS))
         .updater(None)
         .build()
     )
