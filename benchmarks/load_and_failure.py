@@ -904,6 +904,13 @@ def print_run(title: str, run: Run, check: Integrity | None = None) -> None:
             f"PostgreSQL {per * run.postgres_cpu:.2f} ms (the fake server and residents "
             f"{per * run.harness_cpu:.2f} ms)"
         )
+        if run.seconds:
+            print(
+                f"   cores busy: workers {run.worker_cpu / run.seconds:.2f}, "
+                f"PostgreSQL {run.postgres_cpu / run.seconds:.2f}"
+                f", the fake server and residents {run.harness_cpu / run.seconds:.2f} (one "
+                "process, one core at most)"
+            )
         print(
             f"   update to answer: p50 {1000 * run.latency(0.5):.0f} ms, "
             f"p99 {1000 * run.latency(0.99):.0f} ms"
@@ -961,10 +968,15 @@ async def phases(rig: Rig, args: argparse.Namespace, failures: list[str]) -> Non
     runs: dict[int, Run] = {}
     for count in sorted({1, args.workers}):
         await rig.start_workers(count, budget=100_000)
-        # Warm-up, not measured: each worker's first petitions load what a turn needs.
-        await drive(rig, rig.residents(count, think=0.0, timeout=60.0))
+        # Warm-up, not measured: each worker's first petitions load what a turn needs (the
+        # syllable inventory, the gazetteer, the petition index: seconds of CPU once per
+        # process). Any worker may take any update, so each worker needs several residents'
+        # worth of updates to have met every step; four residents a worker.
+        await drive(rig, rig.residents(4 * count, think=0.0, timeout=60.0))
         idle = await rig.idle_cpu()
+        spies = profile(rig.workers, args.profile, count)
         run = await drive(rig, rig.residents(args.residents, think=0.0, timeout=60.0))
+        end_profile(spies)
         check = await integrity(rig, run)
         print_run(f"throughput, {count} worker(s)", run, check)
         busy = run.worker_cpu - idle * run.seconds
@@ -981,6 +993,8 @@ async def phases(rig: Rig, args: argparse.Namespace, failures: list[str]) -> Non
         f" = {many.rate / one.rate:.2f}",
         flush=True,
     )
+    if args.throughput_only:
+        return
 
     # 2. A worker killed while residents write, Telegram's limits on.
     fake.rate_limit(global_per_second=30, per_chat_per_second=1)
@@ -1038,6 +1052,47 @@ async def phases(rig: Rig, args: argparse.Namespace, failures: list[str]) -> Non
         failures.append("the sender was never taken over")
 
 
+def profile(
+    workers: list[Worker], folder: Path | None, count: int
+) -> list[subprocess.Popen[bytes]]:
+    """py-spy attached to each worker (collapsed stacks, idle threads left out)."""
+    if folder is None:
+        return []
+    folder.mkdir(parents=True, exist_ok=True)
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    return [
+        subprocess.Popen(
+            [
+                spy,
+                "record",
+                "--pid",
+                str(worker.process.pid),
+                "--format",
+                "raw",
+                "--rate",
+                "200",
+                "--output",
+                str(folder / f"workers-{count}-w{worker.number}.txt"),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for worker in workers
+    ]
+
+
+def end_profile(spies: list[subprocess.Popen[bytes]]) -> None:
+    for spy in spies:
+        spy.send_signal(signal.SIGINT)
+    for spy in spies:
+        try:
+            spy.wait(30)
+        except subprocess.TimeoutExpired:
+            spy.kill()
+            spy.wait()
+
+
 def collect(phase: str, check: Integrity, failures: list[str], *, killed: bool = False) -> None:
     """The failures of a phase. Where a worker was killed, a resident left without an answer is
     reported, not counted: the replies of a handled update live in that worker's memory until
@@ -1063,6 +1118,17 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--short", action="store_true", help="30 residents, 300 followers")
     parser.add_argument("--keep-logs", action="store_true")
+    parser.add_argument(
+        "--throughput-only", action="store_true", help="phase 1 only (to measure a change)"
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        metavar="FOLDER",
+        help="py-spy records each worker during the measured runs of phase 1 (collapsed "
+        "stacks, FOLDER/workers-N-wK.txt); needs py-spy on PATH or in the venv",
+    )
     args = parser.parse_args(argv)
     if args.short:
         args.residents, args.followers = 30, 300
