@@ -61,6 +61,7 @@ class Inbox:
         self._batch = batch
         self._idle = idle_seconds
         self._spacing = timedelta(seconds=chat_spacing_seconds) if chat_spacing_seconds else None
+        self._spacing_seconds = chat_spacing_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._draining = asyncio.Lock()
@@ -99,14 +100,15 @@ class Inbox:
 
     async def _run(self) -> None:
         """Claim what is due whenever there is room and something happened (an event stored
-        here, an event finished, or ``idle_seconds`` passed): a chat's next event is handed out
-        as soon as its previous one is done, without waiting for the other chats of a batch."""
+        here, an event finished here, a chat's spacing passed, or ``idle_seconds`` passed): a
+        chat's next event is handed out as soon as its previous one is done, without waiting
+        for the other chats of a batch."""
         while True:
             found = 0
             room = self._batch - len(self._in_flight)
             if room > 0:
                 try:
-                    found = await self._dispatch(room)
+                    found = len(self._start(await self._claim(room)))
                 except Exception:
                     log.exception("inbox %s: claiming failed", self.channel)
             if not found or room <= found:
@@ -117,65 +119,63 @@ class Inbox:
                         await self._wake.wait()
                 self._wake.clear()
 
-    async def _dispatch(self, room: int) -> int:
+    def _claim(self, limit: int) -> asyncio.Future[list[ClaimedEvent]]:
+        """Claim up to ``limit`` due events (the oldest of each chat, so one per chat)."""
         self._wake.clear()
-        claimed = await in_store(
+        return in_store(
             self._engine,
             channel_store.claim_inbox_events,
             self.channel,
             now=utc_now(),
             lease=self._lease,
-            limit=room,
+            limit=limit,
             chat_spacing=self._spacing,
         )
+
+    def _start(self, claimed: list[ClaimedEvent]) -> list[asyncio.Task[None]]:
+        """Each claimed event in a task of its own (they are of different chats)."""
+        tasks = []
         for event in claimed:
-            task = asyncio.create_task(self._chat([event]), name=f"inbox-{self.channel}-event")
+            task = asyncio.create_task(self._chat(event), name=f"inbox-{self.channel}-event")
             self._in_flight.add(task)
             task.add_done_callback(self._finished)
-        return len(claimed)
+            tasks.append(task)
+        return tasks
 
     def _finished(self, task: asyncio.Task[None]) -> None:
+        """An event is done: look again now when there was no room, and when the chat's next
+        event may be due (at once, or once the chat's spacing has passed). Any event stored
+        meanwhile by another worker is found then: its own claim ran before this one's
+        ``handled_at`` was committed, so it left it for this worker."""
+        full = len(self._in_flight) >= self._batch
         self._in_flight.discard(task)
-        self._wake.set()  # the chat's next event may be due now
+        if self._spacing_seconds and not full:
+            asyncio.get_running_loop().call_later(self._spacing_seconds, self._wake.set)
+        else:
+            self._wake.set()
 
     async def drain_once(self) -> int:
         """Handle the stored events that are due (the oldest of each chat); how many."""
         async with self._draining:
-            return await self._drain()
+            tasks = self._start(await self._claim(self._batch))
+            await asyncio.gather(*tasks)
+            return len(tasks)
 
-    async def _drain(self) -> int:
-        self._wake.clear()
-        claimed = await in_store(
+    async def _chat(self, event: ClaimedEvent) -> None:
+        failure: str | None = None
+        try:
+            await self._process(event.payload)
+        except Exception as error:
+            log.exception("inbox %s: event %s failed", self.channel, event.id)
+            failure = f"{type(error).__name__}"
+        await in_store(
             self._engine,
-            channel_store.claim_inbox_events,
-            self.channel,
+            channel_store.finish_inbox_event,
+            event.id,
             now=utc_now(),
-            lease=self._lease,
-            limit=self._batch,
-            chat_spacing=self._spacing,
+            failure=failure,
         )
-        by_chat: dict[str, list[ClaimedEvent]] = {}
-        for event in claimed:
-            by_chat.setdefault(self._chat_of(event.payload), []).append(event)
-        await asyncio.gather(*(self._chat(events) for events in by_chat.values()))
-        return len(claimed)
-
-    async def _chat(self, events: list[ClaimedEvent]) -> None:
-        for event in events:
-            failure: str | None = None
-            try:
-                await self._process(event.payload)
-            except Exception as error:
-                log.exception("inbox %s: event %s failed", self.channel, event.id)
-                failure = f"{type(error).__name__}"
-            await in_store(
-                self._engine,
-                channel_store.finish_inbox_event,
-                event.id,
-                now=utc_now(),
-                failure=failure,
-            )
-            if failure is None:
-                self.handled += 1
-            if self._on_done is not None:
-                await self._on_done(event.event_id)
+        if failure is None:
+            self.handled += 1
+        if self._on_done is not None:
+            await self._on_done(event.event_id)

@@ -1,0 +1,132 @@
+"""Issue 12, several workers under load (X4, C8): what keeps three workers faster than one.
+
+* The inbox's claim is one statement; three "workers" (engines of their own, as processes have)
+  claiming at once from one table hand each event out once, and a chat's events one at a time
+  and in order.
+* A worker wakes itself when a chat's next event is due (its spacing passed) instead of polling
+  the table four times a second.
+* The petition index (repeated issues) is kept by each worker between updates and brought up
+  to date with the petitions the other workers submitted, instead of being rebuilt from every
+  petition of the ward at each submission.
+
+The first and last need PostgreSQL (``DOITHOAI_TEST_POSTGRES_URL``; CI sets it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine
+
+from bot.channels.inbox import Inbox
+from storage import channel_store
+from storage.engine import make_engine
+from storage.types import utc_now
+from storage.unit_of_work import UnitOfWork, shared_between_processes
+
+postgresql_only = pytest.mark.parametrize("database_kind", ["postgresql"], indirect=True)
+
+
+@pytest.fixture
+def engines(engine: Engine) -> Iterator[list[Engine]]:
+    """Three workers' engines on the test's database."""
+    url = engine.url.render_as_string(hide_password=False)
+    made = [make_engine(url) for _ in range(3)]
+    for each in made:
+        shared_between_processes(each)
+    yield made
+    for each in made:
+        each.dispose()
+
+
+@postgresql_only
+def test_x4_c8_three_workers_claiming_at_once_take_each_event_once_and_a_chat_in_order(
+    engine: Engine, engines: list[Engine]
+) -> None:
+    chats = [f"chat-{n}" for n in range(12)]
+    order = [chat for chat in chats for _ in range(5)]
+    random.Random(12).shuffle(order)
+    with UnitOfWork(engine) as uow:
+        for number, chat in enumerate(order):
+            assert channel_store.add_inbox_event(
+                uow, "telegram", str(number), {"n": number}, utc_now(), chat
+            )
+    chat_of = {str(number): chat for number, chat in enumerate(order)}
+    guard = threading.Lock()
+    in_hand: set[str] = set()  # chats with an event claimed and not yet finished
+    taken: list[str] = []
+    overlaps: list[str] = []
+
+    def worker(db: Engine) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with UnitOfWork(db) as uow:
+                claimed = channel_store.claim_inbox_events(
+                    uow, "telegram", now=utc_now(), lease=timedelta(minutes=1), limit=4
+                )
+            with guard:
+                if len(taken) == len(order) and not claimed:
+                    return
+                for event in claimed:
+                    chat = chat_of[event.event_id]
+                    if chat in in_hand:
+                        overlaps.append(chat)
+                    in_hand.add(chat)
+                    taken.append(event.event_id)
+            for event in claimed:
+                time.sleep(0.001)  # handling it
+                with guard:  # out of hand before it is marked handled: the next may come
+                    in_hand.discard(chat_of[event.event_id])
+                with UnitOfWork(db) as uow:
+                    channel_store.finish_inbox_event(uow, event.id, now=utc_now())
+
+    threads = [threading.Thread(target=worker, args=(db,)) for db in engines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(taken, key=int) == [str(n) for n in range(len(order))]  # each once
+    assert overlaps == []
+    for chat in chats:
+        mine = [event for event in taken if chat_of[event] == chat]
+        assert mine == sorted(mine, key=int)  # the order they came in
+    with UnitOfWork(engine) as uow:
+        assert channel_store.unhandled_count(uow, "telegram") == 0
+
+
+async def test_x4_a_chats_next_event_is_handed_out_when_its_spacing_has_passed(
+    engine: Engine,
+) -> None:
+    """Without polling: the inbox looks again only every 30 s here, yet the chat's second
+    event is handled once the chat's second of spacing has passed, not 30 s later."""
+    handled: list[tuple[float, str]] = []
+
+    async def process(payload: dict[str, object]) -> None:
+        handled.append((time.monotonic(), str(payload["n"])))
+
+    inbox = Inbox(
+        engine,
+        "telegram",
+        process,
+        lambda payload: "A",
+        idle_seconds=30,
+        chat_spacing_seconds=1.0,
+    )
+    await inbox.start()
+    try:
+        await inbox.put("1", {"n": 1})
+        await inbox.put("2", {"n": 2})
+        deadline = time.monotonic() + 10
+        while len(handled) < 2 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+    finally:
+        await inbox.stop()
+    assert [n for _, n in handled] == ["1", "2"]
+    gap = handled[1][0] - handled[0][0]
+    assert 1.0 <= gap < 5.0
