@@ -8,6 +8,12 @@ With several workers on one PostgreSQL every worker runs this task; claims skip 
 rows (``FOR UPDATE SKIP LOCKED``) and only the oldest unhandled event of a chat is claimable, so
 a chat's events are handled one after the other whichever worker takes them.
 
+Two transactions an event (issue 12: each one is CPU in every worker): the webhook stores the
+event and claims what is due in one (usually the event itself, handled by the worker that got
+it), and marking it handled claims what is due next in the other (storage/channel_store.py).
+When a chat's next event must wait for its spacing, the worker looks again once the spacing has
+passed; the ``idle_seconds`` look-again only picks up claims of workers that died.
+
 An event is marked handled only after its replies went out, so a crash after the
 acknowledgement loses nothing: on start, and when a claim expires, unhandled events are handled.
 The conversation's own claim of the update id (handlers/state.py) keeps a half-handled event
@@ -69,18 +75,36 @@ class Inbox:
         self.handled = 0
 
     async def put(self, event_id: str, payload: dict[str, object]) -> bool:
-        """Store a received event; False for a redelivery. Wakes the drainer."""
-        stored = await in_store(
+        """Store a received event; False for a redelivery. While the inbox runs, what is due
+        is claimed in the same transaction (this event, when its chat has nothing before it)
+        and handed out at once."""
+        chat = self._chat_of(payload)[:64]
+        room = self._room() if self._task is not None else 0
+        done = await in_store(
             self._engine,
-            channel_store.add_inbox_event,
+            channel_store.store_and_claim,
             self.channel,
             event_id,
             payload,
             utc_now(),
-            self._chat_of(payload)[:64],
+            chat,
+            lease=self._lease,
+            limit=room,
+            chat_spacing=self._spacing,
         )
-        self._wake.set()
-        return stored
+        self._start(done.claimed)
+        if done.look_again:
+            if room <= 0 or self._task is None or not self._spacing_seconds:
+                self._wake.set()
+            else:  # its chat's previous event was handled less than the spacing ago
+                self._look_again_later()
+        return done.stored
+
+    def _room(self) -> int:
+        return self._batch - len(self._in_flight)
+
+    def _look_again_later(self) -> None:
+        asyncio.get_running_loop().call_later(self._spacing_seconds, self._wake.set)
 
     async def start(self) -> None:
         if self._task is None:
@@ -132,26 +156,23 @@ class Inbox:
             chat_spacing=self._spacing,
         )
 
-    def _start(self, claimed: list[ClaimedEvent]) -> list[asyncio.Task[None]]:
-        """Each claimed event in a task of its own (they are of different chats)."""
+    def _start(self, claimed: list[ClaimedEvent], delay: float = 0.0) -> list[asyncio.Task[None]]:
+        """Each claimed event in a task of its own (they are of different chats), after
+        ``delay`` seconds."""
         tasks = []
         for event in claimed:
-            task = asyncio.create_task(self._chat(event), name=f"inbox-{self.channel}-event")
+            task = asyncio.create_task(self._chat(event, delay), name=f"inbox-{self.channel}-event")
             self._in_flight.add(task)
             task.add_done_callback(self._finished)
             tasks.append(task)
         return tasks
 
     def _finished(self, task: asyncio.Task[None]) -> None:
-        """An event is done: look again now when there was no room, and when the chat's next
-        event may be due (at once, or once the chat's spacing has passed). Any event stored
-        meanwhile by another worker is found then: its own claim ran before this one's
-        ``handled_at`` was committed, so it left it for this worker."""
+        """An event is done (its chat's next one was looked for by :meth:`_chat`): with no
+        room before, there is now."""
         full = len(self._in_flight) >= self._batch
         self._in_flight.discard(task)
-        if self._spacing_seconds and not full:
-            asyncio.get_running_loop().call_later(self._spacing_seconds, self._wake.set)
-        else:
+        if full:
             self._wake.set()
 
     async def drain_once(self) -> int:
@@ -161,20 +182,39 @@ class Inbox:
             await asyncio.gather(*tasks)
             return len(tasks)
 
-    async def _chat(self, event: ClaimedEvent) -> None:
+    async def _chat(self, event: ClaimedEvent, delay: float = 0.0) -> None:
+        """Handle one event (after ``delay``: its chat's spacing), then, in the transaction
+        that marks it handled, take the chat's next event (and, with no spacing, what else is
+        due)."""
+        if delay:
+            await asyncio.sleep(delay)
         failure: str | None = None
         try:
             await self._process(event.payload)
         except Exception as error:
             log.exception("inbox %s: event %s failed", self.channel, event.id)
             failure = f"{type(error).__name__}"
-        await in_store(
+        # This event still counts in flight: room for one more than the others leave.
+        room = self._room() + 1 if self._task is not None else 0
+        done = await in_store(
             self._engine,
-            channel_store.finish_inbox_event,
-            event.id,
+            channel_store.finish_and_claim,
+            event,
+            self.channel,
             now=utc_now(),
             failure=failure,
+            lease=self._lease,
+            limit=room,
+            chat_spacing=self._spacing,
         )
+        if done.next_of_chat is not None:
+            self._start([done.next_of_chat], self._spacing_seconds)
+        self._start(done.claimed)
+        if failure is not None:  # tried again (below the attempt limit) after the spacing
+            if self._spacing_seconds:
+                self._look_again_later()
+            else:
+                self._wake.set()
         if failure is None:
             self.handled += 1
         if self._on_done is not None:
