@@ -130,3 +130,43 @@ async def test_x4_a_chats_next_event_is_handed_out_when_its_spacing_has_passed(
     assert [n for _, n in handled] == ["1", "2"]
     gap = handled[1][0] - handled[0][0]
     assert 1.0 <= gap < 5.0
+
+
+@postgresql_only
+def test_x3_c8_each_worker_keeps_its_petition_index_and_adds_the_others_petitions(
+    engine: Engine, engines: list[Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from procedure.use_cases import repeated
+    from tests.procedure_world import build_world
+    from tests.test_repeated import FLOODING, submit
+
+    with UnitOfWork(engine) as uow:
+        world = build_world(uow)
+        uow.commit()
+    first, second = engines[0], engines[1]
+    built: list[int] = []
+    build = repeated._build
+
+    def counted(uow: UnitOfWork, unit_id: int) -> object:
+        built.append(unit_id)
+        return build(uow, unit_id)
+
+    monkeypatch.setattr(repeated, "_build", counted)
+
+    def submitted_by(db: Engine, text: str, day: str) -> str:
+        with UnitOfWork(db) as uow:
+            code = submit(world, uow, text, day)
+            uow.commit()
+            return code
+
+    one = submitted_by(first, FLOODING[0], "2026-03-10")
+    two = submitted_by(second, FLOODING[1], "2026-03-11")
+    three = submitted_by(first, FLOODING[2], "2026-03-12")
+    assert built == [world.ward, world.ward]  # once per worker, not once per submission
+    with UnitOfWork(first) as uow:
+        kept = uow.memo(repeated._INDEX_MEMO, checked=True)[world.ward].index
+        assert len(kept) == 3  # the second worker's petition was added to the first's index
+        groups = repeated.issue_groups(uow, world.ward)
+        assert [sorted(p.tracking_code for p in g.petitions) for g in groups] == [
+            sorted([one, two, three])
+        ]

@@ -79,10 +79,15 @@ class _CachedIndex:
 def _index(uow: UnitOfWork, unit_id: int) -> PetitionIndex[int]:
     """The index of a unit's petitions: built once per process and database, then brought up
     to date by adding the petitions submitted since (never rebuilt for them; rebuilt when a
-    petition it holds has gone or changed). Call it holding ``_LOCK``."""
+    petition it holds has gone or changed). Call it holding ``_LOCK``.
+
+    Every use checks it against the database (the count of the unit's petitions, the ones
+    above the largest id it holds, the ones its last writer added), so it is kept also when
+    several workers share the database: a petition another worker submitted is added, one
+    committed out of id order or deleted makes the counts differ and the index is rebuilt."""
     units = units_below(uow, unit_id)
     scope = col(Petition.area_org_id).in_(units)
-    memo = uow.memo(_INDEX_MEMO)
+    memo = uow.memo(_INDEX_MEMO, checked=True)
     cached: _CachedIndex | None = memo.get(unit_id)
     session = uow.session
     count = session.exec(select(func.count()).select_from(Petition).where(scope)).one()
@@ -135,7 +140,7 @@ def _build(uow: UnitOfWork, unit_id: int) -> _CachedIndex:
 
 def forget_indexes(uow: UnitOfWork) -> None:
     """Drop the indexes kept for this database (the next use rebuilds them)."""
-    uow.memo(_INDEX_MEMO).clear()
+    uow.memo(_INDEX_MEMO, checked=True).clear()
 
 
 def _links(uow: UnitOfWork, ids: set[int]) -> list[IssueLink]:
@@ -269,7 +274,8 @@ def regroup(uow: UnitOfWork, unit_id: int) -> int:
     ids = index.ids
     automatic = index.groups()
     with _LOCK:
-        uow.memo(_INDEX_MEMO)[unit_id] = cached  # brought up to date at its next use
+        # Brought up to date at its next use.
+        uow.memo(_INDEX_MEMO, checked=True)[unit_id] = cached
     grouped = {member for group in automatic for member in group}
     automatic += [[pid] for pid in ids if pid not in grouped]
     groups = _apply_decisions(automatic, _links(uow, set(ids)))
