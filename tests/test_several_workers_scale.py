@@ -23,10 +23,12 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine
+from sqlmodel import select
 
 from bot.channels.inbox import Inbox
 from storage import channel_store
 from storage.engine import make_engine
+from storage.tables import Petition
 from storage.types import utc_now
 from storage.unit_of_work import UnitOfWork, shared_between_processes
 
@@ -170,3 +172,47 @@ def test_x3_c8_each_worker_keeps_its_petition_index_and_adds_the_others_petition
         assert [sorted(p.tracking_code for p in g.petitions) for g in groups] == [
             sorted([one, two, three])
         ]
+
+
+@postgresql_only
+def test_x3_c8_a_petition_committed_out_of_id_order_joins_the_index_without_a_rebuild(
+    engine: Engine, engines: list[Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three workers submitting at once commit out of id order: a worker may have read ids
+    above one that another worker commits later. The index then adds the missing petition
+    (its ids compared with the stored ones) rather than being built again from every
+    petition."""
+    from procedure.use_cases import repeated
+    from tests.procedure_world import build_world
+    from tests.test_repeated import FLOODING, submit
+
+    with UnitOfWork(engine) as uow:
+        world = build_world(uow)
+        uow.commit()
+    first, second = engines[0], engines[1]
+    built: list[int] = []
+    build = repeated._build
+
+    def counted(uow: UnitOfWork, unit_id: int) -> object:
+        built.append(unit_id)
+        return build(uow, unit_id)
+
+    monkeypatch.setattr(repeated, "_build", counted)
+
+    def submitted_by(db: Engine, text: str, day: str) -> str:
+        with UnitOfWork(db) as uow:
+            code = submit(world, uow, text, day)
+            uow.commit()
+            return code
+
+    submitted_by(first, FLOODING[0], "2026-03-10")
+    late = submitted_by(second, FLOODING[1], "2026-03-11")
+    with UnitOfWork(first) as uow:
+        cached = uow.memo(repeated._INDEX_MEMO, checked=True)[world.ward]
+        late_id = uow.session.exec(select(Petition.id).where(Petition.tracking_code == late)).one()
+    # As if the first worker had read a higher id before the second worker's commit.
+    cached.max_id = late_id
+    assert late_id not in cached.index.ids
+    submitted_by(first, FLOODING[2], "2026-03-12")
+    assert built == [world.ward, world.ward]  # once per worker: no rebuild for the gap
+    assert late_id in cached.index.ids and len(cached.index) == 3
