@@ -662,10 +662,14 @@ class Rig:
     nginx: Nginx | None = None
     next_resident: int = 0
 
-    async def start_workers(self, count: int, budget: float | None) -> None:
+    async def start_workers(
+        self, count: int, budget: float | None, setting: int | None = None
+    ) -> None:
+        """``count`` workers, each told that ``setting`` workers (default ``count``) share the
+        database (``WORKERS``)."""
         await self.stop_workers()
         self.workers = [
-            start_worker(n, self.folder, self.postgres.url, self.fake, budget, count)
+            start_worker(n, self.folder, self.postgres.url, self.fake, budget, setting or count)
             for n in range(1, count + 1)
         ]
         self.nginx = Nginx(self.folder, [w.port for w in self.workers])
@@ -940,6 +944,13 @@ def print_run(title: str, run: Run, check: Integrity | None = None) -> None:
             f"PostgreSQL {per * run.postgres_cpu:.2f} ms (the fake server and residents "
             f"{per * run.harness_cpu:.2f} ms)"
         )
+        if run.seconds:
+            print(
+                f"   cores busy: workers {run.worker_cpu / run.seconds:.2f}, "
+                f"PostgreSQL {run.postgres_cpu / run.seconds:.2f}"
+                f", the fake server and residents {run.harness_cpu / run.seconds:.2f} (one "
+                "process, one core at most)"
+            )
         print(
             f"   update to answer: p50 {1000 * run.latency(0.5):.0f} ms, "
             f"p99 {1000 * run.latency(0.99):.0f} ms"
@@ -1001,29 +1012,58 @@ async def phases(rig: Rig, args: argparse.Namespace, failures: list[str]) -> Non
     fake = rig.fake
     # 1. Throughput: the cores are the bound (no flood control, the workers' budget raised).
     fake.no_rate_limit()
-    runs: dict[int, Run] = {}
-    for count in sorted({1, args.workers}):
-        await rig.start_workers(count, budget=100_000)
-        # Warm-up, not measured: each worker's first petitions load what a turn needs.
-        await drive(rig, rig.residents(count, think=0.0, timeout=60.0))
+    # (workers, WORKERS): one worker alone, then (with --inbox-alone) one worker with the
+    # settings of several (the inbox, no memo of accounts, its share of the budget): its CPU per
+    # update is what the code of several workers costs without their contention for the cores.
+    shapes = [(1, 1)]
+    if args.inbox_alone and args.workers > 1:
+        shapes.append((1, args.workers))
+    if args.workers > 1:
+        shapes.append((args.workers, args.workers))
+    runs: dict[tuple[int, int], Run] = {}
+    for count, setting in shapes:
+        await rig.start_workers(count, budget=100_000, setting=setting)
+        # Warm-up, not measured: each worker's first petitions load what a turn needs (the
+        # syllable inventory, the gazetteer, the petition index: seconds of CPU once per
+        # process). Any worker may take any update, so each worker needs several residents'
+        # worth of updates to have met every step; four residents a worker.
+        await drive(rig, rig.residents(4 * count, think=0.0, timeout=60.0))
         idle = await rig.idle_cpu()
+        spies = profile(rig.workers, args.profile, count, setting)
         run = await drive(rig, rig.residents(args.residents, think=0.0, timeout=60.0))
+        end_profile(spies)
         check = await integrity(rig, run)
-        print_run(f"throughput, {count} worker(s)", run, check)
+        shape = f"{count} worker(s)" + (
+            f", WORKERS={setting} (through the inbox)" if setting != count else ""
+        )
+        print_run(f"throughput, {shape}", run, check)
         busy = run.worker_cpu - idle * run.seconds
         print(
             f"   the workers' CPU when idle (polling the inbox and the outbox, the sender's "
             f"election): {1000 * idle:.0f} ms a second; without it "
             f"{1000 * busy / run.updates:.2f} ms per update"
         )
-        collect(f"throughput {count}", check, failures)
-        runs[count] = run
-    one, many = runs[1], runs[args.workers]
+        collect(f"throughput {shape}", check, failures)
+        runs[count, setting] = run
+    one, many = runs[1, 1], runs[args.workers, args.workers]
+    if (1, args.workers) in runs:
+        alone = runs[1, args.workers]
+        per = 1000 / alone.updates
+        print(
+            f"== CPU per update of one worker with WORKERS={args.workers} (the code of several "
+            f"workers, no contention): workers {per * alone.worker_cpu:.2f} ms, PostgreSQL "
+            f"{per * alone.postgres_cpu:.2f} ms; with WORKERS=1: "
+            f"{1000 * one.worker_cpu / one.updates:.2f} ms, "
+            f"{1000 * one.postgres_cpu / one.updates:.2f} ms"
+        )
+    project(one, many, runs.get((1, args.workers)), args.workers)
     print(
         f"== updates/s with {args.workers} workers against 1: {many.rate:.1f} / {one.rate:.1f}"
         f" = {many.rate / one.rate:.2f}",
         flush=True,
     )
+    if args.throughput_only:
+        return
 
     # 2. A worker killed while residents write, Telegram's limits on.
     fake.rate_limit(global_per_second=30, per_chat_per_second=1)
@@ -1081,6 +1121,69 @@ async def phases(rig: Rig, args: argparse.Namespace, failures: list[str]) -> Non
         failures.append("the sender was never taken over")
 
 
+def project(one: Run, many: Run, alone: Run | None, workers: int) -> None:
+    """The figure on a machine where the cores are not shared: a worker is one Python process
+    (one core at most), so one worker handles at most 1000 / (its CPU ms per update) updates a
+    second, ``workers`` workers ``workers`` times their own, given the PostgreSQL cores their
+    rate needs. With the CPU per update measured here, of several workers with contention for
+    these two cores (pessimistic) and of one worker with their settings (none)."""
+    if not (one.updates and many.updates and one.worker_cpu and many.worker_cpu):
+        return
+    single = one.updates / one.worker_cpu
+    shapes = [("with this machine's contention", many)]
+    if alone is not None and alone.updates and alone.worker_cpu:
+        shapes.append(("without contention", alone))
+    for label, run in shapes:
+        rate = workers * run.updates / run.worker_cpu
+        postgres = rate * run.postgres_cpu / run.updates
+        print(
+            f"== projected, a core per worker ({label}): 1 worker {single:.0f} updates/s, "
+            f"{workers} workers {rate:.0f} updates/s (and {postgres:.1f} PostgreSQL cores): "
+            f"ratio {rate / single:.2f}"
+        )
+
+
+def profile(
+    workers: list[Worker], folder: Path | None, count: int, setting: int
+) -> list[subprocess.Popen[bytes]]:
+    """py-spy attached to each worker (collapsed stacks, idle threads left out)."""
+    if folder is None:
+        return []
+    folder.mkdir(parents=True, exist_ok=True)
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    return [
+        subprocess.Popen(
+            [
+                spy,
+                "record",
+                "--pid",
+                str(worker.process.pid),
+                "--format",
+                "raw",
+                "--rate",
+                "200",
+                "--output",
+                str(folder / f"workers-{count}-of-{setting}-w{worker.number}.txt"),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for worker in workers
+    ]
+
+
+def end_profile(spies: list[subprocess.Popen[bytes]]) -> None:
+    for spy in spies:
+        spy.send_signal(signal.SIGINT)
+    for spy in spies:
+        try:
+            spy.wait(30)
+        except subprocess.TimeoutExpired:
+            spy.kill()
+            spy.wait()
+
+
 def collect(phase: str, check: Integrity, failures: list[str]) -> None:
     """The failures of a phase. A resident left without an answer is one, where a worker was
     killed too: a turn's replies are queued in the outbox with its commit (PostgreSQL, issue
@@ -1108,6 +1211,22 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--short", action="store_true", help="30 residents, 300 followers")
     parser.add_argument("--keep-logs", action="store_true")
+    parser.add_argument(
+        "--throughput-only", action="store_true", help="phase 1 only (to measure a change)"
+    )
+    parser.add_argument(
+        "--inbox-alone",
+        action="store_true",
+        help="phase 1 also measures one worker with WORKERS set to --workers (the inbox)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        metavar="FOLDER",
+        help="py-spy records each worker during the measured runs of phase 1 (collapsed "
+        "stacks, FOLDER/workers-N-wK.txt); needs py-spy on PATH or in the venv",
+    )
     args = parser.parse_args(argv)
     if args.short:
         args.residents, args.followers = 30, 300

@@ -7,18 +7,31 @@ call them from the event loop through a thread, outside any conversation turn.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
-from sqlalchemy import and_, or_, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
+from sqlalchemy import ColumnElement, Update, and_, bindparam, exists, or_, update
+from sqlalchemy import select as core_select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 
+from storage.advisory import lock_for_transaction
 from storage.tables import ChatButtons, InboxEvent, ZaloToken
 from storage.unit_of_work import UnitOfWork
 
 # -- the inbox ----------------------------------------------------------------------------------
+# The inbox is on every update's way when several workers share the database (issue 12), so its
+# three statements are SQLAlchemy Core on the unit of work's connection, one round trip each:
+# an insert that ignores a redelivery, one UPDATE … RETURNING that claims, one UPDATE that
+# finishes. (The ORM version took a lookup then an insert, and a select, an update, a refresh
+# per claimed row: about a quarter of a worker's CPU under load.)
+
+_INBOX = InboxEvent.__table__  # type: ignore[attr-defined]
+# An event that failed this many times is left alone (and no longer holds up its chat).
+MAX_ATTEMPTS = 5
 
 
 def add_inbox_event(
@@ -29,27 +42,40 @@ def add_inbox_event(
     now: datetime,
     chat_id: str = "",
 ) -> bool:
-    """Store a received event; False when it was stored before (a redelivery)."""
-    if (
-        uow.session.exec(
-            select(InboxEvent.id)
-            .where(InboxEvent.channel == channel)
-            .where(InboxEvent.event_id == event_id)
-        ).first()
-        is not None
-    ):
-        return False
-    uow.session.add(
-        InboxEvent(
-            channel=channel, event_id=event_id, chat_id=chat_id, payload=payload, received_at=now
+    """Store a received event; False when it was stored before (a redelivery, also one that
+    another worker stores at the same moment). Commits."""
+    stored = _insert_event(uow, channel, event_id, payload, now, chat_id)
+    uow.commit()
+    return stored
+
+
+def _insert_event(
+    uow: UnitOfWork,
+    channel: str,
+    event_id: str,
+    payload: dict[str, object],
+    now: datetime,
+    chat_id: str,
+) -> bool:
+    insert = postgresql_insert if uow.dialect == "postgresql" else sqlite_insert
+    stored = (
+        uow.session.connection()
+        .execute(
+            insert(_INBOX)
+            .values(
+                channel=channel,
+                event_id=event_id,
+                chat_id=chat_id,
+                payload=payload,
+                received_at=now,
+                attempts=0,
+            )
+            .on_conflict_do_nothing(index_elements=["channel", "event_id"])
+            .returning(_INBOX.c.id)
         )
+        .first()
     )
-    try:
-        uow.commit()
-    except IntegrityError:  # another worker stored it at the same moment
-        uow.session.rollback()
-        return False
-    return True
+    return stored is not None
 
 
 @dataclass(frozen=True)
@@ -58,6 +84,7 @@ class ClaimedEvent:
     event_id: str
     payload: dict[str, object]
     attempts: int
+    chat_id: str = ""
 
 
 def claim_inbox_events(
@@ -67,82 +94,267 @@ def claim_inbox_events(
     now: datetime,
     lease: timedelta,
     limit: int,
-    max_attempts: int = 5,
+    max_attempts: int = MAX_ATTEMPTS,
     chat_spacing: timedelta | None = None,
 ) -> list[ClaimedEvent]:
-    """Claim unhandled events of ``channel``, oldest first, for ``lease``; commits. Only the
+    """Claim unhandled events of ``channel`` (see :func:`_claim`); commits."""
+    claimed = _claim(
+        uow,
+        channel,
+        now=now,
+        lease=lease,
+        limit=limit,
+        max_attempts=max_attempts,
+        chat_spacing=chat_spacing,
+    )
+    uow.commit()
+    return claimed
+
+
+def _claim(
+    uow: UnitOfWork,
+    channel: str,
+    *,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    max_attempts: int = MAX_ATTEMPTS,
+    chat_spacing: timedelta | None = None,
+) -> list[ClaimedEvent]:
+    """Claim unhandled events of ``channel``, oldest first, for ``lease``. Only the
     oldest unhandled event of each chat is claimed, so a chat's events are handled in order
     even by several workers. A claim whose holder died expires, and another worker takes it.
     With ``chat_spacing``, a chat's next event waits until that long after its previous one
     was handled (its replies sent): several workers keep Telegram's one message a second per
-    chat between them."""
-    free = or_(col(InboxEvent.claimed_until).is_(None), col(InboxEvent.claimed_until) < now)
-    pending = and_(
-        col(InboxEvent.channel) == channel,
-        col(InboxEvent.handled_at).is_(None),
-        col(InboxEvent.attempts) < max_attempts,
-    )
-    earlier = aliased(InboxEvent)
-    first_of_chat = ~(
-        select(earlier.id)
-        .where(earlier.channel == InboxEvent.channel)
-        .where(earlier.chat_id == InboxEvent.chat_id)
-        .where(col(earlier.id) < col(InboxEvent.id))
-        .where(col(earlier.handled_at).is_(None))
-        .where(col(earlier.attempts) < max_attempts)
-        .exists()
-    )
-    query = select(InboxEvent.id).where(pending).where(free).where(first_of_chat)
+    chat between them.
+
+    One statement: ``WITH due AS (SELECT … FOR UPDATE SKIP LOCKED) UPDATE … RETURNING``; on
+    PostgreSQL concurrent claimers skip each other's rows, and a row another worker claimed and
+    committed meanwhile fails the UPDATE's own conditions (re-checked on the row's newest
+    version). SQLite has one writer at a time."""
+    parameters: dict[str, object] = {
+        "p_channel": channel,
+        "p_now": now,
+        "p_until": now + lease,
+        "p_max_attempts": max_attempts,
+        "p_limit": limit,
+    }
     if chat_spacing is not None:
-        recent = aliased(InboxEvent)
-        query = query.where(
-            ~select(recent.id)
-            .where(recent.channel == InboxEvent.channel)
-            .where(recent.chat_id == InboxEvent.chat_id)
-            .where(col(recent.handled_at) > now - chat_spacing)
-            .exists()
-        )
-    query = (
-        query.order_by(col(InboxEvent.received_at), col(InboxEvent.id))
-        .limit(limit)
+        parameters["p_recent_after"] = now - chat_spacing
+    statement = _claim_statement(uow.dialect, chat_spacing is not None)
+    rows = uow.session.connection().execute(statement, parameters).all()
+    return sorted((_claimed(row) for row in rows), key=lambda event: event.id)
+
+
+def _free(row: Any) -> ColumnElement[bool]:
+    return or_(row.c.claimed_until.is_(None), row.c.claimed_until < bindparam("p_now"))
+
+
+def _pending(row: Any) -> ColumnElement[bool]:
+    return and_(
+        row.c.channel == bindparam("p_channel"),
+        row.c.handled_at.is_(None),
+        row.c.attempts < bindparam("p_max_attempts"),
     )
-    if uow.dialect == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    won: list[ClaimedEvent] = []
-    for row_id in [row_id for row_id in uow.session.exec(query).all() if row_id is not None]:
-        result = uow.session.exec(
-            update(InboxEvent)
-            .execution_options(synchronize_session=False)
-            .where(col(InboxEvent.id) == row_id)
-            .where(pending)
-            .where(free)
-            .values(claimed_until=now + lease, attempts=InboxEvent.attempts + 1)
+
+
+_RETURNED = ("id", "event_id", "payload", "attempts", "chat_id")
+
+
+@cache
+def _claim_statement(dialect: str, spaced: bool) -> Update:
+    """The claim, built once (its parameters bound at each call: building it took more CPU
+    than running it)."""
+    table = _INBOX
+    candidate, earlier = table.alias("candidate"), table.alias("earlier")
+    first_of_chat = ~exists().where(
+        earlier.c.channel == candidate.c.channel,
+        earlier.c.chat_id == candidate.c.chat_id,
+        earlier.c.id < candidate.c.id,
+        earlier.c.handled_at.is_(None),
+        earlier.c.attempts < bindparam("p_max_attempts"),
+    )
+    due = core_select(candidate.c.id).where(_pending(candidate), _free(candidate), first_of_chat)
+    if spaced:
+        recent = table.alias("recent")
+        due = due.where(
+            ~exists().where(
+                recent.c.channel == candidate.c.channel,
+                recent.c.chat_id == candidate.c.chat_id,
+                recent.c.handled_at > bindparam("p_recent_after"),
+            )
         )
-        if result.rowcount != 1:
-            continue
-        row = uow.session.get(InboxEvent, row_id)
-        assert row is not None
-        uow.session.refresh(row)
-        won.append(ClaimedEvent(row_id, row.event_id, dict(row.payload), row.attempts))
-    uow.commit()
-    return won
+    due = due.order_by(candidate.c.received_at, candidate.c.id).limit(bindparam("p_limit"))
+    if dialect == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    # A CTE: PostgreSQL runs a locking one exactly once (a sub-select under IN could be run
+    # again by the plan, locking more rows than it hands out).
+    due_rows = due.cte("due")
+    return (
+        update(table)
+        .where(table.c.id.in_(core_select(due_rows.c.id)), _pending(table), _free(table))
+        .values(claimed_until=bindparam("p_until"), attempts=table.c.attempts + 1)
+        .returning(*(table.c[name] for name in _RETURNED))
+    )
+
+
+@cache
+def _next_of_chat_statement(dialect: str) -> Update:
+    """Claim the oldest unhandled event of one chat (its previous one just handled)."""
+    table = _INBOX
+    candidate = table.alias("candidate")
+    due = (
+        core_select(candidate.c.id)
+        .where(_pending(candidate), _free(candidate))
+        .where(candidate.c.chat_id == bindparam("p_chat_id"))
+        .order_by(candidate.c.id)
+        .limit(1)
+    )
+    if dialect == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    due_rows = due.cte("due")
+    return (
+        update(table)
+        .where(table.c.id.in_(core_select(due_rows.c.id)), _pending(table), _free(table))
+        .values(claimed_until=bindparam("p_until"), attempts=table.c.attempts + 1)
+        .returning(*(table.c[name] for name in _RETURNED))
+    )
+
+
+def _claimed(row: Any) -> ClaimedEvent:
+    return ClaimedEvent(row.id, row.event_id, dict(row.payload), row.attempts, row.chat_id)
 
 
 def finish_inbox_event(
     uow: UnitOfWork, row_id: int, *, now: datetime, failure: str | None = None
 ) -> None:
     """Handled (``failure`` None), or failed this time: the claim is dropped and, below the
-    attempt limit, the event is tried again."""
+    attempt limit, the event is tried again. Commits."""
+    _finish(uow, row_id, now=now, failure=failure)
+    uow.commit()
+
+
+def _finish(uow: UnitOfWork, row_id: int, *, now: datetime, failure: str | None) -> None:
     values: dict[str, object] = {"claimed_until": None, "failure": failure}
     if failure is None:
         values["handled_at"] = now
-    uow.session.exec(
-        update(InboxEvent)
-        .execution_options(synchronize_session=False)
-        .where(col(InboxEvent.id) == row_id)
-        .values(**values)
+    uow.session.connection().execute(update(_INBOX).where(_INBOX.c.id == row_id).values(**values))
+
+
+# A webhook worker stores an event and claims what is due in one transaction, and finishes an
+# event and takes its chat's next one in another: two transactions per event (they were four,
+# and a look-again for each). Both take the chat's advisory lock first (PostgreSQL), so for one
+# chat they never overlap: either the store sees the previous event handled (and claims its
+# event, or it waits for the spacing: its worker looks again then), or the finish sees the
+# stored event and takes it. No event is left for the idle look-again.
+
+
+@dataclass(frozen=True)
+class Stored:
+    stored: bool  # False: a redelivery
+    claimed: list[ClaimedEvent]
+    # Not claimed here, and its chat's previous event is not under way: it waits for the
+    # chat's spacing (look again then), or for room.
+    look_again: bool
+
+
+def store_and_claim(
+    uow: UnitOfWork,
+    channel: str,
+    event_id: str,
+    payload: dict[str, object],
+    now: datetime,
+    chat_id: str,
+    *,
+    lease: timedelta,
+    limit: int,
+    chat_spacing: timedelta | None = None,
+) -> Stored:
+    """:func:`add_inbox_event`, then up to ``limit`` due events claimed (this one, when its
+    chat has nothing before it); commits."""
+    lock_for_transaction(uow, "inbox", channel, chat_id)
+    stored = _insert_event(uow, channel, event_id, payload, now, chat_id)
+    claimed = (
+        _claim(uow, channel, now=now, lease=lease, limit=limit, chat_spacing=chat_spacing)
+        if limit > 0
+        else []
+    )
+    look_again = not any(event.event_id == event_id for event in claimed) and not _under_way(
+        uow, channel, chat_id, event_id
     )
     uow.commit()
+    return Stored(stored, claimed, look_again)
+
+
+def _under_way(uow: UnitOfWork, channel: str, chat_id: str, event_id: str) -> bool:
+    """An event of the chat received before ``event_id`` is not handled yet (whoever finishes
+    it takes the chat's next one)."""
+    table, earlier = _INBOX, _INBOX.alias("earlier")
+    row = uow.session.connection().execute(
+        core_select(table.c.id)
+        .where(table.c.channel == channel, table.c.event_id == event_id)
+        .where(
+            exists().where(
+                earlier.c.channel == channel,
+                earlier.c.chat_id == chat_id,
+                earlier.c.id < table.c.id,
+                earlier.c.handled_at.is_(None),
+                earlier.c.attempts < MAX_ATTEMPTS,
+            )
+        )
+    )
+    return row.first() is not None
+
+
+@dataclass(frozen=True)
+class Finished:
+    # The chat's next event, taken for this worker, due ``spacing`` after now (none with no
+    # spacing); then, with no spacing, other due events.
+    claimed: list[ClaimedEvent] = field(default_factory=list)
+    next_of_chat: ClaimedEvent | None = None
+
+
+def finish_and_claim(
+    uow: UnitOfWork,
+    event: ClaimedEvent,
+    channel: str,
+    *,
+    now: datetime,
+    failure: str | None,
+    lease: timedelta,
+    limit: int,
+    chat_spacing: timedelta | None = None,
+) -> Finished:
+    """:func:`finish_inbox_event`; when it was handled, the chat's next event is taken for this
+    worker (to handle once ``chat_spacing`` has passed: the lease starts then), and with no
+    spacing up to ``limit`` - 1 other due events; commits."""
+    lock_for_transaction(uow, "inbox", channel, event.chat_id)
+    _finish(uow, event.id, now=now, failure=failure)
+    next_of_chat: ClaimedEvent | None = None
+    if limit > 0 and failure is None:
+        row = (
+            uow.session.connection()
+            .execute(
+                _next_of_chat_statement(uow.dialect),
+                {
+                    "p_channel": channel,
+                    "p_chat_id": event.chat_id,
+                    "p_now": now,
+                    "p_until": now + (chat_spacing or timedelta()) + lease,
+                    "p_max_attempts": MAX_ATTEMPTS,
+                },
+            )
+            .first()
+        )
+        next_of_chat = _claimed(row) if row is not None else None
+    room = limit - (next_of_chat is not None)
+    claimed = (
+        _claim(uow, channel, now=now, lease=lease, limit=room)
+        if room > 0 and chat_spacing is None
+        else []
+    )
+    uow.commit()
+    return Finished(claimed, next_of_chat)
 
 
 def unhandled_count(uow: UnitOfWork, channel: str) -> int:

@@ -51,13 +51,16 @@ class UnitOfWork:
     def dialect(self) -> str:
         return self._engine.dialect.name
 
-    def memo(self, name: str) -> dict[Any, Any]:
+    def memo(self, name: str, *, checked: bool = False) -> dict[Any, Any]:
         """A dict kept in this process for this database, shared by every unit of work on the
         same engine: for what a use case may remember between updates (rows that change rarely,
         and whose changes go through the code that also forgets them). Put only what is
         committed in it: a unit of work that rolls back does not undo the memo. For a database
-        :func:`shared_between_processes`, a new empty dict each time (nothing remembered)."""
-        if self._engine in _SHARED:
+        :func:`shared_between_processes`, a new empty dict each time (nothing remembered),
+        unless the memo is ``checked``: its user compares what it holds with the database at
+        each use (procedure/use_cases/repeated.py's petition index), so another process's
+        changes are seen there too."""
+        if self._engine in _SHARED and not checked:
             return {}
         memos = _MEMOS.get(self._engine)
         if memos is None:

@@ -8,6 +8,12 @@ With several workers on one PostgreSQL every worker runs this task; claims skip 
 rows (``FOR UPDATE SKIP LOCKED``) and only the oldest unhandled event of a chat is claimable, so
 a chat's events are handled one after the other whichever worker takes them.
 
+Two transactions an event (issue 12: each one is CPU in every worker): the webhook stores the
+event and claims what is due in one (usually the event itself, handled by the worker that got
+it), and marking it handled claims what is due next in the other (storage/channel_store.py).
+When a chat's next event must wait for its spacing, the worker looks again once the spacing has
+passed; the ``idle_seconds`` look-again only picks up claims of workers that died.
+
 An event is marked handled only after its replies went out, so a crash after the
 acknowledgement loses nothing: on start, and when a claim expires, unhandled events are handled.
 The conversation's own claim of the update id (handlers/state.py) keeps a half-handled event
@@ -61,6 +67,7 @@ class Inbox:
         self._batch = batch
         self._idle = idle_seconds
         self._spacing = timedelta(seconds=chat_spacing_seconds) if chat_spacing_seconds else None
+        self._spacing_seconds = chat_spacing_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._draining = asyncio.Lock()
@@ -68,18 +75,36 @@ class Inbox:
         self.handled = 0
 
     async def put(self, event_id: str, payload: dict[str, object]) -> bool:
-        """Store a received event; False for a redelivery. Wakes the drainer."""
-        stored = await in_store(
+        """Store a received event; False for a redelivery. While the inbox runs, what is due
+        is claimed in the same transaction (this event, when its chat has nothing before it)
+        and handed out at once."""
+        chat = self._chat_of(payload)[:64]
+        room = self._room() if self._task is not None else 0
+        done = await in_store(
             self._engine,
-            channel_store.add_inbox_event,
+            channel_store.store_and_claim,
             self.channel,
             event_id,
             payload,
             utc_now(),
-            self._chat_of(payload)[:64],
+            chat,
+            lease=self._lease,
+            limit=room,
+            chat_spacing=self._spacing,
         )
-        self._wake.set()
-        return stored
+        self._start(done.claimed)
+        if done.look_again:
+            if room <= 0 or self._task is None or not self._spacing_seconds:
+                self._wake.set()
+            else:  # its chat's previous event was handled less than the spacing ago
+                self._look_again_later()
+        return done.stored
+
+    def _room(self) -> int:
+        return self._batch - len(self._in_flight)
+
+    def _look_again_later(self) -> None:
+        asyncio.get_running_loop().call_later(self._spacing_seconds, self._wake.set)
 
     async def start(self) -> None:
         if self._task is None:
@@ -99,14 +124,15 @@ class Inbox:
 
     async def _run(self) -> None:
         """Claim what is due whenever there is room and something happened (an event stored
-        here, an event finished, or ``idle_seconds`` passed): a chat's next event is handed out
-        as soon as its previous one is done, without waiting for the other chats of a batch."""
+        here, an event finished here, a chat's spacing passed, or ``idle_seconds`` passed): a
+        chat's next event is handed out as soon as its previous one is done, without waiting
+        for the other chats of a batch."""
         while True:
             found = 0
             room = self._batch - len(self._in_flight)
             if room > 0:
                 try:
-                    found = await self._dispatch(room)
+                    found = len(self._start(await self._claim(room)))
                 except Exception:
                     log.exception("inbox %s: claiming failed", self.channel)
             if not found or room <= found:
@@ -117,65 +143,79 @@ class Inbox:
                         await self._wake.wait()
                 self._wake.clear()
 
-    async def _dispatch(self, room: int) -> int:
+    def _claim(self, limit: int) -> asyncio.Future[list[ClaimedEvent]]:
+        """Claim up to ``limit`` due events (the oldest of each chat, so one per chat)."""
         self._wake.clear()
-        claimed = await in_store(
+        return in_store(
             self._engine,
             channel_store.claim_inbox_events,
             self.channel,
             now=utc_now(),
             lease=self._lease,
-            limit=room,
+            limit=limit,
             chat_spacing=self._spacing,
         )
+
+    def _start(self, claimed: list[ClaimedEvent], delay: float = 0.0) -> list[asyncio.Task[None]]:
+        """Each claimed event in a task of its own (they are of different chats), after
+        ``delay`` seconds."""
+        tasks = []
         for event in claimed:
-            task = asyncio.create_task(self._chat([event]), name=f"inbox-{self.channel}-event")
+            task = asyncio.create_task(self._chat(event, delay), name=f"inbox-{self.channel}-event")
             self._in_flight.add(task)
             task.add_done_callback(self._finished)
-        return len(claimed)
+            tasks.append(task)
+        return tasks
 
     def _finished(self, task: asyncio.Task[None]) -> None:
+        """An event is done (its chat's next one was looked for by :meth:`_chat`): with no
+        room before, there is now."""
+        full = len(self._in_flight) >= self._batch
         self._in_flight.discard(task)
-        self._wake.set()  # the chat's next event may be due now
+        if full:
+            self._wake.set()
 
     async def drain_once(self) -> int:
         """Handle the stored events that are due (the oldest of each chat); how many."""
         async with self._draining:
-            return await self._drain()
+            tasks = self._start(await self._claim(self._batch))
+            await asyncio.gather(*tasks)
+            return len(tasks)
 
-    async def _drain(self) -> int:
-        self._wake.clear()
-        claimed = await in_store(
+    async def _chat(self, event: ClaimedEvent, delay: float = 0.0) -> None:
+        """Handle one event (after ``delay``: its chat's spacing), then, in the transaction
+        that marks it handled, take the chat's next event (and, with no spacing, what else is
+        due)."""
+        if delay:
+            await asyncio.sleep(delay)
+        failure: str | None = None
+        try:
+            await self._process(event.payload)
+        except Exception as error:
+            log.exception("inbox %s: event %s failed", self.channel, event.id)
+            failure = f"{type(error).__name__}"
+        # This event still counts in flight: room for one more than the others leave.
+        room = self._room() + 1 if self._task is not None else 0
+        done = await in_store(
             self._engine,
-            channel_store.claim_inbox_events,
+            channel_store.finish_and_claim,
+            event,
             self.channel,
             now=utc_now(),
+            failure=failure,
             lease=self._lease,
-            limit=self._batch,
+            limit=room,
             chat_spacing=self._spacing,
         )
-        by_chat: dict[str, list[ClaimedEvent]] = {}
-        for event in claimed:
-            by_chat.setdefault(self._chat_of(event.payload), []).append(event)
-        await asyncio.gather(*(self._chat(events) for events in by_chat.values()))
-        return len(claimed)
-
-    async def _chat(self, events: list[ClaimedEvent]) -> None:
-        for event in events:
-            failure: str | None = None
-            try:
-                await self._process(event.payload)
-            except Exception as error:
-                log.exception("inbox %s: event %s failed", self.channel, event.id)
-                failure = f"{type(error).__name__}"
-            await in_store(
-                self._engine,
-                channel_store.finish_inbox_event,
-                event.id,
-                now=utc_now(),
-                failure=failure,
-            )
-            if failure is None:
-                self.handled += 1
-            if self._on_done is not None:
-                await self._on_done(event.event_id)
+        if done.next_of_chat is not None:
+            self._start([done.next_of_chat], self._spacing_seconds)
+        self._start(done.claimed)
+        if failure is not None:  # tried again (below the attempt limit) after the spacing
+            if self._spacing_seconds:
+                self._look_again_later()
+            else:
+                self._wake.set()
+        if failure is None:
+            self.handled += 1
+        if self._on_done is not None:
+            await self._on_done(event.event_id)

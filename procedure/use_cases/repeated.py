@@ -79,10 +79,16 @@ class _CachedIndex:
 def _index(uow: UnitOfWork, unit_id: int) -> PetitionIndex[int]:
     """The index of a unit's petitions: built once per process and database, then brought up
     to date by adding the petitions submitted since (never rebuilt for them; rebuilt when a
-    petition it holds has gone or changed). Call it holding ``_LOCK``."""
+    petition it holds has gone or changed). Call it holding ``_LOCK``.
+
+    Every use checks it against the database (the count of the unit's petitions, the ones
+    above the largest id it holds, the ones its last writer added), so it is kept also when
+    several workers share the database: a petition another worker submitted is added (also
+    one committed out of id order: the ids held are then compared with the ids stored); one
+    deleted makes the counts differ and the index is rebuilt."""
     units = units_below(uow, unit_id)
     scope = col(Petition.area_org_id).in_(units)
-    memo = uow.memo(_INDEX_MEMO)
+    memo = uow.memo(_INDEX_MEMO, checked=True)
     cached: _CachedIndex | None = memo.get(unit_id)
     session = uow.session
     count = session.exec(select(func.count()).select_from(Petition).where(scope)).one()
@@ -101,12 +107,28 @@ def _index(uow: UnitOfWork, unit_id: int) -> PetitionIndex[int]:
         else:
             cached.added, cached.added_in = {}, None
     if cached is not None:
-        rows = session.exec(
-            select(Petition.id, Petition.text, Petition.street)
-            .where(scope, col(Petition.id) > cached.max_id)
-            .order_by(col(Petition.id))
-        ).all()
-        for pid, text, street in rows:
+        fresh: list[tuple[int | None, str, str | None]] = list(
+            session.exec(
+                select(Petition.id, Petition.text, Petition.street)
+                .where(scope, col(Petition.id) > cached.max_id)
+                .order_by(col(Petition.id))
+            ).all()
+        )
+        if len(cached.index) + len(fresh) != count:
+            # Other workers' petitions committed out of id order (below the largest id held):
+            # those are added too; a petition gone from the database rebuilds the index.
+            held = set(cached.index.ids)
+            stored = set(session.exec(select(Petition.id).where(scope)).all())
+            gaps = stored - held - {pid for pid, _, _ in fresh}
+            if gaps and held <= stored:
+                fresh += list(
+                    session.exec(
+                        select(Petition.id, Petition.text, Petition.street).where(
+                            col(Petition.id).in_(sorted(gap for gap in gaps if gap is not None))
+                        )
+                    ).all()
+                )
+        for pid, text, street in fresh:
             assert pid is not None  # stored
             cached.index.add(pid, _written(text, street))
             cached.added[pid] = _written(text, street)
@@ -135,7 +157,7 @@ def _build(uow: UnitOfWork, unit_id: int) -> _CachedIndex:
 
 def forget_indexes(uow: UnitOfWork) -> None:
     """Drop the indexes kept for this database (the next use rebuilds them)."""
-    uow.memo(_INDEX_MEMO).clear()
+    uow.memo(_INDEX_MEMO, checked=True).clear()
 
 
 def _links(uow: UnitOfWork, ids: set[int]) -> list[IssueLink]:
@@ -269,7 +291,8 @@ def regroup(uow: UnitOfWork, unit_id: int) -> int:
     ids = index.ids
     automatic = index.groups()
     with _LOCK:
-        uow.memo(_INDEX_MEMO)[unit_id] = cached  # brought up to date at its next use
+        # Brought up to date at its next use.
+        uow.memo(_INDEX_MEMO, checked=True)[unit_id] = cached
     grouped = {member for group in automatic for member in group}
     automatic += [[pid] for pid in ids if pid not in grouped]
     groups = _apply_decisions(automatic, _links(uow, set(ids)))

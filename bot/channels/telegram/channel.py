@@ -111,8 +111,9 @@ class TelegramChannel(TelegramDelivery):
                 chat_spacing_seconds=chat_spacing_seconds,
                 # A worker killed while it held an update: another takes it after this.
                 lease_seconds=INBOX_LEASE_SECONDS,
-                # A chat's next update is due a second after the last: look again soon.
-                idle_seconds=0.25,
+                # The inbox wakes itself when a chat's next update is due (a second after the
+                # last); looking again each second is for claims left by dead workers.
+                idle_seconds=1.0,
             )
             if inbox is not None and webhook_url
             else None

@@ -1,0 +1,218 @@
+"""Issue 12, several workers under load (X4, C8): what keeps three workers faster than one.
+
+* The inbox's claim is one statement; three "workers" (engines of their own, as processes have)
+  claiming at once from one table hand each event out once, and a chat's events one at a time
+  and in order.
+* A worker wakes itself when a chat's next event is due (its spacing passed) instead of polling
+  the table four times a second.
+* The petition index (repeated issues) is kept by each worker between updates and brought up
+  to date with the petitions the other workers submitted, instead of being rebuilt from every
+  petition of the ward at each submission.
+
+The first and last need PostgreSQL (``DOITHOAI_TEST_POSTGRES_URL``; CI sets it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from bot.channels.inbox import Inbox
+from storage import channel_store
+from storage.engine import make_engine
+from storage.tables import Petition
+from storage.types import utc_now
+from storage.unit_of_work import UnitOfWork, shared_between_processes
+
+postgresql_only = pytest.mark.parametrize("database_kind", ["postgresql"], indirect=True)
+
+
+@pytest.fixture
+def engines(engine: Engine) -> Iterator[list[Engine]]:
+    """Three workers' engines on the test's database."""
+    url = engine.url.render_as_string(hide_password=False)
+    made = [make_engine(url) for _ in range(3)]
+    for each in made:
+        shared_between_processes(each)
+    yield made
+    for each in made:
+        each.dispose()
+
+
+@postgresql_only
+def test_x4_c8_three_workers_claiming_at_once_take_each_event_once_and_a_chat_in_order(
+    engine: Engine, engines: list[Engine]
+) -> None:
+    chats = [f"chat-{n}" for n in range(12)]
+    order = [chat for chat in chats for _ in range(5)]
+    random.Random(12).shuffle(order)
+    with UnitOfWork(engine) as uow:
+        for number, chat in enumerate(order):
+            assert channel_store.add_inbox_event(
+                uow, "telegram", str(number), {"n": number}, utc_now(), chat
+            )
+    chat_of = {str(number): chat for number, chat in enumerate(order)}
+    guard = threading.Lock()
+    in_hand: set[str] = set()  # chats with an event claimed and not yet finished
+    taken: list[str] = []
+    overlaps: list[str] = []
+
+    def worker(db: Engine) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with UnitOfWork(db) as uow:
+                claimed = channel_store.claim_inbox_events(
+                    uow, "telegram", now=utc_now(), lease=timedelta(minutes=1), limit=4
+                )
+            with guard:
+                if len(taken) == len(order) and not claimed:
+                    return
+                for event in claimed:
+                    chat = chat_of[event.event_id]
+                    if chat in in_hand:
+                        overlaps.append(chat)
+                    in_hand.add(chat)
+                    taken.append(event.event_id)
+            for event in claimed:
+                time.sleep(0.001)  # handling it
+                with guard:  # out of hand before it is marked handled: the next may come
+                    in_hand.discard(chat_of[event.event_id])
+                with UnitOfWork(db) as uow:
+                    channel_store.finish_inbox_event(uow, event.id, now=utc_now())
+
+    threads = [threading.Thread(target=worker, args=(db,)) for db in engines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(taken, key=int) == [str(n) for n in range(len(order))]  # each once
+    assert overlaps == []
+    for chat in chats:
+        mine = [event for event in taken if chat_of[event] == chat]
+        assert mine == sorted(mine, key=int)  # the order they came in
+    with UnitOfWork(engine) as uow:
+        assert channel_store.unhandled_count(uow, "telegram") == 0
+
+
+async def test_x4_a_chats_next_event_is_handed_out_when_its_spacing_has_passed(
+    engine: Engine,
+) -> None:
+    """Without polling: the inbox looks again only every 30 s here, yet the chat's second
+    event is handled once the chat's second of spacing has passed, not 30 s later."""
+    handled: list[tuple[float, str]] = []
+
+    async def process(payload: dict[str, object]) -> None:
+        handled.append((time.monotonic(), str(payload["n"])))
+
+    inbox = Inbox(
+        engine,
+        "telegram",
+        process,
+        lambda payload: "A",
+        idle_seconds=30,
+        chat_spacing_seconds=1.0,
+    )
+    await inbox.start()
+    try:
+        await inbox.put("1", {"n": 1})
+        await inbox.put("2", {"n": 2})
+        deadline = time.monotonic() + 10
+        while len(handled) < 2 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+    finally:
+        await inbox.stop()
+    assert [n for _, n in handled] == ["1", "2"]
+    gap = handled[1][0] - handled[0][0]
+    assert 1.0 <= gap < 5.0
+
+
+@postgresql_only
+def test_x3_c8_each_worker_keeps_its_petition_index_and_adds_the_others_petitions(
+    engine: Engine, engines: list[Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from procedure.use_cases import repeated
+    from tests.procedure_world import build_world
+    from tests.test_repeated import FLOODING, submit
+
+    with UnitOfWork(engine) as uow:
+        world = build_world(uow)
+        uow.commit()
+    first, second = engines[0], engines[1]
+    built: list[int] = []
+    build = repeated._build
+
+    def counted(uow: UnitOfWork, unit_id: int) -> object:
+        built.append(unit_id)
+        return build(uow, unit_id)
+
+    monkeypatch.setattr(repeated, "_build", counted)
+
+    def submitted_by(db: Engine, text: str, day: str) -> str:
+        with UnitOfWork(db) as uow:
+            code = submit(world, uow, text, day)
+            uow.commit()
+            return code
+
+    one = submitted_by(first, FLOODING[0], "2026-03-10")
+    two = submitted_by(second, FLOODING[1], "2026-03-11")
+    three = submitted_by(first, FLOODING[2], "2026-03-12")
+    assert built == [world.ward, world.ward]  # once per worker, not once per submission
+    with UnitOfWork(first) as uow:
+        kept = uow.memo(repeated._INDEX_MEMO, checked=True)[world.ward].index
+        assert len(kept) == 3  # the second worker's petition was added to the first's index
+        groups = repeated.issue_groups(uow, world.ward)
+        assert [sorted(p.tracking_code for p in g.petitions) for g in groups] == [
+            sorted([one, two, three])
+        ]
+
+
+@postgresql_only
+def test_x3_c8_a_petition_committed_out_of_id_order_joins_the_index_without_a_rebuild(
+    engine: Engine, engines: list[Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three workers submitting at once commit out of id order: a worker may have read ids
+    above one that another worker commits later. The index then adds the missing petition
+    (its ids compared with the stored ones) rather than being built again from every
+    petition."""
+    from procedure.use_cases import repeated
+    from tests.procedure_world import build_world
+    from tests.test_repeated import FLOODING, submit
+
+    with UnitOfWork(engine) as uow:
+        world = build_world(uow)
+        uow.commit()
+    first, second = engines[0], engines[1]
+    built: list[int] = []
+    build = repeated._build
+
+    def counted(uow: UnitOfWork, unit_id: int) -> object:
+        built.append(unit_id)
+        return build(uow, unit_id)
+
+    monkeypatch.setattr(repeated, "_build", counted)
+
+    def submitted_by(db: Engine, text: str, day: str) -> str:
+        with UnitOfWork(db) as uow:
+            code = submit(world, uow, text, day)
+            uow.commit()
+            return code
+
+    submitted_by(first, FLOODING[0], "2026-03-10")
+    late = submitted_by(second, FLOODING[1], "2026-03-11")
+    with UnitOfWork(first) as uow:
+        cached = uow.memo(repeated._INDEX_MEMO, checked=True)[world.ward]
+        late_id = uow.session.exec(select(Petition.id).where(Petition.tracking_code == late)).one()
+    # As if the first worker had read a higher id before the second worker's commit.
+    cached.max_id = late_id
+    assert late_id not in cached.index.ids
+    submitted_by(first, FLOODING[2], "2026-03-12")
+    assert built == [world.ward, world.ward]  # once per worker: no rebuild for the gap
+    assert late_id in cached.index.ids and len(cached.index) == 3
