@@ -21,8 +21,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select, text
 
 from bot.metrics import REGISTRY
-from procedure.lifecycles import PetitionState
-from storage.tables import Assignment, OutboxMessage, Petition
+from storage.tables import Assignment, OutboxMessage
 from texts import LOCAL_TIMEZONE
 
 log = logging.getLogger(__name__)
@@ -30,7 +29,6 @@ log = logging.getLogger(__name__)
 HEALTH_TIMEOUT_SECONDS = 2.0
 # The classic text format every Prometheus version reads (our names need no escaping).
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-OPEN_ASSIGNMENT_STATES = (PetitionState.FORWARDED.value, PetitionState.EXTENDED.value)
 
 
 def _utc_now() -> datetime:
@@ -43,16 +41,13 @@ def database_figures(engine: Engine, now: datetime) -> dict[str, float]:
     today: date = now.astimezone(LOCAL_TIMEZONE).date()
     outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
     assignment = Assignment.__table__  # type: ignore[attr-defined]
-    petition = Petition.__table__  # type: ignore[attr-defined]
     pending = outbox.c.sent_at.is_(None) & outbox.c.failed_at.is_(None)
-    open_deadlines = (
-        select(
-            func.count().filter(assignment.c.due_date == today),
-            func.count().filter(assignment.c.due_date < today),
-        )
-        .select_from(assignment.join(petition, petition.c.id == assignment.c.petition_id))
-        .where(petition.c.state.in_(OPEN_ASSIGNMENT_STATES), assignment.c.due_date <= today)
-    )
+    # Along ix_assignment_awaiting (migration 0020): no join to the petitions, and a reopened
+    # petition's result is owed again like a forwarded or extended one's.
+    open_deadlines = select(
+        func.count().filter(assignment.c.due_date == today),
+        func.count().filter(assignment.c.due_date < today),
+    ).where(assignment.c.awaiting_result.is_(True), assignment.c.due_date <= today)
     with engine.connect() as connection:
         outbox_row = connection.execute(
             select(func.count(), func.min(outbox.c.created_at)).where(pending)

@@ -168,6 +168,7 @@ async def test_x4_p8_metrics_read_the_outbox_backlog_and_the_deadlines_from_the_
         )
     assign(world, uow, TODAY, PetitionState.FORWARDED)  # due today
     assign(world, uow, TODAY, PetitionState.EXTENDED)  # due today
+    assign(world, uow, TODAY, PetitionState.REOPENED)  # due today: the result is owed again
     assign(world, uow, TODAY - timedelta(days=1), PetitionState.FORWARDED)  # overdue
     assign(world, uow, TODAY - timedelta(days=20), PetitionState.EXTENDED)  # overdue
     assign(world, uow, TODAY + timedelta(days=3), PetitionState.FORWARDED)  # not yet due
@@ -180,7 +181,7 @@ async def test_x4_p8_metrics_read_the_outbox_backlog_and_the_deadlines_from_the_
     scraped = samples(body)
     assert scraped[("doithoai_outbox_pending", ())] == 2
     assert scraped[("doithoai_outbox_oldest_pending_age_seconds", ())] == pytest.approx(600)
-    assert scraped[("doithoai_deadlines_due", ())] == 2
+    assert scraped[("doithoai_deadlines_due", ())] == 3
     assert scraped[("doithoai_deadlines_overdue", ())] == 2
 
 
