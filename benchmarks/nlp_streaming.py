@@ -2,7 +2,8 @@
 "load once and stream, thousands of lines a second").
 
 Run by hand: ``.venv/bin/python -m benchmarks.nlp_streaming [--group-lines 2000] [--only
-check] [--workers 2]``. Prints; asserts nothing.
+check] [--workers 1 --workers 2]`` (``check`` runs with each ``--workers`` given, by default 1
+and 2). Prints; asserts nothing.
 
 Each command runs in this process through ``bot.cli.main`` with standard input and output
 replaced, as ``doithoai`` would run it: once on a few lines (loading what it needs: timed apart
@@ -10,7 +11,8 @@ as "load"), then on the whole input (timed: lines per second). Inputs:
 
 - ``check``: the written petition sentences and everyday phrases of ``nlp/data`` with their
   diacritics stripped, each line once (no line repeats: nothing is answered from a cache), with
-  ``--workers`` as given;
+  each ``--workers`` given (the whole input is there at once, as a piped file: it goes to the
+  workers in chunks);
 - ``group``: ``ID|text`` lines from the synthetic petitions of benchmarks/petition_grouping.py
   (about one in eight typed without diacritics, one in ten with typos), and its pairwise
   precision and recall against their issues;
@@ -87,7 +89,9 @@ def main() -> None:
     parser.add_argument("--group-lines", type=int, default=2_000)
     parser.add_argument("--lines", type=int, default=20_000, help="for ward and date")
     parser.add_argument("--check-lines", type=int, default=3_000)
-    parser.add_argument("--workers", type=int, default=1, help="for check")
+    parser.add_argument(
+        "--workers", type=int, action="append", help="for check (repeatable; default: 1 and 2)"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--only", choices=("check", "group", "ward", "date"), action="append")
     arguments = parser.parse_args()
@@ -98,12 +102,17 @@ def main() -> None:
 
     if "check" in only:
         lines = check_lines(arguments.check_lines)
-        argv = ["nlp", "check"]
-        if arguments.workers > 1:
-            argv += ["--workers", str(arguments.workers)]
-        out = measure("check", argv, lines)
-        offered = sum(json.loads(line)["suggestion"] is not None for line in out)
+        outputs = []
+        for workers in arguments.workers or (1, 2):
+            argv = ["nlp", "check"]
+            if workers > 1:
+                argv += ["--workers", str(workers)]
+            outputs.append(measure("check", argv, lines))
+        offered = sum(json.loads(line)["suggestion"] is not None for line in outputs[0])
         print(f"  {offered:,} of {len(lines):,} stripped lines got a suggestion")
+        if len(outputs) > 1:
+            same = all(out == outputs[0] for out in outputs)
+            print(f"  output with every --workers identical, in input order: {same}")
     if "group" not in only:
         return check_ward_date(arguments, only)
 

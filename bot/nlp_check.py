@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import queue
+import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -33,14 +35,77 @@ def check_object(text: str) -> dict[str, Any]:
 def check_stream(lines: Iterable[str], workers: int = 1) -> Iterator[dict[str, Any]]:
     """``check_object`` of every line, in the order of the lines. With ``workers`` > 1 the
     lines are checked by that many processes forked after ``warm_up`` (they share the loaded
-    tables); each answer is still printed in order, as soon as it and those before it are
-    ready (one line at a time is sent, so a tool writing a line and waiting is answered)."""
+    tables); each answer is still yielded in order, as soon as it and those before it are
+    ready. A reader thread takes the lines as they come; they go to the workers in chunks as
+    large as what is already waiting (a line typed alone goes alone and is answered at once,
+    a piped file goes in chunks of up to ``MAX_CHUNK`` lines)."""
     if workers <= 1:
         yield from map(check_object, lines)
         return
     warm_up()
+    waiting: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    stopped = threading.Event()
+    reader = threading.Thread(target=_read_ahead, args=(lines, waiting), daemon=True)
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        yield from pool.imap(check_object, lines, chunksize=1)
+        reader.start()
+        try:
+            for answers in pool.imap(_check_chunk, _chunks(waiting, workers, stopped)):
+                yield from answers
+        finally:
+            # Stopped early (an error, the caller gone): let the pool's feeding thread out
+            # of ``_chunks`` even if the input is still open, or closing the pool would hang.
+            stopped.set()
+            waiting.put(_END)
+
+
+#: The most lines sent to a worker at once (enough to make the cost of sending negligible,
+#: few enough that the last chunks of a bulk input keep every worker busy).
+MAX_CHUNK = 256
+
+_END = object()
+
+
+def _read_ahead(lines: Iterable[str], waiting: queue.SimpleQueue[Any]) -> None:
+    """Put every line on ``waiting`` as soon as it is read, then ``_END`` (or the error that
+    stopped the reading, raised again by ``_chunks``)."""
+    try:
+        for line in lines:
+            waiting.put(line)
+    except BaseException as error:  # handed to the consumer, raised there
+        waiting.put(error)
+    waiting.put(_END)
+
+
+def _chunks(
+    waiting: queue.SimpleQueue[Any], workers: int, stopped: threading.Event
+) -> Iterator[list[str]]:
+    """Lists of consecutive lines from ``waiting``: each waits for one line, then takes what
+    else is already there, up to a share of it for each worker (at most ``MAX_CHUNK``)."""
+    while True:
+        item = waiting.get()
+        if item is _END or stopped.is_set():
+            return
+        if isinstance(item, BaseException):
+            raise item
+        chunk = [item]
+        size = min(MAX_CHUNK, max(1, waiting.qsize() // workers))
+        while len(chunk) < size:
+            try:
+                item = waiting.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(item, BaseException):
+                yield chunk
+                raise item
+            if item is _END:
+                yield chunk
+                return
+            chunk.append(item)
+        yield chunk
+
+
+def _check_chunk(chunk: list[str]) -> list[dict[str, Any]]:
+    return [check_object(text) for text in chunk]
 
 
 def check_line(text: str) -> dict[str, Any]:

@@ -147,6 +147,62 @@ def test_c9_nlp_check_with_workers_answers_in_input_order(monkeypatch, capsys) -
     assert two == one
 
 
+def test_c9_nlp_check_with_two_workers_prints_exactly_what_one_prints(monkeypatch, capsys):
+    """A few hundred lines piped at once go to the two workers in chunks (bot/nlp_check.py):
+    the output is byte for byte that of one process, in input order."""
+    from benchmarks.nlp_streaming import check_lines
+
+    lines = [*check_lines(300), "", "Tôi muốn hỏi về đèn đường ở hẻm 12.", "ddeef nghij"]
+    outputs = []
+    for argv in (["nlp", "check"], ["nlp", "check", "--workers", "2"]):
+        monkeypatch.setattr("sys.stdin", io.StringIO("".join(f"{line}\n" for line in lines)))
+        assert main(argv) == 0
+        outputs.append(capsys.readouterr().out)
+    one, two = outputs
+    assert [json.loads(line)["input"] for line in two.splitlines()] == lines
+    assert two == one
+
+
+def test_c9_nlp_check_with_workers_answers_a_typed_line_before_the_next_is_sent(
+    tmp_path,
+) -> None:
+    """An interactive tool keeps the pipe open: each line it writes is answered before it
+    writes the next (the workers are not waiting for a chunk to fill)."""
+    import os
+    import subprocess
+    import sys
+    import threading
+
+    env = {**os.environ, "DOITHOAI_DATA_DIR": str(tmp_path), "PYTHONIOENCODING": "utf-8"}
+    env.pop("DATABASE_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "nlp", "check", "--workers", "2"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        env=env,
+    )
+    killer = threading.Timer(120, process.kill)  # a hang fails the test instead of blocking
+    killer.start()
+    try:
+        assert process.stdin is not None and process.stdout is not None
+        for line in ("toi muon hoi ve den duong", "Tôi muốn hỏi về đèn đường.", "mat nuoc"):
+            process.stdin.write(line + "\n")
+            process.stdin.flush()
+            answer = process.stdout.readline()
+            assert answer, process.stderr.read() if process.stderr else ""
+            assert json.loads(answer)["input"] == line
+        process.stdin.close()
+        assert process.stdout.read() == ""
+        assert process.wait(timeout=60) == 0
+    finally:
+        killer.cancel()
+        process.kill()
+        process.wait()
+
+
 def test_p2_nlp_group_on_synthetic_petitions_keeps_issues_apart(monkeypatch, capsys) -> None:
     """A sanity check of the groups of 2,000 synthetic petitions (benchmarks/petition_grouping.py);
     the goal is on the labelled held-out set (tests/test_nlp_similarity.py)."""
