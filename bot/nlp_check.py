@@ -6,6 +6,7 @@ process, so a command streaming thousands of lines pays the load once.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import queue
@@ -38,24 +39,22 @@ def check_stream(lines: Iterable[str], workers: int = 1) -> Iterator[dict[str, A
     tables); each answer is still yielded in order, as soon as it and those before it are
     ready. A reader thread takes the lines as they come; they go to the workers in chunks as
     large as what is already waiting (a line typed alone goes alone and is answered at once,
-    a piped file goes in chunks of up to ``MAX_CHUNK`` lines)."""
+    a piped file goes in chunks of up to ``MAX_CHUNK`` lines). What is read ahead is bounded
+    (``_Feed``): a huge input is not held in memory."""
     if workers <= 1:
         yield from map(check_object, lines)
         return
     warm_up()
-    waiting: queue.SimpleQueue[Any] = queue.SimpleQueue()
-    stopped = threading.Event()
-    reader = threading.Thread(target=_read_ahead, args=(lines, waiting), daemon=True)
+    feed = _Feed(workers)
+    reader = threading.Thread(target=feed.read, args=(lines,), daemon=True)
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         reader.start()
         try:
-            for answers in pool.imap(_check_chunk, _chunks(waiting, workers, stopped)):
+            for answers in pool.imap(_check_chunk, feed.chunks()):
+                feed.done()
                 yield from answers
         finally:
-            # Stopped early (an error, the caller gone): let the pool's feeding thread out
-            # of ``_chunks`` even if the input is still open, or closing the pool would hang.
-            stopped.set()
-            waiting.put(_END)
+            feed.stop()
 
 
 #: The most lines sent to a worker at once (enough to make the cost of sending negligible,
@@ -65,43 +64,75 @@ MAX_CHUNK = 256
 _END = object()
 
 
-def _read_ahead(lines: Iterable[str], waiting: queue.SimpleQueue[Any]) -> None:
-    """Put every line on ``waiting`` as soon as it is read, then ``_END`` (or the error that
-    stopped the reading, raised again by ``_chunks``)."""
-    try:
-        for line in lines:
-            waiting.put(line)
-    except BaseException as error:  # handed to the consumer, raised there
-        waiting.put(error)
-    waiting.put(_END)
+class _Feed:
+    """Lines from a reader thread to the pool's feeding thread, in chunks.
 
+    At most ``4 * workers`` chunks are with the pool (sent, not yet yielded: ``done`` frees
+    one) and ``4 * MAX_CHUNK * workers`` lines wait to be sent, so reading ahead stops there."""
 
-def _chunks(
-    waiting: queue.SimpleQueue[Any], workers: int, stopped: threading.Event
-) -> Iterator[list[str]]:
-    """Lists of consecutive lines from ``waiting``: each waits for one line, then takes what
-    else is already there, up to a share of it for each worker (at most ``MAX_CHUNK``)."""
-    while True:
-        item = waiting.get()
-        if item is _END or stopped.is_set():
-            return
-        if isinstance(item, BaseException):
-            raise item
-        chunk = [item]
-        size = min(MAX_CHUNK, max(1, waiting.qsize() // workers))
-        while len(chunk) < size:
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.waiting: queue.Queue[Any] = queue.Queue(maxsize=4 * MAX_CHUNK * workers)
+        self.slots = threading.Semaphore(4 * workers)
+        self.stopped = threading.Event()
+
+    def read(self, lines: Iterable[str]) -> None:
+        """Put every line on ``waiting`` as soon as it is read, then ``_END`` (or the error
+        that stopped the reading, raised again by ``chunks``)."""
+        try:
+            for line in lines:
+                if not self._put(line):
+                    return
+        except BaseException as error:  # handed to the consumer, raised there
+            self._put(error)
+        self._put(_END)
+
+    def _put(self, item: object) -> bool:
+        while not self.stopped.is_set():
             try:
-                item = waiting.get_nowait()
-            except queue.Empty:
-                break
-            if isinstance(item, BaseException):
-                yield chunk
-                raise item
-            if item is _END:
-                yield chunk
+                self.waiting.put(item, timeout=0.5)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def chunks(self) -> Iterator[list[str]]:
+        """Lists of consecutive lines: each waits for one line, then takes what else is
+        already there, up to a share of it for each worker (at most ``MAX_CHUNK``)."""
+        while True:
+            self.slots.acquire()
+            item = self.waiting.get()
+            if item is _END or self.stopped.is_set():
                 return
-            chunk.append(item)
-        yield chunk
+            if isinstance(item, BaseException):
+                raise item
+            chunk = [item]
+            size = min(MAX_CHUNK, max(1, self.waiting.qsize() // self.workers))
+            while len(chunk) < size:
+                try:
+                    item = self.waiting.get_nowait()
+                except queue.Empty:
+                    break
+                if isinstance(item, BaseException):
+                    yield chunk
+                    raise item
+                if item is _END:
+                    yield chunk
+                    return
+                chunk.append(item)
+            yield chunk
+
+    def done(self) -> None:
+        """The answers of one chunk are back."""
+        self.slots.release()
+
+    def stop(self) -> None:
+        """Stopped (the input ended, an error, the caller gone): let the pool's feeding thread
+        out of ``chunks`` even if the input is still open, or closing the pool would hang."""
+        self.stopped.set()
+        self.slots.release()
+        with contextlib.suppress(queue.Full):  # then ``chunks`` is not waiting: sees ``stopped``
+            self.waiting.put_nowait(_END)
 
 
 def _check_chunk(chunk: list[str]) -> list[dict[str, Any]]:

@@ -203,6 +203,33 @@ def test_c9_nlp_check_with_workers_answers_a_typed_line_before_the_next_is_sent(
         process.wait()
 
 
+def test_c9_nlp_check_with_workers_reads_ahead_a_bounded_amount_and_stops_early() -> None:
+    """An endless input: the reader thread stops when what waits and what the workers hold is
+    full (``_Feed``), and a caller leaving after a few answers closes the pool without hanging
+    on the input still open."""
+    import itertools
+    import threading
+
+    from bot.nlp_check import MAX_CHUNK, check_stream
+
+    read = itertools.count()
+
+    def endless():
+        for n in read:
+            yield f"mat nuoc {n}"
+
+    answers = check_stream(endless(), workers=2)
+    first = [next(answers)["input"] for _ in range(300)]
+    assert first == [f"mat nuoc {n}" for n in range(300)]
+    closing = threading.Thread(target=answers.close)
+    closing.start()
+    closing.join(timeout=60)
+    assert not closing.is_alive()
+    # read: the chunks yielded (300 lines and the rest of the last chunk), at most 4 x 2
+    # chunks with the workers, 4 x MAX_CHUNK x 2 lines waiting, a line or two being put
+    assert next(read) <= 300 + MAX_CHUNK + 2 * (4 * 2 * MAX_CHUNK) + 2
+
+
 def test_p2_nlp_group_on_synthetic_petitions_keeps_issues_apart(monkeypatch, capsys) -> None:
     """A sanity check of the groups of 2,000 synthetic petitions (benchmarks/petition_grouping.py);
     the goal is on the labelled held-out set (tests/test_nlp_similarity.py)."""
