@@ -51,7 +51,7 @@ class _Keyed:
         if self.empty:
             zeros = np.zeros(query.shape)
             return np.zeros(query.shape, dtype=bool), zeros, np.ones(query.shape)
-        index = np.searchsorted(self.keys, query)
+        index = self.keys.searchsorted(query)  # (the method: no wrapper call per lookup)
         np.minimum(index, len(self.keys) - 1, out=index)
         hit = self.keys[index] == query
         first = np.where(hit, self.first[index], 0.0)
@@ -165,7 +165,7 @@ class Tables:
         assert types is not None
         starts = np.cumsum([0, *(len(keys) for keys in pairs[:-1])])
         seen = [
-            np.flatnonzero(hit[start : start + len(keys)])
+            hit[start : start + len(keys)].nonzero()[0]
             for start, keys in zip(starts, pairs, strict=True)
         ]
         threes: list[Floats] = list(bases)
@@ -198,7 +198,7 @@ class Tables:
         assert types is not None
         starts = np.cumsum([0, *(len(keys) for keys in histories[:-1])])
         where = [
-            np.flatnonzero(hit[start : start + len(keys)])
+            hit[start : start + len(keys)].nonzero()[0]
             for start, keys in zip(starts, histories, strict=True)
         ]
         found = [i for i, rows in enumerate(where) if len(rows)]
@@ -270,8 +270,12 @@ def tables(lm: LanguageModel) -> Tables:
     return found
 
 
+#: ``ndarray.sum`` without its Python wrapper (the same reduction: the same result).
+_SUM = np.add.reduce
+
+
 def _normalised(values: Floats) -> Floats:
-    norm = float(values.sum())
+    norm = float(_SUM(values, axis=None))
     return values / (norm or 1.0)
 
 
@@ -315,7 +319,7 @@ def decode(
         if index < len(places) - 1:
             after = _normalised(powered[index + 1] @ (emits[index + 1] * after))
         posterior = _normalised(alphas[index] * after)
-        keep = np.flatnonzero(posterior >= params.keep)
+        keep = (posterior >= params.keep).nonzero()[0]
         kept.append(keep if len(keep) else np.arange(len(ids[index])))
     kept.reverse()
 
