@@ -142,11 +142,13 @@ class Tables:
         _, count, _ = self.bi.find(keys)
         value = (count + types * unigram) / (self.bi_total[left] + types)
         value = np.where(self.bi_has[left], value, unigram)
-        ends = np.cumsum([len(left) * len(right) for left, right in steps])
-        return [
-            part.reshape(len(left), len(right))
-            for part, (left, right) in zip(np.split(value, ends[:-1]), steps, strict=True)
-        ]
+        parts: list[Floats] = []
+        offset = 0
+        for left, right in steps:
+            end = offset + len(left) * len(right)
+            parts.append(value[offset:end].reshape(len(left), len(right)))
+            offset = end
+        return parts
 
     def transitions(
         self, windows: Sequence[tuple[Ids, Ids, Ids, Ids]], bases: Sequence[Floats]
@@ -163,7 +165,7 @@ class Tables:
         pairs = [self._flat(b, c) for _, b, c, _ in windows]
         hit, total, types = self.tri_ctx.find(np.concatenate(pairs))
         assert types is not None
-        starts = np.cumsum([0, *(len(keys) for keys in pairs[:-1])])
+        starts = list(itertools.accumulate((len(keys) for keys in pairs[:-1]), initial=0))
         seen = [
             hit[start : start + len(keys)].nonzero()[0]
             for start, keys in zip(starts, pairs, strict=True)
@@ -181,7 +183,7 @@ class Tables:
                 offset += query.size
                 tot = total[starts[i] + rows][:, None]
                 typ = types[starts[i] + rows][:, None]
-                value = np.repeat(bases[i][None], len(pairs[i]) // len(c), axis=0)
+                value = bases[i][None].repeat(len(pairs[i]) // len(c), axis=0)
                 value.reshape(-1, len(d))[rows] = (count + typ * bases[i][rows % len(c)]) / (
                     tot + typ
                 )
@@ -196,7 +198,7 @@ class Tables:
             places.append((np.arange(len(a))[:, None] * len(keys) + rows[None, :]).ravel())
         hit, total, types = self.quad_ctx.find(np.concatenate(histories))
         assert types is not None
-        starts = np.cumsum([0, *(len(keys) for keys in histories[:-1])])
+        starts = list(itertools.accumulate((len(keys) for keys in histories[:-1]), initial=0))
         where = [
             hit[start : start + len(keys)].nonzero()[0]
             for start, keys in zip(starts, histories, strict=True)
@@ -217,8 +219,8 @@ class Tables:
             a, b, c, _ = windows[i]
             three = threes[i]
             if three.ndim == 2:
-                three = np.repeat(three[None], len(b), axis=0)
-            value = np.repeat(three[None], len(a), axis=0)
+                three = three[None].repeat(len(b), axis=0)
+            value = three[None].repeat(len(a), axis=0)
             flat = value.reshape(-1, width)
             base = three.reshape(-1, width)[rows % len(pairs[i])]
             flat[rows] = (count + typ * base) / (tot + typ)
@@ -355,7 +357,7 @@ def decode(
         if step.ndim == 4:
             beta = np.einsum("abcd,bcd->abc", step, weighted)
         else:
-            beta = np.repeat((step * weighted).sum(axis=-1)[None], len(forward[index]), axis=0)
+            beta = (step * weighted).sum(axis=-1)[None].repeat(len(forward[index]), axis=0)
         backward[index] = _normalised(beta)
     choices: list[Choice] = []
     for index in range(len(places)):
