@@ -27,6 +27,12 @@ from storage.unit_of_work import UnitOfWork
 log = logging.getLogger(__name__)
 
 _XACT_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+# The same, and the transaction's commit does not wait for its WAL record to reach the disk
+# (``synchronous_commit = off`` for this transaction only): in the statement already sent, so no
+# round trip of its own.
+_XACT_LOCK_COMMIT_LATER = text(
+    "SELECT pg_advisory_xact_lock(:key), set_config('synchronous_commit', 'off', true)"
+)
 _LOCK = text("SELECT pg_advisory_lock(:key)")
 _TRY_LOCK = text("SELECT pg_try_advisory_lock(:key)")
 _UNLOCK = text("SELECT pg_advisory_unlock(:key)")
@@ -39,11 +45,17 @@ def advisory_key(*parts: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-def lock_for_transaction(uow: UnitOfWork, *parts: str) -> None:
+def lock_for_transaction(uow: UnitOfWork, *parts: str, loss_harmless: bool = False) -> None:
     """Wait for, then hold until the unit of work ends, the lock named by ``parts``
-    (PostgreSQL); nothing on SQLite, whose write transactions are one at a time anyway."""
+    (PostgreSQL); nothing on SQLite, whose write transactions are one at a time anyway.
+
+    ``loss_harmless``: the caller says that losing this transaction at a crash of the database
+    server's machine (its last fraction of a second of commits) is harmless, e.g. because it
+    would be done again, to the same effect; its commit then does not wait for the disk
+    (``synchronous_commit = off``: the transaction is still atomic and never half-applied)."""
     if uow.dialect == "postgresql":
-        uow.session.connection().execute(_XACT_LOCK, {"key": advisory_key(*parts)})
+        statement = _XACT_LOCK_COMMIT_LATER if loss_harmless else _XACT_LOCK
+        uow.session.connection().execute(statement, {"key": advisory_key(*parts)})
 
 
 @contextmanager

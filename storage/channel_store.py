@@ -327,8 +327,15 @@ def finish_and_claim(
 ) -> Finished:
     """:func:`finish_inbox_event`; when it was handled, the chat's next event is taken for this
     worker (to handle once ``chat_spacing`` has passed: the lease starts then), and with no
-    spacing up to ``limit`` - 1 other due events; commits."""
-    lock_for_transaction(uow, "inbox", channel, event.chat_id)
+    spacing up to ``limit`` - 1 other due events; commits.
+
+    Its commit does not wait for the disk (``loss_harmless``): lost at a crash of the database
+    server, the event is again unhandled and its claim expires, so it is handled again; its
+    turn, committed durably before this with the claim of its update id (processed_update),
+    makes that second handling a no-op that sends nothing; the chat's next event, claimed here,
+    is claimed again the same way. (The store of an event, acknowledged to Telegram, stays
+    durable: Telegram would not deliver it again.)"""
+    lock_for_transaction(uow, "inbox", channel, event.chat_id, loss_harmless=True)
     _finish(uow, event.id, now=now, failure=failure)
     next_of_chat: ClaimedEvent | None = None
     if limit > 0 and failure is None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from storage.urls import SQLITE_FILE_NAME, normalise_url, sqlite_url
 
@@ -32,4 +35,43 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _configure_sqlite)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    engine = create_engine(url, echo=echo, pool_recycle=RECYCLE_SECONDS)
+    event.listen(engine, "checkin", _note_idle_since)
+    event.listen(engine, "checkout", _ping_if_idle)
+    return engine
+
+
+# PostgreSQL: a pooled connection is tested (``SELECT 1``) before use only when it lay idle in the
+# pool longer than this. ``pool_pre_ping`` tested it at every checkout: one more round trip, and
+# PostgreSQL CPU, for each of an update's four or five short transactions (issue 12). A connection
+# in steady use was used a moment ago; a server restarted (or a connection dropped) during a quiet
+# spell is caught here as before. A drop in the last second is caught as SQLAlchemy does without
+# a ping: the statement fails with a disconnect error, which discards every connection of the pool
+# opened before it; the failed unit of work is tried again by its caller (the inbox's attempts,
+# the outbox's retry, Telegram's redelivery).
+PING_AFTER_IDLE_SECONDS = 1.0
+# Connections older than this are replaced (firewalls forget idle connections after some hours).
+RECYCLE_SECONDS = 1800
+_IDLE_SINCE = "doithoai_idle_since"
+
+
+def _note_idle_since(_: Any, record: ConnectionPoolEntry) -> None:
+    record.info[_IDLE_SINCE] = time.monotonic()
+
+
+def _ping_if_idle(
+    dbapi_connection: Any, record: ConnectionPoolEntry, _: PoolProxiedConnection
+) -> None:
+    idle_since = record.info.get(_IDLE_SINCE)
+    if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+        return  # a new connection, or one in use a moment ago
+    try:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT 1")
+        finally:
+            cursor.close()
+        dbapi_connection.rollback()
+    except Exception as error:
+        # The pool discards this connection and checks out another one (a new one if need be).
+        raise DisconnectionError(f"a pooled connection was dead: {error}") from error

@@ -36,6 +36,22 @@ ERASED = ""
 ACCOUNTS = "accounts"  # the memo: (channel, external user id) -> (person id, chat id)
 
 
+# Built once (issue 12): with several workers the memo is off, and every update looks its account
+# up; three columns on the unique (channel, external user id), no ORM object.
+_ACCOUNT_TABLE = ChannelAccount.__table__  # type: ignore[attr-defined]
+_ACCOUNT_OF_USER = core_select(
+    _ACCOUNT_TABLE.c.id, _ACCOUNT_TABLE.c.person_id, _ACCOUNT_TABLE.c.chat_id
+).where(
+    _ACCOUNT_TABLE.c.channel == bindparam("channel"),
+    _ACCOUNT_TABLE.c.external_user_id == bindparam("user_id"),
+)
+_MOVE_ACCOUNT_TO_CHAT = (
+    update(_ACCOUNT_TABLE)
+    .where(_ACCOUNT_TABLE.c.id == bindparam("account_id"))
+    .values(chat_id=bindparam("chat_id"))
+)
+
+
 def person_for_account(uow: UnitOfWork, channel: str, user_id: str, chat_id: str) -> int:
     """The person behind a channel account, created on first contact. Flushed, not committed:
     the caller commits it with the rest of the turn.
@@ -48,18 +64,19 @@ def person_for_account(uow: UnitOfWork, channel: str, user_id: str, chat_id: str
     remembered = known.get((channel, user_id))
     if remembered is not None and remembered[1] == chat_id:
         return int(remembered[0])
-    account = uow.session.exec(
-        select(ChannelAccount)
-        .where(ChannelAccount.channel == channel)
-        .where(ChannelAccount.external_user_id == user_id)
-    ).first()
+    account = (
+        uow.session.connection()
+        .execute(_ACCOUNT_OF_USER, {"channel": channel, "user_id": user_id})
+        .first()
+    )
     if account is not None:
         if account.chat_id != chat_id:
-            account.chat_id = chat_id
-            uow.session.add(account)
+            uow.session.connection().execute(
+                _MOVE_ACCOUNT_TO_CHAT, {"account_id": account.id, "chat_id": chat_id}
+            )
         else:
             known[(channel, user_id)] = (account.person_id, chat_id)
-        return account.person_id
+        return int(account.person_id)
     person = Person()
     uow.session.add(person)
     uow.flush()
