@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Update, and_, bindparam, exists, or_, update
+from sqlalchemy import ColumnElement, Select, Update, and_, bindparam, exists, or_, update
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -161,6 +161,22 @@ def _pending(row: Any) -> ColumnElement[bool]:
 _RETURNED = ("id", "event_id", "payload", "attempts", "chat_id")
 
 
+def _claim_of(due: Select[Any], dialect: str) -> Update:
+    """Claim the rows ``due`` selects (their ids), skipping rows another worker has locked on
+    PostgreSQL. A CTE: PostgreSQL runs a locking one exactly once (a sub-select under IN could
+    be run again by the plan, locking more rows than it hands out)."""
+    table = _INBOX
+    if dialect == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    due_rows = due.cte("due")
+    return (
+        update(table)
+        .where(table.c.id.in_(core_select(due_rows.c.id)), _pending(table), _free(table))
+        .values(claimed_until=bindparam("p_until"), attempts=table.c.attempts + 1)
+        .returning(*(table.c[name] for name in _RETURNED))
+    )
+
+
 @cache
 def _claim_statement(dialect: str, spaced: bool) -> Update:
     """The claim, built once (its parameters bound at each call: building it took more CPU
@@ -185,17 +201,7 @@ def _claim_statement(dialect: str, spaced: bool) -> Update:
             )
         )
     due = due.order_by(candidate.c.received_at, candidate.c.id).limit(bindparam("p_limit"))
-    if dialect == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    # A CTE: PostgreSQL runs a locking one exactly once (a sub-select under IN could be run
-    # again by the plan, locking more rows than it hands out).
-    due_rows = due.cte("due")
-    return (
-        update(table)
-        .where(table.c.id.in_(core_select(due_rows.c.id)), _pending(table), _free(table))
-        .values(claimed_until=bindparam("p_until"), attempts=table.c.attempts + 1)
-        .returning(*(table.c[name] for name in _RETURNED))
-    )
+    return _claim_of(due, dialect)
 
 
 @cache
@@ -210,15 +216,7 @@ def _next_of_chat_statement(dialect: str) -> Update:
         .order_by(candidate.c.id)
         .limit(1)
     )
-    if dialect == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    due_rows = due.cte("due")
-    return (
-        update(table)
-        .where(table.c.id.in_(core_select(due_rows.c.id)), _pending(table), _free(table))
-        .values(claimed_until=bindparam("p_until"), attempts=table.c.attempts + 1)
-        .returning(*(table.c[name] for name in _RETURNED))
-    )
+    return _claim_of(due, dialect)
 
 
 def _claimed(row: Any) -> ClaimedEvent:
