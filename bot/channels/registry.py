@@ -13,10 +13,7 @@ from sqlalchemy import Engine
 
 from bot.channels.base import Channel
 from bot.config import Settings
-from bot.rate_limit import DEFAULT_HEADROOM, RateLimiter
-
-# Telegram's budget as the one outbox sender of several workers paces it (issue 12).
-QUEUED_HEADROOM = 0.9
+from bot.rate_limit import RateLimiter
 
 # A factory gets the settings, the database and the process's rate limiters by channel name: a
 # channel with platform limits registers its limiter there, shared by its replies and the outbox.
@@ -41,9 +38,6 @@ def telegram(
         RateLimiter(
             settings.telegram_messages_per_second / (1 if queued else settings.workers),
             settings.telegram_messages_per_chat_per_second,
-            # The one sender of several workers carries the whole budget: more room for the
-            # jitter between its evenly spaced sends and their arrival (27 a second, not 28.8).
-            headroom=QUEUED_HEADROOM if queued and settings.workers > 1 else DEFAULT_HEADROOM,
         ),
     )
     channel = telegram_channel.from_settings(
