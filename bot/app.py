@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import signal
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -31,6 +33,9 @@ from procedure.use_cases.context import ProcedureContext
 from texts import t
 
 log = logging.getLogger(__name__)
+
+#: ``doithoai run``'s exit status when its address cannot be opened (EX_UNAVAILABLE).
+EXIT_UNAVAILABLE = 69
 
 
 def chat_settings(settings: Settings, channels: Sequence[Channel]) -> ChatSettings:
@@ -84,6 +89,15 @@ def listen_address(settings: Settings) -> tuple[str, int]:
     return host or "127.0.0.1", int(port)
 
 
+class AddressUnavailable(Exception):
+    """The listening address could not be opened (another program holds the port, or the host
+    is not one of this machine's addresses)."""
+
+    def __init__(self, host: str, port: int, reason: OSError) -> None:
+        super().__init__(f"{host}:{port}: {reason.strerror or reason}")
+        self.host, self.port, self.in_use = host, port, reason.errno == errno.EADDRINUSE
+
+
 @dataclass
 class Running:
     """The process while it runs: where it listens."""
@@ -132,7 +146,10 @@ async def serve(
     background: list[asyncio.Task[None]] = []
     try:
         if listening:
-            await web.TCPSite(runner, host, port).start()
+            try:
+                await web.TCPSite(runner, host, port).start()
+            except OSError as refused:
+                raise AddressUnavailable(host, port, refused) from refused
             if port == 0:  # tests: the port the system chose
                 port = int(runner.addresses[0][1])
         # Channels whose replies go through the outbox (issue 12): the conversation queues them
@@ -201,6 +218,11 @@ def run_app(settings: Settings) -> int:
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
         await serve(settings, conversations, channels, stop, on_ready=ready, limiters=limiters)
 
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main())
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(main())
+    except AddressUnavailable as unavailable:
+        key = "cli.web.address_in_use" if unavailable.in_use else "cli.web.address_unavailable"
+        print(t(key, address=f"{unavailable.host}:{unavailable.port}"), file=sys.stderr)
+        return EXIT_UNAVAILABLE
     return 0

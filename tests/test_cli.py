@@ -249,3 +249,27 @@ def test_c7_run_without_a_channel_serves_the_web_chat_and_prints_its_address(
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
+
+
+def test_c7_run_on_a_port_already_in_use_says_so_in_plain_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A second ``doithoai run`` (or any program) on the port: a clear Vietnamese message and
+    exit status 69, not a traceback."""
+    import socket
+
+    from bot.cli import main
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        monkeypatch.setenv("DOITHOAI_DATA_DIR", str(tmp_path))
+        monkeypatch.setenv("WEBHOOK_LISTEN", f"127.0.0.1:{port}")
+        for name in ("DATABASE_URL", "TELEGRAM_BOT_TOKEN", "WEB_CHAT"):
+            monkeypatch.delenv(name, raising=False)
+        status = main(["run"])
+    err = capsys.readouterr().err
+    assert status == 69
+    assert f"Không mở được 127.0.0.1:{port}" in err and "đang dùng cổng này" in err
+    assert "Traceback" not in err
