@@ -35,51 +35,108 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 
-# -- the order of the modules on the two pytest-xdist workers ----------------------------------
+# -- the order of the tests on the pytest-xdist workers -------------------------------------------
 
-# Worker-seconds of the modules that take longest: setup, call and teardown in a whole run with
-# --durations=0 on this two-core machine, loaded, 30/11/2026 (only their ratios matter).
-# `--dist loadscope` hands whole modules to the workers in the order of the collection
-# (`--no-loadscope-reorder`, pyproject.toml): the longest go first, so the last module handed
-# out is a short one and the other worker is not left idle at the end (xdist's own order, by
-# number of tests, put long modules of few tests last). A module not listed counts 0.3 s a test
-# (the mean of those not listed).
+# Seconds of the modules that take longest (setup, call and teardown of all their tests, summed
+# by a hook in a whole run on this two-core machine, 30/11/2026; only their ratios matter). A
+# module not listed counts SECONDS_A_TEST a test (the mean of those not listed).
 MODULE_SECONDS = {
-    "test_chat_contract.py": 607,
-    "test_nlp_restoration.py": 286,
-    "test_staff_chat.py": 201,
-    "test_nlp_diacritics.py": 182,
-    "test_petition_place.py": 157,
-    "test_every_input_answered.py": 147,
-    "test_one_transaction.py": 129,
-    "test_resolution.py": 107,
-    "test_cli.py": 101,
-    "test_procedure_end_to_end.py": 97,
-    "test_nlp_command.py": 96,
-    "test_nlp_similarity.py": 68,
-    "test_web_browser.py": 67,
-    "test_outbox_sender.py": 66,
-    "test_telegram_delivery.py": 53,
-    "test_chat_resolution.py": 44,
-    "test_telegram_adapters.py": 42,
-    "test_petition_photos.py": 39,
-    "test_annual_report.py": 37,
-    "test_use_cases.py": 33,
-    "test_web_chat.py": 31,
-    "test_nlp_check_reference.py": 28,
-    "test_several_workers.py": 26,
+    "test_chat_contract.py": 109,
+    "test_telegram_delivery.py": 44,
+    "test_outbox_sender.py": 39,
+    "test_replies_through_outbox.py": 27,
+    "test_staff_chat.py": 24,
+    "test_every_input_answered.py": 22,
+    "test_nlp_restoration.py": 19,
+    "test_several_workers.py": 19,
+    "test_nlp_diacritics.py": 18,
+    "test_web_chat.py": 18,
+    "test_telegram_adapters.py": 17,
+    "test_petition_place.py": 16,
+    "test_one_transaction.py": 9,
+    "test_web_browser.py": 8,
+    "test_nlp_command.py": 8,
+    "test_cli.py": 7,
+    "test_resolution.py": 7,
+    "test_procedure_end_to_end.py": 6,
+    "test_chat_resolution.py": 6,
+    "test_petition_photos.py": 6,
+    "test_nlp_similarity.py": 5,
+    "test_annual_report.py": 4,
+    "test_public_browser.py": 4,
+    "test_public_record.py": 4,
+    "test_alerts.py": 4,
 }
-SECONDS_A_TEST = 0.3
+SECONDS_A_TEST = 0.06
+# Handed out before everything: mypy runs in a process of its own while the worker that started
+# it waits, so its CPU overlaps the other workers' tests from the start.
+FIRST = ("test_types.py",)
+
+# The modules whose tests share a module-scoped fixture (a table or model built once): each of
+# them goes whole to one worker. Every other test is handed out on its own (see
+# pytest_xdist_make_scheduler), so a module that mostly waits (a rate limit, a server, a
+# browser) no longer holds one worker for its whole length, and the workers finish together.
+KEEP_TOGETHER = frozenset(
+    {
+        "test_nlp_diacritics.py",
+        "test_nlp_grouping_split.py",
+        "test_nlp_restoration.py",
+        "test_nlp_similarity.py",
+    }
+)
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """``--dist loadscope`` with a test as the unit of work, but for KEEP_TOGETHER's modules,
+    handed out in the order of the collection (``--no-loadscope-reorder``; see
+    pytest_collection_modifyitems)."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class TestsApartModulesTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if Path(module).name in KEEP_TOGETHER else nodeid
+
+    return TestsApartModulesTogether(config, log)  # type: ignore[arg-type]
+
+
+def _check_module_fixtures_kept_together(items: list[pytest.Item]) -> None:
+    """A module that defines a module-scoped fixture must be in KEEP_TOGETHER: otherwise its
+    tests, spread over the workers, would each build it again."""
+    for item in items:
+        fixture_info = getattr(item, "_fixtureinfo", None)
+        if fixture_info is None or item.path.name in KEEP_TOGETHER:
+            continue
+        module = item.nodeid.split("::", 1)[0]
+        for definitions in fixture_info.name2fixturedefs.values():
+            for definition in definitions:
+                if definition.scope in ("module", "class", "package") and str(
+                    definition.baseid
+                ).startswith(module):
+                    raise pytest.UsageError(
+                        f"{item.path.name} defines the {definition.scope}-scoped fixture "
+                        f"{definition.argname}: add it to KEEP_TOGETHER in tests/conftest.py"
+                    )
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Modules longest first (see MODULE_SECONDS); the tests of a module keep their order."""
+    """The longest units of work first, so that the last ones handed out are short and no
+    worker is left idle at the end: a module's tests are ordered by the mean seconds of a test
+    of it (of the whole module for KEEP_TOGETHER's); the tests of a module keep their order."""
+    _check_module_fixtures_kept_together(items)
     counts: dict[str, int] = {}
     for item in items:
         counts[item.path.name] = counts.get(item.path.name, 0) + 1
 
     def cost(name: str) -> float:
-        return MODULE_SECONDS.get(name, SECONDS_A_TEST * counts[name])
+        if name in FIRST:
+            return float("inf")
+        seconds = MODULE_SECONDS.get(name, SECONDS_A_TEST * counts[name])
+        return seconds if name in KEEP_TOGETHER else seconds / counts[name]
 
     modules = sorted(counts, key=lambda name: (-cost(name), name))
     rank = {name: position for position, name in enumerate(modules)}

@@ -378,6 +378,7 @@ async def test_c2_c7_the_web_chat_shares_the_browsers_location_with_one_press(
             )
             page = await context.new_page()
             page.set_default_timeout(TIMEOUT_MS)
+            expect.set_options(timeout=TIMEOUT_MS)  # as tests/test_web_browser.py's page
             log = page.locator("#log")
             bot = page.locator("#log .msg.bot")
 

@@ -84,8 +84,11 @@ async def chat_url(
 @pytest.fixture
 async def page() -> AsyncIterator[Any]:
     _require_browser()
-    from playwright.async_api import async_playwright
+    from playwright.async_api import async_playwright, expect
 
+    # expect()'s own default is 5 s, which a loaded machine's browser overran; the assertions
+    # wait as long as the page's actions (a timeout is only reached when the page is wrong).
+    expect.set_options(timeout=TIMEOUT_MS)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=str(CHROMIUM) if CHROMIUM.exists() else shutil.which("chromium"),
