@@ -214,10 +214,29 @@ async def _database_cpu() -> float:
     return await asyncio.get_running_loop().run_in_executor(database_thread(), time.thread_time)
 
 
-async def _serve(start: Any, stop: Any) -> None:
+# With BENCHMARK_GC=1: the garbage collector's CPU time, collections and full ones (stderr).
+_GC = [0.0, 0, 0, 0.0]
+
+
+def _gc_watch() -> None:
+    import gc
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            _GC[3] = time.thread_time()
+        else:
+            _GC[0] += time.thread_time() - _GC[3]
+            _GC[1] += 1
+            _GC[2] += info["generation"] == 2
+
+    gc.callbacks.append(note)
+
+
+async def _serve(start: Any, stop: Any, *, echo_settled: bool = False) -> None:
     """Start a bot, then answer the benchmark's lines on stdin: ``mark`` notes the CPU time,
     ``cpu`` prints the CPU time since the mark (the process's, and the database thread's);
-    end of input stops the bot."""
+    end of input stops the bot. ``echo_settled``: an echo bot also sets its heap aside at the
+    mark, as ours does after its first turn (bot/runner.py ``settle_heap``)."""
     await start()
     loop = asyncio.get_running_loop()
     print("ready", flush=True)
@@ -226,12 +245,24 @@ async def _serve(start: Any, stop: Any) -> None:
     profiles = Profiles()
     while line := (await loop.run_in_executor(None, sys.stdin.readline)).strip():
         if line == "mark":
+            if echo_settled:
+                from bot.runner import settle_heap
+
+                settle_heap()
+            if os.environ.get("BENCHMARK_GC"):
+                _gc_watch()
             await profiles.start()
             database = await _database_cpu()
             mark = time.process_time()
             print("marked", flush=True)
         elif line == "cpu":
             used = time.process_time() - mark
+            if os.environ.get("BENCHMARK_GC"):
+                print(
+                    f"   garbage collector: {_GC[0]:.3f} s of CPU in {_GC[1]} collections "
+                    f"({_GC[2]} full)",
+                    file=sys.stderr,
+                )
             print(used, await _database_cpu() - database, flush=True)
             await profiles.stop()
     await stop()
@@ -260,7 +291,7 @@ async def aiogram_echo(api: str, token: str) -> None:
         await task[0]
         await bot.session.close()
 
-    await _serve(start, stop)
+    await _serve(start, stop, echo_settled=bool(os.environ.get("BENCHMARK_ECHO_SETTLED")))
 
 
 async def ptb_echo(api: str, token: str) -> None:
@@ -300,7 +331,7 @@ async def ptb_echo(api: str, token: str) -> None:
         await application.stop()
         await application.shutdown()
 
-    await _serve(start, stop)
+    await _serve(start, stop, echo_settled=bool(os.environ.get("BENCHMARK_ECHO_SETTLED")))
 
 
 async def ours(framework: str, api: str, token: str) -> None:
