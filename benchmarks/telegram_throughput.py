@@ -337,7 +337,7 @@ async def ptb_echo(api: str, token: str) -> None:
 async def ours(framework: str, api: str, token: str) -> None:
     from bot.channels.telegram.channel import TelegramChannel
     from bot.rate_limit import RateLimiter
-    from bot.runner import handler_for
+    from bot.runner import handler_for, settle_heap_after_first_turn
     from handlers.conversations import Conversations
     from handlers.turn import ChatSettings
     from procedure.use_cases.administration import ensure_reference_data
@@ -373,6 +373,7 @@ async def ours(framework: str, api: str, token: str) -> None:
             channel = PtbChannel(make_application(token, api), limiter=limiter)
 
         async def start() -> None:
+            settle_heap_after_first_turn()  # as `doithoai run` does (bot/app.py)
             await channel.start(handler_for(conversations))
 
         await _serve(start, channel.stop)
