@@ -100,13 +100,14 @@ async def _quiet(fake: RecordingTelegram, chat_id: int, seconds: float = 0.5) ->
     return count
 
 
-async def _calibrate(fake: RecordingTelegram, first_id: int) -> list[int]:
-    """How many messages each step of the script gets (one resident, one step at a time)."""
+async def _calibrate(fake: RecordingTelegram, first_id: int, turns: int) -> list[int]:
+    """How many messages each turn of a resident gets (one resident, one turn at a time): the
+    same step may answer differently the second time (``/phien`` once the ward is known)."""
     person = fake.user(first_id, "Người mẫu")
     counts: list[int] = []
     before = 0
-    for line in SCRIPT:
-        _send(fake, person, line)
+    for turn in range(turns):
+        _send(fake, person, SCRIPT[turn % len(SCRIPT)])
         await _until(fake, first_id, before + 1)
         now = await _quiet(fake, first_id)
         counts.append(now - before)
@@ -125,7 +126,7 @@ async def _resident(
         _send(fake, person, SCRIPT[step])
         await _until(fake, chat_id, expected + 1)
         latencies.append(fake.times(chat_id)[expected] - sent)
-        expected += replies[step]
+        expected += replies[turn]
         await _until(fake, chat_id, expected)
     return latencies
 
@@ -148,9 +149,9 @@ async def measure(kind: str, framework: str, users: int, turns: int) -> Result:
         line = await loop.run_in_executor(None, process.stdout.readline)
         if line.strip() != "ready":
             raise RuntimeError(f"the {kind} bot did not start: {line!r}")
-        replies = [1] * len(SCRIPT) if kind == "echo" else await _calibrate(fake, 1)
+        replies = [1] * turns if kind == "echo" else await _calibrate(fake, 1, turns)
         if kind == "ours":
-            print(f"   messages per step of {SCRIPT}: {replies}")
+            print(f"   messages per turn ({SCRIPT} in turn): {replies}")
         # Measured from here: the bot's CPU time while the residents type.
         process.stdin.write("mark\n")
         process.stdin.flush()
