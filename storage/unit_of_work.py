@@ -75,7 +75,7 @@ class UnitOfWork:
 
     def _begin_write(self) -> None:
         if self.dialect == "sqlite":
-            self.session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            self.session.connection().connection.driver_connection.execute("BEGIN IMMEDIATE")
 
     def __exit__(
         self,
