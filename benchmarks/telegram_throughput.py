@@ -23,6 +23,12 @@ default), python-telegram-bot's ``Application`` with its ``Updater`` polling and
 (the aiogram bot of ``make_bot``, with its JSON session; PTB's request with our pool of
 ``SEND_CONNECTIONS``), so that the ratio compares the conversation, not two ways to post.
 
+Our bot sets its heap aside from the garbage collector after its first turn, as ``doithoai run``
+does (bot/runner.py ``settle_heap``); the echo bots keep the framework's defaults. With
+``BENCHMARK_ECHO_SETTLED=1`` the echo bots settle theirs too (the stricter comparison: on aiogram
+the echo bot's full collections are about half its CPU). ``BENCHMARK_GC=1`` prints each bot's
+garbage collection time; ``BENCHMARK_PROFILE=<prefix>`` writes cProfile files (:class:`Profiles`).
+
 Prints, per framework: messages a second, CPU per update, p50/p99 latency for both, and the
 ratios CPU(echo)/CPU(ours) (goal ≥ 0.5) and p99(ours)/p99(echo) (goal ≤ 2).
 """
