@@ -241,11 +241,12 @@ def settle_heap() -> None:
 
 
 _SETTLE_AFTER_FIRST_TURN: list[bool] = []
+SETTLE_AFTER_SECONDS = 1.0
 
 
 def settle_heap_after_first_turn() -> None:
-    """In a process that serves (``doithoai run``, benchmarks/telegram_throughput.py): once the
-    first turn has been answered, :func:`settle_heap`."""
+    """In a process that serves (``doithoai run``, benchmarks/telegram_throughput.py): a second
+    after the first turn was answered, :func:`settle_heap`."""
     _SETTLE_AFTER_FIRST_TURN[:] = [True]
 
 
@@ -255,7 +256,8 @@ def handler_for(conversations: Conversations) -> Callable[[Incoming], Awaitable[
         replies = await database_thread().run(conversations.handle, incoming)
         if _SETTLE_AFTER_FIRST_TURN:
             _SETTLE_AFTER_FIRST_TURN.clear()
-            settle_heap()
+            # A second later: the first answer goes out first (a full collection takes ~0.2 s).
+            asyncio.get_running_loop().call_later(SETTLE_AFTER_SECONDS, settle_heap)
         return replies
 
     return handle
