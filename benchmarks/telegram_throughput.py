@@ -23,6 +23,12 @@ default), python-telegram-bot's ``Application`` with its ``Updater`` polling and
 (the aiogram bot of ``make_bot``, with its JSON session; PTB's request with our pool of
 ``SEND_CONNECTIONS``), so that the ratio compares the conversation, not two ways to post.
 
+Our bot sets its heap aside from the garbage collector after its first turn, as ``doithoai run``
+does (bot/runner.py ``settle_heap``); the echo bots keep the framework's defaults. With
+``BENCHMARK_ECHO_SETTLED=1`` the echo bots settle theirs too (the stricter comparison: on aiogram
+the echo bot's full collections are about half its CPU). ``BENCHMARK_GC=1`` prints each bot's
+garbage collection time; ``BENCHMARK_PROFILE=<prefix>`` writes cProfile files (:class:`Profiles`).
+
 Prints, per framework: messages a second, CPU per update, p50/p99 latency for both, and the
 ratios CPU(echo)/CPU(ours) (goal ≥ 0.5) and p99(ours)/p99(echo) (goal ≤ 2).
 """
@@ -100,13 +106,14 @@ async def _quiet(fake: RecordingTelegram, chat_id: int, seconds: float = 0.5) ->
     return count
 
 
-async def _calibrate(fake: RecordingTelegram, first_id: int) -> list[int]:
-    """How many messages each step of the script gets (one resident, one step at a time)."""
+async def _calibrate(fake: RecordingTelegram, first_id: int, turns: int) -> list[int]:
+    """How many messages each turn of a resident gets (one resident, one turn at a time): the
+    same step may answer differently the second time (``/phien`` once the ward is known)."""
     person = fake.user(first_id, "Người mẫu")
     counts: list[int] = []
     before = 0
-    for line in SCRIPT:
-        _send(fake, person, line)
+    for turn in range(turns):
+        _send(fake, person, SCRIPT[turn % len(SCRIPT)])
         await _until(fake, first_id, before + 1)
         now = await _quiet(fake, first_id)
         counts.append(now - before)
@@ -125,7 +132,7 @@ async def _resident(
         _send(fake, person, SCRIPT[step])
         await _until(fake, chat_id, expected + 1)
         latencies.append(fake.times(chat_id)[expected] - sent)
-        expected += replies[step]
+        expected += replies[turn]
         await _until(fake, chat_id, expected)
     return latencies
 
@@ -148,9 +155,9 @@ async def measure(kind: str, framework: str, users: int, turns: int) -> Result:
         line = await loop.run_in_executor(None, process.stdout.readline)
         if line.strip() != "ready":
             raise RuntimeError(f"the {kind} bot did not start: {line!r}")
-        replies = [1] * len(SCRIPT) if kind == "echo" else await _calibrate(fake, 1)
+        replies = [1] * turns if kind == "echo" else await _calibrate(fake, 1, turns)
         if kind == "ours":
-            print(f"   messages per step of {SCRIPT}: {replies}")
+            print(f"   messages per turn ({SCRIPT} in turn): {replies}")
         # Measured from here: the bot's CPU time while the residents type.
         process.stdin.write("mark\n")
         process.stdin.flush()
@@ -214,10 +221,29 @@ async def _database_cpu() -> float:
     return await asyncio.get_running_loop().run_in_executor(database_thread(), time.thread_time)
 
 
-async def _serve(start: Any, stop: Any) -> None:
+# With BENCHMARK_GC=1: the garbage collector's CPU time, collections and full ones (stderr).
+_GC = [0.0, 0, 0, 0.0]
+
+
+def _gc_watch() -> None:
+    import gc
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            _GC[3] = time.thread_time()
+        else:
+            _GC[0] += time.thread_time() - _GC[3]
+            _GC[1] += 1
+            _GC[2] += info["generation"] == 2
+
+    gc.callbacks.append(note)
+
+
+async def _serve(start: Any, stop: Any, *, echo_settled: bool = False) -> None:
     """Start a bot, then answer the benchmark's lines on stdin: ``mark`` notes the CPU time,
     ``cpu`` prints the CPU time since the mark (the process's, and the database thread's);
-    end of input stops the bot."""
+    end of input stops the bot. ``echo_settled``: an echo bot also sets its heap aside at the
+    mark, as ours does after its first turn (bot/runner.py ``settle_heap``)."""
     await start()
     loop = asyncio.get_running_loop()
     print("ready", flush=True)
@@ -226,12 +252,24 @@ async def _serve(start: Any, stop: Any) -> None:
     profiles = Profiles()
     while line := (await loop.run_in_executor(None, sys.stdin.readline)).strip():
         if line == "mark":
+            if echo_settled:
+                from bot.runner import settle_heap
+
+                settle_heap()
+            if os.environ.get("BENCHMARK_GC"):
+                _gc_watch()
             await profiles.start()
             database = await _database_cpu()
             mark = time.process_time()
             print("marked", flush=True)
         elif line == "cpu":
             used = time.process_time() - mark
+            if os.environ.get("BENCHMARK_GC"):
+                print(
+                    f"   garbage collector: {_GC[0]:.3f} s of CPU in {_GC[1]} collections "
+                    f"({_GC[2]} full)",
+                    file=sys.stderr,
+                )
             print(used, await _database_cpu() - database, flush=True)
             await profiles.stop()
     await stop()
@@ -260,7 +298,7 @@ async def aiogram_echo(api: str, token: str) -> None:
         await task[0]
         await bot.session.close()
 
-    await _serve(start, stop)
+    await _serve(start, stop, echo_settled=bool(os.environ.get("BENCHMARK_ECHO_SETTLED")))
 
 
 async def ptb_echo(api: str, token: str) -> None:
@@ -300,13 +338,13 @@ async def ptb_echo(api: str, token: str) -> None:
         await application.stop()
         await application.shutdown()
 
-    await _serve(start, stop)
+    await _serve(start, stop, echo_settled=bool(os.environ.get("BENCHMARK_ECHO_SETTLED")))
 
 
 async def ours(framework: str, api: str, token: str) -> None:
     from bot.channels.telegram.channel import TelegramChannel
     from bot.rate_limit import RateLimiter
-    from bot.runner import handler_for
+    from bot.runner import handler_for, settle_heap_after_first_turn
     from handlers.conversations import Conversations
     from handlers.turn import ChatSettings
     from procedure.use_cases.administration import ensure_reference_data
@@ -342,6 +380,7 @@ async def ours(framework: str, api: str, token: str) -> None:
             channel = PtbChannel(make_application(token, api), limiter=limiter)
 
         async def start() -> None:
+            settle_heap_after_first_turn()  # as `doithoai run` does (bot/app.py)
             await channel.start(handler_for(conversations))
 
         await _serve(start, channel.stop)

@@ -218,6 +218,9 @@ def run_app(settings: Settings) -> int:
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
         await serve(settings, conversations, channels, stop, on_ready=ready, limiters=limiters)
 
+    from bot.runner import settle_heap_after_first_turn
+
+    settle_heap_after_first_turn()  # the garbage collector's sight (issue 12)
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(main())

@@ -9,6 +9,7 @@ import asyncio
 import logging
 import os
 from typing import Any
+from weakref import WeakKeyDictionary
 
 # Opt in to PTB 22's coming behaviour now: RetryAfter.retry_after as a timedelta.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -100,17 +101,51 @@ class BoundedRequest(HTTPXRequest):
             )
 
 
+class KeptUpdates(HTTPXRequest):
+    """getUpdates' request (PTB gives it one of its own), keeping the updates of the last answer
+    as the Bot API's JSON, which is what the channel reads (bot/channels/telegram/updates.py):
+    turning PTB's ``Update`` back into it (``to_dict``) was about a tenth of the CPU of an update
+    in benchmarks/telegram_throughput.py. PTB lets ``parse_json_payload`` be overridden."""
+
+    __slots__ = ("updates",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.updates: list[dict[str, Any]] = []
+
+    def parse_json_payload(self, payload: bytes) -> dict[str, Any]:  # type: ignore[override]
+        parsed = super().parse_json_payload(payload)
+        result = parsed.get("result") if isinstance(parsed, dict) else None
+        self.updates = (
+            [item for item in result if isinstance(item, dict)] if isinstance(result, list) else []
+        )
+        return parsed
+
+    def take(self) -> dict[object, dict[str, Any]]:
+        """The last answer's updates by update id (once)."""
+        updates, self.updates = self.updates, []
+        return {update.get("update_id"): update for update in updates}
+
+
+# The getUpdates request of each application made by make_application.
+_KEPT_UPDATES: WeakKeyDictionary[PtbApplication, KeptUpdates] = WeakKeyDictionary()
+
+
 def make_application(token: str, api_url: str) -> PtbApplication:
     base = api_url.rstrip("/")
-    return (
+    kept = KeptUpdates()
+    application = (
         ApplicationBuilder()
         .token(token)
         .base_url(f"{base}/bot")
         .base_file_url(f"{base}/file/bot")
         .request(BoundedRequest(SEND_CONNECTIONS))
+        .get_updates_request(kept)
         .updater(None)
         .build()
     )
+    _KEPT_UPDATES[application] = kept
+    return application
 
 
 def markup(spec: ReplyMarkup | None) -> Markup:
@@ -249,6 +284,9 @@ class PtbChannel(TelegramChannel):
         self._bot: Bot = application.bot
         application.add_handler(TypeHandler(Update, self._on_update))
         self._room = asyncio.Semaphore(CONCURRENT_UPDATES)
+        self._kept = _KEPT_UPDATES.get(application)
+        # The Bot API's JSON of the updates being handled, by update id (polled or posted).
+        self._raw: dict[object, dict[str, Any]] = {}
 
     @property
     def bot(self) -> Bot:
@@ -256,13 +294,22 @@ class PtbChannel(TelegramChannel):
 
     async def _on_update(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
         callback = update.callback_query
-        await self._process(update.to_dict(), callback.answer if callback is not None else None)
+        raw = self._raw.pop(update.update_id, None)
+        await self._process(
+            raw if raw is not None else update.to_dict(),
+            callback.answer if callback is not None else None,
+        )
 
     async def _execute(self, call: TelegramCall) -> None:
         await execute(self.bot, call)
 
     async def feed(self, update: dict[str, Any]) -> None:
-        await self.application.process_update(Update.de_json(update, self.bot))
+        parsed = Update.de_json(update, self.bot)
+        self._raw[parsed.update_id] = update
+        try:
+            await self.application.process_update(parsed)
+        finally:
+            self._raw.pop(parsed.update_id, None)
 
     async def _open(self) -> None:
         await self.application.initialize()
@@ -299,15 +346,20 @@ class PtbChannel(TelegramChannel):
                 log.warning("getUpdates failed: %s", failure.message)
                 await asyncio.sleep(POLL_RETRY_SECONDS)
                 continue
+            raw = self._kept.take() if self._kept is not None else {}
             for update in updates:
                 offset = update.update_id + 1
                 await self._room.acquire()
+                kept = raw.get(update.update_id)
+                if kept is not None:
+                    self._raw[update.update_id] = kept
                 self._track(asyncio.create_task(self._run(update), name="telegram-update"))
 
     async def _run(self, update: Update) -> None:
         try:
             await self.application.process_update(update)
         finally:
+            self._raw.pop(update.update_id, None)
             self._room.release()
 
     async def _close(self) -> None:

@@ -73,6 +73,13 @@ def telegram_pieces(message: Outgoing) -> list[Outgoing]:
     part of the text as its caption, or the text in pieces; the buttons go with the last piece
     of a text and with the upload. Photos Telegram keeps (:class:`Photo` of this channel) follow
     as pieces of their own: one photo, or an album of up to 10 (one per petition)."""
+    if (
+        len(message.text) <= MESSAGE_LIMIT
+        and not message.photos
+        and message.image is None
+        and message.document is None
+    ):
+        return [message]  # most replies: one text that fits (split_html would say the same)
     if not message.photos:
         return _message_pieces(message)
     # An album is a piece without text: its caption is its first photo's.
