@@ -12,7 +12,18 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Update, and_, bindparam, exists, or_, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Update,
+    and_,
+    bindparam,
+    case,
+    exists,
+    null,
+    or_,
+    update,
+)
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -20,6 +31,7 @@ from sqlmodel import col, select
 
 from storage.advisory import lock_for_transaction
 from storage.tables import ChatButtons, InboxEvent, ZaloToken
+from storage.types import UTCDateTime
 from storage.unit_of_work import UnitOfWork
 
 # -- the inbox ----------------------------------------------------------------------------------
@@ -239,21 +251,27 @@ def _finish(uow: UnitOfWork, row_id: int, *, now: datetime, failure: str | None)
     uow.session.connection().execute(update(_INBOX).where(_INBOX.c.id == row_id).values(**values))
 
 
-# A webhook worker stores an event and claims what is due in one transaction, and finishes an
-# event and takes its chat's next one in another: two transactions per event (they were four,
-# and a look-again for each). Both take the chat's advisory lock first (PostgreSQL), so for one
-# chat they never overlap: either the store sees the previous event handled (and claims its
-# event, or it waits for the spacing: its worker looks again then), or the finish sees the
-# stored event and takes it. No event is left for the idle look-again.
+# A webhook worker stores an event and claims it in one transaction (three round trips: the
+# chat's lock, one INSERT that claims the row it inserts when its chat has nothing before it,
+# the commit); the event is marked handled, and its chat's next one taken, in the turn's own
+# transaction (:func:`finish_in_turn`, with the outbox) or in a short one of its own
+# (:func:`finish_and_claim`). Both sides take the chat's advisory lock first (PostgreSQL), so
+# for one chat they never overlap: either the store sees the previous event handled (and claims
+# its event), or the finish sees the stored event and takes it. No event is left for the idle
+# look-again. (Issue 12: each transaction is CPU in the worker and in PostgreSQL; they were
+# four an event, then two and a claim, now the store alone.)
 
 
 @dataclass(frozen=True)
 class Stored:
     stored: bool  # False: a redelivery
     claimed: list[ClaimedEvent]
-    # Not claimed here, and its chat's previous event is not under way: it waits for the
-    # chat's spacing (look again then), or for room.
+    # Not claimed here although its chat has nothing before it (no room in this worker): look
+    # again when there is room.
     look_again: bool
+    # The claimed event is handled this many seconds from now: its chat's previous event was
+    # handled less than the chat's spacing ago.
+    delay: timedelta = timedelta()
 
 
 def store_and_claim(
@@ -268,40 +286,94 @@ def store_and_claim(
     limit: int,
     chat_spacing: timedelta | None = None,
 ) -> Stored:
-    """:func:`add_inbox_event`, then up to ``limit`` due events claimed (this one, when its
-    chat has nothing before it); commits."""
+    """:func:`add_inbox_event`, claiming the event in the same statement when ``limit`` > 0
+    and its chat has no unhandled event before it; commits.
+
+    With ``chat_spacing``, an event whose chat's previous event was handled less than that
+    long ago is claimed too, to be handled ``chat_spacing`` from now (its lease starts then):
+    no later claim is needed for it."""
     lock_for_transaction(uow, "inbox", channel, chat_id)
-    stored = _insert_event(uow, channel, event_id, payload, now, chat_id)
-    claimed = (
-        _claim(uow, channel, now=now, lease=lease, limit=limit, chat_spacing=chat_spacing)
-        if limit > 0
-        else []
-    )
-    look_again = not any(event.event_id == event_id for event in claimed) and not _under_way(
-        uow, channel, chat_id, event_id
+    if limit <= 0:
+        stored = _insert_event(uow, channel, event_id, payload, now, chat_id)
+        uow.commit()
+        return Stored(stored, [], look_again=stored)
+    spacing = chat_spacing or timedelta()
+    parameters: dict[str, object] = {
+        "p_channel": channel,
+        "p_event_id": event_id,
+        "p_chat_id": chat_id,
+        "p_payload": payload,
+        "p_now": now,
+        "p_until": now + lease,
+        "p_max_attempts": MAX_ATTEMPTS,
+    }
+    if chat_spacing is not None:
+        parameters["p_recent_after"] = now - chat_spacing
+        parameters["p_until_spaced"] = now + chat_spacing + lease
+    row = (
+        uow.session.connection()
+        .execute(_store_statement(uow.dialect, chat_spacing is not None), parameters)
+        .first()
     )
     uow.commit()
-    return Stored(stored, claimed, look_again)
+    if row is None:  # a redelivery
+        return Stored(False, [], look_again=False)
+    if row.claimed_until is None:  # an earlier event of its chat is not handled yet
+        return Stored(True, [], look_again=False)
+    event = ClaimedEvent(row.id, event_id, dict(payload), row.attempts, chat_id)
+    spaced = chat_spacing is not None and row.claimed_until > now + lease + spacing / 2
+    return Stored(True, [event], look_again=False, delay=spacing if spaced else timedelta())
 
 
-def _under_way(uow: UnitOfWork, channel: str, chat_id: str, event_id: str) -> bool:
-    """An event of the chat received before ``event_id`` is not handled yet (whoever finishes
-    it takes the chat's next one)."""
-    table, earlier = _INBOX, _INBOX.alias("earlier")
-    row = uow.session.connection().execute(
-        core_select(table.c.id)
-        .where(table.c.channel == channel, table.c.event_id == event_id)
-        .where(
-            exists().where(
-                earlier.c.channel == channel,
-                earlier.c.chat_id == chat_id,
-                earlier.c.id < table.c.id,
-                earlier.c.handled_at.is_(None),
-                earlier.c.attempts < MAX_ATTEMPTS,
-            )
-        )
+@cache
+def _store_statement(dialect: str, spaced: bool) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING`` that claims the row it inserts (its
+    ``claimed_until`` and ``attempts`` set) when no event of its chat is unhandled. Built once.
+    The chat's lock, taken by an earlier statement, makes the look at the chat's other events
+    see every transaction of the chat that committed before."""
+    table = _INBOX
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    earlier = table.alias("earlier")
+    first_of_chat = ~exists().where(
+        earlier.c.channel == bindparam("p_channel"),
+        earlier.c.chat_id == bindparam("p_chat_id"),
+        earlier.c.handled_at.is_(None),
+        earlier.c.attempts < bindparam("p_max_attempts"),
     )
-    return row.first() is not None
+    until = bindparam("p_until", type_=UTCDateTime)
+    if spaced:
+        recent = table.alias("recent")
+        handled_lately = exists().where(
+            recent.c.channel == bindparam("p_channel"),
+            recent.c.chat_id == bindparam("p_chat_id"),
+            recent.c.handled_at > bindparam("p_recent_after", type_=UTCDateTime),
+        )
+        claimed_until = case(
+            (
+                first_of_chat,
+                case(
+                    (handled_lately, bindparam("p_until_spaced", type_=UTCDateTime)),
+                    else_=until,
+                ),
+            ),
+            else_=null(),
+        )
+    else:
+        claimed_until = case((first_of_chat, until), else_=null())
+    return (
+        insert(table)
+        .values(
+            channel=bindparam("p_channel", type_=table.c.channel.type),
+            event_id=bindparam("p_event_id", type_=table.c.event_id.type),
+            chat_id=bindparam("p_chat_id", type_=table.c.chat_id.type),
+            payload=bindparam("p_payload", type_=table.c.payload.type),
+            received_at=bindparam("p_now", type_=UTCDateTime),
+            claimed_until=claimed_until,
+            attempts=case((first_of_chat, 1), else_=0),
+        )
+        .on_conflict_do_nothing(index_elements=["channel", "event_id"])
+        .returning(table.c.id, table.c.attempts, table.c.claimed_until)
+    )
 
 
 @dataclass(frozen=True)
@@ -334,6 +406,58 @@ def finish_and_claim(
     is claimed again the same way. (The store of an event, acknowledged to Telegram, stays
     durable: Telegram would not deliver it again.)"""
     lock_for_transaction(uow, "inbox", channel, event.chat_id, loss_harmless=True)
+    finished = _finish_and_take_next(
+        uow,
+        event,
+        channel,
+        now=now,
+        failure=failure,
+        lease=lease,
+        limit=limit,
+        chat_spacing=chat_spacing,
+    )
+    uow.commit()
+    return finished
+
+
+def finish_in_turn(
+    uow: UnitOfWork,
+    event: ClaimedEvent,
+    channel: str,
+    *,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    chat_spacing: timedelta | None = None,
+) -> Finished:
+    """The event handled, in the transaction of its turn (the caller commits it): the turn's
+    commit, with its replies queued in the outbox, is the event's end, and the chat's next event
+    is taken in the same commit (as :func:`finish_and_claim` does in a transaction of its
+    own). Does not commit."""
+    lock_for_transaction(uow, "inbox", channel, event.chat_id)
+    return _finish_and_take_next(
+        uow,
+        event,
+        channel,
+        now=now,
+        failure=None,
+        lease=lease,
+        limit=limit,
+        chat_spacing=chat_spacing,
+    )
+
+
+def _finish_and_take_next(
+    uow: UnitOfWork,
+    event: ClaimedEvent,
+    channel: str,
+    *,
+    now: datetime,
+    failure: str | None,
+    lease: timedelta,
+    limit: int,
+    chat_spacing: timedelta | None,
+) -> Finished:
     _finish(uow, event.id, now=now, failure=failure)
     next_of_chat: ClaimedEvent | None = None
     if limit > 0 and failure is None:
@@ -358,7 +482,6 @@ def finish_and_claim(
         if room > 0 and chat_spacing is None
         else []
     )
-    uow.commit()
     return Finished(claimed, next_of_chat)
 
 

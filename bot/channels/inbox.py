@@ -31,9 +31,11 @@ from datetime import timedelta
 from sqlalchemy import Engine
 
 from bot.channels.plain_text import in_store
+from handlers.channel import Incoming
 from storage import channel_store
 from storage.channel_store import ClaimedEvent
 from storage.types import utc_now
+from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -72,12 +74,16 @@ class Inbox:
         self._task: asyncio.Task[None] | None = None
         self._draining = asyncio.Lock()
         self._in_flight: set[asyncio.Task[None]] = set()
+        # Events being handled here, by event id, and those marked handled in their turn's
+        # transaction (:meth:`finish_in_turn`), with what that transaction claimed next.
+        self._under_way: dict[str, ClaimedEvent] = {}
+        self._finished_in_turn: dict[str, channel_store.Finished] = {}
         self.handled = 0
 
     async def put(self, event_id: str, payload: dict[str, object]) -> bool:
-        """Store a received event; False for a redelivery. While the inbox runs, what is due
-        is claimed in the same transaction (this event, when its chat has nothing before it)
-        and handed out at once."""
+        """Store a received event; False for a redelivery. While the inbox runs, the event is
+        claimed in the same statement when its chat has nothing before it, and handed out at
+        once (after the chat's spacing if its previous event was handled less than that ago)."""
         chat = self._chat_of(payload)[:64]
         room = self._room() if self._task is not None else 0
         done = await in_store(
@@ -92,12 +98,9 @@ class Inbox:
             limit=room,
             chat_spacing=self._spacing,
         )
-        self._start(done.claimed)
+        self._start(done.claimed, done.delay.total_seconds())
         if done.look_again:
-            if room <= 0 or self._task is None or not self._spacing_seconds:
-                self._wake.set()
-            else:  # its chat's previous event was handled less than the spacing ago
-                self._look_again_later()
+            self._wake.set()
         return done.stored
 
     def _room(self) -> int:
@@ -182,31 +185,64 @@ class Inbox:
             await asyncio.gather(*tasks)
             return len(tasks)
 
+    def finish_in_turn(self, uow: UnitOfWork, incoming: Incoming) -> Callable[[], None] | None:
+        """In the turn's own transaction (handlers/conversations.py calls it before the commit,
+        in the turn's thread): when the update is an event this worker claimed, mark it handled
+        and take its chat's next event in that commit, instead of in a transaction of its own
+        afterwards. Only for a channel whose replies are queued in the outbox in that same
+        commit (bot/app.py): the turn's commit is then the event's end. Returns what to call
+        once the commit succeeded (None: not an event of this inbox)."""
+        event = self._under_way.get(incoming.update_id or "")
+        if event is None or incoming.channel != self.channel:
+            return None
+        room = self._room() + 1 if self._task is not None else 0
+        finished = channel_store.finish_in_turn(
+            uow,
+            event,
+            self.channel,
+            now=utc_now(),
+            lease=self._lease,
+            limit=room,
+            chat_spacing=self._spacing,
+        )
+
+        def committed() -> None:
+            self._finished_in_turn[event.event_id] = finished
+
+        return committed
+
     async def _chat(self, event: ClaimedEvent, delay: float = 0.0) -> None:
         """Handle one event (after ``delay``: its chat's spacing), then, in the transaction
-        that marks it handled, take the chat's next event (and, with no spacing, what else is
-        due)."""
+        that marks it handled (the turn's own, or one of its own), take the chat's next event
+        (and, with no spacing, what else is due)."""
         if delay:
             await asyncio.sleep(delay)
         failure: str | None = None
+        self._under_way[event.event_id] = event
         try:
             await self._process(event.payload)
         except Exception as error:
             log.exception("inbox %s: event %s failed", self.channel, event.id)
             failure = f"{type(error).__name__}"
-        # This event still counts in flight: room for one more than the others leave.
-        room = self._room() + 1 if self._task is not None else 0
-        done = await in_store(
-            self._engine,
-            channel_store.finish_and_claim,
-            event,
-            self.channel,
-            now=utc_now(),
-            failure=failure,
-            lease=self._lease,
-            limit=room,
-            chat_spacing=self._spacing,
-        )
+        finally:
+            self._under_way.pop(event.event_id, None)
+        done = self._finished_in_turn.pop(event.event_id, None)
+        if done is None:  # not finished in its turn (no turn, a rolled back one, no outbox)
+            # This event still counts in flight: room for one more than the others leave.
+            room = self._room() + 1 if self._task is not None else 0
+            done = await in_store(
+                self._engine,
+                channel_store.finish_and_claim,
+                event,
+                self.channel,
+                now=utc_now(),
+                failure=failure,
+                lease=self._lease,
+                limit=room,
+                chat_spacing=self._spacing,
+            )
+        elif failure is not None:  # after its turn committed (a menu, a reply): it stays handled
+            failure = None
         if done.next_of_chat is not None:
             self._start([done.next_of_chat], self._spacing_seconds)
         self._start(done.claimed)
