@@ -217,18 +217,32 @@ def _claim_statement(dialect: str, spaced: bool) -> Update:
 
 
 @cache
-def _next_of_chat_statement(dialect: str) -> Update:
-    """Claim the oldest unhandled event of one chat (its previous one just handled)."""
+def _next_of_chat_statement(dialect: str, finishing: bool = False) -> Update:
+    """Claim the oldest unhandled event of one chat other than ``p_id`` (its previous one, just
+    handled). ``finishing``: that one is marked handled in the same statement (a
+    data-modifying CTE, PostgreSQL: run once whatever the rest of the statement reads; the
+    claim does not see its effect, hence ``id <> p_id``)."""
     table = _INBOX
     candidate = table.alias("candidate")
     due = (
         core_select(candidate.c.id)
         .where(_pending(candidate), _free(candidate))
         .where(candidate.c.chat_id == bindparam("p_chat_id"))
+        .where(candidate.c.id != bindparam("p_id"))
         .order_by(candidate.c.id)
         .limit(1)
     )
-    return _claim_of(due, dialect)
+    claim = _claim_of(due, dialect)
+    if finishing:
+        finish = (
+            update(table)
+            .where(table.c.id == bindparam("p_id"))
+            .values(claimed_until=None, failure=None, handled_at=bindparam("p_now"))
+            .returning(table.c.id)
+            .cte("finished")
+        )
+        claim = claim.add_cte(finish)
+    return claim
 
 
 def _claimed(row: Any) -> ClaimedEvent:
@@ -262,6 +276,13 @@ def _finish(uow: UnitOfWork, row_id: int, *, now: datetime, failure: str | None)
 # four an event, then two and a claim, now the store alone.)
 
 
+def lock_chat(uow: UnitOfWork, channel: str, chat_id: str, *, loss_harmless: bool = False) -> None:
+    """The chat's lock (PostgreSQL), held until the transaction ends: the conversation's own
+    (storage/conversation_store.py), so that a turn, which holds it from its start, finishes
+    its event without taking another one."""
+    lock_for_transaction(uow, "conversation", channel, chat_id, loss_harmless=loss_harmless)
+
+
 @dataclass(frozen=True)
 class Stored:
     stored: bool  # False: a redelivery
@@ -292,7 +313,7 @@ def store_and_claim(
     With ``chat_spacing``, an event whose chat's previous event was handled less than that
     long ago is claimed too, to be handled ``chat_spacing`` from now (its lease starts then):
     no later claim is needed for it."""
-    lock_for_transaction(uow, "inbox", channel, chat_id)
+    lock_chat(uow, channel, chat_id)
     if limit <= 0:
         stored = _insert_event(uow, channel, event_id, payload, now, chat_id)
         uow.commit()
@@ -405,7 +426,7 @@ def finish_and_claim(
     makes that second handling a no-op that sends nothing; the chat's next event, claimed here,
     is claimed again the same way. (The store of an event, acknowledged to Telegram, stays
     durable: Telegram would not deliver it again.)"""
-    lock_for_transaction(uow, "inbox", channel, event.chat_id, loss_harmless=True)
+    lock_chat(uow, channel, event.chat_id, loss_harmless=True)
     finished = _finish_and_take_next(
         uow,
         event,
@@ -429,12 +450,15 @@ def finish_in_turn(
     lease: timedelta,
     limit: int,
     chat_spacing: timedelta | None = None,
+    locked: bool = False,
 ) -> Finished:
     """The event handled, in the transaction of its turn (the caller commits it): the turn's
     commit, with its replies queued in the outbox, is the event's end, and the chat's next event
     is taken in the same commit (as :func:`finish_and_claim` does in a transaction of its
-    own). Does not commit."""
-    lock_for_transaction(uow, "inbox", channel, event.chat_id)
+    own). ``locked``: the turn holds the chat's lock already (:func:`lock_chat`, the
+    conversation's own). Does not commit."""
+    if not locked:
+        lock_chat(uow, channel, event.chat_id)
     return _finish_and_take_next(
         uow,
         event,
@@ -458,24 +482,30 @@ def _finish_and_take_next(
     limit: int,
     chat_spacing: timedelta | None,
 ) -> Finished:
-    _finish(uow, event.id, now=now, failure=failure)
     next_of_chat: ClaimedEvent | None = None
     if limit > 0 and failure is None:
+        # PostgreSQL: the finish is a data-modifying CTE of the claim, one round trip.
+        merged = uow.dialect == "postgresql"
+        if not merged:
+            _finish(uow, event.id, now=now, failure=failure)
         row = (
             uow.session.connection()
             .execute(
-                _next_of_chat_statement(uow.dialect),
+                _next_of_chat_statement(uow.dialect, merged),
                 {
                     "p_channel": channel,
                     "p_chat_id": event.chat_id,
                     "p_now": now,
                     "p_until": now + (chat_spacing or timedelta()) + lease,
                     "p_max_attempts": MAX_ATTEMPTS,
+                    "p_id": event.id,
                 },
             )
             .first()
         )
         next_of_chat = _claimed(row) if row is not None else None
+    else:
+        _finish(uow, event.id, now=now, failure=failure)
     room = limit - (next_of_chat is not None)
     claimed = (
         _claim(uow, channel, now=now, lease=lease, limit=room)

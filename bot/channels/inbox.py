@@ -204,6 +204,8 @@ class Inbox:
             lease=self._lease,
             limit=room,
             chat_spacing=self._spacing,
+            # The turn holds its conversation's lock, which is the chat's.
+            locked=incoming.chat_id == event.chat_id,
         )
 
         def committed() -> None:
