@@ -13,7 +13,10 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     ColumnElement,
+    Engine,
+    Integer,
     Select,
     Update,
     and_,
@@ -22,6 +25,7 @@ from sqlalchemy import (
     exists,
     null,
     or_,
+    text,
     update,
 )
 from sqlalchemy import select as core_select
@@ -29,7 +33,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 
-from storage.advisory import lock_for_transaction
+from storage.advisory import advisory_key, lock_for_transaction
 from storage.tables import ChatButtons, InboxEvent, ZaloToken
 from storage.types import UTCDateTime
 from storage.unit_of_work import UnitOfWork
@@ -318,7 +322,6 @@ def store_and_claim(
         stored = _insert_event(uow, channel, event_id, payload, now, chat_id)
         uow.commit()
         return Stored(stored, [], look_again=stored)
-    spacing = chat_spacing or timedelta()
     parameters: dict[str, object] = {
         "p_channel": channel,
         "p_event_id": event_id,
@@ -337,13 +340,92 @@ def store_and_claim(
         .first()
     )
     uow.commit()
-    if row is None:  # a redelivery
+    return _stored(row, event_id, payload, chat_id, now=now, lease=lease, spacing=chat_spacing)
+
+
+def store_at_once(
+    engine: Engine,
+    channel: str,
+    event_id: str,
+    payload: dict[str, object],
+    now: datetime,
+    chat_id: str,
+    *,
+    lease: timedelta,
+    limit: int,
+    chat_spacing: timedelta | None = None,
+) -> Stored:
+    """:func:`store_and_claim` in one round trip on PostgreSQL: the function ``inbox_store``
+    (migration 0023) takes the chat's lock and runs the same insert, called in autocommit (no
+    BEGIN, no COMMIT, no session). Elsewhere, or with no room: :func:`store_and_claim`."""
+    if engine.dialect.name != "postgresql" or limit <= 0:
+        with UnitOfWork(engine) as uow:
+            return store_and_claim(
+                uow,
+                channel,
+                event_id,
+                payload,
+                now,
+                chat_id,
+                lease=lease,
+                limit=limit,
+                chat_spacing=chat_spacing,
+            )
+    spacing = chat_spacing or timedelta()
+    parameters: dict[str, object] = {
+        "p_key": advisory_key("conversation", channel, chat_id),
+        "p_channel": channel,
+        "p_event_id": event_id,
+        "p_chat_id": chat_id,
+        "p_payload": payload,
+        "p_now": now,
+        "p_until": now + lease,
+        "p_until_spaced": now + spacing + lease,
+        "p_recent_after": None if chat_spacing is None else now - chat_spacing,
+        "p_max_attempts": MAX_ATTEMPTS,
+    }
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        row = connection.execute(_STORE_CALL, parameters).first()
+    return _stored(row, event_id, payload, chat_id, now=now, lease=lease, spacing=chat_spacing)
+
+
+_STORE_CALL = (
+    text(
+        "SELECT id, attempts, claimed_until FROM inbox_store(:p_key, :p_channel, :p_event_id, "
+        ":p_chat_id, :p_payload, :p_now, :p_until, :p_until_spaced, :p_recent_after, "
+        ":p_max_attempts)"
+    )
+    .bindparams(
+        bindparam("p_payload", type_=JSON),
+        *(
+            bindparam(name, type_=UTCDateTime)
+            for name in ("p_now", "p_until", "p_until_spaced", "p_recent_after")
+        ),
+    )
+    .columns(id=Integer, attempts=Integer, claimed_until=UTCDateTime)
+)
+
+
+def _stored(
+    row: Any,
+    event_id: str,
+    payload: dict[str, object],
+    chat_id: str,
+    *,
+    now: datetime,
+    lease: timedelta,
+    spacing: timedelta | None,
+) -> Stored:
+    """What the claiming insert returned (no row: a redelivery)."""
+    if row is None:
         return Stored(False, [], look_again=False)
     if row.claimed_until is None:  # an earlier event of its chat is not handled yet
         return Stored(True, [], look_again=False)
     event = ClaimedEvent(row.id, event_id, dict(payload), row.attempts, chat_id)
-    spaced = chat_spacing is not None and row.claimed_until > now + lease + spacing / 2
-    return Stored(True, [event], look_again=False, delay=spacing if spaced else timedelta())
+    spaced = spacing is not None and row.claimed_until > now + lease + spacing / 2
+    return Stored(
+        True, [event], look_again=False, delay=spacing if spaced and spacing else timedelta()
+    )
 
 
 @cache

@@ -86,9 +86,9 @@ class Inbox:
         once (after the chat's spacing if its previous event was handled less than that ago)."""
         chat = self._chat_of(payload)[:64]
         room = self._room() if self._task is not None else 0
-        done = await in_store(
+        done = await asyncio.to_thread(
+            channel_store.store_at_once,
             self._engine,
-            channel_store.store_and_claim,
             self.channel,
             event_id,
             payload,
