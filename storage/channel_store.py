@@ -40,10 +40,10 @@ from storage.unit_of_work import UnitOfWork
 
 # -- the inbox ----------------------------------------------------------------------------------
 # The inbox is on every update's way when several workers share the database (issue 12), so its
-# three statements are SQLAlchemy Core on the unit of work's connection, one round trip each:
-# an insert that ignores a redelivery, one UPDATE … RETURNING that claims, one UPDATE that
-# finishes. (The ORM version took a lookup then an insert, and a select, an update, a refresh
-# per claimed row: about a quarter of a worker's CPU under load.)
+# statements are SQLAlchemy Core built once, one round trip each: an insert that ignores a
+# redelivery and claims its own row, one UPDATE … RETURNING that claims, one that finishes (and
+# takes the chat's next event). (The ORM version took a lookup then an insert, and a select, an
+# update, a refresh per claimed row: about a quarter of a worker's CPU under load.)
 
 _INBOX = InboxEvent.__table__  # type: ignore[attr-defined]
 # An event that failed this many times is left alone (and no longer holds up its chat).
@@ -269,15 +269,16 @@ def _finish(uow: UnitOfWork, row_id: int, *, now: datetime, failure: str | None)
     uow.session.connection().execute(update(_INBOX).where(_INBOX.c.id == row_id).values(**values))
 
 
-# A webhook worker stores an event and claims it in one transaction (three round trips: the
-# chat's lock, one INSERT that claims the row it inserts when its chat has nothing before it,
-# the commit); the event is marked handled, and its chat's next one taken, in the turn's own
-# transaction (:func:`finish_in_turn`, with the outbox) or in a short one of its own
-# (:func:`finish_and_claim`). Both sides take the chat's advisory lock first (PostgreSQL), so
-# for one chat they never overlap: either the store sees the previous event handled (and claims
-# its event), or the finish sees the stored event and takes it. No event is left for the idle
-# look-again. (Issue 12: each transaction is CPU in the worker and in PostgreSQL; they were
-# four an event, then two and a claim, now the store alone.)
+# A webhook worker stores an event and claims it at once: the chat's lock, then one INSERT that
+# claims the row it inserts when its chat has nothing before it (on PostgreSQL both in one call
+# of the function inbox_store, in autocommit: :func:`store_at_once`). The event is marked
+# handled, and its chat's next one taken, in the turn's own transaction (:func:`finish_in_turn`,
+# with the outbox) or in a short one of its own (:func:`finish_and_claim`). Both sides hold the
+# chat's lock (PostgreSQL), so for one chat they never overlap: either the store sees the
+# previous event handled (and claims its event), or the finish sees the stored event and takes
+# it. No event is left for the idle look-again. (Issue 12: each round trip is CPU in the worker
+# and in PostgreSQL; an event took four transactions, then two and a claim, now one call
+# besides its turn, and one statement in it.)
 
 
 def lock_chat(uow: UnitOfWork, channel: str, chat_id: str, *, loss_harmless: bool = False) -> None:

@@ -8,14 +8,19 @@ With several workers on one PostgreSQL every worker runs this task; claims skip 
 rows (``FOR UPDATE SKIP LOCKED``) and only the oldest unhandled event of a chat is claimable, so
 a chat's events are handled one after the other whichever worker takes them.
 
-Two transactions an event (issue 12: each one is CPU in every worker): the webhook stores the
-event and claims what is due in one (usually the event itself, handled by the worker that got
-it), and marking it handled claims what is due next in the other (storage/channel_store.py).
-When a chat's next event must wait for its spacing, the worker looks again once the spacing has
-passed; the ``idle_seconds`` look-again only picks up claims of workers that died.
+One round trip and one statement an event besides its turn (issue 12: each is CPU in every
+worker and in PostgreSQL): the webhook stores the event and, when its chat has nothing before
+it, claims it in the same statement (on PostgreSQL one call of ``inbox_store`` in autocommit,
+storage/channel_store.py), so the worker that got it handles it, after the chat's spacing if its
+previous event was handled less than that ago. Where replies go through the outbox, the event is
+marked handled, and its chat's next one taken, in the turn's own transaction
+(:meth:`Inbox.finish_in_turn`); otherwise, or when the turn rolled back, in a short transaction
+of its own. The ``idle_seconds`` look-again only picks up claims of workers that died and events
+left while this worker had no room.
 
-An event is marked handled only after its replies went out, so a crash after the
-acknowledgement loses nothing: on start, and when a claim expires, unhandled events are handled.
+An event is marked handled only once its replies are sent or committed to the outbox, so a
+crash after the acknowledgement loses nothing: on start, and when a claim expires, unhandled
+events are handled.
 The conversation's own claim of the update id (handlers/state.py) keeps a half-handled event
 from being answered twice.
 """
