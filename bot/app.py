@@ -21,6 +21,7 @@ from typing import Protocol
 from aiohttp import web
 
 from bot.channels.base import Channel, Handle
+from bot.channels.inbox import Inbox
 from bot.config import Settings
 from bot.files import PublicFiles
 from bot.logs import configure_logging
@@ -157,6 +158,11 @@ async def serve(
         conversations.queue_replies_for = frozenset(
             channel.name for channel in channels if getattr(channel, "queues_replies", False)
         )
+        # Their inbox (several workers) marks an event handled in its turn's transaction.
+        for channel in channels:
+            inbox = getattr(channel, "inbox", None)
+            if isinstance(inbox, Inbox) and channel.name in conversations.queue_replies_for:
+                conversations.in_turn[channel.name] = inbox.finish_in_turn
         sender = OutboxSender(
             conversations.engine, {c.name: c for c in channels}, limiters=limiters
         )

@@ -44,6 +44,8 @@ from storage.unit_of_work import UnitOfWork
 from texts import t
 
 log = logging.getLogger(__name__)
+# Work a channel adds to a turn's transaction (Conversations.in_turn).
+InTurn = Callable[[UnitOfWork, Incoming], Callable[[], None] | None]
 
 Command = Callable[[Turn], None]
 # Commands that start a flow of their own; the others answer and leave the current step as it is.
@@ -85,6 +87,10 @@ class Conversations:
         # Channels whose replies are queued in the outbox in the turn's transaction (several
         # workers, issue 12: handlers/reply_queue.py); the others' replies are returned.
         self.queue_replies_for: frozenset[str] = frozenset()
+        # Per channel whose replies are queued: work added to the turn's own transaction before
+        # its commit (issue 12: the inbox marks its event handled there, bot/channels/inbox.py),
+        # returning what to call once the commit succeeded.
+        self.in_turn: dict[str, InTurn] = {}
 
     def handle(self, incoming: Incoming) -> list[Outgoing]:
         """Handle one update in ONE transaction: the claim, the account, the step, the use case,
@@ -151,9 +157,14 @@ class Conversations:
                 turn.send(reply("chat.not_understood", buttons=main_menu()))
             save(uow, turn.conversation)
             replies = turn.replies
+            committed = None
             if incoming.channel in self.queue_replies_for:
                 replies = queue_replies(uow, incoming, person_id, replies)
+                in_turn = self.in_turn.get(incoming.channel)
+                committed = in_turn(uow, incoming) if in_turn is not None else None
             uow.commit()
+            if committed is not None:
+                committed()
             return replies
 
 

@@ -12,22 +12,38 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Update, and_, bindparam, exists, or_, update
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Engine,
+    Integer,
+    Select,
+    Update,
+    and_,
+    bindparam,
+    case,
+    exists,
+    null,
+    or_,
+    text,
+    update,
+)
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 
-from storage.advisory import lock_for_transaction
+from storage.advisory import advisory_key, lock_for_transaction
 from storage.tables import ChatButtons, InboxEvent, ZaloToken
+from storage.types import UTCDateTime
 from storage.unit_of_work import UnitOfWork
 
 # -- the inbox ----------------------------------------------------------------------------------
 # The inbox is on every update's way when several workers share the database (issue 12), so its
-# three statements are SQLAlchemy Core on the unit of work's connection, one round trip each:
-# an insert that ignores a redelivery, one UPDATE … RETURNING that claims, one UPDATE that
-# finishes. (The ORM version took a lookup then an insert, and a select, an update, a refresh
-# per claimed row: about a quarter of a worker's CPU under load.)
+# statements are SQLAlchemy Core built once, one round trip each: an insert that ignores a
+# redelivery and claims its own row, one UPDATE … RETURNING that claims, one that finishes (and
+# takes the chat's next event). (The ORM version took a lookup then an insert, and a select, an
+# update, a refresh per claimed row: about a quarter of a worker's CPU under load.)
 
 _INBOX = InboxEvent.__table__  # type: ignore[attr-defined]
 # An event that failed this many times is left alone (and no longer holds up its chat).
@@ -205,18 +221,32 @@ def _claim_statement(dialect: str, spaced: bool) -> Update:
 
 
 @cache
-def _next_of_chat_statement(dialect: str) -> Update:
-    """Claim the oldest unhandled event of one chat (its previous one just handled)."""
+def _next_of_chat_statement(dialect: str, finishing: bool = False) -> Update:
+    """Claim the oldest unhandled event of one chat other than ``p_id`` (its previous one, just
+    handled). ``finishing``: that one is marked handled in the same statement (a
+    data-modifying CTE, PostgreSQL: run once whatever the rest of the statement reads; the
+    claim does not see its effect, hence ``id <> p_id``)."""
     table = _INBOX
     candidate = table.alias("candidate")
     due = (
         core_select(candidate.c.id)
         .where(_pending(candidate), _free(candidate))
         .where(candidate.c.chat_id == bindparam("p_chat_id"))
+        .where(candidate.c.id != bindparam("p_id"))
         .order_by(candidate.c.id)
         .limit(1)
     )
-    return _claim_of(due, dialect)
+    claim = _claim_of(due, dialect)
+    if finishing:
+        finish = (
+            update(table)
+            .where(table.c.id == bindparam("p_id"))
+            .values(claimed_until=None, failure=None, handled_at=bindparam("p_now"))
+            .returning(table.c.id)
+            .cte("finished")
+        )
+        claim = claim.add_cte(finish)
+    return claim
 
 
 def _claimed(row: Any) -> ClaimedEvent:
@@ -239,21 +269,35 @@ def _finish(uow: UnitOfWork, row_id: int, *, now: datetime, failure: str | None)
     uow.session.connection().execute(update(_INBOX).where(_INBOX.c.id == row_id).values(**values))
 
 
-# A webhook worker stores an event and claims what is due in one transaction, and finishes an
-# event and takes its chat's next one in another: two transactions per event (they were four,
-# and a look-again for each). Both take the chat's advisory lock first (PostgreSQL), so for one
-# chat they never overlap: either the store sees the previous event handled (and claims its
-# event, or it waits for the spacing: its worker looks again then), or the finish sees the
-# stored event and takes it. No event is left for the idle look-again.
+# A webhook worker stores an event and claims it at once: the chat's lock, then one INSERT that
+# claims the row it inserts when its chat has nothing before it (on PostgreSQL both in one call
+# of the function inbox_store, in autocommit: :func:`store_at_once`). The event is marked
+# handled, and its chat's next one taken, in the turn's own transaction (:func:`finish_in_turn`,
+# with the outbox) or in a short one of its own (:func:`finish_and_claim`). Both sides hold the
+# chat's lock (PostgreSQL), so for one chat they never overlap: either the store sees the
+# previous event handled (and claims its event), or the finish sees the stored event and takes
+# it. No event is left for the idle look-again. (Issue 12: each round trip is CPU in the worker
+# and in PostgreSQL; an event took four transactions, then two and a claim, now one call
+# besides its turn, and one statement in it.)
+
+
+def lock_chat(uow: UnitOfWork, channel: str, chat_id: str, *, loss_harmless: bool = False) -> None:
+    """The chat's lock (PostgreSQL), held until the transaction ends: the conversation's own
+    (storage/conversation_store.py), so that a turn, which holds it from its start, finishes
+    its event without taking another one."""
+    lock_for_transaction(uow, "conversation", channel, chat_id, loss_harmless=loss_harmless)
 
 
 @dataclass(frozen=True)
 class Stored:
     stored: bool  # False: a redelivery
     claimed: list[ClaimedEvent]
-    # Not claimed here, and its chat's previous event is not under way: it waits for the
-    # chat's spacing (look again then), or for room.
+    # Not claimed here although its chat has nothing before it (no room in this worker): look
+    # again when there is room.
     look_again: bool
+    # The claimed event is handled this many seconds from now: its chat's previous event was
+    # handled less than the chat's spacing ago.
+    delay: timedelta = timedelta()
 
 
 def store_and_claim(
@@ -268,40 +312,172 @@ def store_and_claim(
     limit: int,
     chat_spacing: timedelta | None = None,
 ) -> Stored:
-    """:func:`add_inbox_event`, then up to ``limit`` due events claimed (this one, when its
-    chat has nothing before it); commits."""
-    lock_for_transaction(uow, "inbox", channel, chat_id)
-    stored = _insert_event(uow, channel, event_id, payload, now, chat_id)
-    claimed = (
-        _claim(uow, channel, now=now, lease=lease, limit=limit, chat_spacing=chat_spacing)
-        if limit > 0
-        else []
-    )
-    look_again = not any(event.event_id == event_id for event in claimed) and not _under_way(
-        uow, channel, chat_id, event_id
+    """:func:`add_inbox_event`, claiming the event in the same statement when ``limit`` > 0
+    and its chat has no unhandled event before it; commits.
+
+    With ``chat_spacing``, an event whose chat's previous event was handled less than that
+    long ago is claimed too, to be handled ``chat_spacing`` from now (its lease starts then):
+    no later claim is needed for it."""
+    lock_chat(uow, channel, chat_id)
+    if limit <= 0:
+        stored = _insert_event(uow, channel, event_id, payload, now, chat_id)
+        uow.commit()
+        return Stored(stored, [], look_again=stored)
+    parameters: dict[str, object] = {
+        "p_channel": channel,
+        "p_event_id": event_id,
+        "p_chat_id": chat_id,
+        "p_payload": payload,
+        "p_now": now,
+        "p_until": now + lease,
+        "p_max_attempts": MAX_ATTEMPTS,
+    }
+    if chat_spacing is not None:
+        parameters["p_recent_after"] = now - chat_spacing
+        parameters["p_until_spaced"] = now + chat_spacing + lease
+    row = (
+        uow.session.connection()
+        .execute(_store_statement(uow.dialect, chat_spacing is not None), parameters)
+        .first()
     )
     uow.commit()
-    return Stored(stored, claimed, look_again)
+    return _stored(row, event_id, payload, chat_id, now=now, lease=lease, spacing=chat_spacing)
 
 
-def _under_way(uow: UnitOfWork, channel: str, chat_id: str, event_id: str) -> bool:
-    """An event of the chat received before ``event_id`` is not handled yet (whoever finishes
-    it takes the chat's next one)."""
-    table, earlier = _INBOX, _INBOX.alias("earlier")
-    row = uow.session.connection().execute(
-        core_select(table.c.id)
-        .where(table.c.channel == channel, table.c.event_id == event_id)
-        .where(
-            exists().where(
-                earlier.c.channel == channel,
-                earlier.c.chat_id == chat_id,
-                earlier.c.id < table.c.id,
-                earlier.c.handled_at.is_(None),
-                earlier.c.attempts < MAX_ATTEMPTS,
+def store_at_once(
+    engine: Engine,
+    channel: str,
+    event_id: str,
+    payload: dict[str, object],
+    now: datetime,
+    chat_id: str,
+    *,
+    lease: timedelta,
+    limit: int,
+    chat_spacing: timedelta | None = None,
+) -> Stored:
+    """:func:`store_and_claim` in one round trip on PostgreSQL: the function ``inbox_store``
+    (migration 0023) takes the chat's lock and runs the same insert, called in autocommit (no
+    BEGIN, no COMMIT, no session). Elsewhere, or with no room: :func:`store_and_claim`."""
+    if engine.dialect.name != "postgresql" or limit <= 0:
+        with UnitOfWork(engine) as uow:
+            return store_and_claim(
+                uow,
+                channel,
+                event_id,
+                payload,
+                now,
+                chat_id,
+                lease=lease,
+                limit=limit,
+                chat_spacing=chat_spacing,
             )
-        )
+    spacing = chat_spacing or timedelta()
+    parameters: dict[str, object] = {
+        "p_key": advisory_key("conversation", channel, chat_id),
+        "p_channel": channel,
+        "p_event_id": event_id,
+        "p_chat_id": chat_id,
+        "p_payload": payload,
+        "p_now": now,
+        "p_until": now + lease,
+        "p_until_spaced": now + spacing + lease,
+        "p_recent_after": None if chat_spacing is None else now - chat_spacing,
+        "p_max_attempts": MAX_ATTEMPTS,
+    }
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        row = connection.execute(_STORE_CALL, parameters).first()
+    return _stored(row, event_id, payload, chat_id, now=now, lease=lease, spacing=chat_spacing)
+
+
+_STORE_CALL = (
+    text(
+        "SELECT id, attempts, claimed_until FROM inbox_store(:p_key, :p_channel, :p_event_id, "
+        ":p_chat_id, :p_payload, :p_now, :p_until, :p_until_spaced, :p_recent_after, "
+        ":p_max_attempts)"
     )
-    return row.first() is not None
+    .bindparams(
+        bindparam("p_payload", type_=JSON),
+        *(
+            bindparam(name, type_=UTCDateTime)
+            for name in ("p_now", "p_until", "p_until_spaced", "p_recent_after")
+        ),
+    )
+    .columns(id=Integer, attempts=Integer, claimed_until=UTCDateTime)
+)
+
+
+def _stored(
+    row: Any,
+    event_id: str,
+    payload: dict[str, object],
+    chat_id: str,
+    *,
+    now: datetime,
+    lease: timedelta,
+    spacing: timedelta | None,
+) -> Stored:
+    """What the claiming insert returned (no row: a redelivery)."""
+    if row is None:
+        return Stored(False, [], look_again=False)
+    if row.claimed_until is None:  # an earlier event of its chat is not handled yet
+        return Stored(True, [], look_again=False)
+    event = ClaimedEvent(row.id, event_id, dict(payload), row.attempts, chat_id)
+    spaced = spacing is not None and row.claimed_until > now + lease + spacing / 2
+    return Stored(
+        True, [event], look_again=False, delay=spacing if spaced and spacing else timedelta()
+    )
+
+
+@cache
+def _store_statement(dialect: str, spaced: bool) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING`` that claims the row it inserts (its
+    ``claimed_until`` and ``attempts`` set) when no event of its chat is unhandled. Built once.
+    The chat's lock, taken by an earlier statement, makes the look at the chat's other events
+    see every transaction of the chat that committed before."""
+    table = _INBOX
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    earlier = table.alias("earlier")
+    first_of_chat = ~exists().where(
+        earlier.c.channel == bindparam("p_channel"),
+        earlier.c.chat_id == bindparam("p_chat_id"),
+        earlier.c.handled_at.is_(None),
+        earlier.c.attempts < bindparam("p_max_attempts"),
+    )
+    until = bindparam("p_until", type_=UTCDateTime)
+    if spaced:
+        recent = table.alias("recent")
+        handled_lately = exists().where(
+            recent.c.channel == bindparam("p_channel"),
+            recent.c.chat_id == bindparam("p_chat_id"),
+            recent.c.handled_at > bindparam("p_recent_after", type_=UTCDateTime),
+        )
+        claimed_until = case(
+            (
+                first_of_chat,
+                case(
+                    (handled_lately, bindparam("p_until_spaced", type_=UTCDateTime)),
+                    else_=until,
+                ),
+            ),
+            else_=null(),
+        )
+    else:
+        claimed_until = case((first_of_chat, until), else_=null())
+    return (
+        insert(table)
+        .values(
+            channel=bindparam("p_channel", type_=table.c.channel.type),
+            event_id=bindparam("p_event_id", type_=table.c.event_id.type),
+            chat_id=bindparam("p_chat_id", type_=table.c.chat_id.type),
+            payload=bindparam("p_payload", type_=table.c.payload.type),
+            received_at=bindparam("p_now", type_=UTCDateTime),
+            claimed_until=claimed_until,
+            attempts=case((first_of_chat, 1), else_=0),
+        )
+        .on_conflict_do_nothing(index_elements=["channel", "event_id"])
+        .returning(table.c.id, table.c.attempts, table.c.claimed_until)
+    )
 
 
 @dataclass(frozen=True)
@@ -333,32 +509,92 @@ def finish_and_claim(
     makes that second handling a no-op that sends nothing; the chat's next event, claimed here,
     is claimed again the same way. (The store of an event, acknowledged to Telegram, stays
     durable: Telegram would not deliver it again.)"""
-    lock_for_transaction(uow, "inbox", channel, event.chat_id, loss_harmless=True)
-    _finish(uow, event.id, now=now, failure=failure)
+    lock_chat(uow, channel, event.chat_id, loss_harmless=True)
+    finished = _finish_and_take_next(
+        uow,
+        event,
+        channel,
+        now=now,
+        failure=failure,
+        lease=lease,
+        limit=limit,
+        chat_spacing=chat_spacing,
+    )
+    uow.commit()
+    return finished
+
+
+def finish_in_turn(
+    uow: UnitOfWork,
+    event: ClaimedEvent,
+    channel: str,
+    *,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    chat_spacing: timedelta | None = None,
+    locked: bool = False,
+) -> Finished:
+    """The event handled, in the transaction of its turn (the caller commits it): the turn's
+    commit, with its replies queued in the outbox, is the event's end, and the chat's next event
+    is taken in the same commit (as :func:`finish_and_claim` does in a transaction of its
+    own). ``locked``: the turn holds the chat's lock already (:func:`lock_chat`, the
+    conversation's own). Does not commit."""
+    if not locked:
+        lock_chat(uow, channel, event.chat_id)
+    return _finish_and_take_next(
+        uow,
+        event,
+        channel,
+        now=now,
+        failure=None,
+        lease=lease,
+        limit=limit,
+        chat_spacing=chat_spacing,
+    )
+
+
+def _finish_and_take_next(
+    uow: UnitOfWork,
+    event: ClaimedEvent,
+    channel: str,
+    *,
+    now: datetime,
+    failure: str | None,
+    lease: timedelta,
+    limit: int,
+    chat_spacing: timedelta | None,
+) -> Finished:
     next_of_chat: ClaimedEvent | None = None
     if limit > 0 and failure is None:
+        # PostgreSQL: the finish is a data-modifying CTE of the claim, one round trip.
+        merged = uow.dialect == "postgresql"
+        if not merged:
+            _finish(uow, event.id, now=now, failure=failure)
         row = (
             uow.session.connection()
             .execute(
-                _next_of_chat_statement(uow.dialect),
+                _next_of_chat_statement(uow.dialect, merged),
                 {
                     "p_channel": channel,
                     "p_chat_id": event.chat_id,
                     "p_now": now,
                     "p_until": now + (chat_spacing or timedelta()) + lease,
                     "p_max_attempts": MAX_ATTEMPTS,
+                    "p_id": event.id,
                 },
             )
             .first()
         )
         next_of_chat = _claimed(row) if row is not None else None
+    else:
+        _finish(uow, event.id, now=now, failure=failure)
     room = limit - (next_of_chat is not None)
     claimed = (
         _claim(uow, channel, now=now, lease=lease, limit=room)
         if room > 0 and chat_spacing is None
         else []
     )
-    uow.commit()
     return Finished(claimed, next_of_chat)
 
 

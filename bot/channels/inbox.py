@@ -8,14 +8,19 @@ With several workers on one PostgreSQL every worker runs this task; claims skip 
 rows (``FOR UPDATE SKIP LOCKED``) and only the oldest unhandled event of a chat is claimable, so
 a chat's events are handled one after the other whichever worker takes them.
 
-Two transactions an event (issue 12: each one is CPU in every worker): the webhook stores the
-event and claims what is due in one (usually the event itself, handled by the worker that got
-it), and marking it handled claims what is due next in the other (storage/channel_store.py).
-When a chat's next event must wait for its spacing, the worker looks again once the spacing has
-passed; the ``idle_seconds`` look-again only picks up claims of workers that died.
+One round trip and one statement an event besides its turn (issue 12: each is CPU in every
+worker and in PostgreSQL): the webhook stores the event and, when its chat has nothing before
+it, claims it in the same statement (on PostgreSQL one call of ``inbox_store`` in autocommit,
+storage/channel_store.py), so the worker that got it handles it, after the chat's spacing if its
+previous event was handled less than that ago. Where replies go through the outbox, the event is
+marked handled, and its chat's next one taken, in the turn's own transaction
+(:meth:`Inbox.finish_in_turn`); otherwise, or when the turn rolled back, in a short transaction
+of its own. The ``idle_seconds`` look-again only picks up claims of workers that died and events
+left while this worker had no room.
 
-An event is marked handled only after its replies went out, so a crash after the
-acknowledgement loses nothing: on start, and when a claim expires, unhandled events are handled.
+An event is marked handled only once its replies are sent or committed to the outbox, so a
+crash after the acknowledgement loses nothing: on start, and when a claim expires, unhandled
+events are handled.
 The conversation's own claim of the update id (handlers/state.py) keeps a half-handled event
 from being answered twice.
 """
@@ -31,9 +36,11 @@ from datetime import timedelta
 from sqlalchemy import Engine
 
 from bot.channels.plain_text import in_store
+from handlers.channel import Incoming
 from storage import channel_store
 from storage.channel_store import ClaimedEvent
 from storage.types import utc_now
+from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -72,17 +79,21 @@ class Inbox:
         self._task: asyncio.Task[None] | None = None
         self._draining = asyncio.Lock()
         self._in_flight: set[asyncio.Task[None]] = set()
+        # Events being handled here, by event id, and those marked handled in their turn's
+        # transaction (:meth:`finish_in_turn`), with what that transaction claimed next.
+        self._under_way: dict[str, ClaimedEvent] = {}
+        self._finished_in_turn: dict[str, channel_store.Finished] = {}
         self.handled = 0
 
     async def put(self, event_id: str, payload: dict[str, object]) -> bool:
-        """Store a received event; False for a redelivery. While the inbox runs, what is due
-        is claimed in the same transaction (this event, when its chat has nothing before it)
-        and handed out at once."""
+        """Store a received event; False for a redelivery. While the inbox runs, the event is
+        claimed in the same statement when its chat has nothing before it, and handed out at
+        once (after the chat's spacing if its previous event was handled less than that ago)."""
         chat = self._chat_of(payload)[:64]
         room = self._room() if self._task is not None else 0
-        done = await in_store(
+        done = await asyncio.to_thread(
+            channel_store.store_at_once,
             self._engine,
-            channel_store.store_and_claim,
             self.channel,
             event_id,
             payload,
@@ -92,12 +103,9 @@ class Inbox:
             limit=room,
             chat_spacing=self._spacing,
         )
-        self._start(done.claimed)
+        self._start(done.claimed, done.delay.total_seconds())
         if done.look_again:
-            if room <= 0 or self._task is None or not self._spacing_seconds:
-                self._wake.set()
-            else:  # its chat's previous event was handled less than the spacing ago
-                self._look_again_later()
+            self._wake.set()
         return done.stored
 
     def _room(self) -> int:
@@ -182,31 +190,66 @@ class Inbox:
             await asyncio.gather(*tasks)
             return len(tasks)
 
+    def finish_in_turn(self, uow: UnitOfWork, incoming: Incoming) -> Callable[[], None] | None:
+        """In the turn's own transaction (handlers/conversations.py calls it before the commit,
+        in the turn's thread): when the update is an event this worker claimed, mark it handled
+        and take its chat's next event in that commit, instead of in a transaction of its own
+        afterwards. Only for a channel whose replies are queued in the outbox in that same
+        commit (bot/app.py): the turn's commit is then the event's end. Returns what to call
+        once the commit succeeded (None: not an event of this inbox)."""
+        event = self._under_way.get(incoming.update_id or "")
+        if event is None or incoming.channel != self.channel:
+            return None
+        room = self._room() + 1 if self._task is not None else 0
+        finished = channel_store.finish_in_turn(
+            uow,
+            event,
+            self.channel,
+            now=utc_now(),
+            lease=self._lease,
+            limit=room,
+            chat_spacing=self._spacing,
+            # The turn holds its conversation's lock, which is the chat's.
+            locked=incoming.chat_id == event.chat_id,
+        )
+
+        def committed() -> None:
+            self._finished_in_turn[event.event_id] = finished
+
+        return committed
+
     async def _chat(self, event: ClaimedEvent, delay: float = 0.0) -> None:
         """Handle one event (after ``delay``: its chat's spacing), then, in the transaction
-        that marks it handled, take the chat's next event (and, with no spacing, what else is
-        due)."""
+        that marks it handled (the turn's own, or one of its own), take the chat's next event
+        (and, with no spacing, what else is due)."""
         if delay:
             await asyncio.sleep(delay)
         failure: str | None = None
+        self._under_way[event.event_id] = event
         try:
             await self._process(event.payload)
         except Exception as error:
             log.exception("inbox %s: event %s failed", self.channel, event.id)
             failure = f"{type(error).__name__}"
-        # This event still counts in flight: room for one more than the others leave.
-        room = self._room() + 1 if self._task is not None else 0
-        done = await in_store(
-            self._engine,
-            channel_store.finish_and_claim,
-            event,
-            self.channel,
-            now=utc_now(),
-            failure=failure,
-            lease=self._lease,
-            limit=room,
-            chat_spacing=self._spacing,
-        )
+        finally:
+            self._under_way.pop(event.event_id, None)
+        done = self._finished_in_turn.pop(event.event_id, None)
+        if done is None:  # not finished in its turn (no turn, a rolled back one, no outbox)
+            # This event still counts in flight: room for one more than the others leave.
+            room = self._room() + 1 if self._task is not None else 0
+            done = await in_store(
+                self._engine,
+                channel_store.finish_and_claim,
+                event,
+                self.channel,
+                now=utc_now(),
+                failure=failure,
+                lease=self._lease,
+                limit=room,
+                chat_spacing=self._spacing,
+            )
+        elif failure is not None:  # after its turn committed (a menu, a reply): it stays handled
+            failure = None
         if done.next_of_chat is not None:
             self._start([done.next_of_chat], self._spacing_seconds)
         self._start(done.claimed)
