@@ -8,6 +8,10 @@ thresholds, the held-out half is only ever scored.
 A second held-out set (``nlp/data/petitions_fresh.txt``, ``fresh_held_out``) was written after
 the first held-out half's safety figure had been seen, and committed before any rule was scored
 on it: it is never used for any choice either, only scored.
+
+A third held-out set (``nlp/data/petitions_fresh_2.txt``, ``second_fresh_held_out``) was written
+on 30/11/2026 after both sets above had been scored, without reading any other sentence file and
+before any model was evaluated on it: never used for any choice, only scored.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pathlib import Path
 
 GOLD = Path(__file__).with_name("data") / "petitions_gold.txt"
 FRESH = Path(__file__).with_name("data") / "petitions_fresh.txt"
+FRESH_2 = Path(__file__).with_name("data") / "petitions_fresh_2.txt"
 
 
 def held_out(sentence: str) -> bool:
@@ -57,3 +62,9 @@ def fresh_held_out() -> tuple[str, ...]:
     """The second held-out set, written after the first one's figures were seen: only ever
     scored."""
     return _lines(FRESH)
+
+
+@cache
+def second_fresh_held_out() -> tuple[str, ...]:
+    """The third held-out set, written after the other two had been scored: only ever scored."""
+    return _lines(FRESH_2)
