@@ -274,8 +274,9 @@ def fold(sentence: str) -> int:
 
 
 #: The sentences written for the model, as residents write (``petition_sentences.txt`` first,
-#: ``resident_sentences.txt`` written later for issue 11, varied on purpose).
-WRITTEN = ("petition_sentences.txt", "resident_sentences.txt")
+#: ``resident_sentences.txt`` written later for issue 11, varied on purpose, and
+#: ``resident_sentences_3.txt``, a third and larger batch across the 34 provinces).
+WRITTEN = ("petition_sentences.txt", "resident_sentences.txt", "resident_sentences_3.txt")
 
 
 def written_sentences() -> list[str]:
