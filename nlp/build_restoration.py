@@ -23,8 +23,9 @@ suggestion is offered) is chosen as follows, stated before it was first run:
 
 - CALIBRATION SET: the tuning half of the gold petitions plus the sentences written for the
   model (``WRITTEN``: the petition and resident sentences; about 1,600 sentences before the
-  third resident batch added about 2,900), each in one of 4 folds (a hash rule, ``fold``). Every sentence is restored by a model built
-  WITHOUT its fold (neither its gold nor its written sentence in the counts).
+  third resident batch added about 2,900), each in one of 4 folds (a hash rule, ``fold``).
+  Every sentence is restored by a model built WITHOUT its fold (neither its gold nor its
+  written sentence in the counts).
 - RULE: a restored syllable with a choice of readings is certain only when (1) its posterior is
   at least a threshold t and (2) its ambiguity class (the word as typed, lower case, e.g.
   ``phuong`` for phường/phương) is SAFE: among the calibration syllables of that class whose
