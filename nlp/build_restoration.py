@@ -8,7 +8,8 @@ nlp.build_restoration``. Deterministic; reads only material shipped with the cod
   address table (``mapping.json``), each also after its unit word (``phường Bến Nghé``);
 - the catalogue (``texts/vi*.toml``), the civic vocabulary, everyday phrases, street names
   and the petition sentences written for the model (``petition_sentences.txt`` and, written
-  later for issue 11 and varied on purpose, ``resident_sentences.txt``) of ``nlp/data``;
+  later for issue 11 and varied on purpose, ``resident_sentences.txt`` and
+  ``resident_sentences_3.txt``) of ``nlp/data``;
 - the TUNING half of the labelled petitions (``nlp/gold.py``), never the held-out half.
 
 Weights of the sources were chosen by 4-fold cross-validation inside the tuning half (each fold
@@ -21,9 +22,10 @@ The confidence rule (which restored syllables are shown as certain, and the floo
 suggestion is offered) is chosen as follows, stated before it was first run:
 
 - CALIBRATION SET: the tuning half of the gold petitions plus the sentences written for the
-  model (``petition_sentences.txt``, ``resident_sentences.txt``), about 1,600 sentences, each
-  in one of 4 folds (a hash rule, ``fold``). Every sentence is restored by a model built
-  WITHOUT its fold (neither its gold nor its written sentence in the counts).
+  model (``WRITTEN``: the petition and resident sentences; about 1,600 sentences before the
+  third resident batch added about 2,900), each in one of 4 folds (a hash rule, ``fold``).
+  Every sentence is restored by a model built WITHOUT its fold (neither its gold nor its
+  written sentence in the counts).
 - RULE: a restored syllable with a choice of readings is certain only when (1) its posterior is
   at least a threshold t and (2) its ambiguity class (the word as typed, lower case, e.g.
   ``phuong`` for phường/phương) is SAFE: among the calibration syllables of that class whose
@@ -274,8 +276,9 @@ def fold(sentence: str) -> int:
 
 
 #: The sentences written for the model, as residents write (``petition_sentences.txt`` first,
-#: ``resident_sentences.txt`` written later for issue 11, varied on purpose).
-WRITTEN = ("petition_sentences.txt", "resident_sentences.txt")
+#: ``resident_sentences.txt`` written later for issue 11, varied on purpose, and
+#: ``resident_sentences_3.txt``, a third and larger batch across the 34 provinces).
+WRITTEN = ("petition_sentences.txt", "resident_sentences.txt", "resident_sentences_3.txt")
 
 
 def written_sentences() -> list[str]:

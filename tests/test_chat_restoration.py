@@ -22,7 +22,7 @@ from tests.chat_world import ChatWorld
 from tests.procedure_world import Clock
 
 ALICE = 7_000_000_001
-CERTAIN = "xin hoi thu tuc cap giay chung nhan quyen su dung dat"
+CERTAIN = "xin hoi thu tuc cap giay phep xay dung"
 UNCERTAIN = "Duong Le Loi bi ngap sau moi khi mua lon, de nghi phuong nao vet cong <hem 5> & ho."
 BELOW_FLOOR = "ban ban ban ban ban ban ban ban ban ban"
 
