@@ -1,47 +1,59 @@
 """Several ``doithoai run`` workers behind nginx on one PostgreSQL, under load and under SIGKILL
 (issue 12, item 5; X4: nothing lost, a repeated update processed once, a message shown once;
-X3: the residents give consent, name and phone as a resident does).
+X3: the residents give consent, name and phone as a resident does), on every channel.
 
     .venv/bin/python -m benchmarks.load_and_failure [--residents 200] [--followers 5000]
-        [--workers 3] [--short]
+        [--workers 3] [--short] [--channels telegram,zalo_oa,zalo_bot,web]
 
 Everything runs on 127.0.0.1: a private PostgreSQL (``.ci/start-postgres`` on port 55477),
 migrated and seeded with a ward, its office and its followers
-(benchmarks/invitation_broadcast.py); the fake Bot API server (tests/fake_telegram) in this
-process, delivering updates by webhook with up to 40 connections at once, as Telegram does; nginx
+(benchmarks/invitation_broadcast.py); in this process the fake Bot API server
+(tests/fake_telegram), delivering updates by webhook with up to 40 connections at once, as
+Telegram does, the fake Zalo OA server and the fake Zalo Bot platform (tests/fake_zalo); nginx
 (Debian's package, a generated configuration in a temporary folder) in front of the workers,
-retrying a request another worker when one dies (``proxy_next_upstream … non_idempotent``); and
-the workers, each a ``doithoai run`` subprocess on its own port with ``TELEGRAM_API_URL`` at the
-fake server and ``WEBHOOK_URL`` at nginx.
+retrying a request another worker when one dies (``proxy_next_upstream … non_idempotent``) and
+passing the web chat's WebSocket on; and the workers, each a ``doithoai run`` subprocess on its
+own port with every channel configured: Telegram's and Zalo Bot's webhooks at nginx, Zalo OA's
+signed webhook (its tokens stored as ``doithoai zalo`` stores them), the web chat behind nginx.
+
+The residents take the channels in turn (benchmarks/load_residents.py says how each speaks):
+Telegram, Zalo OA and Zalo Bot by webhook through nginx to any worker, the web chat by a
+WebSocket through nginx that stays on its worker, a page that loses it reconnecting with
+``after`` as the real page does.
 
 Three phases:
 
 1. **Throughput** — the residents go through a whole petition each (``/gopy``, kind, topic,
-   text, consent, name, shared phone, ward, verification code, send: 11 updates), each typing
-   as soon as the previous answer arrived; once with one worker, once with ``--workers``; the
-   fake server without flood control and the workers' budget raised
-   (``TELEGRAM_MESSAGES_PER_SECOND``), so that the cores are the bound, not Telegram's 30 a
-   second. Prints updates handled per second, the ratio, and the CPU time per update (workers,
-   PostgreSQL) to project the figure to a bigger machine.
-2. **A worker killed** — Telegram's limits on (30 a second, 1 a second per chat, 429 above),
-   the workers at their default budget, residents who take a second to read each answer; one
-   worker gets SIGKILL when half the updates are sent. nginx sends what it had on the wire to
-   that worker to another one; the fake server redelivers what was not answered.
-3. **The sender killed** — staff announce a session to ``--followers`` followers (the use
-   case, as ``/thongbao`` does); when half the invitations arrived, the process holding the
+   text, consent, name, phone, ward, verification code, send: 11 or 12 updates; the web page
+   opens with ``/start``), each typing as soon as the previous answer arrived; once with one
+   worker, once with ``--workers``; the fake servers without flood control and the workers'
+   Telegram budget raised (``TELEGRAM_MESSAGES_PER_SECOND``), so that the cores are the bound,
+   not Telegram's 30 a second. Prints updates handled per second, the ratio, and the CPU time per
+   update (workers, PostgreSQL) to project the figure to a bigger machine.
+2. **A worker killed** — Telegram's limits on (30 a second, 1 a second per chat, 429 above), the
+   Zalo servers at an assumed ``--zalo-per-second`` (Zalo publishes no figure), the workers at
+   their default budget, residents who take ``--think`` seconds to read each answer; one worker
+   gets SIGKILL when half the updates are sent. nginx sends what it had on the wire to that
+   worker to another one; the fake Telegram redelivers what was not answered; the Zalo servers
+   do not (their retries are not documented for sure); the web pages on that worker reconnect.
+3. **The sender killed** — staff announce a session to ``--followers`` Telegram followers (the
+   use case, as ``/thongbao`` does); when half the invitations arrived, the process holding the
    outbox sender's advisory lock (found in ``pg_locks``, by the ``application_name`` each
    worker's connections carry) gets SIGKILL; another process must take over.
 
-Every count comes from ground truth, never from the bot's logs: the updates the fake server
-created and what its webhook got answered, the ``processed_update`` rows and the petitions in
-the database, and the messages the fake server received. Printed: updates lost (must be 0),
-updates handled twice (0), invitations sent twice (at most one per killed sender: Telegram has
-no idempotency key), 429 answers (0), seconds until the sender was taken over. The exit status
-is 1 when lost, doubled (beyond that allowance) or 429 is not 0, or when a resident did not
-finish; ``.ci/run`` runs ``--short``.
+Every count comes from ground truth, never from the bot's logs: the updates the residents sent
+and what answered them (a webhook's 200, the web chat's ``done``), the ``processed_update`` and
+``inbox_event`` rows and the petitions in the database, and the messages the fake servers and
+the pages received. Printed per channel and in all: updates lost (must be 0), updates handled
+twice (0), residents who did not finish and of them those whose answer was lost after the update
+was handled (0), replies sent twice (at most one per channel at a kill: no platform here has an
+idempotency key), 429 answers (0; on the web chat its "too fast" frames); and invitations sent
+twice (at most one per killed sender), seconds until the sender was taken over. The exit status
+is 1 when any of these is off; ``.ci/run`` runs ``--short``.
 
-Ports: nginx 18700, the fake server 18701, workers 18711 upward; PostgreSQL 55477 (other ones
-with ``DOITHOAI_LOAD_PORT_BASE`` and ``DOITHOAI_LOAD_PG_PORT``).
+Ports: nginx 18700, the fake Telegram 18701, the fake Zalo OA 18702, the fake Zalo Bot platform
+18703, workers 18711 upward; PostgreSQL 55477 (other ones with ``DOITHOAI_LOAD_PORT_BASE`` and
+``DOITHOAI_LOAD_PG_PORT``). The web pages connect from 127.1.x.y, one address each.
 """
 
 from __future__ import annotations
@@ -479,6 +491,23 @@ def petitions_per_resident(engine: Engine) -> Counter[tuple[str, str]]:
     return Counter((str(channel), str(user)) for channel, user in rows)
 
 
+def inbox_waits(engine: Engine) -> dict[tuple[str, str], tuple[int, float]]:
+    """Each stored event's claims and seconds from its arrival to its end, by (channel, event
+    id): an event a killed worker held is claimed again when its claim expires."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT channel, event_id, attempts, "
+                "EXTRACT(EPOCH FROM handled_at - received_at) FROM inbox_event "
+                "WHERE handled_at IS NOT NULL"
+            )
+        ).all()
+    return {
+        (str(channel), str(event)): (int(str(attempts)), float(str(seconds or 0)))
+        for channel, event, attempts, seconds in rows
+    }
+
+
 def sender_holders(engine: Engine) -> list[tuple[str, int, int]]:
     """Advisory locks held by a worker's session: (application name, classid, objid)."""
     with engine.connect() as connection:
@@ -751,6 +780,8 @@ class Integrity:
     doubled_sample: list[str] = field(default_factory=list)  # the repeated texts, shortened
     too_many_requests: int = 0  # 429 answers of the platform (web: "rate_limited" frames)
     reconnects: int = 0  # web pages that lost their socket and opened it again
+    claimed_again: int = 0  # inbox events claimed more than once (held by a killed worker)
+    longest_inbox: float = 0.0  # seconds from an event's arrival to its end, at most
     p50: float = 0.0
     p99: float = 0.0
 
@@ -825,6 +856,7 @@ async def integrity(
     telegram = [r for r in run.residents if r.channel == "telegram"]
     sent_rows = await asyncio.to_thread(reply_rows_sent, rig.engine, [r.account for r in telegram])
     acknowledged_telegram = {str(u) for u in rig.fake.acknowledged()}
+    waits = await asyncio.to_thread(inbox_waits, rig.engine)
     too_many = too_many or {}
 
     def doubled(r: Resident) -> int:
@@ -875,6 +907,8 @@ async def integrity(
             )
             + sum(r.rate_limited for r in mine),
             reconnects=sum(getattr(r, "reconnects", 0) for r in mine),
+            claimed_again=sum(1 for u in updates if waits.get(u, (0, 0.0))[0] > 1),
+            longest_inbox=max((waits.get(u, (0, 0.0))[1] for u in updates), default=0.0),
             p50=run.latency(0.5, None if channel == "all" else channel),
             p99=run.latency(0.99, None if channel == "all" else channel),
         )
@@ -999,10 +1033,20 @@ def print_run(title: str, run: Run, checks: dict[str, Integrity] | None = None) 
     for check in checks.values():
         if check.channel == "all":
             continue
+        if check.claimed_again:
+            print(
+                f"   {check.channel}: {check.claimed_again} events claimed again (their worker "
+                f"killed); the longest from arrival to handled: {check.longest_inbox:.1f} s"
+            )
         if check.unfinished:
             print(
                 f"   {check.channel}: {check.unfinished} did not finish {dict(check.stuck_steps)}"
                 f"; {check.answered_late} got an answer after giving up"
+            )
+        if check.channel == "web" and check.lost:
+            print(
+                f"   web: {check.lost} frames sent on a socket whose worker died were never "
+                "handled (the page does not send a frame again after it reconnects)"
             )
         for line in check.stuck_sample:
             print(f"     e.g. stuck at {line}")
@@ -1111,7 +1155,8 @@ async def phases(rig: Rig, args: argparse.Namespace, failures: list[str]) -> Non
     rig.fakes.flood_control(True, args.zalo_per_second)
     before_429 = rig.fakes.too_many_requests()
     await rig.start_workers(args.workers, budget=args.budget)
-    run = await drive(rig, rig.residents(args.residents, think=1.0, timeout=40.0), kill_at=0.5)
+    residents = rig.residents(args.residents, think=args.think, timeout=40.0)
+    run = await drive(rig, residents, kill_at=0.5)
     after_429 = rig.fakes.too_many_requests()
     too_many = {name: after_429[name] - before_429[name] for name in after_429}
     check = await integrity(rig, run, too_many)
@@ -1259,6 +1304,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         type=lambda value: [name.strip() for name in value.split(",") if name.strip()],
         default=list(CHANNELS),
         help=f"the residents' channels, taken in turn (default: {','.join(CHANNELS)})",
+    )
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=1.0,
+        help="seconds a resident reads each answer in phase 2 (less: more turns under way at "
+        "the kill)",
     )
     parser.add_argument(
         "--zalo-per-second",
