@@ -383,6 +383,9 @@ def start_worker(
         # The web chat behind nginx: each resident's own address comes as X-Real-IP.
         "WEB_CHAT": "on" if web_chat else "off",
         "WEB_CHAT_TRUST_PROXY": "on",
+        # File links (bot/files.py) at nginx, signed alike by every worker.
+        "PUBLIC_URL": f"http://127.0.0.1:{NGINX_PORT}",
+        "FILE_LINK_SECRET": "load-test-file-link-secret",
         "VERIFY_CODE_AS": "text",
         # Deadline digests are not part of this test: outside any working hours.
         "ALERT_HOURS_START": "00:00",
