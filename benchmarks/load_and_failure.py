@@ -106,6 +106,15 @@ FIRST_FOLLOWER_ID = 700_000_001
 SECRET = "load-test-webhook-secret"
 APP_PREFIX = "doithoai-w"
 STEPS_PER_PETITION = 12  # with the pick of the ward
+# What the workers log when a reply is dropped or an event fails (bot/channels/…).
+LOG_HINTS = (
+    "Zalo OA reply not delivered",
+    "Zalo Bot reply not delivered",
+    "inbox zalo_oa: event",
+    "inbox zalo_bot: event",
+    "inbox telegram: event",
+    "web chat: a turn failed",
+)
 
 
 # -- the fake server, noting when each chat gets a message ---------------------------------------
@@ -680,6 +689,17 @@ class Rig:
     def cpu(self) -> tuple[float, float]:
         return sum(w.cpu() for w in self.workers), self.postgres.cpu()
 
+    def logged(self) -> Counter[str]:
+        """Lines of the workers' logs that say a reply or an event failed: a hint at the
+        causes of what the ground truth shows, never counted as the truth itself."""
+        found: Counter[str] = Counter()
+        for log in self.folder.glob("worker-*.log"):
+            for line in log.read_text(errors="replace").splitlines():
+                for hint in LOG_HINTS:
+                    if hint in line:
+                        found[hint] += 1
+        return found
+
     def resident(self, number: int, think: float, timeout: float) -> Resident:
         """Resident ``number``, on the channels in turn."""
         user = FIRST_RESIDENT_ID + number
@@ -1158,6 +1178,7 @@ async def phases(rig: Rig, args: argparse.Namespace, failures: list[str]) -> Non
     rig.fakes.flood_control(True, args.zalo_per_second)
     before_429 = rig.fakes.too_many_requests()
     await rig.start_workers(args.workers, budget=args.budget)
+    logged_before = await asyncio.to_thread(rig.logged)
     residents = rig.residents(args.residents, think=args.think, timeout=40.0)
     run = await drive(rig, residents, kill_at=0.5)
     after_429 = rig.fakes.too_many_requests()
@@ -1170,6 +1191,11 @@ async def phases(rig: Rig, args: argparse.Namespace, failures: list[str]) -> Non
     print_run(f"{args.workers} workers, one killed half way, {limits}", run, check)
     assert rig.nginx is not None
     print(f"   requests nginx passed to another worker: {rig.nginx.retried()}", flush=True)
+    logged = await asyncio.to_thread(rig.logged)
+    hints = {hint: logged[hint] - logged_before[hint] for hint in LOG_HINTS}
+    if any(hints.values()):
+        said = ", ".join(f"«{hint}» {count}" for hint, count in hints.items() if count)
+        print(f"   the workers logged (a hint at causes, not counted): {said}", flush=True)
     collect("worker killed", check, failures, killed=True)
 
     # 3. The sender's holder killed half way through an invitation.
