@@ -1202,11 +1202,13 @@ async def phases(rig: Rig, args: argparse.Namespace, failures: list[str]) -> Non
     killed = next((w for w in rig.workers if not w.alive()), None)
     if killed is not None:
         await rig.restart(killed, args.budget)
-    before = sum(rig.fakes.too_many_requests().values())
+    before_429 = rig.fakes.too_many_requests()
     # The one elected sender sends at the bot's budget (30 a second); the timeout leaves room.
     timeout = 1.5 * args.followers / ((args.budget or 30) / args.workers) + 120
     broadcast = await invitation(rig, args.followers, timeout)
-    invitation_429 = sum(rig.fakes.too_many_requests().values()) - before
+    after_429 = rig.fakes.too_many_requests()
+    by_platform = {name: after_429[name] - before_429[name] for name in after_429}
+    invitation_429 = sum(by_platform.values())
     print(f"-- invitation to {broadcast.followers} followers, sender's holder killed half way")
     print(
         f"   holder of the sender's advisory lock: {broadcast.holder or 'none found'}; "
@@ -1227,7 +1229,11 @@ async def phases(rig: Rig, args: argparse.Namespace, failures: list[str]) -> Non
         f"   followers who got it twice: {broadcast.doubled} "
         f"(allowed: {broadcast.in_flight_allowance}, the message in flight at the kill)"
     )
-    print(f"   429 answers: {invitation_429}", flush=True)
+    print(
+        f"   429 answers: {invitation_429}"
+        + (f" { ({k: v for k, v in by_platform.items() if v}) }" if invitation_429 else ""),
+        flush=True,
+    )
     if broadcast.lost:
         failures.append(f"{broadcast.lost} followers without the invitation")
     if broadcast.doubled > broadcast.in_flight_allowance:
