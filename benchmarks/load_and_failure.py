@@ -1186,7 +1186,9 @@ async def phases(rig: Rig, args: argparse.Namespace, failures: list[str]) -> Non
     check = await integrity(rig, run, too_many)
     await close_residents(run)
     limits = "Telegram's limits" + (
-        f", Zalo's assumed {args.zalo_per_second:g} a second" if args.zalo_per_second else ""
+        f", Zalo's assumed {args.zalo_per_second:g} a second"
+        if args.zalo_per_second and {"zalo_oa", "zalo_bot"} & set(args.channels)
+        else ""
     )
     print_run(f"{args.workers} workers, one killed half way, {limits}", run, check)
     assert rig.nginx is not None
