@@ -140,6 +140,12 @@ async def serve(
         conversations.queue_replies_for = frozenset(
             channel.name for channel in channels if getattr(channel, "queues_replies", False)
         )
+        # The web chat stores its replies in the turn's transaction instead (same issue).
+        conversations.reply_writers = {
+            channel.name: channel.store_replies  # type: ignore[attr-defined]
+            for channel in channels
+            if getattr(channel, "stores_replies", False)
+        }
         sender = OutboxSender(
             conversations.engine, {c.name: c for c in channels}, limiters=limiters
         )

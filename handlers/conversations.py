@@ -45,6 +45,10 @@ from texts import t
 
 log = logging.getLogger(__name__)
 
+# Stores a turn's replies in the turn's unit of work (not committed: the turn commits) and
+# returns what the channel is handed back (Conversations.reply_writers).
+ReplyWriter = Callable[[UnitOfWork, Incoming, list[Outgoing]], list[Outgoing]]
+
 Command = Callable[[Turn], None]
 # Commands that start a flow of their own; the others answer and leave the current step as it is.
 FLOW_COMMANDS = frozenset(
@@ -85,6 +89,10 @@ class Conversations:
         # Channels whose replies are queued in the outbox in the turn's transaction (several
         # workers, issue 12: handlers/reply_queue.py); the others' replies are returned.
         self.queue_replies_for: frozenset[str] = frozenset()
+        # Channels that keep a turn's replies themselves, in the turn's transaction (the web
+        # chat's numbered messages, issue 12): the writer stores them and returns what the
+        # channel is handed back.
+        self.reply_writers: dict[str, ReplyWriter] = {}
 
     def handle(self, incoming: Incoming) -> list[Outgoing]:
         """Handle one update in ONE transaction: the claim, the account, the step, the use case,
@@ -106,10 +114,15 @@ class Conversations:
         """The one short apology; queued in a transaction of its own where replies are queued
         (sent directly if even that fails)."""
         apology = [reply("chat.failed")]
-        if incoming.channel not in self.queue_replies_for:
+        writer = self.reply_writers.get(incoming.channel)
+        if incoming.channel not in self.queue_replies_for and writer is None:
             return apology
         try:
             with UnitOfWork(self.engine, write=True) as uow:
+                if writer is not None:
+                    written = writer(uow, incoming, apology)
+                    uow.commit()
+                    return written
                 person_id = person_for_account(
                     uow, incoming.channel, incoming.user_id, incoming.chat_id
                 )
@@ -153,6 +166,8 @@ class Conversations:
             replies = turn.replies
             if incoming.channel in self.queue_replies_for:
                 replies = queue_replies(uow, incoming, person_id, replies)
+            elif incoming.channel in self.reply_writers:
+                replies = self.reply_writers[incoming.channel](uow, incoming, replies)
             uow.commit()
             return replies
 
