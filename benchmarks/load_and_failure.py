@@ -29,7 +29,9 @@ Three phases:
    worker, once with ``--workers``; the fake servers without flood control and the workers'
    Telegram budget raised (``TELEGRAM_MESSAGES_PER_SECOND``), so that the cores are the bound,
    not Telegram's 30 a second. Prints updates handled per second, the ratio, and the CPU time per
-   update (workers, PostgreSQL) to project the figure to a bigger machine.
+   update (workers, PostgreSQL) to project the figure to a bigger machine. Telegram's and the
+   web chat's residents only: the workers pace Zalo's replies themselves (1 a second per chat)
+   with no setting to lift it, so Zalo's residents would measure that pace.
 2. **A worker killed** — Telegram's limits on (30 a second, 1 a second per chat, 429 above), the
    Zalo servers at an assumed ``--zalo-per-second`` (Zalo publishes no figure), the workers at
    their default budget, residents who take ``--think`` seconds to read each answer; one worker
