@@ -530,3 +530,39 @@ async def test_x4_c8_a_web_turns_buttons_picture_and_document_round_trip_through
     assert base64.b64decode(later.shown[3]["image"]) == PNG
     assert later.shown[4]["document"]["name"] == "bien-nhan.pdf"
     assert base64.b64decode(later.shown[4]["document"]["data"]) == PDF
+
+
+def test_x4_zalo_and_web_replies_go_through_the_outbox_where_telegrams_do(tmp_path: Any) -> None:
+    """The registry: on PostgreSQL (or REPLIES_THROUGH_OUTBOX=on) both Zalo channels queue
+    their replies, each under a limiter of its own, and the web chat stores them with the
+    turn; on SQLite they answer directly."""
+    from bot.channels.registry import web_chat, zalo_bot, zalo_oa
+    from bot.config import Settings
+
+    base = {
+        "DOITHOAI_DATA_DIR": str(tmp_path),
+        "ZALO_APP_ID": "1",
+        "ZALO_APP_SECRET": "s",
+        "ZALO_OA_SECRET_KEY": "k",
+        "ZALO_BOT_TOKEN": "1:x",
+    }
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    try:
+        for environ, queued in (
+            (base, False),
+            ({**base, "REPLIES_THROUGH_OUTBOX": "on"}, True),
+        ):
+            settings = Settings.from_environ(environ)
+            limiters: dict[str, RateLimiter] = {}
+            for factory in (zalo_oa, zalo_bot):
+                channel = factory(settings, engine, limiters)
+                assert channel is not None
+                assert channel.queues_replies is queued  # type: ignore[attr-defined]
+                assert limiters[channel.name] is not limiters.get("telegram")
+            assert limiters["zalo_oa"] is not limiters["zalo_bot"]
+            web_channel = web_chat(settings, engine, limiters)
+            assert web_channel is not None
+            assert web_channel.stores_replies is queued  # type: ignore[attr-defined]
+            assert not getattr(web_channel, "queues_replies", False)
+    finally:
+        engine.dispose()
