@@ -566,3 +566,36 @@ def test_x4_zalo_and_web_replies_go_through_the_outbox_where_telegrams_do(tmp_pa
             assert not getattr(web_channel, "queues_replies", False)
     finally:
         engine.dispose()
+
+
+@postgresql_only
+async def test_x4_c8_a_push_stored_by_another_worker_reaches_an_open_page_at_once(
+    world: ChatWorld, clock: Clock, engine: Engine, other_engine: Engine
+) -> None:
+    """The outbox sender of another worker stores a push for a chat whose page is open here:
+    the NOTIFY at its commit brings the page up to date at once, in order, once."""
+    from bot.channels.web import WebChannel
+    from bot.channels.web.channel import chat_id_for
+
+    async with aiohttp.ClientSession() as client:
+        page = Page(client)
+        worker = await Worker(engine, clock).start()
+        try:
+            await page.connect(worker.url)
+            await page.say("/trogiup")
+            before = page.last
+            assert page.token is not None
+            elsewhere = WebChannel(other_engine)  # the elected sender's process: no socket
+            for n in range(3):
+                await elsewhere.send(chat_id_for(page.token), Outgoing(text=f"Tin {n}"))
+            await page.read_until(lambda: page.last >= before + 3, timeout=10)
+            await page.say("/phien")
+        finally:
+            await worker.kill()
+    shown = numbers(page)
+    assert shown == list(range(1, len(shown) + 1))
+    assert [frame["text"] for frame in page.shown[before : before + 3]] == [
+        "Tin 0",
+        "Tin 1",
+        "Tin 2",
+    ]
