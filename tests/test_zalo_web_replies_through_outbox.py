@@ -599,3 +599,33 @@ async def test_x4_c8_a_push_stored_by_another_worker_reaches_an_open_page_at_onc
         "Tin 1",
         "Tin 2",
     ]
+
+
+@postgresql_only
+async def test_x4_c8_a_zalo_oa_reply_outside_the_reply_window_fails_with_an_event_once(
+    engine: Engine, fake_oa: FakeZaloOA
+) -> None:
+    """A queued reply Zalo OA refuses (outside the reply window, -230) is not retried: its row
+    fails with the reason and a "not delivered" event, like a push."""
+    from storage.tables import Event
+
+    user = "8804"
+    fake_oa.outside_window.add(user)
+    with UnitOfWork(engine) as uow:
+        person_id = person_for_account(uow, "zalo_oa", user, user)
+        incoming = Incoming(channel="zalo_oa", user_id=user, chat_id=user, update_id="1")
+        queue_replies(uow, incoming, person_id, [Outgoing(text="Trả lời muộn")])
+        uow.commit()
+    channel = oa_channel(engine, fake_oa)
+    sender = OutboxSender(engine, {"zalo_oa": channel}, limiters={"zalo_oa": RateLimiter(30, 5)})
+    try:
+        assert await sender.drain_once() == 0
+        assert await sender.drain_once() == 0  # not tried again
+    finally:
+        await close_http(channel)
+    assert fake_oa.sent_to(user) == [] and sender.failed == 1
+    with UnitOfWork(engine) as uow:
+        row = uow.session.exec(select(OutboxMessage)).one()
+        assert row.failed_at is not None and "reply window" in (row.failure or "")
+        events = uow.session.exec(select(Event).where(Event.kind == "message.not_delivered"))
+        assert len(events.all()) == 1
