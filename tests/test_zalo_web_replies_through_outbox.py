@@ -629,3 +629,31 @@ async def test_x4_c8_a_zalo_oa_reply_outside_the_reply_window_fails_with_an_even
         assert row.failed_at is not None and "reply window" in (row.failure or "")
         events = uow.session.exec(select(Event).where(Event.kind == "message.not_delivered"))
         assert len(events.all()) == 1
+
+
+def test_x4_a_failed_web_turn_stores_its_apology_as_the_chats_next_message(
+    engine: Engine, world: ChatWorld, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A turn that fails is rolled back; its one apology is stored, numbered, in a transaction
+    of its own, so the page is shown it like any reply (and after a reconnect)."""
+    import handlers.conversations as conversations_module
+    from bot.channels.web import WebChannel
+    from bot.channels.web.channel import StoredReplies
+    from storage import web_store
+
+    channel = WebChannel(engine, stores_replies=True)
+    conversations = Conversations(engine, ProcedureContext(clock=clock))
+    conversations.reply_writers = {"web": channel.store_replies}
+    chat = "w" + "a" * 40
+
+    def broken(turn: object) -> None:
+        raise RuntimeError("a step failed")
+
+    monkeypatch.setattr(conversations_module, "route", broken)
+    incoming = Incoming(channel="web", user_id=chat, chat_id=chat, update_id="x:1", text="chào")
+    replies = conversations.handle(incoming)
+    assert isinstance(replies, StoredReplies) and len(replies.frames) == 1
+    with UnitOfWork(engine) as uow:
+        stored = web_store.since(uow, chat, 0)
+    assert stored == replies.frames
+    assert stored[0][0] == 1 and stored[0][1]["text"] == replies[0].text

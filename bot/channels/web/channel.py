@@ -36,8 +36,7 @@ through the outbox for the other channels (PostgreSQL, ``stores_replies``):
   lock (``pg_advisory_xact_lock``) before numbering, so no number is taken twice;
 * each open page has the number of the last message it was shown. A push sends it what follows
   that number, read from the store when something is missing (a message another worker
-  stored), so a page never sees a number twice or out of order.
-
+  stored), so a page never sees a number twice or out of order;
 * on PostgreSQL each stored message also sends ``NOTIFY doithoai_web, '<chat id>'`` (delivered
   at commit); every worker LISTENs and brings its open pages of that chat up to date, so a
   push stored by the outbox sender of another worker is shown at once. A lost notification
