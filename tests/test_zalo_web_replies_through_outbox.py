@@ -530,3 +530,130 @@ async def test_x4_c8_a_web_turns_buttons_picture_and_document_round_trip_through
     assert base64.b64decode(later.shown[3]["image"]) == PNG
     assert later.shown[4]["document"]["name"] == "bien-nhan.pdf"
     assert base64.b64decode(later.shown[4]["document"]["data"]) == PDF
+
+
+def test_x4_zalo_and_web_replies_go_through_the_outbox_where_telegrams_do(tmp_path: Any) -> None:
+    """The registry: on PostgreSQL (or REPLIES_THROUGH_OUTBOX=on) both Zalo channels queue
+    their replies, each under a limiter of its own, and the web chat stores them with the
+    turn; on SQLite they answer directly."""
+    from bot.channels.registry import web_chat, zalo_bot, zalo_oa
+    from bot.config import Settings
+
+    base = {
+        "DOITHOAI_DATA_DIR": str(tmp_path),
+        "ZALO_APP_ID": "1",
+        "ZALO_APP_SECRET": "s",
+        "ZALO_OA_SECRET_KEY": "k",
+        "ZALO_BOT_TOKEN": "1:x",
+    }
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    try:
+        for environ, queued in (
+            (base, False),
+            ({**base, "REPLIES_THROUGH_OUTBOX": "on"}, True),
+        ):
+            settings = Settings.from_environ(environ)
+            limiters: dict[str, RateLimiter] = {}
+            for factory in (zalo_oa, zalo_bot):
+                channel = factory(settings, engine, limiters)
+                assert channel is not None
+                assert channel.queues_replies is queued  # type: ignore[attr-defined]
+                assert limiters[channel.name] is not limiters.get("telegram")
+            assert limiters["zalo_oa"] is not limiters["zalo_bot"]
+            web_channel = web_chat(settings, engine, limiters)
+            assert web_channel is not None
+            assert web_channel.stores_replies is queued  # type: ignore[attr-defined]
+            assert not getattr(web_channel, "queues_replies", False)
+    finally:
+        engine.dispose()
+
+
+@postgresql_only
+async def test_x4_c8_a_push_stored_by_another_worker_reaches_an_open_page_at_once(
+    world: ChatWorld, clock: Clock, engine: Engine, other_engine: Engine
+) -> None:
+    """The outbox sender of another worker stores a push for a chat whose page is open here:
+    the NOTIFY at its commit brings the page up to date at once, in order, once."""
+    from bot.channels.web import WebChannel
+    from bot.channels.web.channel import chat_id_for
+
+    async with aiohttp.ClientSession() as client:
+        page = Page(client)
+        worker = await Worker(engine, clock).start()
+        try:
+            await page.connect(worker.url)
+            await page.say("/trogiup")
+            before = page.last
+            assert page.token is not None
+            elsewhere = WebChannel(other_engine)  # the elected sender's process: no socket
+            for n in range(3):
+                await elsewhere.send(chat_id_for(page.token), Outgoing(text=f"Tin {n}"))
+            await page.read_until(lambda: page.last >= before + 3, timeout=10)
+            await page.say("/phien")
+        finally:
+            await worker.kill()
+    shown = numbers(page)
+    assert shown == list(range(1, len(shown) + 1))
+    assert [frame["text"] for frame in page.shown[before : before + 3]] == [
+        "Tin 0",
+        "Tin 1",
+        "Tin 2",
+    ]
+
+
+@postgresql_only
+async def test_x4_c8_a_zalo_oa_reply_outside_the_reply_window_fails_with_an_event_once(
+    engine: Engine, fake_oa: FakeZaloOA
+) -> None:
+    """A queued reply Zalo OA refuses (outside the reply window, -230) is not retried: its row
+    fails with the reason and a "not delivered" event, like a push."""
+    from storage.tables import Event
+
+    user = "8804"
+    fake_oa.outside_window.add(user)
+    with UnitOfWork(engine) as uow:
+        person_id = person_for_account(uow, "zalo_oa", user, user)
+        incoming = Incoming(channel="zalo_oa", user_id=user, chat_id=user, update_id="1")
+        queue_replies(uow, incoming, person_id, [Outgoing(text="Trả lời muộn")])
+        uow.commit()
+    channel = oa_channel(engine, fake_oa)
+    sender = OutboxSender(engine, {"zalo_oa": channel}, limiters={"zalo_oa": RateLimiter(30, 5)})
+    try:
+        assert await sender.drain_once() == 0
+        assert await sender.drain_once() == 0  # not tried again
+    finally:
+        await close_http(channel)
+    assert fake_oa.sent_to(user) == [] and sender.failed == 1
+    with UnitOfWork(engine) as uow:
+        row = uow.session.exec(select(OutboxMessage)).one()
+        assert row.failed_at is not None and "reply window" in (row.failure or "")
+        events = uow.session.exec(select(Event).where(Event.kind == "message.not_delivered"))
+        assert len(events.all()) == 1
+
+
+def test_x4_a_failed_web_turn_stores_its_apology_as_the_chats_next_message(
+    engine: Engine, world: ChatWorld, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A turn that fails is rolled back; its one apology is stored, numbered, in a transaction
+    of its own, so the page is shown it like any reply (and after a reconnect)."""
+    import handlers.conversations as conversations_module
+    from bot.channels.web import WebChannel
+    from bot.channels.web.channel import StoredReplies
+    from storage import web_store
+
+    channel = WebChannel(engine, stores_replies=True)
+    conversations = Conversations(engine, ProcedureContext(clock=clock))
+    conversations.reply_writers = {"web": channel.store_replies}
+    chat = "w" + "a" * 40
+
+    def broken(turn: object) -> None:
+        raise RuntimeError("a step failed")
+
+    monkeypatch.setattr(conversations_module, "route", broken)
+    incoming = Incoming(channel="web", user_id=chat, chat_id=chat, update_id="x:1", text="chào")
+    replies = conversations.handle(incoming)
+    assert isinstance(replies, StoredReplies) and len(replies.frames) == 1
+    with UnitOfWork(engine) as uow:
+        stored = web_store.since(uow, chat, 0)
+    assert stored == replies.frames
+    assert stored[0][0] == 1 and stored[0][1]["text"] == replies[0].text

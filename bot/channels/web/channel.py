@@ -36,11 +36,13 @@ through the outbox for the other channels (PostgreSQL, ``stores_replies``):
   lock (``pg_advisory_xact_lock``) before numbering, so no number is taken twice;
 * each open page has the number of the last message it was shown. A push sends it what follows
   that number, read from the store when something is missing (a message another worker
-  stored), so a page never sees a number twice or out of order.
+  stored), so a page never sees a number twice or out of order;
+* on PostgreSQL each stored message also sends ``NOTIFY doithoai_web, '<chat id>'`` (delivered
+  at commit); every worker LISTENs and brings its open pages of that chat up to date, so a
+  push stored by the outbox sender of another worker is shown at once. A lost notification
+  delays a message until the chat's next push or reconnect; it never loses it.
 
-A page connected to one worker is shown another worker's push at its next turn's push or
-reconnect, not at once (no cross-worker notification). On SQLite (one process) the replies are
-stored and pushed after the turn, as before.
+On SQLite (one process) the replies are stored and pushed after the turn, as before.
 
 A phone number typed here is not verified by the channel (``capabilities.share_phone`` is
 false): the conversation says so and never joins identities on that basis.
@@ -68,13 +70,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from bot.channels.base import Capabilities, Handle, TransientFailure
 from bot.channels.web.limits import AddressBuckets, Bucket
 from handlers.channel import Attachment, Incoming, Outgoing
 from storage import web_store
 from storage.advisory import lock_for_transaction
+from storage.notify import Listener
 from storage.types import utc_now
 from storage.unit_of_work import UnitOfWork
 from texts import t
@@ -155,11 +158,19 @@ class StoredReplies(list[Outgoing]):
 Frames = list[tuple[int, dict[str, object]]]
 
 
+NOTIFY_CHANNEL = "doithoai_web"
+_NOTIFY = text("SELECT pg_notify(:channel, :chat)")
+
+
 def _append_locked(uow: UnitOfWork, chat_id: str, frame: dict[str, object]) -> int:
     """The chat's next number for ``frame``, under the chat's lock until ``uow`` ends (so that
-    a turn and a push by different processes never take one number)."""
+    a turn and a push by different processes never take one number); on PostgreSQL the
+    workers hear of it at commit."""
     lock_for_transaction(uow, "web-messages", chat_id)
-    return web_store.append(uow, chat_id, frame)
+    seq = web_store.append(uow, chat_id, frame)
+    if uow.dialect == "postgresql":
+        uow.session.execute(_NOTIFY, {"channel": NOTIFY_CHANNEL, "chat": chat_id})
+    return seq
 
 
 @dataclass
@@ -200,6 +211,9 @@ class WebChannel:
     _open: set[web.WebSocketResponse] = field(default_factory=set)
     _addresses: AddressBuckets | None = None
     _pruner: asyncio.Task[None] | None = None
+    _listener: Listener | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
+    _catching_up: set[asyncio.Task[None]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         o = self.options
@@ -211,9 +225,23 @@ class WebChannel:
         self._handle = handle
         if self._pruner is None and self.options.keep_days > 0:
             self._pruner = asyncio.create_task(self._prune_forever(), name="web-prune")
+        if self._listener is None and self.engine.dialect.name == "postgresql":
+            self._loop = asyncio.get_running_loop()
+            self._listener = Listener(
+                self.engine,
+                NOTIFY_CHANNEL,
+                lambda: self._from_thread(None),
+                on_payload=self._from_thread,
+            )
+            self._listener.start()
 
     async def stop(self) -> None:
         self._handle = None
+        if self._listener is not None:
+            listener, self._listener = self._listener, None
+            await asyncio.to_thread(listener.stop)
+        for task in list(self._catching_up):
+            task.cancel()
         if self._pruner is not None:
             self._pruner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -261,13 +289,33 @@ class WebChannel:
         async with self._lock(chat_id):
             await self._push_locked(chat_id, frames)
 
+    def _from_thread(self, chat_id: str | None) -> None:
+        """A worker stored a message for ``chat_id`` (None: perhaps for any chat): bring this
+        process's open pages of it up to date. Called in the listener's thread."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(self._catch_up, chat_id)
+
+    def _catch_up(self, chat_id: str | None) -> None:
+        chats = list(self._sockets) if chat_id is None else [chat_id]
+        for chat in chats:
+            if chat in self._sockets:  # pages of other workers' chats: nothing to do here
+                task = asyncio.create_task(self.push(chat, []), name="web-catch-up")
+                self._catching_up.add(task)
+                task.add_done_callback(self._catching_up.discard)
+
     async def _push_locked(self, chat_id: str, frames: Frames) -> None:
         """Each open page of the chat is sent what follows the last message it was shown, in
-        order, once: ``frames`` when they follow it, from the store otherwise."""
+        order, once: ``frames`` when they follow it, from the store otherwise (no ``frames``:
+        whatever the store has)."""
         sockets = list(self._sockets.get(chat_id, ()))
-        if not sockets or not frames:
+        if not sockets:
             return
-        missing = min(self._shown.get(socket, 0) for socket in sockets) < frames[0][0] - 1
+        missing = not frames or (
+            min(self._shown.get(socket, 0) for socket in sockets) < frames[0][0] - 1
+        )
         if missing:  # another process stored messages meanwhile: read them back in order
             _, frames = await asyncio.to_thread(
                 self._since, chat_id, min(self._shown.get(socket, 0) for socket in sockets)
