@@ -163,6 +163,12 @@ async def serve(
             inbox = getattr(channel, "inbox", None)
             if isinstance(inbox, Inbox) and channel.name in conversations.queue_replies_for:
                 conversations.in_turn[channel.name] = inbox.finish_in_turn
+        # The web chat stores its replies in the turn's transaction instead (same issue).
+        conversations.reply_writers = {
+            channel.name: channel.store_replies  # type: ignore[attr-defined]
+            for channel in channels
+            if getattr(channel, "stores_replies", False)
+        }
         sender = OutboxSender(
             conversations.engine, {c.name: c for c in channels}, limiters=limiters
         )

@@ -47,6 +47,10 @@ log = logging.getLogger(__name__)
 # Work a channel adds to a turn's transaction (Conversations.in_turn).
 InTurn = Callable[[UnitOfWork, Incoming], Callable[[], None] | None]
 
+# Stores a turn's replies in the turn's unit of work (not committed: the turn commits) and
+# returns what the channel is handed back (Conversations.reply_writers).
+ReplyWriter = Callable[[UnitOfWork, Incoming, list[Outgoing]], list[Outgoing]]
+
 Command = Callable[[Turn], None]
 # Commands that start a flow of their own; the others answer and leave the current step as it is.
 FLOW_COMMANDS = frozenset(
@@ -91,6 +95,10 @@ class Conversations:
         # its commit (issue 12: the inbox marks its event handled there, bot/channels/inbox.py),
         # returning what to call once the commit succeeded.
         self.in_turn: dict[str, InTurn] = {}
+        # Channels that keep a turn's replies themselves, in the turn's transaction (the web
+        # chat's numbered messages, issue 12): the writer stores them and returns what the
+        # channel is handed back.
+        self.reply_writers: dict[str, ReplyWriter] = {}
 
     def handle(self, incoming: Incoming) -> list[Outgoing]:
         """Handle one update in ONE transaction: the claim, the account, the step, the use case,
@@ -112,10 +120,15 @@ class Conversations:
         """The one short apology; queued in a transaction of its own where replies are queued
         (sent directly if even that fails)."""
         apology = [reply("chat.failed")]
-        if incoming.channel not in self.queue_replies_for:
+        writer = self.reply_writers.get(incoming.channel)
+        if incoming.channel not in self.queue_replies_for and writer is None:
             return apology
         try:
             with UnitOfWork(self.engine, write=True) as uow:
+                if writer is not None:
+                    written = writer(uow, incoming, apology)
+                    uow.commit()
+                    return written
                 person_id = person_for_account(
                     uow, incoming.channel, incoming.user_id, incoming.chat_id
                 )
@@ -162,6 +175,8 @@ class Conversations:
                 replies = queue_replies(uow, incoming, person_id, replies)
                 in_turn = self.in_turn.get(incoming.channel)
                 committed = in_turn(uow, incoming) if in_turn is not None else None
+            elif incoming.channel in self.reply_writers:
+                replies = self.reply_writers[incoming.channel](uow, incoming, replies)
             uow.commit()
             if committed is not None:
                 committed()

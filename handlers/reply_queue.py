@@ -17,6 +17,11 @@ from handlers.channel import Button, Incoming, Outgoing, Photo
 from procedure import reply_outbox
 from storage.unit_of_work import UnitOfWork
 
+# In a queued reply's ``extra``: the number its first button has among the buttons of its turn
+# (1, then on across the turn's replies). Channels that show buttons as numbered text (Zalo)
+# start the chat's numbering afresh at 1, as a turn answered directly does, and go on after it.
+TURN_FIRST_BUTTON = "turn_first_button"
+
 
 class QueuedReplies(list[Outgoing]):
     """Replies already queued in the outbox (committed with the turn): for the channel's
@@ -86,12 +91,21 @@ def queue_replies(
 ) -> QueuedReplies:
     """Write ``replies`` to the outbox in ``uow``'s transaction (the caller commits)."""
     turn = incoming.update_id if incoming.update_id is not None else secrets.token_hex(8)
+    messages: list[dict[str, object]] = []
+    first = 1
+    for reply in replies:
+        data = to_data(reply)
+        count = sum(len(row) for row in reply.buttons)
+        if count:
+            data["extra"] = {**reply.extra, TURN_FIRST_BUTTON: str(first)}
+            first += count
+        messages.append(data)
     reply_outbox.queue_replies(
         uow,
         person_id=person_id,
         channel=incoming.channel,
         chat_id=incoming.chat_id,
         key=f"{incoming.channel}:{incoming.chat_id}:{turn}",
-        messages=[to_data(reply) for reply in replies],
+        messages=messages,
     )
     return QueuedReplies(replies)

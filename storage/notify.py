@@ -3,8 +3,9 @@
 
 :class:`Listener` holds a connection of its own in autocommit mode, ``LISTEN``s on one channel
 and waits for notifications in a thread (psycopg's ``notifies`` with a timeout, so stopping
-takes at most that long); each notification calls ``on_notify`` in that thread (the caller
-hands it to its event loop). A lost connection is opened again after a pause. On SQLite (one
+takes at most that long); each notification calls ``on_notify`` (or ``on_payload`` with its
+payload: the web chat's chat id) in that thread (the caller hands it to its event loop). A
+lost connection is opened again after a pause. On SQLite (one
 process) there is nothing to listen to: :meth:`Listener.start` does nothing.
 """
 
@@ -28,12 +29,16 @@ class Listener:
         *,
         poll_seconds: float = 0.5,
         reconnect_seconds: float = 1.0,
+        on_payload: Callable[[str], None] | None = None,
     ) -> None:
         if not channel.isidentifier():
             raise ValueError("a LISTEN channel is a plain identifier")
         self._engine = engine
         self._channel = channel
         self._on_notify = on_notify
+        # Given: each notification's payload goes here instead (``on_notify`` is then called
+        # only when listening begins, for what may have been missed before).
+        self._on_payload = on_payload
         self._poll = poll_seconds
         self._reconnect = reconnect_seconds
         self._stop = threading.Event()
@@ -83,9 +88,12 @@ class Listener:
             self._on_notify()
             try:
                 while not self._stop.is_set():
-                    for _ in driver.notifies(timeout=self._poll):
+                    for notification in driver.notifies(timeout=self._poll):
                         self.received += 1
-                        self._on_notify()
+                        if self._on_payload is not None:
+                            self._on_payload(notification.payload)
+                        else:
+                            self._on_notify()
             except BaseException:
                 connection.invalidate()
                 raise

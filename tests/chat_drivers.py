@@ -230,7 +230,12 @@ class WebDriver:
             per_address_burst=100,
         )
         self.channel = WebChannel(self._engine, options)
-        await self.channel.start(handler_for(self._make()))
+        conversations = self._make()
+        if self._engine.dialect.name == "postgresql":
+            # As ``doithoai run`` on PostgreSQL (issue 12): replies stored with the turn.
+            self.channel.stores_replies = True
+            conversations.reply_writers = {"web": self.channel.store_replies}
+        await self.channel.start(handler_for(conversations))
         self._runner = web.AppRunner(web_application([self.channel]))
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()

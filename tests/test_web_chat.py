@@ -413,6 +413,9 @@ async def test_c7_one_process_serves_the_configured_channels_and_delivers_pushes
         serve(settings, conversations, channels, stop, on_ready=lambda r: ready.put_nowait(r.url))
     )
     url = await asyncio.wait_for(ready.get(), 15)
+    # PostgreSQL (issue 12): the web chat's replies are stored with the turn.
+    postgresql = chat_engine.dialect.name == "postgresql"
+    assert ("web" in conversations.reply_writers) is postgresql
     async with aiohttp.ClientSession() as client:
         page = Page(client, url)
         await page.open()

@@ -493,7 +493,7 @@ async def test_c7_zalo_bot_webhook_checks_its_secret_and_handles_an_event_once(
         fake.webhook_secret = secret
         assert await fake.deliver(fake.text_event(USER, "2")) == 200
         for _ in range(100):
-            if len(handled) == 2:
+            if len(handled) == 2 and len(fake.sent_to(USER)) == 2:  # both answered
                 break
             await channel.inbox.drain_once()
             await asyncio.sleep(0.02)

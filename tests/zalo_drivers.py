@@ -1,6 +1,10 @@
 """The contract suite's drivers for the Zalo channels: the real Zalo OA and Zalo Bot adapters
 in an aiohttp application on 127.0.0.1, against the fake Zalo servers (tests/fake_zalo).
 
+On PostgreSQL the replies go through the outbox, as ``doithoai run`` sends them there (issue 12,
+X4): the conversation queues them in the turn's transaction and an outbox sender sends them
+through the channel (:class:`RepliesThroughOutbox`); a turn is over once its replies are sent.
+
 What a resident sees is read back from what the fake server received: plain text (shown here
 HTML-escaped, the form ``Reply.html`` holds), template buttons, and numbered lines
 (``[3] Gửi``) as buttons whose data is the number to type.
@@ -73,13 +77,6 @@ def numbered_buttons(text: str) -> list[tuple[str, str]]:
     return [(label, number) for number, label in NUMBERED.findall(text)]
 
 
-def handler_of(conversations: Conversations) -> Callable[[Incoming], Any]:
-    async def handle(incoming: Incoming) -> list[Outgoing]:
-        return await asyncio.to_thread(conversations.handle, incoming)
-
-    return handle
-
-
 async def serve(routes: list[web.AbstractRouteDef]) -> tuple[web.AppRunner, str]:
     app = web.Application()
     app.add_routes(routes)
@@ -89,6 +86,65 @@ async def serve(routes: list[web.AbstractRouteDef]) -> tuple[web.AppRunner, str]
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     return runner, f"http://127.0.0.1:{port}"
+
+
+class RepliesThroughOutbox:
+    """On PostgreSQL: the channel's replies queued by the conversation and sent by an outbox
+    sender with the channel as its transport (bot/app.py's wiring); on SQLite, nothing."""
+
+    def __init__(self, conversations: Conversations, channel: Any) -> None:
+        self.engine = conversations.engine
+        self.channel_name = str(channel.name)
+        self.on = self.engine.dialect.name == "postgresql"
+        self.sender: Any = None
+        if self.on:
+            from bot.outbox_sender import OutboxSender
+            from bot.rate_limit import RateLimiter
+
+            conversations.queue_replies_for = frozenset({self.channel_name})
+            channel.queues_replies = True
+            self.sender = OutboxSender(
+                self.engine,
+                {self.channel_name: channel},
+                limiters={self.channel_name: RateLimiter(1000, 1000)},
+                elect=False,
+            )
+
+    def handle(self, conversations: Conversations) -> Callable[[Incoming], Any]:
+        async def handle(incoming: Incoming) -> list[Outgoing]:
+            return await asyncio.to_thread(conversations.handle, incoming)
+
+        return handle
+
+    async def sent(self, chat_id: str) -> None:
+        """Send the queued replies (only them: the other outbox rows wait for the sender of the
+        test that wants them) until none to ``chat_id`` waits."""
+        if not self.on:
+            return
+        from sqlmodel import col, func, select
+
+        from storage.tables import OutboxMessage
+
+        def waiting() -> int:
+            with UnitOfWork(self.engine) as uow:
+                return int(
+                    uow.session.exec(
+                        select(func.count())
+                        .select_from(OutboxMessage)
+                        .where(OutboxMessage.channel == self.channel_name)
+                        .where(OutboxMessage.chat_id == chat_id)
+                        .where(col(OutboxMessage.urgent))
+                        .where(col(OutboxMessage.sent_at).is_(None))
+                        .where(col(OutboxMessage.failed_at).is_(None))
+                    ).one()
+                )
+
+        for _ in range(TIMEOUT * 50):
+            await self.sender.drain_once(urgent_only=True)
+            if not await asyncio.to_thread(waiting):
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"replies to {chat_id} still wait in the outbox")
 
 
 class _Waits:
@@ -155,7 +211,8 @@ class ZaloOADriver:
         )
         self._runner, base = await serve(list(self.channel.routes()))
         self.url = base + self.channel.webhook_path
-        await self.channel.start(handler_of(conversations))
+        self.outbox = RepliesThroughOutbox(conversations, self.channel)
+        await self.channel.start(self.outbox.handle(conversations))
 
     async def _stop_channel(self) -> None:
         if self.channel is not None:
@@ -188,6 +245,7 @@ class ZaloOADriver:
         from bot.channels.zalo_oa.events import event_id
 
         await self._waits.wait(event_id(event))
+        await self.outbox.sent(str(user))
         return await self._replies(str(user), before)
 
     async def text(self, user: int, text: str) -> list[Reply]:
@@ -276,7 +334,8 @@ class ZaloBotDriver:
             on_done=self._waits.on_done,
             files=self.links.files,
         )
-        await self.channel.start(handler_of(conversations))
+        self.outbox = RepliesThroughOutbox(conversations, self.channel)
+        await self.channel.start(self.outbox.handle(conversations))
 
     async def _replies(self, user: str, before: int) -> list[Reply]:
         hint = t("zalo.bot.type_phone")
@@ -298,6 +357,7 @@ class ZaloBotDriver:
         before = len(self.fake.sent_to(str(user)))
         await self.fake.deliver(event)
         await self._waits.wait(event_id(event))
+        await self.outbox.sent(str(user))
         return await self._replies(str(user), before)
 
     async def text(self, user: int, text: str) -> list[Reply]:

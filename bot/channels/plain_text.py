@@ -14,6 +14,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 from sqlalchemy import Engine
 
 from handlers.channel import Outgoing, all_buttons, button_for_number, numbered_text
+from handlers.reply_queue import TURN_FIRST_BUTTON
 from storage import channel_store
 from storage.types import utc_now
 from storage.unit_of_work import UnitOfWork
@@ -113,17 +114,22 @@ class ButtonMemory:
         return firsts
 
     async def add(self, chat_id: str, message: Outgoing) -> int:
-        """Buttons shown outside a turn (a push): added after those shown; their first number."""
+        """Buttons shown outside a turn (a push): added after those shown; their first number.
+
+        A turn's reply sent from the outbox (handlers/reply_queue.py) says where its buttons
+        stand in its turn: the turn's first buttons start the chat's numbering afresh (as
+        :meth:`after_turn` does), the next ones go on after them."""
         buttons = [(b.label, b.data) for row in message.buttons for b in row]
         if not buttons:
             return 1
+        append = message.extra.get(TURN_FIRST_BUTTON) != "1"
         return int(
             await self._run(
                 channel_store.remember_buttons,
                 self._channel,
                 chat_id,
                 buttons,
-                append=True,
+                append=append,
                 now=utc_now(),
             )
         )

@@ -63,13 +63,34 @@ def web_chat(
             upload_dir=settings.data_dir / "web-uploads",
             keep_days=settings.web_chat_keep_days,
         ),
+        # Where the other channels' replies go through the outbox (PostgreSQL), the web chat
+        # stores a turn's replies in the turn's transaction (bot/channels/web/channel.py).
+        stores_replies=settings.queues_replies(engine.dialect.name),
     )
+
+
+def _through_outbox(
+    channel: Channel | None, settings: Settings, engine: Engine, limiters: dict[str, RateLimiter]
+) -> Channel | None:
+    """A Zalo channel's replies through the outbox where replies are queued (PostgreSQL, issue
+    12), sent by the elected sender under the channel's own limiter: a 429 or Zalo OA's quota
+    pauses that channel's sends only. Zalo publishes no rate; the outbox's default pace (30 a
+    second, 1 a second per chat) is kept per channel."""
+    if channel is None:
+        return None
+    limiters.setdefault(channel.name, RateLimiter(30, 1))
+    channel.queues_replies = settings.queues_replies(  # type: ignore[attr-defined]
+        engine.dialect.name
+    )
+    return channel
 
 
 def zalo_oa(settings: Settings, engine: Engine, limiters: dict[str, RateLimiter]) -> Channel | None:
     from bot.channels import zalo_oa as zalo_oa_channel
 
-    return zalo_oa_channel.from_settings(settings, engine)
+    return _through_outbox(
+        zalo_oa_channel.from_settings(settings, engine), settings, engine, limiters
+    )
 
 
 def zalo_bot(
@@ -77,7 +98,9 @@ def zalo_bot(
 ) -> Channel | None:
     from bot.channels import zalo_bot as zalo_bot_channel
 
-    return zalo_bot_channel.from_settings(settings, engine)
+    return _through_outbox(
+        zalo_bot_channel.from_settings(settings, engine), settings, engine, limiters
+    )
 
 
 # One line per channel; the order is the order they start in.

@@ -10,6 +10,9 @@
 * ``sendPhoto {chat_id, photo, caption}``: ``photo`` is a URL, which the platform fetches as
   the real one does: an address that does not answer 200 with a picture fails the call (400),
   so a broken link fails the test. The picture's bytes are recorded with the message.
+* :meth:`flood_control` (off by default) answers ``429 Quota exceeded`` to a send over a global
+  or a per-chat budget a second (the platform publishes no figure: the caller chooses one);
+  ``too_many_requests_sent`` counts every 429 answered, forced or over budget.
 * Events have no ``update_id``: ``event_name`` + ``message.message_id`` identify them.
 """
 
@@ -24,6 +27,8 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+
+from tests.fake_telegram.limits import RateLimiter
 
 TOKEN = "1459232241454765289:FakeZaloBotToken"
 
@@ -49,13 +54,16 @@ class FakeZaloBot:
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
     base_url: str = ""
+    port: int = 0  # 0: the system chooses
+    too_many_requests_sent: int = 0
+    _limiter: RateLimiter | None = None
 
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._call)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.base_url = f"http://127.0.0.1:{port}"
@@ -67,6 +75,33 @@ class FakeZaloBot:
 
     def rate_limit(self, times: int = 1) -> None:
         self._rate_limited += times
+
+    def flood_control(
+        self, per_second: float | None, per_chat_per_second: float | None = None
+    ) -> None:
+        """Answer 429 to sends over these budgets (sliding windows, as the fake Telegram's);
+        ``None`` for both: no flood control."""
+        self._limiter = (
+            RateLimiter(per_second, per_chat_per_second, None, time.monotonic)
+            if per_second or per_chat_per_second
+            else None
+        )
+
+    def _too_many(self, chat_id: str | None) -> web.Response | None:
+        """``429 Quota exceeded`` when a forced one is due or the budget is spent; records the
+        send otherwise."""
+        limited = False
+        if self._rate_limited:
+            self._rate_limited -= 1
+            limited = True
+        elif self._limiter is not None:
+            limited = self._limiter.retry_after(chat_id) is not None
+            if not limited:
+                self._limiter.record(chat_id)
+        if not limited:
+            return None
+        self.too_many_requests_sent += 1
+        return _error(429, "Quota exceeded")
 
     def sent_to(self, chat_id: str) -> list[BotMessage]:
         return [message for message in self.sent if message.chat_id == chat_id]
@@ -100,9 +135,9 @@ class FakeZaloBot:
             self.webhook_url = self.webhook_secret = None
             return _ok({"url": "", "updated_at": int(time.time() * 1000)})
         if method == "sendMessage":
-            if self._rate_limited:
-                self._rate_limited -= 1
-                return _error(429, "Quota exceeded")
+            too_many = self._too_many(str(params.get("chat_id") or "") or None)
+            if too_many is not None:
+                return too_many
             text = str(params.get("text") or "")
             if not params.get("chat_id") or not 1 <= len(text) <= 2000:
                 return _error(400, "Bad Request")
@@ -113,9 +148,9 @@ class FakeZaloBot:
         return _error(404, "Not Found")
 
     async def _send_photo(self, params: dict[str, Any]) -> web.Response:
-        if self._rate_limited:
-            self._rate_limited -= 1
-            return _error(429, "Quota exceeded")
+        too_many = self._too_many(str(params.get("chat_id") or "") or None)
+        if too_many is not None:
+            return too_many
         url, caption = str(params.get("photo") or ""), str(params.get("caption") or "")
         if not params.get("chat_id") or not url.startswith(("http://", "https://")):
             return _error(400, "Bad Request")

@@ -21,6 +21,9 @@ What it does, in Zalo's terms (shared/research/channels.md §1a):
   {"token"}}``: an unknown or expired id is refused (``-201``); the message is recorded with
   the picture's or the file's bytes.
 * ``POST /message/template``: a template message by phone (ZBS), recorded.
+* :meth:`flood_control` (off by default) answers HTTP 429 to a message or upload over a global
+  or a per-user budget a second (Zalo publishes no figure: the caller chooses one);
+  ``too_many_requests_sent`` counts every 429 answered, forced or over budget.
 * :meth:`post_event` signs an event as Zalo does (``mac=`` + SHA-256 of app id + raw body +
   timestamp + OA secret key; the other documented variants on request) and POSTs it to a
   webhook.
@@ -39,6 +42,8 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+
+from tests.fake_telegram.limits import RateLimiter
 
 APP_ID = "1234567890123456789"
 OA_ID = "579745863508352884"
@@ -110,6 +115,9 @@ class FakeZaloOA:
     _clock_offset: float = 0.0
     _runner: web.AppRunner | None = None
     base_url: str = ""
+    port: int = 0  # 0: the system chooses
+    too_many_requests_sent: int = 0
+    _limiter: RateLimiter | None = None
 
     # -- life -------------------------------------------------------------------------------------
 
@@ -122,7 +130,7 @@ class FakeZaloOA:
         app.router.add_post("/v2.0/oa/upload/file", self._upload_file)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.base_url = f"http://127.0.0.1:{port}"
@@ -195,6 +203,33 @@ class FakeZaloOA:
     def rate_limit(self, times: int = 1) -> None:
         self._rate_limited += times
 
+    def flood_control(
+        self, per_second: float | None, per_user_per_second: float | None = None
+    ) -> None:
+        """Answer 429 to messages and uploads over these budgets (sliding windows, as the fake
+        Telegram's); ``None`` for both: no flood control."""
+        self._limiter = (
+            RateLimiter(per_second, per_user_per_second, None, time.monotonic)
+            if per_second or per_user_per_second
+            else None
+        )
+
+    def _too_many(self, user: str | None) -> web.Response | None:
+        """The 429 answer when a forced one is due or the budget is spent; records the call
+        otherwise."""
+        wait: float | None = None
+        if self._rate_limited:
+            self._rate_limited -= 1
+            wait = 0.05
+        elif self._limiter is not None:
+            wait = self._limiter.retry_after(user)
+            if wait is None:
+                self._limiter.record(user)
+        if wait is None:
+            return None
+        self.too_many_requests_sent += 1
+        return web.json_response({"error": 429}, status=429, headers={"Retry-After": str(wait)})
+
     # -- uploads ----------------------------------------------------------------------------------
 
     def now(self) -> float:
@@ -214,9 +249,9 @@ class FakeZaloOA:
         refused = self._token_error(request)
         if refused is not None:
             return refused
-        if self._rate_limited:
-            self._rate_limited -= 1
-            return web.json_response({"error": 429}, status=429, headers={"Retry-After": "0.05"})
+        too_many = self._too_many(None)
+        if too_many is not None:
+            return too_many
         if self._failures:
             status, body = self._failures.pop(0)
             return web.json_response(body, status=status)
@@ -263,14 +298,14 @@ class FakeZaloOA:
         refused = self._token_error(request)
         if refused is not None:
             return refused
-        if self._rate_limited:
-            self._rate_limited -= 1
-            return web.json_response({"error": 429}, status=429, headers={"Retry-After": "0.05"})
+        body = await request.json()
+        user = str(body.get("recipient", {}).get("user_id") or "")
+        too_many = self._too_many(user or None)
+        if too_many is not None:
+            return too_many
         if self._failures:
             status, body = self._failures.pop(0)
             return web.json_response(body, status=status)
-        body = await request.json()
-        user = str(body.get("recipient", {}).get("user_id") or "")
         if not user:
             return web.json_response({"error": -201, "message": "recipient is missing"})
         if user in self.outside_window:

@@ -19,9 +19,33 @@ server → page
 The token is a random secret kept in the browser's localStorage; the chat is known by a digest of
 it (never the token itself, never a phone number). Every message to a chat is stored with a
 per-chat sequence number before it is pushed (storage/web_store.py), so a page that was closed
-is shown what it missed. A phone number typed here is not verified by the channel
-(``capabilities.share_phone`` is false): the conversation says so and never joins identities
-on that basis.
+is shown what it missed.
+
+Nothing lost, nothing doubled, in order, with several workers (issue 12, X4). For the web chat
+"delivered" means "stored": the page shows the chat's stored messages by number, and a page
+that reconnects (to any worker) asks for those after the last it showed. So, where replies go
+through the outbox for the other channels (PostgreSQL, ``stores_replies``):
+
+* a turn's replies are stored in the turn's own transaction (:meth:`WebChannel.store_replies`,
+  Conversations.reply_writers): committed with the turn or not at all. A worker killed after
+  its commit has lost its sockets too; the page reconnects and is shown them then, once each;
+* the page's socket lives on the worker that handles its turns (the turn comes in over it), so
+  that worker pushes them right after the commit; no queue or hand-over is needed;
+* messages from outside a turn (pushes of the outbox sender, which may be another worker) are
+  stored in a transaction of their own (:meth:`WebChannel.send`). Both writers take the chat's
+  lock (``pg_advisory_xact_lock``) before numbering, so no number is taken twice;
+* each open page has the number of the last message it was shown. A push sends it what follows
+  that number, read from the store when something is missing (a message another worker
+  stored), so a page never sees a number twice or out of order;
+* on PostgreSQL each stored message also sends ``NOTIFY doithoai_web, '<chat id>'`` (delivered
+  at commit); every worker LISTENs and brings its open pages of that chat up to date, so a
+  push stored by the outbox sender of another worker is shown at once. A lost notification
+  delays a message until the chat's next push or reconnect; it never loses it.
+
+On SQLite (one process) the replies are stored and pushed after the turn, as before.
+
+A phone number typed here is not verified by the channel (``capabilities.share_phone`` is
+false): the conversation says so and never joins identities on that basis.
 """
 
 from __future__ import annotations
@@ -46,12 +70,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from bot.channels.base import Capabilities, Handle, TransientFailure
 from bot.channels.web.limits import AddressBuckets, Bucket
 from handlers.channel import Attachment, Incoming, Outgoing
 from storage import web_store
+from storage.advisory import lock_for_transaction
+from storage.notify import Listener
 from storage.types import utc_now
 from storage.unit_of_work import UnitOfWork
 from texts import t
@@ -118,6 +144,35 @@ def frame_of(message: Outgoing) -> dict[str, object]:
     return frame
 
 
+class StoredReplies(list[Outgoing]):
+    """A turn's replies already stored with the turn (:meth:`WebChannel.store_replies`): the
+    channel pushes ``frames`` (their numbers and frames), never stores them again."""
+
+    def __init__(
+        self, replies: list[Outgoing], frames: list[tuple[int, dict[str, object]]]
+    ) -> None:
+        super().__init__(replies)
+        self.frames = frames
+
+
+Frames = list[tuple[int, dict[str, object]]]
+
+
+NOTIFY_CHANNEL = "doithoai_web"
+_NOTIFY = text("SELECT pg_notify(:channel, :chat)")
+
+
+def _append_locked(uow: UnitOfWork, chat_id: str, frame: dict[str, object]) -> int:
+    """The chat's next number for ``frame``, under the chat's lock until ``uow`` ends (so that
+    a turn and a push by different processes never take one number); on PostgreSQL the
+    workers hear of it at commit."""
+    lock_for_transaction(uow, "web-messages", chat_id)
+    seq = web_store.append(uow, chat_id, frame)
+    if uow.dialect == "postgresql":
+        uow.session.execute(_NOTIFY, {"channel": NOTIFY_CHANNEL, "chat": chat_id})
+    return seq
+
+
 @dataclass
 class _Connection:
     socket: web.WebSocketResponse
@@ -144,13 +199,21 @@ class WebChannel:
             edit=False,
         )
     )
+    # A turn's replies stored in the turn's transaction (set by the registry where the other
+    # channels' replies go through the outbox: PostgreSQL); see the module's docstring.
+    stores_replies: bool = False
     _handle: Handle | None = None
     _sockets: dict[str, set[web.WebSocketResponse]] = field(default_factory=dict)
+    # The number of the last message each open page was shown.
+    _shown: dict[web.WebSocketResponse, int] = field(default_factory=dict)
     _connections: dict[str, int] = field(default_factory=dict)
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     _open: set[web.WebSocketResponse] = field(default_factory=set)
     _addresses: AddressBuckets | None = None
     _pruner: asyncio.Task[None] | None = None
+    _listener: Listener | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
+    _catching_up: set[asyncio.Task[None]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         o = self.options
@@ -162,9 +225,23 @@ class WebChannel:
         self._handle = handle
         if self._pruner is None and self.options.keep_days > 0:
             self._pruner = asyncio.create_task(self._prune_forever(), name="web-prune")
+        if self._listener is None and self.engine.dialect.name == "postgresql":
+            self._loop = asyncio.get_running_loop()
+            self._listener = Listener(
+                self.engine,
+                NOTIFY_CHANNEL,
+                lambda: self._from_thread(None),
+                on_payload=self._from_thread,
+            )
+            self._listener.start()
 
     async def stop(self) -> None:
         self._handle = None
+        if self._listener is not None:
+            listener, self._listener = self._listener, None
+            await asyncio.to_thread(listener.stop)
+        for task in list(self._catching_up):
+            task.cancel()
         if self._pruner is not None:
             self._pruner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -193,9 +270,63 @@ class WebChannel:
                 seq = await asyncio.to_thread(self._append, chat_id, frame)
             except Exception as error:
                 raise TransientFailure(f"web message not stored: {type(error).__name__}") from error
-            for socket in list(self._sockets.get(chat_id, ())):
+            await self._push_locked(chat_id, [(seq, frame)])
+
+    def store_replies(
+        self, uow: UnitOfWork, incoming: Incoming, replies: list[Outgoing]
+    ) -> StoredReplies:
+        """A turn's replies stored in the turn's unit of work (the turn commits them): a
+        Conversations.reply_writers writer."""
+        frames: Frames = []
+        for reply in replies:
+            for piece in self.pieces(reply):
+                frame = frame_of(piece)
+                frames.append((_append_locked(uow, incoming.chat_id, frame), frame))
+        return StoredReplies(replies, frames)
+
+    async def push(self, chat_id: str, frames: Frames) -> None:
+        """Show the chat's open pages ``frames`` (stored already), and whatever they missed."""
+        async with self._lock(chat_id):
+            await self._push_locked(chat_id, frames)
+
+    def _from_thread(self, chat_id: str | None) -> None:
+        """A worker stored a message for ``chat_id`` (None: perhaps for any chat): bring this
+        process's open pages of it up to date. Called in the listener's thread."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(self._catch_up, chat_id)
+
+    def _catch_up(self, chat_id: str | None) -> None:
+        chats = list(self._sockets) if chat_id is None else [chat_id]
+        for chat in chats:
+            if chat in self._sockets:  # pages of other workers' chats: nothing to do here
+                task = asyncio.create_task(self.push(chat, []), name="web-catch-up")
+                self._catching_up.add(task)
+                task.add_done_callback(self._catching_up.discard)
+
+    async def _push_locked(self, chat_id: str, frames: Frames) -> None:
+        """Each open page of the chat is sent what follows the last message it was shown, in
+        order, once: ``frames`` when they follow it, from the store otherwise (no ``frames``:
+        whatever the store has)."""
+        sockets = list(self._sockets.get(chat_id, ()))
+        if not sockets:
+            return
+        missing = not frames or (
+            min(self._shown.get(socket, 0) for socket in sockets) < frames[0][0] - 1
+        )
+        if missing:  # another process stored messages meanwhile: read them back in order
+            _, frames = await asyncio.to_thread(
+                self._since, chat_id, min(self._shown.get(socket, 0) for socket in sockets)
+            )
+        for socket in sockets:
+            for seq, frame in frames:
+                if seq <= self._shown.get(socket, 0):
+                    continue
                 with contextlib.suppress(Exception):
                     await socket.send_json({**frame, "seq": seq})
+                self._shown[socket] = seq
 
     # -- storage ----------------------------------------------------------------------------------
 
@@ -205,7 +336,7 @@ class WebChannel:
         for attempt in range(3):
             try:
                 with UnitOfWork(self.engine) as uow:
-                    seq = web_store.append(uow, chat_id, frame)
+                    seq = _append_locked(uow, chat_id, frame)
                     uow.commit()
                     return seq
             except IntegrityError:  # another process took the number: take the next one
@@ -336,6 +467,7 @@ class WebChannel:
             self._connections[address] -= 1
             if not self._connections[address]:
                 del self._connections[address]
+            self._shown.pop(socket, None)
             if connection.chat_id is not None:
                 chat_sockets = self._sockets.get(connection.chat_id, set())
                 chat_sockets.discard(socket)
@@ -378,9 +510,12 @@ class WebChannel:
             return
         try:
             replies = await self._handle(incoming)
-            for reply in replies:
-                for piece in self.pieces(reply):
-                    await self.send(connection.chat_id, piece)
+            if isinstance(replies, StoredReplies):  # committed with the turn: shown now
+                await self.push(connection.chat_id, replies.frames)
+            else:
+                for reply in replies:
+                    for piece in self.pieces(reply):
+                        await self.send(connection.chat_id, piece)
         except Exception:
             log.exception("web chat: a turn failed")
             await self._error(connection, "unavailable")
@@ -404,6 +539,7 @@ class WebChannel:
             await connection.socket.send_json({"type": "session", "token": token, "last": last})
             for seq, stored in missed:
                 await connection.socket.send_json({**stored, "seq": seq})
+            self._shown[connection.socket] = last
             self._sockets.setdefault(chat_id, set()).add(connection.socket)
 
     def _incoming(self, chat_id: str, frame_id: str, frame: dict[str, Any]) -> Incoming | str:

@@ -37,6 +37,7 @@ from bot.channels.inbox import Inbox
 from bot.channels.plain_text import ButtonMemory, as_numbered, as_plain, text_pieces
 from bot.files import PublicFiles, file_message
 from handlers.channel import Attachment, Incoming, Outgoing
+from handlers.reply_queue import QueuedReplies
 from texts import t
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,9 @@ def incoming_from_event(event: dict[str, Any], *, shows_images: bool = False) ->
 
 class ZaloBotChannel:
     name = CHANNEL
+    # Replies through the outbox (issue 12, X4), as for Zalo OA (zalo_oa/channel.py): set by
+    # the registry on PostgreSQL; the elected outbox sender sends them through :meth:`send`.
+    queues_replies = False
     # Pictures and files go out by link (bot/files.py): a picture with sendPhoto and its URL,
     # a file as a message with its download link. Without PUBLIC_URL, a message says how to
     # get them instead.
@@ -247,6 +251,8 @@ class ZaloBotChannel:
             if data is not None:
                 incoming = replace(incoming, text=None, button=data)
         replies = await self._handle(incoming)
+        if isinstance(replies, QueuedReplies):  # committed with the turn: the outbox sends them
+            return
         firsts = await self.buttons.after_turn(incoming.chat_id, replies)
         for reply, first in zip(replies, firsts, strict=True):
             for piece in self._plain_pieces(as_numbered(as_plain(reply), first)):

@@ -61,6 +61,7 @@ from bot.channels.zalo_oa.signature import HEADER, matching_variant
 from bot.channels.zalo_oa.tokens import TokenKeeper
 from bot.files import PublicFiles, file_message
 from handlers.channel import Incoming, Outgoing
+from handlers.reply_queue import QueuedReplies
 from storage.tables import ChannelAccount, Person
 from storage.unit_of_work import UnitOfWork
 
@@ -112,6 +113,11 @@ class TemplatePlan:
 
 class ZaloOAChannel:
     name = CHANNEL
+    # Replies through the outbox (issue 12, X4; on PostgreSQL by default, set by the registry):
+    # the conversation queues them in the turn's transaction and the elected outbox sender sends
+    # them through :meth:`send`, under this channel's limiter; a worker killed after its commit
+    # loses none. Otherwise (SQLite, one process) the turn's replies are sent here directly.
+    queues_replies = False
     capabilities = Capabilities(
         buttons=True,
         max_buttons=MAX_BUTTONS,
@@ -241,6 +247,8 @@ class ZaloOAChannel:
             return
         incoming = await self._as_button(incoming)
         replies = await self._handle(incoming)
+        if isinstance(replies, QueuedReplies):  # committed with the turn: the outbox sends them
+            return
         firsts = await self.buttons.after_turn(incoming.chat_id, replies)
         for reply, first in zip(replies, firsts, strict=True):
             reply = as_plain(reply)
