@@ -357,7 +357,7 @@ def store_at_once(
     chat_spacing: timedelta | None = None,
 ) -> Stored:
     """:func:`store_and_claim` in one round trip on PostgreSQL: the function ``inbox_store``
-    (migration 0023) takes the chat's lock and runs the same insert, called in autocommit (no
+    (migration 0022) takes the chat's lock and runs the same insert, called in autocommit (no
     BEGIN, no COMMIT, no session). Elsewhere, or with no room: :func:`store_and_claim`."""
     if engine.dialect.name != "postgresql" or limit <= 0:
         with UnitOfWork(engine) as uow:

@@ -225,7 +225,7 @@ def test_x4_the_store_claims_its_event_after_the_chats_spacing(
     """The chat's previous event was handled just now: the store claims the new one, to be
     handled a spacing from now (its lease starts then); an event of a chat with an unhandled
     one before it is not claimed. The same through a unit of work and at once (one call of
-    the function ``inbox_store`` in autocommit on PostgreSQL, migration 0023)."""
+    the function ``inbox_store`` in autocommit on PostgreSQL, migration 0022)."""
     now = utc_now()
     lease, spacing = timedelta(seconds=30), timedelta(seconds=1)
 

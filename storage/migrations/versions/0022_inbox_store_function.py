@@ -2,7 +2,7 @@
 the event it inserts (issue 12: one round trip instead of four, the store being on every
 update's way with several workers)
 
-Revision ID: 0023
+Revision ID: 0022
 Revises: 0021
 Create Date: 2026-11-30 18:20:00.000000
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '0023'
+revision: str = '0022'
 down_revision: str | None = '0021'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
