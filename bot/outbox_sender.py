@@ -20,9 +20,10 @@ How a row goes out:
   (:class:`storage.advisory.SessionLock`), so one global budget is kept per bot. The others try
   again every ``retry_seconds``; when the holder dies its connection closes, PostgreSQL releases
   the lock and one of them takes over within seconds. The holder checks its connection every
-  ``check_seconds`` and stops sending when it is lost; a new holder waits twice that before
-  its first send, so an old holder that lost its connection but lives has stopped by then, and
-  takes over the rows other senders still had claimed (their leases need not expire). On
+  ``check_seconds`` and stops sending when it is lost; a new holder waits twice that (at least
+  a platform's one-second window, plus a margin) before its first send, so an old holder that
+  lost its connection but lives has stopped by then and a dead one's last sends have left the
+  platform's window, and takes over the rows other senders still had claimed (their leases need not expire). On
   SQLite (one process) the sender is always active.
 * Replies (issue 12: several workers queue a conversation's replies here, in the turn's
   transaction): rows with ``urgent`` set, addressed to the chat that wrote. They are claimed
@@ -93,6 +94,9 @@ MAX_RATE_LIMITED_IN_A_ROW = 10
 # How long a stopping sender waits for sends already on the wire.
 STOP_GRACE_SECONDS = 10.0
 
+
+#: Added to a new sender's wait before its first send (see ``OutboxSender._lead``).
+TAKEOVER_MARGIN_SECONDS = 0.5
 
 class _Step(Enum):
     NEXT_PIECE = "next piece"  # this piece went out; the message has more
@@ -322,9 +326,13 @@ class OutboxSender:
             self.takeovers += 1
             log.info("outbox sender %s is the active sender", self.sender_id)
             # An old holder that lost its connection but lives stops within check_seconds;
-            # then the rows it (or a dead holder) had claimed are taken over at once.
+            # then the rows it (or a dead holder) had claimed are taken over at once. The wait
+            # is at least a platform's one-second window and a margin: the last sends of a
+            # holder killed just now are still counted there (the load test drew 429s at 1 s).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 2 * self._check_seconds)
+                await asyncio.wait_for(
+                    stop.wait(), max(2 * self._check_seconds, 1.0) + TAKEOVER_MARGIN_SECONDS
+                )
             try:
                 taken = await self._db(outbox_store.take_over_claims, sender_id=self.sender_id)
                 if taken:

@@ -51,6 +51,13 @@ ChatOf = Callable[[dict[str, object]], str]
 Done = Callable[[str], Awaitable[None]]
 
 
+#: How long an event taken from the inbox is its worker's (a turn takes well under a second and
+#: its replies go to the outbox); past it, another worker takes it, so an event held by a worker
+#: killed mid-turn waits this long (its claim of the update id keeps it answered once). Every
+#: channel's inbox uses it: at 120 s the load test's Zalo residents gave up waiting.
+LEASE_SECONDS = 30.0
+
+
 class Inbox:
     def __init__(
         self,
@@ -60,7 +67,7 @@ class Inbox:
         chat_of: ChatOf,
         *,
         on_done: Done | None = None,
-        lease_seconds: float = 120,
+        lease_seconds: float = LEASE_SECONDS,
         batch: int = 50,
         idle_seconds: float = 1.0,
         chat_spacing_seconds: float = 0.0,

@@ -38,7 +38,7 @@ from aiohttp import web
 from sqlalchemy import Engine
 
 from bot.channels.base import Handle
-from bot.channels.inbox import Inbox
+from bot.channels.inbox import LEASE_SECONDS, Inbox
 from bot.channels.telegram.delivery import TelegramDelivery
 from bot.channels.telegram.menu import ChatMenus, Commands, menu_changed
 from bot.channels.telegram.updates import CHANNEL, incoming_from_update
@@ -53,9 +53,8 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 # Called once an update is fully handled and answered (metrics, tests).
 Done = Callable[[str], Awaitable[None]]
 Acknowledge = Callable[[], Awaitable[object]]
-# How long an update taken from the inbox is its worker's (a turn and its replies take
-# seconds); past it, another worker takes it (its claim of the update id keeps it answered once).
-INBOX_LEASE_SECONDS = 30.0
+# How long an update taken from the inbox is its worker's (bot/channels/inbox.py).
+INBOX_LEASE_SECONDS = LEASE_SECONDS
 # How long stopping waits for updates being handled and replies being sent.
 STOP_GRACE_SECONDS = 10.0
 
