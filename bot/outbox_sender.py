@@ -23,8 +23,8 @@ How a row goes out:
   ``check_seconds`` and stops sending when it is lost; a new holder waits twice that (at least
   a platform's one-second window, plus a margin) before its first send, so an old holder that
   lost its connection but lives has stopped by then and a dead one's last sends have left the
-  platform's window, and takes over the rows other senders still had claimed (their leases need not expire). On
-  SQLite (one process) the sender is always active.
+  platform's window, and takes over the rows other senders still had claimed (their leases
+  need not expire). On SQLite (one process) the sender is always active.
 * Replies (issue 12: several workers queue a conversation's replies here, in the turn's
   transaction): rows with ``urgent`` set, addressed to the chat that wrote. They are claimed
   before broadcasts, paced as urgent sends (before the broadcast's waiting sends), and in the
