@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 from bot.app import web_application
 from bot.channels.web import WebChannel, WebChatOptions
 from bot.runner import handler_for
+from handlers.channel import Incoming, Outgoing
 from handlers.conversations import Conversations
 from handlers.turn import ChatSettings
 from procedure.use_cases.context import ProcedureContext
@@ -214,4 +215,50 @@ async def test_c7_a_wards_site_embeds_the_chat_with_one_script_tag(
             await frame.get_by_role("button", name="Gửi tin nhắn").click()
             await expect(frame.locator("#log .msg.me")).to_contain_text("/tracuu")
     finally:
+        await runner.cleanup()
+
+
+async def test_c7_x4_a_line_whose_socket_dies_before_its_answer_is_sent_again_and_handled_once(
+    page: Any, chat_engine: Engine, clock: Clock, world: ChatWorld, tmp_path: Path
+) -> None:
+    """The worker holding the page's socket dies after the resident pressed Enter and before the
+    line was handled (here: the server drops every socket instead of handling it). The page
+    reconnects and sends the unanswered line again with its own id: it is answered, once."""
+    from playwright.async_api import expect
+
+    conversations = Conversations(
+        chat_engine,
+        ProcedureContext(clock=clock),
+        ChatSettings(verify_code_as="image", typed_phone_channels=frozenset({"web"})),
+    )
+    channel = WebChannel(chat_engine, WebChatOptions(upload_dir=tmp_path))
+    handle = handler_for(conversations)
+    seen: list[str | None] = []
+
+    async def dies_at_the_first_sessions_line(incoming: Incoming) -> list[Outgoing]:
+        seen.append(incoming.text)
+        if incoming.text == "/phien" and seen.count("/phien") == 1:
+            for sockets in list(channel._sockets.values()):
+                for socket in list(sockets):
+                    await socket.close()
+            return []
+        return await handle(incoming)
+
+    await channel.start(dies_at_the_first_sessions_line)
+    runner = web.AppRunner(web_application([channel]))
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        log = page.locator("#log")
+        await page.goto(f"http://127.0.0.1:{runner.addresses[0][1]}/")
+        await expect(log).to_contain_text("Xin chào Quý ông/bà")
+        await page.get_by_label("Tin nhắn của Quý ông/bà").fill("/phien")
+        await page.keyboard.press("Enter")
+        asked = "cư trú ở phường, xã nào"  # /phien asks for the ward first
+        await expect(log).to_contain_text(asked)
+        await expect(page.locator("#status")).to_contain_text("Đã kết nối")
+        assert seen.count("/phien") == 2  # dropped once, sent again once, handled once
+        assert (await log.inner_text()).count(asked) == 1
+    finally:
+        await channel.stop()
         await runner.cleanup()

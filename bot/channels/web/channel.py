@@ -520,7 +520,9 @@ class WebChannel:
             log.exception("web chat: a turn failed")
             await self._error(connection, "unavailable")
             return
-        await connection.socket.send_json({"type": "done", "id": frame_id})
+        # A page gone meanwhile sends the frame again on its next connection (chat.js).
+        with contextlib.suppress(ConnectionResetError):
+            await connection.socket.send_json({"type": "done", "id": frame_id})
 
     async def _hello(self, connection: _Connection, frame: dict[str, Any]) -> None:
         if connection.chat_id is not None:

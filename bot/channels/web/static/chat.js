@@ -13,6 +13,11 @@
   var socket = null;
   var retry = 0;
   var pressed = false;
+  // Frames sent and not yet answered ("done" or an error): a frame whose socket died before its
+  // answer is sent again, with its own id, on the next connection (the server handles an id
+  // once, so a frame it had already handled is only answered "done"). Only for a minute.
+  var pending = [];
+  var RESEND_WITHIN_MS = 60000;
   var params = new URLSearchParams(location.search);
 
   function stored(name) { try { return localStorage.getItem(KEY + name); } catch (e) { return null; } }
@@ -128,7 +133,14 @@
     if (!socket || socket.readyState !== WebSocket.OPEN) { setStatus(TEXTS.offline); return false; }
     frame.id = Date.now().toString(36) + Math.random().toString(36).slice(2, 10);
     socket.send(JSON.stringify(frame));
+    pending.push({ frame: frame, at: Date.now() });
     return true;
+  }
+
+  function sendPendingAgain() {
+    var again = pending.filter(function (item) { return Date.now() - item.at < RESEND_WITHIN_MS; });
+    pending = again;
+    again.forEach(function (item) { socket.send(JSON.stringify(item.frame)); });
   }
 
   function afterReplies() {
@@ -152,9 +164,10 @@
       var frame = JSON.parse(event.data);
       if (frame.type === "session") {
         var fresh = frame.token !== stored("token");
-        if (fresh) { store("token", frame.token); store("seq", "0"); }
+        if (fresh) { store("token", frame.token); store("seq", "0"); pending = []; }
         if (lastSeq() > frame.last) { store("seq", String(frame.last)); }  // old messages were removed
         setStatus(TEXTS.connected);
+        sendPendingAgain();
         var start = params.get("start");
         if (fresh || start) {
           params.delete("start");
@@ -165,8 +178,10 @@
       } else if (frame.type === "message") {
         if (frame.seq > lastSeq() || !log.querySelector('[data-seq="' + frame.seq + '"]')) { addMessage(frame); }
       } else if (frame.type === "done") {
+        pending = pending.filter(function (item) { return item.frame.id !== frame.id; });
         afterReplies();
       } else if (frame.type === "error") {
+        pending = [];  // answered: the resident sees why and may send it again
         setStatus(frame.text);
       }
     };
