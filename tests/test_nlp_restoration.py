@@ -153,6 +153,8 @@ def test_q4_the_shipped_table_is_built_from_the_tuning_half_only() -> None:
     assert set(with_held.tri) - set(shipped.lm._tri)
     with_fresh = build.combine(weights, [*gold.tuning(), *gold.fresh_held_out()])
     assert set(with_fresh.tri) - set(shipped.lm._tri)
+    with_fresh_2 = build.combine(weights, [*gold.tuning(), *gold.second_fresh_held_out()])
+    assert set(with_fresh_2.tri) - set(shipped.lm._tri)
 
 
 Figures = dict[str, tuple[float, float, build.Safety]]
@@ -166,6 +168,7 @@ def figures() -> Figures:
     for name, texts in (
         ("held-out", gold.held_out_half()),
         ("fresh held-out", gold.fresh_held_out()),
+        ("second fresh held-out", gold.second_fresh_held_out()),
     ):
         scored = build.score(shipped, texts)
         out[name] = (*build.accuracy(scored), build.safety(scored, params, shipped.safe))
@@ -233,7 +236,9 @@ def test_q4_held_out_restoration_reaches_the_goal(
     assert sentences >= SENTENCES_GOAL
 
 
-@pytest.mark.parametrize(("name", "least"), [("held-out", 30), ("fresh held-out", 24)])
+@pytest.mark.parametrize(
+    ("name", "least"), [("held-out", 30), ("fresh held-out", 24), ("second fresh held-out", 50)]
+)
 def test_q4_held_out_rule_still_offers_suggestions(
     figures: Figures, name: str, least: int
 ) -> None:
@@ -256,6 +261,7 @@ def test_q4_held_out_rule_still_offers_suggestions(
                 "not re-tuned on the fresh set",
             ),
         ),
+        "second fresh held-out",
     ],
 )
 def test_q4_held_out_suggestions_show_no_wrong_syllable_as_certain(
@@ -282,6 +288,19 @@ def test_q4_fresh_held_out_restoration_reaches_the_goal(
     syllables, sentences, _ = figures["fresh held-out"]
     record_property("q4_fresh_held_out_syllables", round(syllables, 4))
     record_property("q4_fresh_held_out_sentences", round(sentences, 4))
+    assert syllables >= SYLLABLES_GOAL
+    assert sentences >= SENTENCES_GOAL
+
+
+def test_q4_second_fresh_held_out_restoration_reaches_the_goal(
+    figures: Figures,
+    record_property: Callable[[str, object], None],
+) -> None:
+    """The set written on 30/11/2026 by a writer who saw neither the model, its output nor its
+    training text (nlp/data/petitions_fresh_2.txt), scored once after the model was chosen."""
+    syllables, sentences, _ = figures["second fresh held-out"]
+    record_property("q4_second_fresh_syllables", round(syllables, 4))
+    record_property("q4_second_fresh_sentences", round(sentences, 4))
     assert syllables >= SYLLABLES_GOAL
     assert sentences >= SENTENCES_GOAL
 
