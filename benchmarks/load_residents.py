@@ -19,8 +19,8 @@ What differs is how a channel is spoken:
   trust nginx's ``X-Real-IP``). Like bot/channels/web/static/chat.js: the first session sends
   ``/start``; a socket that closes (its worker killed) reconnects after 1, 2, 4 … s with the
   token and ``after`` = the last sequence number shown, and a message number already shown is
-  not shown again. A frame sent on a socket that then died is not sent again (the page does
-  not), so it is lost unless the worker handled it.
+  not shown again; a frame sent on a socket that died before its ``done`` is sent again with
+  its own id on the next connection (within a minute), as the page does.
 
 Every resident notes the update ids it sent (as the channel names them in
 ``processed_update``), what it saw, and how long each answer took.
@@ -393,6 +393,9 @@ class ZaloBotResident(Resident):
         return update
 
 
+#: chat.js's RESEND_WITHIN_MS.
+RESEND_WITHIN_SECONDS = 60.0
+
 class WebResident(Resident):
     """A browser with the chat page open (bot/channels/web/static/chat.js)."""
 
@@ -415,6 +418,7 @@ class WebResident(Resident):
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self._start_sent = False
+        self._pending: dict[str, tuple[dict[str, Any], float]] = {}  # id -> (frame, sent at)
 
     @property
     def account(self) -> str:
@@ -483,6 +487,15 @@ class WebResident(Resident):
                 self.token, self.last_seq = frame["token"], 0
             self.last_seq = min(self.last_seq, int(frame["last"]))
             self._socket = socket
+            if fresh:
+                self._pending.clear()
+            # The page sends again what its dead socket left unanswered (sendPendingAgain).
+            now = time.monotonic()
+            for frame_id, (sent, at) in list(self._pending.items()):
+                if now - at < RESEND_WITHIN_SECONDS:
+                    await socket.send_json({**sent, "id": frame_id})
+                else:
+                    del self._pending[frame_id]
             self.connected.set()
             if fresh and not self._start_sent:  # the page opens a new chat with /start
                 self._start_sent = True
@@ -495,9 +508,11 @@ class WebResident(Resident):
                 self.waker.set()
             self.last_seq = max(self.last_seq, seq)
         elif kind == "done":  # every reply to that frame was sent: as a webhook's 200
+            self._pending.pop(str(frame["id"]), None)
             self.acknowledged.add(f"{self.account[:21]}:{frame['id']}")
         elif kind == "error":
             self.errors[str(frame.get("code"))] += 1
+            self._pending.clear()  # answered: the page shows why
             if frame.get("code") == "rate_limited":
                 self.rate_limited += 1
 
@@ -508,6 +523,7 @@ class WebResident(Resident):
         socket = self._socket
         assert socket is not None and self.token
         frame_id = secrets.token_hex(8)
+        self._pending[frame_id] = (frame, time.monotonic())
         await socket.send_json({**frame, "id": frame_id})
         return f"{self.account[:21]}:{frame_id}"
 
