@@ -39,6 +39,7 @@ from tests.test_chat_contract import (
     opinion_until_summary,
     verify_code,
 )
+from tests.test_chat_restoration import UNCERTAIN
 
 RESIDENT, OFFICE, HEAD = 7_000_000_101, 7_000_000_102, 7_000_000_103
 HUGE = "99999999999999999999"
@@ -258,7 +259,7 @@ async def record_states(recorder: Recorder, world: ChatWorld) -> None:
     await do(third, "press", "Không gắn với buổi đối thoại")
     await do(third, "press", "Kiến nghị")
     await do(third, "press", "Giao thông")
-    await do(third, "text", STRIPPED)
+    await do(third, "text", UNCERTAIN)  # a suggestion with words to confirm
     await do(third, "forge", "text:confirm_words")
     await do(third, "command", "huy")
     await do(third, "command", "dangky", str(world.session_id))
