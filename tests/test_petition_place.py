@@ -409,7 +409,12 @@ async def test_c2_c7_the_web_chat_shares_the_browsers_location_with_one_press(
             await type_line("0912 345 678")
             await expect(log).to_contain_text("chưa được xác minh")
             await type_line("ben thanh")
-            if await page.get_by_role("button", name="Phường Bến Thành").count():
+            # The ward is either asked with buttons or taken at once: wait for one of the two (the
+            # reply may come in more than one message) before looking for the button.
+            ward = page.get_by_role("button", name="Phường Bến Thành")
+            picture_shown = page.get_by_role("img", name=re.compile("Mã kiểm tra"))
+            await expect(ward.or_(picture_shown).first).to_be_visible()
+            if await ward.count():
                 await press("Phường Bến Thành")
             picture = page.get_by_role("img", name=re.compile("Mã kiểm tra")).last
             alt = await picture.get_attribute("alt")

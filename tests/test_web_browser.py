@@ -149,7 +149,12 @@ async def test_c7_c1_c2_q3_a_resident_registers_and_sends_a_petition_in_the_brow
     await type_line("0912 345 678")
     await expect(log).to_contain_text("chưa được xác minh")
     await type_line("ben thanh")
-    if await page.get_by_role("button", name="Phường Bến Thành").count():
+    # The ward is either asked with buttons or taken at once: wait for one of the two (the
+    # reply may come in more than one message) before looking for the button.
+    ward = page.get_by_role("button", name="Phường Bến Thành")
+    picture_shown = page.get_by_role("img", name=re.compile("Mã kiểm tra"))
+    await expect(ward.or_(picture_shown).first).to_be_visible()
+    if await ward.count():
         await press("Phường Bến Thành")
     await expect(log).to_contain_text("Đăng ký thành công")
 
