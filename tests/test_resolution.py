@@ -224,7 +224,9 @@ def test_issue13_p2_reopened_twice_is_flagged_and_counted_as_repeated(
     flagged = [
         render(row.kind, row.data).text
         for row in uow.session.exec(
-            select(OutboxMessage).where(OutboxMessage.kind == "head.reopened")
+            select(OutboxMessage)
+            .where(OutboxMessage.kind == "head.reopened")
+            .order_by(OutboxMessage.id)  # type: ignore[arg-type]
         ).all()
     ]
     assert len(flagged) == 2
