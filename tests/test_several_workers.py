@@ -161,7 +161,13 @@ async def test_x4_c8_one_active_sender_and_a_take_over_when_its_connection_dies(
         holder = None
         while loop.time() < killed_at + 10:
             holder = lock_holder(engine, "outbox-sender")
-            if holder not in (None, pid) and sum(s.leading for s in senders) == 1:
+            # The lock's new holder counts its take-over just after PostgreSQL grants it, and
+            # the old one may not have seen its connection die yet: wait for both.
+            if (
+                holder not in (None, pid)
+                and sum(s.takeovers for s in senders) == 2
+                and sum(s.leading for s in senders) == 1
+            ):
                 break
             await asyncio.sleep(0.02)
         took_over = loop.time() - killed_at
