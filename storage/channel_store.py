@@ -323,15 +323,7 @@ def store_and_claim(
         stored = _insert_event(uow, channel, event_id, payload, now, chat_id)
         uow.commit()
         return Stored(stored, [], look_again=stored)
-    parameters: dict[str, object] = {
-        "p_channel": channel,
-        "p_event_id": event_id,
-        "p_chat_id": chat_id,
-        "p_payload": payload,
-        "p_now": now,
-        "p_until": now + lease,
-        "p_max_attempts": MAX_ATTEMPTS,
-    }
+    parameters = _store_parameters(channel, event_id, payload, now, chat_id, lease)
     if chat_spacing is not None:
         parameters["p_recent_after"] = now - chat_spacing
         parameters["p_until_spaced"] = now + chat_spacing + lease
@@ -342,6 +334,26 @@ def store_and_claim(
     )
     uow.commit()
     return _stored(row, event_id, payload, chat_id, now=now, lease=lease, spacing=chat_spacing)
+
+
+def _store_parameters(
+    channel: str,
+    event_id: str,
+    payload: dict[str, object],
+    now: datetime,
+    chat_id: str,
+    lease: timedelta,
+) -> dict[str, object]:
+    """The claiming insert's parameters shared by both ways of storing an event."""
+    return {
+        "p_channel": channel,
+        "p_event_id": event_id,
+        "p_chat_id": chat_id,
+        "p_payload": payload,
+        "p_now": now,
+        "p_until": now + lease,
+        "p_max_attempts": MAX_ATTEMPTS,
+    }
 
 
 def store_at_once(
@@ -373,18 +385,10 @@ def store_at_once(
                 chat_spacing=chat_spacing,
             )
     spacing = chat_spacing or timedelta()
-    parameters: dict[str, object] = {
-        "p_key": advisory_key("conversation", channel, chat_id),
-        "p_channel": channel,
-        "p_event_id": event_id,
-        "p_chat_id": chat_id,
-        "p_payload": payload,
-        "p_now": now,
-        "p_until": now + lease,
-        "p_until_spaced": now + spacing + lease,
-        "p_recent_after": None if chat_spacing is None else now - chat_spacing,
-        "p_max_attempts": MAX_ATTEMPTS,
-    }
+    parameters = _store_parameters(channel, event_id, payload, now, chat_id, lease)
+    parameters["p_key"] = advisory_key("conversation", channel, chat_id)
+    parameters["p_until_spaced"] = now + spacing + lease
+    parameters["p_recent_after"] = None if chat_spacing is None else now - chat_spacing
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         row = connection.execute(_STORE_CALL, parameters).first()
     return _stored(row, event_id, payload, chat_id, now=now, lease=lease, spacing=chat_spacing)
