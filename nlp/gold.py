@@ -12,6 +12,11 @@ on it: it is never used for any choice either, only scored.
 A third held-out set (``nlp/data/petitions_fresh_2.txt``, ``second_fresh_held_out``) was written
 on 30/11/2026 after both sets above had been scored, without reading any other sentence file and
 before any model was evaluated on it: never used for any choice, only scored.
+
+A fourth held-out set (``nlp/data/petitions_fresh_3.txt``, ``third_fresh_held_out``) was written
+on 30/11/2026 by helper i11fresh3 while other helpers were improving the model, without reading
+any other sentence file and before any model was evaluated on it: never used for any choice,
+only scored, once.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from pathlib import Path
 GOLD = Path(__file__).with_name("data") / "petitions_gold.txt"
 FRESH = Path(__file__).with_name("data") / "petitions_fresh.txt"
 FRESH_2 = Path(__file__).with_name("data") / "petitions_fresh_2.txt"
+FRESH_3 = Path(__file__).with_name("data") / "petitions_fresh_3.txt"
 
 
 def held_out(sentence: str) -> bool:
@@ -68,3 +74,10 @@ def fresh_held_out() -> tuple[str, ...]:
 def second_fresh_held_out() -> tuple[str, ...]:
     """The third held-out set, written after the other two had been scored: only ever scored."""
     return _lines(FRESH_2)
+
+
+@cache
+def third_fresh_held_out() -> tuple[str, ...]:
+    """The fourth held-out set, written while the model was being improved, before any model
+    was evaluated on it: only ever scored."""
+    return _lines(FRESH_3)
