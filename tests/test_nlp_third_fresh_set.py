@@ -1,4 +1,4 @@
-"""Q4: the fourth held-out set (``nlp/data/petitions_fresh_3.txt``) is new text the build never reads.
+"""Q4: the fourth held-out set (``petitions_fresh_3.txt``) is new text the build never reads.
 
 The set was written on 30/11/2026 while other helpers were improving the model and writing
 training text, without reading any other sentence file and before any model was evaluated on it.
