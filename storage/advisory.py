@@ -53,9 +53,14 @@ def lock_for_transaction(uow: UnitOfWork, *parts: str, loss_harmless: bool = Fal
     server's machine (its last fraction of a second of commits) is harmless, e.g. because it
     would be done again, to the same effect; its commit then does not wait for the disk
     (``synchronous_commit = off``: the transaction is still atomic and never half-applied)."""
-    if uow.dialect == "postgresql":
-        statement = _XACT_LOCK_COMMIT_LATER if loss_harmless else _XACT_LOCK
-        uow.session.connection().execute(statement, {"key": advisory_key(*parts)})
+    if uow.dialect != "postgresql":
+        return
+    key = advisory_key(*parts)
+    if loss_harmless:
+        uow.session.connection().execute(_XACT_LOCK_COMMIT_LATER, {"key": key})
+    elif not uow.holds_lock(key):  # held already by this transaction: no round trip
+        uow.session.connection().execute(_XACT_LOCK, {"key": key})
+    uow.note_lock(key)
 
 
 @contextmanager

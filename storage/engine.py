@@ -66,12 +66,13 @@ def _ping_if_idle(
     if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
         return  # a new connection, or one in use a moment ago
     try:
-        cursor = dbapi_connection.cursor()
+        # In autocommit: no BEGIN, and no ROLLBACK after it (psycopg forgets every prepared
+        # statement of the connection at a ROLLBACK).
+        dbapi_connection.autocommit = True
         try:
-            cursor.execute("SELECT 1")
+            dbapi_connection.execute("SELECT 1")
         finally:
-            cursor.close()
-        dbapi_connection.rollback()
+            dbapi_connection.autocommit = False
     except Exception as error:
         # The pool discards this connection and checks out another one (a new one if need be).
         raise DisconnectionError(f"a pooled connection was dead: {error}") from error

@@ -36,10 +36,18 @@ class UnitOfWork:
     commit it. PostgreSQL needs neither.
     """
 
-    def __init__(self, engine: Engine, *, write: bool = False) -> None:
+    def __init__(self, engine: Engine, *, write: bool = False, autocommit: bool = False) -> None:
         self._engine = engine
         self._write = write
+        # PostgreSQL: each statement its own transaction (no BEGIN and COMMIT round trips), for
+        # a unit of ONE statement that ends with commit() (issue 12: the outbox sender's claim
+        # and records, one each per reply). Elsewhere an ordinary unit.
+        self._autocommit = autocommit and engine.dialect.name == "postgresql"
         self._session: Session | None = None
+        # Advisory locks this transaction holds (storage/advisory.py), with the transaction
+        # they were taken in: a lock held already is not asked for again.
+        self._locks: set[int] = set()
+        self._locked_in: object | None = None
 
     @property
     def session(self) -> Session:
@@ -69,6 +77,8 @@ class UnitOfWork:
 
     def __enter__(self) -> Self:
         self._session = Session(self._engine, expire_on_commit=False)
+        if self._autocommit:  # the connection, checked out now, in autocommit until returned
+            self._session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         if self._write:
             self._begin_write()
         return self
@@ -90,6 +100,29 @@ class UnitOfWork:
         # their values, so a caller may still read what a use case returned.
         self.session.close()
         self._session = None
+
+    def holds_lock(self, key: int) -> bool:
+        """Whether this unit's current transaction took the advisory lock ``key``
+        (:meth:`note_lock`); False after a commit or a rollback, which release it."""
+        session = self._session
+        return (
+            session is not None
+            and key in self._locks
+            and self._locked_in is not None
+            and session.get_transaction() is self._locked_in
+        )
+
+    def note_lock(self, key: int) -> None:
+        """The current transaction now holds the advisory lock ``key`` until it ends. Not
+        noted inside a savepoint (rolling it back may release the lock)."""
+        session = self.session
+        if session.in_nested_transaction():
+            return
+        transaction = session.get_transaction()
+        if transaction is not self._locked_in:
+            self._locks = set()
+            self._locked_in = transaction
+        self._locks.add(key)
 
     def commit(self) -> None:
         self.session.commit()
