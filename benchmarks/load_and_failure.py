@@ -1205,8 +1205,9 @@ async def phases(rig: Rig, args: argparse.Namespace, failures: list[str]) -> Non
     # 1. Throughput: the cores are the bound (no flood control, the workers' budget raised).
     rig.fakes.flood_control(False, None)
     # (workers, WORKERS): one worker alone, then (with --inbox-alone) one worker with the
-    # settings of several (the inbox, no memo of accounts, its share of the budget): its CPU per
-    # update is what the code of several workers costs without their contention for the cores.
+    # settings of several (the inbox, the accounts memo checked, its share of the budget): its
+    # CPU per update is what the code of several workers costs without their contention for
+    # the cores.
     shapes = [(1, 1)]
     if args.inbox_alone and args.workers > 1:
         shapes.append((1, args.workers))

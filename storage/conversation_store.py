@@ -136,8 +136,10 @@ def save_conversation(
 def lock_conversation(uow: UnitOfWork, channel: str, chat_id: str) -> None:
     """Hold the conversation's lock until the unit of work ends (PostgreSQL's
     ``pg_advisory_xact_lock``): two updates of one chat never run at the same time, whichever
-    processes handle them (issue 12). SQLite runs one write transaction at a time anyway."""
-    lock_for_transaction(uow, "conversation", channel, chat_id)
+    processes handle them (issue 12). SQLite runs one write transaction at a time anyway.
+    With several workers the accounts' generation comes in the same round trip, so the turn
+    may use this process's memo of accounts (storage/unit_of_work.py)."""
+    lock_for_transaction(uow, "conversation", channel, chat_id, read_generation=True)
 
 
 def claim_update(uow: UnitOfWork, channel: str, update_id: str) -> bool:

@@ -35,7 +35,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _configure_sqlite)
         return engine
-    engine = create_engine(url, echo=echo, pool_recycle=RECYCLE_SECONDS)
+    # LIFO: the connection used last is used next, so a few connections carry the load and
+    # their statements reach psycopg's threshold for preparing them (5 executions on one
+    # connection); the others lie idle (a FIFO pool spread each statement over all of them).
+    engine = create_engine(url, echo=echo, pool_recycle=RECYCLE_SECONDS, pool_use_lifo=True)
     event.listen(engine, "checkin", _note_idle_since)
     event.listen(engine, "checkout", _ping_if_idle)
     return engine

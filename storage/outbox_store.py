@@ -206,7 +206,9 @@ def claim_due(
         if result.rowcount == len(selected) or len(selected) < wanted:
             break
     if not candidates:
-        uow.session.rollback()
+        # Nothing was claimed: a commit ends the transaction as a rollback would, and psycopg
+        # keeps the connection's prepared statements (it forgets them all at a ROLLBACK).
+        uow.commit()
         return []
     rows = uow.session.exec(
         select(OutboxMessage)
