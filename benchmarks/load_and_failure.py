@@ -162,6 +162,12 @@ def children_of(parent: int) -> list[int]:
     return found
 
 
+# --durable: what the README's production section recommends (.ci/start-postgres turns the
+# three off for the tests' speed; later options win): every commit on the disk, and no JIT for
+# these small statements.
+PRODUCTION_SETTINGS = " -c fsync=on -c synchronous_commit=on -c full_page_writes=on -c jit=off"
+
+
 class Postgres:
     """The private cluster of .ci/start-postgres on PG_PORT."""
 
@@ -1157,14 +1163,33 @@ async def main_async(args: argparse.Namespace) -> int:
     failures: list[str] = []
     folder = Path(tempfile.mkdtemp(prefix="doithoai-load-"))
     print(f"== PostgreSQL on {PG_PORT}, nginx on {NGINX_PORT}, logs in {folder}", flush=True)
-    options = (
-        "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_planning=on"
-        if args.statements
-        else ""
+    options = PRODUCTION_SETTINGS if args.durable else ""
+    if args.statements:
+        options += (
+            " -c shared_preload_libraries=pg_stat_statements"
+            " -c pg_stat_statements.track_planning=on"
+        )
+    print(
+        "== PostgreSQL "
+        + (
+            f"as in production ({PRODUCTION_SETTINGS.strip()})"
+            if args.durable
+            else "as for the tests (fsync, synchronous_commit and full_page_writes off)"
+        ),
+        flush=True,
     )
     postgres = await asyncio.to_thread(Postgres, options)
     try:
         engine, ward = await asyncio.to_thread(seed, postgres.url, args.followers)
+        with engine.connect() as connection:
+            settings = connection.execute(
+                text(
+                    "SELECT name, setting FROM pg_settings WHERE name IN ('fsync', "
+                    "'synchronous_commit', 'full_page_writes', 'jit', 'shared_buffers') "
+                    "ORDER BY name"
+                )
+            ).all()
+        print("== " + ", ".join(f"{name}={setting}" for name, setting in settings), flush=True)
         async with contextlib.AsyncExitStack() as stack:
             fakes = Fakes(await stack.enter_async_context(LoadTelegram()))
             if "zalo_oa" in args.channels:
@@ -1462,6 +1487,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "--inbox-alone",
         action="store_true",
         help="phase 1 also measures one worker with WORKERS set to --workers (the inbox)",
+    )
+    parser.add_argument(
+        "--durable",
+        action="store_true",
+        help="PostgreSQL with the production settings (fsync, synchronous_commit, "
+        "full_page_writes on, jit off) instead of the tests' (fsync and commits not waited for)",
     )
     parser.add_argument(
         "--statements",

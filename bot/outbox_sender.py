@@ -194,6 +194,7 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._checked_at = -math.inf  # when the election's connection last answered
+        self._listener: Listener | None = None  # for queued replies, while the active sender
         # In-place retries of a reply: 0.5 s, 1 s, 2 s… up to 30 s, as long as this is the sender.
         self._reply_backoff = (0.5, 30.0)
 
@@ -250,7 +251,11 @@ class OutboxSender:
         await self.report_waiting()
         self._loop = asyncio.get_running_loop()
         listener = Listener(self._engine, outbox_store.WAKE_CHANNEL, self._wake_from_thread)
-        listener.start()
+        # Only the active sender listens (issue 12: every NOTIFY of a queued reply wakes each
+        # listening connection and its worker); :meth:`_lead` starts and stops it.
+        self._listener = listener
+        if not self._elected:
+            listener.start()
         loop = asyncio.get_running_loop()
         woken, last_full = False, -math.inf
         try:
@@ -322,6 +327,12 @@ class OutboxSender:
         if self.leading and not leading:
             log.warning("outbox sender %s is no longer the active sender", self.sender_id)
         self.leading = leading
+        listener = self._listener
+        if listener is not None and leading != listener.running:
+            if leading:  # it looks once when LISTEN is in effect: nothing queued is missed
+                listener.start()
+            else:
+                await asyncio.to_thread(listener.stop)
         if became and self._elected:
             self.takeovers += 1
             log.info("outbox sender %s is the active sender", self.sender_id)
