@@ -610,6 +610,7 @@ class Statements:
         from storage.engine import make_engine
 
         self.engine = make_engine(postgres.superuser_url())
+        self.sessions = 0
         with self.engine.connect() as connection:
             connection.execute(text("CREATE EXTENSION IF NOT EXISTS pg_stat_statements"))
             connection.commit()
@@ -618,6 +619,16 @@ class Statements:
         with self.engine.connect() as connection:
             connection.execute(text("SELECT pg_stat_statements_reset()"))
             connection.commit()
+        self.sessions = self._sessions()
+
+    def _sessions(self) -> int:
+        """Connections opened to the database so far (each a new server process)."""
+        with self.engine.connect() as connection:
+            return int(
+                connection.execute(
+                    text("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+                ).scalar_one()
+            )
 
     def report(self, updates: int, top: int = 25) -> None:
         """Calls per update in all (COMMIT and BEGIN included) and the busiest statements."""
@@ -640,6 +651,7 @@ class Statements:
             f"{planning / updates:.3f} ms per update); the most called (calls, plans per update, "
             "ms per call):"
         )
+        print(f"   connections opened: {self._sessions() - self.sessions}")
         for count, total, query, planned, _ in rows[:top]:
             one_line = " ".join(str(query).split())
             print(

@@ -38,7 +38,18 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     # LIFO: the connection used last is used next, so a few connections carry the load and
     # their statements reach psycopg's threshold for preparing them (5 executions on one
     # connection); the others lie idle (a FIFO pool spread each statement over all of them).
-    engine = create_engine(url, echo=echo, pool_recycle=RECYCLE_SECONDS, pool_use_lifo=True)
+    # Ten kept (fifteen at most, as SQLAlchemy's default): a worker holds up to three for
+    # good (the web chat's and the sender's LISTEN, the sender's election) besides the event
+    # loop's threads (six on two cores); with five kept, the connections beyond them were
+    # closed at each return and opened again (a new server process and a SCRAM login each).
+    engine = create_engine(
+        url,
+        echo=echo,
+        pool_recycle=RECYCLE_SECONDS,
+        pool_use_lifo=True,
+        pool_size=POOL_SIZE,
+        max_overflow=15 - POOL_SIZE,
+    )
     event.listen(engine, "checkin", _note_idle_since)
     event.listen(engine, "checkout", _ping_if_idle)
     return engine
@@ -53,6 +64,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 # opened before it; the failed unit of work is tried again by its caller (the inbox's attempts,
 # the outbox's retry, Telegram's redelivery).
 PING_AFTER_IDLE_SECONDS = 1.0
+POOL_SIZE = 10
 # Connections older than this are replaced (firewalls forget idle connections after some hours).
 RECYCLE_SECONDS = 1800
 _IDLE_SINCE = "doithoai_idle_since"

@@ -220,6 +220,10 @@ class WebChannel:
     _listener: Listener | None = None
     _loop: asyncio.AbstractEventLoop | None = None
     _catching_up: set[asyncio.Task[None]] = field(default_factory=set)
+    # Turns under way here, by chat, and the newest number notified for the chat meanwhile
+    # (None: unknown), caught up with once the turn has pushed.
+    _turns: dict[str, int] = field(default_factory=dict)
+    _noted: dict[str, int | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         o = self.options
@@ -310,12 +314,29 @@ class WebChannel:
     def _catch_up(self, chat_id: str | None, seq: int | None = None) -> None:
         chats = list(self._sockets) if chat_id is None else [chat_id]
         for chat in chats:
+            if chat in self._turns:
+                # A turn of the chat is under way here: its own notification usually comes
+                # before its push. Looked at once the turn has pushed (:meth:`_turn_done`).
+                noted = self._noted.get(chat, 0)
+                self._noted[chat] = None if seq is None or noted is None else max(noted, seq)
+                continue
             # Pages of other workers' chats, or pages shown that number already (the turn that
             # stored it pushed it from here): nothing to do here.
             if chat in self._sockets and not self._shown_up_to(chat, seq):
                 task = asyncio.create_task(self.push(chat, [], seq), name="web-catch-up")
                 self._catching_up.add(task)
                 task.add_done_callback(self._catching_up.discard)
+
+    def _turn_done(self, chat_id: str) -> None:
+        """A turn of the chat has pushed its replies: what was notified meanwhile and is not
+        shown yet (another worker's push) is fetched now."""
+        left = self._turns.get(chat_id, 1) - 1
+        if left > 0:
+            self._turns[chat_id] = left
+            return
+        self._turns.pop(chat_id, None)
+        if chat_id in self._noted:
+            self._catch_up(chat_id, self._noted.pop(chat_id))
 
     def _shown_up_to(self, chat_id: str, seq: int | None) -> bool:
         """Every open page of the chat was shown message ``seq`` (None: unknown, so no)."""
@@ -525,18 +546,22 @@ class WebChannel:
         if self._handle is None:
             await self._error(connection, "unavailable")
             return
+        chat_id = connection.chat_id
+        self._turns[chat_id] = self._turns.get(chat_id, 0) + 1
         try:
             replies = await self._handle(incoming)
             if isinstance(replies, StoredReplies):  # committed with the turn: shown now
-                await self.push(connection.chat_id, replies.frames)
+                await self.push(chat_id, replies.frames)
             else:
                 for reply in replies:
                     for piece in self.pieces(reply):
-                        await self.send(connection.chat_id, piece)
+                        await self.send(chat_id, piece)
         except Exception:
             log.exception("web chat: a turn failed")
             await self._error(connection, "unavailable")
             return
+        finally:
+            self._turn_done(chat_id)
         # A page gone meanwhile sends the frame again on its next connection (chat.js).
         with contextlib.suppress(ConnectionResetError):
             await connection.socket.send_json({"type": "done", "id": frame_id})
