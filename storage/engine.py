@@ -40,8 +40,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     # connection); the others lie idle (a FIFO pool spread each statement over all of them).
     # Ten kept (fifteen at most, as SQLAlchemy's default): a worker holds up to three for
     # good (the web chat's and the sender's LISTEN, the sender's election) besides the event
-    # loop's threads (six on two cores); with five kept, the connections beyond them were
-    # closed at each return and opened again (a new server process and a SCRAM login each).
+    # loop's threads (six on two cores); with five kept, a connection beyond them was closed
+    # at its return, and its prepared statements with it.
     engine = create_engine(
         url,
         echo=echo,
