@@ -162,11 +162,19 @@ def children_of(parent: int) -> list[int]:
     return found
 
 
+# --durable: what the README's production section recommends (.ci/start-postgres turns the
+# three off for the tests' speed; later options win): every commit on the disk, and no JIT for
+# these small statements.
+PRODUCTION_SETTINGS = " -c fsync=on -c synchronous_commit=on -c full_page_writes=on -c jit=off"
+
+
 class Postgres:
     """The private cluster of .ci/start-postgres on PG_PORT."""
 
-    def __init__(self) -> None:
+    def __init__(self, options: str = "") -> None:
         env = {**os.environ, "DOITHOAI_CI_PG_PORT": str(PG_PORT)}
+        if options:
+            env["DOITHOAI_CI_PG_OPTIONS"] = options
         done = subprocess.run(
             ["bash", str(ROOT / ".ci" / "start-postgres")],
             env=env,
@@ -179,6 +187,11 @@ class Postgres:
         self.port = int(self.url.rsplit(":", 1)[1].split("/", 1)[0])
         root = os.environ.get("DOITHOAI_CI_PG_ROOT", "/tmp")
         self.directory = Path(root) / f"doithoai-ci-pg.{self.port}"
+
+    def superuser_url(self) -> str:
+        """The cluster's superuser over its unix socket (trusted): for pg_stat_statements."""
+        database = self.url.rsplit("/", 1)[1]
+        return f"postgresql://postgres@/{database}?host={self.directory}&port={self.port}"
 
     def postmaster(self) -> int | None:
         try:
@@ -590,6 +603,66 @@ def announce(engine: Engine, ward: Any) -> int:
     raise RuntimeError(f"no session could be announced: {last_error}")
 
 
+class Statements:
+    """pg_stat_statements (``--statements``): what the workers asked PostgreSQL, per update."""
+
+    def __init__(self, postgres: Postgres) -> None:
+        from storage.engine import make_engine
+
+        self.engine = make_engine(postgres.superuser_url())
+        self.sessions = 0
+        with self.engine.connect() as connection:
+            connection.execute(text("CREATE EXTENSION IF NOT EXISTS pg_stat_statements"))
+            connection.commit()
+
+    def reset(self) -> None:
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT pg_stat_statements_reset()"))
+            connection.commit()
+        self.sessions = self._sessions()
+
+    def _sessions(self) -> int:
+        """Connections opened to the database so far (each a new server process)."""
+        with self.engine.connect() as connection:
+            return int(
+                connection.execute(
+                    text("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+                ).scalar_one()
+            )
+
+    def report(self, updates: int, top: int = 25) -> None:
+        """Calls per update in all (COMMIT and BEGIN included) and the busiest statements."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT s.calls, s.total_exec_time, s.query, s.plans, s.total_plan_time "
+                    "FROM pg_stat_statements s "
+                    "JOIN pg_roles r ON r.oid = s.userid WHERE r.rolname <> 'postgres' "
+                    "ORDER BY s.calls DESC"
+                )
+            ).all()
+        calls = sum(int(row[0]) for row in rows)
+        spent = sum(float(row[1]) for row in rows)
+        plans = sum(int(row[3]) for row in rows)
+        planning = sum(float(row[4]) for row in rows)
+        print(
+            f"   statements per update: {calls / updates:.2f} (executing them: "
+            f"{spent / updates:.3f} ms per update; planned {plans / updates:.2f} times, "
+            f"{planning / updates:.3f} ms per update); the most called (calls, plans per update, "
+            "ms per call):"
+        )
+        print(f"   connections opened: {self._sessions() - self.sessions}")
+        for count, total, query, planned, _ in rows[:top]:
+            one_line = " ".join(str(query).split())
+            print(
+                f"   {int(count) / updates:6.2f} {int(planned) / updates:5.2f} "
+                f"{float(total) / max(1, int(count)):.3f}  {one_line[:140]}"
+            )
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
 # -- the phases -----------------------------------------------------------------------------------
 
 
@@ -603,6 +676,7 @@ class Run:
     postgres_cpu: float
     killed: str | None = None
     harness_cpu: float = 0.0  # this process: the fake servers and the residents
+    each_worker_cpu: list[float] = field(default_factory=list)
 
     def latency(self, share: float, channel: str | None = None) -> float:
         ordered = sorted(
@@ -638,6 +712,7 @@ class Rig:
     workers: list[Worker] = field(default_factory=list)
     nginx: Nginx | None = None
     next_resident: int = 0
+    statements: Statements | None = None
 
     @property
     def fake(self) -> LoadTelegram:
@@ -774,6 +849,7 @@ async def drive(
         killed.append(victim.name)
 
     worker_cpu, postgres_cpu = rig.cpu()
+    each_before = [w.cpu() for w in rig.workers]
     harness_cpu = time.process_time()
     started = time.monotonic()
     task = asyncio.create_task(killer()) if kill_at is not None else None
@@ -789,6 +865,7 @@ async def drive(
         postgres_after - postgres_cpu,
         killed[0] if killed else None,
         time.process_time() - harness_cpu,
+        [w.cpu() - before for w, before in zip(rig.workers, each_before, strict=True)],
     )
 
 
@@ -1036,6 +1113,11 @@ def print_run(title: str, run: Run, checks: dict[str, Integrity] | None = None) 
                 f", the fake servers and residents {run.harness_cpu / run.seconds:.2f} (one "
                 "process, one core at most)"
             )
+            if len(run.each_worker_cpu) > 1:
+                print(
+                    "   cores busy, each worker: "
+                    + ", ".join(f"{spent / run.seconds:.2f}" for spent in run.each_worker_cpu)
+                )
         print(
             f"   update to answer: p50 {1000 * run.latency(0.5):.0f} ms, "
             f"p99 {1000 * run.latency(0.99):.0f} ms"
@@ -1093,9 +1175,33 @@ async def main_async(args: argparse.Namespace) -> int:
     failures: list[str] = []
     folder = Path(tempfile.mkdtemp(prefix="doithoai-load-"))
     print(f"== PostgreSQL on {PG_PORT}, nginx on {NGINX_PORT}, logs in {folder}", flush=True)
-    postgres = await asyncio.to_thread(Postgres)
+    options = PRODUCTION_SETTINGS if args.durable else ""
+    if args.statements:
+        options += (
+            " -c shared_preload_libraries=pg_stat_statements"
+            " -c pg_stat_statements.track_planning=on"
+        )
+    print(
+        "== PostgreSQL "
+        + (
+            f"as in production ({PRODUCTION_SETTINGS.strip()})"
+            if args.durable
+            else "as for the tests (fsync, synchronous_commit and full_page_writes off)"
+        ),
+        flush=True,
+    )
+    postgres = await asyncio.to_thread(Postgres, options)
     try:
         engine, ward = await asyncio.to_thread(seed, postgres.url, args.followers)
+        with engine.connect() as connection:
+            settings = connection.execute(
+                text(
+                    "SELECT name, setting FROM pg_settings WHERE name IN ('fsync', "
+                    "'synchronous_commit', 'full_page_writes', 'jit', 'shared_buffers') "
+                    "ORDER BY name"
+                )
+            ).all()
+        print("== " + ", ".join(f"{name}={setting}" for name, setting in settings), flush=True)
         async with contextlib.AsyncExitStack() as stack:
             fakes = Fakes(await stack.enter_async_context(LoadTelegram()))
             if "zalo_oa" in args.channels:
@@ -1111,6 +1217,9 @@ async def main_async(args: argparse.Namespace) -> int:
                 aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100))
             )
             rig = Rig(folder, postgres, engine, ward, fakes, http, tuple(args.channels))
+            if args.statements:
+                rig.statements = await asyncio.to_thread(Statements, postgres)
+                stack.callback(rig.statements.dispose)
             print(f"== channels: {', '.join(args.channels)} (residents take them in turn)")
             try:
                 await phases(rig, args, failures)
@@ -1133,8 +1242,9 @@ async def phases(rig: Rig, args: argparse.Namespace, failures: list[str]) -> Non
     # 1. Throughput: the cores are the bound (no flood control, the workers' budget raised).
     rig.fakes.flood_control(False, None)
     # (workers, WORKERS): one worker alone, then (with --inbox-alone) one worker with the
-    # settings of several (the inbox, no memo of accounts, its share of the budget): its CPU per
-    # update is what the code of several workers costs without their contention for the cores.
+    # settings of several (the inbox, the accounts memo checked, its share of the budget): its
+    # CPU per update is what the code of several workers costs without their contention for
+    # the cores.
     shapes = [(1, 1)]
     if args.inbox_alone and args.workers > 1:
         shapes.append((1, args.workers))
@@ -1159,8 +1269,12 @@ async def phases(rig: Rig, args: argparse.Namespace, failures: list[str]) -> Non
         idle = await rig.idle_cpu()
         spies = profile(rig.workers, args.profile, count, setting)
         measured = rig.residents(args.residents, think=0.0, timeout=60.0, channels=fast)
+        if rig.statements is not None:
+            await asyncio.to_thread(rig.statements.reset)
         run = await drive(rig, measured)
         end_profile(spies)
+        if rig.statements is not None:  # before the checks' own statements
+            await asyncio.to_thread(rig.statements.report, run.updates)
         check = await integrity(rig, run)
         await close_residents(run)
         shape = f"{count} worker(s)" + (
@@ -1385,6 +1499,18 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "--inbox-alone",
         action="store_true",
         help="phase 1 also measures one worker with WORKERS set to --workers (the inbox)",
+    )
+    parser.add_argument(
+        "--durable",
+        action="store_true",
+        help="PostgreSQL with the production settings (fsync, synchronous_commit, "
+        "full_page_writes on, jit off) instead of the tests' (fsync and commits not waited for)",
+    )
+    parser.add_argument(
+        "--statements",
+        action="store_true",
+        help="PostgreSQL with pg_stat_statements: phase 1 prints the workers' statements per "
+        "update and the most called ones",
     )
     parser.add_argument(
         "--profile",

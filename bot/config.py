@@ -98,7 +98,8 @@ class Settings:
     file_link_days: int = 30  # how long a file link works
     # How many `doithoai run` processes share the database (issue 12, README "Production: several
     # workers on one PostgreSQL"): above 1, webhook updates go through the inbox, each worker
-    # sends within 1/WORKERS of Telegram's budget and keeps no memo of accounts.
+    # sends within 1/WORKERS of Telegram's budget and keeps its memo of accounts only for the
+    # accounts' generation each turn reads (storage/unit_of_work.py).
     workers: int = 1
     # Replies through the outbox, queued in the turn's transaction and sent by the elected
     # sender (issue 12, X4: a kill after the commit loses no reply). None: on PostgreSQL, off

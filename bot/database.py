@@ -14,8 +14,9 @@ from storage.unit_of_work import UnitOfWork, shared_between_processes
 
 def open_database(settings: Settings) -> Engine:
     """The engine, with every migration applied and the reference data in place. Several
-    workers starting at once (``WORKERS``) take turns (a PostgreSQL advisory lock), and keep no
-    memo of rows another process may change (storage/unit_of_work.py)."""
+    workers starting at once (``WORKERS``) take turns (a PostgreSQL advisory lock), and keep
+    their memo of accounts only while the accounts' generation each turn reads stays the same
+    (storage/unit_of_work.py)."""
     engine = make_engine(settings.database_url)
     with held_during(engine, "migrations"):
         upgrade_to_head(engine)

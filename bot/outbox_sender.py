@@ -194,6 +194,7 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._checked_at = -math.inf  # when the election's connection last answered
+        self._listener: Listener | None = None  # for queued replies, while the active sender
         # In-place retries of a reply: 0.5 s, 1 s, 2 s… up to 30 s, as long as this is the sender.
         self._reply_backoff = (0.5, 30.0)
 
@@ -250,7 +251,11 @@ class OutboxSender:
         await self.report_waiting()
         self._loop = asyncio.get_running_loop()
         listener = Listener(self._engine, outbox_store.WAKE_CHANNEL, self._wake_from_thread)
-        listener.start()
+        # Only the active sender listens (issue 12: every NOTIFY of a queued reply wakes each
+        # listening connection and its worker); :meth:`_lead` starts and stops it.
+        self._listener = listener
+        if not self._elected:
+            listener.start()
         loop = asyncio.get_running_loop()
         woken, last_full = False, -math.inf
         try:
@@ -322,6 +327,12 @@ class OutboxSender:
         if self.leading and not leading:
             log.warning("outbox sender %s is no longer the active sender", self.sender_id)
         self.leading = leading
+        listener = self._listener
+        if listener is not None and leading != listener.running:
+            if leading:  # it looks once when LISTEN is in effect: nothing queued is missed
+                listener.start()
+            else:
+                await asyncio.to_thread(listener.stop)
         if became and self._elected:
             self.takeovers += 1
             log.info("outbox sender %s is the active sender", self.sender_id)
@@ -422,7 +433,9 @@ class OutboxSender:
             await asyncio.to_thread(election.release)
 
     async def _claim(self, limit: int, *, urgent_only: bool = False) -> list[ClaimedMessage]:
-        return await self._db(
+        # PostgreSQL's claim of replies is one statement (storage/outbox_store.py).
+        run = self._db_one if urgent_only else self._db
+        return await run(
             outbox_store.claim_due,
             sender_id=self.sender_id,
             now=self._clock(),
@@ -584,11 +597,11 @@ class OutboxSender:
             return _Step.FINISHED
         if index < count - 1:
             try:  # a sender taking the row over starts after this piece
-                await self._db(outbox_store.mark_pieces_sent, row.id, pieces=index + 1)
+                await self._db_one(outbox_store.mark_pieces_sent, row.id, pieces=index + 1)
             except Exception:
                 log.exception("outbox row %s: could not record a piece sent", row.id)
             return _Step.NEXT_PIECE
-        await self._record(row, outbox_store.mark_sent, row.id, now=self._clock())
+        await self._record(row, outbox_store.mark_sent, row.id, now=self._clock(), one=True)
         self.sent += 1
         log.debug("outbox row %s (%s) sent", row.id, row.kind)
         return _Step.FINISHED
@@ -654,14 +667,16 @@ class OutboxSender:
     async def _record(
         self,
         row: ClaimedMessage,
-        work: Callable[Concatenate[UnitOfWork, P], object],
-        *args: P.args,
-        **kwargs: P.kwargs,
+        work: Callable[..., object],
+        *args: object,
+        one: bool = False,
+        **kwargs: object,
     ) -> None:
         """Write how a row ended; the row is no longer held either way (if the database is
-        down, the lease expires and the row comes back)."""
+        down, the lease expires and the row comes back). ``one``: ``work`` is one statement
+        (:meth:`_db_one`)."""
         try:
-            await self._db(work, *args, **kwargs)
+            await (self._db_one if one else self._db)(work, *args, **kwargs)
         except Exception:
             log.exception("outbox row %s: could not record the outcome", row.id)
         finally:
@@ -706,6 +721,21 @@ class OutboxSender:
 
         def run() -> T:
             with UnitOfWork(self._engine) as uow:
+                return work(uow, *args, **kwargs)
+
+        return await asyncio.to_thread(run)
+
+    async def _db_one(
+        self,
+        work: Callable[Concatenate[UnitOfWork, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """:meth:`_db` for a ``work`` of ONE statement: in autocommit on PostgreSQL (issue 12:
+        no BEGIN and COMMIT round trips for the sender's claim and record of each reply)."""
+
+        def run() -> T:
+            with UnitOfWork(self._engine, autocommit=True) as uow:
                 return work(uow, *args, **kwargs)
 
         return await asyncio.to_thread(run)

@@ -33,7 +33,7 @@ from handlers.flows import (
 from handlers.parsing import parse_button, parse_id
 from handlers.replies import Html, main_menu, reply, say
 from handlers.reply_queue import queue_replies
-from handlers.state import IDLE, claim_update, load, lock_conversation, save
+from handlers.state import IDLE, claim, lock_conversation, save
 from handlers.turn import STEPS, ChatSettings, Turn, entry, go
 from procedure.permissions import ROLE_ACTIONS, Action, Actor, Role
 from procedure.use_cases.context import ProcedureContext
@@ -144,9 +144,9 @@ class Conversations:
             # Several processes on one PostgreSQL: this conversation's other updates wait
             # until this transaction ends, so its state is read after theirs was written.
             lock_conversation(uow, incoming.channel, incoming.chat_id)
-            if incoming.update_id is not None and not claim_update(
-                uow, incoming.channel, incoming.update_id
-            ):
+            # The claim of the update and the state: one round trip on PostgreSQL.
+            conversation = claim(uow, incoming.channel, incoming.chat_id, incoming.update_id)
+            if conversation is None:  # handled already
                 return []
             person_id = person_for_account(
                 uow, incoming.channel, incoming.user_id, incoming.chat_id
@@ -155,7 +155,7 @@ class Conversations:
                 uow=uow,
                 incoming=incoming,
                 person_id=person_id,
-                conversation=load(uow, incoming.channel, incoming.chat_id),
+                conversation=conversation,
                 context=self.context,
                 settings=self._settings,
             )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from storage.conversation_store import (
+    claim_and_load,
     claim_update,
     load_conversation,
     lock_conversation,
@@ -15,7 +16,15 @@ from storage.unit_of_work import UnitOfWork
 
 IDLE = "idle"
 
-__all__ = ["IDLE", "ConversationState", "claim_update", "load", "lock_conversation", "save"]
+__all__ = [
+    "IDLE",
+    "ConversationState",
+    "claim",
+    "claim_update",
+    "load",
+    "lock_conversation",
+    "save",
+]
 
 
 @dataclass
@@ -36,6 +45,19 @@ class ConversationState:
 
 def load(uow: UnitOfWork, channel: str, chat_id: str) -> ConversationState:
     stored = load_conversation(uow, channel, chat_id)
+    if stored is None:
+        return ConversationState(channel, chat_id)
+    return ConversationState(channel, chat_id, stored[0], stored[1])
+
+
+def claim(
+    uow: UnitOfWork, channel: str, chat_id: str, update_id: str | None
+) -> ConversationState | None:
+    """Claim the update (when it has an id) and load the conversation: its state, or None when
+    the update was handled already (X4). One round trip on PostgreSQL."""
+    claimed, stored = claim_and_load(uow, channel, chat_id, update_id)
+    if not claimed:
+        return None
     if stored is None:
         return ConversationState(channel, chat_id)
     return ConversationState(channel, chat_id, stored[0], stored[1])

@@ -33,6 +33,9 @@ _XACT_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 _XACT_LOCK_COMMIT_LATER = text(
     "SELECT pg_advisory_xact_lock(:key), set_config('synchronous_commit', 'off', true)"
 )
+# The same, then the accounts' generation (storage/unit_of_work.py's memos), read after the
+# lock was granted (migration 0023's function: a snapshot of its own), in the same round trip.
+_XACT_LOCK_AND_GENERATION = text("SELECT lock_and_accounts_generation(:key)")
 _LOCK = text("SELECT pg_advisory_lock(:key)")
 _TRY_LOCK = text("SELECT pg_try_advisory_lock(:key)")
 _UNLOCK = text("SELECT pg_advisory_unlock(:key)")
@@ -45,17 +48,34 @@ def advisory_key(*parts: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-def lock_for_transaction(uow: UnitOfWork, *parts: str, loss_harmless: bool = False) -> None:
+def lock_for_transaction(
+    uow: UnitOfWork, *parts: str, loss_harmless: bool = False, read_generation: bool = False
+) -> None:
     """Wait for, then hold until the unit of work ends, the lock named by ``parts``
     (PostgreSQL); nothing on SQLite, whose write transactions are one at a time anyway.
 
     ``loss_harmless``: the caller says that losing this transaction at a crash of the database
     server's machine (its last fraction of a second of commits) is harmless, e.g. because it
     would be done again, to the same effect; its commit then does not wait for the disk
-    (``synchronous_commit = off``: the transaction is still atomic and never half-applied)."""
-    if uow.dialect == "postgresql":
-        statement = _XACT_LOCK_COMMIT_LATER if loss_harmless else _XACT_LOCK
-        uow.session.connection().execute(statement, {"key": advisory_key(*parts)})
+    (``synchronous_commit = off``: the transaction is still atomic and never half-applied).
+
+    ``read_generation``: on a database shared between processes, the accounts' generation is
+    read in the same statement, so the transaction may use the memos of that generation
+    (:meth:`UnitOfWork.saw_generation`). It is read once the lock is granted: a change
+    committed while the transaction waited for the lock (the chat's previous turn) is seen."""
+    if uow.dialect != "postgresql":
+        return
+    key = advisory_key(*parts)
+    if read_generation and uow.wants_generation:
+        generation = (
+            uow.session.connection().execute(_XACT_LOCK_AND_GENERATION, {"key": key}).scalar()
+        )
+        uow.saw_generation(None if generation is None else int(generation))
+    elif loss_harmless:
+        uow.session.connection().execute(_XACT_LOCK_COMMIT_LATER, {"key": key})
+    elif not uow.holds_lock(key):  # held already by this transaction: no round trip
+        uow.session.connection().execute(_XACT_LOCK, {"key": key})
+    uow.note_lock(key)
 
 
 @contextmanager

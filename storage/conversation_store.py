@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, or_
+from sqlalchemy import and_, bindparam, delete, literal_column, or_
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, func, select
@@ -136,8 +136,10 @@ def save_conversation(
 def lock_conversation(uow: UnitOfWork, channel: str, chat_id: str) -> None:
     """Hold the conversation's lock until the unit of work ends (PostgreSQL's
     ``pg_advisory_xact_lock``): two updates of one chat never run at the same time, whichever
-    processes handle them (issue 12). SQLite runs one write transaction at a time anyway."""
-    lock_for_transaction(uow, "conversation", channel, chat_id)
+    processes handle them (issue 12). SQLite runs one write transaction at a time anyway.
+    With several workers the accounts' generation comes in the same round trip, so the turn
+    may use this process's memo of accounts (storage/unit_of_work.py)."""
+    lock_for_transaction(uow, "conversation", channel, chat_id, read_generation=True)
 
 
 def claim_update(uow: UnitOfWork, channel: str, update_id: str) -> bool:
@@ -152,6 +154,64 @@ def claim_update(uow: UnitOfWork, channel: str, update_id: str) -> bool:
         return bool(_CLAIM_ON_DRIVER.execute(uow, values).fetchall())
     claimed = uow.session.connection().execute(_BY_DIALECT[uow.dialect][0], values).first()
     return claimed is not None
+
+
+def _claim_and_load_statement() -> Any:
+    """PostgreSQL: the claim and the load in one statement (a data-modifying CTE claims the
+    update id; the conversation, if any, comes on the one row returned)."""
+    claim = (
+        postgresql.insert(_PROCESSED)
+        .values(
+            channel=bindparam("channel"),
+            update_id=bindparam("update_id"),
+            claimed_at=bindparam("claimed_at", type_=_PROCESSED.c.claimed_at.type),
+        )
+        .on_conflict_do_nothing(index_elements=[_PROCESSED.c.channel, _PROCESSED.c.update_id])
+        .returning(_PROCESSED.c.update_id)
+        .cte("claim")
+    )
+    one = core_select(literal_column("1").label("one")).subquery("one")
+    found = and_(
+        _CONVERSATION.c.channel == bindparam("channel"),
+        _CONVERSATION.c.chat_id == bindparam("chat_id"),
+    )
+    return core_select(
+        core_select(func.count()).select_from(claim).scalar_subquery().label("claimed"),
+        _CONVERSATION.c.state,
+        _CONVERSATION.c.data,
+    ).select_from(one.outerjoin(_CONVERSATION, found))
+
+
+_CLAIM_AND_LOAD = _claim_and_load_statement()
+
+
+def claim_and_load(
+    uow: UnitOfWork, channel: str, chat_id: str, update_id: str | None
+) -> tuple[bool, tuple[str, dict[str, object]] | None]:
+    """:func:`claim_update` (when there is an update id) and, if claimed,
+    :func:`load_conversation`: whether the update is this turn's, and the stored state. On
+    PostgreSQL one round trip (issue 12: both are on every update's way); elsewhere the two
+    functions one after the other."""
+    if uow.dialect != "postgresql" or update_id is None:
+        if update_id is not None and not claim_update(uow, channel, update_id):
+            return False, None
+        return True, load_conversation(uow, channel, chat_id)
+    row = (
+        uow.session.connection()
+        .execute(
+            _CLAIM_AND_LOAD,
+            {
+                "channel": channel,
+                "update_id": update_id,
+                "claimed_at": utc_now(),
+                "chat_id": chat_id,
+            },
+        )
+        .one()
+    )
+    if not row.claimed:
+        return False, None
+    return True, None if row.state is None else (row.state, dict(row.data or {}))
 
 
 def recent_tracking_misses(

@@ -35,7 +35,21 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _configure_sqlite)
         return engine
-    engine = create_engine(url, echo=echo, pool_recycle=RECYCLE_SECONDS)
+    # LIFO: the connection used last is used next, so a few connections carry the load and
+    # their statements reach psycopg's threshold for preparing them (5 executions on one
+    # connection); the others lie idle (a FIFO pool spread each statement over all of them).
+    # Ten kept (fifteen at most, as SQLAlchemy's default): a worker holds up to three for
+    # good (the web chat's and the sender's LISTEN, the sender's election) besides the event
+    # loop's threads (six on two cores); with five kept, a connection beyond them was closed
+    # at its return, and its prepared statements with it.
+    engine = create_engine(
+        url,
+        echo=echo,
+        pool_recycle=RECYCLE_SECONDS,
+        pool_use_lifo=True,
+        pool_size=POOL_SIZE,
+        max_overflow=15 - POOL_SIZE,
+    )
     event.listen(engine, "checkin", _note_idle_since)
     event.listen(engine, "checkout", _ping_if_idle)
     return engine
@@ -50,6 +64,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 # opened before it; the failed unit of work is tried again by its caller (the inbox's attempts,
 # the outbox's retry, Telegram's redelivery).
 PING_AFTER_IDLE_SECONDS = 1.0
+POOL_SIZE = 10
 # Connections older than this are replaced (firewalls forget idle connections after some hours).
 RECYCLE_SECONDS = 1800
 _IDLE_SINCE = "doithoai_idle_since"
@@ -66,12 +81,13 @@ def _ping_if_idle(
     if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
         return  # a new connection, or one in use a moment ago
     try:
-        cursor = dbapi_connection.cursor()
+        # In autocommit: no BEGIN, and no ROLLBACK after it (psycopg forgets every prepared
+        # statement of the connection at a ROLLBACK).
+        dbapi_connection.autocommit = True
         try:
-            cursor.execute("SELECT 1")
+            dbapi_connection.execute("SELECT 1")
         finally:
-            cursor.close()
-        dbapi_connection.rollback()
+            dbapi_connection.autocommit = False
     except Exception as error:
         # The pool discards this connection and checks out another one (a new one if need be).
         raise DisconnectionError(f"a pooled connection was dead: {error}") from error

@@ -47,6 +47,11 @@ class Listener:
         self.received = 0
 
     @property
+    def running(self) -> bool:
+        """Started and not stopped (whether LISTEN is in effect at this moment or not)."""
+        return self._thread is not None
+
+    @property
     def supported(self) -> bool:
         return self._engine.dialect.name == "postgresql"
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, insert, or_, text, update
+from sqlalchemy import ColumnElement, and_, bindparam, insert, or_, update
 from sqlmodel import col, func, select
 
 from storage.tables import ChannelAccount, OutboxMessage
@@ -35,7 +35,8 @@ _CHUNK = 500
 REPLY_KIND = "reply"
 # What the outbox sender LISTENs on (PostgreSQL): a reply was queued.
 WAKE_CHANNEL = "doithoai_outbox"
-_NOTIFY = text(f"NOTIFY {WAKE_CHANNEL}")
+# NOTIFY as a function, in the statement that queues replies (:func:`queue_replies`).
+_WAKE = select(func.pg_notify(WAKE_CHANNEL, "")).subquery("wake")
 
 
 @dataclass(frozen=True)
@@ -206,7 +207,9 @@ def claim_due(
         if result.rowcount == len(selected) or len(selected) < wanted:
             break
     if not candidates:
-        uow.session.rollback()
+        # Nothing was claimed: a commit ends the transaction as a rollback would, and psycopg
+        # keeps the connection's prepared statements (it forgets them all at a ROLLBACK).
+        uow.commit()
         return []
     rows = uow.session.exec(
         select(OutboxMessage)
@@ -398,9 +401,7 @@ def queue_replies(
     committed. On PostgreSQL the listening sender is woken when that transaction commits."""
     if not messages:
         return
-    uow.session.execute(
-        insert(OutboxMessage),
-        [
+    rows = [
             {
                 "idempotency_key": f"{REPLY_KIND}:{key}:{number}"[:200],
                 "person_id": person_id,
@@ -416,10 +417,14 @@ def queue_replies(
                 "pieces_sent": 0,
             }
             for number, message in enumerate(messages)
-        ],
-    )
+        ]
     if uow.dialect == "postgresql":
-        uow.session.execute(_NOTIFY)
+        # The rows and the sender's wake-up in one round trip (issue 12): a data-modifying CTE
+        # runs whatever the statement reads; the notification goes out at commit.
+        queued = insert(_OUTBOX).values(rows).returning(_OUTBOX.c.id).cte("queued")
+        uow.session.execute(select(func.count()).select_from(_WAKE).add_cte(queued))
+        return
+    uow.session.execute(insert(OutboxMessage), rows)
 
 
 _OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import TracebackType
 from typing import Any, Self
-from weakref import WeakKeyDictionary, WeakSet
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import SessionTransaction
@@ -12,16 +12,29 @@ from sqlmodel import Session
 
 # Per database (engine), per name: small caches in process memory (see UnitOfWork.memo).
 _MEMOS: WeakKeyDictionary[Engine, dict[str, dict[Any, Any]]] = WeakKeyDictionary()
-# Databases that other processes change too (several workers): no memo is kept for them.
-_SHARED: WeakSet[Engine] = WeakSet()
+
+
+class _Generation:
+    """The memos of a database other processes change too, and the generation they hold."""
+
+    def __init__(self) -> None:
+        self.generation: int | None = None
+        self.memos: dict[str, dict[Any, Any]] = {}
+
+
+# Databases that other processes change too (several workers): their memos (not ``checked``)
+# are valid for one generation of the accounts (table memo_generation, migration 0023).
+_SHARED: WeakKeyDictionary[Engine, _Generation] = WeakKeyDictionary()
 
 
 def shared_between_processes(engine: Engine) -> None:
-    """Say that other processes write to this database too (``WORKERS`` > 1): from now on
-    :meth:`UnitOfWork.memo` remembers nothing for it, since a memo is forgotten only in the
-    process that made the change (an erasure, a join of two accounts in another worker would
-    leave this one's memo stale). Costs one indexed lookup per update instead of none."""
-    _SHARED.add(engine)
+    """Say that other processes write to this database too (``WORKERS`` > 1): a memo is
+    forgotten only in the process that made the change (an erasure, a join of two accounts in
+    another worker would leave this one's memo stale), so from now on :meth:`UnitOfWork.memo`
+    gives a memo only to a transaction that read the database's generation of the accounts
+    (:meth:`UnitOfWork.saw_generation`; a trigger changes it with every account changed), and
+    forgets what it held when that generation changed."""
+    _SHARED[engine] = _Generation()
     _MEMOS.pop(engine, None)
 
 
@@ -36,10 +49,21 @@ class UnitOfWork:
     commit it. PostgreSQL needs neither.
     """
 
-    def __init__(self, engine: Engine, *, write: bool = False) -> None:
+    def __init__(self, engine: Engine, *, write: bool = False, autocommit: bool = False) -> None:
         self._engine = engine
         self._write = write
+        # PostgreSQL: each statement its own transaction (no BEGIN and COMMIT round trips), for
+        # a unit of ONE statement that ends with commit() (issue 12: the outbox sender's claim
+        # and records, one each per reply). Elsewhere an ordinary unit.
+        self._autocommit = autocommit and engine.dialect.name == "postgresql"
         self._session: Session | None = None
+        # Advisory locks this transaction holds (storage/advisory.py), with the transaction
+        # they were taken in: a lock held already is not asked for again.
+        self._locks: set[int] = set()
+        self._locked_in: object | None = None
+        # A database shared between processes: the memos valid in the transaction that read
+        # the accounts' generation, and that transaction.
+        self._memos_of: tuple[object, dict[str, dict[Any, Any]]] | None = None
 
     @property
     def session(self) -> Session:
@@ -56,12 +80,17 @@ class UnitOfWork:
         same engine: for what a use case may remember between updates (rows that change rarely,
         and whose changes go through the code that also forgets them). Put only what is
         committed in it: a unit of work that rolls back does not undo the memo. For a database
-        :func:`shared_between_processes`, a new empty dict each time (nothing remembered),
-        unless the memo is ``checked``: its user compares what it holds with the database at
-        each use (procedure/use_cases/repeated.py's petition index), so another process's
-        changes are seen there too."""
-        if self._engine in _SHARED and not checked:
-            return {}
+        :func:`shared_between_processes`, the memo is the one of the accounts' generation this
+        transaction read (:meth:`saw_generation`), and a new empty dict (nothing remembered)
+        in a transaction that read none: such a memo may hold only what changes with that
+        generation (channel accounts: a trigger changes it, migration 0023). A ``checked`` memo
+        is kept as on one process: its user compares what it holds with the database at each
+        use (procedure/use_cases/repeated.py's petition index)."""
+        if not checked and self._engine in _SHARED:
+            found = self._memos_of
+            if found is None or found[0] is not self.session.get_transaction():
+                return {}
+            return found[1].setdefault(name, {})
         memos = _MEMOS.get(self._engine)
         if memos is None:
             memos = _MEMOS.setdefault(self._engine, {})
@@ -69,6 +98,8 @@ class UnitOfWork:
 
     def __enter__(self) -> Self:
         self._session = Session(self._engine, expire_on_commit=False)
+        if self._autocommit:  # the connection, checked out now, in autocommit until returned
+            self._session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         if self._write:
             self._begin_write()
         return self
@@ -90,6 +121,51 @@ class UnitOfWork:
         # their values, so a caller may still read what a use case returned.
         self.session.close()
         self._session = None
+
+    @property
+    def wants_generation(self) -> bool:
+        """Whether this database is shared between processes (its memos need the accounts'
+        generation, read in the transaction: :meth:`saw_generation`)."""
+        return self._engine in _SHARED
+
+    def saw_generation(self, generation: int | None) -> None:
+        """This transaction read the accounts' generation (storage/advisory.py, with the
+        conversation's lock: no round trip of its own). The memos are those of that
+        generation, emptied when it is another one than they hold; None (no generation
+        stored): no memo in this transaction."""
+        shared = _SHARED.get(self._engine)
+        if shared is None:
+            return
+        if generation is None:
+            self._memos_of = None
+            return
+        if shared.generation != generation:
+            # A new dict: a unit of work still using the old one fills nothing read from now.
+            shared.generation, shared.memos = generation, {}
+        self._memos_of = (self.session.get_transaction(), shared.memos)
+
+    def holds_lock(self, key: int) -> bool:
+        """Whether this unit's current transaction took the advisory lock ``key``
+        (:meth:`note_lock`); False after a commit or a rollback, which release it."""
+        session = self._session
+        return (
+            session is not None
+            and key in self._locks
+            and self._locked_in is not None
+            and session.get_transaction() is self._locked_in
+        )
+
+    def note_lock(self, key: int) -> None:
+        """The current transaction now holds the advisory lock ``key`` until it ends. Not
+        noted inside a savepoint (rolling it back may release the lock)."""
+        session = self.session
+        if session.in_nested_transaction():
+            return
+        transaction = session.get_transaction()
+        if transaction is not self._locked_in:
+            self._locks = set()
+            self._locked_in = transaction
+        self._locks.add(key)
 
     def commit(self) -> None:
         self.session.commit()

@@ -5,14 +5,15 @@ Each function works in the caller's unit of work; :func:`append` flushes, the ca
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, update
+from sqlalchemy import JSON, bindparam, delete, text, update
 from sqlalchemy.orm import aliased
 from sqlmodel import col, func, select
 
 from storage.tables import WebMessage
+from storage.types import UTCDateTime, utc_now
 from storage.unit_of_work import UnitOfWork
 
 # A page that comes back after a long time is shown at most this many messages.
@@ -25,6 +26,51 @@ def append(uow: UnitOfWork, chat_id: str, frame: Mapping[str, object]) -> int:
     uow.session.add(WebMessage(chat_id=chat_id, seq=seq, frame=dict(frame)))
     uow.flush()
     return seq
+
+
+def append_all(
+    uow: UnitOfWork,
+    chat_id: str,
+    frames: Sequence[Mapping[str, object]],
+    *,
+    notify: str | None = None,
+) -> list[int]:
+    """Store ``frames`` as the chat's next messages, in order; their sequence numbers. With
+    ``notify`` (PostgreSQL), ``NOTIFY notify, '<chat id> <last number>'`` at commit.
+
+    On PostgreSQL one statement, numbering included (issue 12: the web chat's replies are on
+    every web turn's way; a lookup of the last number, an insert and a NOTIFY for each reply
+    cost a round trip each). The caller holds the chat's lock: the numbers are read under it."""
+    if not frames:
+        return []
+    if uow.dialect != "postgresql":
+        return [append(uow, chat_id, frame) for frame in frames]
+    statement = _APPEND_ALL_NOTIFY if notify is not None else _APPEND_ALL
+    parameters: dict[str, object] = {
+        "chat_id": chat_id,
+        "frames": [dict(frame) for frame in frames],
+        "now": utc_now(),
+    }
+    if notify is not None:
+        parameters["channel"] = notify
+    rows = uow.session.connection().execute(statement, parameters).all()
+    return [int(row[0]) for row in rows]
+
+
+_STORED = (
+    "WITH chat AS (SELECT CAST(:chat_id AS VARCHAR) AS id), "
+    "stored AS (INSERT INTO web_message (chat_id, seq, frame, created_at) "
+    "SELECT chat.id, COALESCE((SELECT max(seq) FROM web_message WHERE chat_id = chat.id), 0) "
+    "+ f.n, f.frame, :now FROM chat, json_array_elements(:frames) WITH ORDINALITY AS f(frame, n) "
+    "RETURNING seq, chat_id) "
+)
+_TYPES = (bindparam("frames", type_=JSON), bindparam("now", type_=UTCDateTime))
+_APPEND_ALL = text(_STORED + "SELECT seq FROM stored ORDER BY seq").bindparams(*_TYPES)
+# The one notification (the same channel and payload for every row: PostgreSQL sends it once).
+_APPEND_ALL_NOTIFY = text(
+    _STORED + "SELECT seq, pg_notify(CAST(:channel AS TEXT), chat_id || ' ' || "
+    "(SELECT max(seq) FROM stored)) FROM stored ORDER BY seq"
+).bindparams(*_TYPES)
 
 
 def since(

@@ -1,6 +1,6 @@
-"""X3, C8 (issue 12): the account lookup of every update with several workers (no memo there) is
-one prebuilt statement; an account that writes from another chat keeps its person and has its
-chat moved (SQLite and PostgreSQL)."""
+"""X3, C8 (issue 12): the account lookup with several workers (in a unit that read no accounts'
+generation: no memo) is one prebuilt statement; an account that writes from another chat keeps
+its person and has its chat moved (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from storage.unit_of_work import UnitOfWork, shared_between_processes
 def test_x3_c8_an_account_writing_from_another_chat_keeps_its_person_and_moves(
     engine: Engine,
 ) -> None:
-    shared_between_processes(engine)  # every lookup reads the table, as with WORKERS > 1
+    shared_between_processes(engine)  # no lock, no generation: every lookup reads the table
     with UnitOfWork(engine, write=True) as uow:
         person = person_for_account(uow, "telegram", "77", "chat-1")
         uow.commit()

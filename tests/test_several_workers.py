@@ -65,8 +65,9 @@ def test_x3_c8_an_account_joined_in_another_process_is_not_served_stale(
 ) -> None:
     """A worker remembers an account's person (``uow.memo``); another worker joins that account
     to the person who verified the same phone elsewhere. With ``WORKERS`` > 1 the first worker
-    keeps no memo (``shared_between_processes``) and finds the survivor; a memo would still give
-    the joined person."""
+    (``shared_between_processes``) uses no memo in a unit that read no accounts' generation
+    (tests/test_accounts_memo_several_workers.py: a turn's) and finds the survivor; a memo
+    unchecked would still give the joined person."""
     from procedure.use_cases.context import ProcedureContext
     from procedure.use_cases.residents import join_by_verified_phone, person_for_account
     from storage.tables import Person

@@ -9,7 +9,7 @@ from storage.tables.events import Event
 from storage.tables.issues import IssueGroupMember, IssueLink
 from storage.tables.org import OrgLevel, OrgUnit
 from storage.tables.outbox import OutboxMessage
-from storage.tables.people import ChannelAccount, Person, StaffRole
+from storage.tables.people import ChannelAccount, MemoGeneration, Person, StaffRole
 from storage.tables.petitions import (
     Assignment,
     Attachment,
@@ -41,6 +41,7 @@ __all__ = [
     "InboxEvent",
     "IssueGroupMember",
     "IssueLink",
+    "MemoGeneration",
     "OrgLevel",
     "OrgUnit",
     "OutboxMessage",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import BigInteger, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utc_now
@@ -47,3 +47,16 @@ class StaffRole(SQLModel, table=True):
     role: str = Field(max_length=20)
     active: bool = True
     granted_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class MemoGeneration(SQLModel, table=True):
+    """What a worker may remember of a table in its memory (storage/unit_of_work.py's memos)
+    is valid while the table's generation stays the same (issue 12, several workers). On
+    PostgreSQL a trigger (migration 0023) sets ``accounts`` to the changing transaction's id
+    whenever a ``channel_account`` row is updated or deleted (a join, an erasure, a move to
+    another chat), so a worker's next transaction, reading it, forgets what it remembered."""
+
+    __tablename__ = "memo_generation"
+
+    name: str = Field(primary_key=True, max_length=32)
+    generation: int = Field(sa_type=BigInteger)

@@ -37,10 +37,11 @@ through the outbox for the other channels (PostgreSQL, ``stores_replies``):
 * each open page has the number of the last message it was shown. A push sends it what follows
   that number, read from the store when something is missing (a message another worker
   stored), so a page never sees a number twice or out of order;
-* on PostgreSQL each stored message also sends ``NOTIFY doithoai_web, '<chat id>'`` (delivered
-  at commit); every worker LISTENs and brings its open pages of that chat up to date, so a
-  push stored by the outbox sender of another worker is shown at once. A lost notification
-  delays a message until the chat's next push or reconnect; it never loses it.
+* on PostgreSQL each transaction that stores messages also sends ``NOTIFY doithoai_web,
+  '<chat id> <its last number>'`` (delivered at commit); every worker LISTENs and brings its
+  open pages of that chat up to date (unless they were shown that number already: the turn
+  pushed it), so a push stored by the outbox sender of another worker is shown at once. A lost
+  notification delays a message until the chat's next push or reconnect; it never loses it.
 
 On SQLite (one process) the replies are stored and pushed after the turn, as before.
 
@@ -70,7 +71,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from bot.channels.base import Capabilities, Handle, TransientFailure
 from bot.channels.web.limits import AddressBuckets, Bucket
@@ -159,18 +160,23 @@ Frames = list[tuple[int, dict[str, object]]]
 
 
 NOTIFY_CHANNEL = "doithoai_web"
-_NOTIFY = text("SELECT pg_notify(:channel, :chat)")
 
 
-def _append_locked(uow: UnitOfWork, chat_id: str, frame: dict[str, object]) -> int:
-    """The chat's next number for ``frame``, under the chat's lock until ``uow`` ends (so that
-    a turn and a push by different processes never take one number); on PostgreSQL the
-    workers hear of it at commit."""
-    lock_for_transaction(uow, "web-messages", chat_id)
-    seq = web_store.append(uow, chat_id, frame)
-    if uow.dialect == "postgresql":
-        uow.session.execute(_NOTIFY, {"channel": NOTIFY_CHANNEL, "chat": chat_id})
-    return seq
+def _append_locked(uow: UnitOfWork, chat_id: str, frames: list[dict[str, object]]) -> list[int]:
+    """The chat's next numbers for ``frames``, under the chat's lock until ``uow`` ends (so
+    that a turn and a push by different processes never take one number); on PostgreSQL the
+    workers hear of the last one at commit (``NOTIFY doithoai_web, '<chat> <number>'``). The
+    lock is the chat's conversation lock, which a turn holds from its start: a turn's replies
+    are stored without asking for it again (issue 12: one statement for them all)."""
+    lock_for_transaction(uow, "conversation", CHANNEL, chat_id)
+    notify = NOTIFY_CHANNEL if uow.dialect == "postgresql" else None
+    return web_store.append_all(uow, chat_id, frames, notify=notify)
+
+
+def _notified(payload: str) -> tuple[str, int | None]:
+    """The chat and the number of its newest stored message a notification names."""
+    chat, _, seq = payload.partition(" ")
+    return chat, int(seq) if seq.isdigit() else None
 
 
 @dataclass
@@ -214,6 +220,10 @@ class WebChannel:
     _listener: Listener | None = None
     _loop: asyncio.AbstractEventLoop | None = None
     _catching_up: set[asyncio.Task[None]] = field(default_factory=set)
+    # Turns under way here, by chat, and the newest number notified for the chat meanwhile
+    # (None: unknown), caught up with once the turn has pushed.
+    _turns: dict[str, int] = field(default_factory=dict)
+    _noted: dict[str, int | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         o = self.options
@@ -277,34 +287,62 @@ class WebChannel:
     ) -> StoredReplies:
         """A turn's replies stored in the turn's unit of work (the turn commits them): a
         Conversations.reply_writers writer."""
-        frames: Frames = []
-        for reply in replies:
-            for piece in self.pieces(reply):
-                frame = frame_of(piece)
-                frames.append((_append_locked(uow, incoming.chat_id, frame), frame))
-        return StoredReplies(replies, frames)
+        made = [frame_of(piece) for reply in replies for piece in self.pieces(reply)]
+        numbers = _append_locked(uow, incoming.chat_id, made)
+        return StoredReplies(replies, list(zip(numbers, made, strict=True)))
 
-    async def push(self, chat_id: str, frames: Frames) -> None:
-        """Show the chat's open pages ``frames`` (stored already), and whatever they missed."""
+    async def push(self, chat_id: str, frames: Frames, up_to: int | None = None) -> None:
+        """Show the chat's open pages ``frames`` (stored already), and whatever they missed;
+        nothing when ``up_to`` says how far the store goes and every page was shown that far
+        (a notification of a number this worker pushed meanwhile)."""
         async with self._lock(chat_id):
+            if not frames and self._shown_up_to(chat_id, up_to):
+                return
             await self._push_locked(chat_id, frames)
 
-    def _from_thread(self, chat_id: str | None) -> None:
-        """A worker stored a message for ``chat_id`` (None: perhaps for any chat): bring this
-        process's open pages of it up to date. Called in the listener's thread."""
+    def _from_thread(self, payload: str | None) -> None:
+        """A worker stored messages for a chat up to a number (``'<chat> <number>'``; None:
+        perhaps for any chat): bring this process's open pages of it up to date. Called in the
+        listener's thread."""
         loop = self._loop
         if loop is None or loop.is_closed():
             return
+        chat_id, seq = _notified(payload) if payload is not None else (None, None)
         with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-            loop.call_soon_threadsafe(self._catch_up, chat_id)
+            loop.call_soon_threadsafe(self._catch_up, chat_id, seq)
 
-    def _catch_up(self, chat_id: str | None) -> None:
+    def _catch_up(self, chat_id: str | None, seq: int | None = None) -> None:
         chats = list(self._sockets) if chat_id is None else [chat_id]
         for chat in chats:
-            if chat in self._sockets:  # pages of other workers' chats: nothing to do here
-                task = asyncio.create_task(self.push(chat, []), name="web-catch-up")
+            if chat in self._turns:
+                # A turn of the chat is under way here: its own notification usually comes
+                # before its push. Looked at once the turn has pushed (:meth:`_turn_done`).
+                noted = self._noted.get(chat, 0)
+                self._noted[chat] = None if seq is None or noted is None else max(noted, seq)
+                continue
+            # Pages of other workers' chats, or pages shown that number already (the turn that
+            # stored it pushed it from here): nothing to do here.
+            if chat in self._sockets and not self._shown_up_to(chat, seq):
+                task = asyncio.create_task(self.push(chat, [], seq), name="web-catch-up")
                 self._catching_up.add(task)
                 task.add_done_callback(self._catching_up.discard)
+
+    def _turn_done(self, chat_id: str) -> None:
+        """A turn of the chat has pushed its replies: what was notified meanwhile and is not
+        shown yet (another worker's push) is fetched now."""
+        left = self._turns.get(chat_id, 1) - 1
+        if left > 0:
+            self._turns[chat_id] = left
+            return
+        self._turns.pop(chat_id, None)
+        if chat_id in self._noted:
+            self._catch_up(chat_id, self._noted.pop(chat_id))
+
+    def _shown_up_to(self, chat_id: str, seq: int | None) -> bool:
+        """Every open page of the chat was shown message ``seq`` (None: unknown, so no)."""
+        return seq is not None and all(
+            self._shown.get(socket, 0) >= seq for socket in self._sockets.get(chat_id, ())
+        )
 
     async def _push_locked(self, chat_id: str, frames: Frames) -> None:
         """Each open page of the chat is sent what follows the last message it was shown, in
@@ -336,7 +374,7 @@ class WebChannel:
         for attempt in range(3):
             try:
                 with UnitOfWork(self.engine) as uow:
-                    seq = _append_locked(uow, chat_id, frame)
+                    [seq] = _append_locked(uow, chat_id, [frame])
                     uow.commit()
                     return seq
             except IntegrityError:  # another process took the number: take the next one
@@ -508,18 +546,22 @@ class WebChannel:
         if self._handle is None:
             await self._error(connection, "unavailable")
             return
+        chat_id = connection.chat_id
+        self._turns[chat_id] = self._turns.get(chat_id, 0) + 1
         try:
             replies = await self._handle(incoming)
             if isinstance(replies, StoredReplies):  # committed with the turn: shown now
-                await self.push(connection.chat_id, replies.frames)
+                await self.push(chat_id, replies.frames)
             else:
                 for reply in replies:
                     for piece in self.pieces(reply):
-                        await self.send(connection.chat_id, piece)
+                        await self.send(chat_id, piece)
         except Exception:
             log.exception("web chat: a turn failed")
             await self._error(connection, "unavailable")
             return
+        finally:
+            self._turn_done(chat_id)
         # A page gone meanwhile sends the frame again on its next connection (chat.js).
         with contextlib.suppress(ConnectionResetError):
             await connection.socket.send_json({"type": "done", "id": frame_id})
