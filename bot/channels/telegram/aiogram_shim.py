@@ -4,6 +4,7 @@ executing the shared delivery module's calls with aiogram's send methods."""
 from __future__ import annotations
 
 import contextlib
+from http import HTTPStatus
 from typing import Any, cast
 
 import aiohttp
@@ -115,26 +116,56 @@ class JsonSession(AiohttpSession):
                 fields[key] = prepared
         if files:
             return await super().make_request(bot, method, timeout)
+        status, raw_result = await self._post(bot, method.__api_method__, fields, timeout)
+        if status is None:
+            raise TelegramNetworkError(method=method, message=raw_result)
+        response = self.check_response(
+            bot=bot, method=method, status_code=status, content=raw_result
+        )
+        return cast(TelegramType, response.result)
+
+    async def send_json(self, bot: Bot, fields: dict[str, Any]) -> None:
+        """``sendMessage`` with ``fields`` as the Bot API's JSON (what :meth:`make_request` would
+        post for them), without the pydantic round trip: no ``SendMessage`` model built,
+        validated and dumped again, and Telegram's answer (the sent ``Message``, which the
+        channel never reads) is not turned into models. An error is read and raised by aiogram
+        as for its own requests (the method model is built only then). Issue 12: this was about
+        half of a reply's CPU in benchmarks/telegram_throughput.py."""
+        status, raw_result = await self._post(bot, "sendMessage", fields, None)
+        if status is not None and HTTPStatus.OK <= status <= HTTPStatus.IM_USED:
+            try:
+                ok = self.json_loads(raw_result).get("ok") is True
+            except Exception:  # as aiogram: whatever the decoder raises
+                ok = False
+            if ok:
+                return
+        method = SendMessage.model_validate(fields)
+        if status is None:
+            raise TelegramNetworkError(method=method, message=raw_result)
+        self.check_response(bot=bot, method=method, status_code=status, content=raw_result)
+        raise TelegramNetworkError(method=method, message="no answer to read")  # not reached
+
+    async def _post(
+        self, bot: Bot, api_method: str, fields: dict[str, Any], timeout: int | None
+    ) -> tuple[int | None, str]:
+        """Post ``fields`` as JSON; (status, body), or (None, what failed) for a network error."""
         session = await self.create_session()
-        url = self.api.api_url(token=bot.token, method=method.__api_method__)
+        url = self.api.api_url(token=bot.token, method=api_method)
         try:
             async with session.post(
                 url,
                 data=self.json_dumps(fields),
-                headers={"Content-Type": "application/json"},
+                headers=_JSON_HEADERS,
                 timeout=aiohttp.ClientTimeout(total=self.timeout if timeout is None else timeout),
             ) as answer:
-                raw_result = await answer.text()
-        except TimeoutError as error:
-            raise TelegramNetworkError(method=method, message="Request timeout error") from error
+                return answer.status, await answer.text()
+        except TimeoutError:
+            return None, "Request timeout error"
         except aiohttp.ClientError as error:
-            raise TelegramNetworkError(
-                method=method, message=f"{type(error).__name__}: {error}"
-            ) from error
-        response = self.check_response(
-            bot=bot, method=method, status_code=answer.status, content=raw_result
-        )
-        return cast(TelegramType, response.result)
+            return None, f"{type(error).__name__}: {error}"
+
+
+_JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 def make_bot(token: str, api_url: str) -> Bot:
@@ -185,6 +216,14 @@ def _photo(call: TelegramCall) -> str | BufferedInputFile:
 
 
 async def _execute(bot: Bot, call: TelegramCall) -> None:
+    if call.method == "sendMessage" and isinstance(bot.session, JsonSession):
+        fields: dict[str, Any] = {"chat_id": call.chat_id, "text": call.text}
+        if call.parse_mode is not None:
+            fields["parse_mode"] = call.parse_mode
+        if call.reply_markup is not None:
+            fields["reply_markup"] = call.reply_markup  # the Bot API's JSON already
+        await bot.session.send_json(bot, fields)
+        return
     reply_markup = markup(call.reply_markup)
     if call.method == "sendMediaGroup":
         await bot.send_media_group(
