@@ -76,3 +76,40 @@ async def test_c8_python_telegram_bot_updates_are_read_from_their_own_json(
         assert replies
     finally:
         await driver.close()
+
+
+async def test_c8_aiogram_updates_are_read_from_their_own_json(
+    chat_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aiogram.types import Update
+
+    from handlers.conversations import Conversations
+    from handlers.turn import ChatSettings
+    from procedure.use_cases.context import ProcedureContext
+    from tests.telegram_driver import TelegramDriver
+
+    clock = Clock()
+    clock.set("2026-03-02")
+    seed_chat_world(chat_engine, clock)
+    dumped: list[object] = []
+    original = Update.model_dump
+
+    def counted(self: Update, *args: object, **kwargs: object) -> object:
+        dumped.append(self)
+        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Update, "model_dump", counted)
+    driver = await TelegramDriver.start(
+        "aiogram",
+        lambda: Conversations(
+            chat_engine, ProcedureContext(clock=clock), ChatSettings(verify_code_as="text")
+        ),
+    )
+    try:
+        replies = await driver.command(ALICE, "trogiup")
+        assert replies and replies[0].text
+        replies = await driver.command(ALICE, "phien")
+        assert replies
+    finally:
+        await driver.close()
+    assert dumped == []  # each update was read from getUpdates' own answer

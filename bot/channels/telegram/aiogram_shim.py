@@ -4,6 +4,7 @@ executing the shared delivery module's calls with aiogram's send methods."""
 from __future__ import annotations
 
 import contextlib
+from http import HTTPStatus
 from typing import Any, cast
 
 import aiohttp
@@ -101,6 +102,11 @@ class JsonSession(AiohttpSession):
     JSON objects. A call with files (a picture, a document) goes as aiogram sends it: multipart.
     Errors are read and raised by aiogram as for its own requests."""
 
+    # The updates of the last getUpdates answers as the Bot API's JSON, by update id, when a
+    # channel reads them (AiogramChannel sets a dict): turning aiogram's ``Update`` back into
+    # JSON (``model_dump``) was ~25 µs of CPU an update.
+    kept_updates: dict[int, dict[str, Any]] | None = None
+
     async def make_request(
         self,
         bot: Bot,
@@ -115,26 +121,68 @@ class JsonSession(AiohttpSession):
                 fields[key] = prepared
         if files:
             return await super().make_request(bot, method, timeout)
+        status, raw_result = await self._post(bot, method.__api_method__, fields, timeout)
+        if status is None:
+            raise TelegramNetworkError(method=method, message=raw_result)
+        response = self.check_response(
+            bot=bot, method=method, status_code=status, content=raw_result
+        )
+        if self.kept_updates is not None and isinstance(method, GetUpdates):
+            self._keep_updates(raw_result)
+        return cast(TelegramType, response.result)
+
+    def _keep_updates(self, raw_result: str) -> None:
+        assert self.kept_updates is not None
+        if len(self.kept_updates) > KEPT_UPDATES_AT_MOST:  # never read (should not happen)
+            self.kept_updates.clear()
+        result = self.json_loads(raw_result).get("result")
+        for update in result if isinstance(result, list) else ():
+            if isinstance(update, dict) and isinstance(update.get("update_id"), int):
+                self.kept_updates[update["update_id"]] = update
+
+    async def send_json(self, bot: Bot, fields: dict[str, Any]) -> None:
+        """``sendMessage`` with ``fields`` as the Bot API's JSON (what :meth:`make_request` would
+        post for them), without the pydantic round trip: no ``SendMessage`` model built,
+        validated and dumped again, and Telegram's answer (the sent ``Message``, which the
+        channel never reads) is not turned into models. An error is read and raised by aiogram
+        as for its own requests (the method model is built only then). Issue 12: this was about
+        half of a reply's CPU in benchmarks/telegram_throughput.py."""
+        status, raw_result = await self._post(bot, "sendMessage", fields, None)
+        if status is not None and HTTPStatus.OK <= status <= HTTPStatus.IM_USED:
+            try:
+                ok = self.json_loads(raw_result).get("ok") is True
+            except Exception:  # as aiogram: whatever the decoder raises
+                ok = False
+            if ok:
+                return
+        method = SendMessage.model_validate(fields)
+        if status is None:
+            raise TelegramNetworkError(method=method, message=raw_result)
+        self.check_response(bot=bot, method=method, status_code=status, content=raw_result)
+        raise TelegramNetworkError(method=method, message="no answer to read")  # not reached
+
+    async def _post(
+        self, bot: Bot, api_method: str, fields: dict[str, Any], timeout: int | None
+    ) -> tuple[int | None, str]:
+        """Post ``fields`` as JSON; (status, body), or (None, what failed) for a network error."""
         session = await self.create_session()
-        url = self.api.api_url(token=bot.token, method=method.__api_method__)
+        url = self.api.api_url(token=bot.token, method=api_method)
         try:
             async with session.post(
                 url,
                 data=self.json_dumps(fields),
-                headers={"Content-Type": "application/json"},
+                headers=_JSON_HEADERS,
                 timeout=aiohttp.ClientTimeout(total=self.timeout if timeout is None else timeout),
             ) as answer:
-                raw_result = await answer.text()
-        except TimeoutError as error:
-            raise TelegramNetworkError(method=method, message="Request timeout error") from error
+                return answer.status, await answer.text()
+        except TimeoutError:
+            return None, "Request timeout error"
         except aiohttp.ClientError as error:
-            raise TelegramNetworkError(
-                method=method, message=f"{type(error).__name__}: {error}"
-            ) from error
-        response = self.check_response(
-            bot=bot, method=method, status_code=answer.status, content=raw_result
-        )
-        return cast(TelegramType, response.result)
+            return None, f"{type(error).__name__}: {error}"
+
+
+_JSON_HEADERS = {"Content-Type": "application/json"}
+KEPT_UPDATES_AT_MOST = 10_000
 
 
 def make_bot(token: str, api_url: str) -> Bot:
@@ -185,6 +233,14 @@ def _photo(call: TelegramCall) -> str | BufferedInputFile:
 
 
 async def _execute(bot: Bot, call: TelegramCall) -> None:
+    if call.method == "sendMessage" and isinstance(bot.session, JsonSession):
+        fields: dict[str, Any] = {"chat_id": call.chat_id, "text": call.text}
+        if call.parse_mode is not None:
+            fields["parse_mode"] = call.parse_mode
+        if call.reply_markup is not None:
+            fields["reply_markup"] = call.reply_markup  # the Bot API's JSON already
+        await bot.session.send_json(bot, fields)
+        return
     reply_markup = markup(call.reply_markup)
     if call.method == "sendMediaGroup":
         await bot.send_media_group(
@@ -256,6 +312,10 @@ class AiogramChannel(TelegramChannel):
             chat_spacing_seconds=chat_spacing_seconds,
         )
         self.bot = bot
+        # The updates' own JSON, which the channel reads (JsonSession.kept_updates).
+        self._kept: dict[int, dict[str, Any]] | None = None
+        if isinstance(bot.session, JsonSession):
+            self._kept = bot.session.kept_updates = {}
         self.dispatcher = Dispatcher()
         # The dispatcher's own update handler routes to these observers; each gets the whole
         # update as ``event_update``, which is what the channel reads.
@@ -267,7 +327,9 @@ class AiogramChannel(TelegramChannel):
             observer.register(self._on_event)
 
     async def _on_event(self, _: object, event_update: Update) -> None:
-        raw = event_update.model_dump(mode="json", exclude_none=True, by_alias=True)
+        raw = self._kept.pop(event_update.update_id, None) if self._kept is not None else None
+        if raw is None:
+            raw = event_update.model_dump(mode="json", exclude_none=True, by_alias=True)
         callback = event_update.callback_query
         await self._process(raw, callback.answer if callback is not None else None)
 
@@ -275,7 +337,13 @@ class AiogramChannel(TelegramChannel):
         await execute(self.bot, call)
 
     async def feed(self, update: dict[str, Any]) -> None:
-        await self.dispatcher.feed_raw_update(self.bot, update)
+        if self._kept is not None and isinstance(update.get("update_id"), int):
+            self._kept[update["update_id"]] = update
+        try:
+            await self.dispatcher.feed_raw_update(self.bot, update)
+        finally:
+            if self._kept is not None:
+                self._kept.pop(update.get("update_id"), None)  # type: ignore[arg-type]
 
     async def _register_commands(self) -> None:
         await self.bot.set_my_commands(
