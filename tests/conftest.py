@@ -333,6 +333,13 @@ def sqlite_world_template(
 _WORLD_COPIES: set[str] = set()
 
 
+def _uses_chat_world(request: pytest.FixtureRequest) -> bool:
+    """Whether the test uses this file's ``world`` (several modules define a ``world`` of
+    their own)."""
+    definitions = request.node._fixtureinfo.name2fixturedefs.get("world", ())
+    return bool(definitions) and getattr(definitions[-1].func, "__module__", "") == __name__
+
+
 @pytest.fixture
 def engine(
     request: pytest.FixtureRequest, database_kind: str, tmp_path: Path, sqlite_template: Path
@@ -344,7 +351,7 @@ def engine(
         target = make_url(url).database
         assert target is not None
         template = sqlite_template
-        if "world" in request.fixturenames:
+        if _uses_chat_world(request):
             template, _ = request.getfixturevalue("sqlite_world_template")
             _WORLD_COPIES.add(target)
         shutil.copyfile(template, target)
