@@ -6,6 +6,7 @@ import os
 import shutil
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -300,14 +301,60 @@ def empty_engine(database_kind: str, tmp_path: Path) -> Iterator[Engine]:
     engine.dispose()
 
 
+#: The first moment of the ``clock`` fixture: the chat tests' world is seeded at it.
+FIRST_DAY = "2026-03-02"
+
+
+@pytest.fixture(scope="session")
+def sqlite_world_template(
+    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, ChatWorld]:
+    """``sqlite_template`` with the chat tests' world seeded (``seed_chat_world`` at
+    FIRST_DAY), once per session: the tests of ``world`` on SQLite start from a copy of it, the
+    same rows and ids that seeding their own database gave (seeding is deterministic)."""
+    from tests.chat_world import seed_chat_world
+    from tests.procedure_world import Clock
+
+    url = sqlite_url(tmp_path_factory.mktemp("world-template"))
+    path = make_url(url).database
+    assert path is not None
+    shutil.copyfile(sqlite_template, path)
+    engine = make_engine(url)
+    clock = Clock()
+    clock.set(FIRST_DAY)
+    seeded = seed_chat_world(engine, clock)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return Path(path), seeded
+
+
+#: The SQLite database files copied from ``sqlite_world_template``.
+_WORLD_COPIES: set[str] = set()
+
+
+def _uses_chat_world(request: pytest.FixtureRequest) -> bool:
+    """Whether the test uses this file's ``world`` (several modules define a ``world`` of
+    their own)."""
+    definitions = request.node._fixtureinfo.name2fixturedefs.get("world", ())
+    return bool(definitions) and getattr(definitions[-1].func, "__module__", "") == __name__
+
+
 @pytest.fixture
-def engine(database_kind: str, tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
-    """A database at the head migration with its reference data."""
+def engine(
+    request: pytest.FixtureRequest, database_kind: str, tmp_path: Path, sqlite_template: Path
+) -> Iterator[Engine]:
+    """A database at the head migration with its reference data (and, on SQLite for a test of
+    ``world``, the world already seeded: see ``world``)."""
     if database_kind == "sqlite":
         url = sqlite_url(tmp_path)
         target = make_url(url).database
         assert target is not None
-        shutil.copyfile(sqlite_template, target)
+        template = sqlite_template
+        if _uses_chat_world(request):
+            template, _ = request.getfixturevalue("sqlite_world_template")
+            _WORLD_COPIES.add(target)
+        shutil.copyfile(template, target)
         engine = make_engine(url)
     else:
         engine = make_engine(postgres_url() or "")
@@ -352,12 +399,19 @@ def clock() -> Clock:
     from tests.procedure_world import Clock
 
     clock = Clock()
-    clock.set("2026-03-02")
+    clock.set(FIRST_DAY)
     return clock
 
 
 @pytest.fixture
-def world(chat_engine: Engine, clock: Clock) -> ChatWorld:
+def world(request: pytest.FixtureRequest, chat_engine: Engine, clock: Clock) -> ChatWorld:
+    """A ward, its office and two announced sessions. On SQLite the database was copied from
+    ``sqlite_world_template`` (seeding it for every test cost about 25 ms of CPU, for hundreds
+    of tests); PostgreSQL's is seeded here."""
     from tests.chat_world import seed_chat_world
 
-    return seed_chat_world(chat_engine, clock)
+    if chat_engine.url.database not in _WORLD_COPIES:
+        return seed_chat_world(chat_engine, clock)
+    assert clock.now == at(FIRST_DAY), "the world is seeded at FIRST_DAY: set the clock after"
+    _, seeded = request.getfixturevalue("sqlite_world_template")
+    return replace(seeded)
