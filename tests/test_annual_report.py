@@ -320,3 +320,25 @@ def test_p10_every_bar_of_the_chart_carries_its_value(uow: UnitOfWork, year: Wor
     widths = sorted(str(int(bar.get_width())) for bar in bars)
     assert sorted(labels) == widths
     plt.close(figure)
+
+
+def test_p10_the_legend_covers_no_bar_and_stays_in_the_picture(
+    uow: UnitOfWork, year: World
+) -> None:
+    import matplotlib.pyplot as plt
+
+    from handlers.reports.chart import chart_figure
+
+    report = build_annual_report(uow, Actor.system(), year.ward, 2026, year.context)
+    figure = chart_figure(report)
+    (axes,) = figure.axes
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    legend = axes.get_legend()
+    assert legend is not None
+    box = legend.get_window_extent(renderer)
+    bars = [patch for container in axes.containers for patch in container]
+    assert not any(box.overlaps(bar.get_window_extent(renderer)) for bar in bars)
+    whole = figure.bbox
+    assert whole.x0 <= box.x0 and box.x1 <= whole.x1 and whole.y0 <= box.y0 and box.y1 <= whole.y1
+    plt.close(figure)

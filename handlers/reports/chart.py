@@ -65,7 +65,8 @@ def chart_figure(report: AnnualReport) -> Figure:
     axes.set_yticks(positions, labels, fontsize=9)
     axes.invert_yaxis()
     axes.set_title(t("report.chart_title", unit=report.unit, year=report.year), fontsize=12)
-    axes.legend()
+    # A fixed place beside the bars: "best" searches every bar (slow, and it may cover one).
+    axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=9)
     axes.spines[["top", "right"]].set_visible(False)
     figure.tight_layout()
     return figure
