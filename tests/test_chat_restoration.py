@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from handlers.conversations import Conversations
 from handlers.turn import ChatSettings
@@ -144,7 +144,10 @@ async def answer_until_name(driver: ConsoleDriver) -> list[Reply]:
 
 def stored_name(engine: Engine) -> str | None:
     with UnitOfWork(engine) as uow:
-        people = [p for p in uow.session.exec(select(Person)).all() if p.full_name]
+        # In the order of creation: PostgreSQL returns rows in no set order (the world's staff
+        # member came last in one run).
+        people = uow.session.exec(select(Person).order_by(col(Person.id))).all()
+        people = [p for p in people if p.full_name]
     return people[-1].full_name if people else None
 
 
