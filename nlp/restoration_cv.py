@@ -25,6 +25,7 @@ import argparse
 import re
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 
 from nlp import build_restoration as build
 from nlp import gold
@@ -156,12 +157,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--without-residents", action="store_true", help="no model sees the resident sentences"
     )
+    parser.add_argument(
+        "--params",
+        action="append",
+        default=[],
+        help="comma-separated name=value overrides of the shipped table's parameters (e.g. "
+        "discount=0.7,temperature=1); repeat to compare several",
+    )
     args = parser.parse_args(argv)
     for setting in args.weights or [""]:
         pairs = (item.split("=") for item in setting.split(",") if item)
         overrides = {key: float(value) for key, value in pairs}
         weights = build.Weights(**{**build.Weights().__dict__, **overrides})
-        report(weights, args.errors, residents=not args.without_residents)
+        for changes in args.params or [""]:
+            fields = (item.split("=") for item in changes.split(",") if item)
+            params = replace(shipped_params(), **{key: float(value) for key, value in fields})
+            print(f"params {params}")
+            report(weights, args.errors, params, residents=not args.without_residents)
 
 
 if __name__ == "__main__":
