@@ -261,13 +261,18 @@ def combine(
     for name, source in sources().items():
         if name == "petitions" and written is not None:
             source = _counts(written, padded=True)
-        if name == "vlsp" and weights.vlsp_unigram != 1.0:
-            scale = weights.vlsp_unigram
-            uni = {key: value * scale for key, value in source.uni.items()}
-            source = Counts(uni, source.bi, source.tri, source.quad)
-        counts.add(source, getattr(weights, name), quads=name in QUAD_SOURCES)
+        _add_source(counts, weights, name, source)
     counts.add(_counts(petitions, padded=True), weights.gold)
     return counts
+
+
+def _add_source(counts: Counts, weights: Weights, name: str, source: Counts) -> None:
+    """Add the source ``name`` to ``counts`` with its weight (``combine``)."""
+    if name == "vlsp" and weights.vlsp_unigram != 1.0:
+        scale = weights.vlsp_unigram
+        uni = {key: value * scale for key, value in source.uni.items()}
+        source = Counts(uni, source.bi, source.tri, source.quad)
+    counts.add(source, getattr(weights, name), quads=name in QUAD_SOURCES)
 
 
 def fold(sentence: str) -> int:
@@ -347,6 +352,34 @@ def accuracy(scored: Sequence[Scored]) -> tuple[float, float]:
     return right / total, exact / len(scored)
 
 
+def fold_counts(
+    weights: Weights, tuning: Sequence[str], written: Sequence[str]
+) -> Iterator[Counts]:
+    """For each fold k, ``combine(weights, tuning without k, written without k)``, equal to it
+    value for value and key for key, built without repeating what the folds share: the sources
+    before the written sentences are added once and copied, and each calibration sentence is
+    read into runs once (a fold rebuilt from scratch read every sentence and source again)."""
+    *before, last = sources().items()
+    assert last[0] == "petitions", "combine adds the written sentences last"
+    shared = Counts()
+    for name, source in before:
+        _add_source(shared, weights, name, source)
+    runs = {text: list(text_runs(text)) for text in (*tuning, *written)}
+
+    def counted(texts: Iterable[str]) -> Counts:
+        counts = Counts()
+        for text in texts:
+            for run, edges in runs[text]:
+                counts.add_run(run, padded=edges)
+        return counts
+
+    for k in range(FOLDS):
+        counts = Counts(dict(shared.uni), dict(shared.bi), dict(shared.tri), dict(shared.quad))
+        _add_source(counts, weights, "petitions", counted(s for s in written if fold(s) != k))
+        counts.add(counted(s for s in tuning if fold(s) != k), weights.gold)
+        yield counts
+
+
 def cross_validated(
     weights: Weights, temperatures: Sequence[float] = (1.0,)
 ) -> dict[float, list[Scored]]:
@@ -354,14 +387,8 @@ def cross_validated(
     restored by a model built without its fold, per temperature."""
     tuning, written = gold.tuning(), written_sentences()
     scored: dict[float, list[Scored]] = {t: [] for t in temperatures}
-    for k in range(FOLDS):
-        lm = LanguageModel(
-            combine(
-                weights,
-                [s for s in tuning if fold(s) != k],
-                [s for s in written if fold(s) != k],
-            )
-        )
+    for k, counts in enumerate(fold_counts(weights, tuning, written)):
+        lm = LanguageModel(counts)
         for temperature in temperatures:
             current = Model(lm, Params(temperature=temperature), {})
             for sentences, is_gold in ((tuning, True), (written, False)):

@@ -412,3 +412,39 @@ def test_q4_cross_validation_sorts_errors_into_classes() -> None:
     assert classes == {"function": 1, "context": 1, "unknown": 1, "name": 1, "unseen pair": 1}
     assert confusions[("den", "đèn", "đến")] == 1
     assert confusions[("may", "mấy", "máy")] == 1
+
+
+def test_q4_fold_counts_equal_each_fold_rebuilt_from_scratch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The cross-validation's fold tables (``fold_counts``: shared sources added once, each
+    sentence read once) are ``combine``'s without the fold, value for value and in the same
+    order (the language model sums its contexts in that order), on a small corpus with every
+    source and uneven weights."""
+    listed = ["phường Bến Nghé", "đường Lê Lợi", "ngập nước"]
+    running = ["Đèn đường hỏng mấy hôm nay, 2 lần rồi.", "Cống ở hẻm 12 bị nghẹt."]
+    names = ("vlsp", "words", "places", "streets", "catalogue", "vocabulary", "phrases")
+    small = {
+        name: build._counts(
+            running if name in ("vlsp", "catalogue") else listed,
+            padded=name in ("vlsp", "catalogue"),
+        )
+        for name in names
+    }
+    small["petitions"] = build._counts(["không dùng"], padded=True)
+    monkeypatch.setattr(build, "sources", lambda: small)
+    tuning = [f"Đèn đường số {n} hỏng, xin sửa giúp ở phường Bến Thành {n}." for n in range(12)]
+    written = [f"Nước ngập đường Lê Lợi {n} mấy hôm, hẻm {n} cũng ngập." for n in range(20)]
+    written += ["Rác để ở đầu hẻm không ai dọn.", "Cây đổ chắn lối đi sau mưa."]
+    weights = build.Weights(vlsp=0.3, words=0.07, gold=1.3, petitions=2.7, vlsp_unigram=0.4)
+    folds = list(build.fold_counts(weights, tuning, written))
+    assert len(folds) == build.FOLDS
+    assert {build.fold(s) for s in [*tuning, *written]} == set(range(build.FOLDS))
+    for k, counts in enumerate(folds):
+        rebuilt = build.combine(
+            weights,
+            [s for s in tuning if build.fold(s) != k],
+            [s for s in written if build.fold(s) != k],
+        )
+        for table in ("uni", "bi", "tri", "quad"):
+            assert list(getattr(counts, table).items()) == list(getattr(rebuilt, table).items())
