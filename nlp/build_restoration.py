@@ -9,7 +9,7 @@ nlp.build_restoration``. Deterministic; reads only material shipped with the cod
 - the catalogue (``texts/vi*.toml``), the civic vocabulary, everyday phrases, street names
   and the petition sentences written for the model (``petition_sentences.txt`` and, written
   later for issue 11 and varied on purpose, ``resident_sentences.txt`` and
-  ``resident_sentences_3.txt``) of ``nlp/data``;
+  ``resident_sentences_3.txt`` to ``resident_sentences_5.txt``) of ``nlp/data``;
 - the TUNING half of the labelled petitions (``nlp/gold.py``), never the held-out half.
 
 Weights of the sources were chosen by 4-fold cross-validation inside the tuning half (each fold
@@ -282,8 +282,16 @@ def fold(sentence: str) -> int:
 
 #: The sentences written for the model, as residents write (``petition_sentences.txt`` first,
 #: ``resident_sentences.txt`` written later for issue 11, varied on purpose, and
-#: ``resident_sentences_3.txt``, a third and larger batch across the 34 provinces).
-WRITTEN = ("petition_sentences.txt", "resident_sentences.txt", "resident_sentences_3.txt")
+#: ``resident_sentences_3.txt``, a third and larger batch across the 34 provinces, then
+#: ``resident_sentences_4.txt`` (the south and the centre) and ``resident_sentences_5.txt``
+#: (the north), written at the same time by two other writers).
+WRITTEN = (
+    "petition_sentences.txt",
+    "resident_sentences.txt",
+    "resident_sentences_3.txt",
+    "resident_sentences_4.txt",
+    "resident_sentences_5.txt",
+)
 
 
 def written_sentences() -> list[str]:
