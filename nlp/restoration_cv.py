@@ -27,6 +27,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from nlp import build_restoration as build
 from nlp import gold
@@ -174,7 +175,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         weights = build.Weights(**{**build.Weights().__dict__, **overrides})
         for changes in args.params or [""]:
             fields = (item.split("=") for item in changes.split(",") if item)
-            params = replace(shipped_params(), **{key: float(value) for key, value in fields})
+            values: dict[str, Any] = {
+                key: int(value) if key == "floor_uncertain_count" else float(value)
+                for key, value in fields
+            }
+            params = replace(shipped_params(), **values)
             print(f"params {params}")
             report(weights, args.errors, params, residents=not args.without_residents)
 
