@@ -19,13 +19,25 @@ FOURTH = DATA / "resident_sentences_4.txt"
 #: The size the batch was written to reach.
 MINIMUM = 2500
 #: Current wards and communes named with their unit word ("phường Bàn Cờ", "xã Cần Giờ").
-WARDS = 300
-#: Southern and central provinces the batch is about (at least this many wards each).
+WARDS = 600
+#: The south and the centre, which the batch is about: at least this many wards each.
 FOCUS = {
-    "Thành phố Hồ Chí Minh": 40,
-    "Thành phố Cần Thơ": 10,
-    "Thành phố Đà Nẵng": 10,
-    "Thành phố Huế": 10,
+    "Thành phố Hồ Chí Minh": 120,
+    "Thành phố Cần Thơ": 30,
+    "An Giang": 30,
+    "Đồng Tháp": 25,
+    "Vĩnh Long": 25,
+    "Cà Mau": 20,
+    "Tây Ninh": 25,
+    "Đồng Nai": 25,
+    "Lâm Đồng": 30,
+    "Thành phố Đà Nẵng": 30,
+    "Thành phố Huế": 25,
+    "Quảng Ngãi": 25,
+    "Gia Lai": 25,
+    "Khánh Hòa": 15,
+    "Đắk Lắk": 15,
+    "Quảng Trị": 15,
 }
 
 
