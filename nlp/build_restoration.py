@@ -41,11 +41,11 @@ suggestion is offered) is chosen as follows, stated before it was first run:
   most one or two such suggestions, i.e. a measured share of about 0.2-0.4 %).
 - CHOICE: first the temperature: it also changes which reading wins (the posterior's
   maximum), so it is the one restoring the most calibration sentences right (cross-validated;
-  on the 8,891 sentences of the fourth and fifth resident batches: 57.42 % at 1, 56.15 % at 2,
-  53.73 % at 3). Then, at that temperature, among the thresholds t, levels L and floors meeting
-  the target, the one offering the most suggestions with the fewest words to confirm
-  (``WORD_COST``). The shipped list of safe classes is then computed from all four folds with
-  the chosen t and L.
+  on 8,891 sentences: 57.42 % at 1, 56.15 % at 2, 53.73 % at 3) among those at which some rule
+  meets the target (at 1, none did: posteriors too sure of wrong readings). Then, at that
+  temperature, among the thresholds t, levels L and floors meeting the target, the one
+  offering the most suggestions with the fewest words to confirm (``WORD_COST``). The shipped
+  list of safe classes is then computed from all four folds with the chosen t and L.
 """
 
 from __future__ import annotations
@@ -553,35 +553,42 @@ def choose_params(
     """Temperature, threshold, class level and floor meeting ``TARGET_UPPER`` on the
     cross-validated calibration sentences (cross-fitted classes), offering the most
     suggestions with the fewest words to confirm; and the safe classes from every fold.
-    Chosen there and only there: no held-out figure moves it. The temperature is the one
-    restoring the most sentences right (then syllables): it decides what is restored."""
+    Chosen there and only there: no held-out figure moves it. The temperature decides what is
+    restored: it is the one restoring the most sentences right (then syllables) among those
+    at which some rule meets the target."""
+    order = sorted(scored, key=lambda t: (-accuracy(scored[t])[1], -accuracy(scored[t])[0], t))
+    for temperature in order:
+        found = _best_rule(temperature, scored[temperature])
+        if found is not None:
+            counts = class_counts(scored[temperature], found.uncertain_below)
+            return found, safe_classes(counts.values(), found.class_bound)
+    # Nothing meets the target: every syllable uncertain, no suggestion offered.
+    return Params(uncertain_below=1.01, temperature=order[0], class_bound=0.0), None
+
+
+def _best_rule(temperature: float, items: Sequence[Scored]) -> Params | None:
+    """The rule at ``temperature`` meeting the target with the most suggestions and the fewest
+    words to confirm, or None."""
     best: tuple[float, Params] | None = None
-    chosen = max(scored, key=lambda t: (accuracy(scored[t])[1], accuracy(scored[t])[0], -t))
-    for temperature, items in ((chosen, scored[chosen]),):
-        for threshold in THRESHOLDS:
-            counts = class_counts(items, threshold)
-            for bound in BOUNDS:
-                safe = cross_fitted(counts, bound)
-                for share, count in FLOORS:
-                    params = Params(
-                        uncertain_below=threshold,
-                        floor_uncertain_share=share,
-                        floor_uncertain_count=count,
-                        temperature=temperature,
-                        class_bound=bound,
-                    )
-                    rule = safety(items, params, safe)
-                    if rule.wrong_certain_upper > TARGET_UPPER:
-                        continue
-                    value = rule.suggestions - WORD_COST * rule.uncertain_words
-                    if best is None or value > best[0]:
-                        best = (value, params)
-    if best is None:
-        # Nothing meets the target: every syllable uncertain, no suggestion offered.
-        return Params(uncertain_below=1.01, temperature=chosen, class_bound=0.0), None
-    params = best[1]
-    counts = class_counts(scored[params.temperature], params.uncertain_below)
-    return params, safe_classes(counts.values(), params.class_bound)
+    for threshold in THRESHOLDS:
+        counts = class_counts(items, threshold)
+        for bound in BOUNDS:
+            safe = cross_fitted(counts, bound)
+            for share, count in FLOORS:
+                params = Params(
+                    uncertain_below=threshold,
+                    floor_uncertain_share=share,
+                    floor_uncertain_count=count,
+                    temperature=temperature,
+                    class_bound=bound,
+                )
+                rule = safety(items, params, safe)
+                if rule.wrong_certain_upper > TARGET_UPPER:
+                    continue
+                value = rule.suggestions - WORD_COST * rule.uncertain_words
+                if best is None or value > best[0]:
+                    best = (value, params)
+    return None if best is None else best[1]
 
 
 GRID = {
