@@ -533,7 +533,7 @@ def cross_fitted_safety(scored: Sequence[Scored], params: Params) -> Safety:
 
 
 #: Temperatures tried (higher ones restored fewer sentences right every time they were tried).
-TEMPERATURES = (1.0, 2.0, 3.0)
+TEMPERATURES = (1.0, 1.5, 2.0, 3.0)
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999)
 #: Levels of the class condition (1.0: off).
 BOUNDS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0)
