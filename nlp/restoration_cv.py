@@ -5,10 +5,11 @@ Every calibration sentence (the tuning half of the gold petitions, the petition 
 the resident sentences written for the model, ``nlp.build_restoration.written_sentences``) is
 restored by a model built WITHOUT its fold (``nlp.build_restoration.fold``), and the figures are
 printed per group: syllables and whole sentences right. The resident sentences
-(``resident_sentences.txt`` and the third batch, ``resident_sentences_3.txt``, its own group)
-were written last, without looking at any model's output, so their cross-validated figure is
-the best guide to text the tuning never saw; choices of data, weights and smoothing are made on
-these figures. Nothing here reads a held-out set.
+(``resident_sentences.txt`` and the later batches, ``resident_sentences_3.txt`` to
+``resident_sentences_5.txt``, each its own group) were written last, without looking at any
+model's output, so their cross-validated figure is the best guide to text the tuning never saw;
+choices of data, weights and smoothing are made on these figures. Nothing here reads a
+held-out set.
 
 The errors are sorted into classes, largest first:
 
@@ -25,6 +26,8 @@ import argparse
 import re
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
 
 from nlp import build_restoration as build
 from nlp import gold
@@ -55,6 +58,8 @@ def groups() -> dict[str, list[str]]:
         "petition sentences": build._data_lines("petition_sentences.txt"),
         "resident sentences": build._data_lines("resident_sentences.txt"),
         "resident sentences 3": build._data_lines("resident_sentences_3.txt"),
+        "resident sentences 4": build._data_lines("resident_sentences_4.txt"),
+        "resident sentences 5": build._data_lines("resident_sentences_5.txt"),
     }
 
 
@@ -156,12 +161,27 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--without-residents", action="store_true", help="no model sees the resident sentences"
     )
+    parser.add_argument(
+        "--params",
+        action="append",
+        default=[],
+        help="comma-separated name=value overrides of the shipped table's parameters (e.g. "
+        "temperature=1,keep=0.0001); repeat to compare several",
+    )
     args = parser.parse_args(argv)
     for setting in args.weights or [""]:
         pairs = (item.split("=") for item in setting.split(",") if item)
         overrides = {key: float(value) for key, value in pairs}
         weights = build.Weights(**{**build.Weights().__dict__, **overrides})
-        report(weights, args.errors, residents=not args.without_residents)
+        for changes in args.params or [""]:
+            fields = (item.split("=") for item in changes.split(",") if item)
+            values: dict[str, Any] = {
+                key: int(value) if key == "floor_uncertain_count" else float(value)
+                for key, value in fields
+            }
+            params = replace(shipped_params(), **values)
+            print(f"params {params}")
+            report(weights, args.errors, params, residents=not args.without_residents)
 
 
 if __name__ == "__main__":
