@@ -396,17 +396,21 @@ def fold_counts(
 
 
 def cross_validated(
-    weights: Weights, temperatures: Sequence[float] = (1.0,)
+    weights: Weights,
+    temperatures: Sequence[float] = (1.0,),
+    scored_written: Sequence[str] | None = None,
 ) -> dict[float, list[Scored]]:
     """Every calibration sentence (the tuning half and the written petition sentences)
-    restored by a model built without its fold, per temperature."""
+    restored by a model built without its fold, per temperature. ``scored_written``: restore
+    only these of the written sentences (the folds are still built from all of them)."""
     tuning, written = gold.tuning(), written_sentences()
+    chosen = written if scored_written is None else scored_written
     scored: dict[float, list[Scored]] = {t: [] for t in temperatures}
     for k, counts in enumerate(fold_counts(weights, tuning, written)):
         lm = LanguageModel(counts)
         for temperature in temperatures:
             current = Model(lm, Params(temperature=temperature), {})
-            for sentences, is_gold in ((tuning, True), (written, False)):
+            for sentences, is_gold in ((tuning, True), (chosen, False)):
                 for item in score(current, [s for s in sentences if fold(s) == k]):
                     item.fold, item.gold = k, is_gold
                     scored[temperature].append(item)
