@@ -26,8 +26,6 @@ from __future__ import annotations
 import ast
 import fnmatch
 import hashlib
-import math
-import re
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
@@ -41,6 +39,7 @@ from nlp.diacritics import Restoration, restore
 from nlp.names import restore_name, title_case
 from nlp.restoration import model
 from nlp.text import fold_tone_placement
+from tests.near_copies import near_copies
 
 #: Goals of issue 11 on the held-out half.
 SYLLABLES_GOAL = 0.95
@@ -73,12 +72,6 @@ def test_q4_the_fresh_held_out_set_is_new_text() -> None:
     assert not {sentence.lower() for sentence in fresh} & seen
 
 
-def _syllable_set(line: str) -> frozenset[str]:
-    """The syllables of a line, lower case, tone marks placed the one way (numbers left out)."""
-    return frozenset(_SYLLABLE.findall(fold_tone_placement(line).lower()))
-
-
-_SYLLABLE = re.compile(r"[^\W\d_]+")
 #: A line of the second fresh set whose syllable set is this close (Jaccard) to a line of any
 #: other data file is a near copy.
 NEAR_COPY = 0.8
@@ -95,28 +88,19 @@ def test_q4_the_second_fresh_held_out_set_is_new_text() -> None:
         for line in path.read_text("utf-8").splitlines()
         if line.strip() and not line.startswith("#")
     ]
-    by_size: dict[int, list[frozenset[str]]] = {}
-    for line in others:
-        syllables = _syllable_set(line)
-        by_size.setdefault(len(syllables), []).append(syllables)
-    equal: list[int] = []
-    near: list[int] = []
     lowered = {line.lower() for line in others}
     # Report only line numbers of the new file, never the other files' text.
-    numbered = enumerate(gold.FRESH_2.read_text("utf-8").splitlines(), start=1)
-    for number, line in numbered:
-        if not line.strip() or line.startswith("#"):
-            continue
-        if unicodedata.normalize("NFC", line.strip()).lower() in lowered:
-            equal.append(number)
-        mine = _syllable_set(line)
-        sizes = range(math.ceil(len(mine) * NEAR_COPY), math.floor(len(mine) / NEAR_COPY) + 1)
-        if any(
-            len(mine & theirs) >= NEAR_COPY * len(mine | theirs)
-            for size in sizes
-            for theirs in by_size.get(size, ())
-        ):
-            near.append(number)
+    numbered = [
+        (number, line)
+        for number, line in enumerate(gold.FRESH_2.read_text("utf-8").splitlines(), start=1)
+        if line.strip() and not line.startswith("#")
+    ]
+    equal = [
+        number
+        for number, line in numbered
+        if unicodedata.normalize("NFC", line.strip()).lower() in lowered
+    ]
+    near = near_copies(numbered, others, NEAR_COPY)
     assert not equal, f"lines of {gold.FRESH_2.name} equal to a line of another file: {equal}"
     assert not near, f"lines of {gold.FRESH_2.name} near copies of another file's: {near}"
 

@@ -12,28 +12,19 @@ from __future__ import annotations
 
 import ast
 import fnmatch
-import math
-import re
 import unicodedata
 from pathlib import Path
 
 from nlp import build_restoration as build
 from nlp import gold
 from nlp.text import fold_tone_placement, strip_diacritics
+from tests.near_copies import near_copies
 
 #: A line whose syllable set is this close (Jaccard) to a line of another data file is a near
 #: copy.
 NEAR_COPY = 0.8
 #: At least this many distinct sentences.
 MINIMUM = 400
-
-_SYLLABLE = re.compile(r"[^\W\d_]+")
-
-
-def _syllable_set(line: str) -> frozenset[str]:
-    """The syllables of a line, lower case, tone marks placed the one way (numbers left out)."""
-    return frozenset(_SYLLABLE.findall(fold_tone_placement(line).lower()))
-
 
 def _typed(line: str) -> str:
     """A line as it compares when typed: lower case, without diacritics, spaces collapsed."""
@@ -77,23 +68,8 @@ def test_q4_the_third_fresh_held_out_set_is_nfc_written_with_diacritics_and_big_
 def test_q4_the_third_fresh_held_out_set_is_new_text() -> None:
     others = _other_lines()
     typed_others = {_typed(line) for line in others}
-    by_size: dict[int, list[frozenset[str]]] = {}
-    for line in others:
-        syllables = _syllable_set(line)
-        by_size.setdefault(len(syllables), []).append(syllables)
-    equal: list[int] = []
-    near: list[int] = []
-    for number, line in _numbered():
-        if _typed(line) in typed_others:
-            equal.append(number)
-        mine = _syllable_set(line)
-        sizes = range(math.ceil(len(mine) * NEAR_COPY), math.floor(len(mine) / NEAR_COPY) + 1)
-        if any(
-            len(mine & theirs) >= NEAR_COPY * len(mine | theirs)
-            for size in sizes
-            for theirs in by_size.get(size, ())
-        ):
-            near.append(number)
+    equal = [number for number, line in _numbered() if _typed(line) in typed_others]
+    near = near_copies(_numbered(), others, NEAR_COPY)
     assert not equal, f"lines of {gold.FRESH_3.name} equal to a line of another file: {equal}"
     assert not near, f"lines of {gold.FRESH_3.name} near copies of another file's: {near}"
 
@@ -134,3 +110,15 @@ def test_q4_the_build_never_reads_the_third_fresh_set() -> None:
     # The build's own list of written data files does not hold it either.
     assert gold.FRESH_3.name not in build.WRITTEN
     assert not set(gold.third_fresh_held_out()) & set(gold.tuning())
+
+
+def test_q4_the_near_copy_check_finds_a_near_copy_and_only_it() -> None:
+    others = ["đèn đường hẻm năm bị hư", "nước ngập sâu"]
+    lines = [
+        (1, "đèn đường hẻm năm bị hư rồi"),  # 6 of 7 syllables shared: a near copy
+        (2, "đèn đường hẻm bị tắt"),  # 4 of 7
+        (3, "Nước ngập sâu!"),  # the same syllables
+        (4, "12/3"),  # no syllable, and no other line without one
+    ]
+    assert near_copies(lines, others, NEAR_COPY) == [1, 3]
+    assert near_copies(lines, [*others, "15"], NEAR_COPY) == [1, 3, 4]

@@ -1,0 +1,50 @@
+"""Near copies between a held-out set and the other data files (Q4): a line is a near copy when
+its syllable set and another line's overlap by Jaccard ≥ a threshold.
+
+Exact, without comparing every pair: if J(A, B) ≥ t then |A ∩ B| ≥ t·|A|, so B holds at least
+one of any |A| − ⌈t·|A|⌉ + 1 syllables of A. Only the lines holding one of A's rarest such
+syllables are compared (a prefix filter on an inverted index)."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+
+from nlp.text import fold_tone_placement
+
+_SYLLABLE = re.compile(r"[^\W\d_]+")
+
+
+def syllable_set(line: str) -> frozenset[str]:
+    """The syllables of a line, lower case, tone marks placed the one way (numbers left out)."""
+    return frozenset(_SYLLABLE.findall(fold_tone_placement(line).lower()))
+
+
+def near_copies(
+    lines: Sequence[tuple[int, str]], others: Iterable[str], threshold: float
+) -> list[int]:
+    """The numbers of ``lines`` (number, text) whose syllable set is a near copy of one of
+    ``others``'."""
+    sets = list({syllable_set(line) for line in others})
+    postings: dict[str, list[int]] = {}
+    for index, syllables in enumerate(sets):
+        for syllable in syllables:
+            postings.setdefault(syllable, []).append(index)
+    has_empty = frozenset() in sets
+    near: list[int] = []
+    for number, line in lines:
+        mine = syllable_set(line)
+        if not mine:
+            if has_empty:  # J(∅, ∅) counts as a copy, as 0 ≥ t·0
+                near.append(number)
+            continue
+        rarest = sorted(mine, key=lambda syllable: len(postings.get(syllable, ())))
+        prefix = rarest[: len(mine) - math.ceil(threshold * len(mine) - 1e-9) + 1]
+        candidates = {index for syllable in prefix for index in postings.get(syllable, ())}
+        if any(
+            len(mine & sets[index]) >= threshold * len(mine | sets[index])
+            for index in candidates
+        ):
+            near.append(number)
+    return near
