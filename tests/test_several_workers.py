@@ -45,13 +45,16 @@ def other_engine(engine: Engine) -> Iterator[Engine]:
 
 
 def lock_holder(engine: Engine, *parts: str) -> int | None:
-    """The backend holding the session advisory lock named by ``parts``."""
+    """The backend holding the session advisory lock named by ``parts`` in this database.
+    pg_locks shows the whole cluster: the test processes' own databases (``<database>_gwN``)
+    each have a sender holding the same key, and another one's is not this test's."""
     key = advisory_key(*parts) & 0xFFFFFFFFFFFFFFFF
     with engine.connect() as connection:
         return connection.execute(
             text(
                 "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                "AND classid = :high AND objid = :low AND objsubid = 1"
+                "AND classid = :high AND objid = :low AND objsubid = 1 AND database = "
+                "(SELECT oid FROM pg_database WHERE datname = current_database())"
             ),
             {"high": key >> 32, "low": key & 0xFFFFFFFF},
         ).scalar()
