@@ -45,11 +45,9 @@ def test_x4_c8_the_state_and_the_claim_read_back_as_written_with_their_version_a
         assert load_conversation(uow, "telegram", "42") == ("idle", {})
 
 
-async def test_c8_python_telegram_bot_updates_are_read_from_their_own_json(
-    chat_engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from telegram import Update
-
+async def _two_turns(framework: str, chat_engine: Engine) -> None:
+    """Alice asks for help and for the sessions through ``framework``'s real adapter; both
+    are answered."""
     from handlers.conversations import Conversations
     from handlers.turn import ChatSettings
     from procedure.use_cases.context import ProcedureContext
@@ -58,13 +56,8 @@ async def test_c8_python_telegram_bot_updates_are_read_from_their_own_json(
     clock = Clock()
     clock.set("2026-03-02")
     seed_chat_world(chat_engine, clock)
-
-    def rebuilt(self: Update, recursive: bool = True) -> dict[str, object]:
-        raise AssertionError("the update was rebuilt with to_dict()")
-
-    monkeypatch.setattr(Update, "to_dict", rebuilt)
     driver = await TelegramDriver.start(
-        "ptb",
+        framework,
         lambda: Conversations(
             chat_engine, ProcedureContext(clock=clock), ChatSettings(verify_code_as="text")
         ),
@@ -78,19 +71,23 @@ async def test_c8_python_telegram_bot_updates_are_read_from_their_own_json(
         await driver.close()
 
 
+async def test_c8_python_telegram_bot_updates_are_read_from_their_own_json(
+    chat_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from telegram import Update
+
+    def rebuilt(self: Update, recursive: bool = True) -> dict[str, object]:
+        raise AssertionError("the update was rebuilt with to_dict()")
+
+    monkeypatch.setattr(Update, "to_dict", rebuilt)
+    await _two_turns("ptb", chat_engine)
+
+
 async def test_c8_aiogram_updates_are_read_from_their_own_json(
     chat_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from aiogram.types import Update
 
-    from handlers.conversations import Conversations
-    from handlers.turn import ChatSettings
-    from procedure.use_cases.context import ProcedureContext
-    from tests.telegram_driver import TelegramDriver
-
-    clock = Clock()
-    clock.set("2026-03-02")
-    seed_chat_world(chat_engine, clock)
     dumped: list[object] = []
     original = Update.model_dump
 
@@ -99,17 +96,5 @@ async def test_c8_aiogram_updates_are_read_from_their_own_json(
         return original(self, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Update, "model_dump", counted)
-    driver = await TelegramDriver.start(
-        "aiogram",
-        lambda: Conversations(
-            chat_engine, ProcedureContext(clock=clock), ChatSettings(verify_code_as="text")
-        ),
-    )
-    try:
-        replies = await driver.command(ALICE, "trogiup")
-        assert replies and replies[0].text
-        replies = await driver.command(ALICE, "phien")
-        assert replies
-    finally:
-        await driver.close()
+    await _two_turns("aiogram", chat_engine)
     assert dumped == []  # each update was read from getUpdates' own answer
