@@ -6,7 +6,7 @@ import os
 import shutil
 import sys
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -214,12 +214,27 @@ def _bring_to_head(engine: Engine) -> None:
         uow.commit()
 
 
+@dataclass(frozen=True)
+class _Snapshot:
+    """Every row of every table of ours, and where each used sequence stands."""
+
+    rows: tuple[tuple[str, tuple[dict[str, object], ...]], ...]
+    sequences: tuple[tuple[str, int], ...]
+
+
 class _PostgresAtHead:
     """Whether the test database's schema is at head from an earlier test of this session: the
-    migrations run once, and each test after that starts from emptied tables (much quicker
-    than dropping and migrating again). A test of an empty database drops the schema."""
+    migrations run once, and each test after that starts from emptied tables filled again from
+    a snapshot (much quicker than dropping and migrating again, and than adding the reference
+    data, or seeding the chat tests' world, through the use cases for each test). A test of an
+    empty database drops the schema."""
 
     ready = False
+    #: The rows at head with the reference data (taken after the migrations).
+    reference: _Snapshot | None = None
+    #: The rows with the chat tests' world seeded (taken after the first seeding), and the
+    #: world's ids.
+    world: tuple[_Snapshot, ChatWorld] | None = None
 
 
 @cache
@@ -262,6 +277,63 @@ def _empty_tables(engine: Engine) -> None:
         if used:
             restarts = ", ".join(f"setval('{name}', {start}, false)" for name, start in used)
             connection.exec_driver_sql(f"SELECT {restarts}")
+
+
+def _take_snapshot(engine: Engine) -> _Snapshot:
+    """The rows of every table of ours and the sequences' positions, read back as the
+    database holds them (the same values a test would read)."""
+    import storage.tables  # noqa: F401  (registers the tables on the metadata)
+
+    rows: list[tuple[str, tuple[dict[str, object], ...]]] = []
+    with engine.connect() as connection:
+        for table in SQLModel.metadata.sorted_tables:
+            found = tuple(
+                {column.key: row._mapping[column] for column in table.columns}
+                for row in connection.execute(table.select())
+            )
+            if found:
+                rows.append((table.name, found))
+        sequences = connection.execute(
+            text(
+                "SELECT format('%I.%I', schemaname, sequencename), last_value FROM pg_sequences "
+                "WHERE schemaname = 'public' AND last_value IS NOT NULL"
+            )
+        ).all()
+    return _Snapshot(tuple(rows), tuple((str(name), int(value)) for name, value in sequences))
+
+
+def _restore_snapshot(engine: Engine, snapshot: _Snapshot | None) -> None:
+    """Empty every table, then put back a snapshot's rows (parents first) and sequences: the
+    database as it was when the snapshot was taken."""
+    assert snapshot is not None
+    _empty_tables(engine)
+    tables = SQLModel.metadata.tables
+    with engine.begin() as connection:
+        for name, rows in snapshot.rows:
+            connection.execute(tables[name].insert(), list(rows))
+        if snapshot.sequences:
+            restarts = ", ".join(
+                f"setval('{name}', {value}, true)" for name, value in snapshot.sequences
+            )
+            connection.exec_driver_sql(f"SELECT {restarts}")
+
+
+def _seed_world_snapshot(engine: Engine) -> tuple[_Snapshot, ChatWorld]:
+    """Seed the chat tests' world (at FIRST_DAY, as ``sqlite_world_template``) into a database
+    at head with its reference data, and take its snapshot: the next tests of ``world`` on
+    PostgreSQL start from it, the same rows, ids and sequences that seeding gave."""
+    from tests.chat_world import seed_chat_world
+    from tests.procedure_world import Clock
+
+    clock = Clock()
+    clock.set(FIRST_DAY)
+    seeded = seed_chat_world(engine, clock)
+    return _take_snapshot(engine), seeded
+
+
+def _database_key(engine: Engine) -> str:
+    """Which database an engine opens (a SQLite file, or a PostgreSQL database)."""
+    return engine.url.render_as_string(hide_password=True)
 
 
 @pytest.fixture(scope="session")
@@ -329,7 +401,9 @@ def sqlite_world_template(
     return Path(path), seeded
 
 
-#: The SQLite database files copied from ``sqlite_world_template``.
+#: The databases (``_database_key``) the ``engine`` fixture filled with the chat tests' world:
+#: SQLite files copied from ``sqlite_world_template``, and PostgreSQL filled from the world's
+#: snapshot. Cleared at the end of each test.
 _WORLD_COPIES: set[str] = set()
 
 
@@ -353,21 +427,29 @@ def engine(
         template = sqlite_template
         if _uses_chat_world(request):
             template, _ = request.getfixturevalue("sqlite_world_template")
-            _WORLD_COPIES.add(target)
         shutil.copyfile(template, target)
         engine = make_engine(url)
+        if template != sqlite_template:
+            _WORLD_COPIES.add(_database_key(engine))
     else:
         engine = make_engine(postgres_url() or "")
-        if _PostgresAtHead.ready:
-            _empty_tables(engine)
-            with UnitOfWork(engine) as uow:
-                ensure_reference_data(uow)
-                uow.commit()
-        else:
+        migrated = not _PostgresAtHead.ready
+        if migrated:
             reset_postgres(engine)
             _bring_to_head(engine)
             _PostgresAtHead.ready = True
+            _PostgresAtHead.reference = _take_snapshot(engine)
+        wants_world = _uses_chat_world(request)
+        if wants_world and _PostgresAtHead.world is not None:
+            _restore_snapshot(engine, _PostgresAtHead.world[0])
+        elif not migrated:
+            _restore_snapshot(engine, _PostgresAtHead.reference)
+        if wants_world:
+            if _PostgresAtHead.world is None:
+                _PostgresAtHead.world = _seed_world_snapshot(engine)
+            _WORLD_COPIES.add(_database_key(engine))
     yield engine
+    _WORLD_COPIES.discard(_database_key(engine))
     engine.dispose()
 
 
@@ -405,13 +487,17 @@ def clock() -> Clock:
 
 @pytest.fixture
 def world(request: pytest.FixtureRequest, chat_engine: Engine, clock: Clock) -> ChatWorld:
-    """A ward, its office and two announced sessions. On SQLite the database was copied from
-    ``sqlite_world_template`` (seeding it for every test cost about 25 ms of CPU, for hundreds
-    of tests); PostgreSQL's is seeded here."""
+    """A ward, its office and two announced sessions. The ``engine`` fixture put them there:
+    on SQLite the database was copied from ``sqlite_world_template``, on PostgreSQL it was
+    filled from the world's snapshot (seeding it for every test cost about 25 ms of CPU, and as
+    much again in PostgreSQL, for hundreds of tests)."""
     from tests.chat_world import seed_chat_world
 
-    if chat_engine.url.database not in _WORLD_COPIES:
+    if _database_key(chat_engine) not in _WORLD_COPIES:
         return seed_chat_world(chat_engine, clock)
     assert clock.now == at(FIRST_DAY), "the world is seeded at FIRST_DAY: set the clock after"
+    if chat_engine.dialect.name == "postgresql":
+        assert _PostgresAtHead.world is not None
+        return replace(_PostgresAtHead.world[1])
     _, seeded = request.getfixturevalue("sqlite_world_template")
     return replace(seeded)
