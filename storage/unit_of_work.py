@@ -6,7 +6,7 @@ from types import TracebackType
 from typing import Any, Self
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Executable, Result
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
@@ -180,3 +180,14 @@ class UnitOfWork:
 
     def flush(self) -> None:
         self.session.flush()
+
+    def execute(
+        self, statement: Executable, parameters: dict[str, Any] | None = None
+    ) -> Result[Any]:
+        """A Core statement (columns, not ORM rows) in this transaction: what the session holds
+        is flushed first, as ``session.execute`` would, and the statement then runs on the
+        transaction's connection without the ORM's execution around it (issue 12: about half
+        the cost of a small ``SELECT``)."""
+        session = self.session
+        session.flush()  # nothing to do (and nearly free) when nothing is pending
+        return session.connection().execute(statement, parameters)
