@@ -141,6 +141,9 @@ class DatabaseThread(Executor):
         self._thread.start()
 
     def _work(self) -> None:
+        from storage.unit_of_work import keep_connection_on_this_thread
+
+        keep_connection_on_this_thread()  # one SQLite connection for every turn's transaction
         while (job := self._queue.get()) is not None:
             job()
 

@@ -81,7 +81,7 @@ def _in_database(uow: UnitOfWork, wards: Sequence[_Ward], reading: Reading) -> l
     ``import_province``), else by name under a province of the same name."""
     by_code = {w.code: w for w in wards}
     ids = sorted({w.parent_id for w in wards if w.parent_id is not None})
-    named = cast("Sequence[tuple[int, str]]", uow.session.execute(_NAMES, {"ids": ids}).all())
+    named = cast("Sequence[tuple[int, str]]", uow.execute(_NAMES, {"ids": ids}).all())
     parents: dict[int, str] = dict(named)
     found: list[_Ward] = []
     for unit in reading.wards:
@@ -107,7 +107,7 @@ def _in_database(uow: UnitOfWork, wards: Sequence[_Ward], reading: Reading) -> l
 
 def search_area(uow: UnitOfWork, typed: str) -> AreaSearch:
     """The wards/communes for what a resident typed, with how it was understood."""
-    rows = cast("Sequence[tuple[int, str, str, int | None]]", uow.session.execute(_WARDS).all())
+    rows = cast("Sequence[tuple[int, str, str, int | None]]", uow.execute(_WARDS).all())
     wards = [_Ward(*row) for row in rows]
     from nlp.places import read_address
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 
 from procedure.codes import new_tracking_code, normalise_code
@@ -216,12 +217,16 @@ def own_petition_by_code(uow: UnitOfWork, person_id: int, typed_code: str) -> Pe
     return petition
 
 
+# Built once (issue 12: /tracuu on every resident's way; building it cost more than running it).
+_PETITIONS_OF_PERSON = (
+    select(Petition)
+    .where(col(Petition.person_id) == bindparam("person_id"))
+    .order_by(col(Petition.received_at).desc(), col(Petition.id).desc())
+)
+
+
 def petitions_of_person(uow: UnitOfWork, person_id: int) -> Sequence[Petition]:
-    return uow.session.exec(
-        select(Petition)
-        .where(Petition.person_id == person_id)
-        .order_by(col(Petition.received_at).desc(), col(Petition.id).desc())
-    ).all()
+    return uow.session.exec(_PETITIONS_OF_PERSON, params={"person_id": person_id}).all()
 
 
 def person_of_channel_account(uow: UnitOfWork, channel: str, external_user_id: str) -> int | None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import bindparam, delete, update
+from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy import select as core_select
 from sqlmodel import col, select
 
@@ -24,6 +25,7 @@ from storage.tables import (
     TrackingMiss,
     WebMessage,
 )
+from storage.types import utc_now
 from storage.unit_of_work import UnitOfWork
 
 # The version of the privacy notice a consent refers to (texts: consent.notice). Raise it when the
@@ -44,6 +46,22 @@ _ACCOUNT_OF_USER = core_select(
 ).where(
     _ACCOUNT_TABLE.c.channel == bindparam("channel"),
     _ACCOUNT_TABLE.c.external_user_id == bindparam("user_id"),
+)
+_PERSON_TABLE = Person.__table__  # type: ignore[attr-defined]
+_NEW_PERSON = (
+    insert(_PERSON_TABLE)
+    .values(
+        phone_verified=False,
+        created_at=bindparam("created_at", type_=_PERSON_TABLE.c.created_at.type),
+    )
+    .returning(_PERSON_TABLE.c.id)
+)
+_NEW_ACCOUNT = insert(_ACCOUNT_TABLE).values(
+    person_id=bindparam("person_id"),
+    channel=bindparam("channel"),
+    external_user_id=bindparam("user_id"),
+    chat_id=bindparam("chat_id"),
+    created_at=bindparam("created_at", type_=_ACCOUNT_TABLE.c.created_at.type),
 )
 _MOVE_ACCOUNT_TO_CHAT = (
     update(_ACCOUNT_TABLE)
@@ -77,17 +95,22 @@ def person_for_account(uow: UnitOfWork, channel: str, user_id: str, chat_id: str
         else:
             known[(channel, user_id)] = (account.person_id, chat_id)
         return int(account.person_id)
-    person = Person()
-    uow.session.add(person)
-    uow.flush()
-    assert person.id is not None
-    uow.session.add(
-        ChannelAccount(
-            person_id=person.id, channel=channel, external_user_id=user_id, chat_id=chat_id
-        )
+    # First contact: two Core inserts (issue 12: building, flushing and refreshing the two ORM
+    # objects cost about as much as the rest of that turn).
+    connection = uow.session.connection()
+    now = utc_now()
+    person_id: int = connection.execute(_NEW_PERSON, {"created_at": now}).scalar_one()
+    connection.execute(
+        _NEW_ACCOUNT,
+        {
+            "person_id": person_id,
+            "channel": channel,
+            "user_id": user_id,
+            "chat_id": chat_id,
+            "created_at": now,
+        },
     )
-    uow.flush()
-    return person.id
+    return int(person_id)
 
 
 def forget_accounts(uow: UnitOfWork, person_id: int) -> None:
@@ -108,8 +131,9 @@ _GRANTS_OF_PERSON = (
 
 
 def actor_for(uow: UnitOfWork, person_id: int) -> Actor:
-    grants: Sequence[tuple[str, int]] = (
-        uow.session.execute(_GRANTS_OF_PERSON, {"person_id": person_id}).all()
+    grants = cast(
+        "Sequence[tuple[str, int]]",
+        uow.execute(_GRANTS_OF_PERSON, {"person_id": person_id}).all(),
     )
     return Actor(
         person_id=person_id,
@@ -196,7 +220,7 @@ def area_of_person(uow: UnitOfWork, person_id: int) -> int | None:
     person = uow.session.identity_map.get(uow.session.identity_key(Person, person_id))
     if person is not None:
         return person.area_org_id
-    area: int | None = uow.session.execute(_AREA_OF_PERSON, {"person_id": person_id}).scalar_one()
+    area: int | None = uow.execute(_AREA_OF_PERSON, {"person_id": person_id}).scalar_one()
     return area
 
 

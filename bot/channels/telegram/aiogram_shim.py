@@ -316,7 +316,9 @@ class AiogramChannel(TelegramChannel):
         self._kept: dict[int, dict[str, Any]] | None = None
         if isinstance(bot.session, JsonSession):
             self._kept = bot.session.kept_updates = {}
-        self.dispatcher = Dispatcher()
+        # No aiogram FSM: a conversation's state is in our store (handlers/state.py), so its
+        # middleware (a storage key and a context built for every update, issue 12) is off.
+        self.dispatcher = Dispatcher(disable_fsm=True)
         # The dispatcher's own update handler routes to these observers; each gets the whole
         # update as ``event_update``, which is what the channel reads.
         for observer in (
