@@ -17,6 +17,11 @@ A fourth held-out set (``nlp/data/petitions_fresh_3.txt``, ``third_fresh_held_ou
 on 30/11/2026 by helper i11fresh3 while other helpers were improving the model, without reading
 any other sentence file and before any model was evaluated on it: never used for any choice,
 only scored, once.
+
+A fifth held-out set (``nlp/data/petitions_fresh_4.txt``, ``fourth_fresh_held_out``) was written
+on 01/12/2026 by helper i11fresh4 while other helpers were improving the model and writing
+training text, without reading any other sentence file and before any model was evaluated on it:
+never used for any choice, only scored, once, at the end of the session.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ GOLD = Path(__file__).with_name("data") / "petitions_gold.txt"
 FRESH = Path(__file__).with_name("data") / "petitions_fresh.txt"
 FRESH_2 = Path(__file__).with_name("data") / "petitions_fresh_2.txt"
 FRESH_3 = Path(__file__).with_name("data") / "petitions_fresh_3.txt"
+FRESH_4 = Path(__file__).with_name("data") / "petitions_fresh_4.txt"
 
 
 def held_out(sentence: str) -> bool:
@@ -81,3 +87,10 @@ def third_fresh_held_out() -> tuple[str, ...]:
     """The fourth held-out set, written while the model was being improved, before any model
     was evaluated on it: only ever scored."""
     return _lines(FRESH_3)
+
+
+@cache
+def fourth_fresh_held_out() -> tuple[str, ...]:
+    """The fifth held-out set, written while the model was being improved and training text
+    written, before any model was evaluated on it: only ever scored, once."""
+    return _lines(FRESH_4)
