@@ -65,7 +65,6 @@ from pathlib import Path
 from typing import NamedTuple
 
 from nlp import gold
-from nlp.orthography import canonical_syllable
 from nlp.restoration import (
     CONTEXT_WORDS,
     NUMBER,
@@ -78,7 +77,7 @@ from nlp.restoration import (
     shown_uncertain,
     write_table,
 )
-from nlp.syllables import ADDRESSES, tagged_sentences, underthesea_root
+from nlp.syllables import ADDRESSES, canonical, tagged_sentences, underthesea_root
 from nlp.text import strip_diacritics
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -114,7 +113,7 @@ def text_runs(text: str) -> Iterator[tuple[list[str], tuple[bool, bool]]]:
         if lower in CONTEXT_WORDS:
             run += CONTEXT_WORDS[lower]
             continue
-        syllable = canonical_syllable(piece) if piece[0].isalpha() else None
+        syllable = canonical(piece) if piece[0].isalpha() else None
         if syllable:
             run.append(syllable)
             continue

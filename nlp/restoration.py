@@ -220,6 +220,14 @@ class Params:
     #: The level under which the upper confidence bound of a class's error rate must stay for
     #: the class to be safe (``Model.safe``; 1.0: every class is safe).
     class_bound: float = 1.0
+    #: Log bonus of a syllable of a known name spelt by a run of capitalised words
+    #: (``nlp.word_layer``; 0: no name layer).
+    name_bonus: float = 0.0
+    #: Log bonus of the syllables of a person's name at their places (surname, middle, given)
+    #: in a run of capitalised words opened by a surname (``nlp.word_layer``; 0: none).
+    person_bonus: float = 0.0
+    #: Log bonus of a syllable of a known name spelt by a run of words in lower case.
+    name_lower_bonus: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
