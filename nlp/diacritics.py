@@ -637,14 +637,8 @@ def _decode_chain(
     name_bonus, person_bonus = model.params.name_bonus, model.params.person_bonus
     typed = [None if t.context is not None else t.text for t in chain]
     named = word_layer.name_syllables(typed) if name_bonus else [set[str]() for _ in chain]
-    lower_bonus = model.params.name_lower_bonus
-    lowered = (
-        word_layer.name_syllables(typed, capitalised=False)
-        if lower_bonus
-        else [set[str]() for _ in chain]
-    )
     persons = word_layer.person_syllables(typed) if person_bonus else [set[str]() for _ in chain]
-    for token, in_names, in_person, in_lower in zip(chain, named, persons, lowered, strict=True):
+    for token, in_names, in_person in zip(chain, named, persons, strict=True):
         if token.context is not None:
             places += (restoration.Place((syllable,)) for syllable in token.context)
             where.append(None)
@@ -653,9 +647,8 @@ def _decode_chain(
         lower = token.text.lower()
         if token.kind is _Kind.PLAIN and lower not in options:
             options = (lower, *options)
-        in_lower -= in_names
-        if in_names or in_person or in_lower:
-            extra = in_names | in_person | in_lower
+        if in_names or in_person:
+            extra = in_names | in_person
             options += tuple(o for o in token.readings[_CANDIDATES:] if o in extra)
         bonus = (
             {option: inv.log_case(option, token.capital) for option in options}
@@ -666,8 +659,6 @@ def _decode_chain(
             bonus[option] = bonus.get(option, 0.0) + name_bonus
         for option in in_person.intersection(options):
             bonus[option] = bonus.get(option, 0.0) + person_bonus
-        for option in in_lower.intersection(options):
-            bonus[option] = bonus.get(option, 0.0) + lower_bonus
         where.append(len(places))
         places.append(restoration.Place(options, bonus))
     decoded = restoration.decode(places, model, starts=starts, ends=ends)

@@ -62,18 +62,14 @@ def names() -> dict[tuple[str, ...], tuple[tuple[str, ...], ...]]:
     return _index(name_list())
 
 
-def name_syllables(
-    words: Sequence[str | None], *, capitalised: bool = True
-) -> list[set[str]]:
+def name_syllables(words: Sequence[str | None]) -> list[set[str]]:
     """For each typed word (None: a place that is not a typed word, e.g. a number), the
-    syllables of the known names it may be part of: runs of capitalised words (of any words
-    when not ``capitalised``) that, without diacritics, spell a known name."""
+    syllables of the known names it may be part of: runs of capitalised words that, without
+    diacritics, spell a known name. (Runs in lower case too: tried, fewer sentences right.)"""
     index = names()
     found: list[set[str]] = [set() for _ in words]
     keys = [
-        strip_vietnamese(word.lower())
-        if word is not None and (word[:1].isupper() or not capitalised)
-        else None
+        strip_vietnamese(word.lower()) if word is not None and word[:1].isupper() else None
         for word in words
     ]
     for start in range(len(words)):

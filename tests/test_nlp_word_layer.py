@@ -31,12 +31,8 @@ def test_q4_the_name_layer_finds_known_names_typed_capitalised() -> None:
     assert found == [set(), set(), {"bến"}, {"thành"}, set(), {"đắk"}, {"lắk"}]
     # Names spelt alike without marks: every reading is a candidate, the model decides.
     assert {"thanh", "thành", "thạnh"} <= word_layer.name_syllables(["Binh", "Thanh"])[1]
-    # Lower case is no name unless asked for; a number between breaks the name.
+    # Lower case is no name; a number between breaks the name.
     assert word_layer.name_syllables(["ben", "thanh"]) == [set(), set()]
-    assert word_layer.name_syllables(["ben", "thanh"], capitalised=False) == [
-        {"bến"},
-        {"thành"},
-    ]
     assert word_layer.name_syllables(["Ben", None, "Thanh"]) == [set(), set(), set()]
     # A name written with a dash is two names; a word that is no syllable is matched as typed.
     assert word_layer.name_syllables(["Cam", "Ly"])[1] >= {"ly"}
