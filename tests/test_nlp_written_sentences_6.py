@@ -18,7 +18,7 @@ SIXTH = DATA / "resident_sentences_6.txt"
 #: The size the batch was written to reach.
 MINIMUM = 2500
 #: Current wards and communes named ("phường Bến Thành", "xã Ea Kar", ...).
-WARDS = 500
+WARDS = 800
 #: A line whose syllable set is this close (Jaccard) to a line of another data file is a near
 #: copy (the threshold the held-out sets are checked with).
 NEAR_COPY = 0.8
