@@ -43,3 +43,15 @@ def test_q4_the_person_layer_reads_surname_middle_and_given_names() -> None:
     found = word_layer.person_syllables(["ba", "Dang", "Van", "Phuc", "o", "Cau", "Giay"])
     assert found[:4] == [set(), {"đặng"}, {"văn"}, {"phúc"}]
     assert found[5:] == [set(), set()]  # Cầu is no surname: no person's name
+
+
+def test_q4_the_shipped_table_restores_tay_nguyen_and_street_names() -> None:
+    from nlp.diacritics import restore
+
+    for typed, expected in (
+        ("Toi o tinh Dak Lak", "Đắk Lắk"),
+        ("Duong Le Duan bi ngap nuoc", "Lê Duẩn"),
+        ("Cho Ben Thanh dong cua som", "Bến Thành"),
+    ):
+        restored = restore(typed)
+        assert restored is not None and expected in restored.text
