@@ -24,11 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from nlp import lattice, restoration, syllables
+from nlp import lattice, restoration, syllables, word_layer
 from nlp.keystrokes import from_telex, from_vni
 from nlp.orthography import (
     VOWELS,
-    canonical_syllable,
     has_vietnamese_marks,
     split_letter,
     strip_vietnamese,
@@ -208,7 +207,7 @@ def _classify(word: str, inv: Inventory) -> tuple[_Kind, tuple[str, ...], float]
         return _Kind.FOREIGN, (), float(len(lower))
     if not all(_latin(char) for char in lower):
         return _Kind.FOREIGN, (), 1.0
-    reading = canonical_syllable(lower)
+    reading = syllables.canonical(lower)
     if reading is not None and has_vietnamese_marks(lower):
         return _Kind.MARKED, (reading,), 1.0
     options = tuple(c for c in inv.candidates(strip_vietnamese(lower)) if _consistent(lower, c))
@@ -635,7 +634,11 @@ def _decode_chain(
     starts, ends = edges
     places: list[restoration.Place] = []
     where: list[int | None] = []
-    for token in chain:
+    name_bonus, person_bonus = model.params.name_bonus, model.params.person_bonus
+    typed = [None if t.context is not None else t.text for t in chain]
+    named = word_layer.name_syllables(typed) if name_bonus else [set[str]() for _ in chain]
+    persons = word_layer.person_syllables(typed) if person_bonus else [set[str]() for _ in chain]
+    for token, in_names, in_person in zip(chain, named, persons, strict=True):
         if token.context is not None:
             places += (restoration.Place((syllable,)) for syllable in token.context)
             where.append(None)
@@ -644,11 +647,18 @@ def _decode_chain(
         lower = token.text.lower()
         if token.kind is _Kind.PLAIN and lower not in options:
             options = (lower, *options)
+        if in_names or in_person:
+            extra = in_names | in_person
+            options += tuple(o for o in token.readings[_CANDIDATES:] if o in extra)
         bonus = (
             {option: inv.log_case(option, token.capital) for option in options}
             if token.capital is not None
             else {}
         )
+        for option in in_names.intersection(options):
+            bonus[option] = bonus.get(option, 0.0) + name_bonus
+        for option in in_person.intersection(options):
+            bonus[option] = bonus.get(option, 0.0) + person_bonus
         where.append(len(places))
         places.append(restoration.Place(options, bonus))
     decoded = restoration.decode(places, model, starts=starts, ends=ends)

@@ -9,6 +9,10 @@ written for it and the TUNING half of the labelled petitions (``nlp/gold.py``). 
 as ``NUMBER`` and chat shorthand or unit abbreviations as the syllables they stand for
 (``CONTEXT_WORDS``), as context only. It is loaded once, on first use.
 
+A word-level layer (``nlp.word_layer``) adds a bonus to the syllables of a known name (a ward,
+a province, a street, a person's name) spelt by a run of capitalised words; its bonuses ship in
+``Params`` and reach the decoder as the places' emissions (``Place.bonus``).
+
 ``decode`` runs forward–backward over the candidate syllables of a run of words: the syllable
 chosen at each place is the one with the highest posterior probability, and that probability
 is its confidence. A restored syllable is shown as certain only when its confidence reaches a
@@ -220,6 +224,12 @@ class Params:
     #: The level under which the upper confidence bound of a class's error rate must stay for
     #: the class to be safe (``Model.safe``; 1.0: every class is safe).
     class_bound: float = 1.0
+    #: Log bonus of a syllable of a known name spelt by a run of capitalised words
+    #: (``nlp.word_layer``; 0: no name layer).
+    name_bonus: float = 0.0
+    #: Log bonus of the syllables of a person's name at their places (surname, middle, given)
+    #: in a run of capitalised words opened by a surname (``nlp.word_layer``; 0: none).
+    person_bonus: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

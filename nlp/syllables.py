@@ -14,6 +14,13 @@ is imported, nothing is downloaded, no hand-picked word list):
   tagged text is legal prose, these pull the model towards everyday Vietnamese;
 - the TTS lexicon (``lexicon.txt``): accented syllables the other sources may miss.
 
+Besides these, the names of today's wards and provinces (the ``vietnam_provinces`` package)
+give the LOAN SYLLABLES: words of Tây Nguyên names that the spelling rules of Vietnamese
+refuse but that carry its marks (``Đắk``, ``Lắk``, ``Krông``, ``Búk``). They are read as
+syllables (``canonical``), so that ``Dak Lak`` can be restored to ``Đắk Lắk``; and syllables
+of the ward, province and street names that no other source holds (``Duẩn``) are added with a
+small weight.
+
 Every syllable is lower case with its tone in the canonical (new-style) place. The inventory is
 built once per process on first use (about half a second) and never written to disk.
 """
@@ -24,13 +31,14 @@ import importlib.util
 import itertools
 import json
 import math
+import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from nlp.orthography import canonical_syllable, strip_vietnamese
+from nlp.orthography import canonical_syllable, has_vietnamese_marks, strip_vietnamese
 
 TAGGED_TEXT = "pipeline/pos_tag/models/pos_crf_vlsp2013_20230303/test_output.txt"
 WORD_LISTS = ("Viet11K.txt", "Viet22K.txt", "Viet39K.txt", "Viet74K.txt")
@@ -61,6 +69,10 @@ STARTER_WEIGHT = 0.003
 CASE_PRIOR = 1.0
 #: Weight of an accented syllable that only the TTS lexicon knows.
 LEXICON_WEIGHT = 0.1
+#: Weight of a syllable of a current ward, province or street name that no other source knows.
+NAME_WEIGHT = 0.1
+#: The street names (``nlp/data``), a source of syllables (``NAME_WEIGHT``).
+STREET_NAMES = Path(__file__).with_name("data") / "street_names.txt"
 
 
 def underthesea_root() -> Path:
@@ -84,6 +96,58 @@ def _place_names(root: Path) -> set[str]:
     for table in ("province_names", "old_province_names"):
         names.update(entry["name"] for entry in data.get(table, {}).values())
     return names
+
+
+def current_unit_names() -> list[str]:
+    """The names of today's wards and provinces (``vietnam_provinces``), with their unit word
+    (``Xã Krông Búk``, ``Tỉnh Đắk Lắk``), sorted, each once."""
+    spec = importlib.util.find_spec("vietnam_provinces")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("vietnam_provinces is not installed")
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    rows = json.loads((folder / "data" / "flat-divisions.json").read_text("utf-8"))
+    names = {" ".join(row[key].split()) for row in rows for key in ("name", "province_name")}
+    return sorted(names)
+
+
+_LETTERS_ONLY = re.compile(r"[^\W\d_]+")
+
+
+#: A loan syllable is read as one only when at least this many of today's unit names hold it:
+#: one name alone (``Đal``, ``SRó``) is too little to restore every word typed that way to it.
+LOAN_NAMES = 2
+
+
+@cache
+def loan_syllables() -> frozenset[str]:
+    """Words of today's unit names, lower case, that ``canonical_syllable`` refuses but that
+    carry a Vietnamese mark, in at least ``LOAN_NAMES`` names: ``đắk``, ``lắk``, ``krông``,
+    ``ngọk``. A name word that is one of them without its marks (``Krong``) is a loan too, so
+    that both readings are weighed. (Other unmarked words, ``Ea``, ``Kon``, stay foreign:
+    there is nothing to restore in them.)"""
+    marked: dict[str, int] = {}
+    plain: set[str] = set()
+    for name in current_unit_names():
+        for lower in set(name.lower().split()):
+            if not _LETTERS_ONLY.fullmatch(lower) or canonical_syllable(lower) is not None:
+                continue
+            if has_vietnamese_marks(lower):
+                marked[lower] = marked.get(lower, 0) + 1
+            else:
+                plain.add(lower)
+    loans = {word for word, names in marked.items() if names >= LOAN_NAMES}
+    bare = {strip_vietnamese(word) for word in loans}
+    return frozenset(loans | (plain & bare))
+
+
+def canonical(word: str) -> str | None:
+    """``canonical_syllable``, or the word in lower case when it is a loan syllable
+    (``loan_syllables``); None for anything else."""
+    value = canonical_syllable(word)
+    if value is not None:
+        return value
+    lower = word.lower()
+    return lower if lower in loan_syllables() else None
 
 
 def _sentence_starters(root: Path) -> list[str]:
@@ -123,10 +187,10 @@ def tagged_sentences() -> tuple[tuple[str, ...], ...]:
 
 
 class _Canon(dict[str, str]):
-    """Memo of ``canonical_syllable`` (lower case; empty string when not a syllable)."""
+    """Memo of ``canonical`` (lower case; empty string when not a syllable)."""
 
     def __missing__(self, word: str) -> str:
-        value = canonical_syllable(word) or ""
+        value = canonical(word) or ""
         self[word] = value
         return value
 
@@ -308,6 +372,13 @@ def build_inventory(exclude: Collection[int] = ()) -> Inventory:
         syllable = counts.canon[word] if word and not word.isascii() else ""
         if syllable and syllable not in counts.syllables:
             counts.syllables[syllable] = LEXICON_WEIGHT
+    streets = [line for line in _lines(STREET_NAMES) if line.strip() and line[0] != "#"]
+    for name in (*current_unit_names(), *streets):
+        for run in _runs((name,), counts.canon):
+            for syllable, written in run:
+                if syllable not in counts.syllables:
+                    counts.syllables[syllable] = NAME_WEIGHT
+                    counts._case(syllable, written, NAME_WEIGHT)
 
     return Inventory(
         counts=dict(counts.syllables),

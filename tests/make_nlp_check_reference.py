@@ -2,8 +2,8 @@
 
 The reference is what the PLAIN decoder (``nlp/restoration.py`` as of commit 8c047a2, before the
 faster forward–backward; with today's rule for ties, ``restoration.rank``) prints with the
-CURRENT table, for the same input lines; the faster decoder must match it
-(``tests/test_nlp_check_reference.py``). Run from the repository root:
+CURRENT table (read with today's ``Params``), for the same input lines; the faster decoder must
+match it (``tests/test_nlp_check_reference.py``). Run from the repository root:
 
     .venv/bin/python -m tests.make_nlp_check_reference
 
@@ -57,6 +57,25 @@ def _with_tie_rule(plain: str) -> str:
     return plain.replace(PLAIN_RANKING, tie_rule)
 
 
+_PARAMS_START = "@dataclass(frozen=True, slots=True)\nclass Params:"
+_PARAMS_END = "\n\n\n@dataclass(frozen=True, slots=True)\nclass Model:"
+
+
+def _with_current_params(plain: str) -> str:
+    """The plain decoder with today's ``Params`` (the same fields and more: the word layer's
+    bonuses, which ``nlp.diacritics`` puts into the emissions of the places both decoders
+    read), so that it reads today's table."""
+    current = (ROOT / "nlp" / "restoration.py").read_text("utf-8")
+
+    def block(source: str) -> tuple[int, int]:
+        assert source.count(_PARAMS_START) == 1 and source.count(_PARAMS_END) == 1
+        return source.index(_PARAMS_START), source.index(_PARAMS_END)
+
+    start, end = block(current)
+    plain_start, plain_end = block(plain)
+    return plain[:plain_start] + current[start:end] + plain[plain_end:]
+
+
 def main() -> None:
     plain = subprocess.run(
         ["git", "show", f"{PLAIN_DECODER_COMMIT}:nlp/restoration.py"],
@@ -69,7 +88,8 @@ def main() -> None:
         tree = Path(scratch) / "tree"
         for part in ("bot", "handlers", "nlp", "procedure", "storage", "texts"):
             shutil.copytree(ROOT / part, tree / part)
-        (tree / "nlp" / "restoration.py").write_text(_with_tie_rule(plain), encoding="utf-8")
+        decoder = _with_tie_rule(_with_current_params(plain))
+        (tree / "nlp" / "restoration.py").write_text(decoder, encoding="utf-8")
         target = Path(scratch) / "reference.jsonl.gz"
         subprocess.run(
             [sys.executable, "-c", DECODE, str(REFERENCE), str(target)],

@@ -34,7 +34,13 @@ from nlp.orthography import (
     parse,
     split_letter,
 )
-from nlp.syllables import Inventory, build_inventory, inventory, tagged_sentences
+from nlp.syllables import (
+    Inventory,
+    build_inventory,
+    inventory,
+    loan_syllables,
+    tagged_sentences,
+)
 from nlp.text import normalise, strip_diacritics
 
 WORD = re.compile(r"[^\W\d_]+")
@@ -655,7 +661,9 @@ def test_q4_telex_and_vni_round_trip_every_accented_syllable_of_the_inventory() 
     ambiguous = {"oo", "uơ"}  # boòng is also "bồng" typed in Telex; "uơ"+coda are misspellings
     for syllable in inventory().counts:
         parsed = parse(syllable)
-        assert parsed is not None
+        if parsed is None:  # Đắk, Krông: no Telex reading can be parsed back
+            assert syllable in loan_syllables()
+            continue
         if parsed.cluster in ambiguous:
             continue
         if not has_vietnamese_marks(syllable):
@@ -673,7 +681,7 @@ def test_q4_inventory_is_built_from_shipped_text_not_a_hand_list() -> None:
         assert syllable in shipped
     for syllable in shipped.counts:
         parsed = parse(syllable)
-        assert parsed is not None, syllable
+        assert parsed is not None or syllable in loan_syllables(), syllable
     assert shipped.candidates("duong")[0] == "đường"
     counts = [shipped.count(s) for s in shipped.candidates("ban")]
     assert counts == sorted(counts, reverse=True)
