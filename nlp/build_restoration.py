@@ -16,7 +16,8 @@ Weights of the sources were chosen by 4-fold cross-validation inside the tuning 
 scored by a model built without it); ``vlsp_unigram`` was chosen later by the same 4-fold
 cross-validation over every calibration sentence (``python -m nlp.restoration_cv``, which also
 sorts the errors into classes). Nothing here reads the held-out sets (the held-out half of
-``petitions_gold.txt`` and ``petitions_fresh.txt``): they are scored by the tests only.
+``petitions_gold.txt`` and the four fresh sets listed in ``nlp/gold.py``): they are scored by
+the tests only.
 
 The confidence rule (which restored syllables are shown as certain, and the floor under which no
 suggestion is offered) is chosen as follows, stated before it was first run:
