@@ -253,6 +253,33 @@ async def test_c8_aiogram_posts_a_text_as_json_and_a_file_as_a_form() -> None:
         assert ("senddocument", "multipart/form-data") in kinds
 
 
+async def test_c8_aiogram_closes_a_plain_http_session_without_the_tls_wait(
+    monkeypatch: Any,
+) -> None:
+    """aiogram sleeps 250 ms after closing, for TLS connections to wind down; over plain HTTP
+    (a local Bot API server) there are none, so the session closes without it; over HTTPS
+    aiogram's own close (with its wait) still runs."""
+    from bot.channels.telegram.aiogram_shim import make_bot
+
+    waits: list[float] = []
+
+    async def recorded_sleep(seconds: float) -> None:
+        if seconds:  # aiohttp yields with sleep(0) while closing; only waits are counted
+            waits.append(seconds)
+
+    monkeypatch.setattr("aiogram.client.session.aiohttp.asyncio.sleep", recorded_sleep)
+    async with FakeTelegram() as fake:
+        plain = make_bot(fake.token, fake.base_url)
+        await plain.get_me()
+        await plain.session.close()
+        assert plain.session._session is not None and plain.session._session.closed
+    assert waits == []
+    secure = make_bot("123:abc", "https://api.telegram.org")
+    await secure.session.create_session()
+    await secure.session.close()
+    assert waits == [0.25]
+
+
 def test_c8_a_persons_ward_is_read_as_one_column_and_sees_this_turns_change(
     engine: Engine,
 ) -> None:
