@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from nlp.orthography import parse, render
 
@@ -43,7 +44,13 @@ def normalise(text: str) -> str:
 
 
 def _fold_word(match: re.Match[str]) -> str:
-    word = match.group()
+    return _folded(match.group())
+
+
+@lru_cache(maxsize=1 << 16)
+def _folded(word: str) -> str:
+    """One word with its tone mark placed the new way (a few thousand distinct words make most
+    text, so each is parsed once: folding the 25,000 lines of nlp/data took 4.9 s uncached)."""
     parsed = parse(word.lower())
     if parsed is None or not parsed.tone:
         return word

@@ -32,6 +32,7 @@ def near_copies(
         for syllable in syllables:
             postings.setdefault(syllable, []).append(index)
     has_empty = frozenset() in sets
+    sizes = [len(syllables) for syllables in sets]
     near: list[int] = []
     for number, line in lines:
         mine = syllable_set(line)
@@ -42,8 +43,11 @@ def near_copies(
         rarest = sorted(mine, key=lambda syllable: len(postings.get(syllable, ())))
         prefix = rarest[: len(mine) - math.ceil(threshold * len(mine) - 1e-9) + 1]
         candidates = {index for syllable in prefix for index in postings.get(syllable, ())}
+        # J(A, B) ≤ min(|A|, |B|) / max(|A|, |B|): only sets of a size within t of A's can reach t.
+        low, high = threshold * len(mine) - 1e-9, len(mine) / threshold + 1e-9
         if any(
-            len(mine & sets[index]) >= threshold * len(mine | sets[index])
+            low <= sizes[index] <= high
+            and len(mine & sets[index]) >= threshold * len(mine | sets[index])
             for index in candidates
         ):
             near.append(number)
