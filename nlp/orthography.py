@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from enum import IntEnum
+from functools import lru_cache
 from typing import NamedTuple
 
 
@@ -237,7 +238,9 @@ def render(syllable: Syllable) -> str:
     return syllable.onset + cluster + syllable.coda
 
 
+@lru_cache(maxsize=1 << 16)
 def canonical_syllable(word: str) -> str | None:
-    """The lower-case syllable with its tone in canonical place, or None when not a syllable."""
+    """The lower-case syllable with its tone in canonical place, or None when not a syllable.
+    Kept per word (a few thousand make most text; parsing was most of a restoration's CPU)."""
     parsed = parse(word.lower())
     return None if parsed is None else render(parsed)

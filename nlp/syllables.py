@@ -35,7 +35,7 @@ import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from nlp.orthography import canonical_syllable, has_vietnamese_marks, strip_vietnamese
@@ -140,6 +140,7 @@ def loan_syllables() -> frozenset[str]:
     return frozenset(loans | (plain & bare))
 
 
+@lru_cache(maxsize=1 << 16)
 def canonical(word: str) -> str | None:
     """``canonical_syllable``, or the word in lower case when it is a loan syllable
     (``loan_syllables``); None for anything else."""
