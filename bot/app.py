@@ -216,13 +216,18 @@ def run_app(settings: Settings) -> int:
     limiters: dict[str, RateLimiter] = {}
     channels = configured_channels(settings, engine, limiters=limiters)
     from bot.files import file_link_for
+    from bot.first_try import wards_for_a_first_try
 
+    first_try = wards_for_a_first_try(engine, channels)
     context = ProcedureContext(periods=settings.periods, file_link=file_link_for(settings))
     conversations = Conversations(engine, context, chat_settings(settings, channels))
 
     def ready(running: Running) -> None:
         if any(channel.name == "web" for channel in channels):
             print(t("cli.web.serving", address=running.url), flush=True)
+        if first_try is not None:
+            name, added = first_try
+            print(t("cli.province_imported", name=name, added=added), flush=True)
 
     async def main() -> None:
         stop = asyncio.Event()

@@ -243,6 +243,8 @@ def test_c7_run_without_a_channel_serves_the_web_chat_and_prints_its_address(
         address = re.search(r"http://127\.0\.0\.1:\d+/", line)
         assert address is not None, (line, process.stderr.read() if process.poll() else "")
         assert "Trò chuyện trên web" in line
+        # A new database has no ward: a first try gets Ho Chi Minh City's (tests/test_first_try.py)
+        assert "Thành phố Hồ Chí Minh: thêm 168 phường, xã" in process.stdout.readline()
         with urllib.request.urlopen(address.group(0), timeout=10) as page:
             body = page.read().decode("utf-8")
         assert '<html lang="vi">' in body and 'role="log"' in body
