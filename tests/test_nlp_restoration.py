@@ -9,11 +9,11 @@ written after the first held-out half's safety figure had been seen, and committ
 rule was scored on it. A third (``petitions_fresh_2.txt``, 466 sentences) was written on
 30/11/2026 by a writer who read neither the model's output nor its training text, while the
 model was being improved on tuning material only, and scored once after the model was chosen.
-A fourth (``petitions_fresh_3.txt``, 495 sentences, ``tests/test_nlp_third_fresh_set.py``) was
+A fourth (``petitions_fresh_3.txt``, 495 sentences, ``tests/test_nlp_fresh_sets.py``) was
 written the same way on the same day, while the fourth and fifth resident batches were being
 written, and scored once after the table was built (53.13 % of sentences). A fifth
-(``petitions_fresh_4.txt``, 616 sentences, ``tests/test_nlp_fourth_fresh_set.py``) was written
-on 30/11/2026, while the sixth and seventh resident files and the word layer were being made,
+(``petitions_fresh_4.txt``, 616 sentences, ``tests/test_nlp_fresh_sets.py``) was written
+on 01/12/2026, while the sixth and seventh resident files and the word layer were being made,
 by a writer who saw neither the model, its output nor its training text, and scored once on
 01/12/2026 after the table was rebuilt: it is the fair measure now; the earlier sets have been
 scored after model changes and are regression checks.
@@ -485,7 +485,7 @@ def test_q4_fourth_fresh_held_out_syllables_reach_the_goal(
     record_property: Callable[[str, object], None],
 ) -> None:
     """The fifth held-out set (nlp/data/petitions_fresh_4.txt, 616 sentences, all 34
-    provinces), written on 30/11/2026 by a writer who saw neither the model, its output nor its
+    provinces), written on 01/12/2026 by a writer who saw neither the model, its output nor its
     training text, while the sixth and seventh resident files and the word layer were made;
     scored once, on 01/12/2026, after the table was rebuilt: 96.87 % of syllables, 66.23 % of
     sentences, 2 of 397 suggestions (0.50 %) with a wrong syllable shown as certain."""
