@@ -10,10 +10,24 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 from nlp.text import fold_tone_placement
 
 _SYLLABLE = re.compile(r"[^\W\d_]+")
+#: The sentence files of the restoration model and its held-out sets.
+DATA = Path(__file__).resolve().parent.parent / "nlp" / "data"
+
+
+def lines_of_other_files(*names: str) -> list[str]:
+    """Every sentence line (no comment, no blank) of the data files but those named."""
+    return [
+        line.strip()
+        for path in sorted(DATA.glob("*.txt"))
+        if path.name not in names
+        for line in path.read_text("utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
 
 
 def syllable_set(line: str) -> frozenset[str]:

@@ -23,7 +23,7 @@ import pytest
 from nlp import build_restoration as build
 from nlp import gold
 from nlp.text import fold_tone_placement, strip_diacritics
-from tests.near_copies import near_copies
+from tests.near_copies import lines_of_other_files, near_copies
 
 #: A line whose syllable set is this close (Jaccard) to a line of another data file is a near
 #: copy.
@@ -91,15 +91,6 @@ def _numbered(fresh: FreshSet) -> list[tuple[int, str]]:
     ]
 
 
-def _other_lines(fresh: FreshSet) -> list[str]:
-    return [
-        line.strip()
-        for path in sorted(gold.GOLD.parent.glob("*.txt"))
-        if path != fresh.path
-        for line in path.read_text("utf-8").splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
-
 
 @pytest.mark.parametrize("fresh", SETS)
 def test_q4_a_fresh_held_out_set_is_nfc_written_with_diacritics_and_big_enough(
@@ -120,7 +111,7 @@ def test_q4_a_fresh_held_out_set_is_nfc_written_with_diacritics_and_big_enough(
 
 @pytest.mark.parametrize("fresh", SETS)
 def test_q4_a_fresh_held_out_set_is_new_text(fresh: FreshSet) -> None:
-    others = _other_lines(fresh)
+    others = lines_of_other_files(fresh.path.name)
     typed_others = {_typed(line) for line in others}
     numbered = _numbered(fresh)
     equal = [number for number, line in numbered if _typed(line) in typed_others]

@@ -40,7 +40,7 @@ from nlp.diacritics import Restoration, restore
 from nlp.names import restore_name, title_case
 from nlp.restoration import model
 from nlp.text import fold_tone_placement
-from tests.near_copies import near_copies
+from tests.near_copies import lines_of_other_files, near_copies
 
 #: Goals of issue 11 on the held-out half.
 SYLLABLES_GOAL = 0.95
@@ -63,15 +63,6 @@ def test_q4_the_split_is_fixed_by_the_hash_rule_and_has_two_real_halves() -> Non
         assert gold.held_out(sentence) is (digest[0] % 2 == 1)
 
 
-def _lines_of_other_files(*names: str) -> list[str]:
-    return [
-        line.strip()
-        for path in sorted(gold.GOLD.parent.glob("*.txt"))
-        if path.name not in names
-        for line in path.read_text("utf-8").splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
-
 
 @pytest.mark.parametrize(
     ("held_out", "file"),
@@ -85,7 +76,7 @@ def test_q4_no_held_out_line_is_a_near_copy_of_a_line_of_another_data_file(
     that were near copies of training lines were taken out on 01/12/2026. Only positions in the
     held-out set are shown, never text."""
     numbered = list(enumerate(held_out(), start=1))
-    assert near_copies(numbered, _lines_of_other_files(file), 0.8) == []
+    assert near_copies(numbered, lines_of_other_files(file), 0.8) == []
 
 
 def test_q4_the_fresh_held_out_set_is_new_text() -> None:

@@ -9,15 +9,13 @@ line numbers or sentences, never a held-out set's text."""
 from __future__ import annotations
 
 import unicodedata
-from pathlib import Path
 
 import pytest
 
 from nlp import build_restoration as build
 from nlp.text import fold_tone_placement, strip_diacritics
-from tests.near_copies import near_copies
+from tests.near_copies import DATA, lines_of_other_files, near_copies
 
-DATA = Path(__file__).resolve().parent.parent / "nlp" / "data"
 #: A line whose syllable set is this close (Jaccard) to a line of another data file is a near
 #: copy (the threshold the held-out sets are checked with).
 NEAR_COPY = 0.8
@@ -38,16 +36,6 @@ def sentences(name: str) -> list[str]:
 
 def _key(line: str) -> str:
     return fold_tone_placement(unicodedata.normalize("NFC", line.strip())).lower()
-
-
-def _other_lines(name: str) -> list[str]:
-    return [
-        line.strip()
-        for path in sorted(DATA.glob("*.txt"))
-        if path.name != name
-        for line in path.read_text("utf-8").splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
 
 
 @pytest.mark.parametrize(("name", "minimum"), FILES)
@@ -77,7 +65,7 @@ def test_q4_a_written_file_has_no_line_twice_even_without_diacritics(
 @pytest.mark.parametrize(("name", "minimum"), FILES)
 def test_q4_a_written_file_repeats_no_line_of_another_data_file(name: str, minimum: int) -> None:
     mine = {_key(line): number for number, line in enumerate(sentences(name), start=1)}
-    clashes = {mine[_key(line)] for line in _other_lines(name) if _key(line) in mine}
+    clashes = {mine[_key(line)] for line in lines_of_other_files(name) if _key(line) in mine}
     # Only the file's own sentence numbers are shown: the held-out sets are not printed.
     assert not clashes, sorted(clashes)
 
@@ -93,7 +81,7 @@ def test_q4_a_written_file_has_no_near_copy_of_another_data_file(name: str) -> N
     numbered = list(enumerate(sentences(name), start=1))
     # Both ways: none of its lines is close to another file's, and so no held-out line becomes
     # a near copy of a tuning line through this file.
-    assert near_copies(numbered, _other_lines(name), NEAR_COPY) == []
+    assert near_copies(numbered, lines_of_other_files(name), NEAR_COPY) == []
 
 
 @pytest.mark.parametrize(("name", "minimum"), FILES)
