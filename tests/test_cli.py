@@ -236,6 +236,9 @@ def test_c7_run_without_a_channel_serves_the_web_chat_and_prints_its_address(
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        # Ctrl-C as in a terminal, even when pytest itself was started in the background (where
+        # the shell ignores SIGINT for it and its children).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         assert process.stdout is not None
@@ -250,7 +253,13 @@ def test_c7_run_without_a_channel_serves_the_web_chat_and_prints_its_address(
         assert '<html lang="vi">' in body and 'role="log"' in body
     finally:
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=30) == 0
+        try:
+            status = process.wait(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()  # never left running after a failed test
+                process.wait()
+    assert status == 0
 
 
 def test_c7_run_on_a_port_already_in_use_says_so_in_plain_words(
