@@ -408,13 +408,10 @@ def fold_counts(
 def cross_validated(
     weights: Weights,
     temperatures: Sequence[float] = (1.0,),
-    scored_written: Sequence[str] | None = None,
 ) -> dict[float, list[Scored]]:
     """Every calibration sentence (the tuning half and the written petition sentences)
-    restored by a model built without its fold, per temperature. ``scored_written``: restore
-    only these of the written sentences (the folds are still built from all of them)."""
+    restored by a model built without its fold, per temperature."""
     tuning, written = gold.tuning(), written_sentences()
-    chosen = written if scored_written is None else scored_written
     scored: dict[float, list[Scored]] = {t: [] for t in temperatures}
     for k, counts in enumerate(fold_counts(weights, tuning, written)):
         lm = LanguageModel(counts)
@@ -423,7 +420,7 @@ def cross_validated(
                 temperature=temperature, name_bonus=NAME_BONUS, person_bonus=PERSON_BONUS
             )
             current = Model(lm, layered, {})
-            for sentences, is_gold in ((tuning, True), (chosen, False)):
+            for sentences, is_gold in ((tuning, True), (written, False)):
                 for item in score(current, [s for s in sentences if fold(s) == k]):
                     item.fold, item.gold = k, is_gold
                     scored[temperature].append(item)

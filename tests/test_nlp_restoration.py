@@ -20,9 +20,9 @@ scored after model changes and are regression checks.
 
 Figures printed (``pytest -s``): syllables right, whole sentences right, and the share of
 offered suggestions holding a wrong syllable shown as certain (with the upper end of its
-one-sided 95 % Wilson interval); held out, fresh held out, the tuning half and the first resident
-sentences (``resident_sentences.txt``) by cross-validation (each fold restored by a model built
-without it; the build prints the same for all calibration sentences), and tuning in-sample.
+one-sided 95 % Wilson interval) of every held-out set, and of the tuning half in-sample; the
+build (``python -m nlp.build_restoration``) prints the cross-validated figures of all calibration
+sentences (each fold restored by a model built without it).
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ from nlp import gold
 from nlp.diacritics import Restoration, restore
 from nlp.names import restore_name, title_case
 from nlp.restoration import model
-from nlp.text import fold_tone_placement
 from tests.near_copies import lines_of_other_files, near_copies
 
 #: Goals of issue 11 on the held-out half.
@@ -131,33 +130,11 @@ def figures() -> Figures:
     ):
         scored = build.score(shipped, texts)
         out[name] = (*build.accuracy(scored), build.safety(scored, params, shipped.safe))
-    # Cross-validated on the tuning half and the first resident sentences only (the build,
-    # `python -m nlp.build_restoration`, prints the figures of all 11,000 calibration sentences:
-    # restoring every one of them here took most of this module's time). Each fold is still
-    # built without its share of ALL the calibration sentences.
-    residents = build._data_lines("resident_sentences.txt")
-    folds = build.cross_validated(
-        build.Weights(**shipped.meta["weights"]),  # type: ignore[arg-type]
-        (params.temperature,),
-        scored_written=residents,
-    )[params.temperature]
-    # Each fold judged with the safe classes of the other folds (cross-fitted).
-    safe = build.cross_fitted(
-        build.class_counts(folds, params.uncertain_below), params.class_bound
-    )
-    tuning_folds = [item for item in folds if item.gold]
-    written_last = {fold_tone_placement(s) for s in residents}
-    resident_folds = [item for item in folds if item.sentence in written_last]
-    out["tuning, cross-validated"] = (
-        *build.accuracy(tuning_folds),
-        build.safety(tuning_folds, params, safe),
-    )
-    # The resident sentences were written last, for issue 11, without looking at any model:
-    # their cross-validated figure is the tuning material's best guide to unseen text.
-    out["residents, cross-valid."] = (
-        *build.accuracy(resident_folds),
-        build.safety(resident_folds, params, safe),
-    )
+    # The cross-validated figures of the calibration sentences (the tuning half and the
+    # written petitions, each fold restored by a table built without it) are the build's:
+    # `python -m nlp.build_restoration` prints them. Here the held-out sets are judged, and the
+    # tuning half in-sample beside them; restoring the folds again took a third of this
+    # module's time and was printed, never checked.
     seen = build.score(shipped, gold.tuning())
     out["tuning, in-sample"] = (*build.accuracy(seen), build.safety(seen, params, shipped.safe))
     lines = [
@@ -414,6 +391,51 @@ def test_q4_fold_counts_equal_each_fold_rebuilt_from_scratch(
         )
         for table in ("uni", "bi", "tri", "quad"):
             assert list(getattr(counts, table).items()) == list(getattr(rebuilt, table).items())
+
+
+def test_q4_cross_validation_restores_each_calibration_sentence_once_without_its_fold(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``cross_validated`` (what the build tunes the confidence rule on): every sentence of
+    the tuning half and of the written sentences restored once per temperature, by the table
+    of the folds it is not in; ``cross_fitted`` gives each fold the safe classes of the others
+    only. On a small corpus: the whole calibration set is the build's to restore."""
+    listed = ["phường Bến Nghé", "đường Lê Lợi", "ngập nước", "đến nhà", "máy bơm", "sữa", "hông"]
+    names = ("vlsp", "words", "places", "streets", "catalogue", "vocabulary", "phrases")
+    small = {name: build._counts(listed, padded=False) for name in names}
+    small["petitions"] = build._counts(["không dùng"], padded=True)
+    tuning = ["Đèn hỏng mấy hôm.", "Máy bơm hỏng rồi.", "Đến nhà văn hoá.", "Sửa đèn giúp."]
+    tuning += ["Hết sữa rồi.", "Mấy cái máy hỏng.", "Đèn đường tắt.", "Đến giờ chưa sửa."]
+    written = ["Nước ngập mấy hôm.", "Máy bơm ngập nước.", "Hông có ai đến.", "Sữa hỏng rồi."]
+    written += ["Cống nghẹt mấy tuần.", "Đèn hông sáng."]
+    monkeypatch.setattr(build, "sources", lambda: small)
+    monkeypatch.setattr(build.gold, "tuning", lambda: tuning)
+    monkeypatch.setattr(build, "written_sentences", lambda: written)
+    weights = build.Weights(vlsp=0.3, words=0.07, gold=1.3, petitions=2.7, vlsp_unigram=0.4)
+    scored = build.cross_validated(weights, (1.0, 2.0))
+    assert set(scored) == {1.0, 2.0}
+    for items in scored.values():
+        assert sorted(item.sentence for item in items) == sorted([*tuning, *written])
+        for item in items:
+            assert item.fold == build.fold(item.sentence)
+            assert item.gold == (item.sentence in tuning)
+    counts = build.class_counts(scored[1.0], threshold=0.0)
+    assert len(counts) > 1 and all(counts.values())  # ambiguous words in every fold
+    safe = build.cross_fitted(counts, bound=0.99)
+    assert set(safe) == set(counts)
+    for k, classes in safe.items():
+        others = {typed for j, table in counts.items() if j != k for typed in table}
+        assert classes is not None and classes <= others
+        # The fold's own errors never decide its safe classes.
+        all_wrong = {**counts, k: {typed: (seen, seen) for typed, (seen, _) in counts[k].items()}}
+        assert build.cross_fitted(all_wrong, bound=0.99)[k] == classes
+    only_in_one = [
+        (k, typed)
+        for k, table in counts.items()
+        for typed in table
+        if not any(typed in other for j, other in counts.items() if j != k)
+    ]
+    assert only_in_one and all(typed not in safe[k] for k, typed in only_in_one)  # type: ignore[operator]
 
 
 def test_q4_third_fresh_held_out_syllables_reach_the_goal(
