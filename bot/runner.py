@@ -235,8 +235,9 @@ def settle_heap() -> None:
     every chat ~0.2 s each; the young collections, one every 700 objects, another 0.06-0.1 s.
     After this: 2-3 collections, 0.02 s. Cyclic garbage is still collected, after 10,000 new
     objects instead of 700. A process that serves calls it through
-    :func:`settle_heap_after_first_turn` (the first turn imports what a conversation needs); not
-    the test suite, whose objects alive at a freeze would never be collected."""
+    :func:`settle_heap_after_first_turn` (the first turn imports what a conversation needs). The
+    test suite freezes after every test instead, once what the test left behind is collected
+    (tests/conftest.py), and keeps the default thresholds."""
     gc.collect()
     gc.freeze()
     _, middle, old = gc.get_threshold()
