@@ -195,9 +195,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 # 0.3 s a time: a sixth of the chat contract's CPU. What the test left behind is collected first
 # (only what the last freeze did not hold: a few milliseconds), so only what outlives it is
 # frozen; the modules the collection imported are frozen before the first test.
-def pytest_collection_finish(session: pytest.Session) -> None:
-    gc.collect()
-    gc.freeze()
+@pytest.hookimpl(hookwrapper=True)
+def pytest_collection(session: pytest.Session) -> Iterator[None]:
+    """No collection while the test modules are imported (each full one walked the growing
+    heap again: a second of a worker's collection), then the imports frozen."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect()
+        gc.freeze()
 
 
 @pytest.hookimpl(hookwrapper=True, trylast=True)
