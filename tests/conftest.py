@@ -241,6 +241,25 @@ def use_cases_never_commit() -> Iterator[None]:
     event.remove(Session, "before_commit", _forbid_commit_in_procedure)
 
 
+@pytest.fixture(autouse=True)
+def no_log_handler_outlives_its_test() -> Iterator[None]:
+    """A command run in the process (``main(argv)``) installs the bot's log handler on the root
+    logger, holding the stderr of that test's capture: it is taken off again afterwards, so the
+    next test on the worker starts with the root logger as pytest left it."""
+    import logging
+
+    from bot.logs import configure_logging
+
+    root = logging.getLogger()
+    before, level = set(root.handlers), root.level
+    yield
+    installed = configure_logging.__module__
+    for handler in list(root.handlers):
+        if handler not in before and type(handler).__module__ == installed:
+            root.removeHandler(handler)
+    root.setLevel(level)
+
+
 def postgres_url() -> str | None:
     url = os.environ.get(POSTGRES_URL_VARIABLE)
     if not url and os.environ.get("CI"):
