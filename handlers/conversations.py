@@ -35,6 +35,7 @@ from handlers.replies import Html, main_menu, reply, say
 from handlers.reply_queue import queue_replies
 from handlers.state import IDLE, claim, lock_conversation, save
 from handlers.turn import STEPS, ChatSettings, Turn, entry, go
+from nlp.greetings import is_greeting
 from procedure.permissions import ROLE_ACTIONS, Action, Actor, Role
 from procedure.use_cases.context import ProcedureContext
 from procedure.use_cases.petitions import person_of_channel_account
@@ -236,6 +237,9 @@ def _idle(turn: Turn) -> None:
         return
     if turn.incoming.button:
         turn.send(reply("chat.button_expired", buttons=main_menu()))
+        return
+    if is_greeting(turn.incoming.text or ""):
+        turn.send(reply("chat.welcome", buttons=main_menu()))  # greeted back, with the menu
         return
     if opinion.offer_as_opinion(turn):
         return
