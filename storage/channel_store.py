@@ -7,6 +7,7 @@ call them from the event loop through a thread, outside any conversation turn.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
@@ -251,6 +252,27 @@ def _next_of_chat_statement(dialect: str, finishing: bool = False) -> Update:
 
 def _claimed(row: Any) -> ClaimedEvent:
     return ClaimedEvent(row.id, row.event_id, dict(row.payload), row.attempts, row.chat_id)
+
+
+def renew_inbox_claims(uow: UnitOfWork, row_ids: Sequence[int], *, until: datetime) -> int:
+    """Extend the claims of events still being handled (``row_ids``) to ``until``, never
+    shortening one (a chat's spacing may have set a later end); how many were extended. Commits.
+    A worker renews what it holds, so a short lease only lapses when the worker is gone."""
+    table = _INBOX
+    if not row_ids:
+        return 0
+    extended = uow.session.connection().execute(
+        update(table)
+        .where(
+            table.c.id.in_(list(row_ids)),
+            table.c.handled_at.is_(None),
+            table.c.claimed_until.is_not(None),
+            table.c.claimed_until < until,
+        )
+        .values(claimed_until=until)
+    )
+    uow.commit()
+    return int(extended.rowcount or 0)
 
 
 def finish_inbox_event(

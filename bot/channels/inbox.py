@@ -31,7 +31,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
@@ -51,11 +51,13 @@ ChatOf = Callable[[dict[str, object]], str]
 Done = Callable[[str], Awaitable[None]]
 
 
-#: How long an event taken from the inbox is its worker's (a turn takes well under a second and
-#: its replies go to the outbox); past it, another worker takes it, so an event held by a worker
-#: killed mid-turn waits this long (its claim of the update id keeps it answered once). Every
-#: channel's inbox uses it: at 120 s the load test's Zalo residents gave up waiting.
-LEASE_SECONDS = 30.0
+#: How long an event taken from the inbox is its worker's without a renewal. The worker renews
+#: the claims of the events it holds every third of it (:meth:`Inbox._renew`), so a slow turn
+#: keeps its event; past it, another worker takes the events of a worker that died, so a
+#: resident whose message a killed worker held waits about this long (the conversation's claim
+#: of the update id keeps it answered once). Every channel's inbox uses it; it was 30 s without
+#: renewals, and the load test's Zalo residents waited all of it after a kill.
+LEASE_SECONDS = 9.0
 
 
 class Inbox:
@@ -89,6 +91,10 @@ class Inbox:
         # Events being handled here, by event id, and those marked handled in their turn's
         # transaction (:meth:`finish_in_turn`), with what that transaction claimed next.
         self._under_way: dict[str, ClaimedEvent] = {}
+        # The row ids of every event claimed here and not yet finished (waiting for its chat's
+        # spacing, or being handled): their claims are renewed while the inbox runs.
+        self._held: set[int] = set()
+        self._renewer: asyncio.Task[None] | None = None
         self._finished_in_turn: dict[str, channel_store.Finished] = {}
         self.handled = 0
 
@@ -124,6 +130,7 @@ class Inbox:
     async def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name=f"inbox-{self.channel}")
+            self._renewer = asyncio.create_task(self._renew(), name=f"inbox-{self.channel}-leases")
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -136,6 +143,25 @@ class Inbox:
             for task in late:  # their claims expire and another worker handles them
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
+        if self._renewer is not None:
+            self._renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._renewer
+            self._renewer = None
+
+    async def _renew(self) -> None:
+        """Every third of the lease, the claims of the events held here are extended by a
+        lease from now (one statement, only when something is held)."""
+        period = self._lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(period)
+            held = sorted(self._held)
+            if not held:
+                continue
+            try:
+                await asyncio.to_thread(_renew_claims, self._engine, held, utc_now() + self._lease)
+            except Exception:
+                log.exception("inbox %s: renewing the claims failed", self.channel)
 
     async def _run(self) -> None:
         """Claim what is due whenever there is room and something happened (an event stored
@@ -183,6 +209,7 @@ class Inbox:
         ``delay`` seconds."""
         tasks = []
         for event in claimed:
+            self._held.add(event.id)
             task = asyncio.create_task(self._chat(event, delay), name=f"inbox-{self.channel}-event")
             self._in_flight.add(task)
             task.add_done_callback(self._finished)
@@ -236,6 +263,12 @@ class Inbox:
         """Handle one event (after ``delay``: its chat's spacing), then, in the transaction
         that marks it handled (the turn's own, or one of its own), take the chat's next event
         (and, with no spacing, what else is due)."""
+        try:
+            await self._handle(event, delay)
+        finally:
+            self._held.discard(event.id)
+
+    async def _handle(self, event: ClaimedEvent, delay: float) -> None:
         if delay:
             await asyncio.sleep(delay)
         failure: str | None = None
@@ -276,3 +309,8 @@ class Inbox:
             self.handled += 1
         if self._on_done is not None:
             await self._on_done(event.event_id)
+
+
+def _renew_claims(engine: Engine, held: list[int], until: datetime) -> int:
+    with UnitOfWork(engine, autocommit=True) as uow:
+        return channel_store.renew_inbox_claims(uow, held, until=until)
