@@ -301,6 +301,11 @@ class Nginx:
             stderr=open(self.folder / "stderr.log", "a"),  # noqa: SIM115
         )
 
+    def cpu(self) -> float:
+        """CPU of nginx: its master and its worker process."""
+        master = self.process.pid
+        return cpu_seconds(master) + sum(cpu_seconds(child) for child in children_of(master))
+
     def retried(self) -> int:
         """Requests nginx sent to a second worker (``$upstream_addr`` lists more than one)."""
         log = self.folder / "access.log"
@@ -676,6 +681,7 @@ class Run:
     postgres_cpu: float
     killed: str | None = None
     harness_cpu: float = 0.0  # this process: the fake servers and the residents
+    nginx_cpu: float = 0.0
     each_worker_cpu: list[float] = field(default_factory=list)
 
     def latency(self, share: float, channel: str | None = None) -> float:
@@ -851,6 +857,7 @@ async def drive(
     worker_cpu, postgres_cpu = rig.cpu()
     each_before = [w.cpu() for w in rig.workers]
     harness_cpu = time.process_time()
+    nginx_cpu = rig.nginx.cpu() if rig.nginx is not None else 0.0
     started = time.monotonic()
     task = asyncio.create_task(killer()) if kill_at is not None else None
     await asyncio.gather(*(resident.petition() for resident in residents))
@@ -858,6 +865,7 @@ async def drive(
     if task is not None and not task.done():
         task.cancel()
     worker_after, postgres_after = rig.cpu()
+    nginx_after = rig.nginx.cpu() if rig.nginx is not None else 0.0
     return Run(
         residents,
         seconds,
@@ -865,7 +873,10 @@ async def drive(
         postgres_after - postgres_cpu,
         killed[0] if killed else None,
         time.process_time() - harness_cpu,
-        [w.cpu() - before for w, before in zip(rig.workers, each_before, strict=True)],
+        each_worker_cpu=[
+            w.cpu() - before for w, before in zip(rig.workers, each_before, strict=True)
+        ],
+        nginx_cpu=nginx_after - nginx_cpu,
     )
 
 
@@ -1103,15 +1114,15 @@ def print_run(title: str, run: Run, checks: dict[str, Integrity] | None = None) 
         per = 1000 / run.updates
         print(
             f"   CPU per update: workers {per * run.worker_cpu:.2f} ms, "
-            f"PostgreSQL {per * run.postgres_cpu:.2f} ms (the fake servers and residents "
-            f"{per * run.harness_cpu:.2f} ms)"
+            f"PostgreSQL {per * run.postgres_cpu:.2f} ms (nginx {per * run.nginx_cpu:.2f} ms, "
+            f"the fake servers and residents {per * run.harness_cpu:.2f} ms)"
         )
         if run.seconds:
             print(
                 f"   cores busy: workers {run.worker_cpu / run.seconds:.2f}, "
-                f"PostgreSQL {run.postgres_cpu / run.seconds:.2f}"
-                f", the fake servers and residents {run.harness_cpu / run.seconds:.2f} (one "
-                "process, one core at most)"
+                f"PostgreSQL {run.postgres_cpu / run.seconds:.2f}, "
+                f"nginx {run.nginx_cpu / run.seconds:.2f}, the fake servers and residents "
+                f"{run.harness_cpu / run.seconds:.2f} (one process, one core at most)"
             )
             if len(run.each_worker_cpu) > 1:
                 print(
