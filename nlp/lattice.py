@@ -27,6 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from nlp import restoration
+from nlp.heap import collection_paused
 from nlp.restoration import END, START, UNKNOWN, Choice, LanguageModel, Place
 from nlp.syllables import Inventory
 
@@ -268,7 +269,8 @@ def tables(lm: LanguageModel) -> Tables:
     """The arrays of a model, built on first use (about half a second for the shipped one)."""
     found = _TABLES.get(lm)
     if found is None:
-        found = _TABLES[lm] = Tables(lm)
+        with collection_paused():
+            found = _TABLES[lm] = Tables(lm)
     return found
 
 

@@ -25,6 +25,7 @@ held-out sets and ship with the table.
 
 from __future__ import annotations
 
+import bisect
 import gzip
 import itertools
 import json
@@ -33,6 +34,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+
+from nlp.heap import collection_paused
 
 TABLE = Path(__file__).with_name("data") / "restoration.tsv.gz"
 
@@ -284,38 +287,63 @@ def _params_dict(params: Params) -> dict[str, object]:
 
 
 def read_table(path: Path = TABLE) -> Model:
-    counts = Counts()
+    """The table ``write_table`` wrote. Its n-gram lines are grouped by order (1 to 4, as
+    written): each group is read at once (one split into fields, then the keys and values taken
+    by stride), not line by line, which took most of a second of every process's first
+    restoration (issue 12: a new worker's first petition)."""
+    with gzip.open(path, "rb") as raw:
+        lines = raw.read().decode("utf-8").split("\n")
     meta: dict[str, object] = {}
     params = Params()
     safe: frozenset[str] | None = None
-    with gzip.open(path, "rt", encoding="utf-8") as lines:
-        for line in lines:
-            kind, key, *rest = line.rstrip("\n").split("\t")
-            value = rest[0] if rest else ""
-            if kind == "1":
-                counts.uni[key] = float(value)
-            elif kind == "2":
-                a, b = key.split(" ")
-                counts.bi[(a, b)] = float(value)
-            elif kind == "3":
-                a, b, c = key.split(" ")
-                counts.tri[(a, b, c)] = float(value)
-            elif kind == "4":
-                a, b, c, d = key.split(" ")
-                counts.quad[(a, b, c, d)] = float(value)
-            elif kind == "#meta":
-                meta = json.loads(key)
-            elif kind == "#params":
-                params = Params(**json.loads(key))
-            elif kind == "#safe":
-                safe = frozenset(json.loads(key))
+    counts = Counts()
+    start = 0
+    while start < len(lines) and lines[start].startswith("#"):
+        kind, value = lines[start].split("\t", 1)
+        if kind == "#meta":
+            meta = json.loads(value)
+        elif kind == "#params":
+            params = Params(**json.loads(value))
+        elif kind == "#safe":
+            safe = frozenset(json.loads(value))
+        start += 1
+    end = len(lines)
+    while end > start and not lines[end - 1]:
+        end -= 1
+    grams: list[dict[tuple[str, ...], float]] = [
+        counts.bi,  # type: ignore[list-item]
+        counts.tri,  # type: ignore[list-item]
+        counts.quad,  # type: ignore[list-item]
+    ]
+    for order in range(1, 5):
+        stop = bisect.bisect_right(lines, str(order), start, end, key=_order_of)
+        fields = "\t".join(lines[start:stop]).replace(" ", "\t").split("\t")
+        width = order + 2  # the order, the syllables, the value
+        if stop > start and (
+            len(fields) != width * (stop - start) or set(fields[::width]) != {str(order)}
+        ):
+            raise ValueError(f"{path}: the lines of order {order} are not as written")
+        values = map(float, fields[width - 1 :: width])
+        if order == 1:
+            counts.uni = dict(zip(fields[1::width], values, strict=True))
+        else:
+            keys = zip(*(fields[1 + i :: width] for i in range(order)), strict=True)
+            grams[order - 2].update(zip(keys, values, strict=True))
+        start = stop
+    if start != end:
+        raise ValueError(f"{path}: line {start + 1} is of no known kind")
     return Model(LanguageModel(counts), params, meta, safe)
+
+
+def _order_of(line: str) -> str:
+    return line[:1]
 
 
 @cache
 def model() -> Model:
     """The shipped model, read once per process (about a second)."""
-    return read_table()
+    with collection_paused():
+        return read_table()
 
 
 # ---------------------------------------------------------------------------------------------

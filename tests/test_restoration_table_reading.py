@@ -1,0 +1,81 @@
+"""Q4: the restoration table is read back as it was written (issue 12: it is read a group of
+lines at a time, not line by line, for a quicker first restoration in a new process)."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from nlp.restoration import TABLE, Counts, Params, model, read_table, write_table
+
+
+def _line_by_line(path: Path) -> Counts:
+    """The plain reading of the format, line by line: the reference."""
+    counts = Counts()
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            kind, key, *rest = line.rstrip("\n").split("\t")
+            if kind == "1":
+                counts.uni[key] = float(rest[0])
+            elif kind in ("2", "3", "4"):
+                table = {"2": counts.bi, "3": counts.tri, "4": counts.quad}[kind]
+                table[tuple(key.split(" "))] = float(rest[0])  # type: ignore[index]
+    return counts
+
+
+def _written(path: Path) -> Counts:
+    counts = Counts()
+    counts.add_run(["xã", "phường", "đường", "bị", "ngập"], 1.5)
+    counts.add_run(["đường", "bị", "ngập", "nước"], 2.0)
+    counts.uni["<num>"] = 12345.0
+    write_table(path, counts, Params(uncertain_below=0.8), {"built": "test"}, frozenset({"duong"}))
+    return counts
+
+
+def test_q4_a_written_table_reads_back_the_same_in_the_same_order(tmp_path: Path) -> None:
+    path = tmp_path / "table.tsv.gz"
+    _written(path)
+    model = read_table(path)
+    expected = _line_by_line(path)
+    assert list(model.lm.uni.items()) == list(expected.uni.items())
+    assert list(model.lm._bi.items()) == list(expected.bi.items())
+    assert list(model.lm._tri.items()) == list(expected.tri.items())
+    assert list(model.lm._quad.items()) == list(expected.quad.items())
+    assert ("bị", "ngập", "nước") in model.lm._tri
+    assert model.params.uncertain_below == 0.8
+    assert model.meta == {"built": "test"}
+    assert model.safe == frozenset({"duong"})
+
+
+def test_q4_the_shipped_table_has_every_line_read() -> None:
+    lm = model().lm  # the one the bot uses (read once per process)
+    data = gzip.decompress(TABLE.read_bytes())
+    for order, table in enumerate((lm.uni, lm._bi, lm._tri, lm._quad), start=1):
+        lines = data.count(f"\n{order}\t".encode())
+        assert len(table) == lines > 5_000
+    # two of its 4-grams, as written
+    assert lm._quad[("đường", "<num>", "a", "đang")] == 2.5
+    assert lm._quad[("ừ", "đúng", "rồi", "</s>")] == 2.5
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("3\tđường bị\t2", "order 3"),  # a trigram with two syllables
+        ("5\ta b c d e\t1", "no known kind"),
+        ("2\tđường bị ngập\t2", "order 2"),
+    ],
+)
+def test_q4_a_damaged_table_is_refused_not_misread(tmp_path: Path, line: str, message: str) -> None:
+    path = tmp_path / "table.tsv.gz"
+    _written(path)
+    with gzip.open(path, "rt", encoding="utf-8") as source:
+        lines = source.read().splitlines()
+    lines.append(line)
+    lines.sort(key=lambda text: text[:1])  # as written: the headers, then order 1 to 4
+    with gzip.open(path, "wt", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")
+    with pytest.raises(ValueError, match=message):
+        read_table(path)
