@@ -9,6 +9,11 @@
    database is created and migrated) and on an existing one.
 3. The resident set size of that running bot after ``conversations`` residents each opened the
    web chat and had a short conversation (goal: under 250 MB).
+4. ``doithoai run`` with a Telegram bot, through aiogram and through python-telegram-bot (long
+   polling against the fake Bot API server on 127.0.0.1, a resident's ``/trogiup`` waiting there
+   from the start): from starting the process to the answer reaching the server. Importing
+   aiogram builds its 700 pydantic models (seconds of CPU), which a web chat or Zalo start
+   does not import.
 
 The web chat limits messages per client address; the benchmark speaks as nginx would in front of
 it (WEB_CHAT_TRUST_PROXY=on, one X-Real-IP per resident), so that the 1,000 residents are 1,000
@@ -118,7 +123,7 @@ def _start_bot(data_dir: Path) -> subprocess.Popen[str]:
     )
 
 
-def _stop(process: subprocess.Popen[str]) -> None:
+def _stop(process: subprocess.Popen[str] | subprocess.Popen[bytes]) -> None:
     process.send_signal(signal.SIGINT)
     try:
         process.wait(timeout=30)
@@ -213,6 +218,43 @@ async def run_and_memory(starts: int, count: int) -> None:
         )
 
 
+async def telegram_first_answers(framework: str, starts: int) -> tuple[list[float], list[float]]:
+    """``doithoai run`` with a Telegram bot (long polling, against the fake Bot API server on
+    127.0.0.1), a resident's ``/trogiup`` waiting at the server from the start: seconds from
+    starting the process to the answer arriving at the server, and the CPU seconds of the bot
+    until then; the first start on a new database, the others on it again."""
+    from benchmarks.recording_telegram import RecordingTelegram
+
+    firsts: list[float] = []
+    cpus: list[float] = []
+    # One server for every start: its update ids go on (the bot answers an update id once).
+    async with RecordingTelegram() as fake:
+        with tempfile.TemporaryDirectory() as folder:
+            env = {
+                **_environment(Path(folder)),
+                "TELEGRAM_FRAMEWORK": framework,
+                "TELEGRAM_BOT_TOKEN": fake.token,
+                "TELEGRAM_API_URL": fake.base_url,
+            }
+            for n in range(starts):
+                chat = 900_000 + n
+                fake.send_command(fake.user(chat, "Người dân"), "trogiup")
+                started = time.monotonic()
+                process = subprocess.Popen(
+                    [*COMMAND, "run"],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    env=env,
+                )
+                try:
+                    await asyncio.wait_for(fake.changed(chat).wait(), 60)
+                    firsts.append(fake.times(chat)[0] - started)
+                    cpus.append(_cpu_seconds(process.pid))
+                finally:
+                    _stop(process)
+    return firsts, cpus
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
@@ -227,6 +269,14 @@ def main() -> None:
         f"CPU median {statistics.median(cpus):.2f} s (goal < 0.5 s)"
     )
     asyncio.run(run_and_memory(args.starts, args.conversations))
+    for framework in ("aiogram", "ptb"):
+        firsts, cpus = asyncio.run(telegram_first_answers(framework, args.starts))
+        print(
+            f"doithoai run with Telegram through {framework}, start to first answer: new "
+            f"database {firsts[0]:.2f} s; existing database "
+            f"{', '.join(f'{s:.2f}' for s in firsts[1:])} s (goal < 2 s); CPU of the bot until "
+            f"then {', '.join(f'{s:.2f}' for s in cpus)} s"
+        )
 
 
 if __name__ == "__main__":
