@@ -11,9 +11,10 @@
    web chat and had a short conversation (goal: under 250 MB).
 4. ``doithoai run`` with a Telegram bot, through aiogram and through python-telegram-bot (long
    polling against the fake Bot API server on 127.0.0.1, a resident's ``/trogiup`` waiting there
-   from the start): from starting the process to the answer reaching the server. Importing
-   aiogram builds its 700 pydantic models (seconds of CPU), which a web chat or Zalo start
-   does not import.
+   from the start): from starting the process to the answer reaching the server. aiogram's
+   import would build its 600 types (3.5 s of CPU); the bot imports it with each model built when
+   first used (bot/channels/telegram/aiogram_models.py). A web chat or Zalo start does not import
+   a Telegram framework.
 
 The web chat limits messages per client address; the benchmark speaks as nginx would in front of
 it (WEB_CHAT_TRUST_PROXY=on, one X-Real-IP per resident), so that the 1,000 residents are 1,000

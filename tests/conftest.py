@@ -19,6 +19,7 @@ from sqlalchemy import Engine, event, make_url, text
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
+from bot.channels.telegram.aiogram_models import import_aiogram
 from procedure.use_cases.administration import ensure_reference_data
 from storage.engine import make_engine, normalise_url, sqlite_url
 from storage.migrate import upgrade_to_head
@@ -29,6 +30,11 @@ if TYPE_CHECKING:
     from tests.procedure_world import Clock
 
 POSTGRES_URL_VARIABLE = "DOITHOAI_TEST_POSTGRES_URL"
+
+# aiogram as `doithoai run` imports it, its models built when first used
+# (bot/channels/telegram/aiogram_models.py), before any test module imports it: every aiogram test
+# runs on those models, and tests/test_aiogram_models.py builds the rest.
+import_aiogram()
 
 # CI explores the same examples every run (a red main must be reproducible); a developer's run
 # explores new ones.

@@ -3,6 +3,11 @@ executing the shared delivery module's calls with aiogram's send methods."""
 
 from __future__ import annotations
 
+# ruff: noqa: E402  (aiogram is imported by import_aiogram first, its models built when used)
+from bot.channels.telegram.aiogram_models import import_aiogram
+
+import_aiogram()
+
 import contextlib
 from http import HTTPStatus
 from typing import Any, cast

@@ -1,0 +1,158 @@
+"""aiogram imported with its models built when first used, not all at import.
+
+aiogram 3 declares its 600 types with pydantic's ``defer_build``, then, at the end of
+``aiogram.types``, calls ``model_rebuild`` on every one of them with a namespace of all their
+names: 3.5 of the 4 seconds its import takes on a two-core machine, before a bot can answer
+anything. ``import_aiogram`` imports aiogram with those calls turned into keeping that namespace
+on each class (pydantic's ``__pydantic_parent_namespace__``, the namespace pydantic itself uses
+when it completes a deferred model). Pydantic then builds a model the first time it is used:
+``Update`` and what it holds when the first update arrives, ``SendMessage`` at the first reply.
+The models a bot never uses (most of the 150 methods) are never built. A test builds every one
+of them with ``complete_models_now`` and checks that none lacks a name.
+
+Everything aiogram does stays aiogram's: the same classes, the same validation, only built later.
+If aiogram was imported before (by another module), it was built the usual way and nothing here
+changes it."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+_lock = threading.Lock()
+_deferred = False
+
+
+def import_aiogram() -> None:
+    """Imports aiogram (``aiogram``, its types and methods), leaving its models to be built when
+    first used. Safe to call more than once and from any module that is about to import aiogram."""
+    global _deferred
+    with _lock:
+        if "aiogram" in sys.modules:
+            return
+        from pydantic import BaseModel
+
+        try:  # pydantic's own helper for the namespaces it keeps (pydantic 2.x)
+            from pydantic._internal._model_construction import unpack_lenient_weakvaluedict
+        except ImportError:  # another pydantic: aiogram imported as it is, models built at once
+            import aiogram.methods
+            import aiogram.types
+            return
+
+        rebuild = BaseModel.__dict__["model_rebuild"]
+        namespace: dict[str, Any] = {}
+
+        def keep_namespace(
+            cls: type[BaseModel],
+            *,
+            force: bool = False,
+            raise_errors: bool = True,
+            _parent_namespace_depth: int = 2,
+            _types_namespace: Any = None,
+        ) -> bool | None:
+            if _types_namespace is not None and cls.__module__.startswith("aiogram.types."):
+                namespace.update(_types_namespace)
+                cls.__pydantic_parent_namespace__ = namespace
+                return None
+            return rebuild.__func__(  # type: ignore[no-any-return]
+                cls,
+                force=force,
+                raise_errors=raise_errors,
+                _parent_namespace_depth=_parent_namespace_depth + 1,
+                _types_namespace=_types_namespace,
+            )
+
+        BaseModel.model_rebuild = classmethod(keep_namespace)  # type: ignore[method-assign,assignment]
+        try:
+            import aiogram.methods
+            import aiogram.types
+        finally:
+            BaseModel.model_rebuild = rebuild  # type: ignore[method-assign]
+        # Every other model of aiogram gets the same namespace: the methods (a reply's markup, a
+        # sent message) and the generic ``Response`` whose ``Response[list[Update]]`` (made for
+        # each method's answer) inherits it.
+        # (A class defined at a module's top level has none of its own: one shared dict.)
+        for model in _aiogram_models():
+            own = unpack_lenient_weakvaluedict(model.__dict__.get("__pydantic_parent_namespace__"))
+            if own is not namespace:
+                model.__pydantic_parent_namespace__ = {**own, **namespace} if own else namespace
+        # A TypeAdapter of aiogram's types keeps no namespace to build later: built now (the
+        # members of a chat, six small types).
+        import aiogram.utils.chat_member  # noqa: F401  (its adapter, rebuilt below)
+
+        for adapter in _aiogram_type_adapters():
+            adapter.rebuild(raise_errors=False, _types_namespace=namespace)
+        _deferred = True
+
+
+def models_deferred() -> bool:
+    """Whether aiogram was imported here, its models left to be built when first used."""
+    return _deferred
+
+
+def _aiogram_models() -> Iterator[Any]:
+    """Every pydantic model class of the aiogram modules imported, each once."""
+    from pydantic import BaseModel
+
+    seen: set[type] = set()
+    for name, module in list(sys.modules.items()):
+        if name != "aiogram" and not name.startswith("aiogram."):
+            continue
+        for value in list(vars(module).values()):
+            if (
+                isinstance(value, type)
+                and issubclass(value, BaseModel)
+                and value.__module__.startswith("aiogram.")
+                and value not in seen
+            ):
+                seen.add(value)
+                yield value
+
+
+def _aiogram_type_adapters() -> Iterator[Any]:
+    """The TypeAdapters the aiogram modules imported define, not built yet."""
+    from pydantic import TypeAdapter
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("aiogram."):
+            for value in list(vars(module).values()):
+                if isinstance(value, TypeAdapter) and not value.pydantic_complete:
+                    yield value
+
+
+def _models(module: Any) -> Iterator[Any]:
+    from pydantic import BaseModel
+
+    for name in getattr(module, "__all__", ()):
+        value = getattr(module, name, None)
+        if isinstance(value, type) and issubclass(value, BaseModel):
+            yield value
+
+
+def waiting_models() -> list[str]:
+    """The names of aiogram's models not built yet."""
+    import aiogram.methods
+    import aiogram.types
+
+    return [
+        model.__name__
+        for module in (aiogram.types, aiogram.methods)
+        for model in _models(module)
+        if not model.__pydantic_complete__
+    ]
+
+
+def complete_models_now() -> list[str]:
+    """Builds every aiogram model not built yet; returns the names of those that could not be."""
+    import aiogram.methods
+    import aiogram.types
+
+    failed: list[str] = []
+    # The methods first: built before the types they hold, they need the kept namespace most.
+    for module in (aiogram.methods, aiogram.types):
+        for model in _models(module):
+            if not model.__pydantic_complete__ and model.model_rebuild(raise_errors=False) is False:
+                failed.append(model.__name__)
+    return failed
