@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
@@ -13,7 +14,14 @@ from sqlmodel import SQLModel, select
 
 import storage.tables  # noqa: F401
 from storage.engine import make_engine, normalise_url, sqlite_url
-from storage.migrate import is_at_head, upgrade_to_head
+from storage.migrate import (
+    HEAD_REVISION,
+    alembic_config,
+    head_revisions,
+    is_at_head,
+    stored_revisions,
+    upgrade_to_head,
+)
 from storage.tables import (
     CalendarOverride,
     ChannelAccount,
@@ -38,6 +46,21 @@ def test_c8_migrations_upgrade_an_empty_database_to_head(empty_engine: Engine) -
         differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
     assert differences == []
     upgrade_to_head(empty_engine)  # a second run changes nothing
+    assert is_at_head(empty_engine)
+
+
+def test_c8_a_database_at_head_is_opened_without_alembic_and_one_behind_is_upgraded(
+    empty_engine: Engine,
+) -> None:
+    # The revision the code names is alembic's head: a new migration must update it, or a
+    # database one migration behind would be taken for up to date.
+    assert head_revisions() == {HEAD_REVISION}
+    assert stored_revisions(empty_engine) == set()
+    upgrade_to_head(empty_engine)
+    assert stored_revisions(empty_engine) == {HEAD_REVISION}
+    command.downgrade(alembic_config(empty_engine), "-1")
+    assert stored_revisions(empty_engine) != {HEAD_REVISION}
+    upgrade_to_head(empty_engine)
     assert is_at_head(empty_engine)
 
 
