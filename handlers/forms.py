@@ -11,7 +11,7 @@ from typing import Any
 from handlers.channel import Button, Outgoing
 from handlers.replies import Html, button, one_per_row, reply, say
 from handlers.turn import STEPS, Step, Turn
-from nlp.diacritics import Verdict, judge, restore
+from nlp.diacritics_results import Verdict
 from nlp.text import normalise
 
 FORM = "form"
@@ -231,6 +231,8 @@ def official_text(turn: Turn, text: str) -> Parsed:
     diacritics rule (Q4) applies to them too."""
     if not text.strip():
         return Parsed(error="form.empty")
+    from nlp.diacritics import judge, restore  # the language model, loaded when first needed
+
     verdict = judge(text).verdict
     if verdict in REFUSED:
         # Q4: a suggestion is accepted with one tap only when every restored word is certain;

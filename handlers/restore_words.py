@@ -15,7 +15,7 @@ from typing import Any
 
 from handlers.replies import Html, button, reply
 from handlers.turn import Turn
-from nlp.diacritics import Restoration
+from nlp.diacritics_results import Restoration
 
 __all__ = ["Outcome", "Restoration", "answer", "ask", "begin", "clear", "marked_html"]
 from nlp.text import normalise

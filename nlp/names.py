@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 
 from nlp import syllables
-from nlp.diacritics import Restoration, RestoredWord
+from nlp.diacritics_results import Restoration, RestoredWord
 from nlp.orthography import canonical_syllable, has_vietnamese_marks, strip_vietnamese
 from nlp.text import normalise
 

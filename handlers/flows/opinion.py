@@ -16,7 +16,7 @@ from handlers.flows.profile import describe_profile, ensure_profile
 from handlers.parsing import parse_id
 from handlers.replies import Html, button, one_per_row, reply, say
 from handlers.turn import Turn, entry, go, step
-from nlp.diacritics import Verdict, judge, restore
+from nlp.diacritics_results import Verdict
 from nlp.text import normalise
 from procedure.places import checked_place_text, checked_point, map_url
 from procedure.use_cases import lookups
@@ -278,6 +278,8 @@ def check_text(turn: Turn) -> None:
     if current.get("accepted_short") == text:
         _after_text(turn)
         return
+    from nlp.diacritics import judge  # the language model, loaded by the first text judged
+
     report = judge(normalise(text))
     if report.verdict is Verdict.TOO_SHORT:
         turn.conversation.go("gopy.diacritics")
@@ -314,6 +316,8 @@ def _refusal(turn: Turn, text: str, verdict: Verdict) -> Outgoing:
     current = draft(turn)
     current.pop("suggestion", None)
     restore_words.clear(current)
+    from nlp.diacritics import restore
+
     restored = restore(text)
     buttons = [[button("chat.opinion.retype", "text:retype")]]
     if restored is None or not restored.offered:
