@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from aiogram.methods import SendMediaGroup, SendMessage
+from aiogram.methods.base import Response
 from aiogram.types import InlineKeyboardMarkup, Update
 
 from bot.channels.telegram.aiogram_models import models_deferred
@@ -118,3 +119,24 @@ def test_x3_every_aiogram_model_can_still_be_built() -> None:
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip() == "every model built"
+
+
+def test_x3_an_answer_type_is_built_at_its_first_answer_and_kept_through_collections() -> None:
+    """pydantic keeps ``Response[list[Update]]`` only weakly; rebuilt after each collection, it
+    cost tens of ms an answer. bot/channels/telegram/aiogram_shim.py keeps each one from its
+    first answer on (built at the start, they delayed the first reply)."""
+    import gc
+
+    from aiogram import Bot
+    from aiogram.methods import GetUpdates
+
+    from bot.channels.telegram.aiogram_shim import _RESPONSE_TYPES, JsonSession
+
+    session = JsonSession()
+    bot = Bot("123456789:" + "A" * 35, session=session)
+    answer = session.check_response(bot, GetUpdates(), 200, '{"ok": true, "result": []}')
+    assert answer.result == []
+    kept = _RESPONSE_TYPES[GetUpdates.__returning__]
+    gc.collect()
+    assert _RESPONSE_TYPES[GetUpdates.__returning__] is kept
+    assert kept is Response[GetUpdates.__returning__]  # pydantic's, not built again

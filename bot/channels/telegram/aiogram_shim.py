@@ -31,16 +31,8 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 from aiogram.methods import (
-    AnswerCallbackQuery,
-    DeleteWebhook,
-    GetMe,
     GetUpdates,
-    SendDocument,
-    SendMediaGroup,
     SendMessage,
-    SendPhoto,
-    SetMyCommands,
-    SetWebhook,
 )
 from aiogram.methods.base import Response, TelegramMethod, TelegramType
 from aiogram.types import (
@@ -75,27 +67,10 @@ Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 # pydantic keeps such parametrised models only weakly (a WeakValueDictionary), so each garbage
 # collection may drop them and the next answer builds the model again (tens of ms of CPU, many
 # times a minute under load: the largest cost per update in benchmarks/telegram_throughput.py).
-# The ones the channel uses are kept here, built once.
-_METHODS = (
-    GetUpdates,
-    SendMessage,
-    SendPhoto,
-    SendDocument,
-    SendMediaGroup,
-    AnswerCallbackQuery,
-    SetMyCommands,
-    SetWebhook,
-    DeleteWebhook,
-    GetMe,
-)
+# Each one is kept here from its first answer on (JsonSession.check_response): built at the
+# start, the answers to sendMessage, sendMediaGroup and getMe (each the whole of ``Message`` or
+# ``User``) delayed the first reply, which needs none of them (JsonSession.send_json).
 _RESPONSE_TYPES: dict[object, object] = {}
-
-
-def keep_response_types() -> None:
-    for method in _METHODS:
-        returning = method.__returning__
-        if returning not in _RESPONSE_TYPES:
-            _RESPONSE_TYPES[returning] = Response[returning]  # type: ignore[valid-type]
 
 
 class JsonSession(AiohttpSession):
@@ -111,6 +86,18 @@ class JsonSession(AiohttpSession):
     # channel reads them (AiogramChannel sets a dict): turning aiogram's ``Update`` back into
     # JSON (``model_dump``) was ~25 µs of CPU an update.
     kept_updates: dict[int, dict[str, Any]] | None = None
+
+    def check_response(
+        self,
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+        status_code: int,
+        content: str,
+    ) -> Response[TelegramType]:
+        returning = method.__returning__
+        if returning not in _RESPONSE_TYPES:
+            _RESPONSE_TYPES[returning] = Response[returning]  # type: ignore[valid-type]
+        return super().check_response(bot, method, status_code, content)
 
     async def make_request(
         self,
@@ -200,7 +187,6 @@ KEPT_UPDATES_AT_MOST = 10_000
 
 
 def make_bot(token: str, api_url: str) -> Bot:
-    keep_response_types()
     session = JsonSession(api=TelegramAPIServer.from_base(api_url))
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode="HTML"))
 
