@@ -16,12 +16,14 @@ if TYPE_CHECKING:
 HEAD_REVISION = "0023"
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config(engine: Engine | None = None) -> Config:
+    """Alembic's configuration: the migrations shipped in the package, run on ``engine``."""
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", "storage:migrations")
-    config.attributes["engine"] = engine
+    if engine is not None:
+        config.attributes["engine"] = engine
     return config
 
 
@@ -55,9 +57,6 @@ def is_at_head(engine: Engine) -> bool:
 
 def head_revisions() -> set[str]:
     """The heads of the migration scripts, as alembic reads them."""
-    from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    config = Config()
-    config.set_main_option("script_location", "storage:migrations")
-    return set(ScriptDirectory.from_config(config).get_heads())
+    return set(ScriptDirectory.from_config(alembic_config()).get_heads())

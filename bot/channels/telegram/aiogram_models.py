@@ -6,8 +6,9 @@ names: 3.5 of the 4 seconds its import takes on a two-core machine, before a bot
 anything. ``import_aiogram`` imports aiogram with those calls turned into keeping that namespace
 on each class (pydantic's ``__pydantic_parent_namespace__``, the namespace pydantic itself uses
 when it completes a deferred model). Pydantic then builds a model the first time it is used:
-``Update`` and what it holds when the first update arrives, ``SendMessage`` at the first reply.
-The models a bot never uses (most of the 150 methods) are never built. A test builds every one
+``Update`` (with what it holds) when the first update arrives, a method's model and its answer's
+at the method's first call. The models a bot never uses (most of the 150 methods) are never
+built. A test builds every one
 of them with ``complete_models_now`` and checks that none lacks a name.
 
 Everything aiogram does stays aiogram's: the same classes, the same validation, only built later.
@@ -92,34 +93,36 @@ def models_deferred() -> bool:
     return _deferred
 
 
+def _aiogram_values() -> Iterator[Any]:
+    """Every value at the top level of the aiogram modules imported."""
+    for name, module in list(sys.modules.items()):
+        if name == "aiogram" or name.startswith("aiogram."):
+            yield from list(vars(module).values())
+
+
 def _aiogram_models() -> Iterator[Any]:
     """Every pydantic model class of the aiogram modules imported, each once."""
     from pydantic import BaseModel
 
     seen: set[type] = set()
-    for name, module in list(sys.modules.items()):
-        if name != "aiogram" and not name.startswith("aiogram."):
-            continue
-        for value in list(vars(module).values()):
-            if (
-                isinstance(value, type)
-                and issubclass(value, BaseModel)
-                and value.__module__.startswith("aiogram.")
-                and value not in seen
-            ):
-                seen.add(value)
-                yield value
+    for value in _aiogram_values():
+        if (
+            isinstance(value, type)
+            and issubclass(value, BaseModel)
+            and value.__module__.startswith("aiogram.")
+            and value not in seen
+        ):
+            seen.add(value)
+            yield value
 
 
 def _aiogram_type_adapters() -> Iterator[Any]:
     """The TypeAdapters the aiogram modules imported define, not built yet."""
     from pydantic import TypeAdapter
 
-    for name, module in list(sys.modules.items()):
-        if name.startswith("aiogram."):
-            for value in list(vars(module).values()):
-                if isinstance(value, TypeAdapter) and not value.pydantic_complete:
-                    yield value
+    for value in _aiogram_values():
+        if isinstance(value, TypeAdapter) and not value.pydantic_complete:
+            yield value
 
 
 def _models(module: Any) -> Iterator[Any]:
