@@ -123,6 +123,46 @@ def test_x4_a_reply_survives_the_trip_through_the_outbox_whole(engine: Engine) -
     assert from_data(to_data(Outgoing(text="x"))) == Outgoing(text="x")
 
 
+@postgresql_only
+def test_x4_replies_are_queued_by_a_statement_compiled_once(engine: Engine) -> None:
+    """A turn's replies go in by one statement SQLAlchemy compiles once per number of replies
+    and then takes from its cache (a multi-row INSERT built as Core has no cache key, and was
+    compiled again at every turn: issue 12); the rows keep the turn's order."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import default
+
+    from handlers.channel import Incoming
+
+    hits: list[object] = []
+
+    def seen(*args: Any) -> None:
+        statement, context = args[2], args[4]
+        if "INSERT INTO outbox_message" in statement:
+            hits.append(context.cache_hit)
+
+    with UnitOfWork(engine) as uow:
+        person = Person()
+        uow.session.add(person)
+        uow.flush()
+        assert person.id is not None
+        uow.commit()
+    event.listen(engine, "after_cursor_execute", seen)
+    try:
+        for turn in ("1", "2", "3"):
+            with UnitOfWork(engine) as uow:
+                incoming = Incoming(channel="telegram", user_id="5", chat_id="5", update_id=turn)
+                queue_replies(
+                    uow, incoming, person.id, [Outgoing(text=f"{turn}a"), Outgoing(text=f"{turn}b")]
+                )
+                uow.commit()
+    finally:
+        event.remove(engine, "after_cursor_execute", seen)
+    assert hits == [default.CACHE_MISS, default.CACHE_HIT, default.CACHE_HIT]
+    with UnitOfWork(engine) as uow:
+        rows = uow.session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()  # type: ignore[arg-type]
+        assert [from_data(row.data).text for row in rows] == ["1a", "1b", "2a", "2b", "3a", "3b"]
+
+
 def sender(db: Engine, fake: FakeTelegram, name: str) -> tuple[OutboxSender, Any]:
     from bot.channels.telegram.aiogram_shim import make_bot
 
