@@ -1446,7 +1446,8 @@ def project(one: Run, many: Run, alone: Run | None, workers: int) -> None:
 def profile(
     workers: list[Worker], folder: Path | None, count: int, setting: int
 ) -> list[subprocess.Popen[bytes]]:
-    """py-spy attached to each worker (collapsed stacks, idle threads left out)."""
+    """py-spy attached to each worker (collapsed stacks of the thread holding the GIL: what
+    costs CPU, not the threads waiting for PostgreSQL)."""
     if folder is None:
         return []
     folder.mkdir(parents=True, exist_ok=True)
@@ -1462,6 +1463,7 @@ def profile(
                 "raw",
                 "--rate",
                 "200",
+                "--gil",
                 "--output",
                 str(folder / f"workers-{count}-of-{setting}-w{worker.number}.txt"),
             ],
