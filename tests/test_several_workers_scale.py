@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -216,3 +217,83 @@ def test_x3_c8_a_petition_committed_out_of_id_order_joins_the_index_without_a_re
     submitted_by(first, FLOODING[2], "2026-03-12")
     assert built == [world.ward, world.ward]  # once per worker: no rebuild for the gap
     assert late_id in cached.index.ids and len(cached.index) == 3
+
+
+@postgresql_only
+def test_x3_c8_a_petition_another_worker_commits_while_the_index_is_read_causes_no_rebuild(
+    engine: Engine, engines: list[Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another worker commits a petition just after this worker counted the unit's petitions:
+    the index reads the count and the new petitions in one snapshot, so it is not taken for
+    stale and built again from every petition (with two statements, the later one saw a
+    petition the count had not, and every worker under load rebuilt its index now and then);
+    the petition joins the index at its next use."""
+    from sqlalchemy import event
+
+    from procedure.use_cases import repeated
+    from tests.procedure_world import build_world
+    from tests.test_repeated import FLOODING, LIGHTS, submit
+
+    with UnitOfWork(engine) as uow:
+        world = build_world(uow)
+        uow.commit()
+    first, second = engines[0], engines[1]
+    built: list[int] = []
+    build = repeated._build
+
+    def counted(uow: UnitOfWork, unit_id: int) -> object:
+        built.append(unit_id)
+        return build(uow, unit_id)
+
+    monkeypatch.setattr(repeated, "_build", counted)
+
+    def submitted_by(db: Engine, text: str, day: str) -> str:
+        with UnitOfWork(db) as uow:
+            code = submit(world, uow, text, day)
+            uow.commit()
+            return code
+
+    submitted_by(first, FLOODING[0], "2026-03-10")
+    two = submitted_by(second, FLOODING[1], "2026-03-11")
+    assert built == [world.ward, world.ward]
+    armed: list[bool] = []
+    fired: list[str] = []
+
+    def another_workers_petition() -> None:
+        # Committed as a worker's turn commits it (the use case, run here, would wait for the
+        # index that this thread is reading): a petition of the same unit, another text.
+        with UnitOfWork(second) as uow:
+            model = uow.session.exec(select(Petition).where(Petition.tracking_code == two)).one()
+            copy = model.model_dump(exclude={"id"})
+            copy.update(text=LIGHTS, tracking_code="KN-RACE-0001")
+            uow.session.add(Petition(**copy))
+            uow.commit()
+            fired.append(copy["tracking_code"])
+
+    units_below = repeated.units_below
+
+    def arming(uow: UnitOfWork, unit_id: int) -> list[int]:
+        armed.append(True)  # the index is being brought up to date
+        return units_below(uow, unit_id)
+
+    def commit_from_second(*args: Any) -> None:
+        statement = args[2]
+        if armed and not fired and "count(" in statement and "FROM petition" in statement:
+            other = threading.Thread(target=another_workers_petition)
+            other.start()
+            other.join()
+
+    monkeypatch.setattr(repeated, "units_below", arming)
+    event.listen(first, "after_cursor_execute", commit_from_second)
+    try:
+        submitted_by(first, FLOODING[2], "2026-03-12")
+    finally:
+        event.remove(first, "after_cursor_execute", commit_from_second)
+    assert fired
+    assert built == [world.ward, world.ward]  # no rebuild for the petition committed meanwhile
+    with UnitOfWork(first) as uow:
+        groups = repeated.issue_groups(uow, world.ward)
+        kept = uow.memo(repeated._INDEX_MEMO, checked=True)[world.ward].index
+        assert len(kept) == 4  # the other worker's petition joined at this use
+    assert built == [world.ward, world.ward]
+    assert [len(group.petitions) for group in groups] == [3]  # the flooding; the lights alone

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, func, insert, or_
+from sqlalchemy import and_, delete, func, insert, or_
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import col, select
 
@@ -85,13 +85,14 @@ def _index(uow: UnitOfWork, unit_id: int) -> PetitionIndex[int]:
     above the largest id it holds, the ones its last writer added), so it is kept also when
     several workers share the database: a petition another worker submitted is added (also
     one committed out of id order: the ids held are then compared with the ids stored); one
-    deleted makes the counts differ and the index is rebuilt."""
+    deleted makes the counts differ and the index is rebuilt. The count and the petitions
+    above the largest id are read by one statement, so one snapshot: read by two, a petition
+    another worker committed between them was counted as missing, and the index rebuilt."""
     units = units_below(uow, unit_id)
     scope = col(Petition.area_org_id).in_(units)
     memo = uow.memo(_INDEX_MEMO, checked=True)
     cached: _CachedIndex | None = memo.get(unit_id)
     session = uow.session
-    count = session.exec(select(func.count()).select_from(Petition).where(scope)).one()
     transaction = session.get_transaction()
     if cached is not None and cached.added and (
         cached.added_in is None or cached.added_in() is not transaction
@@ -107,20 +108,17 @@ def _index(uow: UnitOfWork, unit_id: int) -> PetitionIndex[int]:
         else:
             cached.added, cached.added_in = {}, None
     if cached is not None:
-        fresh: list[tuple[int | None, str, str | None]] = list(
-            session.exec(
-                select(Petition.id, Petition.text, Petition.street)
-                .where(scope, col(Petition.id) > cached.max_id)
-                .order_by(col(Petition.id))
-            ).all()
-        )
+        count, fresh = _count_and_fresh(uow, units, cached.max_id)
         if len(cached.index) + len(fresh) != count:
             # Other workers' petitions committed out of id order (below the largest id held):
             # those are added too; a petition gone from the database rebuilds the index.
             held = set(cached.index.ids)
             stored = set(session.exec(select(Petition.id).where(scope)).all())
             gaps = stored - held - {pid for pid, _, _ in fresh}
-            if gaps and held <= stored:
+            count = len(stored)  # this statement's snapshot: it may hold more than the first
+            if not held <= stored:
+                cached = None
+            elif gaps:
                 fresh += list(
                     session.exec(
                         select(Petition.id, Petition.text, Petition.street).where(
@@ -128,6 +126,7 @@ def _index(uow: UnitOfWork, unit_id: int) -> PetitionIndex[int]:
                         )
                     ).all()
                 )
+    if cached is not None:
         for pid, text, street in fresh:
             assert pid is not None  # stored
             cached.index.add(pid, _written(text, street))
@@ -139,6 +138,30 @@ def _index(uow: UnitOfWork, unit_id: int) -> PetitionIndex[int]:
     if cached is None:
         cached = memo[unit_id] = _build(uow, unit_id)
     return cached.index
+
+
+def _count_and_fresh(
+    uow: UnitOfWork, units: list[int], above: int
+) -> tuple[int, list[tuple[int | None, str, str | None]]]:
+    """How many petitions ``units`` have, and those with an id above ``above`` (in id order),
+    in one statement: the count joined to the petitions (no petition: one row, the count)."""
+    total = (
+        select(func.count().label("n"))
+        .select_from(Petition)
+        .where(col(Petition.area_org_id).in_(units))
+        .subquery("total")
+    )
+    rows = uow.session.exec(
+        select(total.c.n, Petition.id, Petition.text, Petition.street)
+        .select_from(total)
+        .outerjoin(
+            Petition,
+            and_(col(Petition.area_org_id).in_(units), col(Petition.id) > above),
+        )
+        .order_by(col(Petition.id))
+    ).all()
+    count = rows[0][0] if rows else 0
+    return count, [(pid, text, street) for _, pid, text, street in rows if pid is not None]
 
 
 def _build(uow: UnitOfWork, unit_id: int) -> _CachedIndex:
