@@ -25,17 +25,17 @@ held-out sets and ship with the table.
 
 from __future__ import annotations
 
-import bisect
 import gzip
 import itertools
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from nlp.heap import collection_paused
+from nlp.heap import collection_paused, give_back_freed_memory
 
 TABLE = Path(__file__).with_name("data") / "restoration.tsv.gz"
 
@@ -246,9 +246,7 @@ class Model:
 
     def uncertain(self, typed: str, confidence: float, options: int) -> bool:
         """Whether a restored syllable is shown as uncertain (``shown_uncertain``)."""
-        return shown_uncertain(
-            typed, confidence, options, self.params.uncertain_below, self.safe
-        )
+        return shown_uncertain(typed, confidence, options, self.params.uncertain_below, self.safe)
 
 
 def shown_uncertain(
@@ -290,60 +288,86 @@ def read_table(path: Path = TABLE) -> Model:
     """The table ``write_table`` wrote. Its n-gram lines are grouped by order (1 to 4, as
     written): each group is read at once (one split into fields, then the keys and values taken
     by stride), not line by line, which took most of a second of every process's first
-    restoration (issue 12: a new worker's first petition)."""
+    restoration (issue 12: a new worker's first petition). The groups are cut from the text as
+    it is, without a list of its 570,000 lines: what reading leaves behind in the worker's
+    memory grows with what it held at once."""
     with gzip.open(path, "rb") as raw:
-        lines = raw.read().decode("utf-8").split("\n")
+        text = raw.read().decode("utf-8")
     meta: dict[str, object] = {}
     params = Params()
     safe: frozenset[str] | None = None
     counts = Counts()
     start = 0
-    while start < len(lines) and lines[start].startswith("#"):
-        kind, value = lines[start].split("\t", 1)
+    while text.startswith("#", start):
+        line_end = text.find("\n", start)
+        line_end = len(text) if line_end < 0 else line_end
+        kind, value = text[start:line_end].split("\t", 1)
         if kind == "#meta":
             meta = json.loads(value)
         elif kind == "#params":
             params = Params(**json.loads(value))
         elif kind == "#safe":
             safe = frozenset(json.loads(value))
-        start += 1
-    end = len(lines)
-    while end > start and not lines[end - 1]:
+        start = line_end + 1
+    end = len(text)
+    while end > start and text[end - 1] == "\n":
         end -= 1
     grams: list[dict[tuple[str, ...], float]] = [
         counts.bi,  # type: ignore[list-item]
         counts.tri,  # type: ignore[list-item]
         counts.quad,  # type: ignore[list-item]
     ]
+    # Each syllable and each value is kept once, however many n-grams hold it: read as they
+    # are, the 570,000 n-grams held a string object for every syllable of each, and the table
+    # took 310 MB of a worker (issue 12: a worker under 250 MB).
+    syllables: dict[str, str] = {}
+    numbers: dict[float, float] = {}
     for order in range(1, 5):
-        stop = bisect.bisect_right(lines, str(order), start, end, key=_order_of)
-        fields = "\t".join(lines[start:stop]).replace(" ", "\t").split("\t")
+        stop = _group_end(text, start, end, order)
+        if stop == start:
+            continue
+        group = text[start:stop]
         width = order + 2  # the order, the syllables, the value
-        if stop > start and (
-            len(fields) != width * (stop - start) or set(fields[::width]) != {str(order)}
-        ):
+        fields = group.replace(" ", "\t").replace("\n", "\t").split("\t")
+        if len(fields) != width * (group.count("\n") + 1) or set(fields[::width]) != {str(order)}:
             raise ValueError(f"{path}: the lines of order {order} are not as written")
-        values = map(float, fields[width - 1 :: width])
+        del group
+        floats = list(map(float, fields[width - 1 :: width]))
+        values = map(numbers.setdefault, floats, floats)
         if order == 1:
             counts.uni = dict(zip(fields[1::width], values, strict=True))
+            syllables.update((syllable, syllable) for syllable in counts.uni)
         else:
-            keys = zip(*(fields[1 + i :: width] for i in range(order)), strict=True)
+            columns = (fields[1 + i :: width] for i in range(order))
+            keys = zip(*(map(syllables.setdefault, c, c) for c in columns), strict=True)
             grams[order - 2].update(zip(keys, values, strict=True))
-        start = stop
-    if start != end:
-        raise ValueError(f"{path}: line {start + 1} is of no known kind")
+        start = stop + 1
+    if start < end:
+        line = text.count("\n", 0, start) + 1
+        raise ValueError(f"{path}: line {line} is of no known kind")
     return Model(LanguageModel(counts), params, meta, safe)
 
 
-def _order_of(line: str) -> str:
-    return line[:1]
+def _group_end(text: str, start: int, end: int, order: int) -> int:
+    """Where the lines of ``order`` that begin at ``start`` end: before the first line of
+    another kind (``start`` itself when the line there is of another kind), else at ``end``."""
+    if not text.startswith(f"{order}\t", start):
+        return start
+    other = _OTHER_KIND[order].search(text, start, end)
+    return end if other is None else other.start()
+
+
+#: For each order, a line break followed by a line of another kind.
+_OTHER_KIND = {order: re.compile(f"\n(?!{order}\t)") for order in range(1, 5)}
 
 
 @cache
 def model() -> Model:
     """The shipped model, read once per process (about a second)."""
     with collection_paused():
-        return read_table()
+        table = read_table()
+    give_back_freed_memory()
+    return table
 
 
 # ---------------------------------------------------------------------------------------------
