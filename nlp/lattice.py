@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from nlp import restoration
-from nlp.heap import collection_paused
+from nlp.heap import collection_paused, give_back_freed_memory
 from nlp.restoration import END, START, UNKNOWN, Choice, LanguageModel, Place
 from nlp.syllables import Inventory
 
@@ -271,6 +271,7 @@ def tables(lm: LanguageModel) -> Tables:
     if found is None:
         with collection_paused():
             found = _TABLES[lm] = Tables(lm)
+        give_back_freed_memory()
     return found
 
 
