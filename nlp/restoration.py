@@ -136,17 +136,31 @@ class LanguageModel:
             entry[0] += value
             entry[1] += min(1.0, value)
         self._tri: dict[tuple[str, str, str], float] = counts.tri
+        # A context's key is the tuple of the n-gram of the order below when the table has it
+        # (one object, not one more per context: issue 12, a worker's memory).
+        pairs = dict(zip(counts.bi, counts.bi, strict=True))
         self._tri_ctx: dict[tuple[str, str], list[float]] = {}
         for (a, b, _), value in counts.tri.items():
-            entry = self._tri_ctx.setdefault((a, b), [0.0, 0.0])
-            entry[0] += value
-            entry[1] += min(1.0, value)
+            pair = (a, b)
+            found = self._tri_ctx.get(pair)
+            if found is None:
+                self._tri_ctx[pairs.get(pair, pair)] = [value, min(1.0, value)]
+            else:
+                found[0] += value
+                found[1] += min(1.0, value)
+        del pairs
         self._quad: dict[tuple[str, str, str, str], float] = counts.quad
+        triples = dict(zip(counts.tri, counts.tri, strict=True))
         self._quad_ctx: dict[tuple[str, str, str], list[float]] = {}
         for (a, b, c, _), value in counts.quad.items():
-            entry = self._quad_ctx.setdefault((a, b, c), [0.0, 0.0])
-            entry[0] += value
-            entry[1] += min(1.0, value)
+            triple = (a, b, c)
+            found = self._quad_ctx.get(triple)
+            if found is None:
+                self._quad_ctx[triples.get(triple, triple)] = [value, min(1.0, value)]
+            else:
+                found[0] += value
+                found[1] += min(1.0, value)
+        del triples
         self._memo: dict[tuple[str, str, str], float] = {}
         self._bi_memo: dict[tuple[str, str], float] = {}
         self._quad_memo: dict[tuple[str, str, str, str], float] = {}

@@ -51,7 +51,8 @@ def test_q4_a_written_table_reads_back_the_same_in_the_same_order(tmp_path: Path
 
 def test_q4_each_syllable_and_count_of_the_table_is_held_once() -> None:
     """Issue 12 (a worker under 250 MB): the n-grams share their syllables' string objects,
-    and equal counts one float, instead of an object for each (310 MB against 130)."""
+    equal counts one float, and a context the tuple of its n-gram, instead of an object for
+    each (310 MB against 100)."""
     lm = model().lm
     held: dict[object, object] = {}
     for table in (lm.uni, lm._bi, lm._tri, lm._quad):
@@ -59,6 +60,11 @@ def test_q4_each_syllable_and_count_of_the_table_is_held_once() -> None:
             for part in key if isinstance(key, tuple) else (key,):
                 assert held.setdefault(part, part) is part
             assert held.setdefault(value, value) is value
+    # A context's key is the n-gram of the order below, the same tuple.
+    for contexts, below in ((lm._tri_ctx, lm._bi), (lm._quad_ctx, lm._tri)):
+        stored = dict(zip(below, below, strict=True))
+        assert all(key is stored[key] for key in contexts if key in stored)
+        assert sum(key in stored for key in contexts) > 0.9 * len(contexts)
 
 
 def test_q4_the_shipped_table_has_every_line_read() -> None:
