@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 
 from nlp import restoration
 from nlp.heap import collection_paused, give_back_freed_memory
+from nlp.loading import BUILDING
 from nlp.restoration import END, START, UNKNOWN, Choice, LanguageModel, Place
 from nlp.syllables import Inventory
 
@@ -269,9 +270,12 @@ def tables(lm: LanguageModel) -> Tables:
     """The arrays of a model, built on first use (about half a second for the shipped one)."""
     found = _TABLES.get(lm)
     if found is None:
-        with collection_paused():
-            found = _TABLES[lm] = Tables(lm)
-        give_back_freed_memory()
+        with BUILDING:  # another thread building them: wait for its arrays
+            found = _TABLES.get(lm)
+            if found is None:
+                with collection_paused():
+                    found = _TABLES[lm] = Tables(lm)
+                give_back_freed_memory()
     return found
 
 
@@ -432,7 +436,11 @@ def inventory_tables(inv: Inventory) -> InventoryTables:
     for known, found in _INVENTORIES:
         if known is inv:
             return found
-    found = InventoryTables(inv)
-    _INVENTORIES.insert(0, (inv, found))
-    del _INVENTORIES[4:]
+    with BUILDING:  # another thread building them: wait for its arrays
+        for known, found in _INVENTORIES:
+            if known is inv:
+                return found
+        found = InventoryTables(inv)
+        _INVENTORIES.insert(0, (inv, found))
+        del _INVENTORIES[4:]
     return found

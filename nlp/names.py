@@ -10,11 +10,11 @@ rule as for any text applies: uncertain syllables are marked and must be confirm
 from __future__ import annotations
 
 import re
-from functools import cache
 from pathlib import Path
 
 from nlp import syllables
 from nlp.diacritics_results import Restoration, RestoredWord
+from nlp.loading import built_once
 from nlp.orthography import canonical_syllable, has_vietnamese_marks, strip_vietnamese
 from nlp.text import normalise
 
@@ -36,7 +36,7 @@ def title_case(name: str) -> str:
     return " ".join(word[:1].upper() + word[1:].lower() for word in words)
 
 
-@cache
+@built_once
 def priors() -> dict[str, dict[str, float]]:
     """Relative frequency of each syllable in each place: surname, middle, given."""
     table: dict[str, dict[str, float]] = {}

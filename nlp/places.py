@@ -29,10 +29,11 @@ import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Literal
+
+from nlp.loading import built_once
 
 Status = Literal["current", "old", "old_unknown", "old_ambiguous", "none"]
 
@@ -420,7 +421,7 @@ def _table_path() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "address" / "data" / "mapping.json"
 
 
-@cache
+@built_once
 def gazetteer() -> Gazetteer:
     """The one gazetteer of this process (built on first use, about a third of a second)."""
     from vietnam_provinces import Province, Ward

@@ -32,10 +32,10 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
 from nlp.heap import collection_paused, give_back_freed_memory
+from nlp.loading import built_once
 
 TABLE = Path(__file__).with_name("data") / "restoration.tsv.gz"
 
@@ -375,7 +375,7 @@ def _group_end(text: str, start: int, end: int, order: int) -> int:
 _OTHER_KIND = {order: re.compile(f"\n(?!{order}\t)") for order in range(1, 5)}
 
 
-@cache
+@built_once
 def model() -> Model:
     """The shipped model, read once per process (about a second)."""
     with collection_paused():

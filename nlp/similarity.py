@@ -57,7 +57,7 @@ from collections.abc import (
 )
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import lru_cache
 from itertools import repeat
 from operator import mul
 from typing import Generic, NamedTuple, TypeVar
@@ -66,6 +66,7 @@ import numpy as np
 import numpy.typing as npt
 
 from nlp.grouping import Vector, average_link
+from nlp.loading import built_once
 from nlp.syllables import TAGGED_TEXT, underthesea_root
 from nlp.text import fold_tone_placement, normalise, strip_diacritics
 
@@ -210,7 +211,7 @@ class Lexicon(NamedTuple):
     bare_function: frozenset[str]
 
 
-@cache
+@built_once
 def lexicon() -> Lexicon:
     """Words and function words from the VLSP 2013 tagged text shipped with underthesea (its
     word segmentation of news text: how often each word occurs and with which tags), its

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
 
+from nlp.loading import built_once
 from nlp.orthography import canonical_syllable, has_vietnamese_marks, strip_vietnamese
 
 TAGGED_TEXT = "pipeline/pos_tag/models/pos_crf_vlsp2013_20230303/test_output.txt"
@@ -167,7 +168,7 @@ def _unit_length(name: str) -> int:
     return next((i for i, word in enumerate(words) if i and _capitalised(word)), len(words))
 
 
-@cache
+@built_once
 def tagged_sentences() -> tuple[tuple[str, ...], ...]:
     """The sentences of the shipped VLSP 2013 tagged text, as tuples of tokens.
 
@@ -389,7 +390,7 @@ def build_inventory(exclude: Collection[int] = ()) -> Inventory:
     )
 
 
-@cache
+@built_once
 def inventory() -> Inventory:
     """The inventory built from everything shipped, once per process."""
     return build_inventory()

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from functools import cache
 
+from nlp.loading import built_once
 from nlp.orthography import strip_vietnamese
 from nlp.syllables import STREET_NAMES, canonical, current_unit_names
 
@@ -56,7 +56,7 @@ def _index(names: Iterable[str]) -> dict[tuple[str, ...], tuple[tuple[str, ...],
     return {key: tuple(sorted(values)) for key, values in index.items()}
 
 
-@cache
+@built_once
 def names() -> dict[tuple[str, ...], tuple[tuple[str, ...], ...]]:
     """The known names by their syllables without diacritics (lower case)."""
     return _index(name_list())
@@ -84,7 +84,7 @@ def name_syllables(words: Sequence[str | None]) -> list[set[str]]:
     return found
 
 
-@cache
+@built_once
 def person_places() -> dict[str, dict[str, frozenset[str]]]:
     """The syllables of each place of a person's name (surname, middle, given) by their form
     without diacritics, from ``nlp/data/person_names.txt`` (``nlp.names``)."""
