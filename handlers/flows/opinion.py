@@ -17,6 +17,7 @@ from handlers.parsing import parse_id
 from handlers.replies import Html, button, one_per_row, reply, say
 from handlers.turn import Turn, entry, go, step
 from nlp.diacritics_results import Verdict
+from nlp.loading import load_in_background
 from nlp.text import normalise
 from procedure.places import checked_place_text, checked_point, map_url
 from procedure.use_cases import lookups
@@ -54,6 +55,9 @@ def draft(turn: Turn) -> dict[str, Any]:
 
 def start(turn: Turn, session_id: int | None = None) -> None:
     """/gopy, or "gửi ý kiến cho buổi này" from a session's page."""
+    # The text comes a few answers from now: what judging it needs is built meanwhile, off
+    # the thread of everyone's turns (once per process; nlp/loading.py).
+    load_in_background()
     current = draft(turn)
     if current.get("text") and session_id is None:
         turn.send(
@@ -93,6 +97,7 @@ def offer_as_opinion(turn: Turn) -> bool:
     if len(text.split()) < OFFER_MIN_WORDS or text.startswith("/"):
         return False
     turn.data[OFFERED] = text
+    load_in_background()
     turn.send(
         reply(
             "chat.opinion.offer",
