@@ -7,7 +7,9 @@
 2. ``doithoai run`` with only the web chat: from starting the process to the first answer of a
    resident on the web chat's WebSocket (goal: within 2 s), on a new data directory (the
    database is created and migrated) and on an existing one.
-3. The resident set size of that running bot after ``conversations`` residents each opened the
+3. On that running bot, which has judged no text yet: a resident begins a petition (reading each
+   answer 2 s) and types its text without diacritics; seconds until the answer to the text. Then
+   the resident set size of the bot after ``conversations`` residents each opened the
    web chat and had a short conversation, one in ten a petition typed without diacritics (its
    language data loaded, as in any ward) and then abandoned (goal: under 250 MB).
 4. ``doithoai run`` with a Telegram bot, through aiogram and through python-telegram-bot (long
@@ -218,6 +220,28 @@ async def first_answer(data_dir: Path) -> tuple[float, float, subprocess.Popen[s
     return seconds, cpu, process, url
 
 
+async def first_petition(url: str, pause: float = 2.0) -> float:
+    """On a worker that has judged no text yet: a resident begins a petition, reading each
+    answer for ``pause`` seconds, and types its text without diacritics; seconds until the
+    bot's answer to the text (the suggestion with diacritics) arrived."""
+    async with aiohttp.ClientSession() as client:
+        resident = Resident(client, url, "10.0.0.2")
+        await resident.open()
+        frames = await resident.say("/gopy")
+        for label in ("Không gắn", "Kiến nghị", "Giao thông"):
+            await asyncio.sleep(pause)
+            frames = await resident.press(frames, label)
+        await asyncio.sleep(pause)
+        started = time.perf_counter()
+        frames = await resident.say(UNMARKED[0])
+        took = time.perf_counter() - started
+        await resident.say("/huy")
+        await resident.close()
+    if not any(frame["type"] == "message" for frame in frames):
+        raise RuntimeError("the first petition's text got no answer")
+    return took
+
+
 async def conversations(url: str, count: int, at_once: int = 20) -> float:
     """``count`` residents, ``at_once`` at a time, each a short conversation (one in
     ``DRAFTING``: a petition typed without diacritics); seconds taken."""
@@ -258,6 +282,7 @@ async def run_and_memory(starts: int, count: int) -> None:
                 continue
             try:
                 rss_before = _rss_mb(process.pid)
+                text_answered = await first_petition(url)
                 took = await conversations(url, count)
                 rss_after = _rss_mb(process.pid)
             finally:
@@ -267,6 +292,10 @@ async def run_and_memory(starts: int, count: int) -> None:
             f"existing database {', '.join(f'{s:.2f}' for s in firsts[1:])} s (goal < 2 s); "
             f"CPU of the bot until then {cpus[0]:.2f} s; "
             f"{', '.join(f'{s:.2f}' for s in cpus[1:])} s"
+        )
+        print(
+            f"doithoai run, the first petition's text (typed without diacritics, the resident "
+            f"reading each answer 2 s) answered in {text_answered:.2f} s"
         )
         print(
             f"doithoai run, memory: {rss_before:.0f} MB after the first answer, "
