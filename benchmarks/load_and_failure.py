@@ -766,6 +766,20 @@ class Rig:
             self.nginx = None
         self.fake.clear_requests()
 
+    async def quieten(self, quiet: float = 0.15, longest: float = 60.0) -> float:
+        """Wait until the workers are quiet (under ``quiet`` CPU seconds a second between them,
+        over a second): what the warm-up started is finished (each worker builds its language
+        data in a thread of its own once a resident begins a petition: a start-up cost, not
+        one of the measured updates). Seconds waited."""
+        began = time.monotonic()
+        while time.monotonic() - began < longest:
+            before, _ = self.cpu()
+            await asyncio.sleep(1.0)
+            after, _ = self.cpu()
+            if after - before < quiet:
+                break
+        return time.monotonic() - began
+
     async def idle_cpu(self, seconds: float = 3.0) -> float:
         """The workers' CPU seconds a second while nobody writes."""
         before, _ = self.cpu()
@@ -1390,11 +1404,13 @@ async def throughput_round(
     for count, setting in shapes:
         await rig.start_workers(count, budget=100_000, setting=setting)
         # Warm-up, not measured: each worker's first petitions load what a turn needs (the
-        # syllable inventory, the gazetteer, the petition index: seconds of CPU once per
-        # process). Any worker may take any update, so each worker needs several residents'
-        # worth of updates to have met every step; four residents a worker.
+        # syllable inventory, the gazetteer, the restoration table, the petition index:
+        # seconds of CPU once per process, some in a thread of their own, waited for). Any
+        # worker may take any update, so each worker needs several residents' worth of updates
+        # to have met every step; four residents a worker.
         warm = rig.residents(4 * count, think=0.0, timeout=60.0, channels=fast)
         await close_residents(await drive(rig, warm))
+        await rig.quieten()
         idle = await rig.idle_cpu()
         spies = profile(rig.workers, args.profile, count, setting)
         measured = rig.residents(args.residents, think=0.0, timeout=60.0, channels=fast)
