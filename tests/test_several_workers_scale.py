@@ -135,6 +135,59 @@ async def test_x4_a_chats_next_event_is_handed_out_when_its_spacing_has_passed(
     assert 1.0 <= gap < 5.0
 
 
+async def test_x4_events_waiting_for_their_chats_spacing_leave_room_for_other_chats(
+    engine: Engine,
+) -> None:
+    """An event claimed to wait for its chat's second (Telegram's one message a second a chat)
+    is not under way: it leaves room in the worker's batch. At a peak a worker has an event of
+    most of its chats waiting; counted as under way, they filled the batch, and every event
+    stored then waited unclaimed for a later look (a costly query over the whole inbox)."""
+    from storage.tables import InboxEvent
+
+    handled: list[str] = []
+
+    async def process(payload: dict[str, object]) -> None:
+        handled.append(str(payload["n"]))
+
+    inbox = Inbox(
+        engine,
+        "telegram",
+        process,
+        lambda payload: str(payload["n"])[0],
+        batch=2,
+        idle_seconds=30,
+        chat_spacing_seconds=2.0,
+    )
+    await inbox.start()
+    try:
+        for chat in "ABCD":
+            await inbox.put(f"{chat}1", {"n": f"{chat}1"})
+        deadline = time.monotonic() + 10
+        while inbox.handled < 4 and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        assert sorted(handled) == ["A1", "B1", "C1", "D1"]
+        for chat in "ABCD":  # within their chats' second: each waits for it
+            await inbox.put(f"{chat}2", {"n": f"{chat}2"})
+        with UnitOfWork(engine) as uow:
+            claims = uow.session.exec(
+                select(InboxEvent.event_id, InboxEvent.claimed_until).where(
+                    InboxEvent.event_id.in_(["A2", "B2", "C2", "D2"])  # type: ignore[attr-defined]
+                )
+            ).all()
+        assert sorted(event for event, until in claims if until is not None) == [
+            "A2",
+            "B2",
+            "C2",
+            "D2",
+        ]  # all four claimed as they were stored, though the batch is two
+        deadline = time.monotonic() + 15
+        while inbox.handled < 8 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+    finally:
+        await inbox.stop()
+    assert sorted(handled[4:]) == ["A2", "B2", "C2", "D2"]
+
+
 @postgresql_only
 def test_x3_c8_each_worker_keeps_its_petition_index_and_adds_the_others_petitions(
     engine: Engine, engines: list[Engine], monkeypatch: pytest.MonkeyPatch

@@ -88,6 +88,10 @@ class Inbox:
         self._task: asyncio.Task[None] | None = None
         self._draining = asyncio.Lock()
         self._in_flight: set[asyncio.Task[None]] = set()
+        # Those of them still waiting for their chat's spacing: claimed, but nothing under way
+        # yet; they leave room for others (with Telegram's second a chat, a worker at a peak
+        # has an event of most of its chats waiting).
+        self._spaced: set[asyncio.Task[None]] = set()
         # Events being handled here, by event id, and those marked handled in their turn's
         # transaction (:meth:`finish_in_turn`), with what that transaction claimed next.
         self._under_way: dict[str, ClaimedEvent] = {}
@@ -122,7 +126,9 @@ class Inbox:
         return done.stored
 
     def _room(self) -> int:
-        return self._batch - len(self._in_flight)
+        """How many more events may be handed out: the batch, less the events under way (not
+        those waiting for their chat's spacing)."""
+        return self._batch - (len(self._in_flight) - len(self._spaced))
 
     def _look_again_later(self) -> None:
         asyncio.get_running_loop().call_later(self._spacing_seconds, self._wake.set)
@@ -170,7 +176,7 @@ class Inbox:
         for the other chats of a batch."""
         while True:
             found = 0
-            room = self._batch - len(self._in_flight)
+            room = self._room()
             if room > 0:
                 try:
                     found = len(self._start(await self._claim(room)))
@@ -212,6 +218,8 @@ class Inbox:
             self._held.add(event.id)
             task = asyncio.create_task(self._chat(event, delay), name=f"inbox-{self.channel}-event")
             self._in_flight.add(task)
+            if delay:
+                self._spaced.add(task)
             task.add_done_callback(self._finished)
             tasks.append(task)
         return tasks
@@ -219,8 +227,9 @@ class Inbox:
     def _finished(self, task: asyncio.Task[None]) -> None:
         """An event is done (its chat's next one was looked for by :meth:`_chat`): with no
         room before, there is now."""
-        full = len(self._in_flight) >= self._batch
+        full = self._room() <= 0
         self._in_flight.discard(task)
+        self._spaced.discard(task)
         if full:
             self._wake.set()
 
@@ -270,7 +279,12 @@ class Inbox:
 
     async def _handle(self, event: ClaimedEvent, delay: float) -> None:
         if delay:
-            await asyncio.sleep(delay)
+            try:
+                await asyncio.sleep(delay)
+            finally:
+                task = asyncio.current_task()
+                if task is not None:
+                    self._spaced.discard(task)  # under way from now
         failure: str | None = None
         self._under_way[event.event_id] = event
         try:
