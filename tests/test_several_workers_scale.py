@@ -18,7 +18,7 @@ import asyncio
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -153,7 +153,7 @@ async def test_x4_events_waiting_for_their_chats_spacing_leave_room_for_other_ch
         engine,
         "telegram",
         process,
-        lambda payload: str(payload["n"])[0],
+        lambda payload: f"room-{str(payload['n'])[0]}",  # a chat of its own to each letter
         batch=2,
         idle_seconds=30,
         chat_spacing_seconds=2.0,
@@ -161,26 +161,23 @@ async def test_x4_events_waiting_for_their_chats_spacing_leave_room_for_other_ch
     await inbox.start()
     try:
         for chat in "ABCD":
-            await inbox.put(f"{chat}1", {"n": f"{chat}1"})
-        deadline = time.monotonic() + 10
+            await inbox.put(f"room-{chat}1", {"n": f"{chat}1"})
+        deadline = time.monotonic() + 30
         while inbox.handled < 4 and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
         assert sorted(handled) == ["A1", "B1", "C1", "D1"]
         for chat in "ABCD":  # within their chats' second: each waits for it
-            await inbox.put(f"{chat}2", {"n": f"{chat}2"})
+            await inbox.put(f"room-{chat}2", {"n": f"{chat}2"})
         with UnitOfWork(engine) as uow:
             claims = uow.session.exec(
                 select(InboxEvent.event_id, InboxEvent.claimed_until).where(
-                    InboxEvent.event_id.in_(["A2", "B2", "C2", "D2"])  # type: ignore[attr-defined]
+                    InboxEvent.event_id.in_([f"room-{c}2" for c in "ABCD"])  # type: ignore[attr-defined]
                 )
             ).all()
         assert sorted(event for event, until in claims if until is not None) == [
-            "A2",
-            "B2",
-            "C2",
-            "D2",
+            f"room-{c}2" for c in "ABCD"
         ]  # all four claimed as they were stored, though the batch is two
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 30
         while inbox.handled < 8 and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
     finally:
@@ -188,18 +185,19 @@ async def test_x4_events_waiting_for_their_chats_spacing_leave_room_for_other_ch
     assert sorted(handled[4:]) == ["A2", "B2", "C2", "D2"]
 
 
-@postgresql_only
-def test_x3_c8_each_worker_keeps_its_petition_index_and_adds_the_others_petitions(
+def _two_workers(
     engine: Engine, engines: list[Engine], monkeypatch: pytest.MonkeyPatch
-) -> None:
+) -> tuple[Any, Engine, Engine, list[int], Callable[[Engine, str, str], str]]:
+    """A ward (tests/procedure_world.py), two workers' engines on its database, the list of
+    the units whose petition index was built from every petition (each time), and a petition
+    submitted through a worker (its tracking code)."""
     from procedure.use_cases import repeated
     from tests.procedure_world import build_world
-    from tests.test_repeated import FLOODING, submit
+    from tests.test_repeated import submit
 
     with UnitOfWork(engine) as uow:
         world = build_world(uow)
         uow.commit()
-    first, second = engines[0], engines[1]
     built: list[int] = []
     build = repeated._build
 
@@ -214,6 +212,18 @@ def test_x3_c8_each_worker_keeps_its_petition_index_and_adds_the_others_petition
             code = submit(world, uow, text, day)
             uow.commit()
             return code
+
+    return world, engines[0], engines[1], built, submitted_by
+
+
+@postgresql_only
+def test_x3_c8_each_worker_keeps_its_petition_index_and_adds_the_others_petitions(
+    engine: Engine, engines: list[Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from procedure.use_cases import repeated
+    from tests.test_repeated import FLOODING
+
+    world, first, second, built, submitted_by = _two_workers(engine, engines, monkeypatch)
 
     one = submitted_by(first, FLOODING[0], "2026-03-10")
     two = submitted_by(second, FLOODING[1], "2026-03-11")
@@ -237,27 +247,9 @@ def test_x3_c8_a_petition_committed_out_of_id_order_joins_the_index_without_a_re
     (its ids compared with the stored ones) rather than being built again from every
     petition."""
     from procedure.use_cases import repeated
-    from tests.procedure_world import build_world
-    from tests.test_repeated import FLOODING, submit
+    from tests.test_repeated import FLOODING
 
-    with UnitOfWork(engine) as uow:
-        world = build_world(uow)
-        uow.commit()
-    first, second = engines[0], engines[1]
-    built: list[int] = []
-    build = repeated._build
-
-    def counted(uow: UnitOfWork, unit_id: int) -> object:
-        built.append(unit_id)
-        return build(uow, unit_id)
-
-    monkeypatch.setattr(repeated, "_build", counted)
-
-    def submitted_by(db: Engine, text: str, day: str) -> str:
-        with UnitOfWork(db) as uow:
-            code = submit(world, uow, text, day)
-            uow.commit()
-            return code
+    world, first, second, built, submitted_by = _two_workers(engine, engines, monkeypatch)
 
     submitted_by(first, FLOODING[0], "2026-03-10")
     late = submitted_by(second, FLOODING[1], "2026-03-11")
@@ -284,27 +276,9 @@ def test_x3_c8_a_petition_another_worker_commits_while_the_index_is_read_causes_
     from sqlalchemy import event
 
     from procedure.use_cases import repeated
-    from tests.procedure_world import build_world
-    from tests.test_repeated import FLOODING, LIGHTS, submit
+    from tests.test_repeated import FLOODING, LIGHTS
 
-    with UnitOfWork(engine) as uow:
-        world = build_world(uow)
-        uow.commit()
-    first, second = engines[0], engines[1]
-    built: list[int] = []
-    build = repeated._build
-
-    def counted(uow: UnitOfWork, unit_id: int) -> object:
-        built.append(unit_id)
-        return build(uow, unit_id)
-
-    monkeypatch.setattr(repeated, "_build", counted)
-
-    def submitted_by(db: Engine, text: str, day: str) -> str:
-        with UnitOfWork(db) as uow:
-            code = submit(world, uow, text, day)
-            uow.commit()
-            return code
+    world, first, second, built, submitted_by = _two_workers(engine, engines, monkeypatch)
 
     submitted_by(first, FLOODING[0], "2026-03-10")
     two = submitted_by(second, FLOODING[1], "2026-03-11")
