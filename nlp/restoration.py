@@ -33,6 +33,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from nlp.heap import collection_paused, give_back_freed_memory
 from nlp.loading import built_once
@@ -119,6 +120,25 @@ class Counts:
                 self.quad[quad] = self.quad.get(quad, 0.0) + weight * value
 
 
+def _contexts(grams: Mapping[Any, float], below: Mapping[Any, float]) -> dict[Any, list[float]]:
+    """Witten–Bell's figures of each context of ``grams`` (an n-gram without its last
+    syllable): the total count of what follows it, and how many follow it (a count under 1
+    counted as what it is). A context's key is the tuple of the n-gram of the order below
+    (``below``) when the table has it: one object, not one more per context (issue 12, a
+    worker's memory)."""
+    held = dict(zip(below, below, strict=True))
+    contexts: dict[Any, list[float]] = {}
+    for gram, value in grams.items():
+        context = gram[:-1]
+        found = contexts.get(context)
+        if found is None:
+            contexts[held.get(context, context)] = [value, min(1.0, value)]
+        else:
+            found[0] += value
+            found[1] += min(1.0, value)
+    return contexts
+
+
 class LanguageModel:
     """Interpolated Witten–Bell 4-gram model over syllables (4-grams where the table has
     them, else trigram, bigram, unigram)."""
@@ -136,31 +156,9 @@ class LanguageModel:
             entry[0] += value
             entry[1] += min(1.0, value)
         self._tri: dict[tuple[str, str, str], float] = counts.tri
-        # A context's key is the tuple of the n-gram of the order below when the table has it
-        # (one object, not one more per context: issue 12, a worker's memory).
-        pairs = dict(zip(counts.bi, counts.bi, strict=True))
-        self._tri_ctx: dict[tuple[str, str], list[float]] = {}
-        for (a, b, _), value in counts.tri.items():
-            pair = (a, b)
-            found = self._tri_ctx.get(pair)
-            if found is None:
-                self._tri_ctx[pairs.get(pair, pair)] = [value, min(1.0, value)]
-            else:
-                found[0] += value
-                found[1] += min(1.0, value)
-        del pairs
+        self._tri_ctx: dict[tuple[str, str], list[float]] = _contexts(counts.tri, counts.bi)
         self._quad: dict[tuple[str, str, str, str], float] = counts.quad
-        triples = dict(zip(counts.tri, counts.tri, strict=True))
-        self._quad_ctx: dict[tuple[str, str, str], list[float]] = {}
-        for (a, b, c, _), value in counts.quad.items():
-            triple = (a, b, c)
-            found = self._quad_ctx.get(triple)
-            if found is None:
-                self._quad_ctx[triples.get(triple, triple)] = [value, min(1.0, value)]
-            else:
-                found[0] += value
-                found[1] += min(1.0, value)
-        del triples
+        self._quad_ctx: dict[tuple[str, str, str], list[float]] = _contexts(counts.quad, counts.tri)
         self._memo: dict[tuple[str, str, str], float] = {}
         self._bi_memo: dict[tuple[str, str], float] = {}
         self._quad_memo: dict[tuple[str, str, str, str], float] = {}
