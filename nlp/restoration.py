@@ -139,6 +139,13 @@ def _contexts(grams: Mapping[Any, float], below: Mapping[Any, float]) -> dict[An
     return contexts
 
 
+#: ``LanguageModel``'s dictionaries of counts, contexts and computed probabilities.
+_COUNTED = (
+    *("uni", "_bi", "_bi_ctx", "_tri", "_tri_ctx", "_quad", "_quad_ctx"),
+    *("_memo", "_bi_memo", "_quad_memo"),
+)
+
+
 class LanguageModel:
     """Interpolated Witten–Bell 4-gram model over syllables (4-grams where the table has
     them, else trigram, bigram, unigram)."""
@@ -162,6 +169,17 @@ class LanguageModel:
         self._memo: dict[tuple[str, str, str], float] = {}
         self._bi_memo: dict[tuple[str, str], float] = {}
         self._quad_memo: dict[tuple[str, str, str, str], float] = {}
+        #: The counts are held by ``nlp.lattice``'s arrays only (``drop_counts``).
+        self.counts_dropped = False
+
+    def drop_counts(self) -> None:
+        """Forget the counts, once ``nlp.lattice`` holds them as arrays that agree with them:
+        the shipped model's dictionaries are about 70 MB of each worker's memory, and its
+        decoding reads only the arrays (issue 12: a worker under 250 MB). The probabilities and
+        the dictionary decoder refuse the model afterwards."""
+        for name in _COUNTED:
+            delattr(self, name)
+        self.counts_dropped = True
 
     def unigram(self, syllable: str) -> float:
         if syllable == END:
@@ -375,9 +393,15 @@ _OTHER_KIND = {order: re.compile(f"\n(?!{order}\t)") for order in range(1, 5)}
 
 @built_once
 def model() -> Model:
-    """The shipped model, read once per process (about a second)."""
+    """The shipped model, read once per process (about two seconds), its counts then held as
+    ``nlp.lattice``'s arrays only (``LanguageModel.drop_counts``). ``read_table()`` reads a
+    model that keeps them (the build, and the tests that look at the counts)."""
+    from nlp import lattice
+
     with collection_paused():
         table = read_table()
+        if lattice.tables(table.lm).usable:
+            table.lm.drop_counts()
     give_back_freed_memory()
     return table
 
@@ -462,6 +486,13 @@ def decode(
     from nlp import lattice
 
     current = model_ or model()
+    # A candidate listed twice is one candidate (the arrays need each once).
+    places = [
+        place
+        if len(set(place.options)) == len(place.options)
+        else Place(tuple(dict.fromkeys(place.options)), place.bonus)
+        for place in places
+    ]
     fast = lattice.decode(places, current, starts=starts, ends=ends)
     if fast is not None:
         return fast
@@ -484,6 +515,8 @@ def decode_with_dicts(
     if not places:
         return []
     current = model_ or model()
+    if current.lm.counts_dropped:
+        raise ValueError("this model's counts are held as arrays only: decode it with decode()")
     lm, keep = current.lm, current.params.keep
     power = 1.0 / current.params.temperature
     left = START if starts else UNKNOWN

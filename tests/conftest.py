@@ -26,6 +26,7 @@ from storage.migrate import upgrade_to_head
 from storage.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
+    from nlp import restoration
     from tests.chat_world import ChatWorld
     from tests.procedure_world import Clock
 
@@ -597,3 +598,15 @@ def world(request: pytest.FixtureRequest, chat_engine: Engine, clock: Clock) -> 
         return replace(_PostgresAtHead.world[1])
     _, seeded = request.getfixturevalue("sqlite_world_template")
     return replace(seeded)
+
+
+# --- the language layer ---
+
+
+@pytest.fixture(scope="session")
+def counted_restoration_model() -> restoration.Model:
+    """The shipped restoration table read with its counts, once per process: the bot's
+    ``restoration.model()`` keeps them as the lattice's arrays only."""
+    from nlp import restoration
+
+    return restoration.read_table()

@@ -43,9 +43,10 @@ def _same(fast: list[restoration.Choice], plain: list[restoration.Choice]) -> No
             assert a == pytest.approx(b, abs=1e-12)
 
 
-def test_q4_the_arrays_give_the_language_models_probabilities() -> None:
-    model = restoration.model()
-    lm = model.lm
+def test_q4_the_arrays_give_the_language_models_probabilities(
+    counted_restoration_model: Model,
+) -> None:
+    lm = counted_restoration_model.lm
     table = lattice.tables(lm)
     assert table.usable
     words = ["<s>", "phường", "bến", "nghé", "đường", "bị", "ngập", "\x00new", "</s>", "<num>"]
@@ -66,8 +67,10 @@ def test_q4_the_arrays_give_the_language_models_probabilities() -> None:
             assert math.isclose(four, lm.prob4(d, a, b, c), rel_tol=1e-13)
 
 
-def test_q4_the_vectorised_decoder_equals_the_dictionary_decoder() -> None:
-    model = restoration.model()
+def test_q4_the_vectorised_decoder_equals_the_dictionary_decoder(
+    counted_restoration_model: Model,
+) -> None:
+    model = counted_restoration_model
     runs = [_places(sentence) for sentence in _sentences(40)]
     assert sum(len(run) for run in runs) > 300
     for run, (starts, ends) in zip(

@@ -38,7 +38,7 @@ from nlp import build_restoration as build
 from nlp import gold
 from nlp.diacritics import Restoration, restore
 from nlp.names import restore_name, title_case
-from nlp.restoration import model
+from nlp.restoration import Model, model
 from tests.near_copies import lines_of_other_files, near_copies
 
 #: Goals of issue 11 on the held-out half.
@@ -60,7 +60,6 @@ def test_q4_the_split_is_fixed_by_the_hash_rule_and_has_two_real_halves() -> Non
     for sentence in everything:
         digest = hashlib.sha256(unicodedata.normalize("NFC", sentence).encode()).digest()
         assert gold.held_out(sentence) is (digest[0] % 2 == 1)
-
 
 
 @pytest.mark.parametrize(
@@ -88,8 +87,10 @@ def test_q4_the_fresh_held_out_set_is_new_text() -> None:
     assert not {sentence.lower() for sentence in fresh} & seen
 
 
-def test_q4_the_shipped_table_is_built_from_the_tuning_half_only() -> None:
-    shipped = model()
+def test_q4_the_shipped_table_is_built_from_the_tuning_half_only(
+    counted_restoration_model: Model,
+) -> None:
+    shipped = counted_restoration_model
     assert shipped.meta["tuning_sentences"] == len(gold.tuning())
     digest = hashlib.sha256("\n".join(gold.tuning()).encode("utf-8")).hexdigest()
     assert shipped.meta["tuning_digest"] == digest
@@ -187,9 +188,7 @@ def test_q4_held_out_restoration_reaches_the_goal(
         ("fourth fresh held-out", 50),
     ],
 )
-def test_q4_held_out_rule_still_offers_suggestions(
-    figures: Figures, name: str, least: int
-) -> None:
+def test_q4_held_out_rule_still_offers_suggestions(figures: Figures, name: str, least: int) -> None:
     _, _, rule = figures[name]
     assert rule.suggestions >= least  # the rule offers suggestions, not only refusals
 

@@ -8,7 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from nlp.restoration import TABLE, Counts, Params, model, read_table, write_table
+from nlp.restoration import (
+    TABLE,
+    Counts,
+    Model,
+    Params,
+    Place,
+    decode,
+    decode_with_dicts,
+    model,
+    read_table,
+    write_table,
+)
 
 
 def _line_by_line(path: Path) -> Counts:
@@ -49,11 +60,13 @@ def test_q4_a_written_table_reads_back_the_same_in_the_same_order(tmp_path: Path
     assert model.safe == frozenset({"duong"})
 
 
-def test_q4_each_syllable_and_count_of_the_table_is_held_once() -> None:
+def test_q4_each_syllable_and_count_of_the_table_is_held_once(
+    counted_restoration_model: Model,
+) -> None:
     """Issue 12 (a worker under 250 MB): the n-grams share their syllables' string objects,
     equal counts one float, and a context the tuple of its n-gram, instead of an object for
     each (310 MB against 100)."""
-    lm = model().lm
+    lm = counted_restoration_model.lm
     held: dict[object, object] = {}
     for table in (lm.uni, lm._bi, lm._tri, lm._quad):
         for key, value in table.items():
@@ -67,8 +80,8 @@ def test_q4_each_syllable_and_count_of_the_table_is_held_once() -> None:
         assert sum(key in stored for key in contexts) > 0.9 * len(contexts)
 
 
-def test_q4_the_shipped_table_has_every_line_read() -> None:
-    lm = model().lm  # the one the bot uses (read once per process)
+def test_q4_the_shipped_table_has_every_line_read(counted_restoration_model: Model) -> None:
+    lm = counted_restoration_model.lm
     data = gzip.decompress(TABLE.read_bytes())
     for order, table in enumerate((lm.uni, lm._bi, lm._tri, lm._quad), start=1):
         lines = data.count(f"\n{order}\t".encode())
@@ -76,6 +89,37 @@ def test_q4_the_shipped_table_has_every_line_read() -> None:
     # two of its 4-grams, as written
     assert lm._quad[("đường", "<num>", "a", "đang")] == 2.5
     assert lm._quad[("ừ", "đúng", "rồi", "</s>")] == 2.5
+
+
+def test_x3_q4_the_bots_model_keeps_its_counts_as_arrays_only(
+    counted_restoration_model: Model,
+) -> None:
+    """Issue 12 (a worker under 250 MB): the model the bot decodes with drops its dictionaries
+    of counts once the lattice's arrays agree with them. It restores what the model with its
+    counts restores; a candidate listed twice is one candidate; the dictionary decoder refuses
+    it rather than read empty counts."""
+    shipped, bots = counted_restoration_model, model()
+    assert bots.lm.counts_dropped and not shipped.lm.counts_dropped
+    assert not hasattr(bots.lm, "_quad") and not hasattr(bots.lm, "_tri_ctx")
+    with pytest.raises(AttributeError):
+        bots.lm.prob("đường", "bị", "ngập")
+    places = [
+        Place(("duong", "đường", "dương"), {"duong": -0.7}),
+        Place(("bi", "bị", "bí")),
+        Place(("ngap", "ngập", "ngáp")),
+        Place(("nuoc", "nước", "nuốc")),
+    ]
+    expected = decode_with_dicts(places, shipped)
+    assert [c.best for c in expected] == ["đường", "bị", "ngập", "nước"]
+    got = decode(places, bots)
+    assert [c.best for c in got] == [c.best for c in expected]
+    for mine, theirs in zip(got, expected, strict=True):
+        assert [k for k, _ in mine.ranked] == [k for k, _ in theirs.ranked]
+        assert [v for _, v in mine.ranked] == pytest.approx([v for _, v in theirs.ranked])
+    twice = [Place((*p.options, p.options[1]), p.bonus) for p in places]
+    assert decode(twice, bots) == decode(places, bots)
+    with pytest.raises(ValueError, match="arrays only"):
+        decode_with_dicts(places, bots)
 
 
 @pytest.mark.parametrize(
