@@ -280,6 +280,24 @@ async def test_c8_aiogram_closes_a_plain_http_session_without_the_tls_wait(
     assert waits == [0.25]
 
 
+def test_c8_ptb_applications_share_one_tls_context_that_still_verifies() -> None:
+    """httpx made a TLS context for each client (about 40 ms of CPU, reading the authorities'
+    file; two clients an application): python-telegram-bot's clients share one, made as httpx
+    makes it, so certificates and host names are still checked."""
+    import ssl
+
+    from bot.channels.telegram.ptb_shim import make_application
+
+    contexts = set()
+    for _ in range(2):
+        application = make_application("123:abc", "https://api.telegram.org")
+        for request in (application.bot.request, application.bot._request[0]):
+            contexts.add(request._client._transport._pool._ssl_context)
+    (context,) = contexts
+    assert context.verify_mode is ssl.CERT_REQUIRED and context.check_hostname
+    assert context.cert_store_stats()["x509_ca"] > 50
+
+
 def test_c8_a_persons_ward_is_read_as_one_column_and_sees_this_turns_change(
     engine: Engine,
 ) -> None:

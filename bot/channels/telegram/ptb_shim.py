@@ -6,14 +6,17 @@ PTB's ConversationHandler is not used: conversation state lives in our store (DE
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
+import ssl
 from typing import Any
 from weakref import WeakKeyDictionary
 
 # Opt in to PTB 22's coming behaviour now: RetryAfter.retry_after as a timedelta.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
+import httpx
 from sqlalchemy import Engine
 from telegram import (
     Bot,
@@ -69,6 +72,15 @@ POLL_RETRY_SECONDS = 1.0
 SEND_CONNECTIONS = 16
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """One TLS context for every HTTPX client of the process, as httpx makes it by default
+    (certifi's authorities, or SSL_CERT_FILE/SSL_CERT_DIR): httpx makes one per client, reading
+    the same file each time (about 40 ms of CPU, two clients an application), and a context is
+    made to be shared."""
+    return httpx.create_ssl_context()
+
+
 class BoundedRequest(HTTPXRequest):
     """PTB's HTTPX request with at most ``connection_pool_size`` calls under way: the others wait
     here, in order, instead of in httpcore's pool (where a wait costs CPU per waiting call and
@@ -77,7 +89,9 @@ class BoundedRequest(HTTPXRequest):
     __slots__ = ("_room",)
 
     def __init__(self, connection_pool_size: int) -> None:
-        super().__init__(connection_pool_size=connection_pool_size)
+        super().__init__(
+            connection_pool_size=connection_pool_size, httpx_kwargs={"verify": tls_context()}
+        )
         self._room = asyncio.Semaphore(connection_pool_size)
 
     async def do_request(
@@ -111,7 +125,7 @@ class KeptUpdates(HTTPXRequest):
     __slots__ = ("updates",)
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(httpx_kwargs={"verify": tls_context()})
         self.updates: list[dict[str, Any]] = []
 
     def parse_json_payload(self, payload: bytes) -> dict[str, Any]:  # type: ignore[override]
