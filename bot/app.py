@@ -127,7 +127,7 @@ async def serve(
     from bot.ops import OpsRoutes
     from bot.outbox_sender import OutboxSender
     from bot.runner import handler_for
-    from bot.scheduler import Scheduler
+    from bot.scheduler import FIRST_RUN_AFTER_SECONDS, Scheduler
     from handlers.reply_queue import QueuedReplies
 
     host, port = listen_address(settings)
@@ -187,7 +187,13 @@ async def serve(
             started.append(channel)
             log.info("channel %s started", channel.name)
         start, end = settings.alert_hours
-        scheduler = Scheduler(conversations.engine, conversations.context, start=start, end=end)
+        scheduler = Scheduler(
+            conversations.engine,
+            conversations.context,
+            start=start,
+            end=end,
+            first_run_after=FIRST_RUN_AFTER_SECONDS,
+        )
         background = [
             asyncio.create_task(sender.run_forever(stop), name="outbox-sender"),
             asyncio.create_task(scheduler.run_forever(stop), name="scheduler"),

@@ -37,6 +37,11 @@ from texts import LOCAL_TIMEZONE
 log = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL_SECONDS = 300
+#: ``doithoai run``'s scheduler runs first this long after the bot starts: its first run builds
+#: the working calendar and writes in its own transaction, and at the start it made the first
+#: residents wait for their answers (issue 12: a first answer within 2 s). Its jobs are due
+#: for the whole of their period, so a few seconds later loses nothing.
+FIRST_RUN_AFTER_SECONDS = 10.0
 START_VARIABLE = "ALERT_HOURS_START"
 END_VARIABLE = "ALERT_HOURS_END"
 
@@ -64,14 +69,18 @@ class Scheduler:
         interval_seconds: float = DEFAULT_INTERVAL_SECONDS,
         start: time = DEFAULT_START,
         end: time = DEFAULT_END,
+        first_run_after: float = 0.0,
     ) -> None:
         if interval_seconds <= 0:
             raise ValueError("interval_seconds must be positive")
+        if first_run_after < 0:
+            raise ValueError("first_run_after must not be negative")
         if start >= end:
             raise ValueError("working hours must start before they end")
         self.engine = engine
         self.context = context
         self.interval_seconds = interval_seconds
+        self.first_run_after = first_run_after
         self.start = start
         self.end = end
         self.run_by = f"{socket.gethostname()[:40]}:{os.getpid()}"
@@ -131,8 +140,12 @@ class Scheduler:
         return 0  # pragma: no cover
 
     async def run_forever(self, stop: asyncio.Event) -> None:
-        """Run every ``interval_seconds`` until ``stop`` is set. A failing run is logged and the
-        next one tries again: the work is idempotent."""
+        """Run every ``interval_seconds`` until ``stop`` is set, the first time
+        ``first_run_after`` seconds from now. A failing run is logged and the next one tries
+        again: the work is idempotent."""
+        if self.first_run_after:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.first_run_after)
         while not stop.is_set():
             try:
                 digests, reminders = await asyncio.to_thread(self.run_once, self.period())

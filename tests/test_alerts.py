@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
-from bot.scheduler import Scheduler, alert_hours_from_environ
+from bot.scheduler import FIRST_RUN_AFTER_SECONDS, Scheduler, alert_hours_from_environ
 from handlers.notifications import render
 from procedure.alerts import (
     AlertLevel,
@@ -572,6 +572,35 @@ async def test_c6_scheduler_runs_until_stopped(
     stop.set()
     await asyncio.wait_for(task, timeout=2)
     assert len(digest_rows(uow)) == 2
+
+
+async def test_c6_x3_the_bots_scheduler_runs_first_after_its_start_and_stops_while_waiting(
+    world: World, uow: UnitOfWork, engine: Engine
+) -> None:
+    """Issue 12: at the bot's start the scheduler's first run (the working calendar, a write
+    transaction) made the first residents wait; it runs ``first_run_after`` seconds later, and
+    a bot stopped in the meantime does not wait for it."""
+    tet_assignments(world, uow)
+    uow.commit()
+    world.clock.set("2026-02-13", "09:00")
+    scheduler = Scheduler(engine, world.context, interval_seconds=0.05, first_run_after=0.4)
+    stop = asyncio.Event()
+    task = asyncio.create_task(scheduler.run_forever(stop))
+    await asyncio.sleep(0.2)
+    assert digest_rows(uow) == []
+    for _ in range(100):
+        await asyncio.sleep(0.02)
+        if len(digest_rows(uow)) == 2:
+            break
+    stop.set()
+    await asyncio.wait_for(task, timeout=2)
+    assert len(digest_rows(uow)) == 2
+    waiting = Scheduler(engine, world.context, first_run_after=FIRST_RUN_AFTER_SECONDS)
+    stop = asyncio.Event()
+    task = asyncio.create_task(waiting.run_forever(stop))
+    await asyncio.sleep(0.05)
+    stop.set()
+    await asyncio.wait_for(task, timeout=1)
 
 
 def test_c6_digest_rendering_groups_marks_escalation_and_truncates() -> None:
