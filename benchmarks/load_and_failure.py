@@ -708,6 +708,35 @@ class Run:
         return [channel for channel in CHANNELS if channel in present]
 
 
+class HarnessPauses:
+    """This process's pauses for its own garbage collection. The fake servers run here: while
+    it collects, the requests that arrive wait, and the fake Telegram then counts them together
+    in its one-second window. A 0.29 s collection over the residents' and followers' records
+    drew a 429 half a second later, at 24 sends a second: the real Telegram does not stop for
+    our harness. ``set_heap_aside`` (``gc.freeze``) takes what is built so far out of later
+    collections, so each looks at what a phase makes; the longest pause is printed."""
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+        self._started = 0.0
+        gc.callbacks.append(self._timed)
+
+    def close(self) -> None:
+        gc.callbacks.remove(self._timed)
+        gc.unfreeze()
+
+    def _timed(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.longest = max(self.longest, time.perf_counter() - self._started)
+
+    def set_heap_aside(self) -> None:
+        gc.collect()
+        gc.freeze()
+        self.longest = 0.0
+
+
 @dataclass
 class Rig:
     folder: Path
@@ -721,6 +750,7 @@ class Rig:
     nginx: Nginx | None = None
     next_resident: int = 0
     statements: Statements | None = None
+    pauses: HarnessPauses = field(default_factory=HarnessPauses)
 
     @property
     def fake(self) -> LoadTelegram:
@@ -1120,34 +1150,6 @@ async def invitation(rig: Rig, followers: int, timeout: float) -> Broadcast:
 BEGAN = time.monotonic()
 
 
-class HarnessPauses:
-    """This process's pauses for its own garbage collection. The fake servers run here: while
-    it collects, the requests that arrive wait, and the fake Telegram then counts them together
-    in its one-second window. A 0.29 s collection over the residents' and followers' records
-    drew a 429 half a second later, at 24 sends a second: the real Telegram does not stop for
-    our harness. ``set_heap_aside`` (``gc.freeze``) takes what is built so far out of later
-    collections, so each looks at what a phase makes; the longest pause is printed."""
-
-    def __init__(self) -> None:
-        self.longest = 0.0
-        self._started = 0.0
-        gc.callbacks.append(self._timed)
-
-    def _timed(self, phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            self._started = time.perf_counter()
-        else:
-            self.longest = max(self.longest, time.perf_counter() - self._started)
-
-    def set_heap_aside(self) -> None:
-        gc.collect()
-        gc.freeze()
-        self.longest = 0.0
-
-
-HARNESS = HarnessPauses()
-
-
 def print_run(title: str, run: Run, checks: dict[str, Integrity] | None = None) -> None:
     print(f"-- {title} (at {time.monotonic() - BEGAN:.0f} s)")
     print(
@@ -1272,6 +1274,7 @@ async def main_async(args: argparse.Namespace) -> int:
                 aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100))
             )
             rig = Rig(folder, postgres, engine, ward, fakes, http, tuple(args.channels))
+            stack.callback(rig.pauses.close)
             if args.statements:
                 rig.statements = await asyncio.to_thread(Statements, postgres)
                 stack.callback(rig.statements.dispose)
@@ -1354,7 +1357,7 @@ async def phases(rig: Rig, args: argparse.Namespace, failures: list[str]) -> Non
     await rig.start_workers(args.workers, budget=args.budget)
     logged_before = await asyncio.to_thread(rig.logged)
     residents = rig.residents(args.residents, think=args.think, timeout=40.0)
-    HARNESS.set_heap_aside()
+    rig.pauses.set_heap_aside()
     run = await drive(rig, residents, kill_at=0.5)
     after_429 = rig.fakes.too_many_requests()
     too_many = {name: after_429[name] - before_429[name] for name in after_429}
@@ -1368,7 +1371,7 @@ async def phases(rig: Rig, args: argparse.Namespace, failures: list[str]) -> Non
     print_run(f"{args.workers} workers, one killed half way, {limits}", run, check)
     assert rig.nginx is not None
     print(f"   requests nginx passed to another worker: {rig.nginx.retried()}", flush=True)
-    print(f"   this process's longest pause for garbage collection: {HARNESS.longest:.3f} s")
+    print(f"   this process's longest pause for garbage collection: {rig.pauses.longest:.3f} s")
     logged = await asyncio.to_thread(rig.logged)
     hints = {hint: logged[hint] - logged_before[hint] for hint in LOG_HINTS}
     if any(hints.values()):
@@ -1381,7 +1384,7 @@ async def phases(rig: Rig, args: argparse.Namespace, failures: list[str]) -> Non
     if killed is not None:
         await rig.restart(killed, args.budget)
     before_429 = rig.fakes.too_many_requests()
-    HARNESS.set_heap_aside()
+    rig.pauses.set_heap_aside()
     # The one elected sender sends at the bot's budget (30 a second); the timeout leaves room.
     timeout = 1.5 * args.followers / ((args.budget or 30) / args.workers) + 120
     broadcast = await invitation(rig, args.followers, timeout)
@@ -1420,7 +1423,7 @@ async def phases(rig: Rig, args: argparse.Namespace, failures: list[str]) -> Non
     if invitation_429:
         failures.append(f"{invitation_429} × 429 during the invitation")
     print(f"   followers still waiting at the kill: {broadcast.left_at_kill}")
-    print(f"   this process's longest pause for garbage collection: {HARNESS.longest:.3f} s")
+    print(f"   this process's longest pause for garbage collection: {rig.pauses.longest:.3f} s")
     if takeover is None and broadcast.left_at_kill:
         failures.append("the sender was never taken over")
 
