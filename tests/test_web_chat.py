@@ -247,6 +247,21 @@ async def test_c7_the_socket_accepts_its_own_origin_and_the_configured_ones_only
             assert response.status == 200 and "iframe" in await response.text()
 
 
+async def test_c7_the_page_has_an_icon_and_a_browsers_favicon_request_is_answered(
+    serve: Serve, tmp_path: Path
+) -> None:
+    """The tab shows the chat's icon, and /favicon.ico (asked for by browsers whatever the page
+    names) is answered with it instead of a 404 in the log at every visit."""
+    async with serve(WebChatOptions(upload_dir=tmp_path)) as (url, _channel, client):
+        async with client.get(url) as response:
+            assert '<link rel="icon" href="web/icon.svg"' in await response.text()
+        for path in ("web/icon.svg", "favicon.ico"):
+            async with client.get(url + path) as response:
+                assert response.status == 200, path
+                assert response.content_type == "image/svg+xml"
+                assert (await response.text()).startswith("<svg")
+
+
 async def test_c7_frames_and_texts_over_the_limits_are_refused(
     serve: Serve, tmp_path: Path
 ) -> None:
@@ -500,7 +515,8 @@ def test_x5_the_web_pages_static_files_hold_no_vietnamese_text() -> None:
     )
     static = Path(__file__).resolve().parents[1] / "bot" / "channels" / "web" / "static"
     files = sorted(static.iterdir())
-    assert {path.name for path in files} == {"chat.css", "chat.js", "index.html", "widget.js"}
+    names = {"chat.css", "chat.js", "icon.svg", "index.html", "widget.js"}
+    assert {path.name for path in files} == names
     for path in files:
         assert not letters.search(path.read_text("utf-8")), path.name
 
