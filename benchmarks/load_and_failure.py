@@ -1335,6 +1335,7 @@ async def phases(rig: Rig, args: argparse.Namespace, failures: list[str]) -> Non
                 f"{1000 * one.postgres_cpu / one.updates:.2f} ms"
             )
         project(one, many, runs.get((1, args.workers)), args.workers)
+        ceiling(one, many, args.workers)
         ratios.append(many.rate / one.rate)
         print(
             f"== updates/s with {args.workers} workers against 1: {many.rate:.1f} / "
@@ -1493,6 +1494,25 @@ def project(one: Run, many: Run, alone: Run | None, workers: int) -> None:
             f"{workers} workers {rate:.0f} updates/s (and {postgres:.1f} PostgreSQL cores): "
             f"ratio {rate / single:.2f}"
         )
+
+
+def ceiling(one: Run, many: Run, workers: int) -> None:
+    """The most this machine could give with every core busy: its cores, each second, divided
+    by the CPU an update of the several workers' run took of everything on it (the workers,
+    PostgreSQL, nginx, and this process's fake servers and residents, which a real deployment
+    does not run beside its workers), against the one worker's measured rate."""
+    cores = os.cpu_count() or 1
+    spent = many.worker_cpu + many.postgres_cpu + many.nginx_cpu + many.harness_cpu
+    if not (many.updates and spent and one.rate):
+        return
+    most = cores * many.updates / spent
+    each = 1000 * spent / many.updates
+    print(
+        f"== this machine's ceiling: {cores} cores all busy, at the {each:.2f} ms of CPU an "
+        f"update took of everything here with {workers} workers: at most "
+        f"{most:.0f} updates/s, {most / one.rate:.2f} times one worker (measured: "
+        f"{many.rate / one.rate:.2f}, {many.rate / most:.0%} of the ceiling)"
+    )
 
 
 def profile(
