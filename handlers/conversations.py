@@ -35,6 +35,7 @@ from handlers.replies import Html, main_menu, reply, say
 from handlers.reply_queue import queue_replies
 from handlers.state import IDLE, claim, lock_conversation, save
 from handlers.turn import STEPS, ChatSettings, Turn, entry, go
+from handlers.typed_commands import typed_command
 from nlp.greetings import is_greeting
 from procedure.permissions import ROLE_ACTIONS, Action, Actor, Role
 from procedure.use_cases.context import ProcedureContext
@@ -240,6 +241,10 @@ def _idle(turn: Turn) -> None:
         return
     if is_greeting(turn.incoming.text or ""):
         turn.send(reply("chat.welcome", buttons=main_menu()))  # greeted back, with the menu
+        return
+    typed = typed_command(turn.incoming.text or "")
+    if typed is not None:  # "góp ý", "tra cứu", a pasted tracking code: the command meant
+        run_command(turn, *typed)
         return
     if opinion.offer_as_opinion(turn):
         return
