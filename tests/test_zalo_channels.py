@@ -492,12 +492,18 @@ async def test_c7_zalo_bot_webhook_checks_its_secret_and_handles_an_event_once(
         assert await fake.deliver(fake.text_event(USER, "giả mạo")) == 401
         fake.webhook_secret = secret
         assert await fake.deliver(fake.text_event(USER, "2")) == 200
+        # A label typed as people type it (no diacritics, another case) is its button too.
+        assert await fake.deliver(fake.text_event(USER, "lua CHON 3")) == 200
         for _ in range(100):
-            if len(handled) == 2 and len(fake.sent_to(USER)) == 2:  # both answered
+            if len(handled) == 3 and len(fake.sent_to(USER)) == 3:  # all answered
                 break
             await channel.inbox.drain_once()
             await asyncio.sleep(0.02)
-        assert [(i.text, i.button) for i in handled] == [("xin chào", None), (None, "c:2")]
+        assert [(i.text, i.button) for i in handled] == [
+            ("xin chào", None),
+            (None, "c:2"),
+            (None, "c:3"),
+        ]
         first = fake.sent_to(USER)[0].text
         assert first.startswith("Chọn một & gõ số:") and "[3] Lựa chọn 3" in first
         # A push: numbered after the buttons already shown; 429 is the shared RateLimited.

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from handlers.channel import Outgoing, all_buttons, button_for_number, numbered_text
 from handlers.reply_queue import TURN_FIRST_BUTTON
+from handlers.typed_commands import words_of
 from storage import channel_store
 from storage.types import utc_now
 from storage.unit_of_work import UnitOfWork
@@ -135,7 +136,8 @@ class ButtonMemory:
         )
 
     async def resolve(self, chat_id: str, typed: str) -> str | None:
-        """The data of the button a typed number or an exact label stands for."""
+        """The data of the button a typed number or a label stands for (exactly, else as people
+        type it)."""
         shown = await self._run(channel_store.buttons_of, self._channel, chat_id)
         if not shown:
             return None
@@ -149,6 +151,13 @@ class ButtonMemory:
         for button in reversed(buttons):
             if button.label == wanted:
                 return button.data
+        # A label typed as people type it: without diacritics, another case, no emoji ("kien
+        # nghi" for "Kiến nghị", "gui y kien" for "✉️ Gửi ý kiến"); the latest button first.
+        words = words_of(typed)
+        if words:
+            for button in reversed(buttons):
+                if words_of(button.label) == words:
+                    return button.data
         return None
 
 
