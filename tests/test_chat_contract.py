@@ -699,6 +699,26 @@ async def test_c2_free_text_outside_a_step_is_offered_as_a_new_opinion_of_kind_r
     assert any("Gửi ý kiến" in label for r in greeted for label, _ in r.buttons)
 
 
+async def test_c2_c3_x5_a_commands_words_and_a_pasted_tracking_code_are_read_as_the_command(
+    driver: Driver, world: ChatWorld
+) -> None:
+    """What people type instead of a command (handlers/typed_commands.py; on Zalo a button's
+    label typed without diacritics too, bot/channels/plain_text.py)."""
+    await opinion_until_summary(driver, ALICE)
+    code = TRACKING_CODE.search(texts(await driver.press(ALICE, "Gửi")))
+    assert code is not None
+    pasted = await driver.text(ALICE, f"mã {code.group(0).lower()} ạ")
+    assert "đã tiếp nhận" in texts(pasted) and code.group(0) in texts(pasted)
+    asked = await driver.text(ALICE, "tôi muốn gop y")
+    assert "gửi cho buổi đối thoại nào" in texts(asked)
+    await driver.command(ALICE, "huy")
+    listed = await driver.text(ALICE, "tra cuu")
+    assert find_button(listed, code.group(0))
+    # More than a command's words: a message, offered as an opinion as before.
+    offered = await driver.text(ALICE, "không góp ý, chỉ hỏi đèn đường hẻm nhà tôi")
+    assert "gửi nội dung này thành một ý kiến" in texts(offered)
+
+
 async def test_x5_a_questions_receipt_says_cau_hoi(driver: Driver, world: ChatWorld) -> None:
     await driver.command(ALICE, "gopy")
     await driver.press(ALICE, "Không gắn với buổi đối thoại")
