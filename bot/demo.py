@@ -40,6 +40,9 @@ SESSION_DAYS = (
     date(2026, 9, 17),
     date(2026, 11, 12),
 )
+# Seeded after the last of SESSION_DAYS, the demo also has its next session, announced that
+# day, this many working days ahead.
+NEXT_SESSION_WORKING_DAYS = 15
 LATE_CONCLUSION = date(2025, 9, 18)  # this session's conclusion is notified late (P7)
 RESIDENTS = 240
 REGISTERED_PER_SESSION = 60
@@ -122,6 +125,8 @@ def seed(engine: Engine, today: date, *, seed_value: int = 2026) -> DemoSummary:
         for number, day in enumerate(SESSION_DAYS):
             world.schedule_session(timeline, number, day)
         timeline.play(clock, today)
+        if max(SESSION_DAYS) <= today:
+            world.announce_next_session(clock, today)
         summary.open = len(
             uow.session.exec(
                 select(Petition.id).where(
@@ -206,23 +211,7 @@ class _World:
         data, uow, context = self.data, self.uow, self.context
 
         def plan() -> None:
-            session = sessions.plan_session(
-                uow,
-                self.office,
-                sessions.SessionPlan(
-                    org_unit_id=self.ward.id,  # type: ignore[arg-type]
-                    chair_name=data["chair"],
-                    venue=data["venue"],
-                    starts_at=_moment(day, "08:00"),
-                    ends_at=_moment(day, "11:00"),
-                    content=data["sessions"][number % len(data["sessions"])],
-                    agency_org_ids=[agency.id for agency, _ in self.agencies],  # type: ignore[misc]
-                    capacity=120,
-                ),
-                context,
-            )
-            state["id"] = session.id
-            self.summary.sessions += 1
+            state["id"] = self._plan_session(number, day)
 
         timeline.at(_moment(day - timedelta(days=21), "09:00"), plan, 0)
         timeline.at(
@@ -254,6 +243,36 @@ class _World:
         late = day == LATE_CONCLUSION
         notice = self.calendar.add_working_days(day, 12 if late else 6).due
         timeline.at(_moment(notice, "16:00"), self._conclude(timeline, state, notice), 5)
+
+    def _plan_session(self, number: int, day: date) -> int:
+        session = sessions.plan_session(
+            self.uow,
+            self.office,
+            sessions.SessionPlan(
+                org_unit_id=self.ward.id,  # type: ignore[arg-type]
+                chair_name=self.data["chair"],
+                venue=self.data["venue"],
+                starts_at=_moment(day, "08:00"),
+                ends_at=_moment(day, "11:00"),
+                content=self.data["sessions"][number % len(self.data["sessions"])],
+                agency_org_ids=[agency.id for agency, _ in self.agencies],  # type: ignore[misc]
+                capacity=120,
+            ),
+            self.context,
+        )
+        assert session.id is not None
+        self.summary.sessions += 1
+        return session.id
+
+    def announce_next_session(self, clock: MovingClock, today: date) -> None:
+        """The ward's next session, planned and announced today and open for registration: what
+        a resident trying the demo registers for, whatever day the demo is seeded. It is held
+        three working weeks from today (Article 13: invitations at least 5 working days
+        ahead)."""
+        day = self.calendar.add_working_days(today, NEXT_SESSION_WORKING_DAYS).due
+        clock.now = max(clock.now, _moment(today, "09:00"))
+        session_id = self._plan_session(len(SESSION_DAYS), day)
+        sessions.announce_session(self.uow, self.office, session_id, self.context)
 
     def _register(self, state: dict[str, Any], person: Person) -> Callable[[], None]:
         def run() -> None:

@@ -190,10 +190,23 @@ def test_c8_cli_db_upgrade_hides_passwords(tmp_path: Path) -> None:
     assert "doithoai.sqlite3" in result.stdout
 
 
-def test_p10_demo_seed_then_the_yearly_report_writes_three_files(tmp_path: Path) -> None:
+def test_p10_c1_demo_seed_then_the_yearly_report_writes_three_files(tmp_path: Path) -> None:
+    """The demo's two years, its report and review; and its next session, announced on the day
+    it is seeded, which a resident trying the demo can register for."""
     seeded = run(tmp_path, "demo", "seed", "--today", "2026-11-28")
     assert seeded.returncode == 0, seeded.stderr
-    assert "8 buổi đối thoại" in seeded.stdout
+    assert "9 buổi đối thoại" in seeded.stdout  # eight held, the next one announced
+    from procedure.use_cases.residents import upcoming_sessions
+    from storage.engine import make_engine
+    from storage.unit_of_work import UnitOfWork
+    from tests.conftest import at
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'doithoai.sqlite3'}")
+    with UnitOfWork(engine) as uow:
+        (upcoming,) = upcoming_sessions(uow, None, at("2026-11-28", "10:00"))
+        # 15 working days after Saturday 28/11/2026: Friday 18/12/2026.
+        assert upcoming.starts_at == at("2026-12-18", "08:00") and upcoming.state == "announced"
+    engine.dispose()
     again = run(tmp_path, "demo", "seed", "--today", "2026-11-28")
     assert "không tạo thêm" in again.stdout
     out = tmp_path / "out"
