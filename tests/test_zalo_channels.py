@@ -518,6 +518,25 @@ async def test_c7_zalo_bot_webhook_checks_its_secret_and_handles_an_event_once(
         await fake.stop()
 
 
+async def test_c7_a_typed_label_presses_its_button_only_when_it_is_one_buttons(
+    engine: Engine,
+) -> None:
+    """On Zalo buttons are numbered lines: a number, a label, or a label typed without
+    diacritics presses a button; a label that several buttons' labels read as without
+    diacritics ("ben": "Bên", "Bền", "Bến") presses none, and the step reads it as typed."""
+    from bot.channels.plain_text import ButtonMemory
+
+    memory = ButtonMemory(engine, "zalo_bot")
+    words = (Button("Bên", "w:1"), Button("Bền", "w:2"), Button("Bến", "w:3"))
+    again = (Button("Tự gõ lại cả câu", "w:again"),)
+    await memory.after_turn(USER, [Outgoing(text="Chữ nào?", buttons=(words, again))])
+    assert await memory.resolve(USER, "Bến") == "w:3"
+    assert await memory.resolve(USER, "2") == "w:2"
+    assert await memory.resolve(USER, "tu go lai  CA cau") == "w:again"
+    assert await memory.resolve(USER, "ben") is None
+    assert await memory.resolve(USER, "gõ lại") is None
+
+
 def test_c7_zalo_first_tokens_come_from_the_cli(tmp_path: Path) -> None:
     from storage.engine import make_engine, sqlite_url
     from tests.test_cli import run

@@ -152,13 +152,11 @@ class ButtonMemory:
             if button.label == wanted:
                 return button.data
         # A label typed as people type it: without diacritics, another case, no emoji ("kien
-        # nghi" for "Kiến nghị", "gui y kien" for "✉️ Gửi ý kiến"); the latest button first.
+        # nghi" for "Kiến nghị", "gui y kien" for "✉️ Gửi ý kiến"), when it is one button's
+        # only: "ben" among "Bên", "Bền", "Bến" is none of them (the step reads it as typed).
         words = words_of(typed)
-        if words:
-            for button in reversed(buttons):
-                if words_of(button.label) == words:
-                    return button.data
-        return None
+        meant = {button.data for button in buttons if words and words_of(button.label) == words}
+        return meant.pop() if len(meant) == 1 else None
 
 
 def as_numbered(message: Outgoing, first: int) -> Outgoing:
