@@ -31,6 +31,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "phan anh",
         "gui cau hoi",
         "dat cau hoi",
+        "cau hoi",
     ),
     "dangky": (
         "dang ky du",

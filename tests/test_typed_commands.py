@@ -20,6 +20,7 @@ from nlp.text import strip_diacritics
         ("gửi ý kiến", "gopy"),
         ("Kiến nghị", "gopy"),
         ("phan anh", "gopy"),
+        ("Câu hỏi ạ", "gopy"),
         ("đăng ký", "dangky"),
         ("dang ki", "dangky"),
         ("Cho em đăng ký dự với!", "dangky"),
