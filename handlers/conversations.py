@@ -16,6 +16,7 @@ from dataclasses import replace
 from sqlalchemy import Engine
 
 import handlers.flows  # noqa: F401  (registers every step)
+from handlers import typed_labels
 from handlers.channel import Incoming, Outgoing
 from handlers.flows import (
     inbox,
@@ -165,11 +166,19 @@ class Conversations:
                 # A step that no longer exists (stored by an earlier version): start afresh.
                 turn.conversation.reset(keep=("opinion",))
             state = turn.state
+            label_of = typed_labels.pressed(incoming, turn.data.get(typed_labels.SHOWN))
+            if label_of is not None:  # a button's label typed: that button pressed
+                turn.incoming = replace(incoming, button=label_of, text=None)
             route(turn)
             if not turn.replies:
                 # Every input gets an answer (X5); a step that says nothing is a bug to fix.
                 log.warning("conversation: no reply in state %s; answered generally", state)
                 turn.send(reply("chat.not_understood", buttons=main_menu()))
+            shown = typed_labels.shown(turn.replies)
+            if shown:
+                turn.data[typed_labels.SHOWN] = shown
+            else:
+                turn.data.pop(typed_labels.SHOWN, None)
             save(uow, turn.conversation)
             replies = turn.replies
             committed = None
