@@ -719,6 +719,22 @@ async def test_c2_c3_x5_a_commands_words_and_a_pasted_tracking_code_are_read_as_
     assert "gửi nội dung này thành một ý kiến" in texts(offered)
 
 
+async def test_c2_x5_a_buttons_label_typed_as_people_type_it_is_its_press(
+    driver: Driver, world: ChatWorld
+) -> None:
+    """handlers/typed_labels.py: on every channel, whether its buttons are pressed or typed."""
+    await driver.command(ALICE, "gopy")
+    replies = await driver.text(ALICE, "khong gan voi buoi doi thoai")
+    assert "Quý ông/bà muốn gửi gì?" in texts(replies)
+    replies = await driver.text(ALICE, "Kiến nghị")
+    assert "Nội dung thuộc lĩnh vực nào?" in texts(replies)
+    replies = await driver.text(ALICE, "giao thong")
+    assert "Xin gõ nội dung" in texts(replies)
+    # No button now: the same words are the text of the petition being written.
+    replies = await driver.text(ALICE, "giao thông")
+    assert "hơi ngắn" in texts(replies)
+
+
 async def test_x5_a_questions_receipt_says_cau_hoi(driver: Driver, world: ChatWorld) -> None:
     await driver.command(ALICE, "gopy")
     await driver.press(ALICE, "Không gắn với buổi đối thoại")
