@@ -73,6 +73,7 @@ _NAMING = "ma so tra cuu xem theo doi y kien nghi cua la"
 AROUND_CODE = frozenset(f"{_ASKER} {_POLITE} {_NAMING}".split())
 # Longer than this, a message says more than a command.
 MAX_WORDS = 8
+LONGEST = 160  # characters
 
 _WORD = re.compile(r"[^\W_]+")
 _CODE = re.compile(r"\bKN[\s.-]*[0-9A-Z]{4}[\s.-]*[0-9A-Z]{4}\b", re.IGNORECASE)
@@ -87,6 +88,10 @@ _BY_PHRASE = sorted(
 )
 
 
+# Every word a command's message may hold: a message with any other word is none.
+_VOCABULARY = AROUND.union(*(phrase for phrase, _ in _BY_PHRASE))
+
+
 def words_of(text: str) -> list[str]:
     """The words of ``text`` without diacritics, in lower case (emoji and punctuation dropped)."""
     return _WORD.findall(strip_diacritics(text).lower())
@@ -96,6 +101,8 @@ def typed_command(text: str) -> tuple[str, str] | None:
     """The command (and its argument) ``text`` stands for, or None: a tracking code with at most
     a few words naming it is ``tracuu`` with the code; a command's phrase with at most a few
     words of politeness around it is that command."""
+    if len(text) > LONGEST:
+        return None
     found = _CODE.search(text)
     if found is not None:
         code = normalise_code(found.group())
@@ -104,7 +111,12 @@ def typed_command(text: str) -> tuple[str, str] | None:
             return "tracuu", code
         return None
     words = words_of(text)
-    if not words or len(words) > MAX_WORDS or any(char.isdigit() for char in text):
+    if (
+        not words
+        or len(words) > MAX_WORDS
+        or any(char.isdigit() for char in text)
+        or not _VOCABULARY.issuperset(words)
+    ):
         return None
     for phrase, command in _BY_PHRASE:
         size = len(phrase)

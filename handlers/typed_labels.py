@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from handlers.channel import Incoming, Outgoing
@@ -23,21 +24,30 @@ from handlers.typed_commands import words_of
 SHOWN = "shown_buttons"
 #: More buttons than this in one turn are not kept (a long list is pressed, not typed).
 MOST_KEPT = 24
+#: A text longer than this is no label (a petition's text is not compared with the buttons).
+LONGEST_LABEL = 120
 
 _WORD = re.compile(r"[^\W_]+")
 
 
-def _words(text: str) -> list[str]:
+def _words(text: str) -> tuple[str, ...]:
     """The words of ``text`` in lower case, diacritics kept (emoji and punctuation dropped)."""
-    return _WORD.findall(unicodedata.normalize("NFC", text).lower())
+    return tuple(_WORD.findall(unicodedata.normalize("NFC", text).lower()))
 
 
-def _sayings(label: str) -> list[str]:
-    """What typing a label may be: the label, or one of its parts between commas ("giao
-    thông" for "Giao thông, xây dựng, hạ tầng", "y tế" for "An sinh xã hội, y tế, giáo
-    dục")."""
+def _bare_words(text: str) -> tuple[str, ...]:
+    """The words of ``text`` as people type them: no diacritics, lower case."""
+    return tuple(words_of(text))
+
+
+@lru_cache(maxsize=4096)
+def _sayings(label: str, bare: bool) -> frozenset[tuple[str, ...]]:
+    """What typing a label may be, folded (``bare``: without diacritics): the label, or one of
+    its parts between commas ("giao thông" for "Giao thông, xây dựng, hạ tầng", "y tế" for "An
+    sinh xã hội, y tế, giáo dục"). Cached: the same menus are shown again and again."""
+    fold = _bare_words if bare else _words
     parts = label.split(",")
-    return [label, *parts] if len(parts) > 1 else [label]
+    return frozenset(map(fold, [label, *parts] if len(parts) > 1 else [label]))
 
 
 def shown(replies: Sequence[Outgoing]) -> list[list[str]]:
@@ -52,6 +62,7 @@ def pressed(incoming: Incoming, kept: Any) -> str | None:
     text = incoming.text
     if (
         not text
+        or len(text) > LONGEST_LABEL
         or not isinstance(kept, list)
         or incoming.button is not None
         or incoming.command is not None
@@ -63,11 +74,11 @@ def pressed(incoming: Incoming, kept: Any) -> str | None:
     pairs = [
         (str(pair[0]), str(pair[1])) for pair in kept if isinstance(pair, list) and len(pair) == 2
     ]
-    for fold in (_words, words_of):
-        typed = fold(text)
+    for bare in (False, True):
+        typed = _bare_words(text) if bare else _words(text)
         if not typed:
             return None
-        meant = {data for label, data in pairs if typed in map(fold, _sayings(label))}
+        meant = {data for label, data in pairs if typed in _sayings(label, bare)}
         if len(meant) == 1:
             return meant.pop()
         if meant:
