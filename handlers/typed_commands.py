@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from nlp.text import strip_diacritics
+from nlp.text import bare_words
 from procedure.codes import normalise_code
 
 # The phrases of each command, as typed without diacritics: the main menu's own labels
@@ -75,7 +75,6 @@ AROUND_CODE = frozenset(f"{_ASKER} {_POLITE} {_NAMING}".split())
 MAX_WORDS = 8
 LONGEST = 160  # characters
 
-_WORD = re.compile(r"[^\W_]+")
 _CODE = re.compile(r"\bKN[\s.-]*[0-9A-Z]{4}[\s.-]*[0-9A-Z]{4}\b", re.IGNORECASE)
 # The longest phrases first: "gửi ý kiến" is read whole before "ý kiến" is looked for.
 _BY_PHRASE = sorted(
@@ -92,11 +91,6 @@ _BY_PHRASE = sorted(
 _VOCABULARY = AROUND.union(*(phrase for phrase, _ in _BY_PHRASE))
 
 
-def words_of(text: str) -> list[str]:
-    """The words of ``text`` without diacritics, in lower case (emoji and punctuation dropped)."""
-    return _WORD.findall(strip_diacritics(text).lower())
-
-
 def typed_command(text: str) -> tuple[str, str] | None:
     """The command (and its argument) ``text`` stands for, or None: a tracking code with at most
     a few words naming it is ``tracuu`` with the code; a command's phrase with at most a few
@@ -106,11 +100,11 @@ def typed_command(text: str) -> tuple[str, str] | None:
     found = _CODE.search(text)
     if found is not None:
         code = normalise_code(found.group())
-        rest = words_of(text[: found.start()] + " " + text[found.end() :])
+        rest = bare_words(text[: found.start()] + " " + text[found.end() :])
         if code and len(rest) <= MAX_WORDS and all(word in AROUND_CODE for word in rest):
             return "tracuu", code
         return None
-    words = words_of(text)
+    words = bare_words(text)
     if (
         not words
         or len(words) > MAX_WORDS

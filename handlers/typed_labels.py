@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from handlers.channel import Incoming, Outgoing
-from handlers.typed_commands import words_of
+from nlp.text import bare_words
 
 #: The conversation's data key of the last turn's buttons: [[label, data], …].
 SHOWN = "shown_buttons"
@@ -37,7 +37,7 @@ def _words(text: str) -> tuple[str, ...]:
 
 def _bare_words(text: str) -> tuple[str, ...]:
     """The words of ``text`` as people type them: no diacritics, lower case."""
-    return tuple(words_of(text))
+    return tuple(bare_words(text))
 
 
 @lru_cache(maxsize=4096)

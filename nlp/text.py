@@ -16,6 +16,7 @@ from nlp.orthography import parse, render
 _LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029\x85]")
 _SPACES = re.compile(r"[^\S\n\t]+")
 _WORD = re.compile(r"[^\W\d_]+")
+_WORD_OR_NUMBER = re.compile(r"[^\W_]+")
 _KEEP = frozenset("\n\t")
 
 
@@ -75,3 +76,9 @@ def strip_diacritics(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text)
     bare = "".join(char for char in decomposed if unicodedata.category(char) != "Mn")
     return unicodedata.normalize("NFC", bare.replace("đ", "d").replace("Đ", "D"))
+
+
+def bare_words(text: str) -> list[str]:
+    """The words and numbers of ``text`` as people type them: without diacritics, in lower case,
+    emoji and punctuation dropped ("✉️ Gửi ý kiến!" gives ``["gui", "y", "kien"]``)."""
+    return _WORD_OR_NUMBER.findall(strip_diacritics(text).lower())

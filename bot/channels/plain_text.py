@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from handlers.channel import Outgoing, all_buttons, button_for_number, numbered_text
 from handlers.reply_queue import TURN_FIRST_BUTTON
-from handlers.typed_commands import words_of
+from nlp.text import bare_words
 from storage import channel_store
 from storage.types import utc_now
 from storage.unit_of_work import UnitOfWork
@@ -154,8 +154,8 @@ class ButtonMemory:
         # A label typed as people type it: without diacritics, another case, no emoji ("kien
         # nghi" for "Kiến nghị", "gui y kien" for "✉️ Gửi ý kiến"), when it is one button's
         # only: "ben" among "Bên", "Bền", "Bến" is none of them (the step reads it as typed).
-        words = words_of(typed)
-        meant = {button.data for button in buttons if words and words_of(button.label) == words}
+        words = bare_words(typed)
+        meant = {button.data for button in buttons if words and bare_words(button.label) == words}
         return meant.pop() if len(meant) == 1 else None
 
 
