@@ -232,3 +232,87 @@ async def test_c7_an_officials_chat_gets_the_commands_of_its_roles(framework, en
         assert "taophien" in names
     finally:
         await restarted.close()
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_c7_x4_telegram_out_of_reach_at_start_leaves_the_web_chat_serving_until_reached(
+    framework, engine_and_clock, tmp_path, monkeypatch, caplog
+):
+    """Telegram blocked or down when ``doithoai run`` starts (as in Vietnam since June 2025):
+    the process stays up, the web chat beside it answers, and Telegram is tried again in the
+    background; once its Bot API answers, the update waiting there is answered."""
+    from bot.app import Running, serve
+    from bot.channels.registry import configured_channels
+    from bot.channels.telegram import channel as telegram_channel
+    from tests.test_web_chat import Page, said
+
+    monkeypatch.setattr(telegram_channel, "CONNECT_RETRY_SECONDS", (0.2,))
+    engine, clock = engine_and_clock
+    api_port = free_port()  # nothing listens there yet: connections are refused
+    fake = FakeTelegram(port=api_port)
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=str(engine.url),
+        telegram_bot_token=fake.token,
+        telegram_api_url=f"http://127.0.0.1:{api_port}",
+        telegram_framework=framework,
+        webhook_listen="127.0.0.1:0",
+    )
+    channels = configured_channels(settings, engine)
+    assert [channel.name for channel in channels] == ["telegram", "web"]
+    conversations = Conversations(
+        engine, ProcedureContext(clock=clock), ChatSettings(verify_code_as="text")
+    )
+    stop = asyncio.Event()
+    ready: asyncio.Future[Running] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(
+        serve(settings, conversations, channels, stop, on_ready=ready.set_result)
+    )
+    try:
+        running = await asyncio.wait_for(ready, 15)
+        async with aiohttp.ClientSession() as client:
+            page = Page(client, running.url)
+            await page.open()
+            assert "/tracuu" in said(await page.text("/trogiup"))
+        assert "Telegram could not be reached at start" in caplog.text
+        assert not task.done()
+        async with fake:  # the Bot API answers from now on
+            fake.send_command(fake.user(ALICE, "Lan"), "trogiup")
+            (reply,) = await fake.wait_for_messages(ALICE, 1, timeout=15)
+            assert "/tracuu" in (reply.text or "")
+            assert fake.calls("setMyCommands") and fake.calls("deleteWebhook")
+            stop.set()
+            await asyncio.wait_for(task, 15)
+    finally:
+        stop.set()
+        if not task.done():
+            await asyncio.wait_for(task, 15)
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_c7_x4_a_start_refused_by_the_bot_api_is_tried_again(framework, engine_and_clock):
+    """The Bot API answering errors (5xx) to the calls of a start: the channel's start returns,
+    tries again, and once the calls succeed it polls and answers."""
+    from bot.channels.telegram import channel as telegram_channel
+
+    engine, clock = engine_and_clock
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(telegram_channel, "CONNECT_RETRY_SECONDS", (0.05,))
+        fake = FakeTelegram()
+        await fake.start()
+        fake.fail_next("*", 502, times=3)
+        driver = TelegramDriver(
+            framework,
+            fake,
+            lambda: Conversations(
+                engine, ProcedureContext(clock=clock), ChatSettings(verify_code_as="text")
+            ),
+        )
+        await driver._start_channel()
+        try:
+            replies = await driver.command(ALICE, "trogiup")
+            assert "/tracuu" in texts(replies)
+            statuses = [call.status for call in fake.calls() if call.method != "getUpdates"]
+            assert statuses[:3] == [502, 502, 502] and 200 in statuses[3:]
+        finally:
+            await driver.close()

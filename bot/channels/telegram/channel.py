@@ -22,12 +22,20 @@ Replies through the outbox (``queues_replies``, on PostgreSQL by default): the c
 queues the replies in the turn's own transaction (handlers/reply_queue.py) and this channel sends
 none of them; the one elected outbox sender does, so a worker killed after the commit loses no
 reply and all Telegram messages keep one global limit.
+
+Telegram out of reach (blocked by the operators, as in Vietnam since June 2025, a network down, a
+Bot API answering 5xx or 429, a token refused) never stops the process: the web chat and Zalo
+channels of the same ``doithoai run`` keep serving. Reaching Telegram (the framework's start,
+the command menus, the webhook or long polling) is tried again in the background, after
+CONNECT_RETRY_SECONDS, with a warning each time, until it succeeds or the bot stops; long
+polling that ends by itself (its first call failed) starts again the same way.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import secrets
 from abc import abstractmethod
@@ -57,6 +65,9 @@ Acknowledge = Callable[[], Awaitable[object]]
 INBOX_LEASE_SECONDS = LEASE_SECONDS
 # How long stopping waits for updates being handled and replies being sent.
 STOP_GRACE_SECONDS = 10.0
+# Seconds before each new attempt to reach Telegram (the last one repeated): at start, when it
+# could not be reached, and when long polling ended by itself.
+CONNECT_RETRY_SECONDS = (1.0, 2.0, 5.0, 15.0, 30.0, 60.0)
 
 
 def chat_of_update(update: Mapping[str, Any]) -> str:
@@ -64,6 +75,18 @@ def chat_of_update(update: Mapping[str, Any]) -> str:
     that is no message of a chat is a chat of its own."""
     incoming = incoming_from_update(update)
     return incoming.chat_id if incoming is not None else f"update:{update.get('update_id')}"
+
+
+def retry_delay(attempt: int) -> float:
+    """Seconds to wait before attempt ``attempt`` + 1 to reach Telegram (0: the first again)."""
+    return CONNECT_RETRY_SECONDS[min(attempt, len(CONNECT_RETRY_SECONDS) - 1)]
+
+
+def describe(failure: BaseException) -> str:
+    """A failure to reach Telegram in a log line: its kind and message (a network error, the
+    Bot API's answer), never a traceback."""
+    message = str(getattr(failure, "message", "") or failure)
+    return f"{type(failure).__name__}: {message}" if message else type(failure).__name__
 
 
 def webhook_address(url: str) -> str:
@@ -118,6 +141,9 @@ class TelegramChannel(TelegramDelivery):
             else None
         )
         self._replying: dict[str, asyncio.Task[None]] = {}
+        # Reaching Telegram again after a failed start (None: reached, or not tried yet).
+        self._connecting: asyncio.Task[None] | None = None
+        self._stopping = False
 
     @property
     def limiter(self) -> RateLimiter:
@@ -126,21 +152,79 @@ class TelegramChannel(TelegramDelivery):
     # -- the Channel ------------------------------------------------------------------------------
 
     async def start(self, handle: Handle) -> None:
-        """Register the command menu, then set the webhook or start long polling."""
+        """Get the framework ready, register the command menu, then set the webhook or start
+        long polling; when Telegram cannot be reached, return all the same and try again in
+        the background (the module's docstring)."""
         self._handle = handle
+        self._stopping = False
+        if self.inbox is not None:
+            await self.inbox.start()  # updates stored before a crash are handled now
+        try:
+            await self._connect()
+        except Exception as failure:
+            log.warning(
+                "Telegram could not be reached at start (%s); the other channels run, "
+                "trying again in %.0f s",
+                describe(failure),
+                CONNECT_RETRY_SECONDS[0],
+            )
+            self._connecting = asyncio.create_task(self._connect_again(), name="telegram-connect")
+
+    async def _connect(self) -> None:
+        """Everything of a start that speaks to Telegram, in order."""
         await self._open()
         await self._register_commands()
         await self._set_staff_menus()
         if self.webhook_url:
-            if self.inbox is not None:
-                await self.inbox.start()  # updates stored before a crash are handled now
             await self._set_webhook(webhook_address(self.webhook_url), self.webhook_secret)
             log.info("Telegram webhook set")
         else:
             await self._delete_webhook()
-            self._polling = asyncio.create_task(self._poll(), name="telegram-polling")
+            self._polling = asyncio.create_task(self._keep_polling(), name="telegram-polling")
+
+    async def _connect_again(self) -> None:
+        for attempt in itertools.count(1):
+            await asyncio.sleep(retry_delay(attempt - 1))
+            try:
+                await self._connect()
+            except Exception as failure:
+                log.warning(
+                    "Telegram still out of reach (attempt %s: %s); trying again in %.0f s",
+                    attempt + 1,
+                    describe(failure),
+                    retry_delay(attempt),
+                )
+            else:
+                log.info("Telegram reached after %s attempts: its channel runs", attempt + 1)
+                self._connecting = None
+                return
+
+    async def _keep_polling(self) -> None:
+        """Long polling until the channel stops; polling that ends by itself (its first call,
+        such as aiogram's getMe, failed) starts again after a while."""
+        for attempt in itertools.count():
+            try:
+                await self._poll()
+            except Exception as failure:
+                why = describe(failure)
+            else:
+                why = "it ended"
+            if self._stopping:
+                return
+            log.warning(
+                "Telegram long polling stopped (%s); polling again in %.0f s",
+                why,
+                retry_delay(attempt),
+            )
+            await asyncio.sleep(retry_delay(attempt))
 
     async def stop(self) -> None:
+        self._stopping = True
+        connecting, self._connecting = self._connecting, None
+        if connecting is not None:
+            connecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await connecting
         polling, self._polling = self._polling, None
         if polling is not None:
             await self._stop_polling()

@@ -343,8 +343,11 @@ class PtbChannel(TelegramChannel):
             self._raw.pop(parsed.update_id, None)
 
     async def _open(self) -> None:
+        # Again after a failed start (bot/channels/telegram/channel.py): what is done is not
+        # done twice (initialize returns at once when done; start refuses a running one).
         await self.application.initialize()
-        await self.application.start()
+        if not self.application.running:
+            await self.application.start()
 
     async def _register_commands(self) -> None:
         await self.bot.set_my_commands([BotCommand(name, text) for name, text in menu_commands()])
