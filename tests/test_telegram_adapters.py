@@ -242,11 +242,11 @@ async def test_c7_x4_telegram_out_of_reach_at_start_leaves_the_web_chat_serving_
     the process stays up, the web chat beside it answers, and Telegram is tried again in the
     background; once its Bot API answers, the update waiting there is answered."""
     from bot.app import Running, serve
+    from bot.channels import reconnect
     from bot.channels.registry import configured_channels
-    from bot.channels.telegram import channel as telegram_channel
     from tests.test_web_chat import Page, said
 
-    monkeypatch.setattr(telegram_channel, "CONNECT_RETRY_SECONDS", (0.2,))
+    monkeypatch.setattr(reconnect, "RETRY_SECONDS", (0.2,))
     engine, clock = engine_and_clock
     api_port = free_port()  # nothing listens there yet: connections are refused
     fake = FakeTelegram(port=api_port)
@@ -293,11 +293,11 @@ async def test_c7_x4_telegram_out_of_reach_at_start_leaves_the_web_chat_serving_
 async def test_c7_x4_a_start_refused_by_the_bot_api_is_tried_again(framework, engine_and_clock):
     """The Bot API answering errors (5xx) to the calls of a start: the channel's start returns,
     tries again, and once the calls succeed it polls and answers."""
-    from bot.channels.telegram import channel as telegram_channel
+    from bot.channels import reconnect
 
     engine, clock = engine_and_clock
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(telegram_channel, "CONNECT_RETRY_SECONDS", (0.05,))
+        patch.setattr(reconnect, "RETRY_SECONDS", (0.05,))
         fake = FakeTelegram()
         await fake.start()
         fake.fail_next("*", 502, times=3)

@@ -518,6 +518,44 @@ async def test_c7_zalo_bot_webhook_checks_its_secret_and_handles_an_event_once(
         await fake.stop()
 
 
+async def test_c7_x4_zalo_bot_out_of_reach_at_start_is_reached_later(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The Zalo Bot platform out of reach when the channel starts: the start returns (the other
+    channels of the process serve), tries again, and polls once the platform answers."""
+    import socket
+
+    from bot.channels import reconnect
+    from bot.channels.zalo_bot import ZaloBotChannel
+
+    monkeypatch.setattr(reconnect, "RETRY_SECONDS", (0.1,))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens there yet: connections are refused
+    fake = FakeZaloBot(port=port)
+
+    async def handle(incoming: Incoming) -> list[Outgoing]:
+        return [Outgoing(text=f"Đã nhận: {incoming.text}")]
+
+    channel = ZaloBotChannel(
+        engine, token=fake.token, api_url=f"http://127.0.0.1:{port}", poll_timeout=1
+    )
+    await channel.start(handle)
+    try:
+        assert "Zalo Bot could not be reached at start" in caplog.text
+        await fake.start()
+        await fake.deliver(fake.text_event(USER, "xin chào"))
+        for _ in range(200):
+            if fake.sent_to(USER):
+                break
+            await asyncio.sleep(0.05)
+        assert [message.text for message in fake.sent_to(USER)] == ["Đã nhận: xin chào"]
+        assert fake.calls.count("deleteWebhook") == 1
+    finally:
+        await channel.stop()
+        await fake.stop()
+
+
 async def test_c7_a_typed_label_presses_its_button_only_when_it_is_one_buttons(
     engine: Engine,
 ) -> None:

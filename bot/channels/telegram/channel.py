@@ -23,12 +23,10 @@ queues the replies in the turn's own transaction (handlers/reply_queue.py) and t
 none of them; the one elected outbox sender does, so a worker killed after the commit loses no
 reply and all Telegram messages keep one global limit.
 
-Telegram out of reach (blocked by the operators, as in Vietnam since June 2025, a network down, a
-Bot API answering 5xx or 429, a token refused) never stops the process: the web chat and Zalo
-channels of the same ``doithoai run`` keep serving. Reaching Telegram (the framework's start,
-the command menus, the webhook or long polling) is tried again in the background, after
-CONNECT_RETRY_SECONDS, with a warning each time, until it succeeds or the bot stops; long
-polling that ends by itself (its first call failed) starts again the same way.
+Telegram out of reach at start (bot/channels/reconnect.py) never stops the process: the web chat
+and Zalo channels of the same ``doithoai run`` keep serving while the start (the framework's,
+the command menus, the webhook or long polling) is tried again in the background; long polling
+that ends by itself (its first call failed) starts again the same way.
 """
 
 from __future__ import annotations
@@ -47,6 +45,7 @@ from sqlalchemy import Engine
 
 from bot.channels.base import Handle
 from bot.channels.inbox import LEASE_SECONDS, Inbox
+from bot.channels.reconnect import cancel, describe, retry_delay, start_or_retry
 from bot.channels.telegram.delivery import TelegramDelivery
 from bot.channels.telegram.menu import ChatMenus, Commands, menu_changed
 from bot.channels.telegram.updates import CHANNEL, incoming_from_update
@@ -65,9 +64,6 @@ Acknowledge = Callable[[], Awaitable[object]]
 INBOX_LEASE_SECONDS = LEASE_SECONDS
 # How long stopping waits for updates being handled and replies being sent.
 STOP_GRACE_SECONDS = 10.0
-# Seconds before each new attempt to reach Telegram (the last one repeated): at start, when it
-# could not be reached, and when long polling ended by itself.
-CONNECT_RETRY_SECONDS = (1.0, 2.0, 5.0, 15.0, 30.0, 60.0)
 
 
 def chat_of_update(update: Mapping[str, Any]) -> str:
@@ -75,18 +71,6 @@ def chat_of_update(update: Mapping[str, Any]) -> str:
     that is no message of a chat is a chat of its own."""
     incoming = incoming_from_update(update)
     return incoming.chat_id if incoming is not None else f"update:{update.get('update_id')}"
-
-
-def retry_delay(attempt: int) -> float:
-    """Seconds to wait before attempt ``attempt`` + 1 to reach Telegram (0: the first again)."""
-    return CONNECT_RETRY_SECONDS[min(attempt, len(CONNECT_RETRY_SECONDS) - 1)]
-
-
-def describe(failure: BaseException) -> str:
-    """A failure to reach Telegram in a log line: its kind and message (a network error, the
-    Bot API's answer), never a traceback."""
-    message = str(getattr(failure, "message", "") or failure)
-    return f"{type(failure).__name__}: {message}" if message else type(failure).__name__
 
 
 def webhook_address(url: str) -> str:
@@ -159,16 +143,7 @@ class TelegramChannel(TelegramDelivery):
         self._stopping = False
         if self.inbox is not None:
             await self.inbox.start()  # updates stored before a crash are handled now
-        try:
-            await self._connect()
-        except Exception as failure:
-            log.warning(
-                "Telegram could not be reached at start (%s); the other channels run, "
-                "trying again in %.0f s",
-                describe(failure),
-                CONNECT_RETRY_SECONDS[0],
-            )
-            self._connecting = asyncio.create_task(self._connect_again(), name="telegram-connect")
+        self._connecting = await start_or_retry("Telegram", self._connect)
 
     async def _connect(self) -> None:
         """Everything of a start that speaks to Telegram, in order."""
@@ -181,23 +156,6 @@ class TelegramChannel(TelegramDelivery):
         else:
             await self._delete_webhook()
             self._polling = asyncio.create_task(self._keep_polling(), name="telegram-polling")
-
-    async def _connect_again(self) -> None:
-        for attempt in itertools.count(1):
-            await asyncio.sleep(retry_delay(attempt - 1))
-            try:
-                await self._connect()
-            except Exception as failure:
-                log.warning(
-                    "Telegram still out of reach (attempt %s: %s); trying again in %.0f s",
-                    attempt + 1,
-                    describe(failure),
-                    retry_delay(attempt),
-                )
-            else:
-                log.info("Telegram reached after %s attempts: its channel runs", attempt + 1)
-                self._connecting = None
-                return
 
     async def _keep_polling(self) -> None:
         """Long polling until the channel stops; polling that ends by itself (its first call,
@@ -221,10 +179,7 @@ class TelegramChannel(TelegramDelivery):
     async def stop(self) -> None:
         self._stopping = True
         connecting, self._connecting = self._connecting, None
-        if connecting is not None:
-            connecting.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await connecting
+        await cancel(connecting)
         polling, self._polling = self._polling, None
         if polling is not None:
             await self._stop_polling()

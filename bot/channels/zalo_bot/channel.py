@@ -35,6 +35,7 @@ from bot.channels.base import (
 )
 from bot.channels.inbox import Inbox
 from bot.channels.plain_text import ButtonMemory, as_numbered, as_plain, text_pieces
+from bot.channels.reconnect import cancel, start_or_retry
 from bot.files import PublicFiles, file_message
 from handlers.channel import Attachment, Incoming, Outgoing
 from handlers.reply_queue import QueuedReplies
@@ -154,6 +155,7 @@ class ZaloBotChannel:
         self._http: aiohttp.ClientSession | None = None
         self._handle: Handle | None = None
         self._poller: asyncio.Task[None] | None = None
+        self._connecting: asyncio.Task[None] | None = None
         self.buttons = ButtonMemory(engine, CHANNEL)
         self.inbox = Inbox(engine, CHANNEL, self._process, chat_of, on_done=on_done)
 
@@ -163,6 +165,10 @@ class ZaloBotChannel:
         self._handle = handle
         self._session()
         await self.inbox.start()
+        # Out of reach (bot/channels/reconnect.py): tried again in the background.
+        self._connecting = await start_or_retry("Zalo Bot", self._connect)
+
+    async def _connect(self) -> None:
         if self.webhook_url:
             url = self.webhook_url.rstrip("/")
             if not url.endswith(self.webhook_path):
@@ -174,6 +180,8 @@ class ZaloBotChannel:
             self._poller = asyncio.create_task(self._poll(), name="zalo-bot-poll")
 
     async def stop(self) -> None:
+        connecting, self._connecting = self._connecting, None
+        await cancel(connecting)
         if self._poller is not None:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
