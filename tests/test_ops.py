@@ -3,7 +3,6 @@ one aiohttp application, served on port 0, and logs as JSON lines with phone num
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import io
 import json
@@ -19,7 +18,7 @@ from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine
 
-from bot.app import Running, serve, web_application
+from bot.app import web_application
 from bot.config import Settings
 from bot.logs import JsonFormatter, PhoneNumberFilter, configure_logging, mask_phone_numbers
 from bot.metrics import observed
@@ -33,6 +32,7 @@ from storage.engine import make_engine
 from storage.tables import Assignment, OutboxMessage
 from storage.unit_of_work import UnitOfWork
 from tests.procedure_world import World, build_world
+from tests.serving import serving
 
 NOW = datetime(2026, 3, 4, 2, 0, tzinfo=UTC)  # 09:00 in Ho Chi Minh City, Wednesday 04/03/2026
 TODAY = date(2026, 3, 4)
@@ -244,21 +244,12 @@ async def test_x4_doithoai_run_serves_metrics_and_healthz_beside_the_channels(
     channels = configured_channels(settings, engine)
     assert [channel.name for channel in channels] == ["web"]
     conversations = Conversations(engine, ProcedureContext(), ChatSettings(verify_code_as="text"))
-    stop = asyncio.Event()
-    ready: asyncio.Future[Running] = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(
-        serve(settings, conversations, channels, stop, on_ready=ready.set_result)
-    )
-    try:
-        running = await asyncio.wait_for(ready, 15)
+    async with serving(settings, conversations, channels) as (running, _task):
         status, _type, body = await get(f"{running.url}healthz")
         assert (status, body) == (200, "ok\n")
         status, _type, body = await get(f"{running.url}metrics")
         assert status == 200
         assert ("doithoai_outbox_pending", ()) in samples(body)
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 15)
 
 
 # 429s are counted by both senders: tests/test_outbox_sender.py, tests/test_telegram_delivery.py

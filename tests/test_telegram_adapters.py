@@ -241,9 +241,9 @@ async def test_c7_x4_telegram_out_of_reach_at_start_leaves_the_web_chat_serving_
     """Telegram blocked or down when ``doithoai run`` starts (as in Vietnam since June 2025):
     the process stays up, the web chat beside it answers, and Telegram is tried again in the
     background; once its Bot API answers, the update waiting there is answered."""
-    from bot.app import Running, serve
     from bot.channels import reconnect
     from bot.channels.registry import configured_channels
+    from tests.serving import serving
     from tests.test_web_chat import Page, said
 
     monkeypatch.setattr(reconnect, "RETRY_SECONDS", (0.2,))
@@ -263,13 +263,7 @@ async def test_c7_x4_telegram_out_of_reach_at_start_leaves_the_web_chat_serving_
     conversations = Conversations(
         engine, ProcedureContext(clock=clock), ChatSettings(verify_code_as="text")
     )
-    stop = asyncio.Event()
-    ready: asyncio.Future[Running] = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(
-        serve(settings, conversations, channels, stop, on_ready=ready.set_result)
-    )
-    try:
-        running = await asyncio.wait_for(ready, 15)
+    async with serving(settings, conversations, channels) as (running, task):
         async with aiohttp.ClientSession() as client:
             page = Page(client, running.url)
             await page.open()
@@ -281,12 +275,6 @@ async def test_c7_x4_telegram_out_of_reach_at_start_leaves_the_web_chat_serving_
             (reply,) = await fake.wait_for_messages(ALICE, 1, timeout=15)
             assert "/tracuu" in (reply.text or "")
             assert fake.calls("setMyCommands") and fake.calls("deleteWebhook")
-            stop.set()
-            await asyncio.wait_for(task, 15)
-    finally:
-        stop.set()
-        if not task.done():
-            await asyncio.wait_for(task, 15)
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
