@@ -304,3 +304,38 @@ async def test_c7_x4_a_start_refused_by_the_bot_api_is_tried_again(framework, en
             assert statuses[:3] == [502, 502, 502] and 200 in statuses[3:]
         finally:
             await driver.close()
+
+
+@pytest.mark.parametrize(
+    ("framework", "failing", "code"),
+    [("aiogram", "getMe", 502), ("ptb", "getUpdates", 409)],
+)
+async def test_c7_x4_long_polling_that_stops_by_itself_starts_again(
+    framework, failing, code, engine_and_clock, caplog
+):
+    """Polling ended by the Bot API's error (aiogram's getMe before it polls; a 409 Conflict to
+    python-telegram-bot's getUpdates, which it does not retry): polled again after a while,
+    and the resident is answered."""
+    from bot.channels import reconnect
+
+    engine, clock = engine_and_clock
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(reconnect, "RETRY_SECONDS", (0.05,))
+        fake = FakeTelegram()
+        await fake.start()
+        fake.fail_next(failing, code)
+        driver = TelegramDriver(
+            framework,
+            fake,
+            lambda: Conversations(
+                engine, ProcedureContext(clock=clock), ChatSettings(verify_code_as="text")
+            ),
+        )
+        await driver._start_channel()
+        try:
+            replies = await driver.command(ALICE, "trogiup")
+            assert "/tracuu" in texts(replies)
+            assert fake.calls(failing)[0].status == code
+            assert "Telegram long polling stopped" in caplog.text
+        finally:
+            await driver.close()
