@@ -308,6 +308,46 @@ async def test_c7_an_access_token_is_refreshed_before_it_expires(engine: Engine)
         await fake.stop()
 
 
+async def test_c7_x4_zalo_oa_sends_reuse_the_tokens_read_and_see_another_processes_new_ones(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A send reads no database while the tokens read are fresh (KEEP_SECONDS); tokens another
+    process stored are used at once when Zalo calls the kept ones expired (no refresh token
+    spent), and read again when the time is up."""
+    from bot.channels.zalo_oa import tokens as tokens_module
+
+    fake = FakeZaloOA()
+    await fake.start()
+    save_first_tokens(engine, fake)
+    reads: list[str] = []
+    load_tokens = channel_store.load_tokens
+
+    def counted(uow: UnitOfWork, app_id: str) -> object:
+        reads.append(app_id)
+        return load_tokens(uow, app_id)
+
+    monkeypatch.setattr(channel_store, "load_tokens", counted)
+    channel = make_channel(engine, fake)
+    try:
+        for text in ("một", "hai", "ba"):
+            await channel.send(USER, Outgoing(text=text))
+        assert len(reads) == 1
+        # Another process (the CLI, another worker's refresh) stores a new pair; Zalo now
+        # refuses the old access token.
+        fake.expire_access()
+        save_first_tokens(engine, fake)
+        await channel.send(USER, Outgoing(text="bốn"))
+        assert fake.refresh_calls == []  # the newer generation was read, nothing spent
+        assert [m.text for m in fake.sent_to(USER)][-1] == "bốn"
+        monkeypatch.setattr(tokens_module, "KEEP_SECONDS", 0.0)
+        before = len(reads)
+        await channel.send(USER, Outgoing(text="năm"))
+        assert len(reads) == before + 1
+    finally:
+        await channel.stop()
+        await fake.stop()
+
+
 async def test_c7_a_zalo_refresh_token_is_used_once_by_concurrent_refreshers(
     engine: Engine,
 ) -> None:

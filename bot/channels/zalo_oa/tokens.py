@@ -6,6 +6,12 @@ refresh token then fails (``-14020``). So a refresh happens under a database loc
 ``SELECT … FOR UPDATE`` on PostgreSQL); a process that loses the race waits for the winner's
 tokens instead of spending the refresh token a second time. An access token is refreshed a
 while before it expires, and at once when Zalo calls it expired (-216, -220, HTTP 401).
+
+A process keeps the tokens it read for KEEP_SECONDS: a send reads no database (issue 12: that
+read, a thread and a statement inside the rate limiter's turn, delayed each request by a varying
+while, and sends paced 37 ms apart reached Zalo bunched, over its budget). Another process's
+refresh is seen once that time is up, or at once when Zalo calls the kept token expired (the
+refresh then finds the newer generation in the database and spends nothing).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import logging
 import os
 import secrets
 import socket
+import time
 from datetime import datetime, timedelta
 
 import aiohttp
@@ -30,6 +37,8 @@ log = logging.getLogger(__name__)
 
 REFRESH_PATH = "/v4/oa/access_token"
 USED_REFRESH_TOKEN = -14020
+# How long a process uses the tokens it read before reading them again.
+KEEP_SECONDS = 30.0
 
 
 class TokenKeeper:
@@ -59,11 +68,20 @@ class TokenKeeper:
         )
         self._local = asyncio.Lock()
         self.refreshes = 0  # refresh calls this keeper made (tests, logs)
+        self._kept: tuple[Tokens, float] | None = None  # the tokens read, and when
 
     async def current(self) -> Tokens:
+        """The tokens as read from the database at most KEEP_SECONDS ago."""
+        kept = self._kept
+        if kept is not None and time.monotonic() - kept[1] < KEEP_SECONDS:
+            return kept[0]
+        return await self._read()
+
+    async def _read(self) -> Tokens:
         tokens = await in_store(self._engine, channel_store.load_tokens, self.app_id)
         if tokens is None:
             raise TransientFailure("no Zalo OA tokens yet: run `doithoai zalo token`")
+        self._kept = (tokens, time.monotonic())
         return tokens
 
     async def access_token(self) -> tuple[str, int]:
@@ -91,7 +109,7 @@ class TokenKeeper:
                 )
                 if won is not None:
                     return await self._refresh_locked(won)
-                tokens = await self.current()
+                tokens = await self._read()
                 if tokens.generation != generation:
                     return tokens
                 if now > deadline:
@@ -129,7 +147,7 @@ class TokenKeeper:
                 utc_now(),
             )
         log.info("Zalo OA access token refreshed (generation %s)", tokens.generation + 1)
-        return await self.current()
+        return await self._read()
 
     async def _call(self, refresh_token: str) -> tuple[str, str, datetime]:
         form = {
