@@ -277,33 +277,43 @@ async def test_c7_x4_telegram_out_of_reach_at_start_leaves_the_web_chat_serving_
             assert fake.calls("setMyCommands") and fake.calls("deleteWebhook")
 
 
+async def start_after_failures(
+    framework: str, engine: Engine, clock: Clock, method: str, code: int, times: int = 1
+) -> TelegramDriver:
+    """A driver whose fake Bot API answers ``code`` to the first ``times`` calls of ``method``
+    (``"*"``: any but getUpdates) from the start."""
+    fake = FakeTelegram()
+    await fake.start()
+    fake.fail_next(method, code, times=times)
+    driver = TelegramDriver(
+        framework,
+        fake,
+        lambda: Conversations(
+            engine, ProcedureContext(clock=clock), ChatSettings(verify_code_as="text")
+        ),
+    )
+    await driver._start_channel()
+    return driver
+
+
 @pytest.mark.parametrize("framework", FRAMEWORKS)
-async def test_c7_x4_a_start_refused_by_the_bot_api_is_tried_again(framework, engine_and_clock):
+async def test_c7_x4_a_start_refused_by_the_bot_api_is_tried_again(
+    framework, engine_and_clock, monkeypatch
+):
     """The Bot API answering errors (5xx) to the calls of a start: the channel's start returns,
     tries again, and once the calls succeed it polls and answers."""
     from bot.channels import reconnect
 
-    engine, clock = engine_and_clock
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(reconnect, "RETRY_SECONDS", (0.05,))
-        fake = FakeTelegram()
-        await fake.start()
-        fake.fail_next("*", 502, times=3)
-        driver = TelegramDriver(
-            framework,
-            fake,
-            lambda: Conversations(
-                engine, ProcedureContext(clock=clock), ChatSettings(verify_code_as="text")
-            ),
-        )
-        await driver._start_channel()
-        try:
-            replies = await driver.command(ALICE, "trogiup")
-            assert "/tracuu" in texts(replies)
-            statuses = [call.status for call in fake.calls() if call.method != "getUpdates"]
-            assert statuses[:3] == [502, 502, 502] and 200 in statuses[3:]
-        finally:
-            await driver.close()
+    monkeypatch.setattr(reconnect, "RETRY_SECONDS", (0.05,))
+    driver = await start_after_failures(framework, *engine_and_clock, "*", 502, times=3)
+    try:
+        replies = await driver.command(ALICE, "trogiup")
+        assert "/tracuu" in texts(replies)
+        calls = driver.fake.calls()
+        statuses = [call.status for call in calls if call.method != "getUpdates"]
+        assert statuses[:3] == [502, 502, 502] and 200 in statuses[3:]
+    finally:
+        await driver.close()
 
 
 @pytest.mark.parametrize(
@@ -311,31 +321,19 @@ async def test_c7_x4_a_start_refused_by_the_bot_api_is_tried_again(framework, en
     [("aiogram", "getMe", 502), ("ptb", "getUpdates", 409)],
 )
 async def test_c7_x4_long_polling_that_stops_by_itself_starts_again(
-    framework, failing, code, engine_and_clock, caplog
+    framework, failing, code, engine_and_clock, monkeypatch, caplog
 ):
     """Polling ended by the Bot API's error (aiogram's getMe before it polls; a 409 Conflict to
     python-telegram-bot's getUpdates, which it does not retry): polled again after a while,
     and the resident is answered."""
     from bot.channels import reconnect
 
-    engine, clock = engine_and_clock
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(reconnect, "RETRY_SECONDS", (0.05,))
-        fake = FakeTelegram()
-        await fake.start()
-        fake.fail_next(failing, code)
-        driver = TelegramDriver(
-            framework,
-            fake,
-            lambda: Conversations(
-                engine, ProcedureContext(clock=clock), ChatSettings(verify_code_as="text")
-            ),
-        )
-        await driver._start_channel()
-        try:
-            replies = await driver.command(ALICE, "trogiup")
-            assert "/tracuu" in texts(replies)
-            assert fake.calls(failing)[0].status == code
-            assert "Telegram long polling stopped" in caplog.text
-        finally:
-            await driver.close()
+    monkeypatch.setattr(reconnect, "RETRY_SECONDS", (0.05,))
+    driver = await start_after_failures(framework, *engine_and_clock, failing, code)
+    try:
+        replies = await driver.command(ALICE, "trogiup")
+        assert "/tracuu" in texts(replies)
+        assert driver.fake.calls(failing)[0].status == code
+        assert "Telegram long polling stopped" in caplog.text
+    finally:
+        await driver.close()
