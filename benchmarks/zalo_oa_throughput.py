@@ -85,6 +85,7 @@ async def our_channel(users: int, turns: int) -> tuple[float, float]:
         upgrade_to_head(engine)
         with UnitOfWork(engine) as uow:
             ensure_reference_data(uow)
+            uow.commit()
         clock = Clock()
         clock.set("2026-03-02")
         seed_chat_world(engine, clock)

@@ -751,3 +751,12 @@ def test_x4_inbox_claims_the_oldest_event_of_each_chat_only(engine: Engine) -> N
             failure="TimeoutError",
         )
     assert claim() == ["a2", "b1"]
+
+
+async def test_x3_the_zalo_oa_benchmark_answers_every_event() -> None:
+    """benchmarks/zalo_oa_throughput.py on a few events: each is acknowledged, handled and
+    answered (it had stopped at its world's seeding, its reference data never committed)."""
+    from benchmarks.zalo_oa_throughput import our_channel
+
+    acked, handled = await our_channel(users=3, turns=2)
+    assert acked > 0 and handled > 0
