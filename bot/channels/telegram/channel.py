@@ -45,7 +45,7 @@ from sqlalchemy import Engine
 
 from bot.channels.base import Handle
 from bot.channels.inbox import LEASE_SECONDS, Inbox
-from bot.channels.reconnect import cancel, describe, retry_delay, start_or_retry
+from bot.channels.reconnect import OutOfReach, cancel, describe, retry_delay, start_or_retry
 from bot.channels.telegram.delivery import TelegramDelivery
 from bot.channels.telegram.menu import ChatMenus, Commands, menu_changed
 from bot.channels.telegram.updates import CHANNEL, incoming_from_update
@@ -160,18 +160,19 @@ class TelegramChannel(TelegramDelivery):
     async def _keep_polling(self) -> None:
         """Long polling until the channel stops; polling that ends by itself (its first call,
         such as aiogram's getMe, failed) starts again after a while."""
+        reports = OutOfReach()
         for attempt in itertools.count():
+            failure: Exception | None = None
             try:
                 await self._poll()
-            except Exception as failure:
-                why = describe(failure)
-            else:
-                why = "it ended"
+            except Exception as error:
+                failure = error
             if self._stopping:
                 return
-            log.warning(
+            log.log(
+                reports.level(attempt, failure),
                 "Telegram long polling stopped (%s); polling again in %.0f s",
-                why,
+                "it ended" if failure is None else describe(failure),
                 retry_delay(attempt),
             )
             await asyncio.sleep(retry_delay(attempt))

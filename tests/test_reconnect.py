@@ -1,0 +1,85 @@
+"""A platform out of reach (bot/channels/reconnect.py): its start is tried again until it
+succeeds, and while it stays out of reach (Telegram blocked in Vietnam since June 2025) the log
+gets a warning for each attempt while the delays grow, then one an hour or when the failure
+changes kind, the attempts between them at DEBUG (C7: the channels, and an operator who reads the log)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from bot.channels import reconnect
+from bot.channels.reconnect import REPORT_EVERY_SECONDS, RETRY_SECONDS, OutOfReach
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_c7_warnings_while_the_delays_grow_then_one_an_hour() -> None:
+    clock = Clock()
+    reports = OutOfReach(clock)
+    levels = []
+    for attempt in range(len(RETRY_SECONDS)):
+        levels.append(reports.level(attempt, ConnectionError("refused")))
+        clock.now += reconnect.retry_delay(attempt)
+    assert levels == [logging.WARNING] * len(RETRY_SECONDS)
+    # Then each minute: DEBUG until an hour after the last warning.
+    attempt = len(RETRY_SECONDS)
+    quiet = 0
+    while reports.level(attempt, ConnectionError("refused")) == logging.DEBUG:
+        quiet += 1
+        attempt += 1
+        clock.now += RETRY_SECONDS[-1]
+    assert quiet == REPORT_EVERY_SECONDS // RETRY_SECONDS[-1] - 1
+    assert reports.minutes() == int((clock.now - 1000.0) // 60)
+
+
+def test_c7_a_failure_of_another_kind_is_warned_at_once() -> None:
+    clock = Clock()
+    reports = OutOfReach(clock)
+    late = len(RETRY_SECONDS) + 3
+    assert reports.level(late, ConnectionError("refused")) == logging.WARNING
+    clock.now += 60
+    assert reports.level(late + 1, ConnectionError("refused")) == logging.DEBUG
+    assert reports.level(late + 2, PermissionError("token refused")) == logging.WARNING
+    assert reports.level(late + 3, PermissionError("token refused")) == logging.DEBUG
+    # Polling that ended without an error is a kind too.
+    assert reports.level(late + 4, None) == logging.WARNING
+
+
+async def test_c7_forty_failed_attempts_are_two_warnings_then_it_connects(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(reconnect, "RETRY_SECONDS", (0.001,))
+    attempts = 0
+    connected = asyncio.Event()
+
+    async def connect() -> None:
+        nonlocal attempts
+        attempts += 1
+        if attempts <= 20:
+            raise ConnectionError("Cannot connect to host api.telegram.org:443")
+        if attempts <= 40:
+            raise PermissionError("Unauthorized")
+        connected.set()
+
+    with caplog.at_level(logging.DEBUG, logger=reconnect.__name__):
+        task = await reconnect.start_or_retry("Telegram", connect)
+        assert task is not None
+        await asyncio.wait_for(connected.wait(), 10)
+        await task
+    records = [r for r in caplog.records if r.name == reconnect.__name__]
+    warnings = [r.getMessage() for r in records if r.levelno == logging.WARNING]
+    assert len(warnings) == 2, warnings
+    assert "could not be reached at start (ConnectionError" in warnings[0]
+    assert "still out of reach (attempt 21 in 0 min: PermissionError: Unauthorized)" in warnings[1]
+    assert sum(r.levelno == logging.DEBUG for r in records) == 38
+    assert records[-1].levelno == logging.INFO
+    assert "reached after 41 attempts" in records[-1].getMessage()
