@@ -62,7 +62,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 from sqlalchemy import Engine
 
 from bot import metrics
-from bot.channels.base import OutsideReplyWindow
+from bot.channels.base import OutsideReplyWindow, prepare, send_call
 from bot.rate_limit import RateLimiter
 from bot.transports import (
     PermanentFailure,
@@ -97,6 +97,7 @@ STOP_GRACE_SECONDS = 10.0
 
 #: Added to a new sender's wait before its first send (see ``OutboxSender._lead``).
 TAKEOVER_MARGIN_SECONDS = 0.5
+
 
 class _Step(Enum):
     NEXT_PIECE = "next piece"  # this piece went out; the message has more
@@ -507,13 +508,22 @@ class OutboxSender:
         transport, pieces = prepared
         # The pieces an earlier sender already sent are not sent again.
         index, limited, failures = min(row.pieces_sent, len(pieces) - 1), 0, 0
+        ready: tuple[int, Outgoing] | None = None  # the piece prepared, outside the turn
         while index < len(pieces):
             if row.id in self._lost:
                 self._let_go(row.id)
                 return
+            if ready is None or ready[0] != index:
+                assert row.chat_id is not None
+                try:
+                    ready = index, await prepare(transport, row.chat_id, pieces[index])
+                except Exception as error:
+                    log.exception("outbox row %s: could not prepare a piece", row.id)
+                    await self._retry(row, f"unexpected {type(error).__name__}")
+                    return
             async with self._limiter_for(row).slot(key, urgent=row.urgent):
                 attempt = asyncio.create_task(
-                    self._attempt(row, transport, pieces[index], index, len(pieces))
+                    self._attempt(row, transport, ready[1], index, len(pieces))
                 )
                 self._on_wire.add(attempt)
                 attempt.add_done_callback(self._on_wire.discard)
@@ -558,7 +568,7 @@ class OutboxSender:
         sender still records a send that went out."""
         assert row.chat_id is not None
         try:
-            await transport.send(row.chat_id, piece)
+            await send_call(transport)(row.chat_id, piece)
         except RateLimited as limit:
             self.rate_limited += 1
             metrics.rate_limited(row.channel or "")

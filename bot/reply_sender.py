@@ -30,7 +30,14 @@ from collections.abc import AsyncIterator, Hashable, Sequence
 from contextlib import asynccontextmanager
 
 from bot import metrics
-from bot.channels.base import Channel, PermanentFailure, RateLimited, TransientFailure
+from bot.channels.base import (
+    Channel,
+    PermanentFailure,
+    RateLimited,
+    TransientFailure,
+    prepare,
+    send_call,
+)
 from bot.outbox_sender import backoff_delay
 from bot.rate_limit import RateLimiter
 from handlers.channel import Outgoing
@@ -76,10 +83,12 @@ class ReplySender:
     async def _send_piece(self, channel: Channel, chat_id: str, piece: Outgoing) -> None:
         key = (channel.name, chat_id)  # the outbox sender's key: one pace per chat for both
         failures = 0
+        piece = await prepare(channel, chat_id, piece)  # once, outside the limiter's turn
+        send = send_call(channel)
         while True:
             async with self.limiter.slot(key, urgent=True):
                 try:
-                    await channel.send(chat_id, piece)
+                    await send(chat_id, piece)
                 except RateLimited as limit:
                     self.rate_limited += 1
                     metrics.rate_limited(channel.name)

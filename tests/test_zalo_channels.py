@@ -760,3 +760,67 @@ async def test_x3_the_zalo_oa_benchmark_answers_every_event() -> None:
 
     acked, handled = await our_channel(users=3, turns=2)
     assert acked > 0 and handled > 0
+
+
+@pytest.mark.parametrize("through", ["outbox", "replies"])
+async def test_c7_x4_a_pushs_buttons_are_remembered_once_outside_the_rate_limiters_turn(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, through: str
+) -> None:
+    """Remembering a push's buttons is a database write: done before the rate limiter's turn
+    (its delay inside would bunch the calls the limiter spaced out, over Zalo's limit), and
+    once, though Zalo answers the first call 429 and the piece is sent again."""
+    from bot.channels.zalo_bot import ZaloBotChannel
+    from bot.outbox_sender import OutboxSender
+    from bot.rate_limit import RateLimiter
+    from bot.reply_sender import ReplySender
+    from handlers.reply_queue import queue_replies
+
+    order: list[str] = []
+    acquire, release = RateLimiter.acquire, RateLimiter.release
+
+    async def acquiring(self: RateLimiter, chat: object, *, urgent: bool = False) -> None:
+        await acquire(self, chat, urgent=urgent)  # type: ignore[arg-type]
+        order.append("turn")
+
+    def releasing(self: RateLimiter, chat: object) -> None:
+        order.append("end")
+        release(self, chat)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(RateLimiter, "acquire", acquiring)
+    monkeypatch.setattr(RateLimiter, "release", releasing)
+    fake = FakeZaloBot()
+    await fake.start()
+    channel = ZaloBotChannel(engine, token=fake.token, api_url=fake.base_url)
+    remember = channel.buttons.add
+
+    async def remembering(chat_id: str, message: Outgoing) -> int:
+        order.append("remember")
+        return await remember(chat_id, message)
+
+    monkeypatch.setattr(channel.buttons, "add", remembering)
+    push = Outgoing(text="Mời dự phiên đối thoại", buttons=((Button("Đăng ký", "r:1"),),))
+    fake.rate_limit()
+    try:
+        if through == "outbox":
+            with UnitOfWork(engine) as uow:
+                person = Person(full_name="Nguyễn Văn An")
+                uow.session.add(person)
+                uow.flush()
+                assert person.id is not None
+                incoming = Incoming(channel="zalo_bot", chat_id=USER, user_id=USER, text="x")
+                queue_replies(uow, incoming, person.id, [push])
+                uow.commit()
+            sender = OutboxSender(engine, {"zalo_bot": channel}, global_per_second=1000)
+            await sender.drain_once()
+            assert (sender.sent, sender.rate_limited) == (1, 1)
+        else:
+            replies = ReplySender(RateLimiter(1000, 1000))
+            assert await replies.deliver(channel, USER, [push])
+            assert (replies.sent, replies.rate_limited) == (1, 1)
+    finally:
+        await channel.stop()
+        await fake.stop()
+    assert order == ["remember", "turn", "end", "turn", "end"]
+    (sent,) = fake.sent_to(USER)
+    assert "[1] Đăng ký" in sent.text
+    assert fake.too_many_requests_sent == 1

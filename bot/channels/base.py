@@ -91,3 +91,40 @@ class Channel(Protocol):
     async def send(self, chat_id: str, message: Outgoing) -> None:
         """Send one piece to one chat; raise RateLimited, TransientFailure or PermanentFailure."""
         ...
+
+
+@runtime_checkable
+class PreparesMessages(Protocol):
+    """A channel with work to do for a piece before its platform call that must not take a
+    turn of the rate limiter: a database write (the Zalo channels remember a push's buttons, so
+    that a resident may answer by number). Inside the turn, its varying delay would bunch calls
+    the limiter had spaced out, over the platform's limit. The senders (bot/outbox_sender.py,
+    bot/reply_sender.py) call :meth:`prepare` once a piece, outside the turn, then
+    :meth:`send_prepared` in the turn, again after a 429 without preparing again; :meth:`send`
+    does both."""
+
+    async def prepare(self, chat_id: str, message: Outgoing) -> Outgoing:
+        """The piece as it will be sent (buttons remembered, numbered when needed)."""
+        ...
+
+    async def send_prepared(self, chat_id: str, message: Outgoing) -> None:
+        """Send a piece :meth:`prepare` gave; raise as :meth:`Channel.send` does."""
+        ...
+
+
+async def prepare(transport: object, chat_id: str, message: Outgoing) -> Outgoing:
+    """``message`` prepared by ``transport`` when it prepares messages, else as it is."""
+    if isinstance(transport, PreparesMessages):
+        return await transport.prepare(chat_id, message)
+    return message
+
+
+class Sends(Protocol):
+    async def send(self, chat_id: str, message: Outgoing) -> None: ...
+
+
+def send_call(transport: Sends) -> Callable[[str, Outgoing], Awaitable[None]]:
+    """The call that sends a piece :func:`prepare` gave through ``transport``."""
+    if isinstance(transport, PreparesMessages):
+        return transport.send_prepared
+    return transport.send

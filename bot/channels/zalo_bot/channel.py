@@ -214,8 +214,16 @@ class ZaloBotChannel:
 
     async def send(self, chat_id: str, message: Outgoing) -> None:
         """One piece from outside a turn (the outbox): numbered after the buttons shown."""
+        await self.send_prepared(chat_id, await self.prepare(chat_id, message))
+
+    async def prepare(self, chat_id: str, message: Outgoing) -> Outgoing:
+        """The buttons remembered (a database write, outside the rate limiter's turn: see
+        bot/channels/base.py's PreparesMessages) and numbered in the text."""
         if message.buttons:
             message = as_numbered(message, await self.buttons.add(chat_id, message))
+        return message
+
+    async def send_prepared(self, chat_id: str, message: Outgoing) -> None:
         await self._send_piece(chat_id, message)
 
     # -- receiving --------------------------------------------------------------------------------

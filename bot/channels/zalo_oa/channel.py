@@ -200,11 +200,19 @@ class ZaloOAChannel:
     async def send(self, chat_id: str, message: Outgoing) -> None:
         """One piece from outside a conversation turn (the outbox): its buttons are added to
         those the chat can answer by number or label."""
+        await self.send_prepared(chat_id, await self.prepare(chat_id, message))
+
+    async def prepare(self, chat_id: str, message: Outgoing) -> Outgoing:
+        """The buttons remembered (a database write, outside the rate limiter's turn: see
+        bot/channels/base.py's PreparesMessages), numbered beyond what Zalo shows."""
+        if message.buttons:
+            first = await self.buttons.add(chat_id, message)
+            if _count(message) > MAX_BUTTONS:
+                message = as_numbered(message, first)
+        return message
+
+    async def send_prepared(self, chat_id: str, message: Outgoing) -> None:
         try:
-            if message.buttons:
-                first = await self.buttons.add(chat_id, message)
-                if _count(message) > MAX_BUTTONS:
-                    message = as_numbered(message, first)
             await self._deliver(chat_id, message)
         except OutsideReplyWindow:
             if await self._send_template(chat_id, message):
