@@ -1,7 +1,7 @@
 """A platform out of reach (bot/channels/reconnect.py): its start is tried again until it
 succeeds, and while it stays out of reach (Telegram blocked in Vietnam since June 2025) the log
 gets a warning for each attempt while the delays grow, then one an hour or when the failure
-changes kind, the attempts between them at DEBUG (C7: the channels, and an operator who reads the log)."""
+changes kind, the attempts between them at DEBUG (C7: the channels; an operator reads the log)."""
 
 from __future__ import annotations
 
