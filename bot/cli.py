@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from bot import nlp_command
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.logs import configure_logging
 from nlp.dates import parse_date
 from procedure.errors import Refusal
@@ -508,10 +508,13 @@ def _org_list(args: argparse.Namespace, settings: Settings) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    settings = Settings.from_environ()
-    configure_logging(settings.log_format, logging.WARNING)
     try:
+        settings = Settings.from_environ()
+        configure_logging(settings.log_format, logging.WARNING)
         return int(args.handler(args, settings))
+    except ConfigError as bad:
+        print(t("cli.error", message=bad.message()), file=sys.stderr)
+        return EXIT_USAGE
     except (UsageError, Refusal) as problem:
         print(t("cli.error", message=str(problem)), file=sys.stderr)
         return EXIT_USAGE

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
@@ -18,12 +19,92 @@ DEFAULT_ZALO_TEMPLATE_URL = "https://business.openapi.zalo.me/message/template"
 DEFAULT_ZALO_BOT_API_URL = "https://bot-api.zaloplatforms.com"
 
 
+class ConfigError(ValueError):
+    """A variable of the environment that cannot be used: its name and what it should hold (a
+    catalogue key of ``config.expect``, with its fields). The value is never repeated: it may
+    be a secret (a token). ``doithoai`` prints it in one line and exits with 2."""
+
+    def __init__(self, name: str, expected: str, **fields: object) -> None:
+        super().__init__(f"{name}: {expected}")
+        self.name, self.expected, self.fields = name, expected, fields
+
+    def message(self) -> str:
+        """What to fix, in one Vietnamese sentence."""
+        from texts import t
+
+        expected = t(f"config.expect.{self.expected}", **self.fields)
+        return t("config.bad", name=self.name, expected=expected)
+
+
+# A bot token as @BotFather gives it: the bot's id, a colon, then letters, digits, - and _.
+_TELEGRAM_TOKEN = re.compile(r"\d+:[A-Za-z0-9_-]+")
+FRAMEWORKS = ("aiogram", "ptb")
+LOG_FORMATS = ("text", "json")
+
+
+def _text(env: Mapping[str, str], name: str) -> str | None:
+    value = (env.get(name) or "").strip()
+    return value or None
+
+
+def _whole(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
+    value = _text(env, name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = minimum - 1
+    if number < minimum:
+        raise ConfigError(name, "whole_number", minimum=minimum)
+    return number
+
+
+def _rate(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _text(env, name)
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0.0
+    if not 0 < number < float("inf"):
+        raise ConfigError(name, "positive_number")
+    return number
+
+
+def _clock(env: Mapping[str, str], name: str, default: str) -> time:
+    value = _text(env, name) or default
+    if value[1:2] == ":":  # 7:30 as well as 07:30
+        value = "0" + value
+    try:
+        return time.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(name, "clock") from None
+
+
 def _alert_hours(env: Mapping[str, str]) -> tuple[time, time]:
-    start = time.fromisoformat(env.get("ALERT_HOURS_START") or "07:30")
-    end = time.fromisoformat(env.get("ALERT_HOURS_END") or "17:00")
+    start = _clock(env, "ALERT_HOURS_START", "07:30")
+    end = _clock(env, "ALERT_HOURS_END", "17:00")
     if start >= end:
-        raise ValueError("ALERT_HOURS_START must come before ALERT_HOURS_END")
+        raise ConfigError("ALERT_HOURS_START", "before_end")
     return start, end
+
+
+def _one_of(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    value = (_text(env, name) or choices[0]).lower()
+    if value not in choices:
+        raise ConfigError(name, "one_of", choices=", ".join(choices))
+    return value
+
+
+def _telegram_token(env: Mapping[str, str]) -> str | None:
+    """The token without the spaces or line end a copy often brings; one that cannot be a
+    token (a space inside, no colon) is refused here rather than by the framework's traceback."""
+    token = _text(env, "TELEGRAM_BOT_TOKEN")
+    if token is not None and _TELEGRAM_TOKEN.fullmatch(token) is None:
+        raise ConfigError("TELEGRAM_BOT_TOKEN", "telegram_token")
+    return token
 
 
 def _flag(value: str | None, *, default: bool) -> bool:
@@ -32,11 +113,12 @@ def _flag(value: str | None, *, default: bool) -> bool:
     return value.strip().lower() not in {"0", "off", "no", "false"}
 
 
-def _workers(value: str | None) -> int:
-    workers = int(value.strip()) if value and value.strip() else 1
-    if workers < 1:
-        raise ValueError("WORKERS must be 1 or more")
-    return workers
+def _listen(env: Mapping[str, str]) -> str:
+    value = _text(env, "WEBHOOK_LISTEN") or "127.0.0.1:8080"
+    _, colon, port = value.rpartition(":")
+    if not colon or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ConfigError("WEBHOOK_LISTEN", "listen")
+    return value
 
 
 def default_data_dir(environ: Mapping[str, str]) -> Path:
@@ -119,18 +201,18 @@ class Settings:
         return cls(
             data_dir=data_dir,
             database_url=env.get("DATABASE_URL") or sqlite_url(data_dir),
-            telegram_bot_token=env.get("TELEGRAM_BOT_TOKEN") or None,
+            telegram_bot_token=_telegram_token(env),
             telegram_api_url=env.get("TELEGRAM_API_URL") or DEFAULT_TELEGRAM_API_URL,
-            telegram_framework=(env.get("TELEGRAM_FRAMEWORK") or "aiogram").lower(),
+            telegram_framework=_one_of(env, "TELEGRAM_FRAMEWORK", FRAMEWORKS),
             telegram_bot_username=(env.get("TELEGRAM_BOT_USERNAME") or "").lstrip("@") or None,
-            telegram_messages_per_second=float(env.get("TELEGRAM_MESSAGES_PER_SECOND") or 30),
-            telegram_messages_per_chat_per_second=float(
-                env.get("TELEGRAM_MESSAGES_PER_CHAT_PER_SECOND") or 1
+            telegram_messages_per_second=_rate(env, "TELEGRAM_MESSAGES_PER_SECOND", 30.0),
+            telegram_messages_per_chat_per_second=_rate(
+                env, "TELEGRAM_MESSAGES_PER_CHAT_PER_SECOND", 1.0
             ),
             verify_code_as=(env.get("VERIFY_CODE_AS") or "").lower() or None,
             webhook_url=env.get("WEBHOOK_URL") or None,
             webhook_secret=env.get("WEBHOOK_SECRET") or None,
-            webhook_listen=env.get("WEBHOOK_LISTEN") or "127.0.0.1:8080",
+            webhook_listen=_listen(env),
             alert_hours=_alert_hours(env),
             web_chat=_flag(env.get("WEB_CHAT"), default=True),
             web_chat_origins=tuple(
@@ -139,7 +221,7 @@ class Settings:
                 if origin.strip()
             ),
             web_chat_trust_proxy=_flag(env.get("WEB_CHAT_TRUST_PROXY"), default=False),
-            web_chat_keep_days=int(env.get("WEB_CHAT_KEEP_DAYS") or 60),
+            web_chat_keep_days=_whole(env, "WEB_CHAT_KEEP_DAYS", 60),
             zalo_app_id=env.get("ZALO_APP_ID") or None,
             zalo_app_secret=env.get("ZALO_APP_SECRET") or None,
             zalo_oa_secret_key=env.get("ZALO_OA_SECRET_KEY") or None,
@@ -154,22 +236,22 @@ class Settings:
             zalo_bot_webhook_url=env.get("ZALO_BOT_WEBHOOK_URL") or None,
             zalo_bot_webhook_path=env.get("ZALO_BOT_WEBHOOK_PATH") or "/zalo/bot",
             zalo_bot_webhook_secret=env.get("ZALO_BOT_WEBHOOK_SECRET") or None,
-            log_format=(env.get("LOG_FORMAT") or "text").strip().lower(),
+            log_format=_one_of(env, "LOG_FORMAT", LOG_FORMATS),
             public_url=(env.get("PUBLIC_URL") or "").strip().rstrip("/") or None,
             file_link_secret=env.get("FILE_LINK_SECRET") or None,
-            file_link_days=int(env.get("FILE_LINK_DAYS") or 30),
-            workers=_workers(env.get("WORKERS")),
+            file_link_days=_whole(env, "FILE_LINK_DAYS", 30, minimum=1),
+            workers=_whole(env, "WORKERS", 1, minimum=1),
             replies_through_outbox=(
                 _flag(env.get("REPLIES_THROUGH_OUTBOX"), default=False)
                 if (env.get("REPLIES_THROUGH_OUTBOX") or "").strip()
                 else None
             ),
             periods=Periods(
-                notice_working_days=int(env.get("NOTICE_WORKING_DAYS") or 5),
-                conclusion_working_days=int(env.get("CONCLUSION_WORKING_DAYS") or 10),
-                result_working_days=int(env.get("RESULT_WORKING_DAYS") or 20),
-                triage_working_days=int(env.get("TRIAGE_WORKING_DAYS") or 10),
-                inbox_result_working_days=int(env.get("INBOX_RESULT_WORKING_DAYS") or 20),
-                resolution_check_working_days=int(env.get("RESOLUTION_CHECK_WORKING_DAYS") or 10),
+                notice_working_days=_whole(env, "NOTICE_WORKING_DAYS", 5),
+                conclusion_working_days=_whole(env, "CONCLUSION_WORKING_DAYS", 10),
+                result_working_days=_whole(env, "RESULT_WORKING_DAYS", 20),
+                triage_working_days=_whole(env, "TRIAGE_WORKING_DAYS", 10),
+                inbox_result_working_days=_whole(env, "INBOX_RESULT_WORKING_DAYS", 20),
+                resolution_check_working_days=_whole(env, "RESOLUTION_CHECK_WORKING_DAYS", 10),
             ),
         )

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.config import FRAMEWORKS, ConfigError
+
 if TYPE_CHECKING:  # the frameworks and the channel are imported when a channel is made
     from sqlalchemy import Engine
 
@@ -13,8 +15,6 @@ if TYPE_CHECKING:  # the frameworks and the channel are imported when a channel 
     from bot.channels.telegram.menu import ChatMenus
     from bot.config import Settings
     from bot.rate_limit import RateLimiter
-
-FRAMEWORKS = ("aiogram", "ptb")
 
 
 def from_settings(
@@ -36,12 +36,12 @@ def from_settings(
         return None
     framework = settings.telegram_framework
     if framework not in FRAMEWORKS:
-        raise ValueError(f"TELEGRAM_FRAMEWORK must be one of {', '.join(FRAMEWORKS)}")
+        raise ConfigError("TELEGRAM_FRAMEWORK", "one_of", choices=", ".join(FRAMEWORKS))
     url, secret = settings.webhook_url, settings.webhook_secret
     if settings.workers > 1 and not (url and secret):
         # Only one process may poll a token, and every worker must accept the one secret
         # Telegram was given (by whichever worker set the webhook last).
-        raise ValueError("WORKERS > 1 needs WEBHOOK_URL and WEBHOOK_SECRET (one for all workers)")
+        raise ConfigError("WORKERS", "needs_webhook")
     inbox = engine if settings.workers > 1 else None
     # Telegram's one message a second per chat (TELEGRAM_MESSAGES_PER_CHAT_PER_SECOND).
     spacing = 1.0 / settings.telegram_messages_per_chat_per_second if inbox is not None else 0.0
