@@ -60,6 +60,11 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+#: Libraries whose INFO lines say nothing to an operator: alembic lists the seven plugins it
+#: sets up before a new database's first migration (the migrations it runs are still logged).
+QUIET = ("alembic.runtime.plugins",)
+
+
 class _OurHandler(logging.StreamHandler[TextIO]):
     """The handler :func:`configure_logging` installs (and replaces when called again)."""
 
@@ -77,3 +82,5 @@ def configure_logging(log_format: str = "text", level: int = logging.WARNING) ->
     handler.addFilter(PhoneNumberFilter())
     root.addHandler(handler)
     root.setLevel(level)
+    for name in QUIET:
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))

@@ -273,6 +273,10 @@ def test_c7_run_without_a_channel_serves_the_web_chat_and_prints_its_address(
                 process.kill()  # never left running after a failed test
                 process.wait()
     assert status == 0
+    # The log of a first start: the migrations run, not alembic's setting up of its plugins.
+    assert process.stderr is not None
+    log = process.stderr.read()
+    assert "Running upgrade  -> 0001" in log and "setup plugin" not in log, log
 
 
 def test_c7_run_on_a_port_already_in_use_says_so_in_plain_words(
