@@ -2,9 +2,9 @@
 newcomer; on a database without any ward, a resident could never answer "which ward?" and every
 petition would stop there. The wards of Ho Chi Minh City (the city of regulation 935-QĐ/TU) are
 imported then, as ``doithoai org import-province 79`` would, saying so as that command does
-(the README says how to import another province; a new catalogue sentence would change the
-restoration table, which learns from the catalogue). A database that has a ward, or a bot
-with a channel configured, is left as it is."""
+(the README says how to import another province). A database that has a ward, or a bot with a
+channel configured, is left as it is. ``doithoai chat`` does the same on a new database (one
+without any unit at all), then says how to try it with the demo's data."""
 
 from __future__ import annotations
 
@@ -32,6 +32,21 @@ def wards_for_a_first_try(engine: Engine, channels: Sequence[Channel]) -> tuple[
         any_ward = select(OrgUnit.id).where(OrgUnit.level_code == WARD_LEVEL).limit(1)
         if uow.session.exec(any_ward).first() is not None:
             return None
+    return import_first_try_province(engine)
+
+
+def wards_for_a_new_console(engine: Engine) -> tuple[str, int] | None:
+    """``doithoai chat`` on a new database (no unit at all): the first-try province imported,
+    as for the web chat; None when the database has any unit."""
+    with UnitOfWork(engine) as uow:
+        if uow.session.exec(select(OrgUnit.id).limit(1)).first() is not None:
+            return None
+    return import_first_try_province(engine)
+
+
+def import_first_try_province(engine: Engine) -> tuple[str, int]:
+    """The first-try province's wards imported: its name and how many were added."""
+    with UnitOfWork(engine) as uow:
         unit, added = import_province(uow, Actor.system(), FIRST_TRY_PROVINCE)
         uow.commit()
         return unit.name, added

@@ -50,19 +50,16 @@ def run_chat(settings: Settings) -> int:
     """``doithoai chat``: the conversations in this terminal, nothing else needed."""
     configure_logging(settings.log_format, logging.WARNING)
     conversations = build_conversations(settings, console=True)
-    if not _has_org_units(conversations):
-        print(t("console.empty_hint"))
+    from bot.first_try import wards_for_a_new_console
+
+    imported = wards_for_a_new_console(conversations.engine)
+    if imported is not None:  # a new install: a ward to answer "which ward?" with
+        name, added = imported
+        print(t("cli.province_imported", name=name, added=added))
+        print(t("console.first_try_hint"))
     chat = ConsoleChat(conversations, image_dir=settings.data_dir / "console-images")
     chat.deliver = console_delivery(settings, conversations)
     return run_console(chat, sys.stdin, sys.stdout)
-
-
-def _has_org_units(conversations: Conversations) -> bool:
-    from procedure.use_cases.administration import children_of
-    from storage.unit_of_work import UnitOfWork
-
-    with UnitOfWork(conversations.engine) as uow:
-        return bool(children_of(uow, None))
 
 
 def console_delivery(settings: Settings, conversations: Conversations) -> Callable[[], list[str]]:

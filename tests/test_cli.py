@@ -184,6 +184,21 @@ def test_c7_chat_starts_the_console_chat(tmp_path: Path) -> None:
     assert "Tạm biệt" in chat.stdout
 
 
+def test_c7_chat_on_a_new_database_has_the_citys_wards_and_says_how_to_try_the_demo(
+    tmp_path: Path,
+) -> None:
+    """A newcomer's ``doithoai chat`` before anything else: "which ward?" has an answer (as
+    for ``doithoai run``, tests/test_first_try.py), and the demo's data is one command away."""
+    chat = run(tmp_path, "chat", stdin="/phien\nBến Thành\n1\n/thoat\n")
+    assert chat.returncode == 0, chat.stderr
+    assert "Đã nhập Thành phố Hồ Chí Minh: thêm 168 phường, xã, đặc khu." in chat.stdout
+    assert "doithoai demo seed" in chat.stdout
+    assert "Đã ghi nơi cư trú: Phường Bến Thành" in chat.stdout
+    again = run(tmp_path, "chat", stdin="/thoat\n")
+    assert again.returncode == 0, again.stderr
+    assert "Đã nhập" not in again.stdout and "demo seed" not in again.stdout
+
+
 def test_c8_cli_db_upgrade_hides_passwords(tmp_path: Path) -> None:
     result = run(tmp_path, "db", "upgrade")
     assert result.returncode == 0
