@@ -22,7 +22,7 @@ from aiohttp import web
 
 from bot.channels.base import Channel, Handle
 from bot.channels.inbox import Inbox
-from bot.config import Settings
+from bot.config import EXIT_UNAVAILABLE, Settings
 from bot.files import PublicFiles
 from bot.logs import configure_logging
 from bot.public import public_record
@@ -34,9 +34,6 @@ from procedure.use_cases.context import ProcedureContext
 from texts import t
 
 log = logging.getLogger(__name__)
-
-#: ``doithoai run``'s exit status when its address cannot be opened (EX_UNAVAILABLE).
-EXIT_UNAVAILABLE = 69
 
 
 def chat_settings(settings: Settings, channels: Sequence[Channel]) -> ChatSettings:

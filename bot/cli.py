@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from bot import nlp_command
-from bot.config import ConfigError, Settings
+from bot.config import EXIT_UNAVAILABLE, ConfigError, DatabaseUnavailable, Settings
 from bot.logs import configure_logging
 from nlp.dates import parse_date
 from procedure.errors import Refusal
@@ -515,6 +515,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as bad:
         print(t("cli.error", message=bad.message()), file=sys.stderr)
         return EXIT_USAGE
+    except DatabaseUnavailable as unavailable:
+        message = t("cli.database_unavailable", where=unavailable.where, reason=unavailable.reason)
+        print(t("cli.error", message=message), file=sys.stderr)
+        return EXIT_UNAVAILABLE
     except (UsageError, Refusal) as problem:
         print(t("cli.error", message=str(problem)), file=sys.stderr)
         return EXIT_USAGE

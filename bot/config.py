@@ -36,6 +36,23 @@ class ConfigError(ValueError):
         return t("config.bad", name=self.name, expected=expected)
 
 
+class DatabaseUnavailable(Exception):
+    """The database ``DATABASE_URL`` names cannot be opened: where (its password hidden) and
+    the driver's reason, first line (``doithoai`` says so in one line, exit status 69)."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        from sqlalchemy.engine import make_url
+
+        self.where = make_url(url).render_as_string(hide_password=True)
+        self.reason = (reason.strip().splitlines() or ["?"])[0]
+        super().__init__(f"{self.where}: {self.reason}")
+
+
+#: The exit status of a command whose database or listening address cannot be opened (sysexits'
+#: EX_UNAVAILABLE).
+EXIT_UNAVAILABLE = 69
+
+
 # A bot token as @BotFather gives it: the bot's id, a colon, then letters, digits, - and _.
 _TELEGRAM_TOKEN = re.compile(r"\d+:[A-Za-z0-9_-]+")
 FRAMEWORKS = ("aiogram", "ptb")

@@ -111,3 +111,68 @@ def test_x5_several_workers_with_telegram_and_no_webhook_is_said_before_anything
     assert status == 2
     assert "Biến môi trường WORKERS chưa đúng: cần đặt thêm WEBHOOK_URL và WEBHOOK_SECRET" in err
     assert "Traceback" not in err and "AAE_token" not in err
+
+
+@pytest.mark.parametrize("url", ["mysql://ward:pw@db/doithoai", "not a url", "postgres//host/db"])
+def test_x5_a_database_url_that_cannot_be_one_is_named(
+    environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], url: str
+) -> None:
+    from bot.cli import main
+
+    environment.setenv("DATABASE_URL", url)
+    status = main(["db", "upgrade"])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.startswith("Lỗi: Biến môi trường DATABASE_URL chưa đúng: cần một địa chỉ")
+    assert "Traceback" not in err and "pw" not in err
+
+
+def test_x5_a_database_out_of_reach_is_said_with_its_reason_and_no_password(
+    environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """PostgreSQL not listening, or a SQLite file whose folder cannot be made: exit status 69
+    (as for an address in use), the address with its password hidden, the driver's reason."""
+    import socket
+
+    from bot.cli import main
+
+    with socket.socket() as probe:  # a port where nothing listens once it is closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment.setenv("DATABASE_URL", f"postgresql://ward:topsecret@127.0.0.1:{port}/doithoai")
+    status = main(["run"])
+    err = capsys.readouterr().err
+    assert status == 69
+    assert err.startswith(
+        f"Lỗi: Không kết nối được cơ sở dữ liệu postgresql://ward:***@127.0.0.1:{port}/doithoai ("
+    )
+    assert "refused" in err and "Hãy kiểm tra DATABASE_URL" in err
+    assert "topsecret" not in err and "Traceback" not in err and len(err.splitlines()) == 1
+
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    environment.setenv("DATABASE_URL", f"sqlite:///{a_file}/data/doithoai.sqlite3")
+    status = main(["db", "upgrade"])
+    err = capsys.readouterr().err
+    assert status == 69
+    assert err.startswith(f"Lỗi: Không kết nối được cơ sở dữ liệu sqlite:///{a_file}/data/")
+    assert "Traceback" not in err
+
+
+def test_x5_a_postgresql_password_refused_is_said_as_such(
+    environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sqlalchemy.engine import make_url
+
+    from bot.cli import main
+    from tests.conftest import postgres_url
+
+    url = postgres_url()
+    if url is None:
+        pytest.skip("no PostgreSQL: set DOITHOAI_TEST_POSTGRES_URL (CI does)")
+    wrong = make_url(url).set(password="not-the-password")
+    environment.setenv("DATABASE_URL", wrong.render_as_string(hide_password=False))
+    status = main(["db", "upgrade"])
+    err = capsys.readouterr().err
+    assert status == 69
+    assert "password authentication failed" in err and "not-the-password" not in err
