@@ -6,6 +6,8 @@ changes kind, the attempts between them at DEBUG (C7: the channels; an operator 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import logging
 
 import pytest
@@ -83,3 +85,46 @@ async def test_c7_forty_failed_attempts_are_two_warnings_then_it_connects(
     assert sum(r.levelno == logging.DEBUG for r in records) == 38
     assert records[-1].levelno == logging.INFO
     assert "reached after 41 attempts" in records[-1].getMessage()
+
+
+async def test_c7_polling_that_had_worked_for_a_while_restarts_after_the_first_delay(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Long polling stopped three times in a row waits longer each time; once it has polled
+    for a while, its next stop is a new outage: polled again after the first delay, not after
+    the longest one an earlier outage reached."""
+    from bot.channels.telegram import channel as telegram_channel
+    from bot.channels.telegram.channel import TelegramChannel
+
+    monkeypatch.setattr(reconnect, "RETRY_SECONDS", (0.01, 0.02, 0.03, 30.0))
+    monkeypatch.setattr(telegram_channel, "POLLED_LONG_SECONDS", 0.2)
+    polls: list[float] = []
+    done = asyncio.Event()
+
+    class Polling(TelegramChannel):
+        async def _poll(self) -> None:
+            polls.append(asyncio.get_running_loop().time())
+            if len(polls) == 4:
+                await asyncio.sleep(0.3)  # it polled for a while, then stopped
+            if len(polls) == 5:
+                done.set()
+                await asyncio.Event().wait()  # polls until stopped
+            raise ConnectionError("Cannot connect to host api.telegram.org:443")
+
+        async def _stop_polling(self) -> None:
+            return None
+
+    for name in sorted(TelegramChannel.__abstractmethods__ - {"_poll"}):
+        setattr(Polling, name, None)
+    Polling.__abstractmethods__ = frozenset()
+    channel = Polling()
+    task = asyncio.create_task(channel._keep_polling())
+    try:
+        await asyncio.wait_for(done.wait(), 5)  # 30 s had it gone on from the fourth delay
+    finally:
+        channel._stopping = True
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    gaps = [later - earlier for earlier, later in itertools.pairwise(polls)]
+    assert gaps[3] - 0.3 < 1.0

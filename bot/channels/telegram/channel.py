@@ -33,9 +33,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 import secrets
+import time
 from abc import abstractmethod
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
@@ -64,6 +64,9 @@ Acknowledge = Callable[[], Awaitable[object]]
 INBOX_LEASE_SECONDS = LEASE_SECONDS
 # How long stopping waits for updates being handled and replies being sent.
 STOP_GRACE_SECONDS = 10.0
+# Long polling that ran this long before it stopped had worked: its restart starts the delays
+# (bot/channels/reconnect.py) again from the first, rather than where an earlier outage left them.
+POLLED_LONG_SECONDS = 300.0
 
 
 def chat_of_update(update: Mapping[str, Any]) -> str:
@@ -160,15 +163,19 @@ class TelegramChannel(TelegramDelivery):
     async def _keep_polling(self) -> None:
         """Long polling until the channel stops; polling that ends by itself (its first call,
         such as aiogram's getMe, failed) starts again after a while."""
-        reports = OutOfReach()
-        for attempt in itertools.count():
+        reports, attempt = OutOfReach(), 0
+        while True:
             failure: Exception | None = None
+            began = time.monotonic()
             try:
                 await self._poll()
             except Exception as error:
                 failure = error
             if self._stopping:
                 return
+            if time.monotonic() - began >= POLLED_LONG_SECONDS:
+                # It had polled for a while: a new outage, tried again after the first delay.
+                reports, attempt = OutOfReach(), 0
             log.log(
                 reports.level(attempt, failure),
                 "Telegram long polling stopped (%s); polling again in %.0f s",
@@ -176,6 +183,7 @@ class TelegramChannel(TelegramDelivery):
                 retry_delay(attempt),
             )
             await asyncio.sleep(retry_delay(attempt))
+            attempt += 1
 
     async def stop(self) -> None:
         self._stopping = True
