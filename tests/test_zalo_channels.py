@@ -596,6 +596,59 @@ async def test_c7_x4_zalo_bot_out_of_reach_at_start_is_reached_later(
         await fake.stop()
 
 
+async def test_c7_x4_zalo_bot_polling_through_an_outage_warns_once_and_answers_after(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The Zalo Bot platform gone while the channel polls: polled again after the delays of
+    bot/channels/reconnect.py, a warning for the first failures only (not one every 30 s for
+    as long as it lasts), and the resident is answered once it is back."""
+    import logging
+    import socket
+
+    from bot.channels import reconnect
+    from bot.channels.zalo_bot import ZaloBotChannel
+
+    monkeypatch.setattr(reconnect, "RETRY_SECONDS", (0.01,))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    fake = FakeZaloBot(port=port)
+    await fake.start()
+
+    async def handle(incoming: Incoming) -> list[Outgoing]:
+        return [Outgoing(text=f"Đã nhận: {incoming.text}")]
+
+    channel = ZaloBotChannel(
+        engine, token=fake.token, api_url=f"http://127.0.0.1:{port}", poll_timeout=1
+    )
+    caplog.set_level(logging.DEBUG, logger="bot.channels.zalo_bot.channel")
+
+    def failures() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if "getUpdates failed" in r.getMessage()]
+
+    await channel.start(handle)
+    back = FakeZaloBot(port=port)
+    try:
+        await fake.stop()  # the platform gone
+        for _ in range(500):
+            if len(failures()) >= 20:
+                break
+            await asyncio.sleep(0.01)
+        await back.start()
+        await back.deliver(back.text_event(USER, "xin chào"))
+        for _ in range(200):
+            if back.sent_to(USER):
+                break
+            await asyncio.sleep(0.05)
+        assert [message.text for message in back.sent_to(USER)] == ["Đã nhận: xin chào"]
+    finally:
+        await channel.stop()
+        await back.stop()
+    levels = [record.levelno for record in failures()]
+    assert len(levels) >= 20 and levels.count(logging.WARNING) == 1, levels
+    assert "Zalo Bot reached again after" in caplog.text
+
+
 async def test_c7_a_typed_label_presses_its_button_only_when_it_is_one_buttons(
     engine: Engine,
 ) -> None:

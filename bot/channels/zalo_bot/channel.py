@@ -35,7 +35,7 @@ from bot.channels.base import (
 )
 from bot.channels.inbox import Inbox
 from bot.channels.plain_text import ButtonMemory, as_numbered, as_plain, text_pieces
-from bot.channels.reconnect import cancel, start_or_retry
+from bot.channels.reconnect import OutOfReach, cancel, describe, retry_delay, start_or_retry
 from bot.files import PublicFiles, file_message
 from handlers.channel import Attachment, Incoming, Outgoing
 from handlers.reply_queue import QueuedReplies
@@ -241,20 +241,33 @@ class ZaloBotChannel:
         return web.json_response({"ok": True})
 
     async def _poll(self) -> None:
-        backoff = 1.0
+        """Long polling; a platform out of reach is polled again after the delays of
+        bot/channels/reconnect.py, with its warnings (one an hour once they stop growing)."""
+        reports, failed = OutOfReach(), 0
         while True:
             try:
                 body = await self._request(
                     "getUpdates", {"timeout": str(self._poll_timeout)}, self._poll_timeout + 10
                 )
-                backoff = 1.0
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                log.warning("Zalo Bot getUpdates: %s", error)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 30)
+                if not failed:  # a new outage
+                    reports = OutOfReach()
+                log.log(
+                    reports.level(failed, error),
+                    "Zalo Bot getUpdates failed (%s in %s min: %s); polling again in %.0f s",
+                    failed + 1,
+                    reports.minutes(),
+                    describe(error),
+                    retry_delay(failed),
+                )
+                await asyncio.sleep(retry_delay(failed))
+                failed += 1
                 continue
+            if failed:
+                log.info("Zalo Bot reached again after %s failed polls", failed)
+                failed = 0
             for event in _events(body):
                 await self.inbox.put(event_id(event), event)
 
