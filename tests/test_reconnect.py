@@ -128,3 +128,34 @@ async def test_c7_polling_that_had_worked_for_a_while_restarts_after_the_first_d
             await task
     gaps = [later - earlier for earlier, later in itertools.pairwise(polls)]
     assert gaps[3] - 0.3 < 1.0
+
+
+def test_c7_aiogram_polling_through_an_outage_is_a_few_log_lines_not_two_every_5_s() -> None:
+    """aiogram's dispatcher logs each failed getUpdates twice and tries again every 1-5 s;
+    the filter the bot puts on its logger lets the first failures through, then one an hour
+    (here: none in the next 100) or when the failure changes kind, and aiogram's "Connection
+    established" ends the outage. The records are aiogram's own, as its dispatcher makes them."""
+    from bot.channels.telegram.aiogram_shim import QuietFailedPolls
+
+    def record(message: str, *args: object) -> logging.LogRecord:
+        return logging.LogRecord(
+            "aiogram.dispatcher", logging.ERROR, __file__, 1, message, args, None
+        )
+
+    failed = "Failed to fetch updates - %s: %s"
+    sleeping = "Sleep for %f seconds and try again... (tryings = %d, bot id = %d)"
+    quiet = QuietFailedPolls()
+
+    def outage(kind: str, count: int) -> list[bool]:
+        passed = []
+        for n in range(count):
+            passed.append(quiet.filter(record(failed, kind, "Cannot connect to host")))
+            assert quiet.filter(record(sleeping, 5.0, n, 1)) is passed[-1]
+        return passed
+
+    first = outage("TelegramNetworkError", 106)
+    assert first == [True] * len(RETRY_SECONDS) + [False] * 100
+    assert outage("TelegramUnauthorizedError", 2) == [True, False]  # another kind: said
+    assert quiet.filter(record("Connection established (tryings = %d, bot id = %d)", 108, 1))
+    assert outage("TelegramNetworkError", 2) == [True, True]  # a new outage
+    assert quiet.filter(record("Run polling for bot @%s id=%d - %r", "b", 1, "x"))

@@ -337,3 +337,41 @@ async def test_c7_x4_long_polling_that_stops_by_itself_starts_again(
         assert "Telegram long polling stopped" in caplog.text
     finally:
         await driver.close()
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_c7_x4_polling_through_an_outage_warns_once_then_answers(
+    framework, engine_and_clock, monkeypatch, caplog
+):
+    """getUpdates failing 20 times in a row (the Bot API gone while the bot polls): polled
+    again after a while each time, one warning for them all (not one or two a second), and the
+    resident is answered once it is back. python-telegram-bot's polling is ours (the delays of
+    bot/channels/reconnect.py); aiogram's is its own, its log thinned by QuietFailedPolls."""
+    import logging
+
+    from aiogram.utils.backoff import BackoffConfig
+
+    from bot.channels import reconnect
+    from bot.channels.telegram import aiogram_shim
+
+    monkeypatch.setattr(reconnect, "RETRY_SECONDS", (0.01,))
+    monkeypatch.setattr(aiogram_shim, "POLL_BACKOFF", BackoffConfig(0.01, 0.02, 1.3, 0.1))
+    dispatcher_log = logging.getLogger("aiogram.dispatcher")
+    for known in list(dispatcher_log.filters):  # a new outage: a filter of its own
+        dispatcher_log.removeFilter(known)
+    caplog.set_level(logging.DEBUG)
+    driver = await start_after_failures(framework, *engine_and_clock, "getUpdates", 502, times=20)
+    try:
+        replies = await driver.command(ALICE, "trogiup")
+        assert "/tracuu" in texts(replies)
+    finally:
+        await driver.close()
+    assert len(driver.fake.calls("getUpdates")) > 20
+    said = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    if framework == "ptb":
+        failed = [r for r in caplog.records if r.getMessage().startswith("getUpdates failed")]
+        assert len(failed) == 20 and len(said) == 1 and said[0] in failed
+        assert "Telegram reached again after 20 failed polls" in caplog.text
+    else:
+        assert [r.getMessage()[:14] for r in said] == ["Failed to fetc", "Sleep for 0.01"]
+        assert "Connection established (tryings = 20" in caplog.text

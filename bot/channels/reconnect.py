@@ -52,10 +52,12 @@ class OutOfReach:
         self._warned_at = -math.inf
         self._kind: str | None = None
 
-    def level(self, attempt: int, failure: BaseException | None) -> int:
+    def level(self, attempt: int, failure: BaseException | str | None) -> int:
         """The log level for failed attempt ``attempt`` (0: the first); ``failure`` None when
-        the attempt ended without an error (long polling that stopped by itself)."""
-        now, kind = self._clock(), type(failure).__name__
+        the attempt ended without an error (long polling that stopped by itself), or the name
+        of its kind when only that is known."""
+        now = self._clock()
+        kind = failure if isinstance(failure, str) else type(failure).__name__
         growing = attempt < len(RETRY_SECONDS)  # up to the first "trying again in 60 s"
         if growing or kind != self._kind or now - self._warned_at >= REPORT_EVERY_SECONDS:
             self._warned_at, self._kind = now, kind
@@ -65,6 +67,29 @@ class OutOfReach:
     def minutes(self) -> int:
         """Whole minutes since the first failure."""
         return int((self._clock() - self.since) // 60)
+
+
+class FailedPolls:
+    """The failed polls of one platform in a row, reported as :class:`OutOfReach` decides; a
+    poll that succeeds ends the outage."""
+
+    def __init__(self) -> None:
+        self.failed = 0
+        self.reports = OutOfReach()
+
+    def failure(self, failure: BaseException | str) -> int:
+        """The log level for this failure (then counted); the delay before the next poll is
+        ``retry_delay(self.failed - 1)``."""
+        if not self.failed:  # a new outage
+            self.reports = OutOfReach()
+        level = self.reports.level(self.failed, failure)
+        self.failed += 1
+        return level
+
+    def reached(self) -> int:
+        """How many polls had failed before this one succeeded (0: none)."""
+        failed, self.failed = self.failed, 0
+        return failed
 
 
 async def start_or_retry(

@@ -9,6 +9,7 @@ from bot.channels.telegram.aiogram_models import import_aiogram
 import_aiogram()
 
 import contextlib
+import logging
 from http import HTTPStatus
 from typing import Any, cast
 
@@ -46,9 +47,11 @@ from aiogram.types import (
     ReplyKeyboardRemove,
     Update,
 )
+from aiogram.utils.backoff import BackoffConfig
 from sqlalchemy import Engine
 
 from bot.channels.base import PermanentFailure, RateLimited, TransientFailure
+from bot.channels.reconnect import FailedPolls
 from bot.channels.telegram.channel import ALLOWED_UPDATES, Done, TelegramChannel
 from bot.channels.telegram.delivery import (
     CantParseEntities,
@@ -366,8 +369,10 @@ class AiogramChannel(TelegramChannel):
 
     async def _poll(self) -> None:
         # Updates are handled as tasks (aiogram's default): chats at once, ChatTurns in order.
+        quiet_failed_polls()
         await self.dispatcher.start_polling(
             self.bot,
+            backoff_config=POLL_BACKOFF,
             handle_signals=False,
             close_bot_session=False,
             allowed_updates=ALLOWED_UPDATES,
@@ -380,3 +385,46 @@ class AiogramChannel(TelegramChannel):
 
     async def _close(self) -> None:
         await self.bot.session.close()
+
+
+# How aiogram's polling waits after a failed getUpdates: its default, named here.
+POLL_BACKOFF = BackoffConfig(min_delay=1.0, max_delay=5.0, factor=1.3, jitter=0.1)
+
+# What aiogram's dispatcher logs about each getUpdates that failed, and about the first that
+# succeeds after them (aiogram/dispatcher/dispatcher.py, _listen_updates).
+_FAILED = "Failed to fetch updates - %s: %s"
+_SLEEPING = "Sleep for %f seconds and try again... (tryings = %d, bot id = %d)"
+_ESTABLISHED = "Connection established (tryings = %d, bot id = %d)"
+
+
+class QuietFailedPolls(logging.Filter):
+    """aiogram's polling tries a failed getUpdates again every 1 to 5 s and logs each failure
+    twice (an ERROR, then "Sleep for … and try again"): with the Bot API out of reach, 34,000
+    lines a day. On its dispatcher's logger this filter lets through the failures that
+    bot/channels/reconnect.py would report (each of the first, then one an hour, and one
+    whenever the kind of failure changes) with their "Sleep for" line; the others are dropped.
+    aiogram's "Connection established" ends the outage."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.polls = FailedPolls()
+        self._passing = True
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == _FAILED:
+            kind = str(record.args[0]) if isinstance(record.args, tuple) and record.args else "?"
+            self._passing = self.polls.failure(kind) >= logging.WARNING
+            return self._passing
+        if record.msg == _SLEEPING:
+            return self._passing
+        if record.msg == _ESTABLISHED:
+            self.polls.reached()
+            self._passing = True
+        return True
+
+
+def quiet_failed_polls() -> None:
+    """:class:`QuietFailedPolls` on aiogram's dispatcher logger, once a process."""
+    dispatcher_log = logging.getLogger("aiogram.dispatcher")
+    if not any(isinstance(known, QuietFailedPolls) for known in dispatcher_log.filters):
+        dispatcher_log.addFilter(QuietFailedPolls())

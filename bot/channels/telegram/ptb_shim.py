@@ -45,6 +45,7 @@ from telegram.request import HTTPXRequest, RequestData
 from telegram.request._requestparameter import RequestParameter
 
 from bot.channels.base import PermanentFailure, RateLimited, TransientFailure
+from bot.channels.reconnect import FailedPolls, retry_delay
 from bot.channels.telegram.channel import ALLOWED_UPDATES, Done, TelegramChannel
 from bot.channels.telegram.delivery import (
     CantParseEntities,
@@ -62,8 +63,6 @@ Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 PtbApplication = Application[Any, Any, Any, Any, Any, Any]
 # Updates handled at once by the polling loop (each chat still one at a time).
 CONCURRENT_UPDATES = 64
-# After a failed getUpdates (network, 5xx), the next try waits this long.
-POLL_RETRY_SECONDS = 1.0
 # Bot API calls under way at once (replies and the outbox together). Telegram takes 30 messages
 # a second; at 0.25 s a call, 16 connections carry twice that. PTB's default pool has 256, and
 # httpcore's pool spends CPU quadratic in its connections on every request (each idle
@@ -367,7 +366,7 @@ class PtbChannel(TelegramChannel):
     async def _poll(self) -> None:
         """Long polling by hand (getUpdates with offsets), so polling and the webhook share one
         path into ``process_update``; each update is handled in a task of its own."""
-        offset = 0
+        offset, polls = 0, FailedPolls()
         while True:
             try:
                 updates = await self.bot.get_updates(
@@ -377,9 +376,15 @@ class PtbChannel(TelegramChannel):
                 await asyncio.sleep(seconds(limit.retry_after))
                 continue
             except (NetworkError, InvalidToken) as failure:  # try again, as aiogram does
-                log.warning("getUpdates failed: %s", failure.message)
-                await asyncio.sleep(POLL_RETRY_SECONDS)
+                # After the delays of bot/channels/reconnect.py, with their warnings (one an
+                # hour once they stop growing), not a warning each second of an outage.
+                level = polls.failure(failure)
+                delay = retry_delay(polls.failed - 1)
+                log.log(level, "getUpdates failed (%s): %s", polls.failed, failure.message)
+                await asyncio.sleep(delay)
                 continue
+            if failed := polls.reached():
+                log.info("Telegram reached again after %s failed polls", failed)
             raw = self._kept.take() if self._kept is not None else {}
             for update in updates:
                 offset = update.update_id + 1

@@ -35,7 +35,7 @@ from bot.channels.base import (
 )
 from bot.channels.inbox import Inbox
 from bot.channels.plain_text import ButtonMemory, as_numbered, as_plain, text_pieces
-from bot.channels.reconnect import OutOfReach, cancel, describe, retry_delay, start_or_retry
+from bot.channels.reconnect import FailedPolls, cancel, describe, retry_delay, start_or_retry
 from bot.files import PublicFiles, file_message
 from handlers.channel import Attachment, Incoming, Outgoing
 from handlers.reply_queue import QueuedReplies
@@ -243,7 +243,7 @@ class ZaloBotChannel:
     async def _poll(self) -> None:
         """Long polling; a platform out of reach is polled again after the delays of
         bot/channels/reconnect.py, with its warnings (one an hour once they stop growing)."""
-        reports, failed = OutOfReach(), 0
+        polls = FailedPolls()
         while True:
             try:
                 body = await self._request(
@@ -252,22 +252,19 @@ class ZaloBotChannel:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                if not failed:  # a new outage
-                    reports = OutOfReach()
+                level = polls.failure(error)
                 log.log(
-                    reports.level(failed, error),
+                    level,
                     "Zalo Bot getUpdates failed (%s in %s min: %s); polling again in %.0f s",
-                    failed + 1,
-                    reports.minutes(),
+                    polls.failed,
+                    polls.reports.minutes(),
                     describe(error),
-                    retry_delay(failed),
+                    retry_delay(polls.failed - 1),
                 )
-                await asyncio.sleep(retry_delay(failed))
-                failed += 1
+                await asyncio.sleep(retry_delay(polls.failed - 1))
                 continue
-            if failed:
+            if failed := polls.reached():
                 log.info("Zalo Bot reached again after %s failed polls", failed)
-                failed = 0
             for event in _events(body):
                 await self.inbox.put(event_id(event), event)
 
