@@ -77,14 +77,15 @@ class FailedPolls:
         self.failed = 0
         self.reports = OutOfReach()
 
-    def failure(self, failure: BaseException | str) -> int:
-        """The log level for this failure (then counted); the delay before the next poll is
-        ``retry_delay(self.failed - 1)``."""
+    def failure(self, failure: BaseException | str) -> tuple[int, float]:
+        """This failure counted: the level to log it at, and the seconds to wait before the
+        next poll."""
         if not self.failed:  # a new outage
             self.reports = OutOfReach()
         level = self.reports.level(self.failed, failure)
+        delay = retry_delay(self.failed)
         self.failed += 1
-        return level
+        return level, delay
 
     def reached(self) -> int:
         """How many polls had failed before this one succeeded (0: none)."""

@@ -413,7 +413,7 @@ class QuietFailedPolls(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.msg == _FAILED:
             kind = str(record.args[0]) if isinstance(record.args, tuple) and record.args else "?"
-            self._passing = self.polls.failure(kind) >= logging.WARNING
+            self._passing = self.polls.failure(kind)[0] >= logging.WARNING
             return self._passing
         if record.msg == _SLEEPING:
             return self._passing

@@ -45,7 +45,7 @@ from sqlalchemy import Engine
 
 from bot.channels.base import Handle
 from bot.channels.inbox import LEASE_SECONDS, Inbox
-from bot.channels.reconnect import OutOfReach, cancel, describe, retry_delay, start_or_retry
+from bot.channels.reconnect import FailedPolls, cancel, describe, start_or_retry
 from bot.channels.telegram.delivery import TelegramDelivery
 from bot.channels.telegram.menu import ChatMenus, Commands, menu_changed
 from bot.channels.telegram.updates import CHANNEL, incoming_from_update
@@ -163,7 +163,7 @@ class TelegramChannel(TelegramDelivery):
     async def _keep_polling(self) -> None:
         """Long polling until the channel stops; polling that ends by itself (its first call,
         such as aiogram's getMe, failed) starts again after a while."""
-        reports, attempt = OutOfReach(), 0
+        polls = FailedPolls()
         while True:
             failure: Exception | None = None
             began = time.monotonic()
@@ -175,15 +175,15 @@ class TelegramChannel(TelegramDelivery):
                 return
             if time.monotonic() - began >= POLLED_LONG_SECONDS:
                 # It had polled for a while: a new outage, tried again after the first delay.
-                reports, attempt = OutOfReach(), 0
+                polls.reached()
+            level, delay = polls.failure("it ended" if failure is None else failure)
             log.log(
-                reports.level(attempt, failure),
+                level,
                 "Telegram long polling stopped (%s); polling again in %.0f s",
                 "it ended" if failure is None else describe(failure),
-                retry_delay(attempt),
+                delay,
             )
-            await asyncio.sleep(retry_delay(attempt))
-            attempt += 1
+            await asyncio.sleep(delay)
 
     async def stop(self) -> None:
         self._stopping = True

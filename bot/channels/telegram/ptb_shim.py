@@ -45,7 +45,7 @@ from telegram.request import HTTPXRequest, RequestData
 from telegram.request._requestparameter import RequestParameter
 
 from bot.channels.base import PermanentFailure, RateLimited, TransientFailure
-from bot.channels.reconnect import FailedPolls, retry_delay
+from bot.channels.reconnect import FailedPolls
 from bot.channels.telegram.channel import ALLOWED_UPDATES, Done, TelegramChannel
 from bot.channels.telegram.delivery import (
     CantParseEntities,
@@ -378,8 +378,7 @@ class PtbChannel(TelegramChannel):
             except (NetworkError, InvalidToken) as failure:  # try again, as aiogram does
                 # After the delays of bot/channels/reconnect.py, with their warnings (one an
                 # hour once they stop growing), not a warning each second of an outage.
-                level = polls.failure(failure)
-                delay = retry_delay(polls.failed - 1)
+                level, delay = polls.failure(failure)
                 log.log(level, "getUpdates failed (%s): %s", polls.failed, failure.message)
                 await asyncio.sleep(delay)
                 continue

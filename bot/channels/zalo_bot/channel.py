@@ -35,7 +35,7 @@ from bot.channels.base import (
 )
 from bot.channels.inbox import Inbox
 from bot.channels.plain_text import ButtonMemory, as_numbered, as_plain, text_pieces
-from bot.channels.reconnect import FailedPolls, cancel, describe, retry_delay, start_or_retry
+from bot.channels.reconnect import FailedPolls, cancel, describe, start_or_retry
 from bot.files import PublicFiles, file_message
 from handlers.channel import Attachment, Incoming, Outgoing
 from handlers.reply_queue import QueuedReplies
@@ -252,16 +252,16 @@ class ZaloBotChannel:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                level = polls.failure(error)
+                level, delay = polls.failure(error)
                 log.log(
                     level,
                     "Zalo Bot getUpdates failed (%s in %s min: %s); polling again in %.0f s",
                     polls.failed,
                     polls.reports.minutes(),
                     describe(error),
-                    retry_delay(polls.failed - 1),
+                    delay,
                 )
-                await asyncio.sleep(retry_delay(polls.failed - 1))
+                await asyncio.sleep(delay)
                 continue
             if failed := polls.reached():
                 log.info("Zalo Bot reached again after %s failed polls", failed)
