@@ -80,7 +80,7 @@ SECONDS_A_TEST = 0.06
 # The modules whose tests mostly wait (a rate limit, a Retry-After, a lease, a server, a browser
 # or a killed process: their worker used under a fifth of a core in that run). Handed out
 # interleaved with the others, in proportion to the seconds of each kind, so that at any time
-# about one of the four workers waits while three use the two cores. Handed out together (as
+# about one of the three workers waits while two use the two cores. Handed out together (as
 # "the longest first" alone did) they left the cores three-quarters idle for 20 seconds: the
 # whole run took 184 s against 164 and 165 s interleaved (1/12/2026, PostgreSQL, CI=true).
 WAITING = frozenset(
