@@ -19,6 +19,9 @@
    first used (bot/channels/telegram/aiogram_models.py). A web chat or Zalo start does not import
    a Telegram framework.
 
+Before and after, the host's speed (benchmarks/host_speed.py): a shared machine's core is not
+always as fast, and these are seconds against a goal.
+
 The web chat limits messages per client address; the benchmark speaks as nginx would in front of
 it (WEB_CHAT_TRUST_PROXY=on, one X-Real-IP per resident), so that the 1,000 residents are 1,000
 addresses rather than one loopback address being slowed down.
@@ -41,6 +44,8 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+
+from benchmarks.host_speed import describe
 
 COMMAND = [sys.executable, "-m", "bot.cli"]
 # A resident's short conversation on the web chat.
@@ -348,6 +353,7 @@ def main() -> None:
     parser.add_argument("--starts", type=int, default=3)
     parser.add_argument("--conversations", type=int, default=1000)
     args = parser.parse_args()
+    print(describe("before"))
     with tempfile.TemporaryDirectory() as folder:
         walls, cpus = workdays_add(args.runs, Path(folder))
     print(
@@ -364,6 +370,7 @@ def main() -> None:
             f"{', '.join(f'{s:.2f}' for s in firsts[1:])} s (goal < 2 s); CPU of the bot until "
             f"then {', '.join(f'{s:.2f}' for s in cpus)} s"
         )
+    print(describe("after"))
 
 
 if __name__ == "__main__":
