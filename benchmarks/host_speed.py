@@ -3,10 +3,10 @@
 A shared machine's core is not always as fast: on the two-core host these benchmarks run on, with
 nothing in the code changed, ``doithoai workdays add`` took 0.46 s (median of five) and, half an
 hour later, 0.27 s; ``doithoai run`` with aiogram answered its first message in 3.55-3.74 s, then
-in 2.44-2.79 s (2 December 2026). A benchmark that compares two
-programs in one run (``telegram_throughput``, ``load_and_failure``) prints ratios, which such a
-change leaves alone; one that prints seconds against a goal (``startup``) prints this reference
-beside them, before and after, so that its seconds can be read against the host's speed then.
+in 2.44-2.79 s (2 December 2026). A benchmark that compares two programs in one run
+(``telegram_throughput``, ``load_and_failure``) prints ratios, which such a change leaves alone;
+one that prints seconds against a goal (``startup``) prints this reference beside them, before and
+after, so that its seconds can be read against the host's speed then.
 """
 
 from __future__ import annotations
