@@ -234,11 +234,17 @@ def run_app(settings: Settings) -> int:
 
     async def main() -> None:
         stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError):  # a service manager stops with SIGTERM
-            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+            loop.add_signal_handler(signal.SIGTERM, stop.set)
+        loop.call_later(SETTLE_AT_THE_LATEST, settle_heap_if_no_turn_yet)
         await serve(settings, conversations, channels, stop, on_ready=ready, limiters=limiters)
 
-    from bot.runner import settle_heap_after_first_turn
+    from bot.runner import (
+        SETTLE_AT_THE_LATEST,
+        settle_heap_after_first_turn,
+        settle_heap_if_no_turn_yet,
+    )
 
     settle_heap_after_first_turn()  # the garbage collector's sight (issue 12)
     try:

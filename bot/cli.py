@@ -6,6 +6,7 @@ Errors a person can fix get one Vietnamese line and exit code 2.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import sys
@@ -223,9 +224,13 @@ def _calendar(settings: Settings) -> WorkingCalendar:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.runner import run_bot
+    gc.disable()  # while it starts, until the heap is settled (bot/runner.py, settle_heap)
+    try:
+        from bot.runner import run_bot
 
-    return run_bot(settings)
+        return run_bot(settings)
+    finally:
+        gc.enable()  # stopped before settling (a test calling ``main(["run"])``)
 
 
 def _chat(args: argparse.Namespace, settings: Settings) -> int:

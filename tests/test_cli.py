@@ -4,6 +4,7 @@ process, against a real database; one test starts the real ``doithoai run`` proc
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import logging
 import os
@@ -314,5 +315,6 @@ def test_c7_run_on_a_port_already_in_use_says_so_in_plain_words(
         status = main(["run"])
     err = capsys.readouterr().err
     assert status == 69
+    assert gc.isenabled()  # paused for the start (bot/cli.py), on again when the run ends
     assert f"Không mở được 127.0.0.1:{port}" in err and "đang dùng cổng này" in err
     assert "Traceback" not in err

@@ -3,6 +3,7 @@ libraries, reading the administrators' days straight from the SQLite file (X1)."
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -113,3 +114,26 @@ def test_c7_c9_starting_the_bot_and_its_first_answer_load_no_late_library(tmp_pa
     )
     assert done.returncode == 0, done.stderr
     assert "loaded: none" in done.stdout
+
+
+def test_c7_the_collector_paused_for_the_start_is_on_again_once_the_heap_is_settled() -> None:
+    """``doithoai run`` starts with the garbage collector paused (bot/cli.py); a bot no one
+    writes to settles its heap at the latest SETTLE_AT_THE_LATEST seconds after the start, and
+    the collector is on again. After a first turn had it scheduled, the later call does not
+    settle twice."""
+    from bot import runner
+
+    threshold = gc.get_threshold()
+    gc.disable()
+    try:
+        runner.settle_heap_after_first_turn()
+        runner.settle_heap_if_no_turn_yet()
+        assert gc.isenabled()
+        assert gc.get_threshold()[0] == runner.YOUNG_COLLECTION_AT
+
+        gc.disable()
+        runner.settle_heap_if_no_turn_yet()  # nothing waits: not settled again
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+        gc.set_threshold(*threshold)
