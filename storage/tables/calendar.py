@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from storage.tables.base import Table
 from storage.types import UTCDateTime, utc_now
 
 
-class CalendarOverride(SQLModel, table=True):
+class CalendarOverride(Table, table=True):
     __tablename__ = "calendar_override"
 
     day: date = Field(primary_key=True)

@@ -7,12 +7,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, Index, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from storage.tables.base import Table
 from storage.types import UTCDateTime, utc_now
 
 
-class InboxEvent(SQLModel, table=True):
+class InboxEvent(Table, table=True):
     """A platform event as received, stored before it is acknowledged; UNIQUE (channel,
     event_id) makes a redelivered event a no-op."""
 
@@ -35,7 +36,7 @@ class InboxEvent(SQLModel, table=True):
     failure: str | None = Field(default=None, sa_type=Text)
 
 
-class ChatButtons(SQLModel, table=True):
+class ChatButtons(Table, table=True):
     """The buttons last shown in a chat of a channel that renders them as numbered text (or as
     template buttons whose tap comes back as text): a typed number or label maps back to them."""
 
@@ -47,7 +48,7 @@ class ChatButtons(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 
 
-class ZaloToken(SQLModel, table=True):
+class ZaloToken(Table, table=True):
     """The OA's access token and its single-use, rotating refresh token. ``refreshing_by`` and
     ``refreshing_until`` are the lock that lets one process at a time refresh."""
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from storage.tables.base import Table
 from storage.types import UTCDateTime, utc_now
 
 
-class Consent(SQLModel, table=True):
+class Consent(Table, table=True):
     __tablename__ = "consent"
 
     id: int | None = Field(default=None, primary_key=True)

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from storage.tables.base import Table
 from storage.types import UTCDateTime, utc_now
 
 
-class Conversation(SQLModel, table=True):
+class Conversation(Table, table=True):
     __tablename__ = "conversation"
 
     channel: str = Field(primary_key=True, max_length=20)
@@ -22,7 +23,7 @@ class Conversation(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 
 
-class ProcessedUpdate(SQLModel, table=True):
+class ProcessedUpdate(Table, table=True):
     """An update claimed before it is handled: the primary key makes the claim atomic."""
 
     __tablename__ = "processed_update"
@@ -32,7 +33,7 @@ class ProcessedUpdate(SQLModel, table=True):
     claimed_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime, index=True)
 
 
-class TrackingMiss(SQLModel, table=True):
+class TrackingMiss(Table, table=True):
     """A /tracuu code that matched none of the person's petitions. Kept per person and per
     channel account, apart from the conversation (which /huy clears), so the limit on misses
     holds whatever the person types in between (X2)."""

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from storage.tables.base import Table
 from storage.types import UTCDateTime, utc_now
 
 
-class DialogueSession(SQLModel, table=True):
+class DialogueSession(Table, table=True):
     __tablename__ = "dialogue_session"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -31,7 +32,7 @@ class DialogueSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 
 
-class AgendaItem(SQLModel, table=True):
+class AgendaItem(Table, table=True):
     __tablename__ = "agenda_item"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -41,7 +42,7 @@ class AgendaItem(SQLModel, table=True):
     title: str = Field(sa_type=Text)
 
 
-class SessionAgency(SQLModel, table=True):
+class SessionAgency(Table, table=True):
     """An agency invited to prepare and attend (P5)."""
 
     __tablename__ = "session_agency"
@@ -50,7 +51,7 @@ class SessionAgency(SQLModel, table=True):
     org_unit_id: int = Field(foreign_key="org_unit.id", primary_key=True)
 
 
-class Registration(SQLModel, table=True):
+class Registration(Table, table=True):
     __tablename__ = "registration"
     __table_args__ = (UniqueConstraint("session_id", "person_id"),)
 

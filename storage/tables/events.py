@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, Text
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from storage.tables.base import Table
 from storage.types import UTCDateTime, utc_now
 
 
-class Event(SQLModel, table=True):
+class Event(Table, table=True):
     __tablename__ = "event"
 
     id: int | None = Field(default=None, primary_key=True)

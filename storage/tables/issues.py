@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from storage.tables.base import Table
 from storage.types import UTCDateTime, utc_now
 
 
-class IssueLink(SQLModel, table=True):
+class IssueLink(Table, table=True):
     """``same`` joins two petitions in one issue; ``different`` keeps them apart, whatever the
     automatic grouping finds. The pair is stored with the smaller id first."""
 
@@ -22,7 +23,7 @@ class IssueLink(SQLModel, table=True):
     decided_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 
 
-class IssueGroupMember(SQLModel, table=True):
+class IssueGroupMember(Table, table=True):
     """Which group of near-duplicate petitions a petition is in, as grouped for a unit: by a
     full regrouping (``full``), by joining its nearest group when it was submitted (``join``),
     or as staff decided (``staff``). ``group_id`` names the group (a member's petition id, for

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from storage.tables.base import Table
 from storage.types import UTCDateTime, utc_now
 
 
-class OrgLevel(SQLModel, table=True):
+class OrgLevel(Table, table=True):
     """A level of the tree. Levels are data, not code: districts were abolished in 2025."""
 
     __tablename__ = "org_level"
@@ -19,7 +20,7 @@ class OrgLevel(SQLModel, table=True):
     rank: int = Field(default=0, description="smaller is higher in the tree")
 
 
-class OrgUnit(SQLModel, table=True):
+class OrgUnit(Table, table=True):
     __tablename__ = "org_unit"
 
     id: int | None = Field(default=None, primary_key=True)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import BigInteger, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from storage.tables.base import Table
 from storage.types import UTCDateTime, utc_now
 
 
-class Person(SQLModel, table=True):
+class Person(Table, table=True):
     __tablename__ = "person"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -21,7 +22,7 @@ class Person(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 
 
-class ChannelAccount(SQLModel, table=True):
+class ChannelAccount(Table, table=True):
     """One way a person reaches us. Ids are text: Telegram's are 64-bit, Zalo's are strings."""
 
     __tablename__ = "channel_account"
@@ -35,7 +36,7 @@ class ChannelAccount(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 
 
-class StaffRole(SQLModel, table=True):
+class StaffRole(Table, table=True):
     """A role a person holds in an org unit: office, head, agency, monitor or admin."""
 
     __tablename__ = "staff_role"
@@ -49,7 +50,7 @@ class StaffRole(SQLModel, table=True):
     granted_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 
 
-class MemoGeneration(SQLModel, table=True):
+class MemoGeneration(Table, table=True):
     """What a worker may remember of a table in its memory (storage/unit_of_work.py's memos)
     is valid while the table's generation stays the same (issue 12, several workers). On
     PostgreSQL a trigger (migration 0023) sets ``accounts`` to the changing transaction's id

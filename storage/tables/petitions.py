@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import Index, Text
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from storage.tables.base import Table
 from storage.types import UTCDateTime, utc_now
 
 
-class Topic(SQLModel, table=True):
+class Topic(Table, table=True):
     """A civic topic (đất đai, môi trường, …) or a question category (Q5). Configurable."""
 
     __tablename__ = "topic"
@@ -23,7 +24,7 @@ class Topic(SQLModel, table=True):
     position: int = 0
 
 
-class Petition(SQLModel, table=True):
+class Petition(Table, table=True):
     __tablename__ = "petition"
     # The deadline digests (C6) read these columns of every item in an office inbox: an index
     # that holds them spares reading the rows (with their text) of a city's petitions.
@@ -60,7 +61,7 @@ class Petition(SQLModel, table=True):
     received_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 
 
-class Conclusion(SQLModel, table=True):
+class Conclusion(Table, table=True):
     """The head's conclusion of a session and the day the office notified it (P7)."""
 
     __tablename__ = "conclusion"
@@ -75,7 +76,7 @@ class Conclusion(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 
 
-class Assignment(SQLModel, table=True):
+class Assignment(Table, table=True):
     """A petition given to the agency responsible for it, with its due date (P7, P8)."""
 
     __tablename__ = "assignment"
@@ -113,7 +114,7 @@ class Assignment(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 
 
-class Extension(SQLModel, table=True):
+class Extension(Table, table=True):
     """A written notice of a new deadline for a complex case (P9). The history stays."""
 
     __tablename__ = "extension"
@@ -131,7 +132,7 @@ class Extension(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 
 
-class WrittenResult(SQLModel, table=True):
+class WrittenResult(Table, table=True):
     """The written result sent to the petitioner (P8), or a direct reply to a question (Q6)."""
 
     __tablename__ = "written_result"
@@ -150,7 +151,7 @@ class WrittenResult(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 
 
-class Attachment(SQLModel, table=True):
+class Attachment(Table, table=True):
     """A photo or document a resident sent with a petition: the channel's file reference."""
 
     __tablename__ = "attachment"

@@ -7,12 +7,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Text
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from storage.tables.base import Table
 from storage.types import UTCDateTime, utc_now
 
 
-class PublicRecord(SQLModel, table=True):
+class PublicRecord(Table, table=True):
     __tablename__ = "public_record"
 
     petition_id: int = Field(foreign_key="petition.id", primary_key=True)

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Text
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from storage.tables.base import Table
 from storage.types import UTCDateTime, utc_now
 
 
-class ResolutionFeedback(SQLModel, table=True):
+class ResolutionFeedback(Table, table=True):
     __tablename__ = "resolution_feedback"
 
     id: int | None = Field(default=None, primary_key=True)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from storage.tables.base import Table
 from storage.types import UTCDateTime, utc_now
 
 
-class ScheduledRun(SQLModel, table=True):
+class ScheduledRun(Table, table=True):
     """A job's run for one period, claimed by ``INSERT … ON CONFLICT DO NOTHING`` in the same
     transaction as the job's work: the process whose insert went in does the work; a failure
     rolls the claim back with it, so another process (or the next round) does it."""

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from storage.tables.base import Table
 from storage.types import UTCDateTime, utc_now
 
 
-class StaffInvite(SQLModel, table=True):
+class StaffInvite(Table, table=True):
     __tablename__ = "staff_invite"
 
     id: int | None = Field(default=None, primary_key=True)

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from storage.tables.base import Table
 from storage.types import UTCDateTime, utc_now
 
 
-class WebMessage(SQLModel, table=True):
+class WebMessage(Table, table=True):
     __tablename__ = "web_message"
     __table_args__ = (UniqueConstraint("chat_id", "seq"),)
 
