@@ -30,11 +30,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import select as core_select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 
 from storage.advisory import advisory_key, lock_for_transaction
+from storage.dialects import dialect_insert
 from storage.tables import ChatButtons, InboxEvent, ZaloToken
 from storage.types import UTCDateTime
 from storage.unit_of_work import UnitOfWork
@@ -74,7 +73,7 @@ def _insert_event(
     now: datetime,
     chat_id: str,
 ) -> bool:
-    insert = postgresql_insert if uow.dialect == "postgresql" else sqlite_insert
+    insert = dialect_insert(uow.dialect)
     stored = (
         uow.session.connection()
         .execute(
@@ -462,7 +461,7 @@ def _store_statement(dialect: str, spaced: bool) -> Any:
     The chat's lock, taken by an earlier statement, makes the look at the chat's other events
     see every transaction of the chat that committed before."""
     table = _INBOX
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    insert = dialect_insert(dialect)
     earlier = table.alias("earlier")
     first_of_chat = ~exists().where(
         earlier.c.channel == bindparam("p_channel"),

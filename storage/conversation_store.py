@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, literal_column, or_
 from sqlalchemy import select as core_select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlmodel import col, func, select
 
 from storage.advisory import lock_for_transaction
+from storage.dialects import dialect_insert
 from storage.tables import Conversation, ProcessedUpdate, TrackingMiss
 from storage.types import utc_now
 from storage.unit_of_work import UnitOfWork
@@ -26,11 +28,13 @@ _LOAD = core_select(_CONVERSATION.c.state, _CONVERSATION.c.data).where(
 )
 
 
-def _statements(dialect: Any) -> tuple[Any, Any]:
+@cache
+def _statements(dialect: str) -> tuple[Any, Any]:
     """The claim (``INSERT … ON CONFLICT DO NOTHING RETURNING``) and the state's upsert
     (``INSERT … ON CONFLICT DO UPDATE``): SQLite 3.35+ and PostgreSQL both have them."""
+    insert_into = dialect_insert(dialect)
     claim = (
-        dialect.insert(_PROCESSED)
+        insert_into(_PROCESSED)
         .values(
             channel=bindparam("channel"),
             update_id=bindparam("update_id"),
@@ -40,7 +44,7 @@ def _statements(dialect: Any) -> tuple[Any, Any]:
         # RETURNING says whether the row went in (psycopg's rowcount is -1 here).
         .returning(_PROCESSED.c.update_id)
     )
-    insert = dialect.insert(_CONVERSATION).values(
+    insert = insert_into(_CONVERSATION).values(
         channel=bindparam("channel"),
         chat_id=bindparam("chat_id"),
         state=bindparam("state"),
@@ -58,9 +62,6 @@ def _statements(dialect: Any) -> tuple[Any, Any]:
         },
     )
     return claim, upsert
-
-
-_BY_DIALECT = {"sqlite": _statements(sqlite), "postgresql": _statements(postgresql)}
 
 
 class _OnDriver:
@@ -91,8 +92,8 @@ class _OnDriver:
         return driver.execute(self.sql, tuple(merged[name] for name in self._order))
 
 
-_CLAIM_ON_DRIVER = _OnDriver(_BY_DIALECT["sqlite"][0])
-_SAVE_ON_DRIVER = _OnDriver(_BY_DIALECT["sqlite"][1])
+_CLAIM_ON_DRIVER = _OnDriver(_statements("sqlite")[0])
+_SAVE_ON_DRIVER = _OnDriver(_statements("sqlite")[1])
 _LOAD_ON_DRIVER = _OnDriver(_LOAD)
 _READ_DATA = _CONVERSATION.c.data.type.result_processor(sqlite.dialect(), None)
 
@@ -130,7 +131,7 @@ def save_conversation(
     if uow.dialect == "sqlite":
         _SAVE_ON_DRIVER.execute(uow, values)
     else:
-        uow.session.connection().execute(_BY_DIALECT[uow.dialect][1], values)
+        uow.session.connection().execute(_statements(uow.dialect)[1], values)
 
 
 def lock_conversation(uow: UnitOfWork, channel: str, chat_id: str) -> None:
@@ -152,15 +153,16 @@ def claim_update(uow: UnitOfWork, channel: str, update_id: str) -> bool:
     values = {"channel": channel, "update_id": update_id, "claimed_at": utc_now()}
     if uow.dialect == "sqlite":
         return bool(_CLAIM_ON_DRIVER.execute(uow, values).fetchall())
-    claimed = uow.session.connection().execute(_BY_DIALECT[uow.dialect][0], values).first()
+    claimed = uow.session.connection().execute(_statements(uow.dialect)[0], values).first()
     return claimed is not None
 
 
+@cache
 def _claim_and_load_statement() -> Any:
     """PostgreSQL: the claim and the load in one statement (a data-modifying CTE claims the
     update id; the conversation, if any, comes on the one row returned)."""
     claim = (
-        postgresql.insert(_PROCESSED)
+        dialect_insert("postgresql")(_PROCESSED)
         .values(
             channel=bindparam("channel"),
             update_id=bindparam("update_id"),
@@ -182,9 +184,6 @@ def _claim_and_load_statement() -> Any:
     ).select_from(one.outerjoin(_CONVERSATION, found))
 
 
-_CLAIM_AND_LOAD = _claim_and_load_statement()
-
-
 def claim_and_load(
     uow: UnitOfWork, channel: str, chat_id: str, update_id: str | None
 ) -> tuple[bool, tuple[str, dict[str, object]] | None]:
@@ -199,7 +198,7 @@ def claim_and_load(
     row = (
         uow.session.connection()
         .execute(
-            _CLAIM_AND_LOAD,
+            _claim_and_load_statement(),
             {
                 "channel": channel,
                 "update_id": update_id,

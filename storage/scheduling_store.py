@@ -4,20 +4,22 @@ whatever the number of processes (storage/tables/scheduling.py)."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam
-from sqlalchemy.dialects import postgresql, sqlite
 
+from storage.dialects import dialect_insert
 from storage.tables import ScheduledRun
 from storage.unit_of_work import UnitOfWork
 
 _RUN = ScheduledRun.__table__  # type: ignore[attr-defined]
 
 
-def _claim(dialect: Any) -> Any:
+@cache
+def _claim(dialect: str) -> Any:
     return (
-        dialect.insert(_RUN)
+        dialect_insert(dialect)(_RUN)
         .values(
             job=bindparam("job"),
             period=bindparam("period"),
@@ -29,9 +31,6 @@ def _claim(dialect: Any) -> Any:
     )
 
 
-_CLAIM = {"sqlite": _claim(sqlite), "postgresql": _claim(postgresql)}
-
-
 def claim_run(uow: UnitOfWork, job: str, period: str, *, run_by: str, now: datetime) -> bool:
     """True when this unit of work is the one to run ``job`` for ``period``. Not committed: the
     claim commits with the job's work (a failure gives the period back). On PostgreSQL a second
@@ -39,7 +38,7 @@ def claim_run(uow: UnitOfWork, job: str, period: str, *, run_by: str, now: datet
     row = (
         uow.session.connection()
         .execute(
-            _CLAIM[uow.dialect],
+            _claim(uow.dialect),
             {"job": job, "period": period, "run_by": run_by[:64], "run_at": now},
         )
         .first()
