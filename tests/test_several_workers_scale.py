@@ -324,3 +324,71 @@ def test_x3_c8_a_petition_another_worker_commits_while_the_index_is_read_causes_
         assert len(kept) == 4  # the other worker's petition joined at this use
     assert built == [world.ward, world.ward]
     assert [len(group.petitions) for group in groups] == [3]  # the flooding; the lights alone
+
+
+async def test_x4_room_freed_while_the_inbox_claims_is_used_without_waiting_for_the_idle_look(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An event that finishes while the inbox's loop is claiming sees a batch that is not full
+    (the claim under way is not counted yet) and wakes no one; the loop, having filled the room
+    it asked for, used to wait for its idle look (30 s here, 1 s in production) although room
+    had been freed meanwhile. With a chat spacing, a finished event takes only its own chat's
+    next event, so another chat's stored event waited all of that look (the rare failure, about
+    once in forty runs, of ``test_x4_events_waiting_for_their_chats_spacing_leave_room_for_
+    other_chats``). The claim here is held until the other event has finished, so the
+    interleaving happens every time."""
+    handled: list[str] = []
+    gates = {chat: asyncio.Event() for chat in "AB"}
+    tasks: dict[str, asyncio.Task[Any]] = {}
+
+    async def process(payload: dict[str, object]) -> None:
+        chat = str(payload["n"])[0]
+        if chat in gates:
+            task = asyncio.current_task()
+            assert task is not None
+            tasks[chat] = task
+            await gates[chat].wait()
+        handled.append(str(payload["n"]))
+
+    inbox = Inbox(
+        engine,
+        "telegram",
+        process,
+        lambda payload: f"room-{str(payload['n'])[0]}",
+        batch=2,
+        idle_seconds=30,
+        chat_spacing_seconds=2.0,
+    )
+    loop = asyncio.get_running_loop()
+    claim = channel_store.claim_inbox_events
+    paused: list[int] = []
+
+    async def let_b_finish() -> None:
+        gates["B"].set()
+        await asyncio.wait({tasks["B"]})
+        await asyncio.sleep(0)  # its done callbacks (the inbox's first) have run
+
+    def claim_while_b_finishes(uow: UnitOfWork, channel: str, **options: Any) -> Any:
+        claimed = claim(uow, channel, **options)
+        if claimed and not paused:  # the loop's claim after A1 finished: B1 finishes now
+            paused.append(len(claimed))
+            asyncio.run_coroutine_threadsafe(let_b_finish(), loop).result(timeout=10)
+        return claimed
+
+    for chat in "ABCD":  # stored before the inbox starts: its first claim takes A1 and B1
+        await inbox.put(f"room-{chat}1", {"n": f"{chat}1"})
+    await inbox.start()
+    try:
+        deadline = time.monotonic() + 10
+        while len(tasks) < 2 and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        assert sorted(tasks) == ["A", "B"]  # under way; the batch is full, C1 and D1 wait
+        monkeypatch.setattr(channel_store, "claim_inbox_events", claim_while_b_finishes)
+        gates["A"].set()
+        deadline = time.monotonic() + 10
+        while inbox.handled < 4 and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+    finally:
+        await inbox.stop()
+    assert paused == [1]  # the loop claimed C1 alone (its room was one) while B1 finished
+    assert sorted(handled) == ["A1", "B1", "C1", "D1"]

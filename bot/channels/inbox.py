@@ -182,7 +182,10 @@ class Inbox:
                     found = len(self._start(await self._claim(room)))
                 except Exception:
                     log.exception("inbox %s: claiming failed", self.channel)
-            if not found or room <= found:
+            # A claim that filled the room it asked for may have left due events behind, and
+            # an event that finished while it ran saw a batch not yet full and woke no one:
+            # room freed meanwhile is used at once, not at the next idle look.
+            if not found or found < room or self._room() <= 0:
                 # asyncio.timeout, not wait_for: Python 3.11's wait_for may swallow a
                 # cancellation that comes as the event is set (stop() would wait forever).
                 with contextlib.suppress(TimeoutError):
