@@ -11,15 +11,24 @@ at the method's first call. The models a bot never uses (most of the 150 methods
 built. A test builds every one
 of them with ``complete_models_now`` and checks that none lacks a name.
 
+Its 634 classes still collect their fields at import: 4,100 string annotations, 640 of them
+distinct ("Optional[str]" hundreds of times), each compiled by ``typing.ForwardRef``; while
+aiogram is imported, a string is compiled once (:func:`_each_annotation_compiled_once`).
+
 Everything aiogram does stays aiogram's: the same classes, the same validation, only built later.
 If aiogram was imported before (by another module), it was built the usual way and nothing here
 changes it."""
 
 from __future__ import annotations
 
+import builtins
+import contextlib
+import functools
 import sys
 import threading
+import typing
 from collections.abc import Iterator
+from types import CodeType
 from typing import Any
 
 _lock = threading.Lock()
@@ -67,8 +76,9 @@ def import_aiogram() -> None:
 
         BaseModel.model_rebuild = classmethod(keep_namespace)  # type: ignore[method-assign,assignment]
         try:
-            import aiogram.methods
-            import aiogram.types
+            with _each_annotation_compiled_once():
+                import aiogram.methods
+                import aiogram.types
         finally:
             BaseModel.model_rebuild = rebuild  # type: ignore[method-assign]
         # Every other model of aiogram gets the same namespace: the methods (a reply's markup, a
@@ -90,6 +100,34 @@ def import_aiogram() -> None:
         for adapter in _aiogram_type_adapters():
             adapter.rebuild(raise_errors=False, _types_namespace=namespace)
         _deferred = True
+
+
+@contextlib.contextmanager
+def _each_annotation_compiled_once() -> Iterator[None]:
+    """Within it, ``typing.ForwardRef`` compiles each distinct annotation string once and shares
+    the code object (immutable): aiogram's import compiled 4,100 strings, 640 distinct, 45-75 ms
+    of a start here (callgrind: 4 % of the import's instructions). ``typing`` looks ``compile``
+    up in its own module before the builtins, so the name is set there for the while and
+    removed after; any other use of ``compile`` meanwhile goes to the builtin unchanged."""
+    if "compile" in vars(typing):  # someone else's: left alone
+        yield
+        return
+    builtin = builtins.compile
+
+    @functools.cache
+    def compiled(source: str, filename: str, mode: str) -> CodeType:
+        return builtin(source, filename, mode)
+
+    def compile_once(source: Any, filename: Any, mode: str, *rest: Any, **options: Any) -> Any:
+        if rest or options or type(source) is not str or type(filename) is not str:
+            return builtin(source, filename, mode, *rest, **options)
+        return compiled(source, filename, mode)
+
+    typing.compile = compile_once  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        del typing.compile  # type: ignore[attr-defined]
 
 
 def models_deferred() -> bool:
