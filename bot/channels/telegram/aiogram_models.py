@@ -7,9 +7,10 @@ anything. ``import_aiogram`` imports aiogram with those calls turned into keepin
 on each class (pydantic's ``__pydantic_parent_namespace__``, the namespace pydantic itself uses
 when it completes a deferred model). Pydantic then builds a model the first time it is used:
 ``Update`` (with what it holds) when the first update arrives, a method's model and its answer's
-at the method's first call. The models a bot never uses (most of the 150 methods) are never
-built. A test builds every one
-of them with ``complete_models_now`` and checks that none lacks a name.
+at the method's first call (aiogram declares its methods without ``defer_build``: pydantic's
+default is set to defer while aiogram is imported). The models a bot never uses (most of the
+150 methods) are never built. A test builds every one of them with ``complete_models_now`` and
+checks that none lacks a name.
 
 Its 634 classes still collect their fields at import: 4,100 string annotations, 640 of them
 distinct ("Optional[str]" hundreds of times), each compiled by ``typing.ForwardRef``; while
@@ -44,7 +45,8 @@ def import_aiogram() -> None:
             return
         from pydantic import BaseModel
 
-        try:  # pydantic's own helper for the namespaces it keeps (pydantic 2.x)
+        try:  # pydantic's own helper for the namespaces it keeps, and its defaults (pydantic 2.x)
+            from pydantic._internal._config import config_defaults
             from pydantic._internal._model_construction import unpack_lenient_weakvaluedict
         except ImportError:  # another pydantic: aiogram imported as it is, models built at once
             import aiogram.methods
@@ -66,6 +68,10 @@ def import_aiogram() -> None:
                 namespace.update(_types_namespace)
                 cls.__pydantic_parent_namespace__ = namespace
                 return None
+            if not force and cls.__module__.startswith("aiogram."):
+                # pydantic trying to build a generic model as it is parametrized (each method
+                # derives from ``TelegramMethod[…]``): left, as the rest, to its first use.
+                return None
             return rebuild.__func__(  # type: ignore[no-any-return]
                 cls,
                 force=force,
@@ -76,10 +82,16 @@ def import_aiogram() -> None:
 
         BaseModel.model_rebuild = classmethod(keep_namespace)  # type: ignore[method-assign,assignment]
         try:
+            # aiogram defers its types but not its 230 other models (the methods, whose
+            # schemas hold the types they take: 110 ms of a start here): for the while of its
+            # import, a model defers its build unless it says otherwise.
+            deferred_before = config_defaults["defer_build"]
+            config_defaults["defer_build"] = True
             with _each_annotation_compiled_once():
                 import aiogram.methods
                 import aiogram.types
         finally:
+            config_defaults["defer_build"] = deferred_before
             BaseModel.model_rebuild = rebuild  # type: ignore[method-assign]
         # Every other model of aiogram gets the same namespace: the methods (a reply's markup, a
         # sent message) and the generic ``Response`` whose ``Response[list[Update]]`` (made for
