@@ -227,11 +227,65 @@ async def test_c7_an_officials_chat_gets_the_commands_of_its_roles(framework, en
     finally:
         await driver.close()
     restarted = await TelegramDriver.start(framework, make, ChatMenus(engine))
-    try:
-        names = [command["command"] for command in restarted.fake.commands(own_chat)]
-        assert "taophien" in names
+    try:  # set once the restarted bot receives updates
+        menu = await restarted.fake.wait_for(lambda: restarted.fake.commands(own_chat))
+        assert "taophien" in [command["command"] for command in menu]
     finally:
         await restarted.close()
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_c7_x3_residents_are_answered_while_the_staff_menus_are_still_being_set(
+    framework, engine_and_clock
+):
+    """Each start sets every staff chat's command menu again, one setMyCommands a chat: hundreds
+    in a city's deployment, at Telegram's pace. Made before the bot received updates, they kept
+    every resident waiting at each start; here Telegram holds them, and a resident's message is
+    answered meanwhile."""
+    from bot.channels.telegram.menu import ChatMenus
+    from procedure.permissions import Role
+    from procedure.use_cases.staff import create_invite
+
+    engine, clock = engine_and_clock
+    with UnitOfWork(engine) as uow:
+        code = create_invite(
+            uow, "ben-thanh", Role.OFFICE, ProcedureContext(clock=clock), created_by="test"
+        ).code
+        uow.commit()
+
+    def make() -> Conversations:
+        return Conversations(
+            engine, ProcedureContext(clock=clock), ChatSettings(verify_code_as="text")
+        )
+
+    enrolling = await TelegramDriver.start(framework, make, ChatMenus(engine))
+    try:
+        await enrolling.command(ALICE, "start", code)
+    finally:
+        await enrolling.close()
+    fake = FakeTelegram(first_update_id=1000)  # Telegram's update ids go on after a restart
+    await fake.start()
+    released = asyncio.Event()
+    execute = fake.execute
+
+    async def holding_the_menus(method, params, files=None):
+        if method.lower() == "setmycommands" and params.get("scope"):
+            await released.wait()
+        return await execute(method, params, files)
+
+    fake.execute = holding_the_menus
+    own_chat = {"type": "chat", "chat_id": ALICE}
+    driver = TelegramDriver(framework, fake, make, ChatMenus(engine))
+    try:
+        await asyncio.wait_for(driver._start_channel(), 10)
+        replies = await driver.command(ALICE + 1, "trogiup")
+        assert replies and fake.commands(own_chat) == []  # answered; the menu still held
+        released.set()
+        menu = await fake.wait_for(lambda: fake.commands(own_chat))
+        assert "taophien" in [command["command"] for command in menu]
+    finally:
+        released.set()
+        await driver.close()
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)

@@ -130,6 +130,7 @@ class TelegramChannel(TelegramDelivery):
         self._replying: dict[str, asyncio.Task[None]] = {}
         # Reaching Telegram again after a failed start (None: reached, or not tried yet).
         self._connecting: asyncio.Task[None] | None = None
+        self._staff_menus: asyncio.Task[None] | None = None
         self._stopping = False
 
     @property
@@ -149,16 +150,18 @@ class TelegramChannel(TelegramDelivery):
         self._connecting = await start_or_retry("Telegram", self._connect)
 
     async def _connect(self) -> None:
-        """Everything of a start that speaks to Telegram, in order."""
+        """Everything of a start that speaks to Telegram, in order; the staff chats' own menus
+        once updates are received (one call a chat, hundreds in a city's deployment: made
+        before, they kept every resident waiting at each start)."""
         await self._open()
         await self._register_commands()
-        await self._set_staff_menus()
         if self.webhook_url:
             await self._set_webhook(webhook_address(self.webhook_url), self.webhook_secret)
             log.info("Telegram webhook set")
         else:
             await self._delete_webhook()
             self._polling = asyncio.create_task(self._keep_polling(), name="telegram-polling")
+        self._staff_menus = asyncio.create_task(self._set_staff_menus(), name="telegram-menus")
 
     async def _keep_polling(self) -> None:
         """Long polling until the channel stops; polling that ends by itself (its first call,
@@ -189,6 +192,8 @@ class TelegramChannel(TelegramDelivery):
         self._stopping = True
         connecting, self._connecting = self._connecting, None
         await cancel(connecting)
+        menus, self._staff_menus = self._staff_menus, None
+        await cancel(menus)
         polling, self._polling = self._polling, None
         if polling is not None:
             await self._stop_polling()
@@ -272,7 +277,12 @@ class TelegramChannel(TelegramDelivery):
         the other chats keep the residents' menu."""
         if self.menus is None:
             return
-        for chat_id, commands in await asyncio.to_thread(self.menus.staff):
+        try:
+            staff = await asyncio.to_thread(self.menus.staff)
+        except Exception:  # the database out of reach: each menu is set again as it changes
+            log.warning("could not read the staff chats' command menus", exc_info=True)
+            return
+        for chat_id, commands in staff:
             await self._menu_call(chat_id, commands)
 
     async def _set_menu(self, chat_id: str, user_id: str) -> None:
