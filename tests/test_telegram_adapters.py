@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+from collections.abc import Callable
 
 import aiohttp
 import pytest
@@ -195,16 +196,11 @@ async def test_p10_the_yearly_report_is_sent_as_files(framework, engine_and_cloc
         await driver.close()
 
 
-@pytest.mark.parametrize("framework", FRAMEWORKS)
-async def test_c7_an_officials_chat_gets_the_commands_of_its_roles(framework, engine_and_clock):
-    """What each person sees (issue 10): enrolling sets the official's own command menu
-    (setMyCommands with BotCommandScopeChat); at the next start every staff chat gets its menu
-    again; residents keep the residents' menu."""
-    from bot.channels.telegram.menu import ChatMenus
+def _office_invite(engine: Engine, clock: Clock) -> tuple[str, Callable[[], Conversations]]:
+    """An office staff invitation's code, and the conversations of a bot on ``engine``."""
     from procedure.permissions import Role
     from procedure.use_cases.staff import create_invite
 
-    engine, clock = engine_and_clock
     with UnitOfWork(engine) as uow:
         code = create_invite(
             uow, "ben-thanh", Role.OFFICE, ProcedureContext(clock=clock), created_by="test"
@@ -215,6 +211,19 @@ async def test_c7_an_officials_chat_gets_the_commands_of_its_roles(framework, en
         return Conversations(
             engine, ProcedureContext(clock=clock), ChatSettings(verify_code_as="text")
         )
+
+    return code, make
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_c7_an_officials_chat_gets_the_commands_of_its_roles(framework, engine_and_clock):
+    """What each person sees (issue 10): enrolling sets the official's own command menu
+    (setMyCommands with BotCommandScopeChat); at the next start every staff chat gets its menu
+    again; residents keep the residents' menu."""
+    from bot.channels.telegram.menu import ChatMenus
+
+    engine, clock = engine_and_clock
+    code, make = _office_invite(engine, clock)
 
     own_chat = {"type": "chat", "chat_id": ALICE}
     driver = await TelegramDriver.start(framework, make, ChatMenus(engine))
@@ -243,20 +252,9 @@ async def test_c7_x3_residents_are_answered_while_the_staff_menus_are_still_bein
     every resident waiting at each start; here Telegram holds them, and a resident's message is
     answered meanwhile."""
     from bot.channels.telegram.menu import ChatMenus
-    from procedure.permissions import Role
-    from procedure.use_cases.staff import create_invite
 
     engine, clock = engine_and_clock
-    with UnitOfWork(engine) as uow:
-        code = create_invite(
-            uow, "ben-thanh", Role.OFFICE, ProcedureContext(clock=clock), created_by="test"
-        ).code
-        uow.commit()
-
-    def make() -> Conversations:
-        return Conversations(
-            engine, ProcedureContext(clock=clock), ChatSettings(verify_code_as="text")
-        )
+    code, make = _office_invite(engine, clock)
 
     enrolling = await TelegramDriver.start(framework, make, ChatMenus(engine))
     try:
