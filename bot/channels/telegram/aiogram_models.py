@@ -51,6 +51,7 @@ def import_aiogram() -> None:
         except ImportError:  # another pydantic: aiogram imported as it is, models built at once
             import aiogram.methods
             import aiogram.types
+
             return
 
         rebuild = BaseModel.__dict__["model_rebuild"]
@@ -80,12 +81,12 @@ def import_aiogram() -> None:
                 _types_namespace=_types_namespace,
             )
 
+        # aiogram defers its types but not its 230 other models (the methods, whose schemas
+        # hold the types they take: 110 ms of a start here): for the while of its import, a
+        # model defers its build unless it says otherwise.
+        deferred_before = config_defaults["defer_build"]
         BaseModel.model_rebuild = classmethod(keep_namespace)  # type: ignore[method-assign,assignment]
         try:
-            # aiogram defers its types but not its 230 other models (the methods, whose
-            # schemas hold the types they take: 110 ms of a start here): for the while of its
-            # import, a model defers its build unless it says otherwise.
-            deferred_before = config_defaults["defer_build"]
             config_defaults["defer_build"] = True
             with _each_annotation_compiled_once():
                 import aiogram.methods
@@ -118,7 +119,7 @@ def import_aiogram() -> None:
 def _each_annotation_compiled_once() -> Iterator[None]:
     """Within it, ``typing.ForwardRef`` compiles each distinct annotation string once and shares
     the code object (immutable): aiogram's import compiled 4,100 strings, 640 distinct, 45-75 ms
-    of a start here (callgrind: 4 % of the import's instructions). ``typing`` looks ``compile``
+    of a start here (callgrind: 3 % of the import's instructions). ``typing`` looks ``compile``
     up in its own module before the builtins, so the name is set there for the while and
     removed after; any other use of ``compile`` meanwhile goes to the builtin unchanged."""
     if "compile" in vars(typing):  # someone else's: left alone
