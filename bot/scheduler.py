@@ -1,6 +1,7 @@
 """The scheduler: every few minutes, queue the officials' deadline digests (C6), the residents'
 reminders of tomorrow's sessions (P4) and the "is it resolved?" questions some working days after
-a written result (issue 13) in the outbox; the outbox sender delivers them.
+a written result (issue 13) in the outbox; the outbox sender delivers them. It also forgets the
+rows of updates handled over a week ago (storage/retention.py).
 
 Restart-safe by construction: what is due is computed from the deadlines each time, and every
 row has an idempotency key (one digest per person per day, one reminder per registration, one
@@ -30,6 +31,7 @@ from procedure.alerts import DEFAULT_END, DEFAULT_START
 from procedure.use_cases.alerts import queue_alert_digests, queue_session_reminders
 from procedure.use_cases.context import ProcedureContext
 from procedure.use_cases.resolution import queue_resolution_questions
+from storage.retention import forget_handled
 from storage.scheduling_store import claim_run
 from storage.unit_of_work import UnitOfWork
 from texts import LOCAL_TIMEZONE
@@ -108,9 +110,13 @@ class Scheduler:
             lambda uow: queue_session_reminders(uow, self.context, not_before=self.start),
         )
         # Issue 13: asked once, some working days after a written result; in the daytime.
-        questions = self._in_transaction(
-            "resolution_questions", period, self._resolution_questions
-        )
+        questions = self._in_transaction("resolution_questions", period, self._resolution_questions)
+        if period is not None:  # a periodic run, not ``doithoai alerts run``
+            forgotten = self._in_transaction(
+                "forget_handled", period, lambda uow: forget_handled(uow, self.context.now())
+            )
+            if forgotten:
+                log.info("scheduler: %d rows of updates handled over a week ago removed", forgotten)
         return digests, reminders + questions
 
     def _resolution_questions(self, uow: UnitOfWork) -> int:

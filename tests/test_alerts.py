@@ -739,6 +739,7 @@ def test_c6_c8_two_schedulers_run_each_job_once_per_period(
         runs = uow.session.exec(select(ScheduledRun)).all()
         assert sorted(r.job for r in runs) == [
             "alert_digests",
+            "forget_handled",
             "resolution_questions",
             "session_reminders",
         ]
@@ -750,6 +751,54 @@ def test_c6_c8_two_schedulers_run_each_job_once_per_period(
         assert second.run_once(second.period()) == (3, 0)
         assert first.run_once(first.period()) == (0, 0)
         uow.session.expire_all()
-        assert len(uow.session.exec(select(ScheduledRun)).all()) == 6
+        assert len(uow.session.exec(select(ScheduledRun)).all()) == 8
     finally:
         other_engine.dispose()
+
+
+def test_c8_x4_updates_handled_over_a_week_ago_are_forgotten_by_the_periodic_run(
+    world: World, uow: UnitOfWork, engine: Engine
+) -> None:
+    """Issue 12: the inbox's events (a resident's words in their payload) and the claims of
+    update ids grow with every update; a periodic run of the scheduler removes those handled
+    over a week ago, a batch at a time, and keeps what is not handled whatever its age and what
+    is recent. ``doithoai alerts run`` (no period) removes nothing."""
+    from storage import channel_store, retention
+    from storage.conversation_store import claim_update
+    from storage.tables import InboxEvent, ProcessedUpdate
+
+    world.clock.set("2026-03-20", "10:00")
+    now = world.context.now()
+    old, recent = now - timedelta(days=8), now - timedelta(days=6)
+    for number in range(3):
+        channel_store.add_inbox_event(uow, "zalo_oa", f"old-{number}", {"n": number}, old, "c1")
+    channel_store.add_inbox_event(uow, "zalo_oa", "old-failed", {}, old, "c2")
+    channel_store.add_inbox_event(uow, "zalo_oa", "recent", {}, recent, "c3")
+    rows = {row.event_id: row for row in uow.session.exec(select(InboxEvent)).all()}
+    for event_id in ("old-0", "old-1", "old-2"):
+        rows[event_id].handled_at = old
+    rows["recent"].handled_at = recent
+    rows["old-failed"].attempts = channel_store.MAX_ATTEMPTS  # given up: an operator looks
+    for update_id in ("1", "2", "3"):
+        assert claim_update(uow, "telegram", update_id)
+    uow.commit()
+    claims = {row.update_id: row for row in uow.session.exec(select(ProcessedUpdate)).all()}
+    claims["1"].claimed_at = claims["2"].claimed_at = old
+    claims["3"].claimed_at = recent
+    uow.commit()
+
+    scheduler = Scheduler(engine, world.context, interval_seconds=300)
+    scheduler.run_once()  # ``doithoai alerts run``: nothing removed
+    uow.session.expire_all()
+    assert len(uow.session.exec(select(InboxEvent)).all()) == 5
+    # One batch of two rows a table, then the rest at the next call.
+    assert retention.forget_handled(uow, now, batch=2) == 4
+    uow.commit()
+    scheduler.run_once(scheduler.period())
+    uow.session.expire_all()
+    kept = sorted(row.event_id for row in uow.session.exec(select(InboxEvent)).all())
+    assert kept == ["old-failed", "recent"]
+    assert [row.update_id for row in uow.session.exec(select(ProcessedUpdate)).all()] == ["3"]
+    # A redelivery of a forgotten update is a week late: no platform sends one.
+    assert claim_update(uow, "telegram", "1")
+    uow.rollback()
