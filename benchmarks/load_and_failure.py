@@ -665,6 +665,14 @@ class Statements:
                 f"   {int(count) / updates:6.2f} {int(planned) / updates:5.2f} "
                 f"{float(total) / max(1, int(count)):.3f}  {one_line[:140]}"
             )
+        costliest = sorted(rows, key=lambda row: float(row[1]) + float(row[4]), reverse=True)
+        print("   the costliest (ms of execution and planning per update, calls per update):")
+        for count, total, query, _, planning in costliest[: top // 3]:
+            one_line = " ".join(str(query).split())
+            print(
+                f"   {(float(total) + float(planning)) / updates:6.3f} "
+                f"{int(count) / updates:6.2f}  {one_line[:140]}"
+            )
 
     def dispose(self) -> None:
         self.engine.dispose()
