@@ -20,8 +20,10 @@ from datetime import date, timedelta
 from enum import StrEnum
 from functools import cached_property
 from importlib import resources
+from typing import TYPE_CHECKING
 
-import holidays
+if TYPE_CHECKING:
+    import holidays
 
 ONE_DAY = timedelta(days=1)
 OFFICIAL_DAYS_FILE = "official_days.csv"
@@ -128,11 +130,13 @@ class WorkingCalendar:
         *,
         library_holidays: holidays.HolidayBase | None = None,
     ) -> None:
-        self._library = (
-            library_holidays
-            if library_holidays is not None
-            else holidays.country_holidays("VN", language="vi")
-        )
+        if library_holidays is None:
+            # Imported here, not with the module: a bot's start and its first answers need no
+            # calendar (issue 12, a first answer within 2 s; ``holidays`` takes 40-60 ms).
+            import holidays
+
+            library_holidays = holidays.country_holidays("VN", language="vi")
+        self._library = library_holidays
         by_day: dict[date, Override] = {}
         # Official file lines first, administrators' last: the later one wins for a day.
         for override in sorted(overrides, key=lambda o: o.origin != OverrideOrigin.OFFICIAL_FILE):

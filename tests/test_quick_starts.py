@@ -96,7 +96,7 @@ for chat in (console, conversations):
     replies = chat.handle(Incoming(channel="web", user_id="u1", chat_id="c1", command="trogiup"))
     assert "/tracuu" in replies[0].text, replies
 late = ("nlp.places", "nlp.similarity", "PIL", "underthesea", "docx", "openpyxl", "matplotlib",
-        "icalendar", "sqlalchemy.dialects.postgresql")
+        "icalendar", "sqlalchemy.dialects.postgresql", "holidays")
 print("loaded:", ",".join(sorted(m for m in late if m in sys.modules)) or "none")
 """
 
@@ -106,7 +106,8 @@ def test_c7_c9_starting_the_bot_and_its_first_answer_load_no_late_library(
 ) -> None:
     """``doithoai run`` and ``doithoai chat`` answer their first message within 2 s (issue 12):
     the place table, the similarity index, Pillow (code pictures), underthesea, the report's
-    Word/spreadsheet/chart libraries, icalendar and, on SQLite, PostgreSQL's dialect are
+    Word/spreadsheet/chart libraries, icalendar, the holidays library (the working calendar)
+    and, on SQLite, PostgreSQL's dialect are
     imported where first needed, not by a start (benchmarks/startup.py measures the start
     itself). The database is there already, as at every start but the first (the first runs
     the migrations: Alembic loads every dialect it knows)."""
