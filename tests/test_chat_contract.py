@@ -337,6 +337,9 @@ async def test_input_that_is_not_an_answer_gets_a_clear_message(
     assert "Không có lệnh này" in texts(replies)
     replies = await driver.command(ALICE, "trogiup")
     assert "/tracuu" in texts(replies) and "vẫn đang gửi ý kiến" in texts(replies)
+    # The reminder of the open question ends the help's message: one message, not two (on
+    # Telegram a chat's second message would wait a second).
+    assert len(replies) == 1
     replies = await driver.command(ALICE, "dangky")
     assert "đang gửi ý kiến dở" in texts(replies)
     await driver.press(ALICE, "Không gắn với buổi đối thoại")
