@@ -31,6 +31,7 @@ from handlers.flows import (
     staff_sessions,
     tracking,
 )
+from handlers.joined_replies import join_text_replies
 from handlers.parsing import parse_button, parse_id
 from handlers.replies import Html, main_menu, reply, say
 from handlers.reply_queue import queue_replies
@@ -174,6 +175,7 @@ class Conversations:
                 # Every input gets an answer (X5); a step that says nothing is a bug to fix.
                 log.warning("conversation: no reply in state %s; answered generally", state)
                 turn.send(reply("chat.not_understood", buttons=main_menu()))
+            turn.replies = join_text_replies(turn.replies)
             shown = typed_labels.shown(turn.replies)
             if shown:
                 turn.data[typed_labels.SHOWN] = shown
@@ -330,35 +332,10 @@ def run_command(turn: Turn, name: str, payload: str) -> None:
     if command is None:
         turn.send(reply("chat.unknown_command"))
         return
-    answered = len(turn.replies)
     command(turn if not payload else _with_payload(turn, payload))
     if busy and name not in FLOW_COMMANDS and turn.state != IDLE and name != "start":
-        _remind(turn, answered)
-
-
-def _remind(turn: Turn, answered: int) -> None:
-    """A command answered in the middle of a flow: the resident is reminded of the question
-    left open, as the last paragraph of the command's answer when that is text alone (one
-    message, not two: on Telegram a chat's second message waits a second, and each is a
-    notification), otherwise in a message of its own."""
-    reminder = reply("chat.remind", flow=_flow_name(turn))
-    last = turn.replies[-1] if len(turn.replies) > answered else None
-    if last is None or not _text_alone(last):
-        turn.send(reminder)
-        return
-    turn.replies[-1] = replace(last, text=f"{last.text}\n\n{reminder.text}")
-
-
-def _text_alone(message: Outgoing) -> bool:
-    """A reply of text only: no buttons, keyboard, picture or file that the text introduces."""
-    return not (
-        message.buttons
-        or message.ask_contact
-        or message.ask_location
-        or message.image
-        or message.document
-        or message.photos
-    )
+        # Joined to the command's answer when that is text alone (handlers/joined_replies.py).
+        turn.send(reply("chat.remind", flow=_flow_name(turn)))
 
 
 def _with_payload(turn: Turn, payload: str) -> Turn:
