@@ -756,7 +756,7 @@ def test_c6_c8_two_schedulers_run_each_job_once_per_period(
         other_engine.dispose()
 
 
-def test_c8_x4_updates_handled_over_a_week_ago_are_forgotten_by_the_periodic_run(
+def test_x3_c8_updates_handled_over_a_week_ago_are_forgotten_by_the_periodic_run(
     world: World, uow: UnitOfWork, engine: Engine
 ) -> None:
     """Issue 12: the inbox's events (a resident's words in their payload) and the claims of
