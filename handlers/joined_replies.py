@@ -5,8 +5,9 @@ paragraph, so that a step answers in one message: its acknowledgement above its 
 One message a turn is what a resident reads most easily on a phone, one notification, and on
 Telegram a chat's second message waits a second (one a second per chat). A reply is not joined
 when the next one is a picture or a file (their captions are short), when the text alone removes
-a keyboard the next one shows, when it carries instructions for the sender (``extra``), or when
-the message would grow long (Zalo splits its texts at 2,000 characters).
+a keyboard and the next one shows buttons or a keyboard (Telegram sends one keyboard a message),
+when it carries instructions for the sender (``extra``), or when the message would grow long
+(Zalo splits its texts at 2,000 characters).
 """
 
 from __future__ import annotations
@@ -44,7 +45,11 @@ def _joinable(first: Outgoing, second: Outgoing) -> bool:
         or first.photos
         or first.extra
     )
-    keyboard_kept = first.remove_keyboard and bool(second.ask_contact or second.ask_location)
+    # Telegram sends one keyboard a message: inline buttons or a requested share would keep
+    # the keyboard the first one removes.
+    keyboard_kept = first.remove_keyboard and bool(
+        second.buttons or second.ask_contact or second.ask_location
+    )
     return (
         text_alone
         and bool(first.text.strip())

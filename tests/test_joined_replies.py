@@ -35,6 +35,8 @@ def test_c7_x5_a_reply_with_buttons_keyboard_extra_or_file_is_not_joined_to_the_
 def test_c7_x5_a_keyboard_removed_then_shown_again_stays_two_messages() -> None:
     removed = Outgoing(text="Đã ghi số điện thoại.", remove_keyboard=True)
     assert join_text_replies([removed, QUESTION]) == [removed, QUESTION]
+    # Inline buttons too: Telegram sends one keyboard a message, the removal would be lost.
+    assert join_text_replies([removed, CHOICES]) == [removed, CHOICES]
     area = Outgoing(text="Quý ông/bà cư trú ở phường, xã nào?")
     (joined,) = join_text_replies([removed, area])
     assert joined.remove_keyboard and joined.text.endswith(area.text)
