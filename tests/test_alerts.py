@@ -751,7 +751,9 @@ def test_c6_c8_two_schedulers_run_each_job_once_per_period(
         assert second.run_once(second.period()) == (3, 0)
         assert first.run_once(first.period()) == (0, 0)
         uow.session.expire_all()
-        assert len(uow.session.exec(select(ScheduledRun)).all()) == 8
+        # The first period's runs, eleven days old, were removed by the second's (a week kept).
+        later = uow.session.exec(select(ScheduledRun)).all()
+        assert len(later) == 4 and {r.period for r in later} == {second.period()}
     finally:
         other_engine.dispose()
 
@@ -765,7 +767,7 @@ def test_x3_c8_updates_handled_over_a_week_ago_are_forgotten_by_the_periodic_run
     is recent. ``doithoai alerts run`` (no period) removes nothing."""
     from storage import channel_store, retention
     from storage.conversation_store import claim_update
-    from storage.tables import InboxEvent, ProcessedUpdate
+    from storage.tables import InboxEvent, ProcessedUpdate, ScheduledRun
 
     world.clock.set("2026-03-20", "10:00")
     now = world.context.now()
@@ -781,9 +783,11 @@ def test_x3_c8_updates_handled_over_a_week_ago_are_forgotten_by_the_periodic_run
     rows["old-failed"].attempts = channel_store.MAX_ATTEMPTS  # given up: an operator looks
     for update_id in ("1", "2", "3"):
         assert claim_update(uow, "telegram", update_id)
+    assert claim_update(uow, "zalo_oa", "old-failed")  # its event is not handled: kept
+    uow.session.add(ScheduledRun(job="alert_digests", period="old", run_at=old))
     uow.commit()
     claims = {row.update_id: row for row in uow.session.exec(select(ProcessedUpdate)).all()}
-    claims["1"].claimed_at = claims["2"].claimed_at = old
+    claims["1"].claimed_at = claims["2"].claimed_at = claims["old-failed"].claimed_at = old
     claims["3"].claimed_at = recent
     uow.commit()
 
@@ -791,14 +795,17 @@ def test_x3_c8_updates_handled_over_a_week_ago_are_forgotten_by_the_periodic_run
     scheduler.run_once()  # ``doithoai alerts run``: nothing removed
     uow.session.expire_all()
     assert len(uow.session.exec(select(InboxEvent)).all()) == 5
-    # One batch of two rows a table, then the rest at the next call.
-    assert retention.forget_handled(uow, now, batch=2) == 4
+    # One batch of two rows a table (and the week-old run of the scheduler), then the rest at
+    # the next call.
+    assert retention.forget_handled(uow, now, batch=2) == 5
     uow.commit()
     scheduler.run_once(scheduler.period())
     uow.session.expire_all()
     kept = sorted(row.event_id for row in uow.session.exec(select(InboxEvent)).all())
     assert kept == ["old-failed", "recent"]
-    assert [row.update_id for row in uow.session.exec(select(ProcessedUpdate)).all()] == ["3"]
+    claims_kept = sorted(row.update_id for row in uow.session.exec(select(ProcessedUpdate)).all())
+    assert claims_kept == ["3", "old-failed"]
+    assert "old" not in {row.period for row in uow.session.exec(select(ScheduledRun)).all()}
     # A redelivery of a forgotten update is a week late: no platform sends one.
     assert claim_update(uow, "telegram", "1")
     uow.rollback()
