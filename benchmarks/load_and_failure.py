@@ -64,7 +64,9 @@ import argparse
 import asyncio
 import contextlib
 import gc
+import html
 import os
+import re
 import shutil
 import signal
 import statistics
@@ -1089,7 +1091,55 @@ async def integrity(
             p50=run.latency(0.5, None if channel == "all" else channel),
             p99=run.latency(0.99, None if channel == "all" else channel),
         )
+    for check in checks.values():
+        if check.channel == "all":
+            continue
+        for r in run.residents:
+            if r.channel == check.channel and r.channel != "telegram" and r.repeated():
+                check.doubled_sample.extend(
+                    await asyncio.to_thread(
+                        doubled_rows, rig.engine, r.channel, r.account, repeated_texts(r)
+                    )
+                )
     return checks
+
+
+def doubled_rows(engine: Engine, channel: str, chat_id: str, texts: list[str]) -> list[str]:
+    """Where a text a chat got twice came from: the outbox rows whose text begins with it (one
+    row sent twice, or two rows), and the chat's inbox events handled more than once."""
+    lines: list[str] = []
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT id, idempotency_key, kind, attempts, pieces_sent, claimed_by, created_at, "
+                "sent_at, data FROM outbox_message WHERE channel = :channel AND chat_id = :chat "
+                "ORDER BY id"
+            ),
+            {"channel": channel, "chat": chat_id},
+        ).all()
+        for row in rows:
+            said = html.unescape(re.sub(r"<[^>]+>", "", str((row.data or {}).get("text", ""))))
+            if any(said.startswith(prefix[:30].strip()) for prefix in texts):
+                lines.append(
+                    f"  outbox row {row.id} {row.idempotency_key} ({row.kind}): attempts "
+                    f"{row.attempts}, pieces sent {row.pieces_sent}, by {row.claimed_by}, "
+                    f"queued {row.created_at:%H:%M:%S.%f}, sent "
+                    f"{row.sent_at and f'{row.sent_at:%H:%M:%S.%f}'}"
+                )
+        events = connection.execute(
+            text(
+                "SELECT event_id, attempts, received_at, handled_at, failure FROM inbox_event "
+                "WHERE channel = :channel AND chat_id = :chat AND attempts > 1 ORDER BY id"
+            ),
+            {"channel": channel, "chat": chat_id},
+        ).all()
+        for event in events:
+            lines.append(
+                f"  inbox event {event.event_id}: attempts {event.attempts}, received "
+                f"{event.received_at:%H:%M:%S.%f}, handled "
+                f"{event.handled_at and f'{event.handled_at:%H:%M:%S.%f}'}, failure {event.failure}"
+            )
+    return lines
 
 
 async def close_residents(run: Run) -> None:
