@@ -64,9 +64,7 @@ import argparse
 import asyncio
 import contextlib
 import gc
-import html
 import os
-import re
 import shutil
 import signal
 import statistics
@@ -1091,22 +1089,22 @@ async def integrity(
             p50=run.latency(0.5, None if channel == "all" else channel),
             p99=run.latency(0.99, None if channel == "all" else channel),
         )
-    for check in checks.values():
-        if check.channel == "all":
-            continue
-        for r in run.residents:
-            if r.channel == check.channel and r.channel != "telegram" and r.repeated():
-                check.doubled_sample.extend(
-                    await asyncio.to_thread(
-                        doubled_rows, rig.engine, r.channel, r.account, repeated_texts(r)
-                    )
+    for r in run.residents:
+        if r.channel != "telegram" and doubled(r):
+            check = checks[r.channel]
+            check.doubled_sample.extend(
+                await asyncio.to_thread(
+                    doubled_rows, rig.engine, r.channel, r.account, repeated_texts(r)
                 )
+            )
     return checks
 
 
 def doubled_rows(engine: Engine, channel: str, chat_id: str, texts: list[str]) -> list[str]:
     """Where a text a chat got twice came from: the outbox rows whose text begins with it (one
     row sent twice, or two rows), and the chat's inbox events handled more than once."""
+    from bot.channels.plain_text import plain
+
     lines: list[str] = []
     with engine.connect() as connection:
         rows = connection.execute(
@@ -1118,7 +1116,7 @@ def doubled_rows(engine: Engine, channel: str, chat_id: str, texts: list[str]) -
             {"channel": channel, "chat": chat_id},
         ).all()
         for row in rows:
-            said = html.unescape(re.sub(r"<[^>]+>", "", str((row.data or {}).get("text", ""))))
+            said = plain(str((row.data or {}).get("text", "")))  # as the resident read it
             if any(said.startswith(prefix[:30].strip()) for prefix in texts):
                 lines.append(
                     f"  outbox row {row.id} {row.idempotency_key} ({row.kind}): attempts "
