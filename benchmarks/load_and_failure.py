@@ -382,6 +382,14 @@ class Fakes:
             counts["zalo_bot"] = self.zalo_bot.too_many_requests_sent
         return counts
 
+    def too_many_at(self) -> list[tuple[float, str]]:
+        """When each 429 was answered (time.monotonic()), and by which fake server."""
+        moments = [(at, "telegram") for at in self.telegram.too_many_at]
+        for name, fake in (("zalo_oa", self.zalo_oa), ("zalo_bot", self.zalo_bot)):
+            if fake is not None:
+                moments += [(at, name) for at in fake.too_many_at]
+        return sorted(moments)
+
     def flood_control(self, on: bool, zalo_per_second: float | None) -> None:
         """Telegram's limits (30 a second, 1 a second per chat) and the Zalo servers' assumed
         budget, or none (the throughput runs: the cores are the bound)."""
@@ -716,6 +724,13 @@ class Run:
         return [channel for channel in CHANNELS if channel in present]
 
 
+# The harness's event loop is looked at every STALL_TICK seconds; a look late by STALL_SECONDS
+# or more is a stall (the platforms' windows: 30 a second, 27 sent, 3 to spare: 0.1 s).
+STALL_TICK = 0.01
+STALL_SECONDS = 0.05
+SHOWN_429 = 5  # the 429 answers of a phase shown with the stalls before them
+
+
 class HarnessPauses:
     """This process's pauses for its own garbage collection. The fake servers run here: while
     it collects, the requests that arrive wait, and the fake Telegram then counts them together
@@ -728,10 +743,35 @@ class HarnessPauses:
         self.longest = 0.0
         self._started = 0.0
         gc.callbacks.append(self._timed)
+        # Stalls of this process's event loop of STALL_SECONDS or more, for whatever reason
+        # (a collection, the cores given to other processes): (time.monotonic() at its end,
+        # its length). A 429 that follows one is the harness's bunching, not the workers' pace.
+        self.stalls: list[tuple[float, float]] = []
+        self._watch: asyncio.Task[None] | None = None
 
     def close(self) -> None:
         gc.callbacks.remove(self._timed)
         gc.unfreeze()
+        if self._watch is not None:
+            self._watch.cancel()
+
+    def watch_the_loop(self) -> None:
+        if self._watch is None:
+            self._watch = asyncio.get_running_loop().create_task(self._watching())
+
+    async def _watching(self) -> None:
+        while True:
+            before = time.monotonic()
+            await asyncio.sleep(STALL_TICK)
+            now = time.monotonic()
+            if now - before - STALL_TICK >= STALL_SECONDS:
+                self.stalls.append((now, now - before - STALL_TICK))
+
+    def longest_stall(self, since: float) -> float:
+        return max((length for at, length in self.stalls if at >= since), default=0.0)
+
+    def stalls_before(self, moment: float, seconds: float = 2.0) -> list[tuple[float, float]]:
+        return [(at, length) for at, length in self.stalls if moment - seconds <= at <= moment]
 
     def _timed(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
@@ -1331,6 +1371,7 @@ async def main_async(args: argparse.Namespace) -> int:
             )
             rig = Rig(folder, postgres, engine, ward, fakes, http, tuple(args.channels))
             stack.callback(rig.pauses.close)
+            rig.pauses.watch_the_loop()
             if args.statements:
                 rig.statements = await asyncio.to_thread(Statements, postgres)
                 stack.callback(rig.statements.dispose)
@@ -1415,6 +1456,7 @@ async def phases(rig: Rig, args: argparse.Namespace, failures: list[str]) -> Non
     logged_before = await asyncio.to_thread(rig.logged)
     residents = rig.residents(args.residents, think=args.think, timeout=40.0)
     rig.pauses.set_heap_aside()
+    began = time.monotonic()
     run = await drive(rig, residents, kill_at=0.5)
     after_429 = rig.fakes.too_many_requests()
     too_many = {name: after_429[name] - before_429[name] for name in after_429}
@@ -1429,6 +1471,7 @@ async def phases(rig: Rig, args: argparse.Namespace, failures: list[str]) -> Non
     assert rig.nginx is not None
     print(f"   requests nginx passed to another worker: {rig.nginx.retried()}", flush=True)
     print(f"   this process's longest pause for garbage collection: {rig.pauses.longest:.3f} s")
+    harness_stalls(rig, began)
     logged = await asyncio.to_thread(rig.logged)
     hints = {hint: logged[hint] - logged_before[hint] for hint in LOG_HINTS}
     if any(hints.values()):
@@ -1442,6 +1485,7 @@ async def phases(rig: Rig, args: argparse.Namespace, failures: list[str]) -> Non
         await rig.restart(killed, args.budget)
     before_429 = rig.fakes.too_many_requests()
     rig.pauses.set_heap_aside()
+    began = time.monotonic()
     # The one elected sender sends at the bot's budget (30 a second); the timeout leaves room.
     timeout = 1.5 * args.followers / ((args.budget or 30) / args.workers) + 120
     broadcast = await invitation(rig, args.followers, timeout)
@@ -1481,8 +1525,33 @@ async def phases(rig: Rig, args: argparse.Namespace, failures: list[str]) -> Non
         failures.append(f"{invitation_429} × 429 during the invitation")
     print(f"   followers still waiting at the kill: {broadcast.left_at_kill}")
     print(f"   this process's longest pause for garbage collection: {rig.pauses.longest:.3f} s")
+    harness_stalls(rig, began)
     if takeover is None and broadcast.left_at_kill:
         failures.append("the sender was never taken over")
+
+
+def harness_stalls(rig: Rig, began: float) -> None:
+    """This process's longest stall in a phase and, for each 429 a fake server answered in it,
+    the stalls of the two seconds before (the fake servers run here: requests that arrive
+    during a stall are counted together in the platform's one-second window)."""
+    print(
+        f"   this process's longest stall (its event loop late): "
+        f"{rig.pauses.longest_stall(began):.3f} s",
+        flush=True,
+    )
+    moments = [(at, server) for at, server in rig.fakes.too_many_at() if at >= began]
+    for at, server in moments[:SHOWN_429]:
+        before = rig.pauses.stalls_before(at)
+        stalls = ", ".join(
+            f"{length:.3f} s ending {at - end:.2f} s before" for end, length in before
+        )
+        print(
+            f"   a 429 from the fake {server} at {at - began:.2f} s; this process's stalls "
+            f"in the 2 s before: {stalls or 'none'}",
+            flush=True,
+        )
+    if len(moments) > SHOWN_429:
+        print(f"   … and {len(moments) - SHOWN_429} more 429 answers", flush=True)
 
 
 async def throughput_round(

@@ -92,6 +92,13 @@ class Waker:
 # -- the fake Zalo servers, recording per user ----------------------------------------------------
 
 
+def _noted(moments: list[float], too_many: web.Response | None) -> web.Response | None:
+    """Notes when a fake Zalo server answered 429 (``too_many`` not None)."""
+    if too_many is not None:
+        moments.append(time.monotonic())
+    return too_many
+
+
 class LoadZaloOA(FakeZaloOA):
     """The fake OA server with each user's messages at hand and a wake-up per user."""
 
@@ -100,6 +107,10 @@ class LoadZaloOA(FakeZaloOA):
         self.by_user: dict[str, list[Any]] = {}
         self.waker = Waker()
         self._recorded = 0  # messages of self.sent already filed by user
+        self.too_many_at: list[float] = []  # time.monotonic() of each 429 answered
+
+    def _too_many(self, user: str | None) -> web.Response | None:
+        return _noted(self.too_many_at, super()._too_many(user))
 
     async def _cs(self, request: web.Request) -> web.Response:
         response = await super()._cs(request)
@@ -118,6 +129,10 @@ class LoadZaloBot(FakeZaloBot):
         self.by_chat: dict[str, list[Any]] = {}
         self.waker = Waker()
         self._recorded = 0  # messages of self.sent already filed by chat
+        self.too_many_at: list[float] = []  # time.monotonic() of each 429 answered
+
+    def _too_many(self, chat_id: str | None) -> web.Response | None:
+        return _noted(self.too_many_at, super()._too_many(chat_id))
 
     async def _call(self, request: web.Request) -> web.Response:
         response = await super()._call(request)
@@ -524,7 +539,11 @@ class WebResident(Resident):
         assert socket is not None and self.token
         frame_id = secrets.token_hex(8)
         self._pending[frame_id] = (frame, time.monotonic())
-        await socket.send_json({**frame, "id": frame_id})
+        # The socket may be closing under the page (its worker killed) though not closed yet:
+        # the browser's send then fails silently, and the frame, pending, is sent again once
+        # connected (sendPendingAgain in chat.js).
+        with contextlib.suppress(aiohttp.ClientError, ConnectionError):
+            await socket.send_json({**frame, "id": frame_id})
         return f"{self.account[:21]}:{frame_id}"
 
     async def say(self, text: str) -> str:

@@ -26,6 +26,7 @@ class RecordingTelegram(FakeTelegram):
         self.arrivals: list[tuple[float, int]] = []  # (monotonic time, chat id), in order
         self._times: dict[int, list[float]] = {}
         self._changed: dict[int, asyncio.Event] = {}
+        self.too_many_at: list[float] = []  # time.monotonic() of each 429 answered
 
     def changed(self, chat_id: int) -> asyncio.Event:
         """Set whenever ``chat_id`` gets a message (clear it before waiting)."""
@@ -42,6 +43,8 @@ class RecordingTelegram(FakeTelegram):
         files: dict[str, UploadedFile] | None = None,
     ) -> RecordedRequest:
         record = await super().execute(method, params, files)
+        if record.status == 429:
+            self.too_many_at.append(time.monotonic())
         if record.ok and method.lower() in MESSAGE_METHODS:
             chat_id = int(record.result["chat"]["id"])
             moment = time.monotonic()
