@@ -767,9 +767,6 @@ class HarnessPauses:
             if now - before - STALL_TICK >= STALL_SECONDS:
                 self.stalls.append((now, now - before - STALL_TICK))
 
-    def longest_stall(self, since: float) -> float:
-        return max((length for at, length in self.stalls if at >= since), default=0.0)
-
     def stalls_before(self, moment: float, seconds: float = 2.0) -> list[tuple[float, float]]:
         return [(at, length) for at, length in self.stalls if moment - seconds <= at <= moment]
 
@@ -946,7 +943,7 @@ async def drive(
             await asyncio.sleep(0.05)
         victim = rig.workers[len(rig.workers) // 2]
         await asyncio.to_thread(victim.kill)
-        killed.append(victim.name)
+        killed.append(f"{victim.name} at {time.monotonic() - started:.1f} s")
 
     worker_cpu, postgres_cpu = rig.cpu()
     each_before = [w.cpu() for w in rig.workers]
@@ -1534,9 +1531,12 @@ def harness_stalls(rig: Rig, began: float) -> None:
     """This process's longest stall in a phase and, for each 429 a fake server answered in it,
     the stalls of the two seconds before (the fake servers run here: requests that arrive
     during a stall are counted together in the platform's one-second window)."""
+    longest = sorted(
+        ((length, at) for at, length in rig.pauses.stalls if at >= began), reverse=True
+    )[:3]
     print(
-        f"   this process's longest stall (its event loop late): "
-        f"{rig.pauses.longest_stall(began):.3f} s",
+        "   this process's longest stalls (its event loop late): "
+        + (", ".join(f"{length:.3f} s at {at - began:.1f} s" for length, at in longest) or "none"),
         flush=True,
     )
     moments = [(at, server) for at, server in rig.fakes.too_many_at() if at >= began]
