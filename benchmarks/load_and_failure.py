@@ -737,7 +737,9 @@ class HarnessPauses:
     in its one-second window. A 0.29 s collection over the residents' and followers' records
     drew a 429 half a second later, at 24 sends a second: the real Telegram does not stop for
     our harness. ``set_heap_aside`` (``gc.freeze``) takes what is built so far out of later
-    collections, so each looks at what a phase makes; the longest pause is printed."""
+    collections, so each looks at what a phase makes; the longest pause is printed. A
+    collection is not the only stall (the cores are shared): ``watch_the_loop`` notes every
+    stall of the event loop, whatever its cause."""
 
     def __init__(self) -> None:
         self.longest = 0.0
@@ -745,7 +747,8 @@ class HarnessPauses:
         gc.callbacks.append(self._timed)
         # Stalls of this process's event loop of STALL_SECONDS or more, for whatever reason
         # (a collection, the cores given to other processes): (time.monotonic() at its end,
-        # its length). A 429 that follows one is the harness's bunching, not the workers' pace.
+        # its length). A 429 that follows one may be the harness's bunching (the requests that
+        # came during it read together) rather than the workers' pace.
         self.stalls: list[tuple[float, float]] = []
         self._watch: asyncio.Task[None] | None = None
 
@@ -1528,9 +1531,10 @@ async def phases(rig: Rig, args: argparse.Namespace, failures: list[str]) -> Non
 
 
 def harness_stalls(rig: Rig, began: float) -> None:
-    """This process's longest stall in a phase and, for each 429 a fake server answered in it,
-    the stalls of the two seconds before (the fake servers run here: requests that arrive
-    during a stall are counted together in the platform's one-second window)."""
+    """This process's three longest stalls in a phase and, for each 429 a fake server answered
+    in it (five at most), the stalls of the two seconds before (the fake servers run here:
+    requests that arrive during a stall are counted together in the platform's one-second
+    window)."""
     longest = sorted(
         ((length, at) for at, length in rig.pauses.stalls if at >= began), reverse=True
     )[:3]
