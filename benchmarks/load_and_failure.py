@@ -1371,7 +1371,6 @@ async def main_async(args: argparse.Namespace) -> int:
             )
             rig = Rig(folder, postgres, engine, ward, fakes, http, tuple(args.channels))
             stack.callback(rig.pauses.close)
-            rig.pauses.watch_the_loop()
             if args.statements:
                 rig.statements = await asyncio.to_thread(Statements, postgres)
                 stack.callback(rig.statements.dispose)
@@ -1450,6 +1449,7 @@ async def phases(rig: Rig, args: argparse.Namespace, failures: list[str]) -> Non
         return
 
     # 2. A worker killed while residents write, the platforms' limits on.
+    rig.pauses.watch_the_loop()  # read in phases 2 and 3 only: phase 1 measures the cores
     rig.fakes.flood_control(True, args.zalo_per_second)
     before_429 = rig.fakes.too_many_requests()
     await rig.start_workers(args.workers, budget=args.budget)
