@@ -8,9 +8,9 @@ webhook within minutes. Kept a week, then forgotten, a few thousand rows at a ti
 scheduler (bot/scheduler.py): the tables stay the size of a week of traffic, and a resident's
 words are not kept there beyond it (their petition keeps what they asked, in its own table).
 
-Events not handled (failed, or still waiting) are kept whatever their age, an operator looks at
-them, and so are their claims. The scheduler's record of the periods its jobs ran goes after a week
-too.
+Events not handled (failed, or still waiting) are kept whatever their age (an operator looks at
+them), and so are their claims. The scheduler's record of the periods its jobs ran goes after a
+week too.
 """
 
 from __future__ import annotations
