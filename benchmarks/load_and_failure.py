@@ -1642,6 +1642,18 @@ def ceiling(one: Run, many: Run, workers: int) -> None:
         f"{most:.0f} updates/s, {most / one.rate:.2f} times one worker (measured: "
         f"{many.rate / one.rate:.2f}, {many.rate / most:.0%} of the ceiling)"
     )
+    # The ratio's bound were three workers to cost, of everything here, no more an update than
+    # one: the one worker's run already keeps its own core, PostgreSQL's and the harness's share
+    # busy, so the cores left over cap the ratio however cheap the several workers' path is.
+    alone = one.worker_cpu + one.postgres_cpu + one.nginx_cpu + one.harness_cpu
+    if one.updates and alone and one.seconds:
+        busy = alone / one.seconds
+        print(
+            f"== and were an update with {workers} workers to cost what it did with one "
+            f"({1000 * alone / one.updates:.2f} ms of everything here; the one worker's run kept "
+            f"{busy:.2f} cores busy): at most {cores / busy:.2f} times one worker; "
+            f"{workers} workers paid {each - 1000 * alone / one.updates:+.2f} ms an update more"
+        )
 
 
 def profile(
