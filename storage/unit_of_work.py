@@ -83,6 +83,13 @@ class UnitOfWork:
     lock, and a savepoint (:meth:`savepoint`) is always inside a real transaction — with the
     driver's default behaviour a first ``SAVEPOINT`` would begin one, and its ``RELEASE`` would
     commit it. PostgreSQL needs neither.
+
+    A unit that only reads, and runs often, ends with ``commit()`` too: on PostgreSQL the
+    ROLLBACK that ends a unit left uncommitted makes psycopg forget every statement it prepared
+    on that connection (it cannot tell a read's rollback from one that undid a change of the
+    schema), so that each of them is parsed and planned again, five times or more, before it is
+    prepared again (issue 12: a web page's catch-up read, at every reply another worker gave
+    it, kept most of a worker's connections unprepared).
     """
 
     def __init__(self, engine: Engine, *, write: bool = False, autocommit: bool = False) -> None:

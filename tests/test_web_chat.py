@@ -604,3 +604,30 @@ def test_c7_x3_web_messages_are_numbered_replayed_pruned_and_erased_on_every_dat
         frames = {(r.chat_id, r.seq): r.frame for r in uow.session.exec(select(WebMessage))}
         assert frames[("wA", 4)] == {"type": "erased"}
         assert frames[("wB", 1)] == {"type": "erased"}
+
+
+def test_x3_c8_a_pages_catch_up_read_keeps_the_connections_prepared_statements(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A web page's catch-up read (at every reply another worker stored for it) ends its
+    transaction with a commit, not a ROLLBACK: psycopg forgets every statement it prepared on a
+    connection that rolls back, and the read's statements were never prepared, nor were the
+    turns' kept."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("psycopg's prepared statements: PostgreSQL only")
+    from storage import web_store
+
+    with UnitOfWork(engine) as uow:
+        for n in range(2):
+            web_store.append(uow, "wA", {"type": "message", "text": f"a{n}"})
+        uow.commit()
+    channel = WebChannel(engine, WebChatOptions(upload_dir=tmp_path))
+    for _ in range(12):  # psycopg prepares a statement at its sixth execution on a connection
+        last, frames = channel._since("wA", 1)
+        assert (last, [seq for seq, _ in frames]) == (2, [2])
+    # One thread: the pool (LIFO) gives back the connection the reads used.
+    with engine.connect() as connection:
+        prepared = connection.exec_driver_sql(
+            "SELECT statement FROM pg_prepared_statements"
+        ).scalars()
+        assert any("web_message" in statement for statement in prepared)

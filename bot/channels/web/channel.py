@@ -391,7 +391,9 @@ class WebChannel:
         with UnitOfWork(self.engine) as uow:
             last = web_store.last_seq(uow, chat_id)
             # A page ahead of the store (old messages pruned) is shown what there is.
-            return last, web_store.since(uow, chat_id, after if after <= last else 0)
+            found = web_store.since(uow, chat_id, after if after <= last else 0)
+            uow.commit()  # nothing written: ended without a ROLLBACK (see UnitOfWork)
+            return last, found
 
     def _prune(self) -> int:
         with UnitOfWork(self.engine) as uow:
