@@ -53,6 +53,7 @@ def database_figures(engine: Engine, now: datetime) -> dict[str, float]:
             select(func.count(), func.min(outbox.c.created_at)).where(pending)
         ).one()
         deadline_row = connection.execute(open_deadlines).one()
+        connection.commit()  # not a ROLLBACK (see storage/unit_of_work.py)
     backlog, due, overdue = int(outbox_row[0]), int(deadline_row[0] or 0), int(deadline_row[1] or 0)
     oldest: datetime | None = outbox_row[1]
     if oldest is not None and oldest.tzinfo is None:  # SQLite: stored UTC, read back naive
@@ -123,6 +124,9 @@ class OpsRoutes:
     def _select_one(self) -> None:
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1")).scalar_one()
+            # Not a ROLLBACK: on PostgreSQL it would make psycopg forget the statements the
+            # connection prepared (see storage/unit_of_work.py), at every load balancer's look.
+            connection.commit()
 
     async def healthz(self, request: web.Request) -> web.Response:
         try:

@@ -204,6 +204,20 @@ async def test_x4_healthz_is_200_when_the_database_answers(engine):
     assert (status, body) == (200, "ok\n")
 
 
+async def test_x4_c8_healthz_and_metrics_end_their_reads_without_a_rollback(engine):
+    """A load balancer asks every few seconds: a ROLLBACK would make psycopg forget every
+    statement the connection had prepared (storage/unit_of_work.py), the busiest first."""
+    from sqlalchemy import event
+
+    rollbacks: list[object] = []
+    event.listen(engine, "rollback", rollbacks.append)
+    async with ops_server(engine, clock=lambda: NOW) as base:
+        for _ in range(3):
+            assert (await get(f"{base}/healthz"))[0] == 200
+            assert (await get(f"{base}/metrics"))[0] == 200
+    assert rollbacks == []
+
+
 async def test_x4_healthz_is_503_without_details_when_the_database_is_gone():
     # Nothing listens on port 1: the connection is refused.
     broken = make_engine("postgresql+psycopg://doithoai:secret@127.0.0.1:1/doithoai")
