@@ -39,6 +39,9 @@ class InboxEvent(Table, table=True):
     received_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     attempts: int = 0
+    # Indexed for the retention's "handled before", partial (``WHERE handled_at IS NOT NULL``,
+    # migration 0025; declared without the clause, as ix_inbox_event_pending): an unhandled
+    # event is never looked up through it.
     handled_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     failure: str | None = Field(default=None, sa_type=Text)
 
