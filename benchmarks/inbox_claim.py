@@ -1,0 +1,140 @@
+"""X3 at a peak (issue 12): the inbox's claim of due events with a backlog after a storm.
+
+Run by hand::
+
+    .venv/bin/python -m benchmarks.inbox_claim [--database-url URL] [--handled 100000]
+        [--backlogs 100,1000,10000]
+
+Prints; asserts nothing. Without ``--database-url`` a SQLite file in a temporary directory is
+used; with a PostgreSQL address the schema ``public`` of that database is DROPPED and rebuilt
+(use a throw-away cluster: ``DOITHOAI_CI_PG_PORT=55474 bash .ci/start-postgres``).
+
+For each backlog: the table holds a week of handled events (``--handled``, of 5,000 chats) and
+its statistics are taken while nothing waits, as autovacuum leaves them before a peak; then the
+backlog arrives (events of as many chats as events, times 0.8: some chats wrote twice) and a
+worker claims batches of 50, the statement ``Inbox`` runs when its room was full or after an
+idle second (storage/channel_store.py, ``_claim``), with and without the chat's spacing
+(Telegram's second a chat). Each claim is rolled back, so each sees the same backlog; twelve
+claims on one connection, the median of the last six printed (psycopg prepares a statement at
+its sixth execution and PostgreSQL plans it generically after five more: the plan a worker's
+long-lived connection runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+
+from storage import channel_store
+from storage.engine import make_engine, sqlite_url
+from storage.migrate import upgrade_to_head
+from storage.tables import InboxEvent
+from storage.types import utc_now
+from storage.unit_of_work import UnitOfWork
+
+BATCH = 50
+CLAIMS = 12
+CHANNEL = "telegram"
+
+
+def fill(engine: Engine, handled: int, backlog: int, rng: random.Random) -> None:
+    table = InboxEvent.__table__  # type: ignore[attr-defined]
+    now = utc_now()
+    with engine.begin() as connection:
+        connection.execute(table.delete())
+        rows = [
+            {
+                "channel": CHANNEL,
+                "event_id": f"h{n}",
+                "chat_id": f"c{n % 5000}",
+                "payload": {"update_id": n},
+                "received_at": now - timedelta(days=7) + timedelta(seconds=6 * n / 5),
+                "handled_at": now - timedelta(days=7) + timedelta(seconds=6 * n / 5 + 1),
+                "attempts": 1,
+            }
+            for n in range(handled)
+        ]
+        for start in range(0, len(rows), 5000):
+            connection.execute(table.insert(), rows[start : start + 5000])
+    if engine.dialect.name == "postgresql":  # the statistics of a quiet table
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE inbox_event"))
+    else:
+        with engine.begin() as connection:
+            connection.execute(text("ANALYZE"))
+    chats = max(1, int(backlog * 0.8))
+    with engine.begin() as connection:
+        late = [
+            {
+                "channel": CHANNEL,
+                "event_id": f"p{n}",
+                "chat_id": f"s{rng.randrange(chats)}",
+                "payload": {"update_id": handled + n},
+                "received_at": now - timedelta(seconds=backlog - n),
+                "attempts": 0,
+            }
+            for n in range(backlog)
+        ]
+        for start in range(0, len(late), 5000):
+            connection.execute(table.insert(), late[start : start + 5000])
+
+
+def claims(engine: Engine, spacing: timedelta | None) -> tuple[float, int]:
+    """The median milliseconds of the last six of twelve claims, and how many each claimed."""
+    spent: list[float] = []
+    claimed = 0
+    for _ in range(CLAIMS):
+        began = time.perf_counter()
+        # write=True: on SQLite a real transaction (the driver begins none before WITH … UPDATE).
+        with UnitOfWork(engine, write=True) as uow:
+            claimed = len(
+                channel_store._claim(
+                    uow,
+                    CHANNEL,
+                    now=utc_now(),
+                    lease=timedelta(seconds=9),
+                    limit=BATCH,
+                    chat_spacing=spacing,
+                )
+            )
+            uow.rollback()
+        spent.append(1000 * (time.perf_counter() - began))
+    return statistics.median(spent[CLAIMS // 2 :]), claimed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--handled", type=int, default=100_000)
+    parser.add_argument("--backlogs", default="100,1000,10000")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as folder:
+        engine = make_engine(args.database_url or sqlite_url(Path(folder)))
+        if engine.dialect.name == "postgresql":
+            with engine.begin() as connection:
+                connection.execute(text("DROP SCHEMA public CASCADE"))
+                connection.execute(text("CREATE SCHEMA public"))
+        upgrade_to_head(engine)
+        print(f"== {engine.dialect.name}: {args.handled:,} events handled in the last week")
+        rng = random.Random(12)
+        for backlog in (int(part) for part in args.backlogs.split(",")):
+            fill(engine, args.handled, backlog, rng)
+            for label, spacing in (("no spacing", None), ("a second a chat", timedelta(seconds=1))):
+                ms, claimed = claims(engine, spacing)
+                print(
+                    f"   backlog {backlog:>6,}, {label:>15}: {ms:7.2f} ms a claim of {claimed} "
+                    f"({ms / max(1, claimed):.3f} ms an event)"
+                )
+        engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
