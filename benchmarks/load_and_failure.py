@@ -859,12 +859,12 @@ class Rig:
                 break
         return time.monotonic() - began
 
-    async def idle_cpu(self, seconds: float = 3.0) -> float:
-        """The workers' CPU seconds a second while nobody writes."""
-        before, _ = self.cpu()
+    async def idle_cpu(self, seconds: float = 3.0) -> tuple[float, float]:
+        """The workers' and PostgreSQL's CPU seconds a second while nobody writes."""
+        before, before_postgres = self.cpu()
         await asyncio.sleep(seconds)
-        after, _ = self.cpu()
-        return (after - before) / seconds
+        after, after_postgres = self.cpu()
+        return (after - before) / seconds, (after_postgres - before_postgres) / seconds
 
     def cpu(self) -> tuple[float, float]:
         return sum(w.cpu() for w in self.workers), self.postgres.cpu()
@@ -1577,7 +1577,7 @@ async def throughput_round(
         warm = rig.residents(4 * count, think=0.0, timeout=60.0, channels=fast)
         await close_residents(await drive(rig, warm))
         await rig.quieten()
-        idle = await rig.idle_cpu()
+        idle, idle_postgres = await rig.idle_cpu()
         spies = profile(rig.workers, args.profile, count, setting)
         measured = rig.residents(args.residents, think=0.0, timeout=60.0, channels=fast)
         if rig.statements is not None:
@@ -1596,7 +1596,8 @@ async def throughput_round(
         print(
             f"   the workers' CPU when idle (polling the inbox and the outbox, the sender's "
             f"election): {1000 * idle:.0f} ms a second; without it "
-            f"{1000 * busy / run.updates:.2f} ms per update"
+            f"{1000 * busy / run.updates:.2f} ms per update; PostgreSQL's meanwhile "
+            f"{1000 * idle_postgres:.0f} ms a second"
         )
         collect(f"throughput {shape}", check, failures)
         runs[count, setting] = run
