@@ -18,6 +18,13 @@ idle second (storage/channel_store.py, ``_claim``), with and without the chat's 
 claims on one connection, the median of the last six printed (psycopg prepares a statement at
 its sixth execution and PostgreSQL plans it generically after five more: the plan a worker's
 long-lived connection runs).
+
+On 2 December 2026 (PostgreSQL 15, 100,000 handled events), a claim of 50 over a backlog of
+100, 1,000 and 10,000 events: before issue 12's change 3.5, 84 and (at 3,000) 725 ms, the
+chat's earlier events looked up by an anti join planned on the quiet table's statistics; with
+the correlated look-ups and the handled-only index (migration 0025) 1.6, 5.3 and 26-43 ms; with
+the index of due events in the order they came (migration 0026) 1.7-2.0, 2.3-2.6 and 4.6-5.0
+ms. SQLite (20,000 handled): 0.5, 0.5 and 1.5-1.7 ms.
 """
 
 from __future__ import annotations

@@ -27,6 +27,9 @@ class InboxEvent(Table, table=True):
         # at every start, SQLite's too; the schema is made by the migrations, and alembic's
         # comparison (tests/test_storage.py) does not read the clause.
         Index("ix_inbox_event_pending", "channel", "chat_id", "id"),
+        # The same events in the order they came (partial too, migration 0026): a claim walks
+        # them oldest first and stops at its batch, whatever a storm left waiting.
+        Index("ix_inbox_event_due", "channel", "received_at", "id"),
         # A chat's events handled lately (the chat's spacing): found without reading its rows.
         Index("ix_inbox_event_chat_handled", "channel", "chat_id", "handled_at"),
     )
