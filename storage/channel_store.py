@@ -212,7 +212,8 @@ def _claim_statement(dialect: str, spaced: bool) -> Update:
     # ix_inbox_event_chat_handled). Written as NOT EXISTS, it was planned as an anti join which,
     # with statistics taken while nothing waited (the usual case before a peak), scanned every
     # unhandled event of the channel for each candidate: 1,000 events waiting after a storm made
-    # a claim take over 100 ms (issue 12).
+    # a claim take over 100 ms (issue 12). The candidates are walked in the order they came
+    # (ix_inbox_event_due), so the walk stops once the batch is full.
     first_of_chat = (
         core_select(func.min(earlier.c.id))
         .where(
