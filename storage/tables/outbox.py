@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Text
+from sqlalchemy import JSON, Index, Text
 from sqlmodel import Field
 
 from storage.tables.base import Table
@@ -19,6 +19,13 @@ from storage.types import UTCDateTime, utc_now
 
 class OutboxMessage(Table, table=True):
     __tablename__ = "outbox_message"
+    __table_args__ = (
+        # The replies waiting to be sent (partial: ``WHERE sent_at IS NULL AND failed_at IS
+        # NULL AND urgent IS true AND chat_id IS NOT NULL``, migration 0027; declared without
+        # the clause, as storage/tables/channels.py's partial indexes): the sender's claim of
+        # replies reads them only, not an invitation's thousands of rows waiting too.
+        Index("ix_outbox_message_replies_due", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(unique=True, max_length=200)
