@@ -1,4 +1,5 @@
-"""X3 at a peak (issue 12): the inbox's claim of due events with a backlog after a storm.
+"""X3 at a peak (issue 12): the inbox's claim of due events with a backlog after a storm, and
+the outbox sender's claim of replies behind an invitation's backlog.
 
 Run by hand::
 
@@ -19,6 +20,11 @@ claims on one connection, the median of the last six printed (psycopg prepares a
 its sixth execution and PostgreSQL plans it generically after five more: the plan a worker's
 long-lived connection runs).
 
+Then the outbox: 20,000 messages sent (statistics taken), then an invitation's backlog of as many
+messages as each ``--backlogs`` figure, and 40 replies waiting; the sender's claim of 30 replies
+(``claim_due(urgent_only=True)``: with several workers, one claim per reply), each released
+again, median of the last six of twelve.
+
 On 2 December 2026 (PostgreSQL 15, 100,000 handled events), a claim of 50 over a backlog of
 100, 1,000 and 10,000 events: before issue 12's change 3.5, 84 and (at 3,000) 725 ms, the
 chat's earlier events looked up by an anti join planned on the quiet table's statistics; with
@@ -36,8 +42,9 @@ import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 
 from storage import channel_store
 from storage.engine import make_engine, sqlite_url
@@ -116,6 +123,73 @@ def claims(engine: Engine, spacing: timedelta | None) -> tuple[float, int]:
     return statistics.median(spent[CLAIMS // 2 :]), claimed
 
 
+def fill_outbox(engine: Engine, backlog: int) -> None:
+    from storage.tables import OutboxMessage, Person
+
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    now = utc_now()
+    earlier = now - timedelta(days=2)
+    with UnitOfWork(engine) as uow:
+        uow.session.execute(table.delete())
+        person = Person(full_name="Người theo dõi")
+        uow.session.add(person)
+        uow.commit()
+        common = {"person_id": person.id, "kind": "x", "data": {}, "created_at": now}
+
+    def rows(prefix: str, count: int, **values: object) -> list[dict[str, object]]:
+        return [{"idempotency_key": f"{prefix}{n}", **common, **values} for n in range(count)]
+
+    with engine.begin() as connection:
+        sent = rows("sent", 20_000, available_at=earlier, sent_at=earlier, urgent=True)
+        for start in range(0, len(sent), 5000):
+            connection.execute(table.insert(), sent[start : start + 5000])
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE outbox_message"))
+    with engine.begin() as connection:
+        waiting = rows("invitation", backlog, available_at=earlier)
+        for start in range(0, len(waiting), 5000):
+            connection.execute(table.insert(), waiting[start : start + 5000])
+        connection.execute(
+            table.insert(),
+            rows("reply", 40, available_at=earlier, urgent=True, channel="telegram", chat_id="7"),
+        )
+
+
+def reply_claims(engine: Engine) -> tuple[float, int]:
+    from storage import outbox_store
+
+    spent: list[float] = []
+    claimed = 0
+    for _ in range(CLAIMS):
+        began = time.perf_counter()
+        with UnitOfWork(engine) as uow:
+            claimed = len(
+                outbox_store.claim_due(
+                    uow,
+                    sender_id="bench",
+                    now=utc_now(),
+                    lease=timedelta(seconds=30),
+                    limit=30,
+                    urgent_only=True,
+                    channels={"telegram"},
+                )
+            )
+        spent.append(1000 * (time.perf_counter() - began))
+        with UnitOfWork(engine) as uow:
+            outbox_store.release_claims(  # commits
+                uow, [row.id for row in _claimed_by(uow, "bench")], sender_id="bench"
+            )
+    return statistics.median(spent[CLAIMS // 2 :]), claimed
+
+
+def _claimed_by(uow: UnitOfWork, sender: str) -> list[Any]:
+    from storage.tables import OutboxMessage
+
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    return list(uow.session.execute(select(table.c.id).where(table.c.claimed_by == sender)))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--database-url", default="")
@@ -139,6 +213,11 @@ def main(argv: list[str] | None = None) -> int:
                     f"   backlog {backlog:>6,}, {label:>15}: {ms:7.2f} ms a claim of {claimed} "
                     f"({ms / max(1, claimed):.3f} ms an event)"
                 )
+        print("== the sender's claim of 30 replies behind an invitation's backlog")
+        for backlog in (int(part) for part in args.backlogs.split(",")):
+            fill_outbox(engine, backlog)
+            ms, claimed = reply_claims(engine)
+            print(f"   backlog {backlog:>6,}: {ms:7.2f} ms a claim of {claimed} replies")
         engine.dispose()
     return 0
 
