@@ -30,7 +30,10 @@ On 2 December 2026 (PostgreSQL 15, 100,000 handled events), a claim of 50 over a
 chat's earlier events looked up by an anti join planned on the quiet table's statistics; with
 the correlated look-ups and the handled-only index (migration 0025) 1.6, 5.3 and 26-43 ms; with
 the index of due events in the order they came (migration 0026) 1.7-2.0, 2.3-2.6 and 4.6-5.0
-ms. SQLite (20,000 handled): 0.5, 0.5 and 1.5-1.7 ms.
+ms. SQLite (20,000 handled): 0.5, 0.5 and 1.5-1.7 ms. The sender's claim of 30 replies behind
+1,000, 10,000 and 50,000 invitations waiting, PostgreSQL: 1.8, 3.0 and 7.0 ms before the index
+of the replies waiting (migration 0027), 2.5, 2.4 and 2.5 ms with it. (SQLite, one process, claims
+replies with the general claim: 2.1, 5.0 and 14.2 ms.)
 """
 
 from __future__ import annotations
