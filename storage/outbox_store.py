@@ -24,7 +24,17 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, TextClause, and_, bindparam, insert, or_, text, update
+from sqlalchemy import (
+    ColumnElement,
+    TextClause,
+    and_,
+    any_,
+    bindparam,
+    insert,
+    or_,
+    text,
+    update,
+)
 from sqlmodel import col, func, select
 
 from storage.tables import ChannelAccount, OutboxMessage
@@ -161,8 +171,13 @@ def claim_due(
     if limit <= 0:
         return []
     until = now + lease
-    if urgent_only and uow.dialect == "postgresql":
-        return _claim_replies(uow, sender_id, now, until, limit, channels)
+    if uow.dialect == "postgresql":
+        claimed = _claim_replies(uow, sender_id, now, until, limit, channels)
+        if urgent_only or len(claimed) == limit:
+            return claimed
+        return claimed + _claim_others(
+            uow, sender_id, now, until, limit - len(claimed), channels, without_account
+        )
     candidates: list[int] = []
     won = 0
     # On SQLite another sender may claim a selected row before our UPDATE takes the write lock;
@@ -219,16 +234,19 @@ def claim_due(
             col(OutboxMessage.urgent).desc(), col(OutboxMessage.available_at), col(OutboxMessage.id)
         )
     ).all()
+    return _addressed(uow, rows)
+
+
+def _addressed(uow: UnitOfWork, rows: Sequence[Any]) -> list[ClaimedMessage]:
+    """The claimed ``rows`` (in the order given) with their recipients: a reply's chat, or the
+    person's most recent channel account; commits the claim."""
     accounts = latest_accounts(uow, {row.person_id for row in rows if row.chat_id is None})
     uow.commit()
     claimed = []
     for row in rows:
-        assert row.id is not None
-        channel: str | None
-        chat_id: str | None
-        if row.chat_id is not None:  # a reply: to the chat that wrote
-            channel, chat_id = row.channel, row.chat_id
-        else:
+        channel: str | None = row.channel
+        chat_id: str | None = row.chat_id
+        if chat_id is None:  # to the person: their most recent account
             account = accounts.get(row.person_id)
             channel = account.channel if account else None
             chat_id = account.chat_id if account else None
@@ -277,16 +295,7 @@ def _claim_replies(
         update(table)
         .where(table.c.id.in_(due.scalar_subquery()))
         .values(claimed_by=sender_id, claimed_until=until)
-        .returning(
-            table.c.id,
-            table.c.person_id,
-            table.c.kind,
-            table.c.data,
-            table.c.attempts,
-            table.c.channel,
-            table.c.chat_id,
-            table.c.pieces_sent,
-        )
+        .returning(*_claimed_columns(table))
     ).all()
     uow.commit()
     return [
@@ -303,6 +312,77 @@ def _claim_replies(
         )
         for row in sorted(rows, key=lambda row: row.id)
     ]
+
+
+def _claimed_columns(table: Any) -> tuple[Any, ...]:
+    """What a claim returns of each row it claimed."""
+    names = ("id", "person_id", "kind", "data", "attempts", "channel", "chat_id", "pieces_sent")
+    return tuple(table.c[name] for name in names)
+
+
+def _claim_others(
+    uow: UnitOfWork,
+    sender_id: str,
+    now: datetime,
+    until: datetime,
+    limit: int,
+    channels: Collection[str] | None,
+    without_account: bool,
+) -> list[ClaimedMessage]:
+    """PostgreSQL, everything but replies (invitations, digests, results), oldest first: one
+    ``UPDATE … WHERE id = ANY(ARRAY(SELECT … FOR UPDATE SKIP LOCKED)) RETURNING``, along the
+    index of the rows waiting (migration 0028), with each candidate's newest chat account looked
+    up for that candidate (:func:`_reached_on`): the claim reads its batch, not every account
+    and every waiting row (issue 12: 43-77 ms a claim of 30 with 50,000 followers). Commits."""
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    due = (
+        select(table.c.id)
+        .where(table.c.sent_at.is_(None), table.c.failed_at.is_(None))
+        .where(table.c.urgent.is_(False))
+        .where(table.c.available_at <= now)
+        .where(or_(table.c.claimed_until.is_(None), table.c.claimed_until < now))
+        .order_by(table.c.available_at, table.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    if channels is not None:
+        due = due.where(_reached_on(table, channels, without_account))
+    # PostgreSQL cannot tell how many candidates the look-up of accounts keeps, and then at
+    # times preferred to read every waiting row through the index of ``sent_at``, look each
+    # one's account up and sort them all (6,000 rows read for a claim of 30 in a test). Without
+    # sorts, for this transaction, it walks the waiting rows in order and stops at its batch.
+    uow.session.execute(text("SET LOCAL enable_sort = off"))
+    rows = uow.session.execute(
+        update(table)
+        .where(table.c.id == any_(func.array(due.scalar_subquery())))
+        .values(claimed_by=sender_id, claimed_until=until)
+        .returning(*_claimed_columns(table), table.c.available_at, table.c.urgent)
+    ).all()
+    return _addressed(uow, sorted(rows, key=lambda row: (row.available_at, row.id)))
+
+
+def _reached_on(table: Any, channels: Collection[str], without_account: bool) -> Any:
+    """:func:`_for_channels` for one row at a time (PostgreSQL's claim of others): the channel
+    of the row's person's newest account, looked up for that person alone; ``''`` for a person
+    without any (with ``without_account``, claimed to fail at once as "no chat account")."""
+    newest = (
+        select(ChannelAccount.channel)
+        .where(col(ChannelAccount.person_id) == table.c.person_id)
+        .order_by(col(ChannelAccount.id).desc())
+        .limit(1)
+        .correlate(table)
+        .scalar_subquery()
+    )
+    wanted = list(channels)
+    reached = (
+        func.coalesce(newest, NO_CHANNEL).in_([*wanted, NO_CHANNEL])
+        if without_account
+        else newest.in_(wanted)
+    )
+    return or_(
+        and_(table.c.chat_id.is_not(None), table.c.channel.in_(wanted)),
+        and_(table.c.chat_id.is_(None), reached),
+    )
 
 
 def latest_accounts(uow: UnitOfWork, person_ids: Iterable[int]) -> dict[int, ChannelAccount]:

@@ -25,6 +25,10 @@ class OutboxMessage(Table, table=True):
         # the clause, as storage/tables/channels.py's partial indexes): the sender's claim of
         # replies reads them only, not an invitation's thousands of rows waiting too.
         Index("ix_outbox_message_replies_due", "id"),
+        # The other rows waiting (``WHERE sent_at IS NULL AND failed_at IS NULL AND urgent IS
+        # false``, migration 0028), in the order they are sent: the claim of an invitation's
+        # batch stops at the batch.
+        Index("ix_outbox_message_others_due", "available_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
