@@ -172,8 +172,11 @@ def claim_due(
         return []
     until = now + lease
     if uow.dialect == "postgresql":
+        # One transaction: if the claim of the others fails, the replies' claim is undone too
+        # (not left leased to this sender, which never held them, until the lease ends).
         claimed = _claim_replies(uow, sender_id, now, until, limit, channels)
         if urgent_only or len(claimed) == limit:
+            uow.commit()
             return claimed
         return claimed + _claim_others(
             uow, sender_id, now, until, limit - len(claimed), channels, without_account
@@ -275,7 +278,7 @@ def _claim_replies(
     channels: Collection[str] | None,
 ) -> list[ClaimedMessage]:
     """PostgreSQL, replies only (the sender woken by a turn's NOTIFY, once per reply): one
-    ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING``. Commits."""
+    ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING``. The caller commits."""
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
     due = (
         select(table.c.id)
@@ -297,7 +300,6 @@ def _claim_replies(
         .values(claimed_by=sender_id, claimed_until=until)
         .returning(*_claimed_columns(table))
     ).all()
-    uow.commit()
     return [
         ClaimedMessage(
             id=row.id,
@@ -350,8 +352,14 @@ def _claim_others(
     # PostgreSQL cannot tell how many candidates the look-up of accounts keeps, and then at
     # times preferred to read every waiting row through the index of ``sent_at``, look each
     # one's account up and sort them all (6,000 rows read for a claim of 30 in a test). Without
-    # sorts, for this transaction, it walks the waiting rows in order and stops at its batch.
-    uow.session.execute(text("SET LOCAL enable_sort = off"))
+    # sorts (nor incremental ones, by id within a time) for the rest of this transaction, it
+    # walks the waiting rows in their index's order and stops at its batch.
+    uow.session.execute(
+        text(
+            "SELECT set_config('enable_sort', 'off', true), "
+            "set_config('enable_incremental_sort', 'off', true)"
+        )
+    )
     rows = uow.session.execute(
         update(table)
         .where(table.c.id == any_(func.array(due.scalar_subquery())))

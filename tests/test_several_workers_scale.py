@@ -345,6 +345,53 @@ def test_x3_c8_the_senders_claim_of_an_invitation_reads_its_batch_not_every_foll
 
 
 @postgresql_only
+def test_x4_a_general_claim_that_fails_after_the_replies_leaves_the_replies_unclaimed(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sender's claim takes the replies, then the other rows: one transaction, so a failure
+    of the second leaves no reply leased to a sender that never held it (it would wait for the
+    lease to end, a minute, before another sender could take it)."""
+    from storage import outbox_store
+    from storage.tables import OutboxMessage
+
+    with UnitOfWork(engine) as uow:
+        person = Person(full_name="Người dân")
+        uow.session.add(person)
+        uow.commit()
+        for n in range(3):
+            uow.session.add(
+                OutboxMessage(
+                    idempotency_key=f"reply{n}",
+                    person_id=person.id,
+                    kind="x",
+                    channel="telegram",
+                    chat_id="7",
+                    urgent=True,
+                )
+            )
+        uow.commit()
+
+    def failing(*_: Any) -> list[outbox_store.ClaimedMessage]:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(outbox_store, "_claim_others", failing)
+    with pytest.raises(RuntimeError), UnitOfWork(engine) as uow:
+        outbox_store.claim_due(
+            uow, sender_id="w1", now=utc_now(), lease=timedelta(seconds=60), limit=30
+        )
+    with UnitOfWork(engine) as uow:
+        holders = uow.session.exec(select(OutboxMessage.claimed_by)).all()
+        uow.commit()
+    assert holders == [None, None, None]
+    monkeypatch.undo()
+    with UnitOfWork(engine) as uow:  # and the next claim takes them
+        claimed = outbox_store.claim_due(
+            uow, sender_id="w2", now=utc_now(), lease=timedelta(seconds=60), limit=30
+        )
+    assert [message.chat_id for message in claimed] == ["7", "7", "7"]
+
+
+@postgresql_only
 def test_x4_c8_three_workers_claiming_at_once_take_each_event_once_and_a_chat_in_order(
     engine: Engine, engines: list[Engine]
 ) -> None:
