@@ -21,6 +21,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select, text
 
 from bot.metrics import REGISTRY
+from storage.outbox_store import waiting_to_be_sent
 from storage.tables import Assignment, OutboxMessage
 from texts import LOCAL_TIMEZONE
 
@@ -41,7 +42,7 @@ def database_figures(engine: Engine, now: datetime) -> dict[str, float]:
     today: date = now.astimezone(LOCAL_TIMEZONE).date()
     outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
     assignment = Assignment.__table__  # type: ignore[attr-defined]
-    pending = outbox.c.sent_at.is_(None) & outbox.c.failed_at.is_(None)
+    pending = waiting_to_be_sent(outbox)  # along the indexes of the rows waiting, on PostgreSQL
     # Along ix_assignment_awaiting (migration 0020): no join to the petitions, and a reopened
     # petition's result is owed again like a forwarded or extended one's.
     open_deadlines = select(

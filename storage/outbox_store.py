@@ -64,7 +64,20 @@ class ClaimedMessage:
 
 
 def _pending() -> ColumnElement[bool]:
+    """Neither sent nor failed: for rows found otherwise (by id, by holder) and SQLite's claim;
+    a read of the rows waiting as such uses :func:`waiting`."""
     return and_(col(OutboxMessage.sent_at).is_(None), col(OutboxMessage.failed_at).is_(None))
+
+
+def waiting_to_be_sent(table: Any) -> ColumnElement[bool]:
+    """The rows waiting to be sent (neither sent nor failed), written as the two partial indexes
+    of PostgreSQL hold them (migrations 0027 and 0028): the replies, and the others. (A reply is
+    always to a chat: :func:`queue_replies` is the one writer of ``urgent`` rows.)"""
+    pending = and_(table.c.sent_at.is_(None), table.c.failed_at.is_(None))
+    return or_(
+        and_(pending, table.c.urgent.is_(True), table.c.chat_id.is_not(None)),
+        and_(pending, table.c.urgent.is_(False)),
+    )
 
 
 def _lease_free(now: datetime) -> ColumnElement[bool]:
@@ -132,7 +145,7 @@ def waiting_for_other_channels(
         .select_from(OutboxMessage)
         .join(newest, newest.c.person_id == col(OutboxMessage.person_id))
         .join(ChannelAccount, col(ChannelAccount.id) == newest.c.account_id)
-        .where(_pending())
+        .where(waiting_to_be_sent(_OUTBOX))
         .where(col(OutboxMessage.chat_id).is_(None))
         .where(col(ChannelAccount.channel).not_in(list(channels)))
         .group_by(col(ChannelAccount.channel))
@@ -143,7 +156,7 @@ def waiting_for_other_channels(
         return waiting
     without = uow.session.exec(
         select(func.count(col(OutboxMessage.id)))
-        .where(_pending())
+        .where(waiting_to_be_sent(_OUTBOX))
         .where(col(OutboxMessage.chat_id).is_(None))
         .where(col(OutboxMessage.person_id).not_in(select(ChannelAccount.person_id)))
     ).one()
@@ -466,7 +479,7 @@ def take_over_claims(uow: UnitOfWork, *, sender_id: str) -> int:
         .execution_options(synchronize_session=False)
         .where(col(OutboxMessage.claimed_by).is_not(None))
         .where(col(OutboxMessage.claimed_by) != sender_id)
-        .where(_pending())
+        .where(waiting_to_be_sent(_OUTBOX))
         .values(claimed_by=None, claimed_until=None)
     )
     uow.commit()
@@ -659,6 +672,6 @@ def outbox_counts(uow: UnitOfWork) -> OutboxCounts:
         .where(col(OutboxMessage.failed_at).isnot(None))
     ).one()
     pending = uow.session.exec(
-        select(func.count()).select_from(OutboxMessage).where(_pending())
+        select(func.count()).select_from(OutboxMessage).where(waiting_to_be_sent(_OUTBOX))
     ).one()
     return OutboxCounts(pending=pending, sent=sent, failed=failed)

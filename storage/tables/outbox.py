@@ -48,6 +48,8 @@ class OutboxMessage(Table, table=True):
     # A sender claims a row for a while before it sends; another sender skips claimed rows.
     claimed_by: str | None = Field(default=None, max_length=64)
     claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # On PostgreSQL partial (``WHERE sent_at IS NOT NULL``, migration 0029): the rows waiting are
+    # read through the two indexes above, never through this one.
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     failed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     failure: str | None = Field(default=None, sa_type=Text)
