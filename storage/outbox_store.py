@@ -65,7 +65,7 @@ class ClaimedMessage:
 
 def _pending() -> ColumnElement[bool]:
     """Neither sent nor failed: for rows found otherwise (by id, by holder) and SQLite's claim;
-    a read of the rows waiting as such uses :func:`waiting`."""
+    a read of the rows waiting as such uses :func:`waiting_to_be_sent`."""
     return and_(col(OutboxMessage.sent_at).is_(None), col(OutboxMessage.failed_at).is_(None))
 
 
