@@ -31,7 +31,11 @@ Three phases:
    not Telegram's 30 a second. Prints updates handled per second, the ratio, and the CPU time per
    update (workers, PostgreSQL) to project the figure to a bigger machine. Telegram's and the
    web chat's residents only: the workers pace Zalo's replies themselves (1 a second per chat)
-   with no setting to lift it, so Zalo's residents would measure that pace.
+   with no setting to lift it, so Zalo's residents would measure that pace. Each run also
+   prints its rate while every resident still wrote (until the first one was done: the load the
+   same all through; after it, fewer and fewer residents are left and a tail follows), the ratio
+   of those rates, and the host's speed just before it (benchmarks/host_speed.py): a shared
+   host's cores change speed from one minute to the next, and the ratio is of two runs.
 2. **A worker killed** — Telegram's limits on (30 a second, 1 a second per chat, 429 above), the
    Zalo servers at an assumed ``--zalo-per-second`` (Zalo publishes no figure), the workers at
    their default budget, residents who take ``--think`` seconds to read each answer; one worker
@@ -82,6 +86,7 @@ from typing import Any
 import aiohttp
 from sqlalchemy import Engine, text
 
+from benchmarks.host_speed import describe as host_speed
 from benchmarks.load_residents import (
     CHANNELS,
     ZALO_BOT_SECRET,
@@ -690,6 +695,26 @@ class Statements:
 
 
 @dataclass
+class Window:
+    """The part of a run while every resident still wrote: from the start until the first
+    resident's petition ended. The offered load is the same all through it (every resident
+    waiting for an answer or writing the next message), so its rate is what the cores give at
+    that load; after it, fewer and fewer residents are left and the cores that several workers
+    have wait for the last ones (a fixed set of residents, not a real evening: the tail)."""
+
+    seconds: float
+    updates: int  # answered within it
+    worker_cpu: float
+    postgres_cpu: float
+    nginx_cpu: float
+    harness_cpu: float
+
+    @property
+    def rate(self) -> float:
+        return self.updates / self.seconds if self.seconds else 0.0
+
+
+@dataclass
 class Run:
     """What one set of residents did, from ground truth."""
 
@@ -701,6 +726,7 @@ class Run:
     harness_cpu: float = 0.0  # this process: the fake servers and the residents
     nginx_cpu: float = 0.0
     each_worker_cpu: list[float] = field(default_factory=list)
+    steady: Window | None = None  # while every resident wrote (runs without a kill)
 
     def latency(self, share: float, channel: str | None = None) -> float:
         ordered = sorted(
@@ -948,29 +974,47 @@ async def drive(
         await asyncio.to_thread(victim.kill)
         killed.append(f"{victim.name} at {time.monotonic() - started:.1f} s")
 
-    worker_cpu, postgres_cpu = rig.cpu()
+    def counters() -> tuple[float, float, float, float]:
+        """CPU seconds so far: the workers, PostgreSQL, nginx, this process."""
+        workers, postgres = rig.cpu()
+        nginx = rig.nginx.cpu() if rig.nginx is not None else 0.0
+        return workers, postgres, nginx, time.process_time()
+
+    steady: list[Window] = []
+
+    async def until_the_first_is_done() -> None:
+        while not any(r.finished or r.stuck_at is not None for r in residents):
+            await asyncio.sleep(0.05)
+        spent = [after - before for after, before in zip(counters(), begin, strict=True)]
+        answered = sum(len(r.latencies) for r in residents)
+        steady.append(Window(time.monotonic() - started, answered, *spent))
+
+    begin = counters()
     each_before = [w.cpu() for w in rig.workers]
-    harness_cpu = time.process_time()
-    nginx_cpu = rig.nginx.cpu() if rig.nginx is not None else 0.0
     started = time.monotonic()
     task = asyncio.create_task(killer()) if kill_at is not None else None
+    watch = asyncio.create_task(until_the_first_is_done()) if kill_at is None else None
     await asyncio.gather(*(resident.petition() for resident in residents))
     seconds = time.monotonic() - started
     if task is not None and not task.done():
         task.cancel()
-    worker_after, postgres_after = rig.cpu()
-    nginx_after = rig.nginx.cpu() if rig.nginx is not None else 0.0
+    if watch is not None:
+        await watch
+    workers, postgres, nginx, harness = (
+        after - before for after, before in zip(counters(), begin, strict=True)
+    )
     return Run(
         residents,
         seconds,
-        worker_after - worker_cpu,
-        postgres_after - postgres_cpu,
+        workers,
+        postgres,
         killed[0] if killed else None,
-        time.process_time() - harness_cpu,
+        harness,
         each_worker_cpu=[
             w.cpu() - before for w, before in zip(rig.workers, each_before, strict=True)
         ],
-        nginx_cpu=nginx_after - nginx_cpu,
+        nginx_cpu=nginx,
+        steady=steady[0] if steady else None,
     )
 
 
@@ -1246,6 +1290,11 @@ async def invitation(rig: Rig, followers: int, timeout: float) -> Broadcast:
 BEGAN = time.monotonic()
 
 
+def everything_spent(spent: Run | Window) -> float:
+    """CPU seconds of everything the run measured: workers, PostgreSQL, nginx, the harness."""
+    return spent.worker_cpu + spent.postgres_cpu + spent.nginx_cpu + spent.harness_cpu
+
+
 def print_run(title: str, run: Run, checks: dict[str, Integrity] | None = None) -> None:
     print(f"-- {title} (at {time.monotonic() - BEGAN:.0f} s)")
     print(
@@ -1274,6 +1323,17 @@ def print_run(title: str, run: Run, checks: dict[str, Integrity] | None = None) 
         print(
             f"   update to answer: p50 {1000 * run.latency(0.5):.0f} ms, "
             f"p99 {1000 * run.latency(0.99):.0f} ms"
+        )
+    steady = run.steady
+    if steady is not None and steady.updates and steady.seconds:
+        per = 1000 / steady.updates
+        print(
+            f"   while all {len(run.residents)} residents wrote (until the first was done, "
+            f"{steady.seconds:.1f} s): {steady.updates} updates answered, {steady.rate:.1f} "
+            f"updates/s; CPU per update: workers {per * steady.worker_cpu:.2f} ms, PostgreSQL "
+            f"{per * steady.postgres_cpu:.2f} ms, nginx {per * steady.nginx_cpu:.2f} ms, the "
+            f"fake servers and residents {per * steady.harness_cpu:.2f} ms; cores busy "
+            f"{everything_spent(steady) / steady.seconds:.2f}"
         )
     if run.killed:
         print(f"   SIGKILL: {run.killed}")
@@ -1415,6 +1475,7 @@ async def phases(rig: Rig, args: argparse.Namespace, failures: list[str]) -> Non
     # the same host): with --repeat N, N rounds of every shape, each round's ratio printed,
     # and their median.
     ratios: list[float] = []
+    steady_ratios: list[float] = []
     for round_number in range(1, args.repeat + 1):
         if args.repeat > 1:
             print(f"== phase 1, round {round_number} of {args.repeat}")
@@ -1431,20 +1492,29 @@ async def phases(rig: Rig, args: argparse.Namespace, failures: list[str]) -> Non
                 f"{1000 * one.postgres_cpu / one.updates:.2f} ms"
             )
         project(one, many, runs.get((1, args.workers)), args.workers)
-        ceiling(one, many, args.workers)
+        ceiling(one.steady or one, many.steady or many, args.workers)
         ratios.append(many.rate / one.rate)
         print(
-            f"== updates/s with {args.workers} workers against 1: {many.rate:.1f} / "
+            f"== updates/s with {args.workers} workers against 1, whole runs: {many.rate:.1f} / "
             f"{one.rate:.1f} = {ratios[-1]:.2f}",
             flush=True,
         )
-    if len(ratios) > 1:
-        print(
-            f"== updates/s with {args.workers} workers against 1, median of {len(ratios)} "
-            f"rounds: {statistics.median(ratios):.2f} "
-            f"({', '.join(f'{ratio:.2f}' for ratio in ratios)})",
-            flush=True,
-        )
+        if one.steady is not None and many.steady is not None and one.steady.rate:
+            steady_ratios.append(many.steady.rate / one.steady.rate)
+            print(
+                f"== updates/s with {args.workers} workers against 1, while all "
+                f"{args.residents} residents wrote: {many.steady.rate:.1f} / "
+                f"{one.steady.rate:.1f} = {steady_ratios[-1]:.2f}",
+                flush=True,
+            )
+    for label, found in (("whole runs", ratios), ("while all residents wrote", steady_ratios)):
+        if len(found) > 1:
+            print(
+                f"== updates/s with {args.workers} workers against 1, {label}, median of "
+                f"{len(found)} rounds: {statistics.median(found):.2f} "
+                f"({', '.join(f'{ratio:.2f}' for ratio in found)})",
+                flush=True,
+            )
     if args.throughput_only:
         return
 
@@ -1578,6 +1648,9 @@ async def throughput_round(
         await close_residents(await drive(rig, warm))
         await rig.quieten()
         idle, idle_postgres = await rig.idle_cpu()
+        # The host's cores change speed from one minute to the next (other machines' work on
+        # the same host): its speed just before each run, for reading the ratio of two runs.
+        speed = host_speed("just before")
         spies = profile(rig.workers, args.profile, count, setting)
         measured = rig.residents(args.residents, think=0.0, timeout=60.0, channels=fast)
         if rig.statements is not None:
@@ -1592,6 +1665,7 @@ async def throughput_round(
             f", WORKERS={setting} (through the inbox)" if setting != count else ""
         )
         print_run(f"throughput, {shape}", run, check)
+        print(f"   the {speed}")
         busy = run.worker_cpu - idle * run.seconds
         print(
             f"   the workers' CPU when idle (polling the inbox and the outbox, the sender's "
@@ -1626,13 +1700,14 @@ def project(one: Run, many: Run, alone: Run | None, workers: int) -> None:
         )
 
 
-def ceiling(one: Run, many: Run, workers: int) -> None:
+def ceiling(one: Run | Window, many: Run | Window, workers: int) -> None:
     """The most this machine could give with every core busy: its cores, each second, divided
     by the CPU an update of the several workers' run took of everything on it (the workers,
     PostgreSQL, nginx, and this process's fake servers and residents, which a real deployment
-    does not run beside its workers), against the one worker's measured rate."""
+    does not run beside its workers), against the one worker's measured rate. Of the windows
+    while every resident wrote, where the runs have them."""
     cores = os.cpu_count() or 1
-    spent = many.worker_cpu + many.postgres_cpu + many.nginx_cpu + many.harness_cpu
+    spent = everything_spent(many)
     if not (many.updates and spent and one.rate):
         return
     most = cores * many.updates / spent
@@ -1646,7 +1721,7 @@ def ceiling(one: Run, many: Run, workers: int) -> None:
     # The ratio's bound were three workers to cost, of everything here, no more an update than
     # one: the one worker's run already keeps its own core, PostgreSQL's and the harness's share
     # busy, so the cores left over cap the ratio however cheap the several workers' path is.
-    alone = one.worker_cpu + one.postgres_cpu + one.nginx_cpu + one.harness_cpu
+    alone = everything_spent(one)
     if one.updates and alone and one.seconds:
         busy = alone / one.seconds
         print(
