@@ -33,9 +33,8 @@ Three phases:
    web chat's residents only: the workers pace Zalo's replies themselves (1 a second per chat)
    with no setting to lift it, so Zalo's residents would measure that pace. Each run also
    prints its rate while every resident still wrote (until the first one was done: the load the
-   same all through; after it, fewer and fewer residents are left and a tail follows), the ratio
-   of those rates, and the host's speed just before it (benchmarks/host_speed.py): a shared
-   host's cores change speed from one minute to the next, and the ratio is of two runs.
+   same all through; after it, fewer and fewer residents are left and a tail follows), and the
+   ratio of those rates.
 2. **A worker killed** — Telegram's limits on (30 a second, 1 a second per chat, 429 above), the
    Zalo servers at an assumed ``--zalo-per-second`` (Zalo publishes no figure), the workers at
    their default budget, residents who take ``--think`` seconds to read each answer; one worker
@@ -86,7 +85,6 @@ from typing import Any
 import aiohttp
 from sqlalchemy import Engine, text
 
-from benchmarks.host_speed import describe as host_speed
 from benchmarks.load_residents import (
     CHANNELS,
     ZALO_BOT_SECRET,
@@ -1648,9 +1646,6 @@ async def throughput_round(
         await close_residents(await drive(rig, warm))
         await rig.quieten()
         idle, idle_postgres = await rig.idle_cpu()
-        # The host's cores change speed from one minute to the next (other machines' work on
-        # the same host): its speed just before each run, for reading the ratio of two runs.
-        speed = host_speed("just before")
         spies = profile(rig.workers, args.profile, count, setting)
         measured = rig.residents(args.residents, think=0.0, timeout=60.0, channels=fast)
         if rig.statements is not None:
@@ -1665,7 +1660,6 @@ async def throughput_round(
             f", WORKERS={setting} (through the inbox)" if setting != count else ""
         )
         print_run(f"throughput, {shape}", run, check)
-        print(f"   the {speed}")
         busy = run.worker_cpu - idle * run.seconds
         print(
             f"   the workers' CPU when idle (polling the inbox and the outbox, the sender's "
