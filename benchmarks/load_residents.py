@@ -411,6 +411,7 @@ class ZaloBotResident(Resident):
 #: chat.js's RESEND_WITHIN_MS.
 RESEND_WITHIN_SECONDS = 60.0
 
+
 class WebResident(Resident):
     """A browser with the chat page open (bot/channels/web/static/chat.js)."""
 
