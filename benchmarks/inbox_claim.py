@@ -194,9 +194,12 @@ def timed_claims(engine: Engine, **options: Any) -> tuple[float, int]:
     return statistics.median(spent[CLAIMS // 2 :]), len(claimed)
 
 
-def fill_invitation(engine: Engine, followers: int, backlog: int) -> None:
-    """``followers`` people with a Telegram account each, 20,000 messages sent (statistics
-    taken), then an invitation waiting for the first ``backlog`` of them."""
+def fill_invitation(
+    engine: Engine, followers: int, backlog: int, *, sent: int = 20_000
+) -> list[int]:
+    """``followers`` people with a Telegram account each, ``sent`` messages sent (statistics
+    taken), then an invitation waiting for the first ``backlog`` of them; the followers' person
+    ids, in order (tests/test_several_workers_scale.py uses it too)."""
     from sqlalchemy import insert
 
     from storage.tables import ChannelAccount, OutboxMessage, Person
@@ -236,13 +239,13 @@ def fill_invitation(engine: Engine, followers: int, backlog: int) -> None:
             )
             ids += new
         common = {"kind": "x", "data": {}, "created_at": now}
-        sent = [
+        done = [
             {"idempotency_key": f"sent{n}", "person_id": ids[n % len(ids)], **common}
             | {"available_at": earlier, "sent_at": earlier}
-            for n in range(20_000)
+            for n in range(sent)
         ]
-        for start in range(0, len(sent), 5000):
-            connection.execute(outbox.insert(), sent[start : start + 5000])
+        for start in range(0, len(done), 5000):
+            connection.execute(outbox.insert(), done[start : start + 5000])
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM ANALYZE outbox_message"))
@@ -255,6 +258,7 @@ def fill_invitation(engine: Engine, followers: int, backlog: int) -> None:
         ]
         for start in range(0, len(waiting), 5000):
             connection.execute(outbox.insert(), waiting[start : start + 5000])
+    return ids
 
 
 def invitation_claims(engine: Engine) -> tuple[float, int]:

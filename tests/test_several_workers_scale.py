@@ -349,54 +349,13 @@ def test_x3_c8_the_senders_claim_of_an_invitation_reads_its_batch_not_every_foll
     ms a claim of 30 with 50,000 followers. It now walks the index of those rows (migration 0028)
     and looks up each candidate's newest account alone. Counted in the rows the plans' scans
     read, with statistics taken while the invitation waits; not timed."""
-    from sqlalchemy import insert, text
+    from sqlalchemy import text
 
+    from benchmarks.inbox_claim import fill_invitation
     from storage import outbox_store
-    from storage.tables import ChannelAccount, OutboxMessage
 
-    followers = 3000
-    now = utc_now()
-    earlier = now - timedelta(days=2)
-    people = Person.__table__  # type: ignore[attr-defined]
-    accounts = ChannelAccount.__table__  # type: ignore[attr-defined]
-    outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
-    with engine.begin() as connection:
-        ids = list(
-            connection.execute(
-                insert(people).returning(people.c.id, sort_by_parameter_order=True),
-                [{"full_name": f"Người theo dõi {n}", "created_at": now} for n in range(followers)],
-            ).scalars()
-        )
-        connection.execute(
-            accounts.insert(),
-            [
-                {
-                    "person_id": person_id,
-                    "channel": "telegram",
-                    "external_user_id": str(person_id),
-                    "chat_id": str(person_id),
-                    "created_at": now,
-                }
-                for person_id in ids
-            ],
-        )
-        common = {"kind": "x", "data": {}, "created_at": now}
-        connection.execute(
-            outbox.insert(),
-            [
-                {"idempotency_key": f"sent{n}", "person_id": person_id, **common}
-                | {"available_at": earlier, "sent_at": earlier}
-                for n, person_id in enumerate(ids[:2000])
-            ],
-        )
-        connection.execute(
-            outbox.insert(),
-            [
-                {"idempotency_key": f"invitation{n}", "person_id": person_id, **common}
-                | {"available_at": earlier + timedelta(milliseconds=n)}
-                for n, person_id in enumerate(ids)
-            ],
-        )
+    # 3,000 followers, 2,000 messages sent, an invitation waiting for every follower.
+    ids = fill_invitation(engine, 3000, 3000, sent=2000)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("ANALYZE outbox_message"))
         connection.execute(text("ANALYZE channel_account"))
